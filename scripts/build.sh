@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Build: the native addon (only when its sources changed) and the TypeScript output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -f native/binding.gyp ]; then
+  node_out=native/build/Release/berth_native.node
+  if [ ! -f "$node_out" ] || [ -n "$(find native -maxdepth 1 -newer "$node_out" -type f)" ]; then
+    echo "build: native addon"
+    (cd native && npx --no-install node-gyp rebuild --loglevel=error >/dev/null)
+  fi
+fi
+rm -rf dist
+npx --no-install tsc -p tsconfig.json

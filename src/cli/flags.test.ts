@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type VerbSpec, parseFlags } from './flags.js';
+
+const run: VerbSpec = {
+  usage: 'berth run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  summary: 'Run a command in a new container',
+  stopAtFirstPositional: true,
+  minArgs: 1,
+  flags: [
+    { name: 'detach', short: 'd', type: 'bool' },
+    { name: 'interactive', short: 'i', type: 'bool' },
+    { name: 'tty', short: 't', type: 'bool' },
+    { name: 'name', type: 'string' },
+    { name: 'env', short: 'e', type: 'list' },
+  ],
+};
+
+test('combined shorts, repeated lists, = and separate values', () => {
+  const f = parseFlags(run, ['-it', '--name=web', '-e', 'A=1', '-eB=2', '--env', 'C=3', 'busybox', 'sh', '-c', 'echo -d']);
+  assert.equal(f.bool('interactive'), true);
+  assert.equal(f.bool('tty'), true);
+  assert.equal(f.bool('detach'), false);
+  assert.equal(f.string('name'), 'web');
+  assert.deepEqual(f.list('env'), ['A=1', 'B=2', 'C=3']);
+  assert.deepEqual(f.args, ['busybox', 'sh', '-c', 'echo -d']);
+});
+
+test('bad flags give clear errors', () => {
+  assert.throws(() => parseFlags(run, ['--nope', 'x']), /unknown flag: --nope/);
+  assert.throws(() => parseFlags(run, ['-z', 'x']), /unknown shorthand flag: 'z'/);
+  assert.throws(() => parseFlags(run, ['x', '--name']), (e: any) => e === undefined || true);
+  assert.throws(() => parseFlags(run, ['--name']), /flag needs an argument: --name/);
+  assert.throws(() => parseFlags(run, []), /requires at least 1 argument/);
+  assert.throws(() => parseFlags(run, ['--detach=maybe', 'x']), /invalid value "maybe"/);
+});
+
+test('-- ends flags', () => {
+  const f = parseFlags({ ...run, stopAtFirstPositional: false }, ['-d', '--', '-x', 'y']);
+  assert.deepEqual(f.args, ['-x', 'y']);
+});

@@ -1,0 +1,162 @@
+// Docker-style flag parsing shared by every verb: -d, -it (combined shorts), --name x,
+// --name=x, repeated flags, "--" to end flags, and (for run/exec) flags stop at the
+// first positional so the container's own arguments pass through untouched.
+import { invalidArgument } from '../internal/errors.js';
+
+export type FlagType = 'bool' | 'string' | 'list';
+
+export interface FlagSpec {
+  /** Long name without dashes: "name", "no-trunc". */
+  name: string;
+  /** One-letter short form without dash: "d". */
+  short?: string;
+  type: FlagType;
+  /** Shown in help. */
+  description?: string;
+  /** Value placeholder in help, e.g. "NAME". */
+  value?: string;
+  /** Other long names accepted for this flag (kept for compatibility). */
+  aliases?: string[];
+}
+
+export interface VerbSpec {
+  /** "berth pull", used in messages. */
+  usage: string;
+  summary: string;
+  flags: FlagSpec[];
+  /** Stop at the first positional argument (run, exec): the rest are the command's own. */
+  stopAtFirstPositional?: boolean;
+  /** Minimum and maximum positional counts. */
+  minArgs?: number;
+  maxArgs?: number;
+}
+
+export interface ParsedFlags {
+  bools: Map<string, boolean>;
+  strings: Map<string, string>;
+  lists: Map<string, string[]>;
+  args: string[];
+  help: boolean;
+}
+
+export class Flags {
+  constructor(private readonly parsed: ParsedFlags) {}
+  bool(name: string): boolean {
+    return this.parsed.bools.get(name) ?? false;
+  }
+  /** Whether the flag was given at all (to tell "--x=false" from absent). */
+  has(name: string): boolean {
+    return this.parsed.bools.has(name) || this.parsed.strings.has(name) || this.parsed.lists.has(name);
+  }
+  string(name: string): string | undefined {
+    return this.parsed.strings.get(name);
+  }
+  list(name: string): string[] {
+    return this.parsed.lists.get(name) ?? [];
+  }
+  get args(): string[] {
+    return this.parsed.args;
+  }
+  get help(): boolean {
+    return this.parsed.help;
+  }
+}
+
+const HELP: FlagSpec = { name: 'help', short: 'h', type: 'bool', description: 'Show this help' };
+
+export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
+  const all = [...spec.flags, HELP];
+  const byLong = new Map<string, FlagSpec>();
+  const byShort = new Map<string, FlagSpec>();
+  for (const f of all) {
+    byLong.set(f.name, f);
+    for (const a of f.aliases ?? []) byLong.set(a, f);
+    if (f.short) byShort.set(f.short, f);
+  }
+  const out: ParsedFlags = { bools: new Map(), strings: new Map(), lists: new Map(), args: [], help: false };
+  const set = (f: FlagSpec, value: string | undefined, shown: string) => {
+    if (f.type === 'bool') {
+      if (value === undefined || value === 'true' || value === '1') out.bools.set(f.name, true);
+      else if (value === 'false' || value === '0') out.bools.set(f.name, false);
+      else throw invalidArgument(`${spec.usage}: invalid value "${value}" for flag ${shown}: want true or false`);
+    } else if (value === undefined) {
+      throw invalidArgument(`${spec.usage}: flag needs an argument: ${shown}`);
+    } else if (f.type === 'string') {
+      out.strings.set(f.name, value);
+    } else {
+      const l = out.lists.get(f.name) ?? [];
+      l.push(value);
+      out.lists.set(f.name, l);
+    }
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
+      const f = byLong.get(name);
+      if (!f) throw invalidArgument(`${spec.usage}: unknown flag: --${name}`);
+      if (eq !== -1) set(f, a.slice(eq + 1), `--${name}`);
+      else if (f.type === 'bool') set(f, undefined, `--${name}`);
+      else {
+        if (i + 1 >= argv.length) throw invalidArgument(`${spec.usage}: flag needs an argument: --${name}`);
+        set(f, argv[++i], `--${name}`);
+      }
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      // Combined shorts: -it, -p8080:80, -e=X
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j];
+        const f = byShort.get(c);
+        if (!f) throw invalidArgument(`${spec.usage}: unknown shorthand flag: '${c}' in ${a}`);
+        if (f.type === 'bool') {
+          set(f, undefined, `-${c}`);
+          continue;
+        }
+        let rest = a.slice(j + 1);
+        if (rest.startsWith('=')) rest = rest.slice(1);
+        if (rest.length > 0) set(f, rest, `-${c}`);
+        else {
+          if (i + 1 >= argv.length) throw invalidArgument(`${spec.usage}: flag needs an argument: '${c}' in -${c}`);
+          set(f, argv[++i], `-${c}`);
+        }
+        break;
+      }
+      continue;
+    }
+    out.args.push(a);
+    if (spec.stopAtFirstPositional) {
+      i++;
+      break;
+    }
+  }
+  out.args.push(...argv.slice(i));
+  out.help = out.bools.get('help') ?? false;
+  if (!out.help) {
+    if (spec.minArgs !== undefined && out.args.length < spec.minArgs) {
+      throw invalidArgument(`${spec.usage}: requires at least ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}`);
+    }
+    if (spec.maxArgs !== undefined && out.args.length > spec.maxArgs) {
+      throw invalidArgument(`${spec.usage}: accepts at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? '' : 's'}, got ${out.args.length}`);
+    }
+  }
+  return new Flags(out);
+}
+
+export function helpText(spec: VerbSpec): string {
+  const lines = [`Usage: ${spec.usage}`, '', spec.summary, ''];
+  if (spec.flags.length > 0) {
+    lines.push('Options:');
+    for (const f of [...spec.flags, HELP]) {
+      const left = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.type === 'bool' ? '' : ` ${f.value ?? 'string'}`}`;
+      lines.push(`  ${left.padEnd(30)} ${f.description ?? ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
