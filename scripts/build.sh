@@ -9,5 +9,11 @@ if [ -f native/binding.gyp ]; then
     (cd native && npx --no-install node-gyp rebuild --loglevel=error >/dev/null)
   fi
 fi
-rm -rf dist
+# Output of sources that no longer exist must not linger (a deleted test would still run).
+if [ -d dist ]; then
+  find dist -name '*.js' | while read -r js; do
+    src="${js#dist/}"; src="${src%.js}.ts"
+    [ -f "$src" ] || rm -f "$js"
+  done
+fi
 npx --no-install tsc -p tsconfig.json

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { projectRoot } from '../src/internal/paths.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+const ROOT = projectRoot();
 const SRC = path.join(ROOT, 'src');
 
 const BASE = ['internal'];

@@ -1,9 +1,11 @@
 // `berth version`: the client's version and the platform it runs on.
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { projectRoot } from '../internal/paths.js';
 import type { CliContext } from './main.js';
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
   if (argv.includes('--format') || argv.some((a) => a.startsWith('--format='))) {
     ctx.stdout.write(`${JSON.stringify({ Version: pkg.version, GoVersion: undefined, NodeVersion: process.version, Os: process.platform, Arch: process.arch })}\n`);
     return 0;
