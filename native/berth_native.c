@@ -1,0 +1,594 @@
+// berth_native: the few Linux system calls Node does not expose (mknod, xattrs, mount,
+// flock, openat2, *at calls on directory fds), as thin synchronous N-API functions.
+//
+// Every function either returns its result or throws an Error whose `code` is the errno
+// name (ENOENT, EEXIST, ...), so src/internal/errors.ts maps it like any fs error.
+// The typed, documented face of this file is src/internal/sys.ts; call that, not this.
+#include <node_api.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define MAX_ARGS 12
+#define XATTR_MAX 65536
+
+// ---- argument and error helpers ---------------------------------------------------------
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  char msg[4400];
+  const char *code = strerrorname_np(err);
+  if (!code) code = "EUNKNOWN";
+  if (path)
+    snprintf(msg, sizeof msg, "%s: %s, %s '%s'", code, strerror(err), syscall, path);
+  else
+    snprintf(msg, sizeof msg, "%s: %s, %s", code, strerror(err), syscall);
+  napi_value code_v, msg_v, error, errno_v, syscall_v;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_v);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &msg_v);
+  napi_create_error(env, code_v, msg_v, &error);
+  napi_create_int32(env, -err, &errno_v);
+  napi_set_named_property(env, error, "errno", errno_v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_v);
+  napi_set_named_property(env, error, "syscall", syscall_v);
+  if (path) {
+    napi_value path_v;
+    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &path_v);
+    napi_set_named_property(env, error, "path", path_v);
+  }
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+static int is_nullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  return t == napi_null || t == napi_undefined;
+}
+
+// Copies a string argument into buf (PATH_MAX bytes); false (with a pending exception) if
+// it is not a string or too long. NUL bytes inside are refused: a C path would stop there.
+static int get_str(napi_env env, napi_value v, char *buf, size_t size) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok) {
+    throw_type(env, "expected a string");
+    return 0;
+  }
+  if (len >= size - 1) {
+    throw_errno(env, ENAMETOOLONG, "argument", NULL);
+    return 0;
+  }
+  if (strlen(buf) != len) {
+    throw_type(env, "string contains a NUL byte");
+    return 0;
+  }
+  return 1;
+}
+
+static int get_i32(napi_env env, napi_value v, int32_t *out) {
+  if (napi_get_value_int32(env, v, out) != napi_ok) {
+    throw_type(env, "expected a number");
+    return 0;
+  }
+  return 1;
+}
+
+static int get_i64(napi_env env, napi_value v, int64_t *out) {
+  if (napi_get_value_int64(env, v, out) != napi_ok) {
+    throw_type(env, "expected a number");
+    return 0;
+  }
+  return 1;
+}
+
+static int get_buf(napi_env env, napi_value v, void **data, size_t *len) {
+  if (napi_get_buffer_info(env, v, data, len) != napi_ok) {
+    throw_type(env, "expected a Buffer");
+    return 0;
+  }
+  return 1;
+}
+
+#define ARGS(n)                                                  \
+  size_t argc = MAX_ARGS;                                        \
+  napi_value argv[MAX_ARGS];                                     \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);          \
+  if (argc < (n)) return throw_type(env, "too few arguments");
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+static napi_value int_value(napi_env env, int64_t n) {
+  napi_value v;
+  napi_create_int64(env, n, &v);
+  return v;
+}
+
+// ---- device nodes, xattrs, mounts ----------------------------------------------------------
+
+// mknod(path, mode, major, minor): mode carries the S_IFCHR/S_IFBLK/S_IFIFO type bits.
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  char path[PATH_MAX];
+  int32_t mode, major, minor;
+  if (!get_str(env, argv[0], path, sizeof path) || !get_i32(env, argv[1], &mode) ||
+      !get_i32(env, argv[2], &major) || !get_i32(env, argv[3], &minor))
+    return NULL;
+  if (mknod(path, (mode_t)mode, makedev((unsigned)major, (unsigned)minor)) != 0)
+    return throw_errno(env, errno, "mknod", path);
+  return undefined(env);
+}
+
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  char path[PATH_MAX], name[256];
+  void *data;
+  size_t len;
+  if (!get_str(env, argv[0], path, sizeof path) || !get_str(env, argv[1], name, sizeof name) ||
+      !get_buf(env, argv[2], &data, &len))
+    return NULL;
+  if (lsetxattr(path, name, data, len, 0) != 0) return throw_errno(env, errno, "lsetxattr", path);
+  return undefined(env);
+}
+
+// lgetxattr(path, name): a Buffer, or undefined when the attribute is not set.
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char path[PATH_MAX], name[256];
+  if (!get_str(env, argv[0], path, sizeof path) || !get_str(env, argv[1], name, sizeof name)) return NULL;
+  char *value = malloc(XATTR_MAX);
+  if (!value) return throw_errno(env, ENOMEM, "lgetxattr", path);
+  ssize_t n = lgetxattr(path, name, value, XATTR_MAX);
+  if (n < 0) {
+    int err = errno;
+    free(value);
+    if (err == ENODATA) return undefined(env);
+    return throw_errno(env, err, "lgetxattr", path);
+  }
+  napi_value buf;
+  napi_create_buffer_copy(env, (size_t)n, value, NULL, &buf);
+  free(value);
+  return buf;
+}
+
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  char path[PATH_MAX];
+  if (!get_str(env, argv[0], path, sizeof path)) return NULL;
+  char *list = malloc(XATTR_MAX);
+  if (!list) return throw_errno(env, ENOMEM, "llistxattr", path);
+  ssize_t n = llistxattr(path, list, XATTR_MAX);
+  if (n < 0) {
+    int err = errno;
+    free(list);
+    return throw_errno(env, err, "llistxattr", path);
+  }
+  napi_value arr;
+  napi_create_array(env, &arr);
+  uint32_t i = 0;
+  for (ssize_t off = 0; off < n;) {
+    size_t len = strnlen(list + off, (size_t)(n - off));
+    napi_value s;
+    napi_create_string_utf8(env, list + off, len, &s);
+    napi_set_element(env, arr, i++, s);
+    off += (ssize_t)len + 1;
+  }
+  free(list);
+  return arr;
+}
+
+static napi_value js_lremovexattr(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char path[PATH_MAX], name[256];
+  if (!get_str(env, argv[0], path, sizeof path) || !get_str(env, argv[1], name, sizeof name)) return NULL;
+  if (lremovexattr(path, name) != 0) return throw_errno(env, errno, "lremovexattr", path);
+  return undefined(env);
+}
+
+// mount(source, target, fstype, flags, data): source, fstype and data may be null.
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  char source[PATH_MAX], target[PATH_MAX], fstype[256], data[PATH_MAX * 4];
+  int64_t flags;
+  int has_source = !is_nullish(env, argv[0]), has_type = !is_nullish(env, argv[2]),
+      has_data = !is_nullish(env, argv[4]);
+  if ((has_source && !get_str(env, argv[0], source, sizeof source)) || !get_str(env, argv[1], target, sizeof target) ||
+      (has_type && !get_str(env, argv[2], fstype, sizeof fstype)) || !get_i64(env, argv[3], &flags) ||
+      (has_data && !get_str(env, argv[4], data, sizeof data)))
+    return NULL;
+  if (mount(has_source ? source : NULL, target, has_type ? fstype : NULL, (unsigned long)flags,
+            has_data ? data : NULL) != 0)
+    return throw_errno(env, errno, "mount", target);
+  return undefined(env);
+}
+
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char target[PATH_MAX];
+  int32_t flags;
+  if (!get_str(env, argv[0], target, sizeof target) || !get_i32(env, argv[1], &flags)) return NULL;
+  if (umount2(target, flags) != 0) return throw_errno(env, errno, "umount2", target);
+  return undefined(env);
+}
+
+// lutimes(path, sec, nsec): sets atime and mtime of path itself, never a symlink's target.
+static napi_value js_lutimes(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  char path[PATH_MAX];
+  int64_t sec, nsec;
+  if (!get_str(env, argv[0], path, sizeof path) || !get_i64(env, argv[1], &sec) || !get_i64(env, argv[2], &nsec))
+    return NULL;
+  struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+  if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0) return throw_errno(env, errno, "utimensat", path);
+  return undefined(env);
+}
+
+// ---- flock -----------------------------------------------------------------------------
+
+// flock(fd, op, nonblock): false when nonblock and another holder has it.
+static napi_value js_flock(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t fd, op;
+  bool nonblock;
+  if (!get_i32(env, argv[0], &fd) || !get_i32(env, argv[1], &op)) return NULL;
+  napi_get_value_bool(env, argv[2], &nonblock);
+  if (flock(fd, op | (nonblock ? LOCK_NB : 0)) != 0) {
+    if (errno == EWOULDBLOCK && nonblock) {
+      napi_value f;
+      napi_get_boolean(env, false, &f);
+      return f;
+    }
+    return throw_errno(env, errno, "flock", NULL);
+  }
+  napi_value t;
+  napi_get_boolean(env, true, &t);
+  return t;
+}
+
+// A blocking flock runs on the libuv thread pool so the event loop stays free.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int fd, op, err;
+} flock_job;
+
+static void flock_execute(napi_env env, void *data) {
+  flock_job *job = data;
+  while (flock(job->fd, job->op) != 0) {
+    if (errno != EINTR) {
+      job->err = errno;
+      return;
+    }
+  }
+  job->err = 0;
+}
+
+static void flock_complete(napi_env env, napi_status status, void *data) {
+  flock_job *job = data;
+  if (job->err == 0) {
+    napi_resolve_deferred(env, job->deferred, undefined(env));
+  } else {
+    throw_errno(env, job->err, "flock", NULL);
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+static napi_value js_flock_async(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd, op;
+  if (!get_i32(env, argv[0], &fd) || !get_i32(env, argv[1], &op)) return NULL;
+  flock_job *job = calloc(1, sizeof *job);
+  if (!job) return throw_errno(env, ENOMEM, "flock", NULL);
+  job->fd = fd;
+  job->op = op;
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "berth:flock", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, flock_execute, flock_complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
+// ---- directory-fd operations for layer extraction ----------------------------------------
+// Layer apply resolves every path inside its target root with openat2(RESOLVE_IN_ROOT): a
+// symlink or ".." met on the way can never lead outside the root, whatever the tar holds.
+// The last component is then created relative to its parent's fd and never followed.
+
+static int openat2_in_root(int rootfd, const char *rel, int flags) {
+  struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  int fd;
+  do {
+    fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+// openRoot(path): an O_PATH fd of a directory to use as the root of later calls.
+static napi_value js_open_root(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  char path[PATH_MAX];
+  if (!get_str(env, argv[0], path, sizeof path)) return NULL;
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "open", path);
+  return int_value(env, fd);
+}
+
+// openDirInRoot(rootFd, rel, create): an O_PATH fd of directory rel resolved inside the
+// root. With create, missing directories are made (mode 0755), like tar does for parents
+// that the archive never listed.
+static napi_value js_open_dir_in_root(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t rootfd;
+  char rel[PATH_MAX];
+  bool create;
+  if (!get_i32(env, argv[0], &rootfd) || !get_str(env, argv[1], rel, sizeof rel)) return NULL;
+  napi_get_value_bool(env, argv[2], &create);
+  int fd = openat2_in_root(rootfd, rel[0] ? rel : ".", O_PATH | O_DIRECTORY);
+  if (fd >= 0) return int_value(env, fd);
+  if (errno != ENOENT || !create) return throw_errno(env, errno, "openat2", rel);
+  // Find the deepest existing ancestor, then create the rest one component at a time.
+  // The new components are ours and plain directories, so plain openat with O_NOFOLLOW.
+  size_t len = strlen(rel);
+  size_t cut = len;
+  int parent = -1;
+  while (parent < 0) {
+    while (cut > 0 && rel[cut - 1] != '/') cut--;
+    if (cut == 0) {
+      parent = openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+      if (parent < 0) return throw_errno(env, errno, "openat2", ".");
+      break;
+    }
+    rel[cut - 1] = '\0';
+    parent = openat2_in_root(rootfd, rel, O_PATH | O_DIRECTORY);
+    rel[cut - 1] = '/';
+    if (parent < 0 && errno != ENOENT) return throw_errno(env, errno, "openat2", rel);
+    if (parent < 0) cut--;
+  }
+  char *comp = rel + cut;
+  for (;;) {
+    char *slash = strchr(comp, '/');
+    if (slash) *slash = '\0';
+    if (*comp && strcmp(comp, ".") != 0) {
+      if (mkdirat(parent, comp, 0755) != 0 && errno != EEXIST) {
+        int err = errno;
+        close(parent);
+        return throw_errno(env, err, "mkdirat", rel);
+      }
+      int next = openat(parent, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int err = errno;
+      close(parent);
+      if (next < 0) return throw_errno(env, err, "openat", rel);
+      parent = next;
+    }
+    if (!slash) break;
+    *slash = '/';
+    comp = slash + 1;
+  }
+  return int_value(env, parent);
+}
+
+enum { K_FILE, K_DIR, K_SYMLINK, K_HARDLINK, K_CHAR, K_BLOCK, K_FIFO };
+
+// createAt(dirFd, name, kind, major, minor, link, linkDirFd, linkName, data):
+// creates one entry named `name` (no slash) in dirFd, failing with EEXIST when the name
+// is taken. A file is opened O_EXCL|O_NOFOLLOW, `data` (if a Buffer) written, and its fd
+// returned for more writes and setMetaAt; other kinds return -1. Permissions start
+// private (0600/0700) until setMetaAt sets the owner and then the real mode.
+static napi_value js_create_at(napi_env env, napi_callback_info info) {
+  ARGS(9);
+  int32_t dirfd, kind, major, minor, linkdirfd;
+  char name[PATH_MAX], link[PATH_MAX], linkname[PATH_MAX];
+  if (!get_i32(env, argv[0], &dirfd) || !get_str(env, argv[1], name, sizeof name) || !get_i32(env, argv[2], &kind) ||
+      !get_i32(env, argv[3], &major) || !get_i32(env, argv[4], &minor))
+    return NULL;
+  dev_t dev = makedev((unsigned)major, (unsigned)minor);
+  switch (kind) {
+    case K_FILE: {
+      int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0) return throw_errno(env, errno, "open", name);
+      if (!is_nullish(env, argv[8])) {
+        void *data;
+        size_t len;
+        if (!get_buf(env, argv[8], &data, &len)) {
+          close(fd);
+          return NULL;
+        }
+        for (size_t off = 0; off < len;) {
+          ssize_t n = write(fd, (char *)data + off, len - off);
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) {
+            int err = errno;
+            close(fd);
+            return throw_errno(env, err, "write", name);
+          }
+          off += (size_t)n;
+        }
+      }
+      return int_value(env, fd);
+    }
+    case K_DIR:
+      if (mkdirat(dirfd, name, 0700) != 0) return throw_errno(env, errno, "mkdir", name);
+      break;
+    case K_SYMLINK:
+      if (!get_str(env, argv[5], link, sizeof link)) return NULL;
+      if (symlinkat(link, dirfd, name) != 0) return throw_errno(env, errno, "symlink", name);
+      break;
+    case K_HARDLINK:
+      // flags 0: a link to a symlink links the symlink itself, never what it points at.
+      if (!get_i32(env, argv[6], &linkdirfd) || !get_str(env, argv[7], linkname, sizeof linkname)) return NULL;
+      if (linkat(linkdirfd, linkname, dirfd, name, 0) != 0) return throw_errno(env, errno, "link", name);
+      break;
+    case K_CHAR:
+    case K_BLOCK:
+    case K_FIFO: {
+      mode_t type = kind == K_CHAR ? S_IFCHR : kind == K_BLOCK ? S_IFBLK : S_IFIFO;
+      if (mknodat(dirfd, name, type | 0600, dev) != 0) return throw_errno(env, errno, "mknod", name);
+      break;
+    }
+    default:
+      return throw_type(env, "unknown entry kind");
+  }
+  return int_value(env, -1);
+}
+
+// setMetaAt(dirFd, name, fd, isSymlink, uid, gid, mode, mtimeSec, mtimeNsec, xattrs):
+// owner first (chown clears setuid bits and security.capability), then xattrs, then the
+// mode, then the times. fd (if >= 0, a file from createAt) is used and closed. uid -1
+// keeps the owner, mode -1 the mode, mtimeSec undefined the times; xattrs is null or a
+// flat array [name, Buffer, name, Buffer...].
+static napi_value js_set_meta_at(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  int32_t dirfd, fd, uid, gid, mode;
+  bool is_symlink;
+  char name[PATH_MAX];
+  if (!get_i32(env, argv[0], &dirfd) || !get_str(env, argv[1], name, sizeof name) || !get_i32(env, argv[2], &fd))
+    return NULL;
+  napi_get_value_bool(env, argv[3], &is_symlink);
+  if (!get_i32(env, argv[4], &uid) || !get_i32(env, argv[5], &gid) || !get_i32(env, argv[6], &mode)) {
+    if (fd >= 0) close(fd);
+    return NULL;
+  }
+  const char *failed = NULL;
+  int err = 0;
+  char proc[PATH_MAX + 32];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name);
+  if (uid >= 0) {
+    int r = fd >= 0 ? fchown(fd, (uid_t)uid, (gid_t)gid) : fchownat(dirfd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW);
+    if (r != 0) failed = "chown", err = errno;
+  }
+  if (!failed && !is_nullish(env, argv[9])) {
+    uint32_t n = 0;
+    napi_get_array_length(env, argv[9], &n);
+    for (uint32_t i = 0; i + 1 < n && !failed; i += 2) {
+      napi_value k, v;
+      char xname[256];
+      void *data;
+      size_t len;
+      napi_get_element(env, argv[9], i, &k);
+      napi_get_element(env, argv[9], i + 1, &v);
+      if (!get_str(env, k, xname, sizeof xname) || !get_buf(env, v, &data, &len)) {
+        if (fd >= 0) close(fd);
+        return NULL;
+      }
+      int r = fd >= 0 ? fsetxattr(fd, xname, data, len, 0) : lsetxattr(proc, xname, data, len, 0);
+      if (r != 0) failed = "setxattr", err = errno;
+    }
+  }
+  if (!failed && mode >= 0 && !is_symlink) {
+    // The name was created by this apply and is no symlink, so fchmodat cannot be diverted.
+    int r = fd >= 0 ? fchmod(fd, (mode_t)mode) : fchmodat(dirfd, name, (mode_t)mode, 0);
+    if (r != 0) failed = "chmod", err = errno;
+  }
+  if (!failed && !is_nullish(env, argv[7])) {
+    int64_t sec, nsec;
+    if (!get_i64(env, argv[7], &sec) || !get_i64(env, argv[8], &nsec)) {
+      if (fd >= 0) close(fd);
+      return NULL;
+    }
+    struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+    int r = fd >= 0 ? futimens(fd, ts) : utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+    if (r != 0) failed = "utimensat", err = errno;
+  }
+  if (fd >= 0 && close(fd) != 0 && !failed) failed = "close", err = errno;
+  if (failed) return throw_errno(env, err, failed, name);
+  return undefined(env);
+}
+
+// typeAt(dirFd, name): the S_IFMT bits of name (not following a symlink), 0 if absent.
+static napi_value js_type_at(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t dirfd;
+  char name[PATH_MAX];
+  if (!get_i32(env, argv[0], &dirfd) || !get_str(env, argv[1], name, sizeof name)) return NULL;
+  struct stat st;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return int_value(env, 0);
+    return throw_errno(env, errno, "fstatat", name);
+  }
+  return int_value(env, st.st_mode & S_IFMT);
+}
+
+// unlinkAt(dirFd, name, isDir): removes one name (an empty directory with isDir).
+static napi_value js_unlink_at(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t dirfd;
+  char name[PATH_MAX];
+  bool is_dir;
+  if (!get_i32(env, argv[0], &dirfd) || !get_str(env, argv[1], name, sizeof name)) return NULL;
+  napi_get_value_bool(env, argv[2], &is_dir);
+  if (unlinkat(dirfd, name, is_dir ? AT_REMOVEDIR : 0) != 0) return throw_errno(env, errno, "unlink", name);
+  return undefined(env);
+}
+
+// ---- module --------------------------------------------------------------------------------
+
+static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+static void export_int(napi_env env, napi_value exports, const char *name, int64_t value) {
+  napi_set_named_property(env, exports, name, int_value(env, value));
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  export_fn(env, exports, "mknod", js_mknod);
+  export_fn(env, exports, "lsetxattr", js_lsetxattr);
+  export_fn(env, exports, "lgetxattr", js_lgetxattr);
+  export_fn(env, exports, "llistxattr", js_llistxattr);
+  export_fn(env, exports, "lremovexattr", js_lremovexattr);
+  export_fn(env, exports, "mount", js_mount);
+  export_fn(env, exports, "umount2", js_umount2);
+  export_fn(env, exports, "lutimes", js_lutimes);
+  export_fn(env, exports, "flock", js_flock);
+  export_fn(env, exports, "flockAsync", js_flock_async);
+  export_fn(env, exports, "openRoot", js_open_root);
+  export_fn(env, exports, "openDirInRoot", js_open_dir_in_root);
+  export_fn(env, exports, "createAt", js_create_at);
+  export_fn(env, exports, "setMetaAt", js_set_meta_at);
+  export_fn(env, exports, "typeAt", js_type_at);
+  export_fn(env, exports, "unlinkAt", js_unlink_at);
+  export_int(env, exports, "MS_RDONLY", MS_RDONLY);
+  export_int(env, exports, "MS_NOSUID", MS_NOSUID);
+  export_int(env, exports, "MS_NODEV", MS_NODEV);
+  export_int(env, exports, "MS_NOEXEC", MS_NOEXEC);
+  export_int(env, exports, "MS_REMOUNT", MS_REMOUNT);
+  export_int(env, exports, "MS_BIND", MS_BIND);
+  export_int(env, exports, "MS_REC", MS_REC);
+  export_int(env, exports, "MS_PRIVATE", MS_PRIVATE);
+  export_int(env, exports, "MS_SLAVE", MS_SLAVE);
+  export_int(env, exports, "MS_SHARED", MS_SHARED);
+  export_int(env, exports, "MNT_DETACH", MNT_DETACH);
+  export_int(env, exports, "MNT_FORCE", MNT_FORCE);
+  export_int(env, exports, "LOCK_SH", LOCK_SH);
+  export_int(env, exports, "LOCK_EX", LOCK_EX);
+  export_int(env, exports, "LOCK_UN", LOCK_UN);
+  return exports;
+}
+
+NAPI_MODULE(berth_native, init)

@@ -1,0 +1,245 @@
+// Typed access to berth's native addon (native/berth_native.c): the Linux system calls Node
+// lacks. All calls are synchronous except flockAsync; failures throw errors with errno codes.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { failedPrecondition } from './errors.js';
+import { projectRoot } from './paths.js';
+
+/** The raw addon; every function here is documented on its typed wrapper below. */
+interface Native {
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  lgetxattr(path: string, name: string): Buffer | undefined;
+  llistxattr(path: string): string[];
+  lremovexattr(path: string, name: string): void;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  lutimes(path: string, sec: number, nsec: number): void;
+  flock(fd: number, op: number, nonblock: boolean): boolean;
+  flockAsync(fd: number, op: number): Promise<void>;
+  openRoot(path: string): number;
+  openDirInRoot(rootFd: number, rel: string, create: boolean): number;
+  createAt(
+    dirFd: number,
+    name: string,
+    kind: number,
+    major: number,
+    minor: number,
+    link: string | null,
+    linkDirFd: number,
+    linkName: string | null,
+    data: Buffer | null,
+  ): number;
+  setMetaAt(
+    dirFd: number,
+    name: string,
+    fd: number,
+    isSymlink: boolean,
+    uid: number,
+    gid: number,
+    mode: number,
+    mtimeSec: number | undefined,
+    mtimeNsec: number,
+    xattrs: (string | Buffer)[] | null,
+  ): void;
+  typeAt(dirFd: number, name: string): number;
+  unlinkAt(dirFd: number, name: string, isDir: boolean): void;
+  [constant: string]: unknown;
+}
+
+let loaded: Native | undefined;
+
+function native(): Native {
+  if (loaded) return loaded;
+  const file = path.join(projectRoot(), 'native', 'build', 'Release', 'berth_native.node');
+  try {
+    loaded = createRequire(import.meta.url)(file) as Native;
+  } catch (err) {
+    throw failedPrecondition(`cannot load the native addon ${file}: ${(err as Error).message} (run scripts/build.sh)`, {
+      cause: err,
+    });
+  }
+  return loaded;
+}
+
+/** File type bits for mknod's mode (the values of <sys/stat.h>). */
+export const S_IFMT = 0o170000;
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFDIR = 0o040000;
+export const S_IFBLK = 0o060000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+
+/** mount(2) flags and umount2(2) flags, as the kernel defines them. */
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+export const MS_REMOUNT = 32;
+export const MS_BIND = 4096;
+export const MS_REC = 16384;
+export const MS_PRIVATE = 1 << 18;
+export const MS_SLAVE = 1 << 19;
+export const MS_SHARED = 1 << 20;
+export const MNT_FORCE = 1;
+export const MNT_DETACH = 2;
+
+/** Creates a device node or fifo; `mode` includes S_IFCHR, S_IFBLK or S_IFIFO. */
+export function mknod(file: string, mode: number, major: number, minor: number): void {
+  native().mknod(file, mode, major, minor);
+}
+
+/** Sets an extended attribute on `file` itself (a symlink is not followed). */
+export function lsetxattr(file: string, name: string, value: Buffer): void {
+  native().lsetxattr(file, name, value);
+}
+
+/** An extended attribute of `file` itself, or undefined when it is not set. */
+export function lgetxattr(file: string, name: string): Buffer | undefined {
+  return native().lgetxattr(file, name);
+}
+
+/** Names of the extended attributes of `file` itself (those this process may see). */
+export function llistxattr(file: string): string[] {
+  return native().llistxattr(file);
+}
+
+export function lremovexattr(file: string, name: string): void {
+  native().lremovexattr(file, name);
+}
+
+/** mount(2). `source`, `fstype` and `data` may be empty for bind mounts and remounts. */
+export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {
+  native().mount(source || null, target, fstype || null, flags, data || null);
+}
+
+/** umount2(2); flags such as MNT_DETACH. */
+export function umount2(target: string, flags = 0): void {
+  native().umount2(target, flags);
+}
+
+/** Sets atime and mtime of `file` itself (never a symlink's target), with nanoseconds. */
+export function lutimes(file: string, seconds: number, nanoseconds = 0): void {
+  native().lutimes(file, seconds, nanoseconds);
+}
+
+export type FlockOp = 'sh' | 'ex' | 'un';
+const FLOCK_OPS: Record<FlockOp, number> = { sh: 1, ex: 2, un: 8 };
+
+/**
+ * flock(2) on an open fd: 'sh' shared, 'ex' exclusive, 'un' release. With nonblock, returns
+ * false instead of waiting when another open file description holds a conflicting lock.
+ */
+export function flock(fd: number, op: FlockOp, nonblock: boolean): boolean {
+  return native().flock(fd, FLOCK_OPS[op], nonblock);
+}
+
+/** A blocking flock that waits on a worker thread, leaving the event loop free. */
+export function flockAsync(fd: number, op: FlockOp): Promise<void> {
+  return native().flockAsync(fd, FLOCK_OPS[op]);
+}
+
+// ---- directory-fd calls for extracting into a root that may hold hostile symlinks ----------
+
+/** An O_PATH fd of a directory, the root for openDirInRoot. Close with fs.closeSync. */
+export function openRoot(dir: string): number {
+  return native().openRoot(dir);
+}
+
+/**
+ * An O_PATH fd of directory `rel` inside the root, resolved with openat2(RESOLVE_IN_ROOT):
+ * absolute symlinks and ".." are confined to the root, as if chrooted. With `create`,
+ * missing directories are made with mode 0755.
+ */
+export function openDirInRoot(rootFd: number, rel: string, create: boolean): number {
+  return native().openDirInRoot(rootFd, rel, create);
+}
+
+/** Entry kinds of createAt, in the addon's numbering. */
+export const NodeKind = { File: 0, Directory: 1, Symlink: 2, Hardlink: 3, Char: 4, Block: 5, Fifo: 6 } as const;
+export type NodeKind = (typeof NodeKind)[keyof typeof NodeKind];
+
+/** The addon's own values of the constants above, for a test that they agree. */
+export function nativeConstants(): Record<string, unknown> {
+  return native();
+}
+
+export interface CreateAtOptions {
+  major?: number;
+  minor?: number;
+  /** Symlink target text. */
+  link?: string;
+  /** Hardlink source: a directory fd and a single name in it. */
+  linkDirFd?: number;
+  linkName?: string;
+  /** File content written right away. */
+  data?: Buffer;
+}
+
+/**
+ * Creates `name` (one component) in dirFd with private permissions, failing with EEXIST if
+ * the name is taken. A file's fd is returned open (write the rest, then setMetaAt closes
+ * it); other kinds return -1.
+ */
+export function createAt(dirFd: number, name: string, kind: NodeKind, options: CreateAtOptions = {}): number {
+  return native().createAt(
+    dirFd,
+    name,
+    kind,
+    options.major ?? 0,
+    options.minor ?? 0,
+    options.link ?? null,
+    options.linkDirFd ?? -1,
+    options.linkName ?? null,
+    options.data ?? null,
+  );
+}
+
+export interface Metadata {
+  /** -1 keeps the owner. */
+  uid: number;
+  gid: number;
+  /** Permission bits incl. setuid/setgid/sticky; -1 keeps them. Ignored for symlinks. */
+  mode: number;
+  /** Seconds since the epoch (atime and mtime); undefined keeps the times. */
+  mtimeSec?: number;
+  mtimeNsec?: number;
+  /** Flat [name, value, name, value...] list, or null. */
+  xattrs?: (string | Buffer)[] | null;
+}
+
+/**
+ * Sets owner, then xattrs, then mode, then times of `name` in dirFd (in that order:
+ * chown clears setuid bits and security.capability). `fd` (>= 0) is a file fd from
+ * createAt, used and closed. Never follows a symlink.
+ */
+export function setMetaAt(dirFd: number, name: string, fd: number, isSymlink: boolean, meta: Metadata): void {
+  native().setMetaAt(
+    dirFd,
+    name,
+    fd,
+    isSymlink,
+    meta.uid,
+    meta.gid,
+    meta.mode,
+    meta.mtimeSec,
+    meta.mtimeNsec ?? 0,
+    meta.xattrs ?? null,
+  );
+}
+
+/** The S_IFMT bits of `name` in dirFd (not following symlinks), or 0 if it does not exist. */
+export function typeAt(dirFd: number, name: string): number {
+  return native().typeAt(dirFd, name);
+}
+
+/** unlinkat(2): removes a non-directory, or an empty directory when isDir. */
+export function unlinkAt(dirFd: number, name: string, isDir: boolean): void {
+  native().unlinkAt(dirFd, name, isDir);
+}
+
+/** The path through /proc that reaches `name` inside the directory of an fd, for path-only APIs. */
+export function procPath(dirFd: number, name = ''): string {
+  return name ? `/proc/self/fd/${dirFd}/${name}` : `/proc/self/fd/${dirFd}`;
+}
