@@ -5,3 +5,4 @@ export * from './descriptor.js';
 export * from './mediatype.js';
 export * from './types.js';
 export * from './validate.js';
+export * from './platform.js';
