@@ -1,0 +1,4 @@
+// The archive area's public face: tar entries, the streaming tar reader and writer, and
+// compression detection. Other areas import from here, not from the files behind it.
+export { type EntryType, type TarEntry, type TarHeader, tarHeader } from './entry.js';
+export { type ReadTarOptions, readTar, type TarReaderEntry } from './tar-reader.js';
