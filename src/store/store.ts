@@ -1,0 +1,284 @@
+// The container host's local cache: content store + layer store + image records behind one
+// face, and the locking that keeps several berth processes on one store consistent.
+import * as fs from 'node:fs/promises';
+import type { Digest } from '../digest/digest.js';
+import { BerthError, failedPrecondition, notFound } from '../internal/errors.js';
+import type { Descriptor, Platform } from '../image/types.js';
+import { ContentStore } from './content/store.js';
+import { type ImageLayer, type ImageRecord, ImageRecords, type ResolveOptions, assignName, imageBlobs, resolveIn } from './images.js';
+import { Lease, liveLeases } from './lease.js';
+import { type ApplyLayer, LayerStore } from './layers.js';
+import { withLock } from './lock.js';
+import { StoreLayout } from './layout.js';
+import { Holds, type HoldRefs } from './holds.js';
+
+export interface StoreOptions {
+  /** Graph root (--root): blobs, ingest, layers, images.json. */
+  root: string;
+  /** Run root (--runroot): locks and leases. */
+  runroot: string;
+  /** The layer applier (src/layer applyLayer); defaults to the layer code's own. */
+  applyLayer?: ApplyLayer;
+  /** Ingests untouched this long are removed at open (default one day). */
+  ingestExpiryMs?: number;
+  /** Name normalisation for resolve ("busybox" -> "docker.io/library/busybox:latest"). */
+  normalize?: ResolveOptions['normalize'];
+}
+
+export interface NewImage {
+  manifest: Descriptor;
+  index?: Descriptor;
+  platform?: Platform;
+  config: Descriptor;
+  layers: ImageLayer[];
+  /** Unpacked size; summed from the layer records when absent. */
+  size?: number;
+  created?: string;
+  /** Canonical names to give the image (taken from any image that has them). */
+  names?: string[];
+  /** Canonical "repository@digest" names. */
+  digests?: string[];
+}
+
+export interface RemoveResult {
+  untagged: string[];
+  /** Image IDs whose records were deleted. */
+  deleted: Digest[];
+  /** What the collection freed afterwards. */
+  pruned: PruneResult;
+}
+
+export interface PruneResult {
+  layers: Digest[];
+  blobs: Digest[];
+}
+
+/**
+ * Locking, in one place:
+ * - metadata lock (run root locks/store.lock, exclusive, held briefly): every write of
+ *   images.json and holds.json, every lease creation and addition, and the collector's whole
+ *   decide-and-detach pass. Readers of images.json need no lock (atomic rename).
+ * - per-chain lock (locks/layer-<chain>.lock): elects one unpacker of a layer; others wait.
+ * - per-ref ingest lock (locks/ingest-<key>.lock): one writer per ingest ref.
+ * A pull leases each chain ID and blob before it looks for it, under the metadata lock, so
+ * an rmi's collection (same lock) either ran before the lease, and then the pull finds the
+ * content gone and makes it again, or runs after, and then spares it. The image record is
+ * written before the lease is released, so the references never lapse.
+ */
+export class Store {
+  readonly layout: StoreLayout;
+  readonly content: ContentStore;
+  readonly layers: LayerStore;
+  readonly images: ImageRecords;
+  private readonly holdsFile: Holds;
+
+  constructor(
+    private readonly options: StoreOptions,
+    applyLayer: ApplyLayer | undefined,
+  ) {
+    this.layout = new StoreLayout(options.root, options.runroot);
+    this.content = new ContentStore(this.layout, { ingestExpiryMs: options.ingestExpiryMs });
+    this.layers = new LayerStore(this.layout, applyLayer);
+    this.images = new ImageRecords(this.layout);
+    this.holdsFile = new Holds(this.layout);
+  }
+
+  /** A lease for an operation that will reference content; release it after putImage. */
+  lease(): Promise<Lease> {
+    return Lease.create(this.layout);
+  }
+
+  /** Runs `fn` under a fresh lease and releases it afterwards, whatever happens. */
+  async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = await this.lease();
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  listImages(): Promise<ImageRecord[]> {
+    return this.images.load();
+  }
+
+  resolveImage(query: string, options: ResolveOptions = {}): Promise<ImageRecord> {
+    return this.images.resolve(query, { normalize: options.normalize ?? this.options.normalize });
+  }
+
+  /**
+   * Records an image whose blobs and layers are present (the caller's lease keeps them so
+   * until now). An image with the same ID gains the names; names move from other images.
+   */
+  async putImage(input: NewImage): Promise<ImageRecord> {
+    return this.locked(async () => {
+      for (const d of [input.manifest.digest, input.config.digest]) {
+        if (!(await this.content.exists(d))) throw failedPrecondition(`cannot record image ${input.config.digest}: blob ${d} is missing`);
+      }
+      let size = 0;
+      for (const l of input.layers) {
+        const rec = await this.layers.get(l.chainID);
+        if (!rec) throw failedPrecondition(`cannot record image ${input.config.digest}: layer ${l.chainID} is not unpacked`);
+        size += rec.size;
+      }
+      const images = await this.images.load();
+      let rec = images.find((i) => i.id === input.config.digest);
+      if (!rec) {
+        rec = {
+          id: input.config.digest,
+          names: [],
+          digests: [],
+          manifest: input.manifest,
+          config: input.config,
+          layers: input.layers,
+          size: input.size ?? size,
+          addedAt: new Date().toISOString(),
+        };
+        images.push(rec);
+      }
+      rec.manifest = input.manifest;
+      if (input.index) rec.index = input.index;
+      if (input.platform) rec.platform = input.platform;
+      if (input.created) rec.created = input.created;
+      const top = input.layers[input.layers.length - 1]?.chainID;
+      if (top) rec.topLayer = top;
+      for (const n of input.names ?? []) assignName(images, rec, n);
+      for (const d of input.digests ?? []) if (!rec.digests.includes(d)) rec.digests.push(d);
+      await this.images.save(images);
+      return rec;
+    });
+  }
+
+  /** Gives `name` to the image `query` resolves to (taking it from another image). */
+  async tag(query: string, name: string): Promise<ImageRecord> {
+    return this.locked(async () => {
+      const images = await this.images.load();
+      const rec = resolveIn(images, query, { normalize: this.options.normalize });
+      assignName(images, rec, name);
+      await this.images.save(images);
+      return rec;
+    });
+  }
+
+  /** Removes one name; the image stays (perhaps dangling). 'not-found' when no image has it. */
+  async untag(name: string): Promise<ImageRecord> {
+    return this.locked(async () => {
+      const images = await this.images.load();
+      const rec = images.find((i) => i.names.includes(name) || i.digests.includes(name));
+      if (!rec) throw notFound(`no such image: ${name}`);
+      rec.names = rec.names.filter((n) => n !== name);
+      rec.digests = rec.digests.filter((n) => n !== name);
+      await this.images.save(images);
+      return rec;
+    });
+  }
+
+  /**
+   * docker rmi: a name of an image with other names is only untagged; otherwise the record
+   * goes (refused while a holder such as a container uses the image, unless `force`), and
+   * the layers and blobs nothing else references are freed.
+   */
+  async removeImage(query: string, options: { force?: boolean; prune?: boolean } = {}): Promise<RemoveResult> {
+    const result = await this.locked(async () => {
+      const images = await this.images.load();
+      const rec = resolveIn(images, query, { normalize: this.options.normalize });
+      const byName = rec.names.find((n) => n === query || n === this.options.normalize?.(query));
+      if (byName && rec.names.length > 1 && !options.force) {
+        rec.names = rec.names.filter((n) => n !== byName);
+        await this.images.save(images);
+        return { untagged: [byName], deleted: [] as Digest[] };
+      }
+      const holders = (await this.holdsFile.load()).filter((h) => h.images.includes(rec.id));
+      if (holders.length > 0 && !options.force) {
+        throw failedPrecondition(
+          `cannot remove image ${rec.id.slice(7, 19)}: it is in use by ${holders.map((h) => h.holder).join(', ')}`,
+        );
+      }
+      await this.images.save(images.filter((i) => i !== rec));
+      return { untagged: [...rec.names, ...rec.digests], deleted: [rec.id] };
+    });
+    const pruned = options.prune === false || result.deleted.length === 0 ? { layers: [], blobs: [] } : await this.prune();
+    return { ...result, pruned };
+  }
+
+  /**
+   * Frees layers and blobs that no image, hold or live lease references. Decides and
+   * detaches under the metadata lock; deletes the detached layer trees after releasing it.
+   */
+  async prune(): Promise<PruneResult> {
+    const detached: string[] = [];
+    const result = await this.locked(async () => {
+      const images = await this.images.load();
+      const leased = await liveLeases(this.layout);
+      const holds = await this.holdsFile.load();
+      const chains = new Set<string>(leased.chains);
+      const blobs = new Set<string>(leased.blobs);
+      for (const i of images) {
+        for (const l of i.layers) chains.add(l.chainID);
+        for (const b of imageBlobs(i)) blobs.add(b);
+      }
+      for (const h of holds) for (const c of h.layers) chains.add(c);
+      // A kept layer keeps its parents: an image made by commit may reference only the top.
+      for (const l of await this.layers.list()) if (chains.has(l.chainID) && l.parent) chains.add(l.parent);
+      const out: PruneResult = { layers: [], blobs: [] };
+      for (const l of await this.layers.list()) {
+        if (chains.has(l.chainID)) continue;
+        const dir = await this.layers.detach(l.chainID);
+        if (dir) {
+          detached.push(dir);
+          out.layers.push(l.chainID);
+        }
+      }
+      for await (const b of this.content.walk()) {
+        if (blobs.has(b.digest)) continue;
+        await this.content.delete(b.digest).catch(() => {});
+        out.blobs.push(b.digest);
+      }
+      return out;
+    });
+    for (const dir of detached) await fs.rm(dir, { recursive: true, force: true });
+    return result;
+  }
+
+  /** Marks images and layers as used by `holder` (a container): kept by prune, rmi refuses. */
+  hold(holder: string, refs: HoldRefs): Promise<void> {
+    return this.locked(() => this.holdsFile.set(holder, refs));
+  }
+
+  /** Drops what `holder` held; what nothing else uses is freed by the next prune. */
+  release(holder: string): Promise<void> {
+    return this.locked(() => this.holdsFile.remove(holder));
+  }
+
+  holds() {
+    return this.holdsFile.load();
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.layout.metadataLock, {}, fn);
+  }
+}
+
+/**
+ * Opens (creating if needed) the store at `root`/`runroot` and cleans what killed processes
+ * left: abandoned unpacks, half-deleted layers, stale and malformed ingests, dead leases.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  let apply = options.applyLayer;
+  if (!apply) apply = await defaultApplier();
+  const store = new Store(options, apply);
+  try {
+    await fs.mkdir(options.root, { recursive: true, mode: 0o700 });
+    await fs.mkdir(store.layout.locksDir, { recursive: true, mode: 0o700 });
+    await fs.mkdir(store.layout.leasesDir, { recursive: true, mode: 0o700 });
+    await store.content.open();
+    await store.layers.open();
+  } catch (err) {
+    throw err instanceof BerthError ? err : BerthError.wrap(err, `cannot open the store at ${options.root}`);
+  }
+  return store;
+}
+
+async function defaultApplier(): Promise<ApplyLayer | undefined> {
+  return undefined;
+}
