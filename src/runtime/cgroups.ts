@@ -1,0 +1,117 @@
+// Which cgroup layout the host has (v1, v2 or hybrid), where a container's cgroup goes, and
+// docker's resource flags as the runtime-spec's linux.resources (runc writes v1 or v2 files).
+import { existsSync, readFileSync } from 'node:fs';
+import { invalidArgument } from '../internal/errors.js';
+import type { SpecResources } from './spec/types.js';
+
+export type CgroupMode = 'v1' | 'v2' | 'hybrid';
+
+export interface CgroupLayout {
+  mode: CgroupMode;
+  /** v1 controllers and where each is mounted (cpu -> /sys/fs/cgroup/cpu). */
+  controllers: Record<string, string>;
+  /** The cgroup2 mount point, if any (/sys/fs/cgroup or /sys/fs/cgroup/unified). */
+  unified?: string;
+  /** v1 memory controller supports memory+swap limits (memory.memsw.*). */
+  swapAccounting: boolean;
+}
+
+/** Reads the layout from /proc/self/mountinfo (or the given text, for tests). */
+export function detectCgroups(mountinfo?: string): CgroupLayout {
+  const text = mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8');
+  const controllers: Record<string, string> = {};
+  let unified: string | undefined;
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(' ');
+    const right = line.slice(sep + 3).split(' ');
+    const mountPoint = left[4];
+    if (right[0] === 'cgroup2') unified = mountPoint;
+    else if (right[0] === 'cgroup') {
+      for (const opt of (right[2] ?? '').split(',')) {
+        if (opt === 'rw' || opt === 'ro' || opt.startsWith('name=') || opt === 'relatime') continue;
+        controllers[opt] = mountPoint;
+      }
+    }
+  }
+  const hasV1 = Object.keys(controllers).length > 0;
+  const mode: CgroupMode = hasV1 ? (unified ? 'hybrid' : 'v1') : 'v2';
+  const memory = controllers.memory;
+  const swapAccounting =
+    mode === 'v2'
+      ? existsSync(`${unified ?? '/sys/fs/cgroup'}/cgroup.controllers`)
+      : memory !== undefined && existsSync(`${memory}/memory.memsw.limit_in_bytes`);
+  return { mode, controllers, unified, swapAccounting };
+}
+
+/** cgroupfs path for a container, as runc's cgroupfs manager reads cgroupsPath: /berth/<id>. */
+export function cgroupsPathFor(id: string, parent = '/berth'): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw invalidArgument(`invalid container id "${id}"`);
+  return `${parent.replace(/\/+$/, '')}/${id}`;
+}
+
+/** docker's resource flags, in their docker units. */
+export interface ResourceInput {
+  /** --memory, bytes. */
+  memory?: number;
+  /** --memory-swap, bytes of memory+swap; -1 unlimited swap. Default (docker): twice --memory. */
+  memorySwap?: number;
+  memoryReservation?: number;
+  /** --cpus, e.g. 1.5. */
+  cpus?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  /** --cpu-shares (relative weight, default 1024). */
+  cpuShares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  /** --pids-limit; 0 or -1 = unlimited. */
+  pidsLimit?: number;
+}
+
+const CPU_PERIOD = 100000;
+
+/** Parses docker's byte sizes: 64m, 1g, 512k, 1024 (b). */
+export function parseBytes(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(text.trim());
+  if (!m) throw invalidArgument(`invalid size "${text}": want a number with an optional unit b, k, m, g`);
+  const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase()] as number;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+/** linux.resources for these flags, checked the way docker checks them. */
+export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): SpecResources {
+  const out: SpecResources = {};
+  if (input.memory !== undefined && input.memory > 0) {
+    if (input.memory < 6 * 1024 * 1024) throw invalidArgument('invalid --memory: minimum allowed memory limit is 6MB');
+    out.memory = { limit: input.memory };
+    const swapOk = layout?.swapAccounting ?? true;
+    if (input.memorySwap !== undefined && input.memorySwap !== 0) {
+      if (input.memorySwap > 0 && input.memorySwap < input.memory) {
+        throw invalidArgument('invalid --memory-swap: must be larger than or equal to --memory');
+      }
+      if (swapOk) out.memory.swap = input.memorySwap;
+    } else if (swapOk) {
+      out.memory.swap = input.memory * 2;
+    }
+  } else if (input.memorySwap !== undefined && input.memorySwap > 0) {
+    throw invalidArgument('invalid --memory-swap: set --memory as well');
+  }
+  if (input.memoryReservation) (out.memory ??= {}).reservation = input.memoryReservation;
+  if (input.cpus !== undefined) {
+    if (input.cpuQuota !== undefined || input.cpuPeriod !== undefined) {
+      throw invalidArgument('invalid --cpus: conflicts with --cpu-quota and --cpu-period');
+    }
+    if (!(input.cpus > 0)) throw invalidArgument(`invalid --cpus ${input.cpus}: must be above 0`);
+    out.cpu = { quota: Math.round(input.cpus * CPU_PERIOD), period: CPU_PERIOD };
+  } else {
+    if (input.cpuQuota !== undefined) (out.cpu ??= {}).quota = input.cpuQuota;
+    if (input.cpuPeriod !== undefined) (out.cpu ??= {}).period = input.cpuPeriod;
+  }
+  if (input.cpuShares !== undefined && input.cpuShares > 0) (out.cpu ??= {}).shares = input.cpuShares;
+  if (input.cpusetCpus) (out.cpu ??= {}).cpus = input.cpusetCpus;
+  if (input.cpusetMems) (out.cpu ??= {}).mems = input.cpusetMems;
+  if (input.pidsLimit !== undefined && input.pidsLimit > 0) out.pids = { limit: input.pidsLimit };
+  return out;
+}

@@ -1,0 +1,262 @@
+// OciRuntime: one OCI runtime binary (runc or crun) driven through its CLI, with its own
+// --root state directory so berth's containers never mix with podman's or docker's.
+import { type StdioOptions, spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { internal } from '../internal/errors.js';
+import { errorsFromLog, runtimeError } from './errors.js';
+import type { SpecProcess, SpecResources } from './spec/types.js';
+
+export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'stopped', 'paused'] as const;
+export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
+
+/** `runtime state ID`, as runc and crun print it. */
+export interface ContainerState {
+  ociVersion: string;
+  id: string;
+  status: ContainerStatus;
+  /** The container's init on the host; 0 once stopped. */
+  pid: number;
+  bundle: string;
+  rootfs?: string;
+  created?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface CreateOptions {
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  /** The container's stdin, stdout, stderr (fds or 'ignore'); default: none. */
+  stdio?: StdioOptions;
+  signal?: AbortSignal;
+}
+
+export interface ExecOptions {
+  detach?: boolean;
+  pidFile?: string;
+  tty?: boolean;
+  consoleSocket?: string;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+  log: string[];
+}
+
+/** Stats from `runtime events --stats`: the runtime's own JSON, kept as it is. */
+export type RuntimeStats = Record<string, unknown>;
+
+export interface OciRuntimeOptions {
+  /** The state directory (--root), e.g. <runroot>/runc. */
+  root: string;
+  /** runc or crun; defaults to the binary's base name. */
+  name?: string;
+}
+
+export class OciRuntime {
+  readonly path: string;
+  readonly name: string;
+  readonly root: string;
+  #version: Promise<string> | undefined;
+
+  constructor(binary: string, options: OciRuntimeOptions) {
+    this.path = binary;
+    this.name = options.name ?? path.basename(binary);
+    this.root = options.root;
+  }
+
+  /** Arguments before the sub-command: the state root, for conmon's --runtime-arg too. */
+  globalArgs(): string[] {
+    return [`--root=${this.root}`];
+  }
+
+  /** "1.1.5" from `runc --version` (computed once). */
+  version(): Promise<string> {
+    this.#version ??= this.#run(['--version'], 'cannot read runtime version', { noLog: true }).then((r) => {
+      const m = /version\s+(\S+)/.exec(r.stdout);
+      return m ? m[1] : r.stdout.split('\n')[0].trim();
+    });
+    return this.#version;
+  }
+
+  async create(id: string, bundle: string, options: CreateOptions = {}): Promise<void> {
+    const args = ['create', '--bundle', bundle];
+    if (options.pidFile) args.push('--pid-file', options.pidFile);
+    if (options.consoleSocket) args.push('--console-socket', options.consoleSocket);
+    if (options.noPivot) args.push('--no-pivot');
+    args.push(id);
+    await this.#run(args, `cannot create container ${id}`, {
+      signal: options.signal,
+      detached: true,
+      stdio: options.stdio,
+    });
+  }
+
+  async start(id: string): Promise<void> {
+    await this.#run(['start', id], `cannot start container ${id}`);
+  }
+
+  async state(id: string): Promise<ContainerState> {
+    const r = await this.#run(['state', id], `cannot read state of container ${id}`);
+    return parseState(r.stdout, this.name);
+  }
+
+  /** Every container under this root. */
+  async list(): Promise<ContainerState[]> {
+    const r = await this.#run(['list', '--format', 'json'], 'cannot list containers');
+    const value = JSON.parse(r.stdout.trim() || '[]') as unknown[] | null;
+    return (value ?? []).map((v) => parseState(JSON.stringify(v), this.name));
+  }
+
+  async kill(id: string, signal: string | number = 'SIGTERM', options: { all?: boolean } = {}): Promise<void> {
+    const args = ['kill'];
+    if (options.all) args.push('--all');
+    args.push(id, String(signal));
+    await this.#run(args, `cannot signal container ${id}`);
+  }
+
+  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+    const args = ['delete'];
+    if (options.force) args.push('--force');
+    args.push(id);
+    await this.#run(args, `cannot delete container ${id}`);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.#run(['pause', id], `cannot pause container ${id}`);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.#run(['resume', id], `cannot resume container ${id}`);
+  }
+
+  /** Host pids of the container's processes. */
+  async ps(id: string): Promise<number[]> {
+    const r = await this.#run(['ps', '--format', 'json', id], `cannot list processes of container ${id}`);
+    return (JSON.parse(r.stdout.trim() || '[]') as number[] | null) ?? [];
+  }
+
+  /** One sample of `events --stats` (for `stats --no-stream`). */
+  async stats(id: string): Promise<RuntimeStats> {
+    const r = await this.#run(['events', '--stats', id], `cannot read stats of container ${id}`);
+    const value = JSON.parse(r.stdout.trim()) as { data?: RuntimeStats };
+    return value.data ?? (value as RuntimeStats);
+  }
+
+  /** Changes cgroup limits of a running container (`update -r -` with the resources as JSON). */
+  async update(id: string, resources: SpecResources): Promise<void> {
+    await this.#run(['update', '--resources', '-', id], `cannot update container ${id}`, {
+      input: JSON.stringify(resources),
+    });
+  }
+
+  /** Runs a process in the container; without detach, waits and collects its output. */
+  async exec(id: string, process: SpecProcess, options: ExecOptions = {}): Promise<ExecResult> {
+    const file = path.join(this.root, `.exec-${randomBytes(6).toString('hex')}.json`);
+    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
+    await fs.writeFile(file, JSON.stringify(process), { mode: 0o600 });
+    try {
+      const args = ['exec', '--process', file];
+      if (options.detach) args.push('--detach');
+      if (options.pidFile) args.push('--pid-file', options.pidFile);
+      if (options.tty) args.push('--tty');
+      if (options.consoleSocket) args.push('--console-socket', options.consoleSocket);
+      args.push(id);
+      const r = await this.#run(args, `cannot exec in container ${id}`, {
+        signal: options.signal,
+        allowExitCode: true,
+        detached: options.detach,
+      });
+      return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr };
+    } finally {
+      await fs.rm(file, { force: true });
+    }
+  }
+
+  /** Runs the runtime; a non-zero exit (or an error in its log) becomes a BerthError. */
+  async #run(
+    args: string[],
+    context: string,
+    opts: {
+      signal?: AbortSignal;
+      input?: string;
+      noLog?: boolean;
+      allowExitCode?: boolean;
+      detached?: boolean;
+      stdio?: StdioOptions;
+    } = {},
+  ): Promise<RunResult> {
+    const logFile = opts.noLog ? undefined : path.join(this.root, `.log-${randomBytes(6).toString('hex')}.json`);
+    const full = logFile ? [...this.globalArgs(), '--log-format=json', `--log=${logFile}`, ...args] : args;
+    if (logFile) await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
+    const result = await new Promise<{ stdout: string; stderr: string; code: number; spawnError?: Error }>((resolve) => {
+      // A create leaves the container's init holding the stdio it was given: pipes we waited
+      // on would only close when the container exits, so a create gets the caller's fds or none.
+      const stdio: StdioOptions = opts.stdio ?? (opts.detached ? ['ignore', 'ignore', 'ignore'] : ['pipe', 'pipe', 'pipe']);
+      const child = spawn(this.path, full, { signal: opts.signal, stdio });
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+      });
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+      });
+      child.stdin?.end(opts.input ?? '');
+      child.on('error', (e) => resolve({ stdout, stderr, code: -1, spawnError: e }));
+      child.on('close', (code, sig) => resolve({ stdout, stderr, code: code ?? 128 + signalNumber(sig) }));
+    });
+    let log: string[] = [];
+    if (logFile) {
+      log = errorsFromLog(await fs.readFile(logFile, 'utf8').catch(() => ''));
+      await fs.rm(logFile, { force: true });
+    }
+    if (result.spawnError) {
+      if ((result.spawnError as NodeJS.ErrnoException).name === 'AbortError') throw result.spawnError;
+      throw runtimeError(context, this.name, [result.spawnError.message], result.stderr);
+    }
+    if (result.code !== 0 && !(opts.allowExitCode && log.length === 0)) {
+      throw runtimeError(context, this.name, log, result.stderr);
+    }
+    return { ...result, log };
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals | null): number {
+  return sig ? (constants.signals[sig] ?? 0) : 0;
+}
+
+export function parseState(text: string, runtimeName = 'runtime'): ContainerState {
+  let value: Partial<ContainerState>;
+  try {
+    value = JSON.parse(text) as Partial<ContainerState>;
+  } catch {
+    throw internal(`cannot read container state from ${runtimeName}: not JSON: ${text.slice(0, 200)}`);
+  }
+  const status = value.status as string;
+  if (!(CONTAINER_STATUSES as readonly string[]).includes(status)) {
+    throw internal(`cannot read container state from ${runtimeName}: unknown status "${status}"`);
+  }
+  return {
+    ociVersion: value.ociVersion ?? '',
+    id: value.id ?? '',
+    status: status as ContainerStatus,
+    pid: value.pid ?? 0,
+    bundle: value.bundle ?? '',
+    ...(value.rootfs ? { rootfs: value.rootfs } : {}),
+    ...(value.created ? { created: value.created } : {}),
+    ...(value.annotations ? { annotations: value.annotations } : {}),
+  };
+}

@@ -1,0 +1,158 @@
+// Types of the OCI runtime-spec config.json (runtime-spec 1.0.2, the part runc and crun read
+// on Linux), plus seccomp profiles in docker's format, which berth accepts as input.
+
+export interface RuntimeSpec {
+  ociVersion: string;
+  process: SpecProcess;
+  root: { path: string; readonly?: boolean };
+  hostname?: string;
+  mounts: SpecMount[];
+  annotations?: Record<string, string>;
+  linux: SpecLinux;
+}
+
+export interface SpecUser {
+  uid: number;
+  gid: number;
+  umask?: number;
+  additionalGids?: number[];
+}
+
+export interface SpecCapabilities {
+  bounding: string[];
+  effective: string[];
+  permitted: string[];
+  inheritable: string[];
+  ambient: string[];
+}
+
+export interface SpecRlimit {
+  type: string;
+  hard: number;
+  soft: number;
+}
+
+export interface SpecProcess {
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
+  user: SpecUser;
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities?: SpecCapabilities;
+  rlimits?: SpecRlimit[];
+  noNewPrivileges?: boolean;
+  apparmorProfile?: string;
+  oomScoreAdj?: number;
+  selinuxLabel?: string;
+}
+
+export interface SpecMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+}
+
+export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
+
+export interface SpecNamespace {
+  type: NamespaceType;
+  path?: string;
+}
+
+export interface SpecIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+export interface SpecDevice {
+  type: 'c' | 'b' | 'u' | 'p';
+  path: string;
+  major?: number;
+  minor?: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface SpecDeviceRule {
+  allow: boolean;
+  type?: 'a' | 'c' | 'b';
+  major?: number;
+  minor?: number;
+  access?: string;
+}
+
+export interface SpecResources {
+  devices?: SpecDeviceRule[];
+  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
+  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  pids?: { limit: number };
+  blockIO?: { weight?: number };
+}
+
+export interface SpecSeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: string;
+}
+
+export interface SpecSeccompSyscall {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: SpecSeccompArg[];
+}
+
+export interface SpecSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  flags?: string[];
+  syscalls?: SpecSeccompSyscall[];
+}
+
+export interface SpecLinux {
+  namespaces: SpecNamespace[];
+  uidMappings?: SpecIdMapping[];
+  gidMappings?: SpecIdMapping[];
+  devices?: SpecDevice[];
+  cgroupsPath?: string;
+  resources?: SpecResources;
+  seccomp?: SpecSeccomp;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  sysctl?: Record<string, string>;
+  mountLabel?: string;
+  rootfsPropagation?: string;
+}
+
+/** A seccomp profile as docker writes it (profiles/seccomp/default.json and `--security-opt seccomp=FILE`). */
+export interface DockerSeccompProfile {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  archMap?: { architecture: string; subArchitectures: string[] | null }[];
+  flags?: string[];
+  syscalls?: DockerSeccompRule[];
+}
+
+export interface DockerSeccompFilter {
+  caps?: string[];
+  arches?: string[];
+  minKernel?: string;
+}
+
+export interface DockerSeccompRule {
+  name?: string;
+  names?: string[];
+  action: string;
+  errnoRet?: number;
+  args?: SpecSeccompArg[] | null;
+  comment?: string;
+  includes?: DockerSeccompFilter;
+  excludes?: DockerSeccompFilter;
+}

@@ -1,0 +1,163 @@
+// Resolves `--user` (name, uid, uid:gid, name:group) against the image's own /etc/passwd and
+// /etc/group, read inside the rootfs without ever following a symlink out of it.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { constants } from 'node:fs';
+import { BerthError, invalidArgument, notFound } from '../../internal/errors.js';
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  home: string;
+  /** Groups of /etc/group that list the user (only when no group was named, as docker does). */
+  additionalGids: number[];
+}
+
+/** The largest id: 2^32-2 (2^32-1 is the kernel's "no id", (uid_t)-1). */
+export const MAX_ID = 4294967294;
+const MAX_SYMLINKS = 40;
+/** /etc/passwd and /etc/group past this size are not plausible and not read. */
+const MAX_DB_SIZE = 8 * 1024 * 1024;
+
+/**
+ * The host path of `inside` (absolute, as seen from the container) under `rootfs`, resolving each
+ * component's symlinks as if rootfs were "/": an absolute link restarts at rootfs, ".." stops there.
+ */
+export async function securePath(rootfs: string, inside: string): Promise<string> {
+  const root = path.resolve(rootfs);
+  const pending = inside.split('/').filter(Boolean);
+  const done: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const part = pending.shift() as string;
+    if (part === '.') continue;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const candidate = path.join(root, ...done, part);
+    let st: import('node:fs').Stats;
+    try {
+      st = await fs.lstat(candidate);
+    } catch {
+      // A missing component ends the walk: the caller's open fails with not-found.
+      done.push(part, ...pending);
+      break;
+    }
+    if (st.isSymbolicLink()) {
+      if (++links > MAX_SYMLINKS) throw invalidArgument(`cannot resolve ${inside} in ${rootfs}: too many symlinks`);
+      const target = await fs.readlink(candidate);
+      if (target.startsWith('/')) done.length = 0;
+      pending.unshift(...target.split('/').filter(Boolean));
+      continue;
+    }
+    done.push(part);
+  }
+  return path.join(root, ...done);
+}
+
+/** Reads a small regular file inside the rootfs; undefined when it does not exist. */
+async function readInside(rootfs: string, inside: string): Promise<string | undefined> {
+  const host = await securePath(rootfs, inside);
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw BerthError.wrap(err, `cannot read ${inside} in the container's rootfs`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw invalidArgument(`cannot read ${inside} in the container's rootfs: not a regular file`);
+    if (st.size > MAX_DB_SIZE) throw invalidArgument(`cannot read ${inside} in the container's rootfs: too large`);
+    return await fh.readFile('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+function lines(text: string | undefined): string[][] {
+  if (!text) return [];
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.split(':'));
+}
+
+export function parsePasswd(text: string | undefined): PasswdEntry[] {
+  return lines(text)
+    .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]) && /^\d+$/.test(f[3]))
+    .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/' }));
+}
+
+export function parseGroup(text: string | undefined): GroupEntry[] {
+  return lines(text)
+    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
+    .map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
+}
+
+/** A numeric id, or undefined when `text` is a name; out-of-range numbers throw. */
+function numericId(text: string, what: string): number | undefined {
+  if (/^-\d+$/.test(text)) throw invalidArgument(`invalid ${what} "${text}": ids cannot be negative`);
+  if (!/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n > MAX_ID) throw invalidArgument(`invalid ${what} "${text}": ids range from 0 to ${MAX_ID}`);
+  return n;
+}
+
+/**
+ * docker's user resolution: "" is root; a name must exist in passwd; a number need not (gid 0,
+ * home "/"); an explicit group must exist in /etc/group unless numeric.
+ */
+export async function resolveUser(rootfs: string, userSpec = ''): Promise<ResolvedUser> {
+  const spec = userSpec.trim();
+  const colon = spec.indexOf(':');
+  const userPart = colon < 0 ? spec : spec.slice(0, colon);
+  const groupPart = colon < 0 ? '' : spec.slice(colon + 1);
+  if (colon >= 0 && groupPart === '') throw invalidArgument(`invalid user "${userSpec}": empty group after ":"`);
+  const uidNum = userPart === '' ? 0 : numericId(userPart, 'user');
+  const gidNum = groupPart === '' ? undefined : numericId(groupPart, 'group');
+
+  const passwd = parsePasswd(await readInside(rootfs, '/etc/passwd'));
+  const result: ResolvedUser = { uid: 0, gid: 0, home: '/', additionalGids: [] };
+  let matchedName: string | undefined;
+  const entry =
+    uidNum === undefined ? passwd.find((p) => p.name === userPart) : passwd.find((p) => p.uid === uidNum);
+  if (entry) {
+    result.uid = entry.uid;
+    result.gid = entry.gid;
+    result.home = entry.home;
+    matchedName = entry.name;
+  } else if (uidNum === undefined) {
+    throw notFound(`unable to find user ${userPart}: no matching entries in passwd file`);
+  } else {
+    result.uid = uidNum;
+  }
+
+  if (groupPart === '' && matchedName === undefined) return result;
+  const groups = parseGroup(await readInside(rootfs, '/etc/group'));
+  if (groupPart !== '') {
+    const g = gidNum === undefined ? groups.find((x) => x.name === groupPart) : groups.find((x) => x.gid === gidNum);
+    if (g) result.gid = g.gid;
+    else if (gidNum !== undefined) result.gid = gidNum;
+    else throw notFound(`unable to find group ${groupPart}: no matching entries in group file`);
+    return result;
+  }
+  const extra = groups.filter((g) => g.members.includes(matchedName as string)).map((g) => g.gid);
+  result.additionalGids = [...new Set(extra)];
+  return result;
+}
