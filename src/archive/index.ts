@@ -2,3 +2,4 @@
 // compression detection. Other areas import from here, not from the files behind it.
 export { type EntryType, type TarEntry, type TarHeader, tarHeader } from './entry.js';
 export { type ReadTarOptions, readTar, type TarReaderEntry } from './tar-reader.js';
+export { TarWriter, type TarWriterOptions } from './tar-writer.js';
