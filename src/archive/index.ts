@@ -3,3 +3,16 @@
 export { type EntryType, type TarEntry, type TarHeader, tarHeader } from './entry.js';
 export { type ReadTarOptions, readTar, type TarReaderEntry } from './tar-reader.js';
 export { TarWriter, type TarWriterOptions } from './tar-writer.js';
+export {
+  type Compression,
+  compressGzip,
+  createGunzip,
+  createZstdDecompress,
+  DEFAULT_GZIP_LEVEL,
+  type DecompressOptions,
+  type DetectedCompression,
+  decompress,
+  detectCompression,
+  MAGIC_BYTES,
+  peek,
+} from './compression.js';
