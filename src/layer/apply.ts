@@ -1,0 +1,56 @@
+// Applying a layer blob to a directory in one pass: decompress, hash the tar for its diffID,
+// and write each entry as it streams by (whiteouts as overlay wants them, or merged).
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { readTar } from '../archive/index.js';
+import { decompress } from './decompress-shim.js';
+import type { Digest } from '../digest/digest.js';
+import { DigestingStream } from '../digest/verify.js';
+import { BerthError } from '../internal/errors.js';
+import { type ApplyMode, type ExtractOptions, Extractor } from './extract.js';
+
+export type { ApplyMode };
+
+export interface ApplyOptions extends ExtractOptions {
+  /** Largest file an entry may declare (tar bombs); default: no limit beyond the disk. */
+  maxEntrySize?: number;
+  signal?: AbortSignal;
+}
+
+export interface AppliedLayer {
+  /** Bytes of the uncompressed tar. */
+  size: number;
+  /** sha256 of the uncompressed tar: the layer's diffID in an image config. */
+  diffID: Digest;
+}
+
+/**
+ * Applies a layer (gzip, zstd or plain tar, detected) to `target`, which must exist: empty
+ * for 'overlay-lower', the layers below for 'merge'. Nothing is written outside `target`,
+ * whatever the tar says. On failure the target holds a partial layer: callers unpack into
+ * a fresh directory and drop it on error.
+ */
+export async function applyLayer(source: Readable, target: string, options: ApplyOptions): Promise<AppliedLayer> {
+  return applyTar(decompress(source), target, options);
+}
+
+/** applyLayer for a stream already known to be an uncompressed tar. */
+export async function applyTar(tar: Readable, target: string, options: ApplyOptions): Promise<AppliedLayer> {
+  const digesting = new DigestingStream();
+  const piped = pipeline(tar, digesting);
+  piped.catch(() => {}); // its failure surfaces through the reader below
+  const extractor = new Extractor(target, options);
+  try {
+    extractor.open();
+    const entries = readTar(digesting, { signal: options.signal, maxEntrySize: options.maxEntrySize });
+    for await (const entry of entries) await extractor.apply(entry);
+    extractor.finish();
+    await piped;
+  } catch (err) {
+    digesting.destroy();
+    throw BerthError.wrap(err, `cannot apply layer to ${target}`);
+  } finally {
+    extractor.close();
+  }
+  return { size: digesting.size, diffID: digesting.digest };
+}

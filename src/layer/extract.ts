@@ -1,0 +1,299 @@
+// Writes tar entries of one layer into a root directory, one entry at a time, never outside
+// it: parents resolve with openat2(RESOLVE_IN_ROOT), the last component is never followed.
+import * as fs from 'node:fs';
+import type { TarEntry, TarHeader } from '../archive/entry.js';
+import { BerthError, invalidArgument, resourceExhausted } from '../internal/errors.js';
+import * as sys from '../internal/sys.js';
+import {
+  cleanEntryName,
+  DEFAULT_MAX_DEPTH,
+  joinRel,
+  OPAQUE_MARKER,
+  printable,
+  splitParent,
+  WHITEOUT_PREFIX,
+  whiteoutTarget,
+} from './names.js';
+
+/**
+ * 'overlay-lower': the target starts empty and becomes an overlay lower directory, so
+ * whiteouts are stored the overlay way (char device 0/0, trusted.overlay.opaque=y).
+ * 'merge': the target holds the layers below, and whiteouts delete from it.
+ */
+export type ApplyMode = 'overlay-lower' | 'merge';
+
+export interface ExtractOptions {
+  mode: ApplyMode;
+  /** Entries allowed in one layer (tar bombs of empty files); default 2,000,000. */
+  maxEntries?: number;
+  /** Path components allowed in one name; default 256. */
+  maxDepth?: number;
+  /** Set owners from the tar (lchown); default: when running as root. */
+  preserveOwnership?: boolean;
+}
+
+/** Files up to this size are read whole and written with one open/write/close. */
+const SMALL_FILE = 1 << 20;
+/** Directory fds kept open between entries; tars list siblings together, so few suffice. */
+const DIR_CACHE = 64;
+const KINDS: Record<TarHeader['type'], sys.NodeKind> = {
+  file: sys.NodeKind.File,
+  directory: sys.NodeKind.Directory,
+  symlink: sys.NodeKind.Symlink,
+  hardlink: sys.NodeKind.Hardlink,
+  char: sys.NodeKind.Char,
+  block: sys.NodeKind.Block,
+  fifo: sys.NodeKind.Fifo,
+};
+
+interface DirTime {
+  rel: string;
+  sec: number;
+  nsec: number;
+}
+
+/** Applies entries in order; call open() first and close() always. Not reusable. */
+export class Extractor {
+  readonly target: string;
+  private readonly mode: ApplyMode;
+  private readonly maxEntries: number;
+  private readonly maxDepth: number;
+  private readonly chown: boolean;
+  private rootFd = -1;
+  private readonly dirs = new Map<string, number>();
+  /** Paths this layer wrote: whiteouts and opaque markers leave them alone. */
+  private readonly added = new Set<string>();
+  private readonly dirTimes: DirTime[] = [];
+  private entries = 0;
+
+  constructor(target: string, options: ExtractOptions) {
+    this.target = target;
+    this.mode = options.mode;
+    this.maxEntries = options.maxEntries ?? 2_000_000;
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.chown = options.preserveOwnership ?? process.getuid?.() === 0;
+  }
+
+  open(): void {
+    this.rootFd = sys.openRoot(this.target);
+  }
+
+  /** Writes one entry; its body is consumed (or skipped) before this resolves. */
+  async apply(entry: TarEntry): Promise<void> {
+    const h = entry.header;
+    if (++this.entries > this.maxEntries) {
+      throw resourceExhausted(`layer has more than ${this.maxEntries} entries`);
+    }
+    try {
+      await this.applyEntry(entry, h);
+    } catch (err) {
+      await entry.skip().catch(() => {});
+      throw BerthError.wrap(err, `cannot write entry "${printable(h.name)}"`);
+    }
+  }
+
+  private async applyEntry(entry: TarEntry, h: TarHeader): Promise<void> {
+    const rel = cleanEntryName(h.name, this.maxDepth);
+    if (rel === '') return this.applyRoot(entry, h);
+    const [parent, base] = splitParent(rel);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      await entry.skip();
+      if (base === OPAQUE_MARKER) return this.opaque(parent);
+      return this.whiteout(parent, whiteoutTarget(base, h.name));
+    }
+    const dirFd = this.dir(parent, true);
+    const kind = KINDS[h.type];
+    if (kind === undefined) throw invalidArgument(`unknown entry type ${String(h.type)}`);
+    let fd = -1;
+    if (h.type === 'file') {
+      fd = await this.createFile(entry, h, dirFd, base);
+    } else {
+      await entry.skip();
+      if (!this.createNode(h, kind, dirFd, base)) {
+        // An existing directory stays (with its children); only its metadata changes.
+        this.added.add(rel);
+        this.setMeta(dirFd, base, -1, h, rel);
+        return;
+      }
+    }
+    this.added.add(rel);
+    if (h.type === 'hardlink') return; // the inode's metadata came with its first name
+    this.setMeta(dirFd, base, fd, h, rel);
+  }
+
+  /** "./" or "/": only a directory may stand for the root; its metadata applies to it. */
+  private async applyRoot(entry: TarEntry, h: TarHeader): Promise<void> {
+    await entry.skip();
+    if (h.type !== 'directory') throw invalidArgument(`the root entry is a ${h.type}, not a directory`);
+    this.setMeta(this.rootFd, '.', -1, h, '');
+  }
+
+  private async createFile(entry: TarEntry, h: TarHeader, dirFd: number, base: string): Promise<number> {
+    if (h.size <= SMALL_FILE) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry.body) chunks.push(chunk as Buffer);
+      const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      return this.create(dirFd, base, sys.NodeKind.File, {
+        data,
+      });
+    }
+    const fd = this.create(dirFd, base, sys.NodeKind.File, {});
+    try {
+      for await (const chunk of entry.body) writeAll(fd, chunk as Buffer);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    return fd;
+  }
+
+  /** Creates a non-file node; false when an existing directory is kept for a directory entry. */
+  private createNode(h: TarHeader, kind: sys.NodeKind, dirFd: number, base: string): boolean {
+    const options: sys.CreateAtOptions = { major: h.devmajor, minor: h.devminor };
+    if (h.type === 'symlink') options.link = h.linkname;
+    if (h.type === 'hardlink') {
+      const linkRel = cleanEntryName(h.linkname, this.maxDepth);
+      if (linkRel === '') throw invalidArgument(`hardlink to the root "${printable(h.linkname)}"`);
+      const [linkParent, linkBase] = splitParent(linkRel);
+      options.linkDirFd = this.dir(linkParent, false);
+      options.linkName = linkBase;
+    }
+    if (h.type === 'directory' && sys.typeAt(dirFd, base) === sys.S_IFDIR) return false;
+    this.create(dirFd, base, kind, options);
+    return true;
+  }
+
+  /** createAt, replacing whatever holds the name (the spec's "Changeset over existing files"). */
+  private create(dirFd: number, base: string, kind: sys.NodeKind, options: sys.CreateAtOptions): number {
+    try {
+      return sys.createAt(dirFd, base, kind, options);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    this.remove(dirFd, base);
+    return sys.createAt(dirFd, base, kind, options);
+  }
+
+  private setMeta(dirFd: number, base: string, fd: number, h: TarHeader, rel: string): void {
+    const isDir = h.type === 'directory';
+    const sec = Math.floor(h.mtime);
+    const nsec = Math.min(999_999_999, Math.round((h.mtime - sec) * 1e9));
+    if (isDir) this.dirTimes.push({ rel, sec, nsec });
+    sys.setMetaAt(dirFd, base, fd, h.type === 'symlink', {
+      uid: this.chown ? h.uid : -1,
+      gid: this.chown ? h.gid : -1,
+      mode: h.mode & 0o7777,
+      // A directory's time is set at the end, once no child changes it any more.
+      mtimeSec: isDir ? undefined : sec,
+      mtimeNsec: nsec,
+      xattrs: flatXattrs(h.xattrs),
+    });
+  }
+
+  private whiteout(parent: string, hidden: string): void {
+    const rel = joinRel(parent, hidden);
+    // The spec: a whiteout hides lower layers only, never what this layer itself wrote.
+    if (this.added.has(rel)) return;
+    if (this.mode === 'overlay-lower') {
+      const dirFd = this.dir(parent, true);
+      this.create(dirFd, hidden, sys.NodeKind.Char, { major: 0, minor: 0 });
+      return;
+    }
+    const dirFd = this.existingDir(parent);
+    if (dirFd !== -1 && sys.typeAt(dirFd, hidden) !== 0) this.remove(dirFd, hidden);
+  }
+
+  private opaque(parent: string): void {
+    if (this.mode === 'overlay-lower') {
+      const dirFd = this.dir(parent, true);
+      sys.lsetxattr(`${sys.procPath(dirFd)}/.`, 'trusted.overlay.opaque', Buffer.from('y'));
+      return;
+    }
+    const dirFd = this.existingDir(parent);
+    if (dirFd === -1) return;
+    for (const name of fs.readdirSync(`${sys.procPath(dirFd)}/.`)) {
+      if (!this.added.has(joinRel(parent, name))) this.remove(dirFd, name);
+    }
+  }
+
+  /**
+   * Removes a name (a directory with all it holds). Cached fds of other directories may
+   * have been reached through it, so they go; dirFd itself stays valid and cached.
+   */
+  private remove(dirFd: number, base: string): void {
+    if (sys.typeAt(dirFd, base) === sys.S_IFDIR) {
+      fs.rmSync(sys.procPath(dirFd, base), { recursive: true, force: true });
+    } else {
+      sys.unlinkAt(dirFd, base, false);
+    }
+    this.dropDirCache(dirFd);
+  }
+
+  /** The fd of directory `rel` inside the root, from the cache or openat2. */
+  private dir(rel: string, create: boolean): number {
+    if (rel === '') return this.rootFd;
+    const cached = this.dirs.get(rel);
+    if (cached !== undefined) return cached;
+    const fd = sys.openDirInRoot(this.rootFd, rel, create);
+    if (this.dirs.size >= DIR_CACHE) {
+      const [oldest, oldFd] = this.dirs.entries().next().value as [string, number];
+      this.dirs.delete(oldest);
+      fs.closeSync(oldFd);
+    }
+    this.dirs.set(rel, fd);
+    return fd;
+  }
+
+  /** Like dir() without creating; -1 when the path is absent or not a directory. */
+  private existingDir(rel: string): number {
+    try {
+      return this.dir(rel, false);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return -1;
+      throw err;
+    }
+  }
+
+  private dropDirCache(keepFd = -1): void {
+    for (const [rel, fd] of this.dirs) {
+      if (fd === keepFd) continue;
+      fs.closeSync(fd);
+      this.dirs.delete(rel);
+    }
+  }
+
+  /** Sets the directory times held back until every child was written. */
+  finish(): void {
+    for (const { rel, sec, nsec } of this.dirTimes) {
+      const [parent, base] = rel === '' ? ['', '.'] : splitParent(rel);
+      const dirFd = this.existingDir(parent);
+      if (dirFd === -1 || (base !== '.' && sys.typeAt(dirFd, base) !== sys.S_IFDIR)) continue;
+      sys.setMetaAt(dirFd, base, -1, false, { uid: -1, gid: -1, mode: -1, mtimeSec: sec, mtimeNsec: nsec });
+    }
+  }
+
+  close(): void {
+    this.dropDirCache();
+    if (this.rootFd !== -1) fs.closeSync(this.rootFd);
+    this.rootFd = -1;
+  }
+}
+
+/**
+ * xattrs for setMetaAt. trusted.overlay.* is dropped: in a tar it would let a layer forge
+ * overlay whiteouts, opaque dirs or redirects that the layer's own entries do not say.
+ */
+function flatXattrs(xattrs: Map<string, Buffer>): (string | Buffer)[] | null {
+  if (xattrs.size === 0) return null;
+  const flat: (string | Buffer)[] = [];
+  for (const [name, value] of xattrs) {
+    if (name.startsWith('trusted.overlay.')) continue;
+    flat.push(name, value);
+  }
+  return flat.length === 0 ? null : flat;
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+}
