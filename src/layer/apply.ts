@@ -2,8 +2,7 @@
 // and write each entry as it streams by (whiteouts as overlay wants them, or merged).
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { readTar } from '../archive/index.js';
-import { decompress } from './decompress-shim.js';
+import { decompress, readTar } from '../archive/index.js';
 import type { Digest } from '../digest/digest.js';
 import { DigestingStream } from '../digest/verify.js';
 import { BerthError } from '../internal/errors.js';
@@ -31,7 +30,13 @@ export interface AppliedLayer {
  * a fresh directory and drop it on error.
  */
 export async function applyLayer(source: Readable, target: string, options: ApplyOptions): Promise<AppliedLayer> {
-  return applyTar(decompress(source), target, options);
+  let tar: Readable;
+  try {
+    tar = (await decompress(source, { signal: options.signal })).stream;
+  } catch (err) {
+    throw BerthError.wrap(err, `cannot apply layer to ${target}`);
+  }
+  return applyTar(tar, target, options);
 }
 
 /** applyLayer for a stream already known to be an uncompressed tar. */
