@@ -1,0 +1,85 @@
+// The graph driver contract (containerd's snapshotter in spirit): prepare a writable or
+// read-only snapshot over a stack of unpacked layers and describe its mounts; mount later.
+import type { Digest } from '../digest/digest.js';
+
+/** One mount, as mount(8) or an OCI runtime-spec `mounts` entry would take it. */
+export interface MountSpec {
+  /** "overlay" or "bind". */
+  type: string;
+  source: string;
+  /** mount(8) -o options: "lowerdir=...", "upperdir=...", "workdir=...", "ro", "rbind". */
+  options: string[];
+  /**
+   * Set when the overlay options name lower dirs relative to this directory, because the
+   * absolute paths of a deep stack would exceed the one page the kernel accepts as mount
+   * data. Mount with this as the working directory (GraphDriver.mount does).
+   */
+  workingDir?: string;
+}
+
+/** active: writable, not yet committed; view: read-only; committed: frozen, no more rw mounts. */
+export type SnapshotKind = 'active' | 'view' | 'committed';
+
+export interface SnapshotInfo {
+  key: string;
+  kind: SnapshotKind;
+  /** Layer chain IDs, bottom first. */
+  parents: Digest[];
+  createdAt: string;
+}
+
+/** What the layer code needs to turn a snapshot's changes into a layer tarball. */
+export type DiffSource =
+  | {
+      /** An overlay upper dir: whiteouts are char 0/0 devices and trusted.overlay.opaque dirs. */
+      kind: 'overlay-upper';
+      upper: string;
+      /** The lower dirs, top first (to tell an opaque dir from a new one, and for hardlinks). */
+      lowers: string[];
+    }
+  | {
+      /** A full tree to compare against the merged parents: a directory diff. */
+      kind: 'directory';
+      /** The merged parents (a temporary copy; `release` removes it). */
+      base: string;
+      changed: string;
+      release(): Promise<void>;
+    };
+
+export interface DriverInfo {
+  driver: 'overlay' | 'vfs';
+  /** The file system under the graph root, in docker's words ("extfs", "xfs", "tmpfs", ...). */
+  backingFilesystem: string;
+  root: string;
+  runroot: string;
+  /** Why overlay was not chosen, when it was not. */
+  fallbackReason?: string;
+  snapshots: number;
+}
+
+export interface PrepareOptions {
+  /** A read-only view (no upper dir). */
+  readonly?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Lifecycle: prepare(key, parents) creates an active snapshot (or a view) and returns its
+ * mounts without mounting; mount/unmount put them on a target; commit freezes an active
+ * snapshot; diff hands its changes to the layer code; remove deletes it (refused while
+ * mounted). Parents are layer chain IDs, bottom first, found through `lowerPath`.
+ */
+export interface GraphDriver {
+  readonly name: 'overlay' | 'vfs';
+  prepare(key: string, parents: Digest[], options?: PrepareOptions): Promise<MountSpec[]>;
+  /** The mounts of an existing snapshot. */
+  mounts(key: string): Promise<MountSpec[]>;
+  mount(mounts: MountSpec[], target: string): Promise<void>;
+  unmount(target: string, options?: { detach?: boolean }): Promise<void>;
+  commit(key: string): Promise<void>;
+  remove(key: string): Promise<void>;
+  diff(key: string): Promise<DiffSource>;
+  stat(key: string): Promise<SnapshotInfo>;
+  list(): Promise<SnapshotInfo[]>;
+  info(): Promise<DriverInfo>;
+}

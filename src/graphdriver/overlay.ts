@@ -1,0 +1,136 @@
+// The overlay driver: every layer is its own lower dir, each snapshot an upper and a work
+// dir; deep stacks name their lowers through short links in l/ to fit one page of options.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Digest } from '../digest/digest.js';
+import type { DiffSource, DriverInfo, GraphDriver, MountSpec } from './driver.js';
+import { MOUNT_DATA_MAX } from './mount.js';
+import { type DriverOptions, SnapshotDirs } from './snapshots.js';
+
+/** Link names are this many base32 characters of sha256(chain ID): 80 bits, collisions moot. */
+const LINK_LENGTH = 16;
+
+export class OverlayDriver extends SnapshotDirs implements GraphDriver {
+  readonly name = 'overlay' as const;
+  private readonly linksDir: string;
+
+  constructor(
+    options: DriverOptions,
+    /** From the probe: the kernel accepts index=off. */
+    private readonly indexOff: boolean,
+  ) {
+    super(options);
+    this.linksDir = path.join(options.root, 'l');
+  }
+
+  /** Also drops links whose layer was freed since. */
+  override async open(): Promise<void> {
+    await super.open();
+    await fs.mkdir(this.linksDir, { recursive: true, mode: 0o700 });
+    for (const name of await fs.readdir(this.linksDir)) {
+      const link = path.join(this.linksDir, name);
+      if (!(await fs.stat(link).catch(() => undefined))) await fs.rm(link, { force: true });
+    }
+  }
+
+  protected async populate(dir: string, _parents: Digest[], readonly: boolean): Promise<void> {
+    if (readonly) return;
+    await fs.mkdir(path.join(dir, 'upper'), { mode: 0o755 });
+    await fs.mkdir(path.join(dir, 'work'), { mode: 0o700 });
+  }
+
+  /**
+   * No parents: a bind of the upper dir. One parent, read-only: a bind of that layer.
+   * Otherwise overlay, lowers top first, in absolute form when it fits in a page, else
+   * as l/<link> names relative to l/ (mount with workingDir).
+   */
+  async mounts(key: string): Promise<MountSpec[]> {
+    const info = await this.stat(key);
+    const dir = this.dir(key);
+    const readonly = info.kind !== 'active';
+    const upper = path.join(dir, 'upper');
+    const hasUpper = info.kind !== 'view';
+    const lowers = [...info.parents].reverse();
+    if (lowers.length === 0) {
+      const source = hasUpper ? upper : await this.emptyDir();
+      return [{ type: 'bind', source, options: ['rbind', readonly ? 'ro' : 'rw'] }];
+    }
+    if (readonly && lowers.length === 1 && !hasUpper) {
+      return [{ type: 'bind', source: this.lowerPath(lowers[0]), options: ['rbind', 'ro'] }];
+    }
+    const tail: string[] = [];
+    if (readonly) {
+      // A frozen snapshot mounts its changes as the top lower, and no upper at all.
+      if (hasUpper) lowers.unshift(upper as Digest);
+    } else {
+      tail.push(`upperdir=${upper}`, `workdir=${path.join(dir, 'work')}`);
+    }
+    if (this.indexOff) tail.push('index=off');
+    if (readonly && lowers.length === 1) {
+      // overlay needs two lowers without an upper; an empty dir is the harmless second.
+      lowers.push((await this.emptyDir()) as Digest);
+    }
+    const real = lowers.map((l) => (isChain(l) ? this.lowerPath(l) : l));
+    const options = [`lowerdir=${real.join(':')}`, ...tail];
+    if (readonly) options.push('ro');
+    if (dataLength(options) <= MOUNT_DATA_MAX) return [{ type: 'overlay', source: 'overlay', options }];
+    const links: string[] = [];
+    for (const l of lowers) links.push(isChain(l) ? await this.link(l) : path.relative(this.linksDir, l));
+    const short = [`lowerdir=${links.join(':')}`, ...tail];
+    if (readonly) short.push('ro');
+    return [{ type: 'overlay', source: 'overlay', options: short, workingDir: this.linksDir }];
+  }
+
+  async diff(key: string): Promise<DiffSource> {
+    const info = await this.stat(key);
+    return {
+      kind: 'overlay-upper',
+      upper: path.join(this.dir(key), 'upper'),
+      lowers: [...info.parents].reverse().map((p) => this.lowerPath(p)),
+    };
+  }
+
+  override async info(): Promise<DriverInfo> {
+    return super.info();
+  }
+
+  /** l/<name> -> the layer's diff dir, made on first use; the name is derived from the chain ID. */
+  private async link(chain: Digest): Promise<string> {
+    const name = linkName(chain);
+    const link = path.join(this.linksDir, name);
+    const target = this.lowerPath(chain);
+    const current = await fs.readlink(link).catch(() => undefined);
+    if (current === target) return name;
+    if (current !== undefined) await fs.rm(link, { force: true });
+    try {
+      await fs.symlink(target, link);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    return name;
+  }
+
+  private async emptyDir(): Promise<string> {
+    const dir = path.join(this.root, 'empty');
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    return dir;
+  }
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+export function linkName(chain: Digest): string {
+  const bytes = createHash('sha256').update(chain).digest();
+  let out = '';
+  for (let i = 0; out.length < LINK_LENGTH; i++) out += BASE32[bytes[i] & 31];
+  return out;
+}
+
+function isChain(value: string): value is Digest {
+  return value.startsWith('sha256:');
+}
+
+function dataLength(options: string[]): number {
+  return options.filter((o) => o !== 'ro').join(',').length;
+}

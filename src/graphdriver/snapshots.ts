@@ -1,0 +1,153 @@
+// Bookkeeping both drivers share: snapshots/<key>/ holding meta.json and the driver's own
+// dirs, created whole by one rename so a killed prepare leaves only a temp dir to clean.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Digest } from '../digest/digest.js';
+import { digestHex, parseDigest } from '../digest/digest.js';
+import { writeJsonAtomic } from '../internal/atomic.js';
+import { alreadyExists, BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
+import type { DriverInfo, MountSpec, SnapshotInfo, SnapshotKind } from './driver.js';
+import { isInUse, mountAll, unmountPath } from './mount.js';
+import { backingFilesystem } from './probe.js';
+
+export interface DriverOptions {
+  /** Graph root: snapshots/ and l/ live here. */
+  root: string;
+  runroot: string;
+  /** The unpacked tree of a layer; default <root>/layers/<chain hex>/diff (the store's layout). */
+  lowerPath?: (chainID: Digest) => string;
+}
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const TEMP_PREFIX = '.tmp-';
+
+export abstract class SnapshotDirs {
+  protected readonly root: string;
+  protected readonly runroot: string;
+  protected readonly snapshotsDir: string;
+  protected readonly lowerPath: (chainID: Digest) => string;
+
+  constructor(options: DriverOptions) {
+    this.root = options.root;
+    this.runroot = options.runroot;
+    this.snapshotsDir = path.join(options.root, 'snapshots');
+    this.lowerPath = options.lowerPath ?? ((c) => path.join(options.root, 'layers', digestHex(c), 'diff'));
+  }
+
+  abstract readonly name: 'overlay' | 'vfs';
+  /** Fills a new snapshot dir (named `dir`, not yet in place). */
+  protected abstract populate(dir: string, parents: Digest[], readonly: boolean, signal?: AbortSignal): Promise<void>;
+  abstract mounts(key: string): Promise<MountSpec[]>;
+
+  /** Creates snapshots/ and removes prepares that a killed process left half done. */
+  async open(): Promise<void> {
+    await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
+    for (const name of await fs.readdir(this.snapshotsDir)) {
+      if (name.startsWith(TEMP_PREFIX)) await fs.rm(path.join(this.snapshotsDir, name), { recursive: true, force: true });
+    }
+  }
+
+  async prepare(key: string, parents: Digest[], options: { readonly?: boolean; signal?: AbortSignal } = {}): Promise<MountSpec[]> {
+    checkKey(key);
+    const chain = parents.map((p) => parseDigest(p));
+    for (const p of chain) {
+      if (!(await exists(this.lowerPath(p)))) throw notFound(`cannot prepare snapshot ${key}: layer ${p} is not unpacked`);
+    }
+    if (await exists(this.dir(key))) throw alreadyExists(`cannot prepare snapshot ${key}: it exists`);
+    const temp = path.join(this.snapshotsDir, `${TEMP_PREFIX}${key}-${randomBytes(4).toString('hex')}`);
+    await fs.mkdir(temp, { mode: 0o700 });
+    try {
+      const info: SnapshotInfo = { key, kind: options.readonly ? 'view' : 'active', parents: chain, createdAt: new Date().toISOString() };
+      await this.populate(temp, chain, options.readonly ?? false, options.signal);
+      await writeJsonAtomic(path.join(temp, 'meta.json'), info, { durable: false });
+      await fs.rename(temp, this.dir(key));
+    } catch (err) {
+      await fs.rm(temp, { recursive: true, force: true }).catch(() => {});
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw alreadyExists(`cannot prepare snapshot ${key}: it exists`);
+      throw err instanceof BerthError ? err : BerthError.wrap(err, `cannot prepare snapshot ${key}`);
+    }
+    return this.mounts(key);
+  }
+
+  async stat(key: string): Promise<SnapshotInfo> {
+    checkKey(key);
+    try {
+      return JSON.parse(await fs.readFile(path.join(this.dir(key), 'meta.json'), 'utf8')) as SnapshotInfo;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`no such snapshot: ${key}`);
+      throw BerthError.wrap(err, `cannot read snapshot ${key}`);
+    }
+  }
+
+  async list(): Promise<SnapshotInfo[]> {
+    const out: SnapshotInfo[] = [];
+    for (const name of await fs.readdir(this.snapshotsDir).catch(() => [] as string[])) {
+      if (name.startsWith(TEMP_PREFIX) || !KEY.test(name)) continue;
+      out.push(await this.stat(name));
+    }
+    return out;
+  }
+
+  mount(mounts: MountSpec[], target: string): Promise<void> {
+    return mountAll(mounts, target);
+  }
+
+  unmount(target: string, options: { detach?: boolean } = {}): Promise<void> {
+    return unmountPath(target, options);
+  }
+
+  /** Freezes an active snapshot: it keeps its changes and mounts read-only from now on. */
+  async commit(key: string): Promise<void> {
+    const info = await this.stat(key);
+    if (info.kind === 'view') throw failedPrecondition(`cannot commit snapshot ${key}: it is a read-only view`);
+    if (info.kind === 'committed') return;
+    await this.setKind(key, 'committed');
+  }
+
+  /** Deletes a snapshot and its changes; refused while something has it mounted. */
+  async remove(key: string): Promise<void> {
+    await this.stat(key);
+    const dir = this.dir(key);
+    if (await isInUse(dir)) throw failedPrecondition(`cannot remove snapshot ${key}: it is mounted`);
+    const gone = path.join(this.snapshotsDir, `${TEMP_PREFIX}rm-${key}-${randomBytes(4).toString('hex')}`);
+    await fs.rename(dir, gone);
+    await fs.rm(gone, { recursive: true, force: true });
+  }
+
+  async info(): Promise<DriverInfo> {
+    await fs.mkdir(this.root, { recursive: true });
+    return {
+      driver: this.name,
+      backingFilesystem: await backingFilesystem(this.root),
+      root: this.root,
+      runroot: this.runroot,
+      snapshots: (await this.list()).length,
+    };
+  }
+
+  protected dir(key: string): string {
+    return path.join(this.snapshotsDir, key);
+  }
+
+  private async setKind(key: string, kind: SnapshotKind): Promise<void> {
+    const info = await this.stat(key);
+    await writeJsonAtomic(path.join(this.dir(key), 'meta.json'), { ...info, kind }, { durable: false });
+  }
+}
+
+function checkKey(key: string): void {
+  if (!KEY.test(key)) {
+    throw invalidArgument(`invalid snapshot key "${key.slice(0, 200)}": use 1-128 letters, digits, "_", "." or "-", starting with a letter or digit`);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,47 @@
+// The vfs driver, for hosts without overlay: each snapshot is a full copy of its merged
+// parents, mounted by bind. Slow and large, but it works on any file system.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Digest } from '../digest/digest.js';
+import { mergeTree } from './copy.js';
+import type { DiffSource, GraphDriver, MountSpec } from './driver.js';
+import { type DriverOptions, SnapshotDirs } from './snapshots.js';
+
+export class VfsDriver extends SnapshotDirs implements GraphDriver {
+  readonly name = 'vfs' as const;
+
+  constructor(options: DriverOptions) {
+    super(options);
+  }
+
+  protected async populate(dir: string, parents: Digest[], _readonly: boolean, signal?: AbortSignal): Promise<void> {
+    const tree = path.join(dir, 'fs');
+    await fs.mkdir(tree, { mode: 0o755 });
+    for (const p of parents) await mergeTree(this.lowerPath(p), tree, { signal });
+  }
+
+  async mounts(key: string): Promise<MountSpec[]> {
+    const info = await this.stat(key);
+    return [{ type: 'bind', source: path.join(this.dir(key), 'fs'), options: ['rbind', info.kind === 'active' ? 'rw' : 'ro'] }];
+  }
+
+  /** The snapshot's tree against a fresh merge of its parents (removed by `release`). */
+  async diff(key: string): Promise<DiffSource> {
+    const info = await this.stat(key);
+    const base = path.join(this.snapshotsDir, `.tmp-diff-${key}-${randomBytes(4).toString('hex')}`);
+    await fs.mkdir(base, { mode: 0o755 });
+    try {
+      for (const p of info.parents) await mergeTree(this.lowerPath(p), base);
+    } catch (err) {
+      await fs.rm(base, { recursive: true, force: true });
+      throw err;
+    }
+    return {
+      kind: 'directory',
+      base,
+      changed: path.join(this.dir(key), 'fs'),
+      release: () => fs.rm(base, { recursive: true, force: true }),
+    };
+  }
+}

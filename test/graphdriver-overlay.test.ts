@@ -1,0 +1,56 @@
+// The overlay driver against the kernel's overlayfs: the shared suite, plus the deep stack
+// that only fits one page of mount options through short links.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { MOUNT_DATA_MAX, openGraphDriver } from '../src/graphdriver/index.js';
+import { driverSuite, fixture } from './graphdriver-suite.js';
+
+const open = (root: string, runroot: string) => openGraphDriver({ root, runroot, driver: 'overlay' });
+
+driverSuite('overlay', open);
+
+test('overlay: 150 layers mount within the one-page limit of mount data', async () => {
+  const f = await fixture(open);
+  const cwd = process.cwd();
+  try {
+    assert.equal(f.driver.name, 'overlay');
+    const chain = [];
+    for (let i = 0; i < 150; i++) chain.push(await f.layer(`deep-${i}`, (d) => fs.writeFile(path.join(d, `f${i}`), String(i))));
+    const mounts = await f.driver.prepare('deep', chain);
+    assert.equal(mounts.length, 1);
+    const data = mounts[0].options.join(',');
+    assert.ok(data.length <= MOUNT_DATA_MAX, `${data.length} bytes of options`);
+    assert.ok(mounts[0].workingDir, 'a deep stack uses relative links');
+    const target = await f.mountpoint();
+    await f.driver.mount(mounts, target);
+    try {
+      const names = await fs.readdir(target);
+      assert.equal(names.length, 150);
+      assert.equal(await fs.readFile(path.join(target, 'f0'), 'utf8'), '0');
+      assert.equal(await fs.readFile(path.join(target, 'f149'), 'utf8'), '149');
+      await fs.writeFile(path.join(target, 'f0'), 'top');
+    } finally {
+      await f.driver.unmount(target);
+    }
+    assert.equal(process.cwd(), cwd, 'the working directory is restored');
+    // A shallow stack keeps absolute, real lower paths (what a runtime's config.json wants).
+    const shallow = await f.driver.prepare('shallow', chain.slice(0, 3));
+    assert.equal(shallow[0].workingDir, undefined);
+    assert.match(shallow[0].options[0], /^lowerdir=\/.*\/layers\/[a-f0-9]{64}\/diff:/);
+  } finally {
+    await f.done();
+  }
+});
+
+test('overlay: the probe result is cached in the run root', async () => {
+  const f = await fixture(open);
+  try {
+    const cached = JSON.parse(await fs.readFile(path.join(f.runroot, 'graphdriver', 'overlay-probe.json'), 'utf8'));
+    assert.equal(cached.supported, true);
+    assert.equal((await f.driver.info()).driver, 'overlay');
+  } finally {
+    await f.done();
+  }
+});
