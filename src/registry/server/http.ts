@@ -1,0 +1,59 @@
+// Small HTTP helpers shared by the handlers: the request context, replies, bodies with a
+// limit, and error replies in the distribution-spec's JSON form.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { regError, type RegistryError } from './errors.js';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** Set by auth, for the access log. */
+  user?: string;
+}
+
+export function reply(ctx: RequestContext, status: number, headers: Record<string, string | number>, body?: string | Buffer): void {
+  const { res } = ctx;
+  const h: Record<string, string | number> = { 'Docker-Distribution-API-Version': 'registry/2.0', ...headers };
+  if (body !== undefined && h['Content-Length'] === undefined) h['Content-Length'] = Buffer.byteLength(body);
+  if (h['Content-Length'] === undefined) h['Content-Length'] = 0;
+  // A body the handler did not read would be parsed as the next request: close instead.
+  if (!ctx.req.complete) h.Connection = 'close';
+  res.writeHead(status, h);
+  if (ctx.method === 'HEAD' || body === undefined) res.end();
+  else res.end(body);
+}
+
+export function replyJson(ctx: RequestContext, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  reply(ctx, status, { 'Content-Type': 'application/json', ...headers }, JSON.stringify(value));
+}
+
+export function replyError(ctx: RequestContext, e: RegistryError): void {
+  if (ctx.res.headersSent) {
+    ctx.res.destroy();
+    return;
+  }
+  reply(ctx, e.status, { 'Content-Type': 'application/json', ...e.headers }, e.body());
+}
+
+/** Reads a whole body of at most `limit` bytes; larger ones fail with 413 before being read. */
+export async function readBody(req: IncomingMessage, limit: number, what: string): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) throw regError('SIZE_INVALID', `${what} is ${declared} bytes; the limit is ${limit}`, { status: 413 });
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of req) {
+    n += (chunk as Buffer).length;
+    if (n > limit) throw regError('SIZE_INVALID', `${what} is larger than the limit of ${limit} bytes`, { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+/** Whether the request carries a body worth reading (PATCH/PUT with content). */
+export function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  if (len !== undefined) return Number(len) > 0;
+  return req.headers['transfer-encoding'] !== undefined;
+}

@@ -1,0 +1,159 @@
+// The registry server's lifecycle: build storage, auth and routes from a config, listen
+// (HTTP or TLS), log each request as a JSON line, expire uploads, shut down gracefully.
+import * as fs from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { StorageDriver } from '../driver/driver.js';
+import { FilesystemDriver } from '../driver/filesystem.js';
+import { MemoryDriver } from '../driver/memory.js';
+import { AccessPolicy } from './access.js';
+import { Authenticator } from './auth.js';
+import { type RegistryConfig, parseListen } from './config.js';
+import { toRegistryError } from './errors.js';
+import { Htpasswd } from './htpasswd.js';
+import { type RequestContext, replyError, replyJson } from './http.js';
+import { AccessLog } from './log.js';
+import { dispatch, type RouterDeps } from './router.js';
+import { RegistryStorage } from './storage.js';
+import { TokenSigner } from './token.js';
+import { Uploads } from './uploads.js';
+
+export interface ServeOptions {
+  /** A driver to use instead of the one the config names (tests). */
+  driver?: StorageDriver;
+}
+
+export class RegistryServer {
+  readonly config: RegistryConfig;
+  private server: Server | undefined;
+  private deps: RouterDeps | undefined;
+  private log: AccessLog | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(config: RegistryConfig, private readonly options: ServeOptions = {}) {
+    this.config = config;
+  }
+
+  /** Starts listening; resolves with the base URL ("http://127.0.0.1:5000"). */
+  async start(): Promise<string> {
+    const c = this.config;
+    const driver = this.options.driver ?? (c.driver === 'inmemory' ? new MemoryDriver() : new FilesystemDriver(c.root, { durable: c.durable }));
+    if (driver instanceof FilesystemDriver) await fs.mkdir(driver.root, { recursive: true });
+    const storage = new RegistryStorage(driver, { linkCacheMs: c.linkCacheMs });
+    const uploads = new Uploads(storage);
+    const htpasswd = c.auth.htpasswd ? await Htpasswd.load(c.auth.htpasswd.path) : undefined;
+    const t = c.auth.token;
+    const token = t ? new TokenSigner(t.issuer, t.service, t.expirationSeconds, t.key ? await fs.readFile(t.key, 'utf8') : undefined) : undefined;
+    const auth = new Authenticator({ htpasswd, realm: c.auth.htpasswd?.realm, token, tokenRealm: t?.realm, policy: new AccessPolicy(c.auth.access) });
+    this.deps = { storage, uploads, auth, deleteEnabled: c.deleteEnabled };
+    this.log = new AccessLog(c.accessLog);
+    await this.log.open();
+
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    this.server = c.tls
+      ? createHttpsServer({ cert: await fs.readFile(c.tls.certificate), key: await fs.readFile(c.tls.key) }, handler)
+      : createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, handler);
+    this.server.keepAliveTimeout = 65_000;
+    const { host, port } = parseListen(c.listen);
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => {
+        this.server!.off('error', reject);
+        resolve();
+      });
+    });
+    await uploads.purge(c.uploadMaxAgeMs).catch(() => {});
+    this.purgeTimer = setInterval(() => {
+      uploads.purge(c.uploadMaxAgeMs).catch((e) => process.stderr.write(`berth registry: cannot expire uploads: ${(e as Error).message}\n`));
+    }, c.uploadPurgeIntervalMs);
+    this.purgeTimer.unref();
+    return this.url;
+  }
+
+  get url(): string {
+    const a = this.server?.address() as AddressInfo | null;
+    if (!a) throw new Error('registry server is not listening');
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `${this.config.tls ? 'https' : 'http'}://${host}:${a.port}`;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to the timeout), then closes. */
+  async stop(timeoutMs = this.config.shutdownTimeoutMs): Promise<void> {
+    const server = this.server;
+    if (!server || this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.purgeTimer);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    await closed;
+    clearTimeout(timer);
+    this.server = undefined;
+    await this.log?.close();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const ctx: RequestContext = {
+      req,
+      res,
+      method: req.method ?? 'GET',
+      path: q === -1 ? url : url.slice(0, q),
+      query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
+    };
+    // Requests that finish while the server is closing also close their connection.
+    if (this.stopping) res.setHeader('Connection', 'close');
+    res.once('finish', () => {
+      if (this.stopping) req.socket.end();
+    });
+    try {
+      if (ctx.path.startsWith('/v2')) await dispatch(ctx, this.deps!);
+      else if (ctx.path === '/health' || ctx.path === '/debug/health') replyJson(ctx, 200, { status: 'ok' });
+      else if (ctx.path === '/token' || ctx.path === '/auth/token') await this.token(ctx);
+      else replyJson(ctx, 404, { errors: [{ code: 'NOT_FOUND', message: 'not found' }] });
+    } finally {
+      if (this.log?.enabled) {
+        const log = this.log;
+        const done = () =>
+          log.write({
+            time: new Date().toISOString(),
+            remote: req.socket.remoteAddress,
+            method: ctx.method,
+            path: ctx.path,
+            status: res.statusCode,
+            bytes: Number(res.getHeader('Content-Length') ?? 0),
+            duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+            user: ctx.user,
+            agent: req.headers['user-agent'],
+          });
+        if (res.writableFinished) done();
+        else res.once('close', done);
+      }
+    }
+  }
+
+  /** The token endpoint of the Docker token flow, served here. */
+  private async token(ctx: RequestContext): Promise<void> {
+    const auth = this.deps!.auth;
+    try {
+      if (auth.mode !== 'token') {
+        replyJson(ctx, 404, { errors: [{ code: 'NOT_FOUND', message: 'this registry does not issue tokens' }] });
+        return;
+      }
+      const service = ctx.query.get('service');
+      if (service !== null && service !== auth.service) {
+        replyJson(ctx, 400, { errors: [{ code: 'DENIED', message: `unknown service ${service.slice(0, 100)}` }] });
+        return;
+      }
+      const t = await auth.issueToken(ctx.req.headers.authorization, ctx.query.getAll('scope'));
+      ctx.user = undefined;
+      replyJson(ctx, 200, { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt });
+    } catch (e) {
+      replyError(ctx, toRegistryError(e));
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// Shared helpers for the registry tests: a server on a temp root, digests, and small
+// valid manifests to push. Not a test file itself.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type RegistryConfig, configFromObject, defaultConfig } from '../src/registry/server/config.js';
+import { RegistryServer } from '../src/registry/server/server.js';
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+
+export const sha256 = (b: string | Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+export interface TestRegistry {
+  url: string;
+  root: string;
+  server: RegistryServer;
+  close(): Promise<void>;
+}
+
+/** A registry on 127.0.0.1:0 with a fresh filesystem root; `config` is YAML-shaped. */
+export async function startRegistry(config: Record<string, unknown> = {}): Promise<TestRegistry> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-reg-'));
+  const c: RegistryConfig = configFromObject({ listen: '127.0.0.1:0', root, log: { access: 'off' }, storage: { durable: false }, ...config }, defaultConfig());
+  const server = new RegistryServer(c);
+  const url = await server.start();
+  return {
+    url,
+    root,
+    server,
+    close: async () => {
+      await server.stop(2000);
+      await fs.rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every file under a directory, relative, sorted (to check nothing was written). */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+export async function pushBlob(url: string, name: string, data: Buffer | string, headers: Record<string, string> = {}): Promise<string> {
+  const d = sha256(data);
+  const r = await fetch(`${url}/v2/${name}/blobs/uploads/?digest=${d}`, { method: 'POST', body: bytes(data), headers });
+  if (r.status !== 201) throw new Error(`push blob: ${r.status} ${await r.text()}`);
+  await r.arrayBuffer().catch(() => {});
+  return d;
+}
+
+export interface TestImage {
+  config: Buffer;
+  layers: Buffer[];
+  manifest: Buffer;
+  digest: string;
+}
+
+/** A small OCI image (config + layers with random content) and its manifest bytes. */
+export function makeImage(layerCount = 2, extra: Record<string, unknown> = {}): TestImage {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, nonce: Math.random() }));
+  const layers = Array.from({ length: layerCount }, () => Buffer.from(`layer-${Math.random()}-${'x'.repeat(100)}`));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_CONFIG, digest: sha256(config), size: config.length },
+      layers: layers.map((l) => ({ mediaType: OCI_LAYER, digest: sha256(l), size: l.length })),
+      ...extra,
+    }),
+  );
+  return { config, layers, manifest, digest: sha256(manifest) };
+}
+
+export async function pushImage(url: string, name: string, ref: string, img: TestImage, headers: Record<string, string> = {}): Promise<Response> {
+  await pushBlob(url, name, img.config, headers);
+  for (const l of img.layers) await pushBlob(url, name, l, headers);
+  return fetch(`${url}/v2/${name}/manifests/${ref}`, { method: 'PUT', body: bytes(img.manifest), headers: { 'Content-Type': OCI_MANIFEST, ...headers } });
+}
+
+export async function errorCode(r: Response): Promise<string | undefined> {
+  const body = (await r.json().catch(() => ({}))) as { errors?: { code: string }[] };
+  return body.errors?.[0]?.code;
+}
+
+/** A request body as fetch's types want it. */
+export const bytes = (b: Buffer | string): BodyInit => (typeof b === 'string' ? b : new Uint8Array(b));
+
+/** A request whose path is sent exactly as written (fetch would resolve "..", "//"). */
+export function rawRequest(base: string, method: string, rawPath: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, method, path: rawPath, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
