@@ -60,9 +60,9 @@ test('a malformed auth file is an error naming the file', async () => {
   const file = primaryAuthFile({ env });
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, '{not json');
-  await assert.rejects(findCredentials('r.io', undefined, { env }), (e: any) => e.kind === 'invalid-argument' && e.message.includes(file));
+  await assert.rejects(findCredentials('r.io', undefined, { env }), (e: unknown) => (e as { kind?: string }).kind === 'invalid-argument' && (e as Error).message.includes(file));
   await fs.writeFile(file, JSON.stringify({ auths: { 'r.io': { auth: b64('nocolon') } } }));
-  await assert.rejects(findCredentials('r.io', undefined, { env }), (e: any) => e.kind === 'invalid-argument' && /user:password/.test(e.message));
+  await assert.rejects(findCredentials('r.io', undefined, { env }), (e: unknown) => (e as { kind?: string }).kind === 'invalid-argument' && /user:password/.test((e as Error).message));
 });
 
 test('credential helpers are called; a missing helper is a clear unsupported error', async () => {
@@ -77,7 +77,7 @@ test('credential helpers are called; a missing helper is a clear unsupported err
   const hub = await findCredentials('docker.io', 'library/x', { env });
   assert.deepEqual([hub?.username, hub?.password], ['hubuser', 's3']);
   assert.equal(await findCredentials('other.io', undefined, { env }), undefined);
-  await assert.rejects(findCredentials('gcr.io', undefined, { env }), (e: any) => e.kind === 'unsupported' && e.message.includes('docker-credential-missing'));
+  await assert.rejects(findCredentials('gcr.io', undefined, { env }), (e: unknown) => (e as { kind?: string }).kind === 'unsupported' && (e as Error).message.includes('docker-credential-missing'));
 });
 
 test('saveCredentials writes atomically with mode 0600 and keeps other entries; removeCredentials removes every spelling', async () => {
@@ -95,5 +95,5 @@ test('saveCredentials writes atomically with mode 0600 and keeps other entries; 
   assert.equal(await removeCredentials('https://index.docker.io/v1/', { env }), true);
   assert.equal(await removeCredentials('docker.io', { env }), false);
   assert.deepEqual(Object.keys(JSON.parse(await fs.readFile(file, 'utf8')).auths), ['keep.io']);
-  await assert.rejects(saveCredentials('r.io', 'a:b', 'x', { env }), (e: any) => e.kind === 'invalid-argument');
+  await assert.rejects(saveCredentials('r.io', 'a:b', 'x', { env }), (e: unknown) => (e as { kind?: string }).kind === 'invalid-argument');
 });
