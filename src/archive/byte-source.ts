@@ -6,10 +6,14 @@ import { BerthError, aborted, kindOfSystemError } from '../internal/errors.js';
 const EMPTY = Buffer.alloc(0);
 /** Bytes queued ahead of the parser before the source is paused. */
 const QUEUE_HIGH = 256 * 1024;
+/** ... or this many chunks, whichever comes first (tiny chunks cost per chunk, not per byte). */
+const QUEUE_CHUNKS = 1024;
 
 export class ByteSource {
   private readonly source: Readable;
-  private readonly queue: Buffer[] = [];
+  /** Chunks received and not yet taken; `head` is the next one (no O(n) shift per chunk). */
+  private queue: Buffer[] = [];
+  private head = 0;
   private queued = 0;
   private chunk: Buffer = EMPTY;
   private pos = 0;
@@ -40,7 +44,7 @@ export class ByteSource {
     if (buf.length === 0) return;
     this.queue.push(buf);
     this.queued += buf.length;
-    if (this.queued >= QUEUE_HIGH) this.source.pause();
+    if (this.queued >= QUEUE_HIGH || this.queue.length - this.head >= QUEUE_CHUNKS) this.source.pause();
     this.notify();
   };
 
@@ -82,11 +86,19 @@ export class ByteSource {
   async fill(): Promise<boolean> {
     if (!this.started) this.start();
     while (this.pos >= this.chunk.length) {
-      if (this.queue.length > 0) {
-        this.chunk = this.queue.shift()!;
+      if (this.head < this.queue.length) {
+        this.chunk = this.queue[this.head++];
         this.pos = 0;
         this.queued -= this.chunk.length;
-        if (this.queued < QUEUE_HIGH && this.source.isPaused() && !this.ended) this.source.resume();
+        if (this.head === this.queue.length) {
+          this.queue = [];
+          this.head = 0;
+        } else if (this.head >= 512) {
+          // Drop taken chunks now and then, so the array does not keep them alive.
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        if (this.queued < QUEUE_HIGH && this.queue.length - this.head < QUEUE_CHUNKS && this.source.isPaused() && !this.ended) this.source.resume();
         continue;
       }
       if (this.failure !== undefined) throw this.failure;

@@ -128,13 +128,13 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
       const at = input.offset;
       const block = input.available >= BLOCK ? input.take(BLOCK) : await input.read(BLOCK);
       if (block.length === 0) break;
-      if (block.length < BLOCK) throw corrupt(`cannot read tar: truncated header at byte ${at} (after ${lastName}): got ${block.length} of ${BLOCK} bytes`);
+      if (block.length < BLOCK) throw corrupt(`cannot read tar: truncated header at byte ${at} (after ${printable(lastName)}): got ${block.length} of ${BLOCK} bytes`);
       if (isZeroBlock(block)) {
         await input.drain();
         break;
       }
       if (!checksumMatches(block)) {
-        throw corrupt(`cannot read tar: bad header checksum at byte ${at}${at === 0 ? ' (not a tar archive?)' : ` (after ${lastName})`}`);
+        throw corrupt(`cannot read tar: bad header checksum at byte ${at}${at === 0 ? ' (not a tar archive?)' : ` (after ${printable(lastName)})`}`);
       }
       const format = headerFormat(block);
       const flag = block[TYPEFLAG];
