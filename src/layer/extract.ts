@@ -281,14 +281,14 @@ export class Extractor {
 }
 
 /**
- * xattrs for setMetaAt. trusted.overlay.* is dropped: in a tar it would let a layer forge
+ * xattrs for setMetaAt. trusted.overlay.* (and user.overlay.*) is dropped: in a tar it would let a layer forge
  * overlay whiteouts, opaque dirs or redirects that the layer's own entries do not say.
  */
 function flatXattrs(xattrs: Map<string, Buffer>): (string | Buffer)[] | null {
   if (xattrs.size === 0) return null;
   const flat: (string | Buffer)[] = [];
   for (const [name, value] of xattrs) {
-    if (name.startsWith('trusted.overlay.')) continue;
+    if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) continue;
     flat.push(name, value);
   }
   return flat.length === 0 ? null : flat;

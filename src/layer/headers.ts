@@ -17,7 +17,7 @@ export interface HeaderOptions {
  * dirs are translated, not copied) and the host's SELinux labels.
  */
 export function isCarriedXattr(name: string): boolean {
-  return !name.startsWith('trusted.overlay.') && name !== 'security.selinux';
+  return !name.startsWith('trusted.overlay.') && !name.startsWith('user.overlay.') && name !== 'security.selinux';
 }
 
 export function readXattrs(file: string): Map<string, Buffer> {
