@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { ClientPool, catalog, pullManifestFromCandidates, RegistryClient } from '../src/registry/client/index.js';
+import { registriesConfigFromText, resolvePullCandidates } from '../src/reference/index.js';
 import { collect, type Distribution, isKind, makeImage, sha256, skopeo, startDistribution, type TestImage, writeOciLayout } from './client-helpers.js';
 
 let tmp: string;
@@ -138,29 +139,25 @@ test('errors name the image and the registry code', async () => {
   await assert.rejects(client.repository('skopeo/a').getManifest('bad tag'), isKind('invalid-argument'));
 });
 
-test('pullManifestFromCandidates falls through a failing mirror and reports every attempt when all fail', async () => {
+test('pullManifestFromCandidates tries a mirror first, falls through, and reports every attempt when all fail', async () => {
+  const config = registriesConfigFromText(`
+[[registry]]
+prefix = "example.com/ns"
+location = "${registry.host}/skopeo"
+[[registry.mirror]]
+location = "127.0.0.1:1/dead"
+`);
   const pool = new ClientPool();
   try {
-    const mirror = { location: '127.0.0.1:1', insecure: true, mirror: true };
-    const primary = { location: registry.host, insecure: true, mirror: false };
-    const got = await pullManifestFromCandidates(
-      [
-        { reference: { registry: '127.0.0.1:1', repository: 'skopeo/a', tag: '1' }, endpoint: mirror },
-        { reference: { registry: registry.host, repository: 'skopeo/a', tag: '1' }, endpoint: primary },
-      ],
-      pool,
-    );
-    assert.equal(got.candidate.endpoint.mirror, false);
+    const got = await pullManifestFromCandidates(resolvePullCandidates('example.com/ns/a:1', config), pool);
+    assert.equal(got.endpoint.mirror, false);
+    assert.equal(got.repository.name, 'skopeo/a');
     assert.equal(got.manifest.digest, image.manifestDigest);
+    const layer = JSON.parse(got.manifest.bytes.toString()).layers[1];
+    assert.ok((await collect(await got.repository.getBlob(layer))).equals(image.layers[1].bytes));
     await assert.rejects(
-      pullManifestFromCandidates(
-        [
-          { reference: { registry: '127.0.0.1:1', repository: 'skopeo/a', tag: 'gone' }, endpoint: mirror },
-          { reference: { registry: registry.host, repository: 'skopeo/a', tag: 'gone' }, endpoint: primary },
-        ],
-        pool,
-      ),
-      isKind('not-found', /tried 2 locations: 127\.0\.0\.1:1\/skopeo\/a:gone \(mirror\): .*ECONNREFUSED.*; 127\.0\.0\.1:\d+\/skopeo\/a:gone: manifest unknown/),
+      pullManifestFromCandidates(resolvePullCandidates('example.com/ns/a:gone', config), pool),
+      isKind('not-found', /^cannot pull example\.com\/ns\/a:gone: tried 2 locations: 127\.0\.0\.1:1\/dead\/a:gone \(mirror\): .*ECONNREFUSED.*; 127\.0\.0\.1:\d+\/skopeo\/a:gone: manifest unknown/),
     );
   } finally {
     pool.close();

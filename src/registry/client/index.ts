@@ -3,7 +3,7 @@
 export { Authenticator, realmMayReceiveCredentials } from './auth.js';
 export { type BlobSource, blobExists, headBlob, type PushBlobOptions, type PushBlobResult, pushBlob } from './blob-push.js';
 export { downloadBlob, type GetBlobOptions, getBlob } from './blob-pull.js';
-export { type CandidateEndpoint, type CandidatePull, ClientPool, type PullCandidate, pullManifestFromCandidates } from './candidates.js';
+export { type CandidatePull, ClientPool, endpointRepository, networkHost, pullManifestFromCandidates } from './candidates.js';
 export { type Challenge, normalizeScopes, parseChallenges, repositoryScope } from './challenge.js';
 export { isLoopbackHost, type PingResult, RegistryClient, type RegistryClientOptions, type SendRequest } from './client.js';
 export { removeAllCredentials, removeCredentials, saveCredentials } from './credential-store.js';
