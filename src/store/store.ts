@@ -3,7 +3,10 @@
 import * as fs from 'node:fs/promises';
 import type { Digest } from '../digest/digest.js';
 import { BerthError, failedPrecondition, notFound } from '../internal/errors.js';
-import type { Descriptor, Platform } from '../image/types.js';
+import type { Descriptor, Image, Index, Platform } from '../image/index.js';
+import { applyLayer } from '../layer/index.js';
+import { parseNormalizedReference } from '../reference/normalize.js';
+import { fullString, withTag } from '../reference/reference.js';
 import { ContentStore } from './content/store.js';
 import { type ImageLayer, type ImageRecord, ImageRecords, type ResolveOptions, assignName, imageBlobs, resolveIn } from './images.js';
 import { Lease, liveLeases } from './lease.js';
@@ -11,13 +14,14 @@ import { type ApplyLayer, LayerStore } from './layers.js';
 import { withLock } from './lock.js';
 import { StoreLayout } from './layout.js';
 import { Holds, type HoldRefs } from './holds.js';
+import { pickChild, StoreSink, type StoreSinkOptions, StoreSource } from './sink.js';
 
 export interface StoreOptions {
   /** Graph root (--root): blobs, ingest, layers, images.json. */
   root: string;
   /** Run root (--runroot): locks and leases. */
   runroot: string;
-  /** The layer applier (src/layer applyLayer); defaults to the layer code's own. */
+  /** The layer applier; defaults to src/layer's applyLayer. */
   applyLayer?: ApplyLayer;
   /** Ingests untouched this long are removed at open (default one day). */
   ingestExpiryMs?: number;
@@ -72,13 +76,13 @@ export class Store {
   readonly images: ImageRecords;
   private readonly holdsFile: Holds;
 
-  constructor(
-    private readonly options: StoreOptions,
-    applyLayer: ApplyLayer | undefined,
-  ) {
+  private readonly options: StoreOptions;
+
+  constructor(options: StoreOptions) {
+    this.options = { normalize: normalizeName, ...options };
     this.layout = new StoreLayout(options.root, options.runroot);
     this.content = new ContentStore(this.layout, { ingestExpiryMs: options.ingestExpiryMs });
-    this.layers = new LayerStore(this.layout, applyLayer);
+    this.layers = new LayerStore(this.layout, options.applyLayer ?? applyLayer);
     this.images = new ImageRecords(this.layout);
     this.holdsFile = new Holds(this.layout);
   }
@@ -147,6 +151,42 @@ export class Store {
       await this.images.save(images);
       return rec;
     });
+  }
+
+  /**
+   * Records that an index (manifest list) was the source of the images among `children`
+   * that are stored; its tag and digest name go to the one for `prefer` (else the first).
+   */
+  async attachIndex(
+    index: Descriptor,
+    children: Descriptor[],
+    options: { name?: string; digestName?: string; prefer: Platform },
+  ): Promise<ImageRecord | undefined> {
+    return this.locked(async () => {
+      const images = await this.images.load();
+      for (const child of children) {
+        const rec = images.find((i) => i.manifest.digest === child.digest);
+        if (!rec) continue;
+        rec.index = index;
+        if (child.platform) rec.platform = child.platform;
+      }
+      const chosen = pickChild(images, children, options.prefer);
+      if (!chosen) return undefined;
+      if (options.name) assignName(images, chosen, options.name);
+      if (options.digestName && !chosen.digests.includes(options.digestName)) chosen.digests.push(options.digestName);
+      await this.images.save(images);
+      return chosen;
+    });
+  }
+
+  /** A sink for copyImage: pull is `copyImage(remote, store.sink(lease, {repository}))`. */
+  sink(lease: Lease, options: StoreSinkOptions = {}): StoreSink {
+    return new StoreSink(this, lease, options);
+  }
+
+  /** The stored image as a lazy handle (for push, save, inspect): resolves like resolveImage. */
+  async imageHandle(query: string): Promise<Image | Index> {
+    return new StoreSource(this).image(await this.resolveImage(query));
   }
 
   /** Gives `name` to the image `query` resolves to (taking it from another image). */
@@ -264,9 +304,7 @@ export class Store {
  * left: abandoned unpacks, half-deleted layers, stale and malformed ingests, dead leases.
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  let apply = options.applyLayer;
-  if (!apply) apply = await defaultApplier();
-  const store = new Store(options, apply);
+  const store = new Store(options);
   try {
     await fs.mkdir(options.root, { recursive: true, mode: 0o700 });
     await fs.mkdir(store.layout.locksDir, { recursive: true, mode: 0o700 });
@@ -279,6 +317,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
-async function defaultApplier(): Promise<ApplyLayer | undefined> {
-  return undefined;
+/** docker's reading of a name: "busybox" -> "docker.io/library/busybox:latest"; undefined if not a name. */
+export function normalizeName(query: string): string | undefined {
+  try {
+    const ref = parseNormalizedReference(query);
+    return fullString(ref.tag === undefined && ref.digest === undefined ? withTag(ref, 'latest') : ref);
+  } catch {
+    return undefined;
+  }
 }
