@@ -1,7 +1,7 @@
 // Layer (de)compression as the image area needs it: a Transform per compression, chosen
-// by media type. Gzip is Node's zlib; zstd comes from the archive area once it lands.
+// by media type, built on the archive area's gzip and zstd streams.
 import { PassThrough, type Transform } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { compressGzip, createGunzip, createZstdDecompress } from '../archive/index.js';
 import { unsupported } from '../internal/errors.js';
 import type { Compression } from './mediatype.js';
 
@@ -13,18 +13,18 @@ export function decompressor(compression: Compression): Transform {
     case 'gzip':
       return createGunzip();
     case 'zstd':
-      throw unsupported('cannot decompress a zstd layer: zstd support is not built in yet');
+      return createZstdDecompress();
   }
 }
 
-/** A stream that compresses a plain tar. Gzip level 6 like docker, containers/image and ggcr. */
+/** A stream that compresses a plain tar (gzip at the archive area's default level). */
 export function compressor(compression: Compression): Transform {
   switch (compression) {
     case 'none':
       return new PassThrough();
     case 'gzip':
-      return createGzip({ level: 6 });
+      return compressGzip();
     case 'zstd':
-      throw unsupported('cannot compress a layer with zstd: not built in yet');
+      throw unsupported('cannot compress a layer with zstd: berth reads zstd layers but writes gzip or plain ones');
   }
 }

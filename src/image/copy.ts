@@ -95,29 +95,29 @@ function checkSignal(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw aborted(`cannot copy ${what}: aborted`);
 }
 
-async function copyIndex(index: Index, sink: ImageSink, options: CopyOptions, tag: string | undefined): Promise<CopyResult> {
+async function copyIndex(index: Index, sink: ImageSink, options: CopyOptions, tag: string | undefined, child = false): Promise<CopyResult> {
   const mediaType = await index.mediaType();
   const family = targetFamily(mediaType, sink, options);
   const doc = await index.indexManifest();
   let converted = family !== familyOf(mediaType);
   const children: Descriptor[] = [];
-  for (const child of doc.manifests) {
+  for (const entry of doc.manifests) {
     checkSignal(options.signal, `index ${await index.digest()}`);
-    const result = isIndexMediaType(child.mediaType)
-      ? await copyIndex(await index.imageIndex(child.digest), sink, options, undefined)
-      : await copySingleImage(await index.image(child.digest), sink, options, undefined);
-    if (result.converted || result.descriptor.digest !== child.digest) converted = true;
-    children.push({ ...child, mediaType: result.descriptor.mediaType, digest: result.descriptor.digest, size: result.descriptor.size });
+    const result = isIndexMediaType(entry.mediaType)
+      ? await copyIndex(await index.imageIndex(entry.digest), sink, options, undefined, true)
+      : await copySingleImage(await index.image(entry.digest), sink, options, undefined, true);
+    if (result.converted || result.descriptor.digest !== entry.digest) converted = true;
+    children.push({ ...entry, mediaType: result.descriptor.mediaType, digest: result.descriptor.digest, size: result.descriptor.size });
   }
   const desc = await index.descriptor();
   if (!converted) {
-    const written = await sink.writeManifest(await index.rawManifest(), mediaType, tag, { signal: options.signal, descriptor: desc });
+    const written = await sink.writeManifest(await index.rawManifest(), mediaType, tag, { signal: options.signal, descriptor: desc, child });
     return { descriptor: written, converted: false };
   }
   const newType = family === 'oci' ? OCI_INDEX : DOCKER_MANIFEST_LIST;
   const rebuilt = { ...doc, mediaType: newType, manifests: children };
   const bytes = Buffer.from(JSON.stringify(rebuilt));
-  const written = await sink.writeManifest(bytes, newType, tag, { signal: options.signal, descriptor: { ...desc, mediaType: newType } });
+  const written = await sink.writeManifest(bytes, newType, tag, { signal: options.signal, descriptor: { ...desc, mediaType: newType }, child });
   return { descriptor: written, converted: true };
 }
 
@@ -172,7 +172,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return results;
 }
 
-async function copySingleImage(image: Image, sink: ImageSink, options: CopyOptions, tag: string | undefined): Promise<CopyResult> {
+async function copySingleImage(image: Image, sink: ImageSink, options: CopyOptions, tag: string | undefined, child = false): Promise<CopyResult> {
   const mediaType = await image.mediaType();
   const family = targetFamily(mediaType, sink, options);
   const manifest = await image.manifest();
@@ -193,12 +193,12 @@ async function copySingleImage(image: Image, sink: ImageSink, options: CopyOptio
   const converted = !sameLayers || configDesc.mediaType !== manifest.config.mediaType || family !== familyOf(mediaType);
   const desc = await image.descriptor();
   if (!converted) {
-    const out = await sink.writeManifest(await image.rawManifest(), mediaType, tag, { signal: options.signal, descriptor: desc });
+    const out = await sink.writeManifest(await image.rawManifest(), mediaType, tag, { signal: options.signal, descriptor: desc, child });
     return { descriptor: out, converted: false };
   }
   const newType = family === 'oci' ? OCI_MANIFEST : DOCKER_MANIFEST;
   const rebuilt = { ...manifest, mediaType: newType, config: configDesc, layers: written };
   const bytes = Buffer.from(JSON.stringify(rebuilt));
-  const out = await sink.writeManifest(bytes, newType, tag, { signal: options.signal, descriptor: { ...desc, mediaType: newType } });
+  const out = await sink.writeManifest(bytes, newType, tag, { signal: options.signal, descriptor: { ...desc, mediaType: newType }, child });
   return { descriptor: out, converted: true };
 }

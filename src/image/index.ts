@@ -15,3 +15,6 @@ export type * from './sink.js';
 export * from './source-handles.js';
 export * from './types.js';
 export * from './validate.js';
+export * from './layout/layout.js';
+export * from './layout/paths.js';
+export * from './layout/sink.js';

@@ -17,6 +17,11 @@ export interface BlobInfo {
 export interface WriteManifestOptions extends ReadOptions {
   /** Platform and annotations to record next to the manifest (index.json entries). */
   descriptor?: Partial<Descriptor>;
+  /**
+   * True for a manifest that an index written next refers to. Sinks that list their roots
+   * (index.json, manifest.json) leave untagged children out of that list.
+   */
+  child?: boolean;
 }
 
 export type LayerCompressionChoice = 'keep' | 'gzip' | 'none';

@@ -1,0 +1,163 @@
+// Writing an OCI image layout: blobs land in a temp file and are renamed into blobs/ only
+// after their digest checked out; index.json is replaced atomically; tags are ref names.
+import { createWriteStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Digest, digestOf } from '../../digest/digest.js';
+import { VerifyingStream } from '../../digest/verify.js';
+import { syncDir, tempPathFor, writeFileAtomic, writeJsonAtomic } from '../../internal/atomic.js';
+import { aborted, BerthError } from '../../internal/errors.js';
+import type { ReadOptions } from '../handles.js';
+import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, OCI_INDEX } from '../mediatype.js';
+import type { BlobInfo, ImageSink, LayerCompressionChoice, WriteManifestOptions } from '../sink.js';
+import { ANNOTATION_REF_NAME, type Descriptor, type ImageIndex } from '../types.js';
+import { OciLayout } from './layout.js';
+import { blobDir, blobPath, checkRefName, IMAGE_LAYOUT_VERSION, INDEX_FILE, OCI_LAYOUT_FILE } from './paths.js';
+
+export interface OciLayoutSinkOptions {
+  /** fsync blobs and index.json before they become visible; default true. Tests turn it off. */
+  durable?: boolean;
+  /** Layer compression wanted; default 'gzip' like skopeo's oci: destination (plain layers get compressed). */
+  layerCompression?: LayerCompressionChoice;
+}
+
+/**
+ * Writes images into an OCI layout directory, creating it on first write. Appending to an
+ * existing layout keeps its other entries; writing a ref name that is already there moves it.
+ * Writes through one sink are serialised for index.json; separate processes are not locked out.
+ */
+export class OciLayoutSink implements ImageSink {
+  readonly dir: string;
+  readonly name: string;
+  readonly manifestMediaTypes: readonly string[] = [...MANIFEST_MEDIA_TYPES, ...INDEX_MEDIA_TYPES];
+  readonly acceptsIndex = true;
+  readonly layerCompression: LayerCompressionChoice;
+  private readonly durable: boolean;
+  private initialised: Promise<void> | undefined;
+  private indexQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string, options: OciLayoutSinkOptions = {}) {
+    this.dir = path.resolve(dir);
+    this.name = `oci:${this.dir}`;
+    this.durable = options.durable ?? true;
+    this.layerCompression = options.layerCompression ?? 'gzip';
+  }
+
+  /** The same directory as a source. */
+  reader(): OciLayout {
+    return new OciLayout(this.dir);
+  }
+
+  /** Creates the layout (oci-layout, empty index.json, blobs/) unless it is there already. */
+  init(): Promise<void> {
+    this.initialised ??= this.create().catch((err) => {
+      this.initialised = undefined;
+      throw err;
+    });
+    return this.initialised;
+  }
+
+  private async create(): Promise<void> {
+    const opts = { durable: this.durable };
+    await fs.mkdir(path.join(this.dir, 'blobs'), { recursive: true });
+    const marker = path.join(this.dir, OCI_LAYOUT_FILE);
+    if (!(await exists(marker))) await writeJsonAtomic(marker, { imageLayoutVersion: IMAGE_LAYOUT_VERSION }, opts);
+    else await new OciLayout(this.dir).checkLayout();
+    const index = path.join(this.dir, INDEX_FILE);
+    if (!(await exists(index))) await writeJsonAtomic(index, { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] }, opts);
+  }
+
+  async hasBlob(desc: Descriptor): Promise<boolean> {
+    try {
+      const st = await fs.stat(blobPath(this.dir, desc.digest));
+      return st.isFile() && st.size === desc.size;
+    } catch {
+      return false;
+    }
+  }
+
+  async writeBlob(info: BlobInfo, stream: Readable, options: ReadOptions = {}): Promise<Descriptor> {
+    await this.init();
+    if (info.digest) await fs.mkdir(blobDir(this.dir, info.digest), { recursive: true });
+    // The temp file lives in blobs/ itself so the final rename never crosses a filesystem.
+    const tmp = tempPathFor(path.join(this.dir, 'blobs', 'ingest'));
+    const verifier = new VerifyingStream({ size: info.size, digest: info.digest, what: `blob for ${this.name}` });
+    try {
+      const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+      await pipeline(stream, verifier, out, { signal: options.signal });
+      const digest = verifier.digest as Digest;
+      if (this.durable) await fsyncFile(tmp);
+      await fs.mkdir(blobDir(this.dir, digest), { recursive: true });
+      await fs.rename(tmp, blobPath(this.dir, digest));
+      if (this.durable) await syncDir(blobDir(this.dir, digest));
+      const desc: Descriptor = { mediaType: info.mediaType, digest, size: verifier.size };
+      if (info.annotations) desc.annotations = info.annotations;
+      return desc;
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => {});
+      if (options.signal?.aborted) throw aborted(`cannot write blob to ${this.name}: aborted`);
+      throw BerthError.wrap(err, `cannot write blob ${info.digest ?? `(${info.mediaType})`} to ${this.name}`);
+    }
+  }
+
+  async writeManifest(bytes: Uint8Array, mediaType: string, tag?: string, options: WriteManifestOptions = {}): Promise<Descriptor> {
+    if (tag !== undefined) checkRefName(tag);
+    await this.init();
+    const digest = digestOf(bytes);
+    const file = blobPath(this.dir, digest);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    if (!(await exists(file))) await writeFileAtomic(file, bytes, { durable: this.durable });
+    const desc: Descriptor = { mediaType, digest, size: bytes.byteLength };
+    if (options.child && tag === undefined) return desc;
+    const entry: Descriptor = { ...desc };
+    if (options.descriptor?.platform) entry.platform = options.descriptor.platform;
+    const annotations = { ...(options.descriptor?.annotations ?? {}) };
+    delete annotations[ANNOTATION_REF_NAME];
+    if (tag !== undefined) annotations[ANNOTATION_REF_NAME] = tag;
+    if (Object.keys(annotations).length) entry.annotations = annotations;
+    await this.updateIndex((index) => {
+      const others = index.manifests.filter((m) =>
+        tag === undefined ? !(m.digest === digest && !m.annotations?.[ANNOTATION_REF_NAME]) : m.annotations?.[ANNOTATION_REF_NAME] !== tag,
+      );
+      return { ...index, manifests: [...others, entry] };
+    });
+    return desc;
+  }
+
+  /** Removes the entry named `tag` from index.json (its blobs stay until a GC). */
+  async untag(tag: string): Promise<void> {
+    checkRefName(tag);
+    await this.init();
+    await this.updateIndex((index) => ({ ...index, manifests: index.manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== tag) }));
+  }
+
+  private updateIndex(change: (index: ImageIndex) => ImageIndex): Promise<void> {
+    const run = async () => {
+      const current = await new OciLayout(this.dir).indexManifest();
+      await writeJsonAtomic(path.join(this.dir, INDEX_FILE), change(current), { durable: this.durable });
+    };
+    const next = this.indexQueue.then(run, run);
+    this.indexQueue = next.catch(() => {});
+    return next;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const fh = await fs.open(file, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
