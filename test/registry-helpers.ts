@@ -117,3 +117,41 @@ export function rawRequest(base: string, method: string, rawPath: string): Promi
     req.end();
   });
 }
+
+export interface ChildRegistry {
+  url: string;
+  pid: number;
+  child: import('node:child_process').ChildProcess;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>;
+}
+
+/** `berth registry serve` as a real child process (for kill -9 and signal tests). */
+export async function spawnRegistry(args: string[]): Promise<ChildRegistry> {
+  const { spawn } = await import('node:child_process');
+  const main = new URL('../src/cli/main.js', import.meta.url).href;
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', 'import(process.argv[1]).then((m) => m.main(process.argv.slice(2))).then((c) => process.exit(c))', main, 'registry', 'serve', '--listen', '127.0.0.1:0', '--access-log', 'off', ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const m = /listening on (\S+),/.exec(stderr);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`registry exited ${code}: ${stderr}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url,
+    pid: child.pid!,
+    child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

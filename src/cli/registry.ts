@@ -97,7 +97,7 @@ async function gc(argv: string[], ctx: CliContext): Promise<number> {
   for (const b of report.blobs) ctx.stdout.write(`${verb} blob ${b.digest} (${b.size} bytes)\n`);
   for (const u of report.uploads) ctx.stdout.write(`${verb} upload ${u}\n`);
   ctx.stdout.write(
-    `${report.manifests.length} manifests, ${report.blobs.length} blobs, ${report.uploads.length} uploads ${verb}; ${report.bytesFreed} bytes ${flags.bool('dry-run') ? 'would be ' : ''}freed (${report.blobsKept} blobs kept)\n`,
+    `${verb}: ${report.manifests.length} manifests, ${report.blobs.length} blobs, ${report.uploads.length} uploads; ${report.bytesFreed} bytes ${flags.bool('dry-run') ? 'would be ' : ''}freed (${report.blobsKept} blobs kept)\n`,
   );
   return 0;
 }

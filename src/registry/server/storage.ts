@@ -32,7 +32,7 @@ const notFound = (e: unknown) => isBerthError(e, 'not-found');
 export class RegistryStorage {
   readonly driver: StorageDriver;
   private readonly manifests = new BoundedMap<Digest, StoredManifest>(4096);
-  private readonly blobSizes = new TtlCache<number>(60_000, 100_000);
+  private readonly blobSizes: TtlCache<number>;
   private readonly links: TtlCache<boolean>;
   private readonly tags: TtlCache<Digest>;
 
@@ -41,6 +41,7 @@ export class RegistryStorage {
     const ttl = options.linkCacheMs ?? 1000;
     this.links = new TtlCache(ttl, 100_000);
     this.tags = new TtlCache(ttl, 100_000);
+    this.blobSizes = new TtlCache(ttl, 100_000);
   }
 
   // ---- blobs (global) ----
