@@ -155,3 +155,73 @@ export async function spawnRegistry(args: string[]): Promise<ChildRegistry> {
     },
   };
 }
+
+/**
+ * Writes an OCI image layout holding one image made of a busybox rootfs layer plus
+ * `extraLayers` layers of `layerBytes` random bytes each (gzip-compressed tars); returns
+ * the layout dir and the rootfs tarball (for `podman import` / `docker import`).
+ */
+export async function makeOciLayout(dir: string, extraLayers = 2, layerBytes = 256 * 1024): Promise<{ layout: string; rootfsTar: string; blobs: string[] }> {
+  const { execFileSync } = await import('node:child_process');
+  const { randomBytes } = await import('node:crypto');
+  const rootfs = path.join(dir, 'rootfs');
+  await fs.mkdir(path.join(rootfs, 'bin'), { recursive: true });
+  await fs.copyFile('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+  await fs.chmod(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  for (const tool of ['sh', 'ls', 'cat', 'echo']) await fs.symlink('busybox', path.join(rootfs, 'bin', tool));
+  const rootfsTar = path.join(dir, 'rootfs.tar');
+  execFileSync('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '-cf', rootfsTar, '.']);
+  const layout = path.join(dir, 'layout');
+  const blobDir = path.join(layout, 'blobs', 'sha256');
+  await fs.mkdir(blobDir, { recursive: true });
+  const put = async (data: Buffer) => {
+    const d = sha256(data);
+    await fs.writeFile(path.join(blobDir, d.slice(7)), data);
+    return d;
+  };
+  const layers: { digest: string; size: number; diffId: string }[] = [];
+  const tars = [rootfsTar];
+  for (let i = 0; i < extraLayers; i++) {
+    const ld = path.join(dir, `layer${i}`);
+    await fs.mkdir(path.join(ld, 'data'), { recursive: true });
+    await fs.writeFile(path.join(ld, 'data', `random-${i}.bin`), randomBytes(layerBytes));
+    const t = path.join(dir, `layer${i}.tar`);
+    execFileSync('tar', ['-C', ld, '--numeric-owner', '--owner=0', '--group=0', '-cf', t, 'data']);
+    tars.push(t);
+  }
+  for (const t of tars) {
+    const tar = await fs.readFile(t);
+    const gz = execFileSync('gzip', ['-n', '-c', t], { maxBuffer: 1 << 30 });
+    layers.push({ digest: await put(gz), size: gz.length, diffId: sha256(tar) });
+  }
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) }, history: layers.map(() => ({ created_by: 'berth test' })) }),
+  );
+  const configDigest = await put(config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length },
+      layers: layers.map((l) => ({ mediaType: OCI_LAYER, digest: l.digest, size: l.size })),
+    }),
+  );
+  const manifestDigest = await put(manifest);
+  await fs.writeFile(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  await fs.writeFile(
+    path.join(layout, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }] }),
+  );
+  return { layout, rootfsTar, blobs: [configDigest, ...layers.map((l) => l.digest)] };
+}
+
+/** Runs a peer tool; rejects with its stderr on failure. */
+export async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
