@@ -4,7 +4,7 @@ import { BerthError, invalidArgument, unauthorized } from '../../internal/errors
 import { type Challenge, normalizeScopes, scopesCover } from './challenge.js';
 import type { Credentials } from './credentials.js';
 import { registryError } from './errors.js';
-import { hostKey, readBody, type Transport } from './transport.js';
+import { readBody, type Transport } from './transport.js';
 
 /** Looks up stored credentials for a host (and repository path); undefined means anonymous. */
 export type CredentialLookup = (host: string, repository?: string) => Promise<Credentials | undefined>;
@@ -42,6 +42,8 @@ export class Authenticator {
     private readonly transport: Transport,
     private readonly lookup: CredentialLookup,
     private readonly now: () => number = Date.now,
+    /** The endpoint allows plain HTTP: only then may credentials go to an http:// realm. */
+    private readonly insecure = false,
   ) {}
 
   /** Remembers the strongest challenge we understand: Bearer over Basic. */
@@ -97,7 +99,8 @@ export class Authenticator {
     }
     // Credentials go to the realm only if it is the registry's own host; a foreign realm gets
     // only what is stored for that realm's host itself, else an anonymous request.
-    const creds = realmMayReceiveCredentials(this.registryHost, realm) ? registryCreds : await this.lookup(realm.host);
+    let creds = realmMayReceiveCredentials(this.registryHost, realm) ? registryCreds : await this.lookup(realm.host);
+    if (realm.protocol === 'http:' && !this.insecure) creds = undefined;
     const context = `cannot get a token for ${this.registryHost} from ${realm.host}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     let res: Awaited<ReturnType<Transport['request']>>;
@@ -143,10 +146,5 @@ export class Authenticator {
     // Renew a little early so a token does not expire between our check and the registry's.
     const expiresAt = issued + expiresIn * 1000 - Math.min(5000, expiresIn * 100);
     return { token, scopes, expiresAt };
-  }
-
-  /** True when `url` is the registry's own host:port (the only place its Authorization may go). */
-  isRegistryHost(url: URL): boolean {
-    return hostKey(url) === hostKey(new URL(`${url.protocol}//${this.registryHost}`));
   }
 }

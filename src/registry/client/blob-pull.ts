@@ -134,7 +134,7 @@ async function rangeRequest(repo: Repository, desc: BlobDescriptor, previous: Ht
   const headers = { range: `bytes=${offset}-` };
   // Resume through the registry, which redirects afresh (signed storage URLs may have expired);
   // a foreign layer resumes at its own URL, still without credentials.
-  const foreign = !repo.client.auth.isRegistryHost(previous.url) && desc.urls?.includes(previous.url.href) === true;
+  const foreign = !repo.client.isRegistryOrigin(previous.url, (await repo.client.ping()).base) && desc.urls?.includes(previous.url.href) === true;
   const res = foreign
     ? await repo.client.transport.request({ method: 'GET', url: previous.url, headers, signal: options.signal })
     : await repo.client.send({ method: 'GET', path: repo.path(`blobs/${desc.digest}`), headers, scopes: repo.pullScope(), repository: repo.name, signal: options.signal });

@@ -75,7 +75,7 @@ export class RegistryClient {
     this.ownsTransport = !options.transport;
     this.transport = options.transport ?? new Transport(options);
     const lookup: CredentialLookup = (h, repo) => this.credentialsFor(h, repo);
-    this.auth = new Authenticator(host, this.transport, lookup);
+    this.auth = new Authenticator(host, this.transport, lookup, Date.now, this.insecure);
   }
 
   private credentialsFor(host: string, repository?: string): Promise<Credentials | undefined> {
@@ -138,7 +138,7 @@ export class RegistryClient {
       let res: HttpResponse;
       try {
         const headers: Record<string, string> = { ...req.headers };
-        const authz = this.auth.isRegistryHost(url) ? await this.auth.authorization(scopes, req.repository, req.signal) : undefined;
+        const authz = this.isRegistryOrigin(url, base) ? await this.auth.authorization(scopes, req.repository, req.signal) : undefined;
         if (authz) headers.authorization = authz;
         const body = typeof req.body === 'function' ? await req.body() : req.body;
         res = await this.transport.request({
@@ -207,6 +207,15 @@ export class RegistryClient {
     const err = registryError(context, res.status, body);
     if (res.status === 429 || res.status >= 500) return new BerthError('unavailable', err.message, { detail: err.detail });
     return err;
+  }
+
+  /**
+   * Whether `url` is the registry itself (scheme, host and port as the ping chose): the only
+   * place its Authorization may go. An upload Location on another host, or downgraded to
+   * http, gets none.
+   */
+  isRegistryOrigin(url: URL, base: string): boolean {
+    return url.origin === new URL(base).origin;
   }
 
   /** A handle on repository `name` (a path such as "library/busybox") of this registry. */

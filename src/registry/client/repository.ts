@@ -2,6 +2,7 @@
 // in its error messages. The transfers live in manifests.ts, blob-pull.ts, blob-push.ts, listing.ts.
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../digest/digest.js';
+import { validateRepositoryName } from '../../reference/index.js';
 import { type BlobSource, blobExists, headBlob, type PushBlobOptions, type PushBlobResult, pushBlob } from './blob-push.js';
 import { downloadBlob, type GetBlobOptions, getBlob } from './blob-pull.js';
 import { repositoryScope } from './challenge.js';
@@ -36,9 +37,10 @@ export class Repository {
   readonly name: string;
   readonly displayName: string;
 
+  /** Throws 'invalid-argument' for a name the distribution-spec does not allow. */
   constructor(client: RegistryClient, name: string, options: RepositoryOptions = {}) {
     this.client = client;
-    this.name = name;
+    this.name = validateRepositoryName(name);
     this.displayName = options.displayName ?? `${client.host}/${name}`;
   }
 
