@@ -137,6 +137,7 @@ test('errors name the image and the registry code', async () => {
   await assert.rejects(client.repository('skopeo/a').getManifest('nope'), isKind('not-found', /^cannot pull 127\.0\.0\.1:\d+\/skopeo\/a:nope: manifest unknown/));
   await assert.rejects(client.repository('none/such').listTags(), isKind('not-found', /cannot list tags of .*none\/such: name unknown/));
   await assert.rejects(client.repository('skopeo/a').getManifest('bad tag'), isKind('invalid-argument'));
+  assert.throws(() => client.repository('Upper/case'), isKind('invalid-argument', /must be lowercase/));
 });
 
 test('pullManifestFromCandidates tries a mirror first, falls through, and reports every attempt when all fail', async () => {

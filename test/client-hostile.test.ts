@@ -313,6 +313,38 @@ test('a push follows a relative Location and keeps its query', async () => {
   assert.ok(received?.equals(bytes));
 });
 
+test('an upload Location on another host gets the bytes but not the credentials', async () => {
+  const bytes = Buffer.from('elsewhere');
+  const d = sha256(bytes);
+  reg.handler = (req, res, url) => {
+    if (!req.headers.authorization) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end();
+      return true;
+    }
+    if (req.method === 'HEAD') {
+      res.writeHead(404).end();
+      return true;
+    }
+    if (req.method === 'POST' && url.pathname === '/v2/h/x/blobs/uploads/') {
+      res.writeHead(202, { location: `http://${other.host}/up/1?token=t` }).end();
+      return true;
+    }
+    return false;
+  };
+  other.handler = (req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(201).end());
+    return true;
+  };
+  const c = new RegistryClient(reg.host, { credentials: { username: 'u', password: 'p' }, backoffMs: 1 });
+  clients.push(c);
+  assert.equal((await c.repository('h/x').pushBlob({ digest: d, size: bytes.length }, () => Readable.from([bytes]))).outcome, 'uploaded');
+  assert.equal(other.seen.length, 1);
+  assert.equal(other.seen[0].method, 'PUT');
+  assert.equal(other.seen[0].headers.authorization, undefined);
+  assert.ok(reg.seen.some((s) => s.method === 'POST' && s.headers.authorization));
+});
+
 test('tags page through Link headers', async () => {
   reg.handler = (_req, res, url) => {
     if (url.pathname !== '/v2/h/x/tags/list') return false;
