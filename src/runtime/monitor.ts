@@ -1,0 +1,259 @@
+// The container monitor: conmon (Debian's package) outlives the berth CLI, holds the container's
+// stdio, writes its log (k8s-file) and, at exit, the exit code in <exitDir>/<id> (time = mtime).
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { BerthError, failedPrecondition, internal, notFound } from '../internal/errors.js';
+import { lookupBinary } from './detect.js';
+import { errorsFromLog, runtimeError } from './errors.js';
+import type { OciRuntime } from './oci-runtime.js';
+
+export interface MonitorOptions {
+  id: string;
+  /** The OCI bundle: config.json (and rootfs, unless config.json points elsewhere). */
+  bundle: string;
+  runtime: OciRuntime;
+  /** The container's monitor files: pidfiles, exit/, the default log, conmon's persist dir. */
+  stateDir: string;
+  /** k8s-file log path; default <stateDir>/ctr.log. */
+  logPath?: string;
+  /** Rotate the log past this many bytes (conmon --log-size-max). */
+  logSizeMax?: number;
+  /** Allocate a pseudo-terminal (conmon -t: it takes the console from runc). */
+  terminal?: boolean;
+  /** Keep a pipe to the container's stdin, fed through conmon's attach socket (-i). */
+  stdin?: boolean;
+  name?: string;
+  /** Program (and args) conmon runs after the container exited, e.g. `berth container cleanup ID`. */
+  exitCommand?: string[];
+  /** Where conmon puts its attach-socket symlinks (must be short: sun_path is 108 bytes). */
+  socketDir?: string;
+  /** conmon binary; default from PATH. */
+  conmonPath?: string;
+  noPivot?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface MonitoredContainer {
+  id: string;
+  /** The container's init on the host. */
+  pid: number;
+  /** conmon's pid (it reaps the container and writes the exit file). */
+  monitorPid: number;
+  logPath: string;
+  exitFile: string;
+  /** conmon's control fifo: "1 HEIGHT WIDTH\n" resizes the terminal. */
+  ctlPath: string;
+  /** conmon's attach socket (SOCK_SEQPACKET): byte 2 prefixes stdout, 3 stderr. */
+  attachSocket: string;
+}
+
+export interface ExitRecord {
+  exitCode: number;
+  exitedAt: Date;
+  /** conmon saw the kernel's OOM killer in the container's cgroup. */
+  oomKilled: boolean;
+}
+
+/** The files a monitored container has under its state dir. */
+export function monitorPaths(stateDir: string, id: string, logPath?: string) {
+  return {
+    exitDir: path.join(stateDir, 'exits'),
+    exitFile: path.join(stateDir, 'exits', id),
+    oomFile: path.join(stateDir, 'oom'),
+    pidFile: path.join(stateDir, 'pidfile'),
+    conmonPidFile: path.join(stateDir, 'conmon.pid'),
+    logPath: logPath ?? path.join(stateDir, 'ctr.log'),
+  };
+}
+
+/**
+ * Creates the container under conmon and returns once the runtime's create is done (the
+ * container's init waits for `start`): the engine can set up networking in between.
+ */
+export async function createMonitored(options: MonitorOptions): Promise<MonitoredContainer> {
+  const conmon = options.conmonPath ?? lookupBinary('conmon');
+  if (!conmon) throw notFound('cannot create container: conmon is not installed (Debian package "conmon")');
+  const p = monitorPaths(options.stateDir, options.id, options.logPath);
+  const socketDir = options.socketDir ?? path.join(options.stateDir, 's');
+  await fs.mkdir(p.exitDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(socketDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(path.dirname(p.logPath), { recursive: true, mode: 0o700 });
+  await fs.mkdir(options.runtime.root, { recursive: true, mode: 0o700 });
+  const runtimeLog = path.join(options.stateDir, 'runtime.log');
+  await fs.rm(runtimeLog, { force: true });
+
+  const args = [
+    '--api-version', '1',
+    '-c', options.id,
+    '-u', options.id,
+    '-r', options.runtime.path,
+    '-b', options.bundle,
+    '-p', p.pidFile,
+    '-n', options.name ?? options.id,
+    '--exit-dir', p.exitDir,
+    '--persist-dir', options.stateDir,
+    '--socket-dir-path', socketDir,
+    '-l', `k8s-file:${p.logPath}`,
+    '--log-level', 'error',
+    '--conmon-pidfile', p.conmonPidFile,
+  ];
+  for (const a of [...options.runtime.globalArgs(), '--log-format=json', `--log=${runtimeLog}`]) {
+    args.push('--runtime-arg', a);
+  }
+  if (options.logSizeMax) args.push('--log-size-max', String(options.logSizeMax));
+  if (options.terminal) args.push('-t');
+  if (options.stdin) args.push('-i');
+  if (options.noPivot) args.push('--no-pivot');
+  if (options.exitCommand?.length) {
+    args.push('--exit-command', options.exitCommand[0]);
+    for (const a of options.exitCommand.slice(1)) args.push('--exit-command-arg', a);
+  }
+
+  // fd 3 is the sync pipe: conmon writes {"data": PID} or {"data": -1, "message": ...} after create.
+  const child = spawn(conmon, args, {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, _OCI_SYNCPIPE: '3' },
+    signal: options.signal,
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    let exited: number | null | undefined;
+    sync.setEncoding('utf8');
+    sync.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    sync.on('error', () => {});
+    sync.on('end', () => resolve(buf));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      exited = code;
+      // conmon's first process exits once it forked; a non-zero exit before any sync is a usage error.
+      if (exited !== 0 && buf === '') setTimeout(() => resolve(buf), 50);
+    });
+  });
+  sync.destroy();
+  child.stderr?.destroy();
+  child.unref();
+
+  let msg: { data?: number; message?: string };
+  try {
+    msg = JSON.parse(line) as { data?: number; message?: string };
+  } catch {
+    throw internal(`cannot create container ${options.id}: conmon failed: ${stderr.trim() || line || 'no answer on the sync pipe'}`);
+  }
+  if (typeof msg.data !== 'number' || msg.data <= 0) {
+    const log = await fs.readFile(runtimeLog, 'utf8').catch(() => '');
+    const messages = errorsFromLog(log);
+    throw runtimeError(`cannot create container ${options.id}`, options.runtime.name, messages.length ? messages : [msg.message ?? 'failed'], stderr);
+  }
+  const monitorPid = Number((await fs.readFile(p.conmonPidFile, 'utf8').catch(() => '0')).trim());
+  return {
+    id: options.id,
+    pid: msg.data,
+    monitorPid,
+    logPath: p.logPath,
+    exitFile: p.exitFile,
+    ctlPath: path.join(options.bundle, 'ctl'),
+    attachSocket: path.join(options.bundle, 'attach'),
+  };
+}
+
+/** createMonitored, then the runtime's start: returns once the container's process runs. */
+export async function startContainer(options: MonitorOptions): Promise<MonitoredContainer> {
+  const created = await createMonitored(options);
+  try {
+    await options.runtime.start(options.id);
+  } catch (err) {
+    await options.runtime.delete(options.id, { force: true }).catch(() => {});
+    throw err;
+  }
+  return created;
+}
+
+/** The exit record conmon wrote, or undefined while the container still runs. */
+export async function readExit(stateDir: string, id: string): Promise<ExitRecord | undefined> {
+  const p = monitorPaths(stateDir, id);
+  let text: string;
+  let mtime: Date;
+  try {
+    const fh = await fs.open(p.exitFile, 'r');
+    try {
+      text = await fh.readFile('utf8');
+      mtime = (await fh.stat()).mtime;
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw BerthError.wrap(err, `cannot read exit status of container ${id}`);
+  }
+  // conmon creates the file before writing it: an empty read means "not yet".
+  if (text.trim() === '') return undefined;
+  const exitCode = Number(text.trim());
+  if (!Number.isInteger(exitCode)) throw internal(`cannot read exit status of container ${id}: "${text.trim()}"`);
+  const oomKilled = await fs.access(p.oomFile).then(
+    () => true,
+    () => false,
+  );
+  return { exitCode, exitedAt: mtime, oomKilled };
+}
+
+/** Waits for the exit record (watching the exit dir, with a slow poll as a safety net). */
+export async function waitForExit(
+  stateDir: string,
+  id: string,
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<ExitRecord> {
+  const dir = monitorPaths(stateDir, id).exitDir;
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const watcher = fs.watch(dir, { signal: ac.signal });
+    let wake: (() => void) | undefined;
+    (async () => {
+      try {
+        for await (const _ of watcher) wake?.();
+      } catch {
+        // aborted
+      }
+    })();
+    for (;;) {
+      const rec = await readExit(stateDir, id);
+      if (rec) return rec;
+      if (options.signal?.aborted) throw new BerthError('aborted', `stopped waiting for container ${id}`);
+      if (Date.now() > deadline) throw failedPrecondition(`container ${id} did not exit within ${options.timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 250);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    ac.abort();
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Resizes the container's terminal through conmon's control fifo. */
+export async function resizeTerminal(ctlPath: string, height: number, width: number): Promise<void> {
+  const fh = await fs.open(ctlPath, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK).catch((err: unknown) => {
+    throw BerthError.wrap(err, 'cannot resize terminal: the container monitor is gone');
+  });
+  try {
+    await fh.write(`1 ${Math.floor(height)} ${Math.floor(width)}\n`);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,177 @@
+// End to end under real runc and conmon: a container generated with berth's defaults is
+// isolated, confined (capabilities, seccomp, masked paths) and its exit and logs recorded.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+import { isBerthError } from '../src/internal/errors.js';
+import { resolveUser } from '../src/runtime/index.js';
+import { type Fixture, field, makeFixture, newId, runToExit, startIn } from './runtime-fixture.js';
+
+let fx: Fixture;
+before(async () => {
+  fx = await makeFixture();
+});
+after(async () => {
+  await fs.rm(fx.dir, { recursive: true, force: true });
+});
+
+const sh = (script: string) => ['/bin/sh', '-c', script];
+
+test('a default container: own PID 1, no host processes, default capabilities, seccomp, masked paths', async () => {
+  const script = [
+    'echo pid=$$',
+    'echo procs=$(ls /proc | grep -E "^[0-9]+$" | tr "\\n" " ")',
+    'grep -E "^(CapBnd|CapEff|CapPrm|CapInh|CapAmb|Seccomp|NoNewPrivs):" /proc/self/status | sed "s/:\\s*/=/"',
+    'unshare -U true 2>/dev/null; echo unshare_user=$?',
+    'unshare -m true 2>/dev/null; echo unshare_mount=$?',
+    'sysprobe',
+    'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c)',
+    'echo keys=$(cat /proc/keys 2>/dev/null | wc -c)',
+    'echo firmware=$(ls /sys/firmware | wc -l)',
+    'touch /sys/kernel/x 2>/dev/null; echo sys_write=$?',
+    'echo 1 2>/dev/null > /proc/sysrq-trigger; echo sysrq_write=$?',
+    'echo nofile=$(ulimit -n)',
+    'echo hostname=$(hostname)',
+    'echo shm=$(df -k /dev/shm | tail -1 | awk "{print \\$2}")',
+    'echo pts=$(grep " /dev/pts " /proc/mounts | cut -d" " -f4)',
+  ].join('; ');
+  const r = await runToExit(fx, { process: { args: sh(script) }, hostname: 'box1' });
+  assert.equal(r.exit.exitCode, 0, r.stderr);
+  const out = r.stdout;
+  assert.equal(field(out, 'pid'), '1');
+  // A new PID namespace: only this script's few processes, numbered from 1 (host pids run high).
+  const pids = (field(out, 'procs') ?? '').trim().split(' ').map(Number);
+  assert.ok(pids.includes(1) && pids.length <= 6 && pids.every((p) => p < 20), `processes visible: ${pids}`);
+  assert.equal(field(out, 'CapBnd'), '00000000a80425fb');
+  assert.equal(field(out, 'CapEff'), '00000000a80425fb');
+  assert.equal(field(out, 'CapPrm'), '00000000a80425fb');
+  assert.equal(field(out, 'CapInh'), '0000000000000000');
+  assert.equal(field(out, 'CapAmb'), '0000000000000000');
+  assert.equal(field(out, 'Seccomp'), '2');
+  assert.equal(field(out, 'NoNewPrivs'), '0');
+  // A user namespace needs no capability: only seccomp's clone/unshare filter refuses it.
+  assert.notEqual(field(out, 'unshare_user'), '0');
+  assert.notEqual(field(out, 'unshare_mount'), '0');
+  assert.equal(field(out, 'keyctl'), 'Operation not permitted');
+  assert.equal(field(out, 'kcore'), '0');
+  assert.equal(field(out, 'keys'), '0');
+  assert.equal(field(out, 'firmware'), '0');
+  assert.notEqual(field(out, 'sys_write'), '0');
+  assert.notEqual(field(out, 'sysrq_write'), '0');
+  const hostHard = Number(/^Max open files\s+\S+\s+(\S+)/m.exec(await fs.readFile('/proc/self/limits', 'utf8'))?.[1]);
+  assert.equal(Number(field(out, 'nofile')), Math.min(1048576, hostHard));
+  assert.equal(field(out, 'hostname'), 'box1');
+  assert.equal(field(out, 'shm'), '65536');
+  assert.match(field(out, 'pts') ?? '', /gid=5,mode=620,ptmxmode=666/);
+});
+
+test('the host sees a seccomp-free keyctl, so the container result is the filter', () => {
+  const out = execFileSync(`${fx.rootfs}/bin/sysprobe`, { encoding: 'utf8' });
+  assert.equal(field(out, 'keyctl'), 'ok');
+});
+
+test('privileged: all capabilities the host has, no seccomp, /sys writable mount', async () => {
+  const r = await runToExit(fx, {
+    privileged: true,
+    process: { args: sh('grep -E "^(CapEff|Seccomp):" /proc/self/status | sed "s/:\\s*/=/"; grep " /sys " /proc/mounts') },
+  });
+  assert.equal(r.exit.exitCode, 0, r.stderr);
+  const host = /^CapBnd:\s*(\S+)/m.exec(await fs.readFile('/proc/self/status', 'utf8'))?.[1];
+  assert.equal(field(r.stdout, 'CapEff'), host);
+  assert.equal(field(r.stdout, 'Seccomp'), '0');
+  assert.match(r.stdout, / \/sys sysfs rw/);
+});
+
+test('cap-drop ALL with cap-add CHOWN leaves exactly CAP_CHOWN', async () => {
+  const r = await runToExit(fx, {
+    process: { args: sh('grep CapEff /proc/self/status'), capDrop: ['all'], capAdd: ['chown'] },
+  });
+  assert.match(r.stdout, /CapEff:\s*0000000000000001/);
+});
+
+test('a read-only rootfs refuses writes, a tmpfs mount on it accepts them', async () => {
+  const r = await runToExit(fx, {
+    readonlyRootfs: true,
+    mounts: [{ type: 'tmpfs', destination: '/scratch', options: ['size=1m'] }],
+    process: { args: sh('touch /newfile 2>/dev/null; echo root=$?; touch /scratch/f; echo scratch=$?') },
+  });
+  assert.equal(field(r.stdout, 'root'), '1');
+  assert.equal(field(r.stdout, 'scratch'), '0');
+  assert.equal(existsSync(`${fx.rootfs}/newfile`), false);
+});
+
+test("user resolution reads the image's /etc/passwd and /etc/group, and the process runs as that user", async () => {
+  const user = await resolveUser(fx.rootfs, 'app');
+  assert.deepEqual(user, { uid: 1000, gid: 1000, home: '/home/app', additionalGids: [2000] });
+  const r = await runToExit(fx, {
+    process: { args: sh('echo uid=$(id -u) gid=$(id -g); echo groups=$(id -G); echo home=$HOME'), user, home: user.home },
+  });
+  assert.match(r.stdout, /uid=1000 gid=1000/);
+  assert.match(field(r.stdout, 'groups') ?? '', /\b2000\b/);
+  assert.equal(field(r.stdout, 'home'), '/home/app');
+});
+
+test('exit codes propagate and stdout/stderr are logged apart, with timestamps', async () => {
+  const r = await runToExit(fx, { process: { args: sh('echo out-line; echo err-line >&2; printf partial; exit 42') } });
+  assert.equal(r.exit.exitCode, 42);
+  assert.equal(r.exit.oomKilled, false);
+  assert.ok(Math.abs(r.exit.exitedAt.getTime() - Date.now()) < 60000);
+  assert.equal(r.stdout, 'out-line\npartial');
+  assert.equal(r.stderr, 'err-line\n');
+  for (const l of r.logs) assert.ok(!Number.isNaN(l.timestamp.getTime()));
+});
+
+test('kill -9 of the container is recorded as exit 137, and delete leaves no state, cgroup or mount', async () => {
+  const { id, stateDir, started } = await startIn(fx, { process: { args: ['sleep', '100'] } });
+  const state = await fx.runtime.state(id);
+  assert.equal(state.status, 'running');
+  assert.equal(state.pid, started.pid);
+  assert.deepEqual(await fx.runtime.ps(id), [started.pid]);
+  await fx.runtime.kill(id, 'KILL');
+  const { waitForExit } = await import('../src/runtime/index.js');
+  const exit = await waitForExit(stateDir, id, { timeoutMs: 10000 });
+  assert.equal(exit.exitCode, 137);
+  assert.equal((await fx.runtime.state(id)).status, 'stopped');
+  await fx.runtime.delete(id);
+  await assert.rejects(fx.runtime.state(id), (e: unknown) => isBerthError(e, 'not-found'));
+  for (const ctrl of ['memory', 'pids', 'cpu']) assert.equal(existsSync(`/sys/fs/cgroup/${ctrl}/berth-test/${id}`), false);
+  const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  assert.equal(mounts.includes(fx.rootfs), false);
+});
+
+test('a command that does not exist fails the start with the runtime\'s words, as not-found', async () => {
+  await assert.rejects(
+    startIn(fx, { process: { args: ['/no/such/command'] } }),
+    (e: unknown) => isBerthError(e, 'not-found') && /no such file or directory|not found/.test((e as Error).message),
+  );
+  assert.deepEqual(
+    (await fx.runtime.list()).filter((c) => c.status !== 'stopped'),
+    [],
+  );
+});
+
+test('detached: the container outlives the process that started it', async () => {
+  const id = newId();
+  const mod = new URL('./runtime-fixture.js', import.meta.url).href;
+  const script = `
+    const f = await import(${JSON.stringify(mod)});
+    const fx = { dir: ${JSON.stringify(fx.dir)}, rootfs: ${JSON.stringify(fx.rootfs)} };
+    const { OciRuntime } = await import(${JSON.stringify(new URL('../src/runtime/index.js', import.meta.url).href)});
+    fx.runtime = new OciRuntime(${JSON.stringify(fx.runtime.path)}, { root: ${JSON.stringify(fx.runtime.root)} });
+    await f.startIn(fx, { process: { args: ['/bin/sh', '-c', 'sleep 1; echo done; exit 7'] } }, ${JSON.stringify(id)});
+  `;
+  execFileSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+  assert.equal((await fx.runtime.state(id)).status, 'running');
+  const { waitForExit, readLogs, monitorPaths } = await import('../src/runtime/index.js');
+  const stateDir = `${fx.dir}/state/${id}`;
+  const exit = await waitForExit(stateDir, id, { timeoutMs: 15000 });
+  assert.equal(exit.exitCode, 7);
+  const logs = await readLogs(monitorPaths(stateDir, id).logPath);
+  assert.deepEqual(
+    logs.map((l) => l.text),
+    ['done\n'],
+  );
+  await fx.runtime.delete(id, { force: true });
+});
