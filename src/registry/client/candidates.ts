@@ -2,15 +2,10 @@
 // src/reference's resolver orders them); when all fail, one error lists every attempt and why.
 import { BerthError, isBerthError } from '../../internal/errors.js';
 import { fullString, type PullCandidate, type PullEndpoint } from '../../reference/index.js';
-import { RegistryClient, type RegistryClientOptions } from './client.js';
+import { networkHost, RegistryClient, type RegistryClientOptions } from './client.js';
 import type { FetchedManifest, GetManifestOptions } from './manifests.js';
 import type { Repository } from './repository.js';
 import { Transport } from './transport.js';
-
-/** Where a registry name is reached on the network: Docker Hub's API lives on registry-1.docker.io. */
-export function networkHost(registry: string): string {
-  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
-}
 
 /** One RegistryClient per host, sharing one connection pool (and token caches), for a whole pull. */
 export class ClientPool {

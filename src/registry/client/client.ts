@@ -52,6 +52,11 @@ export interface PingResult {
   scheme: 'none' | 'basic' | 'bearer';
 }
 
+/** Where a registry name is reached on the network: Docker Hub's API lives on registry-1.docker.io. */
+export function networkHost(registry: string): string {
+  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+}
+
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);

@@ -3,9 +3,9 @@
 export { Authenticator, realmMayReceiveCredentials } from './auth.js';
 export { type BlobSource, blobExists, headBlob, type PushBlobOptions, type PushBlobResult, pushBlob } from './blob-push.js';
 export { downloadBlob, type GetBlobOptions, getBlob } from './blob-pull.js';
-export { type CandidatePull, ClientPool, endpointRepository, networkHost, pullManifestFromCandidates } from './candidates.js';
+export { type CandidatePull, ClientPool, endpointRepository, pullManifestFromCandidates } from './candidates.js';
 export { type Challenge, normalizeScopes, parseChallenges, repositoryScope } from './challenge.js';
-export { isLoopbackHost, type PingResult, RegistryClient, type RegistryClientOptions, type SendRequest } from './client.js';
+export { isLoopbackHost, networkHost, type PingResult, RegistryClient, type RegistryClientOptions, type SendRequest } from './client.js';
 export { removeAllCredentials, removeCredentials, saveCredentials } from './credential-store.js';
 export { authFileSearchPath, type CredentialOptions, type Credentials, findCredentials, normalizeAuthKey, primaryAuthFile } from './credentials.js';
 export { isTransient, parseErrorBody, registryError } from './errors.js';

@@ -2,7 +2,7 @@
 // /v2/ itself; bearer auth asks the realm for a token, only if the realm is the registry's host.
 import { unauthorized, unsupported } from '../../internal/errors.js';
 import { realmMayReceiveCredentials } from './auth.js';
-import { RegistryClient, type RegistryClientOptions } from './client.js';
+import { networkHost, RegistryClient, type RegistryClientOptions } from './client.js';
 import type { Credentials } from './credentials.js';
 import { discardBody } from './transport.js';
 
@@ -11,9 +11,12 @@ export interface LoginResult {
   scheme: 'none' | 'basic' | 'bearer';
 }
 
-/** Verifies `credentials` against `host` without storing anything; throws 'unauthorized' when refused. */
+/**
+ * Verifies `credentials` against registry `host` (docker.io is reached at registry-1.docker.io)
+ * without storing anything; throws 'unauthorized' when refused.
+ */
 export async function checkLogin(host: string, credentials: Credentials, options: RegistryClientOptions & { signal?: AbortSignal } = {}): Promise<LoginResult> {
-  const client = new RegistryClient(host, { ...options, credentials });
+  const client = new RegistryClient(networkHost(host), { ...options, credentials });
   const context = `cannot log in to ${host}`;
   try {
     const ping = await client.ping({ signal: options.signal });
@@ -27,7 +30,7 @@ export async function checkLogin(host: string, credentials: Credentials, options
     }
     const challenge = client.auth.challenge!;
     const realm = new URL(challenge.params.realm);
-    if (!realmMayReceiveCredentials(host, realm)) {
+    if (!realmMayReceiveCredentials(client.host, realm)) {
       throw unsupported(`${context}: its token service ${realm.host} is on another host, and berth sends credentials only to the registry's own host (log in to ${realm.host} as well to allow it)`);
     }
     try {
