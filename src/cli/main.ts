@@ -18,6 +18,7 @@ type Loader = () => Promise<VerbModule>;
 /** Verb name -> module. Multi-word verbs ("registry serve") are resolved by the group module. */
 const VERBS: Record<string, Loader> = {
   version: () => import('./version.js'),
+  info: () => import('./info.js'),
   registry: () => import('./registry.js'),
 };
 

@@ -1,0 +1,63 @@
+// `berth info` over a real store and graph driver: the human form and --format json/template.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { main } from '../src/cli/main.js';
+
+async function berth(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const saved = { out: process.stdout.write, err: process.stderr.write };
+  process.stdout.write = stdout.write.bind(stdout) as typeof process.stdout.write;
+  process.stderr.write = stderr.write.bind(stderr) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, out, err };
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+  }
+}
+
+test('berth info shows the driver, backing file system, roots, runtime and versions', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-info-'));
+  try {
+    const root = path.join(dir, 'root');
+    const runroot = path.join(dir, 'run');
+    const json = await berth(['--root', root, '--runroot', runroot, 'info', '--format', 'json']);
+    assert.equal(json.code, 0, json.err);
+    const info = JSON.parse(json.out);
+    assert.equal(info.Driver, 'overlay');
+    assert.equal(info.DockerRootDir, root);
+    assert.equal(info.RunRoot, runroot);
+    assert.deepEqual(info.DriverStatus[0], ['Backing Filesystem', 'extfs']);
+    assert.equal(info.Images, 0);
+    assert.match(info.Runtimes.runc.version, /^1\./);
+    assert.equal(info.DefaultRuntime, 'runc');
+    assert.equal(info.NodeVersion, process.version);
+
+    const human = await berth(['--root', root, '--runroot', runroot, 'info']);
+    assert.match(human.out, /Storage Driver: overlay\n {2}Backing Filesystem: extfs\n/);
+    assert.match(human.out, new RegExp(`Graph Root: ${root}\n`));
+    assert.match(human.out, /Runtimes: runc \(\/\S+runc, 1\./);
+
+    const vfs = await berth(['--root', root, '--runroot', runroot, 'info', '--storage-driver', 'vfs', '--format', '{{.Driver}} {{.RunRoot}}']);
+    assert.equal(vfs.out, `vfs ${runroot}\n`);
+    const bad = await berth(['--root', root, '--runroot', runroot, 'info', '--storage-driver', 'zfs']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.err, /unknown storage driver "zfs"/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
