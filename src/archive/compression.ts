@@ -1,9 +1,9 @@
 // Layer compression: sniffing gzip/zstd/bzip2/xz from a stream's first bytes without
 // losing them, decompressing gzip (node:zlib) and zstd (fzstd), and compressing gzip.
-import { PassThrough, type Readable, Transform, type TransformCallback, pipeline } from 'node:stream';
+import { PassThrough, pipeline, type Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { Decompress } from 'fzstd';
 import { aborted, BerthError, corrupt, kindOfSystemError, unsupported } from '../internal/errors.js';
+import { ZstdDecompress } from './zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 /** What the magic bytes say; bzip2 and xz are recognised only to refuse them clearly. */
@@ -139,66 +139,7 @@ export function compressGzip(level: number = DEFAULT_GZIP_LEVEL): Transform {
   return zlib.createGzip({ level, chunkSize: 64 * 1024 });
 }
 
-/**
- * Input is fed to the decoder in slices this small: a zstd block of 4 bytes can expand to
- * 128 KiB, so one slice makes at most ~128 MiB before backpressure is looked at again.
- */
-const ZSTD_SLICE = 4096;
-
-/** zstd decompression (fzstd), multi-frame, with backpressure between input slices. */
-class ZstdDecompress extends Transform {
-  private readonly decoder: Decompress;
-  private pending: (() => void) | undefined;
-
-  constructor() {
-    super({ readableHighWaterMark: 64 * 1024 });
-    this.decoder = new Decompress((chunk) => {
-      if (chunk.length > 0) this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    });
-  }
-
-  override _read(size: number): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    pending?.();
-    super._read(size);
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.feed(chunk, 0, cb);
-  }
-
-  private feed(chunk: Buffer, from: number, cb: TransformCallback): void {
-    let at = from;
-    try {
-      while (at < chunk.length) {
-        const end = Math.min(chunk.length, at + ZSTD_SLICE);
-        this.decoder.push(chunk.subarray(at, end));
-        at = end;
-        if (at < chunk.length && this.readableLength >= this.readableHighWaterMark) {
-          const next = at;
-          this.pending = () => this.feed(chunk, next, cb);
-          return;
-        }
-      }
-    } catch (err) {
-      cb(corrupt(`cannot decompress zstd: ${(err as Error).message}`, { cause: err }));
-      return;
-    }
-    cb();
-  }
-
-  override _flush(cb: TransformCallback): void {
-    try {
-      this.decoder.push(new Uint8Array(0), true);
-    } catch (err) {
-      cb(corrupt(`cannot decompress zstd: ${(err as Error).message}`, { cause: err }));
-      return;
-    }
-    cb();
-  }
-}
-
+/** zstd decompression (fzstd), multi-frame, with backpressure even on bombs. */
 export function createZstdDecompress(): Transform {
   return new ZstdDecompress();
 }
