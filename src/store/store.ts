@@ -228,6 +228,11 @@ export class Store {
         await this.images.save(images);
         return { untagged: [byName], deleted: [] as Digest[] };
       }
+      if (!byName && rec.names.length > 1 && !options.force) {
+        throw failedPrecondition(
+          `cannot remove image ${rec.id.slice(7, 19)}: it is referenced by ${rec.names.length} names (${rec.names.join(', ')}); remove them by name or force`,
+        );
+      }
       const holders = (await this.holdsFile.load()).filter((h) => h.images.includes(rec.id));
       if (holders.length > 0 && !options.force) {
         throw failedPrecondition(
