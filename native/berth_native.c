@@ -518,6 +518,64 @@ static napi_value js_set_meta_at(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// writeFileAt(dirFd, name, data, uid, gid, mode, mtimeSec, mtimeNsec, xattrs, umask):
+// createAt + setMetaAt for a whole small file in one call: open O_EXCL|O_NOFOLLOW, write,
+// chown, xattrs, chmod (skipped when open's mode, after the process umask, is already
+// right), times, close. Fails with EEXIST, writing nothing, when the name is taken.
+static napi_value js_write_file_at(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  int32_t dirfd, uid, gid, mode, umask_bits;
+  char name[PATH_MAX];
+  void *data = NULL;
+  size_t len = 0;
+  if (!get_i32(env, argv[0], &dirfd) || !get_str(env, argv[1], name, sizeof name)) return NULL;
+  if (!is_nullish(env, argv[2]) && !get_buf(env, argv[2], &data, &len)) return NULL;
+  if (!get_i32(env, argv[3], &uid) || !get_i32(env, argv[4], &gid) || !get_i32(env, argv[5], &mode) ||
+      !get_i32(env, argv[9], &umask_bits))
+    return NULL;
+  int64_t sec = 0, nsec = 0;
+  int has_time = !is_nullish(env, argv[6]);
+  if (has_time && (!get_i64(env, argv[6], &sec) || !get_i64(env, argv[7], &nsec))) return NULL;
+  uint32_t nx = 0;
+  int has_xattrs = !is_nullish(env, argv[8]);
+  if (has_xattrs) napi_get_array_length(env, argv[8], &nx);
+  // Until chown ran, the file must not be more open than the entry says nor setuid.
+  mode_t open_mode = (mode_t)mode & 0777;
+  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, open_mode);
+  if (fd < 0) return throw_errno(env, errno, "open", name);
+  const char *failed = NULL;
+  int err = 0;
+  for (size_t off = 0; off < len && !failed;) {
+    ssize_t n = write(fd, (char *)data + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) failed = "write", err = errno;
+    else off += (size_t)n;
+  }
+  if (!failed && uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) != 0) failed = "chown", err = errno;
+  for (uint32_t i = 0; !failed && i + 1 < nx; i += 2) {
+    napi_value k, v;
+    char xname[256];
+    void *xdata;
+    size_t xlen;
+    napi_get_element(env, argv[8], i, &k);
+    napi_get_element(env, argv[8], i + 1, &v);
+    if (!get_str(env, k, xname, sizeof xname) || !get_buf(env, v, &xdata, &xlen)) {
+      close(fd);
+      return NULL;
+    }
+    if (fsetxattr(fd, xname, xdata, xlen, 0) != 0) failed = "setxattr", err = errno;
+  }
+  if (!failed && (((mode_t)mode & 07000) || (open_mode & (mode_t)umask_bits)) && fchmod(fd, (mode_t)mode) != 0)
+    failed = "chmod", err = errno;
+  if (!failed && has_time) {
+    struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+    if (futimens(fd, ts) != 0) failed = "utimensat", err = errno;
+  }
+  if (close(fd) != 0 && !failed) failed = "close", err = errno;
+  if (failed) return throw_errno(env, err, failed, name);
+  return undefined(env);
+}
+
 // typeAt(dirFd, name): the S_IFMT bits of name (not following a symlink), 0 if absent.
 static napi_value js_type_at(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -571,6 +629,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "openDirInRoot", js_open_dir_in_root);
   export_fn(env, exports, "createAt", js_create_at);
   export_fn(env, exports, "setMetaAt", js_set_meta_at);
+  export_fn(env, exports, "writeFileAt", js_write_file_at);
   export_fn(env, exports, "typeAt", js_type_at);
   export_fn(env, exports, "unlinkAt", js_unlink_at);
   export_int(env, exports, "MS_RDONLY", MS_RDONLY);

@@ -1,5 +1,6 @@
 // Typed access to berth's native addon (native/berth_native.c): the Linux system calls Node
 // lacks. All calls are synchronous except flockAsync; failures throw errors with errno codes.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { failedPrecondition } from './errors.js';
@@ -41,6 +42,18 @@ interface Native {
     mtimeSec: number | undefined,
     mtimeNsec: number,
     xattrs: (string | Buffer)[] | null,
+  ): void;
+  writeFileAt(
+    dirFd: number,
+    name: string,
+    data: Buffer | null,
+    uid: number,
+    gid: number,
+    mode: number,
+    mtimeSec: number | undefined,
+    mtimeNsec: number,
+    xattrs: (string | Buffer)[] | null,
+    umask: number,
   ): void;
   typeAt(dirFd: number, name: string): number;
   unlinkAt(dirFd: number, name: string, isDir: boolean): void;
@@ -226,6 +239,37 @@ export function setMetaAt(dirFd: number, name: string, fd: number, isSymlink: bo
     meta.mtimeSec,
     meta.mtimeNsec ?? 0,
     meta.xattrs ?? null,
+  );
+}
+
+let umaskBits: number | undefined;
+
+/** The process umask, read without changing it (process.umask() would set it twice). */
+function currentUmask(): number {
+  if (umaskBits === undefined) {
+    const line = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    umaskBits = line ? Number.parseInt(line[1], 8) : 0o777;
+  }
+  return umaskBits;
+}
+
+/**
+ * createAt + setMetaAt for a small file in one call (one crossing into C per file): made
+ * O_EXCL, never through a symlink, written, owned, moded, timed and closed. EEXIST when
+ * the name is taken.
+ */
+export function writeFileAt(dirFd: number, name: string, data: Buffer | null, meta: Metadata): void {
+  native().writeFileAt(
+    dirFd,
+    name,
+    data,
+    meta.uid,
+    meta.gid,
+    meta.mode,
+    meta.mtimeSec,
+    meta.mtimeNsec ?? 0,
+    meta.xattrs ?? null,
+    currentUmask(),
   );
 }
 

@@ -104,9 +104,23 @@ export class Extractor {
     const dirFd = this.dir(parent, true);
     const kind = KINDS[h.type];
     if (kind === undefined) throw invalidArgument(`unknown entry type ${String(h.type)}`);
+    if (h.type === 'file' && h.size <= SMALL_FILE) {
+      // The common case in one native call: open, write, chown, chmod, times, close.
+      const data = await readSmallBody(entry, h.size);
+      const meta = this.metadata(h);
+      try {
+        sys.writeFileAt(dirFd, base, data, meta);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        this.remove(dirFd, base);
+        sys.writeFileAt(dirFd, base, data, meta);
+      }
+      this.added.add(rel);
+      return;
+    }
     let fd = -1;
     if (h.type === 'file') {
-      fd = await this.createFile(entry, h, dirFd, base);
+      fd = await this.createFile(entry, dirFd, base);
     } else {
       await entry.skip();
       if (!this.createNode(h, kind, dirFd, base)) {
@@ -128,15 +142,8 @@ export class Extractor {
     this.setMeta(this.rootFd, '.', -1, h, '');
   }
 
-  private async createFile(entry: TarEntry, h: TarHeader, dirFd: number, base: string): Promise<number> {
-    if (h.size <= SMALL_FILE) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry.body) chunks.push(chunk as Buffer);
-      const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      return this.create(dirFd, base, sys.NodeKind.File, {
-        data,
-      });
-    }
+  /** A large file: created, then streamed to disk chunk by chunk; returns its open fd. */
+  private async createFile(entry: TarEntry, dirFd: number, base: string): Promise<number> {
     const fd = this.create(dirFd, base, sys.NodeKind.File, {});
     try {
       for await (const chunk of entry.body) writeAll(fd, chunk as Buffer);
@@ -176,18 +183,22 @@ export class Extractor {
 
   private setMeta(dirFd: number, base: string, fd: number, h: TarHeader, rel: string): void {
     const isDir = h.type === 'directory';
+    const meta = this.metadata(h);
+    // A directory's time is set at the end, once no child changes it any more.
+    if (isDir) this.dirTimes.push({ rel, sec: meta.mtimeSec!, nsec: meta.mtimeNsec! });
+    sys.setMetaAt(dirFd, base, fd, h.type === 'symlink', isDir ? { ...meta, mtimeSec: undefined } : meta);
+  }
+
+  private metadata(h: TarHeader): sys.Metadata {
     const sec = Math.floor(h.mtime);
-    const nsec = Math.min(999_999_999, Math.round((h.mtime - sec) * 1e9));
-    if (isDir) this.dirTimes.push({ rel, sec, nsec });
-    sys.setMetaAt(dirFd, base, fd, h.type === 'symlink', {
+    return {
       uid: this.chown ? h.uid : -1,
       gid: this.chown ? h.gid : -1,
       mode: h.mode & 0o7777,
-      // A directory's time is set at the end, once no child changes it any more.
-      mtimeSec: isDir ? undefined : sec,
-      mtimeNsec: nsec,
+      mtimeSec: sec,
+      mtimeNsec: Math.min(999_999_999, Math.round((h.mtime - sec) * 1e9)),
       xattrs: flatXattrs(h.xattrs),
-    });
+    };
   }
 
   private whiteout(parent: string, hidden: string): void {
@@ -292,6 +303,19 @@ function flatXattrs(xattrs: Map<string, Buffer>): (string | Buffer)[] | null {
     flat.push(name, value);
   }
   return flat.length === 0 ? null : flat;
+}
+
+/** A small body whole: the reader's zero-copy readAll when it has one. */
+async function readSmallBody(entry: TarEntry, size: number): Promise<Buffer | null> {
+  if (size === 0) {
+    await entry.skip();
+    return null;
+  }
+  const reader = entry as TarEntry & { readAll?(max: number): Promise<Buffer> };
+  if (reader.readAll) return reader.readAll(size);
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry.body) chunks.push(chunk as Buffer);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 function writeAll(fd: number, chunk: Buffer): void {
