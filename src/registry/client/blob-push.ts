@@ -3,8 +3,8 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDigest } from '../../digest/digest.js';
-import { VerifyingStream } from '../../digest/verify.js';
+import { type Digest, parseDigest } from '../../digest/digest.js';
+import { DigestingStream, VerifyingStream } from '../../digest/verify.js';
 import { aborted, BerthError, invalidArgument } from '../../internal/errors.js';
 import { repositoryScope } from './challenge.js';
 import { isTransient } from './errors.js';
@@ -121,4 +121,51 @@ async function verifiedSource(open: BlobSource, desc: BlobDescriptor, context: s
   const verifier = new VerifyingStream({ size: desc.size, digest: parseDigest(desc.digest), what: `${context}: the local blob` });
   pipeline(source, verifier).catch(() => {});
   return verifier;
+}
+
+/**
+ * Uploads a stream whose digest and size are not known in advance (a layer being compressed
+ * on the fly): POST, one chunked PATCH that hashes as it sends, then PUT with the digest we
+ * computed. A stream is read once, so there is no retry; the registry checks the digest too.
+ */
+export async function pushBlobStream(repo: Repository, stream: Readable, options: CallOptions = {}): Promise<{ digest: Digest; size: number }> {
+  const context = `cannot push ${repo.displayName}: a blob`;
+  const scopes = repo.pushScope();
+  const started = await repo.client.send({ method: 'POST', path: repo.path('blobs/uploads/'), body: Buffer.alloc(0), scopes, repository: repo.name, signal: options.signal });
+  if (started.status !== 202) {
+    stream.destroy();
+    throw await repo.client.failure(started, context, options.signal);
+  }
+  await discardBody(started);
+  const hasher = new DigestingStream();
+  pipeline(stream, hasher).catch(() => {});
+  const patched = await repo.client.send({
+    method: 'PATCH',
+    path: uploadUrl(started, context),
+    headers: { 'content-type': 'application/octet-stream' },
+    body: once(() => hasher),
+    scopes,
+    repository: repo.name,
+    retry: false,
+    signal: options.signal,
+  });
+  if (patched.status !== 202 && patched.status !== 204) throw await repo.client.failure(patched, context, options.signal);
+  await discardBody(patched);
+  const digest = hasher.digest;
+  const url = uploadUrl(patched, context);
+  url.searchParams.set('digest', digest);
+  const res = await repo.client.send({ method: 'PUT', path: url, body: Buffer.alloc(0), scopes, repository: repo.name, retry: false, signal: options.signal });
+  if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await repo.client.failure(res, `cannot push ${repo.displayName}: blob ${digest}`, options.signal);
+  await discardBody(res);
+  return { digest, size: hasher.size };
+}
+
+/** A body factory for a stream that can be read only once: a second call fails clearly. */
+function once(open: () => Readable): () => Readable {
+  let used = false;
+  return () => {
+    if (used) throw new BerthError('failed-precondition', 'cannot send the blob again: its stream was already read');
+    used = true;
+    return open();
+  };
 }
