@@ -175,7 +175,12 @@ export class TarWriter extends Readable {
   private async writeChecked(header: TarHeader, body: Readable | Uint8Array | undefined): Promise<void> {
     const { records, block } = this.encodeHeader(header);
     const size = header.type === 'file' ? header.size : 0;
-    if (header.type !== 'file' && body !== undefined && !(body instanceof Uint8Array && body.length === 0)) {
+    if (header.type !== 'file' && body instanceof Readable) {
+      // An entry copied from readTar passes its (empty) body along: accept it when empty.
+      for await (const chunk of body) {
+        if ((chunk as Uint8Array).length > 0) throw invalidArgument(`cannot write tar entry ${header.name}: a ${header.type} has no body`);
+      }
+    } else if (header.type !== 'file' && body !== undefined && body.length > 0) {
       throw invalidArgument(`cannot write tar entry ${header.name}: a ${header.type} has no body`);
     }
     if (size > 0 && body === undefined) throw invalidArgument(`cannot write tar entry ${header.name}: a file of ${size} bytes needs a body`);
@@ -187,7 +192,7 @@ export class TarWriter extends Readable {
       if (records.length > 0) await this.writePax(header, records);
       await this.writeBytes(block);
       if (size > 0 && body instanceof Uint8Array) await this.writeBytes(body);
-      else if (body instanceof Readable) await this.writeStream(header.name, size, body);
+      else if (body instanceof Readable && header.type === 'file') await this.writeStream(header.name, size, body);
       const pad = (BLOCK - (size % BLOCK)) % BLOCK;
       if (pad > 0) this.reserve(pad).fill(0);
       await this.drain();
