@@ -204,7 +204,8 @@ export class OciRuntime {
     const result = await new Promise<{ stdout: string; stderr: string; code: number; spawnError?: Error }>((resolve) => {
       // A create leaves the container's init holding the stdio it was given: pipes we waited
       // on would only close when the container exits, so a create gets the caller's fds or none.
-      const stdio: StdioOptions = opts.stdio ?? (opts.detached ? ['ignore', 'ignore', 'ignore'] : ['pipe', 'pipe', 'pipe']);
+      const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+      const stdio: StdioOptions = opts.stdio ?? (opts.detached ? ['ignore', 'ignore', 'ignore'] : [stdin, 'pipe', 'pipe']);
       const child = spawn(this.path, full, { signal: opts.signal, stdio });
       let stdout = '';
       let stderr = '';
@@ -214,7 +215,9 @@ export class OciRuntime {
       child.stderr?.setEncoding('utf8').on('data', (d: string) => {
         stderr += d;
       });
-      child.stdin?.end(opts.input ?? '');
+      // A runtime that fails early closes its stdin: EPIPE then is its failure, reported below.
+      child.stdin?.on('error', () => {});
+      child.stdin?.end(opts.input);
       child.on('error', (e) => resolve({ stdout, stderr, code: -1, spawnError: e }));
       child.on('close', (code, sig) => resolve({ stdout, stderr, code: code ?? 128 + signalNumber(sig) }));
     });
