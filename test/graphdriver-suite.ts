@@ -192,6 +192,21 @@ export function driverSuite(label: string, open: Open): void {
     }
   });
 
+  test(`${label}: open removes half-prepared snapshots of dead processes only`, async () => {
+    const f = await fixture(open);
+    try {
+      const dead = path.join(f.root, 'snapshots', '.tmp-999999999-prepare-x-0000');
+      const live = path.join(f.root, 'snapshots', `.tmp-${process.pid}-prepare-y-0000`);
+      await fs.mkdir(path.join(dead, 'upper'), { recursive: true });
+      await fs.mkdir(live);
+      await open(f.root, f.runroot);
+      assert.deepEqual(await fs.readdir(path.join(f.root, 'snapshots')), [path.basename(live)]);
+      assert.deepEqual(await f.driver.list(), []);
+    } finally {
+      await f.done();
+    }
+  });
+
   test(`${label}: info names the driver, the backing file system and the roots`, async () => {
     const f = await fixture(open);
     try {

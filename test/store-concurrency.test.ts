@@ -163,8 +163,13 @@ test('kill -9 mid-unpack leaves only a temp dir, which the next open removes; th
     assert.deepEqual(await fs.readdir(t.store.layout.layersDir), during);
     c.proc.kill('SIGKILL');
     await c.done().catch(() => {});
+    await fs.writeFile(path.join(t.options.root, '.images.json.tmp-0123456789ab'), '{"half');
     const store = await openStore(t.options);
     assert.deepEqual(await fs.readdir(store.layout.layersDir), []);
+    assert.ok(!(await fs.readdir(t.options.root)).some((n) => n.includes('.tmp-')), 'a torn images.json temp is removed');
+    assert.equal((await fs.readdir(store.layout.leasesDir)).length, 1, 'the dead pull left its lease file');
+    await store.prune();
+    assert.deepEqual(await fs.readdir(store.layout.leasesDir), [], 'a lease whose owner died is dropped');
     assert.equal(await store.layers.get(diffID as Digest), undefined);
     const rec = await store.withLease((lease) =>
       store.layers.unpack(lease, { diffID, open: async () => Readable.from([tar]) }),

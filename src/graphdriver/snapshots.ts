@@ -44,7 +44,9 @@ export abstract class SnapshotDirs {
   async open(): Promise<void> {
     await fs.mkdir(this.snapshotsDir, { recursive: true, mode: 0o700 });
     for (const name of await fs.readdir(this.snapshotsDir)) {
-      if (name.startsWith(TEMP_PREFIX)) await fs.rm(path.join(this.snapshotsDir, name), { recursive: true, force: true });
+      if (name.startsWith(TEMP_PREFIX) && !ownerAlive(name)) {
+        await fs.rm(path.join(this.snapshotsDir, name), { recursive: true, force: true });
+      }
     }
   }
 
@@ -55,7 +57,7 @@ export abstract class SnapshotDirs {
       if (!(await exists(this.lowerPath(p)))) throw notFound(`cannot prepare snapshot ${key}: layer ${p} is not unpacked`);
     }
     if (await exists(this.dir(key))) throw alreadyExists(`cannot prepare snapshot ${key}: it exists`);
-    const temp = path.join(this.snapshotsDir, `${TEMP_PREFIX}${key}-${randomBytes(4).toString('hex')}`);
+    const temp = this.tempPath(`prepare-${key}`);
     await fs.mkdir(temp, { mode: 0o700 });
     try {
       const info: SnapshotInfo = { key, kind: options.readonly ? 'view' : 'active', parents: chain, createdAt: new Date().toISOString() };
@@ -111,7 +113,7 @@ export abstract class SnapshotDirs {
     await this.stat(key);
     const dir = this.dir(key);
     if (await isInUse(dir)) throw failedPrecondition(`cannot remove snapshot ${key}: it is mounted`);
-    const gone = path.join(this.snapshotsDir, `${TEMP_PREFIX}rm-${key}-${randomBytes(4).toString('hex')}`);
+    const gone = this.tempPath(`rm-${key}`);
     await fs.rename(dir, gone);
     await fs.rm(gone, { recursive: true, force: true });
   }
@@ -127,6 +129,14 @@ export abstract class SnapshotDirs {
     };
   }
 
+  /**
+   * A work dir beside the snapshots, named with this process's PID so that open() in another
+   * process removes it only once its owner is dead (a prepare in flight is left alone).
+   */
+  protected tempPath(what: string): string {
+    return path.join(this.snapshotsDir, `${TEMP_PREFIX}${process.pid}-${what}-${randomBytes(4).toString('hex')}`);
+  }
+
   protected dir(key: string): string {
     return path.join(this.snapshotsDir, key);
   }
@@ -134,6 +144,18 @@ export abstract class SnapshotDirs {
   private async setKind(key: string, kind: SnapshotKind): Promise<void> {
     const info = await this.stat(key);
     await writeJsonAtomic(path.join(this.dir(key), 'meta.json'), { ...info, kind }, { durable: false });
+  }
+}
+
+/** Whether the process that named a temp dir ".tmp-<pid>-..." still runs. */
+function ownerAlive(name: string): boolean {
+  const pid = Number(/^\.tmp-(\d+)-/.exec(name)?.[1]);
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

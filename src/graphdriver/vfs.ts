@@ -1,6 +1,5 @@
 // The vfs driver, for hosts without overlay: each snapshot is a full copy of its merged
 // parents, mounted by bind. Slow and large, but it works on any file system.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
@@ -29,7 +28,7 @@ export class VfsDriver extends SnapshotDirs implements GraphDriver {
   /** The snapshot's tree against a fresh merge of its parents (removed by `release`). */
   async diff(key: string): Promise<DiffSource> {
     const info = await this.stat(key);
-    const base = path.join(this.snapshotsDir, `.tmp-diff-${key}-${randomBytes(4).toString('hex')}`);
+    const base = this.tempPath(`diff-${key}`);
     await fs.mkdir(base, { mode: 0o755 });
     try {
       for (const p of info.parents) await mergeTree(this.lowerPath(p), base);

@@ -1,6 +1,8 @@
 // The container host's local cache: content store + layer store + image records behind one
 // face, and the locking that keeps several berth processes on one store consistent.
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { isTempName } from '../internal/atomic.js';
 import type { Digest } from '../digest/digest.js';
 import { BerthError, failedPrecondition, notFound } from '../internal/errors.js';
 import type { Descriptor, Image, Index, Platform } from '../image/index.js';
@@ -299,6 +301,18 @@ export class Store {
     return this.holdsFile.load();
   }
 
+  /**
+   * Removes temp files of images.json or holds.json that a writer killed mid-write left. Under
+   * the metadata lock, because every writer of those files holds it while its temp exists.
+   */
+  async cleanRecordTemps(): Promise<void> {
+    await this.locked(async () => {
+      for (const name of await fs.readdir(this.layout.root)) {
+        if (isTempName(name)) await fs.rm(path.join(this.layout.root, name), { force: true });
+      }
+    });
+  }
+
   private locked<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(this.layout.metadataLock, {}, fn);
   }
@@ -316,6 +330,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await fs.mkdir(store.layout.leasesDir, { recursive: true, mode: 0o700 });
     await store.content.open();
     await store.layers.open();
+    await store.cleanRecordTemps();
   } catch (err) {
     throw err instanceof BerthError ? err : BerthError.wrap(err, `cannot open the store at ${options.root}`);
   }
