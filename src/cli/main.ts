@@ -20,6 +20,14 @@ const VERBS: Record<string, Loader> = {
   version: () => import('./version.js'),
   info: () => import('./info.js'),
   registry: () => import('./registry.js'),
+  pull: () => import('./pull.js'),
+  push: () => import('./push.js'),
+  images: () => import('./images.js'),
+  image: () => import('./image.js'),
+  tag: () => import('./tag.js'),
+  untag: () => import('./untag.js'),
+  rmi: () => import('./rmi.js'),
+  history: () => import('./history.js'),
 };
 
 /** Registers verbs from feature areas without editing the table above (keeps merges small). */

@@ -1,0 +1,161 @@
+// Output formatting shared by the image verbs: aligned tables (docker's tabwriter look), JSON,
+// and Go-style templates ("table {{.Repository}}\t{{.Tag}}", "{{json .}}"), sizes and ages.
+import { invalidArgument } from '../internal/errors.js';
+
+/** Aligns tab-separated cells into columns three spaces apart, as docker's tabwriter does. */
+export function alignColumns(lines: string[]): string {
+  const rows = lines.map((l) => l.split('\t'));
+  const widths: number[] = [];
+  for (const r of rows) {
+    for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  }
+  return rows.map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()}\n`).join('');
+}
+
+/** docker's units.HumanSize: decimal units, three significant digits ("1.24MB", "4.26kB"). */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(3))}${units[i]}`;
+}
+
+/** docker's "2 days ago" (units.HumanDuration plus " ago"). */
+export function timeAgo(iso: string | undefined, now = Date.now()): string {
+  const t = iso ? Date.parse(iso) : Number.NaN;
+  if (!Number.isFinite(t)) return 'N/A';
+  const s = Math.max(0, (now - t) / 1000);
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  let d: string;
+  if (s < 1) d = 'Less than a second';
+  else if (s < 60) d = plural(Math.floor(s), 'second');
+  else if (s < 3600) d = Math.floor(s / 60) === 1 ? 'About a minute' : plural(Math.floor(s / 60), 'minute');
+  else if (s < 86400) d = Math.round(s / 3600) === 1 ? 'About an hour' : plural(Math.round(s / 3600), 'hour');
+  else if (s < 86400 * 14) d = plural(Math.floor(s / 86400), 'day');
+  else if (s < 86400 * 60) d = plural(Math.floor(s / 86400 / 7), 'week');
+  else if (s < 86400 * 365 * 2) d = plural(Math.floor(s / 86400 / 30), 'month');
+  else d = plural(Math.floor(s / 86400 / 365), 'year');
+  return `${d} ago`;
+}
+
+/** "sha256:abc..." -> the first 12 hex digits, as docker shows IDs. */
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+type Value = unknown;
+
+function lookup(data: Value, path: string): Value {
+  if (path === '.') return data;
+  let cur: Value = data;
+  for (const key of path.slice(1).split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, Value>)[key];
+  }
+  return cur;
+}
+
+function show(v: Value): string {
+  if (v === undefined || v === null) return '<no value>';
+  if (Array.isArray(v)) return `[${v.map(show).join(' ')}]`;
+  if (typeof v === 'object') return `map[${Object.entries(v as object).map(([k, x]) => `${k}:${show(x)}`).join(' ')}]`;
+  return String(v);
+}
+
+/** Splits an action's words, keeping "quoted strings" whole. */
+function words(action: string): string[] {
+  return [...action.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? JSON.stringify(JSON.parse(`"${m[1]}"`)) : m[2]));
+}
+
+function evalArg(word: string, data: Value): Value {
+  if (word.startsWith('"')) return JSON.parse(word);
+  if (word.startsWith('.')) return lookup(data, word);
+  throw invalidArgument(`template: unknown value "${word}"`);
+}
+
+/** One {{ action }}: a field path, or a function (json, upper, lower, index, join, truncate) with arguments. */
+function evalAction(action: string, data: Value): string {
+  const w = words(action.trim());
+  if (w.length === 0) throw invalidArgument('template: empty action {{}}');
+  if (w[0].startsWith('.')) return show(lookup(data, w[0]));
+  const args = w.slice(1).map((a) => evalArg(a, data));
+  switch (w[0]) {
+    case 'json':
+      return JSON.stringify(args[0] ?? null);
+    case 'upper':
+      return show(args[0]).toUpperCase();
+    case 'lower':
+      return show(args[0]).toLowerCase();
+    case 'index': {
+      const obj = args[0] as Record<string, Value> | Value[] | undefined;
+      return show(obj === undefined || obj === null ? undefined : (obj as Record<string, Value>)[String(args[1])]);
+    }
+    case 'join':
+      return ((args[0] as Value[] | undefined) ?? []).map(show).join(String(args[1] ?? ''));
+    case 'truncate':
+      return show(args[0]).slice(0, Number(args[1]));
+    case 'println':
+      return `${args.map(show).join(' ')}\n`;
+    default:
+      throw invalidArgument(`template: function "${w[0]}" not defined`);
+  }
+}
+
+/** Renders a Go-style template over one value ("\t" and "\n" written as escapes become tab and newline). */
+export function renderTemplate(template: string, data: Value): string {
+  const t = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const open = t.indexOf('{{', i);
+    if (open === -1) return out + t.slice(i);
+    const close = t.indexOf('}}', open);
+    if (close === -1) throw invalidArgument(`template: unclosed action in "${template}"`);
+    out += t.slice(i, open);
+    let body = t.slice(open + 2, close);
+    if (body.startsWith('-')) {
+      out = out.trimEnd();
+      body = body.slice(1);
+    }
+    out += evalAction(body.endsWith('-') ? body.slice(0, -1) : body, data);
+    i = close + 2;
+  }
+}
+
+export interface FormatSpec<T> {
+  /** Columns of the default table: header and template field. */
+  columns: { header: string; field: string }[];
+  /** Headers for fields a user's "table ..." template names. */
+  headers: Record<string, string>;
+  /** The row as templates see it ({{.Repository}}). */
+  view(row: T): Record<string, unknown>;
+}
+
+/**
+ * Prints rows as a table (default), JSON ("json"), a template per row, or "table <template>"
+ * with headers. `quiet` prints only `quietField`.
+ */
+export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | undefined): string {
+  const views = rows.map((r) => spec.view(r));
+  if (format === 'json') return `${JSON.stringify(views, null, 2)}\n`;
+  const tableTemplate = (fields: string[]) => fields.map((f) => `{{${f}}}`).join('\t');
+  if (format === undefined || format === '' || format === 'table') {
+    const head = spec.columns.map((c) => c.header).join('\t');
+    const tpl = tableTemplate(spec.columns.map((c) => c.field));
+    return alignColumns([head, ...views.map((v) => renderTemplate(tpl, v))]);
+  }
+  if (format.startsWith('table ') || format.startsWith('table\t')) {
+    const tpl = format.slice(6);
+    const header = tpl.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_m, action: string) => {
+      const w = words(action);
+      const field = w.find((x) => x.startsWith('.'));
+      return field ? (spec.headers[field.slice(1)] ?? field.slice(1).toUpperCase()) : action.toUpperCase();
+    });
+    return alignColumns([renderTemplate(header, {}), ...views.map((v) => renderTemplate(tpl, v))]);
+  }
+  return views.map((v) => `${renderTemplate(format, v)}\n`).join('');
+}

@@ -1,0 +1,109 @@
+// berth image SUBCOMMAND: the `image` group (inspect, history, prune, exists, tree, diff, ls,
+// rm, tag, untag, pull, push, save, load, import); most sub-verbs are the top-level verbs.
+import { BerthError, isBerthError } from '../internal/errors.js';
+import { inspectImage } from '../engine/images/index.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { openImageStore, printHelp } from './image-common.js';
+import type { CliContext, VerbModule } from './main.js';
+import { renderTemplate } from './format.js';
+
+const ALIASES: Record<string, () => Promise<VerbModule>> = {
+  ls: () => import('./images.js'),
+  list: () => import('./images.js'),
+  rm: () => import('./rmi.js'),
+  tag: () => import('./tag.js'),
+  untag: () => import('./untag.js'),
+  pull: () => import('./pull.js'),
+  push: () => import('./push.js'),
+  history: () => import('./history.js'),
+};
+
+const SUBS = ['inspect', 'prune', 'exists', ...Object.keys(ALIASES)].sort();
+
+const USAGE = `Usage: berth image COMMAND\n\nManage images\n\nCommands:\n${SUBS.map((s) => `  ${s}\n`).join('')}`;
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
+    ctx.stdout.write(USAGE);
+    return sub === undefined ? 125 : 0;
+  }
+  if (sub === 'inspect') return inspect(rest, ctx);
+  if (sub === 'prune') return prune(rest, ctx);
+  if (sub === 'exists') return exists(rest, ctx);
+  const load = ALIASES[sub];
+  if (!load) throw new BerthError('invalid-argument', `berth image: unknown command "${sub}"; known: ${SUBS.join(', ')}`);
+  return (await load()).run(rest, ctx);
+}
+
+const INSPECT: VerbSpec = {
+  usage: 'berth image inspect [OPTIONS] IMAGE [IMAGE...]',
+  summary: 'Display detailed information on one or more images',
+  minArgs: 1,
+  flags: [{ name: 'format', short: 'f', type: 'string', value: 'FORMAT', description: 'Go template for each image' }],
+};
+
+async function inspect(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(INSPECT, argv);
+  if (flags.help) return printHelp(ctx, helpText(INSPECT));
+  const store = await openImageStore(ctx);
+  const docs: unknown[] = [];
+  let code = 0;
+  for (const q of flags.args) {
+    try {
+      docs.push(await inspectImage(store, q));
+    } catch (err) {
+      if (!isBerthError(err, 'not-found')) throw err;
+      ctx.stderr.write(`Error: ${err.message}\n`);
+      code = 1;
+    }
+  }
+  const format = flags.string('format');
+  if (format && format !== 'json') for (const d of docs) ctx.stdout.write(`${renderTemplate(format, d)}\n`);
+  else ctx.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
+  return code;
+}
+
+const PRUNE: VerbSpec = {
+  usage: 'berth image prune [OPTIONS]',
+  summary: 'Remove unused images (dangling ones; all unused with -a)',
+  maxArgs: 0,
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', description: 'Remove all unused images, not just dangling ones' },
+    { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+    { name: 'filter', type: 'list', value: 'KEY=VALUE', description: 'Filters (accepted for compatibility)' },
+  ],
+};
+
+async function prune(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(PRUNE, argv);
+  if (flags.help) return printHelp(ctx, helpText(PRUNE));
+  const store = await openImageStore(ctx);
+  const held = new Set((await store.holds()).flatMap((h) => h.images));
+  const victims = (await store.listImages()).filter((r) => !held.has(r.id) && (flags.bool('all') || r.names.length === 0));
+  ctx.stdout.write('Deleted Images:\n');
+  for (const r of victims) {
+    const result = await store.removeImage(r.id, { force: false, prune: false });
+    for (const n of result.untagged) ctx.stdout.write(`untagged: ${n}\n`);
+    for (const id of result.deleted) ctx.stdout.write(`deleted: ${id}\n`);
+  }
+  const pruned = await store.prune();
+  for (const l of pruned.layers) ctx.stdout.write(`deleted: ${l}\n`);
+  ctx.stdout.write(`\nTotal reclaimed: ${pruned.blobs.length} blobs, ${pruned.layers.length} layers\n`);
+  return 0;
+}
+
+const EXISTS: VerbSpec = { usage: 'berth image exists IMAGE', summary: 'Exit 0 if the image is in local storage, 1 if not', minArgs: 1, maxArgs: 1, flags: [] };
+
+async function exists(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(EXISTS, argv);
+  if (flags.help) return printHelp(ctx, helpText(EXISTS));
+  const store = await openImageStore(ctx);
+  try {
+    await store.resolveImage(flags.args[0]);
+    return 0;
+  } catch (err) {
+    if (isBerthError(err, 'not-found')) return 1;
+    throw err;
+  }
+}

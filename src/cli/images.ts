@@ -1,0 +1,94 @@
+// berth images [REPOSITORY[:TAG]]: the local images as docker lists them.
+import { type ImageRow, listImageRows } from '../engine/images/index.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { type FormatSpec, formatRows, humanSize, shortId, timeAgo } from './format.js';
+import { openImageStore, printHelp } from './image-common.js';
+import type { CliContext } from './main.js';
+
+export const SPEC: VerbSpec = {
+  usage: 'berth images [OPTIONS] [REPOSITORY[:TAG]]',
+  summary: 'List images',
+  maxArgs: 1,
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', description: 'Show all images (intermediate ones too)' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Only show image IDs' },
+    { name: 'digests', type: 'bool', description: 'Show digests' },
+    { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter output (dangling, reference, before, since, label, id)' },
+    { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
+  ],
+};
+
+export function imageFormat(noTrunc: boolean, digests: boolean): FormatSpec<ImageRow> {
+  const columns = [
+    { header: 'REPOSITORY', field: '.Repository' },
+    { header: 'TAG', field: '.Tag' },
+    ...(digests ? [{ header: 'DIGEST', field: '.Digest' }] : []),
+    { header: 'IMAGE ID', field: '.ID' },
+    { header: 'CREATED', field: '.CreatedSince' },
+    { header: 'SIZE', field: '.Size' },
+  ];
+  return {
+    columns,
+    headers: { Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Names: 'NAMES' },
+    view: (r) => ({
+      Repository: r.repository,
+      Tag: r.tag,
+      Digest: r.digest,
+      ID: noTrunc ? r.id : shortId(r.id),
+      CreatedSince: timeAgo(r.created),
+      CreatedAt: r.created ?? '',
+      Size: humanSize(r.size),
+      VirtualSize: humanSize(r.size),
+      SharedSize: 'N/A',
+      UniqueSize: 'N/A',
+      Containers: 'N/A',
+      Names: r.names,
+      Digests: r.digests,
+      Labels: r.labels,
+      Dangling: r.dangling,
+    }),
+  };
+}
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const store = await openImageStore(ctx);
+  const filters = [...flags.list('filter')];
+  if (flags.args[0]) filters.push(`reference=${flags.args[0]}`);
+  const rows = await listImageRows(store, { filters });
+  const noTrunc = flags.bool('no-trunc');
+  if (flags.bool('quiet')) {
+    const seen = new Set<string>();
+    for (const r of rows) {
+      const id = noTrunc ? r.id : shortId(r.id);
+      if (!seen.has(id)) ctx.stdout.write(`${id}\n`);
+      seen.add(id);
+    }
+    return 0;
+  }
+  let format = flags.string('format');
+  if (format === 'json') {
+    // podman's JSON shape: one object per image, not per name.
+    const byId = new Map<string, ImageRow>();
+    for (const r of rows) if (!byId.has(r.id)) byId.set(r.id, r);
+    const out = [...byId.values()].map((r) => ({
+      Id: r.id.slice(7),
+      Digest: r.record.manifest.digest,
+      RepoTags: r.names,
+      RepoDigests: r.digests,
+      Created: r.created ? Math.floor(Date.parse(r.created) / 1000) : 0,
+      CreatedAt: r.created ?? '',
+      Size: r.size,
+      Labels: r.labels,
+      Dangling: r.dangling,
+      Names: r.names,
+    }));
+    ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  }
+  if (format === 'table') format = undefined;
+  ctx.stdout.write(formatRows(rows, imageFormat(noTrunc, flags.bool('digests')), format));
+  return 0;
+}

@@ -1,0 +1,64 @@
+// berth pull NAME[:TAG|@DIGEST]: docker's output (per-layer progress, digest, status line).
+import { invalidArgument } from '../internal/errors.js';
+import { pullImage } from '../engine/images/index.js';
+import { parsePlatform } from '../image/index.js';
+import { parseNormalizedReference, familiarString } from '../reference/index.js';
+import { listTags } from '../registry/client/index.js';
+import { clientPool, pullCandidates, registriesFor } from '../engine/images/index.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { openImageStore, printHelp, REMOTE_FLAGS, remoteOptions } from './image-common.js';
+import type { CliContext } from './main.js';
+import { PullProgress } from './progress.js';
+
+export const SPEC: VerbSpec = {
+  usage: 'berth pull [OPTIONS] NAME[:TAG|@DIGEST]',
+  summary: 'Download an image from a registry',
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress progress output' },
+    { name: 'platform', type: 'string', value: 'OS/ARCH[/VARIANT]', description: 'Pick this platform from a multi-platform image' },
+    { name: 'all-tags', short: 'a', type: 'bool', description: 'Pull every tagged image in the repository' },
+    ...REMOTE_FLAGS,
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const store = await openImageStore(ctx);
+  const remote = remoteOptions(flags);
+  const platformSpec = flags.string('platform');
+  const platform = platformSpec ? parsePlatform(platformSpec) : undefined;
+  const quiet = flags.bool('quiet');
+  let names = [flags.args[0]];
+  if (flags.bool('all-tags')) {
+    const ref = parseNormalizedReference(flags.args[0]);
+    if (ref.tag !== undefined || ref.digest !== undefined) throw invalidArgument('berth pull: a tag or digest cannot be given with --all-tags');
+    const config = await registriesFor(remote);
+    const candidate = pullCandidates(flags.args[0], config)[0];
+    const pool = clientPool(remote);
+    try {
+      const endpoint = candidate.endpoints[candidate.endpoints.length - 1];
+      const repo = pool.client(endpoint.reference.registry, endpoint.insecure || remote.tlsVerify === false).repository(endpoint.reference.repository);
+      const tags = await listTags(repo);
+      names = tags.map((t) => `${candidate.reference.registry}/${candidate.reference.repository}:${t}`);
+    } finally {
+      pool.close();
+    }
+  }
+  const tty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
+  for (const name of names) {
+    const progress = quiet ? undefined : new PullProgress(ctx.stdout, tty);
+    const result = await pullImage(store, name, { ...remote, platform, onEvent: progress?.onEvent });
+    progress?.finish();
+    if (quiet) {
+      ctx.stdout.write(`${result.reference}\n`);
+      continue;
+    }
+    ctx.stdout.write(`Digest: ${result.digest}\n`);
+    ctx.stdout.write(`Status: Downloaded newer image for ${familiarString(parseNormalizedReference(result.reference))}\n`);
+    ctx.stdout.write(`${result.reference}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,35 @@
+// berth push NAME[:TAG] [DESTINATION]: docker's output (per-layer lines, then digest and size).
+import { pushImage } from '../engine/images/index.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { shortId } from './format.js';
+import { openImageStore, printHelp, REMOTE_FLAGS, remoteOptions } from './image-common.js';
+import type { CliContext } from './main.js';
+
+export const SPEC: VerbSpec = {
+  usage: 'berth push [OPTIONS] NAME[:TAG] [DESTINATION]',
+  summary: 'Upload an image to a registry',
+  minArgs: 1,
+  maxArgs: 2,
+  flags: [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }, ...REMOTE_FLAGS],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const store = await openImageStore(ctx);
+  const quiet = flags.bool('quiet');
+  const words = { exists: 'Layer already exists', mounted: 'Mounted from another repository', uploaded: 'Pushed', pushing: 'Preparing' } as const;
+  const result = await pushImage(store, flags.args[0], flags.args[1], {
+    ...remoteOptions(flags),
+    onEvent: quiet
+      ? undefined
+      : (e) => {
+          if (e.type === 'target') ctx.stdout.write(`The push refers to repository [${e.repository}]\n`);
+          else if (e.outcome !== 'pushing') ctx.stdout.write(`${shortId(e.digest)}: ${words[e.outcome]}\n`);
+        },
+  });
+  const tag = result.reference.slice(result.reference.lastIndexOf(':') + 1);
+  if (quiet) ctx.stdout.write(`${result.reference}\n`);
+  else ctx.stdout.write(`${tag}: digest: ${result.digest} size: ${result.size}\n`);
+  return 0;
+}

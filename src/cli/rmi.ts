@@ -1,0 +1,40 @@
+// berth rmi IMAGE...: untag, and delete images no name keeps, freeing their unused layers.
+import { BerthError } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { openImageStore, printHelp } from './image-common.js';
+import { type CliContext, reportError } from './main.js';
+import { splitName } from '../engine/images/index.js';
+
+export const SPEC: VerbSpec = {
+  usage: 'berth rmi [OPTIONS] IMAGE [IMAGE...]',
+  summary: 'Remove one or more images',
+  flags: [
+    { name: 'force', short: 'f', type: 'bool', description: 'Force removal of the image (all its names; even if in use)' },
+    { name: 'no-prune', type: 'bool', description: 'Do not free unused layers' },
+    { name: 'all', short: 'a', type: 'bool', description: 'Remove every image' },
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const store = await openImageStore(ctx);
+  const queries = flags.bool('all') ? (await store.listImages()).map((r) => r.id as string) : flags.args;
+  if (queries.length === 0) throw new BerthError('invalid-argument', 'berth rmi: requires at least 1 argument');
+  let code = 0;
+  for (const q of queries) {
+    try {
+      const result = await store.removeImage(q, { force: flags.bool('force'), prune: !flags.bool('no-prune') });
+      for (const n of result.untagged) {
+        const at = n.indexOf('@');
+        const shown = at === -1 ? `${splitName(n).repository}:${splitName(n).tag}` : `${splitName(n.slice(0, at)).repository}@${n.slice(at + 1)}`;
+        ctx.stdout.write(`Untagged: ${shown}\n`);
+      }
+      for (const id of result.deleted) ctx.stdout.write(`Deleted: ${id}\n`);
+      for (const l of result.pruned.layers) ctx.stdout.write(`Deleted: ${l}\n`);
+    } catch (err) {
+      code = reportError(err, ctx);
+    }
+  }
+  return code;
+}

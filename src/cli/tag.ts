@@ -1,0 +1,21 @@
+// berth tag SOURCE TARGET: give a local image another name.
+import { normalizeName } from '../store/store.js';
+import { invalidArgument } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { openImageStore, printHelp } from './image-common.js';
+import type { CliContext } from './main.js';
+
+export const SPEC: VerbSpec = { usage: 'berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]...', summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', minArgs: 2, flags: [] };
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const store = await openImageStore(ctx);
+  const [source, ...targets] = flags.args;
+  for (const target of targets) {
+    const name = normalizeName(target);
+    if (!name || name.includes('@')) throw invalidArgument(`invalid reference format: "${target}" is not a valid image name with a tag`);
+    await store.tag(source, name);
+  }
+  return 0;
+}

@@ -1,0 +1,18 @@
+// berth untag IMAGE [NAME...]: remove names from a local image (all of them without NAME).
+import { normalizeName } from '../store/store.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { openImageStore, printHelp } from './image-common.js';
+import type { CliContext } from './main.js';
+
+export const SPEC: VerbSpec = { usage: 'berth untag IMAGE [NAME...]', summary: 'Remove one or more names from a locally-stored image', minArgs: 1, flags: [] };
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const store = await openImageStore(ctx);
+  const [query, ...names] = flags.args;
+  const rec = await store.resolveImage(query);
+  const drop = names.length > 0 ? names.map((n) => normalizeName(n) ?? n) : [...rec.names];
+  for (const n of drop) await store.untag(n);
+  return 0;
+}

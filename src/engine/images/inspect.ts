@@ -1,0 +1,94 @@
+// Local image details: docker's `image inspect` document and `history` rows, built from the
+// image record, its config and the layer store (sizes per layer).
+import type { Digest } from '../../digest/digest.js';
+import type { History, ImageConfig } from '../../image/index.js';
+import type { ImageRecord, Store } from '../../store/index.js';
+import { imageConfigOf } from './list.js';
+
+/** The fields docker prints for `docker image inspect` (those berth knows). */
+export interface ImageInspect {
+  Id: Digest;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Parent: string;
+  Comment: string;
+  Created: string;
+  DockerVersion: string;
+  Author: string;
+  Config: ImageConfig['config'] | null;
+  Architecture: string;
+  Variant?: string;
+  Os: string;
+  Size: number;
+  VirtualSize: number;
+  RootFS: { Type: string; Layers: Digest[] };
+  Metadata: { LastTagTime: string };
+  /** berth's extras: what the store holds. */
+  Digest: Digest;
+  ManifestMediaType: string;
+  Labels: Record<string, string> | null;
+}
+
+export async function inspectImage(store: Store, query: string): Promise<ImageInspect> {
+  const rec = await store.resolveImage(query);
+  return inspectRecord(store, rec);
+}
+
+export async function inspectRecord(store: Store, rec: ImageRecord): Promise<ImageInspect> {
+  const config = await imageConfigOf(store, rec);
+  return {
+    Id: rec.id,
+    RepoTags: rec.names,
+    RepoDigests: rec.digests,
+    Parent: '',
+    Comment: config?.comment ?? '',
+    Created: config?.created ?? rec.created ?? '',
+    DockerVersion: config?.docker_version ?? '',
+    Author: config?.author ?? '',
+    Config: config?.config ?? null,
+    Architecture: config?.architecture ?? rec.platform?.architecture ?? '',
+    ...(config?.variant ? { Variant: config.variant } : {}),
+    Os: config?.os ?? rec.platform?.os ?? '',
+    Size: rec.size,
+    VirtualSize: rec.size,
+    RootFS: { Type: 'layers', Layers: rec.layers.map((l) => l.diffID) },
+    Metadata: { LastTagTime: rec.addedAt },
+    Digest: rec.manifest.digest,
+    ManifestMediaType: rec.manifest.mediaType,
+    Labels: config?.config?.Labels ?? null,
+  };
+}
+
+export interface HistoryRow {
+  /** The layer's chain ID for entries that made one, else "<missing>". */
+  id: string;
+  created?: string;
+  createdBy: string;
+  size: number;
+  comment: string;
+  emptyLayer: boolean;
+}
+
+/** The config's history, newest first, each non-empty entry paired with its layer's size. */
+export async function imageHistory(store: Store, query: string): Promise<HistoryRow[]> {
+  const rec = await store.resolveImage(query);
+  const config = await imageConfigOf(store, rec);
+  const sizes: number[] = [];
+  for (const l of rec.layers) sizes.push((await store.layers.get(l.chainID))?.size ?? 0);
+  const history: History[] = config?.history ?? rec.layers.map(() => ({}));
+  const rows: HistoryRow[] = [];
+  let layer = 0;
+  for (const h of history) {
+    const empty = h.empty_layer === true;
+    const idx = empty ? -1 : layer++;
+    rows.push({
+      id: idx === rec.layers.length - 1 ? rec.id : '<missing>',
+      created: h.created,
+      createdBy: h.created_by ?? '',
+      size: idx >= 0 ? (sizes[idx] ?? 0) : 0,
+      comment: h.comment ?? '',
+      emptyLayer: empty,
+    });
+  }
+  return rows.reverse();
+}

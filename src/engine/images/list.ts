@@ -1,0 +1,127 @@
+// The local image list as users see it (berth images): one row per name, or one <none> row for
+// an image without names, with docker's filters (dangling, reference, before, since, label).
+import type { Digest } from '../../digest/digest.js';
+import { invalidArgument } from '../../internal/errors.js';
+import { type ImageConfig, parseImageConfig } from '../../image/index.js';
+import { familiarString, parseNormalizedReference } from '../../reference/index.js';
+import { type ImageRecord, repoOf, type Store } from '../../store/index.js';
+
+export interface ImageRow {
+  /** Familiar repository ("busybox", "localhost:5000/x") or "<none>". */
+  repository: string;
+  tag: string;
+  /** The manifest digest the repository knows the image by, or "<none>". */
+  digest: string;
+  id: Digest;
+  created?: string;
+  size: number;
+  /** Every canonical name of the image. */
+  names: string[];
+  digests: string[];
+  labels: Record<string, string>;
+  dangling: boolean;
+  record: ImageRecord;
+}
+
+export interface ListOptions {
+  /** --filter key=value, repeated. */
+  filters?: string[];
+}
+
+/** "docker.io/library/busybox:latest" -> ["busybox", "latest"]. */
+export function splitName(name: string): { repository: string; tag: string } {
+  const repo = repoOf(name);
+  const tag = name.length > repo.length ? name.slice(repo.length + 1) : '<none>';
+  let familiar = repo;
+  try {
+    familiar = familiarString(parseNormalizedReference(repo));
+  } catch {
+    // keep the stored form
+  }
+  return { repository: familiar, tag };
+}
+
+export async function imageConfigOf(store: Store, rec: ImageRecord): Promise<ImageConfig | undefined> {
+  try {
+    return parseImageConfig(await store.content.readBlob(rec.config.digest));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The rows `berth images` prints, newest first. */
+export async function listImageRows(store: Store, options: ListOptions = {}): Promise<ImageRow[]> {
+  const records = await store.listImages();
+  const filters = parseFilters(options.filters ?? []);
+  const needLabels = filters.some((f) => f.key === 'label');
+  const rows: ImageRow[] = [];
+  for (const rec of records) {
+    const labels = needLabels ? ((await imageConfigOf(store, rec))?.config?.Labels ?? {}) : {};
+    const base = { id: rec.id, created: rec.created, size: rec.size, names: rec.names, digests: rec.digests, labels, record: rec };
+    const digestFor = (repo: string) => rec.digests.find((d) => repoOf(d) === repo)?.split('@')[1] ?? '<none>';
+    if (rec.names.length === 0) {
+      const anyDigest = rec.digests[0];
+      rows.push({ ...base, repository: anyDigest ? splitName(repoOf(anyDigest)).repository : '<none>', tag: '<none>', digest: anyDigest ? anyDigest.split('@')[1] : '<none>', dangling: true });
+      continue;
+    }
+    for (const n of rec.names) {
+      const { repository, tag } = splitName(n);
+      rows.push({ ...base, repository, tag, digest: digestFor(repoOf(n)), dangling: false });
+    }
+  }
+  const when = (rec: ImageRecord) => Date.parse(rec.created ?? rec.addedAt) || 0;
+  const resolveTime = (q: string) => {
+    const hit = records.find((r) => r.names.includes(q) || r.id === q || r.id.slice(7).startsWith(q) || r.names.some((n) => splitName(n).repository + ':' + splitName(n).tag === q || splitName(n).repository === q));
+    if (!hit) throw invalidArgument(`invalid filter: no such image: ${q}`);
+    return when(hit);
+  };
+  const kept = rows.filter((row) => filters.every((f) => matches(row, f, resolveTime, when)));
+  return kept.sort((a, b) => when(b.record) - when(a.record) || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
+}
+
+interface Filter {
+  key: string;
+  value: string;
+}
+
+function parseFilters(specs: string[]): Filter[] {
+  return specs.map((s) => {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw invalidArgument(`invalid filter "${s}": want KEY=VALUE`);
+    const key = s.slice(0, eq);
+    if (!['dangling', 'reference', 'before', 'since', 'label', 'id'].includes(key)) throw invalidArgument(`invalid filter "${key}": known filters are dangling, reference, before, since, label, id`);
+    return { key, value: s.slice(eq + 1) };
+  });
+}
+
+/** Shell-style glob over a reference, as docker matches "busybox:1*" or "library/b*". */
+function glob(pattern: string): RegExp {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${re}$`);
+}
+
+function matches(row: ImageRow, f: Filter, timeOf: (q: string) => number, when: (r: ImageRecord) => number): boolean {
+  switch (f.key) {
+    case 'dangling':
+      if (f.value !== 'true' && f.value !== 'false') throw invalidArgument(`invalid filter dangling=${f.value}: want true or false`);
+      return row.dangling === (f.value === 'true');
+    case 'reference': {
+      if (row.dangling) return false;
+      const re = glob(f.value);
+      return re.test(row.repository) || re.test(`${row.repository}:${row.tag}`) || row.names.some((n) => re.test(n) || re.test(repoOf(n)));
+    }
+    case 'before':
+      return when(row.record) < timeOf(f.value);
+    case 'since':
+      return when(row.record) > timeOf(f.value);
+    case 'label': {
+      const eq = f.value.indexOf('=');
+      if (eq === -1) return f.value in row.labels;
+      return row.labels[f.value.slice(0, eq)] === f.value.slice(eq + 1);
+    }
+    case 'id':
+      return row.id.slice(7).startsWith(f.value.replace(/^sha256:/, ''));
+    default:
+      return true;
+  }
+}
