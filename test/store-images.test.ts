@@ -5,9 +5,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { digestHex } from '../src/digest/digest.js';
-import { copyImage, MemoryImageStore } from '../src/image/index.js';
+import { copyImage, hostPlatform, MemoryImageStore, OCI_INDEX, writeImage } from '../src/image/index.js';
 import { openStore } from '../src/store/index.js';
-import { putImage, tempStore } from './store-fixtures.js';
+import { putImage, tarOf, tempStore } from './store-fixtures.js';
 
 const BASE = [{ name: 'etc', type: 'directory' as const }, { name: 'etc/os-release', body: 'ID=test\n' }];
 const APP = [{ name: 'app', body: '#!/bin/sh\necho hi\n', mode: 0o755 }];
@@ -137,6 +137,39 @@ test('a layer whose content does not hash to its diffID is refused and leaves no
     // Reopening finds nothing to clean and the image intact.
     const again = await openStore(t.options);
     assert.equal((await again.resolveImage('ok')).id, w.config.digest);
+  } finally {
+    await t.done();
+  }
+});
+
+test('a multi-arch index copied in: one image per platform, the tag and index digest on the host one', async () => {
+  const t = await tempStore();
+  try {
+    const mem = new MemoryImageStore();
+    const children = [];
+    for (const architecture of ['amd64', 'arm64']) {
+      const w = await writeImage(mem, [{ tar: () => tarOf([{ name: `arch-${architecture}`, body: architecture }]) }], {
+        created: '2024-01-01T00:00:00Z',
+        config: { architecture, os: 'linux' },
+      });
+      children.push({ ...w.descriptor, platform: { architecture, os: 'linux' } });
+    }
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: children }));
+    const indexDesc = await mem.writeManifest(index, OCI_INDEX, 'multi');
+    const handle = await mem.open('multi');
+
+    // Only the host's platform, as docker pull does.
+    await t.store.withLease((lease) => copyImage(handle, t.store.sink(lease, { repository: 'docker.io/library/multi' }), { tag: 'one', platform: hostPlatform() }));
+    assert.equal((await t.store.listImages()).length, 1);
+
+    await t.store.withLease((lease) => copyImage(handle, t.store.sink(lease, { repository: 'docker.io/library/multi' }), { tag: 'all', platform: 'all' }));
+    const images = await t.store.listImages();
+    assert.equal(images.length, 2);
+    const host = images.find((i) => i.platform?.architecture === hostPlatform().architecture)!;
+    assert.ok(host.names.includes('docker.io/library/multi:all'));
+    assert.ok(host.digests.includes(`docker.io/library/multi@${indexDesc.digest}`));
+    for (const i of images) assert.equal(i.index?.digest, indexDesc.digest);
+    assert.equal((await t.store.resolveImage(`multi@${indexDesc.digest}`)).id, host.id);
   } finally {
     await t.done();
   }
