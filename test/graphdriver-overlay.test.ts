@@ -44,6 +44,18 @@ test('overlay: 150 layers mount within the one-page limit of mount data', async 
   }
 });
 
+test('overlay: a stack too deep for one page of options is refused clearly and leaves no snapshot', async () => {
+  const f = await fixture(open);
+  try {
+    const chain = [];
+    for (let i = 0; i < 300; i++) chain.push(await f.layer(`huge-${i}`, async () => {}));
+    await assert.rejects(f.driver.prepare('huge', chain), (e: { kind?: string; message: string }) => e.kind === 'resource-exhausted' && /300 layers do not fit/.test(e.message));
+    assert.deepEqual(await fs.readdir(path.join(f.root, 'snapshots')), []);
+  } finally {
+    await f.done();
+  }
+});
+
 test('overlay: the probe result is cached in the run root', async () => {
   const f = await fixture(open);
   try {

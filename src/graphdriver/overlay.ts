@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
+import { resourceExhausted } from '../internal/errors.js';
 import type { DiffSource, DriverInfo, GraphDriver, MountSpec } from './driver.js';
 import { MOUNT_DATA_MAX } from './mount.js';
 import { type DriverOptions, SnapshotDirs } from './snapshots.js';
@@ -78,6 +79,9 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
     const links: string[] = [];
     for (const l of lowers) links.push(isChain(l) ? await this.link(l) : path.relative(this.linksDir, l));
     const short = [`lowerdir=${links.join(':')}`, ...tail];
+    if (dataLength(short) > MOUNT_DATA_MAX) {
+      throw resourceExhausted(`cannot mount snapshot ${key}: ${lowers.length} layers do not fit in one page of overlay options (about ${Math.floor(MOUNT_DATA_MAX / (LINK_LENGTH + 1))} at most)`);
+    }
     if (readonly) short.push('ro');
     return [{ type: 'overlay', source: 'overlay', options: short, workingDir: this.linksDir }];
   }

@@ -70,7 +70,13 @@ export abstract class SnapshotDirs {
       if (code === 'ENOTEMPTY' || code === 'EEXIST') throw alreadyExists(`cannot prepare snapshot ${key}: it exists`);
       throw err instanceof BerthError ? err : BerthError.wrap(err, `cannot prepare snapshot ${key}`);
     }
-    return this.mounts(key);
+    try {
+      return await this.mounts(key);
+    } catch (err) {
+      // A stack that cannot be mounted is no snapshot to keep.
+      await fs.rm(this.dir(key), { recursive: true, force: true });
+      throw err;
+    }
   }
 
   async stat(key: string): Promise<SnapshotInfo> {
