@@ -48,8 +48,21 @@ export interface DistributionOptions {
   token?: { realm: string; service: string; issuer: string; certFile: string };
 }
 
-/** Starts docker-registry (Distribution 2.8) on a free loopback port with its own storage. */
+/**
+ * Starts docker-registry (Distribution 2.8) on a free loopback port with its own storage. The
+ * port is picked before the registry binds it, so a test running beside may take it first: retry.
+ */
 export async function startDistribution(dir: string, options: DistributionOptions = {}): Promise<Distribution> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDistributionOnce(dir, options);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startDistributionOnce(dir: string, options: DistributionOptions): Promise<Distribution> {
   await fs.mkdir(dir, { recursive: true });
   const port = await freePort();
   let auth = '';
@@ -83,10 +96,13 @@ ${auth}`;
   child.stderr?.on('data', (d) => {
     stderr += d;
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<void>((r) => child.once('close', () => r()));
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
+    if (child.exitCode !== null) {
+      await exited;
+      throw new Error(`docker-registry exited: ${stderr}`);
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const req = http.get({ host: '127.0.0.1', port, path: '/v2/', agent: false }, (res) => {
         res.resume();
