@@ -25,7 +25,7 @@ export function kindOfRuntimeMessage(message: string): ErrorKind {
   if (/does not exist|not found|no such file or directory|no such process/.test(m)) return 'not-found';
   if (/already exists|id already in use/.test(m)) return 'already-exists';
   if (/permission denied|operation not permitted/.test(m)) return 'denied';
-  if (/not running|is not paused|is paused|cannot .* in state|container is (stopped|running)|invalid state|not stopped/.test(m)) {
+  if (/not running|has stopped|is not paused|is paused|cannot .* in state|container is (stopped|running)|invalid state|not stopped/.test(m)) {
     return 'failed-precondition';
   }
   if (/invalid argument|invalid value|unknown (capability|signal)|unknown flag/.test(m)) return 'invalid-argument';

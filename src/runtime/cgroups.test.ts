@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { cgroupsPathFor, detectCgroups, parseBytes, resourcesFrom } from './cgroups.js';
+
+const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+`;
+const V2 = '30 23 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n';
+const V1 = '32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n';
+
+test('hybrid, v2 and v1 layouts are told apart from mountinfo', () => {
+  const h = detectCgroups(HYBRID);
+  assert.equal(h.mode, 'hybrid');
+  assert.equal(h.unified, '/sys/fs/cgroup/unified');
+  assert.equal(h.controllers.memory, '/sys/fs/cgroup/memory');
+  assert.equal(h.controllers.systemd, undefined);
+  assert.equal(detectCgroups(V2).mode, 'v2');
+  const v1 = detectCgroups(V1);
+  assert.equal(v1.mode, 'v1');
+  assert.equal(v1.controllers.cpuacct, '/sys/fs/cgroup/cpu,cpuacct');
+});
+
+test('this host is detected as what its mounts say', () => {
+  assert.ok(['v1', 'v2', 'hybrid'].includes(detectCgroups().mode));
+});
+
+test('cgroupfs path /berth/<id>, ids checked', () => {
+  assert.equal(cgroupsPathFor('abc'), '/berth/abc');
+  assert.equal(cgroupsPathFor('abc', '/x/'), '/x/abc');
+  assert.throws(() => cgroupsPathFor('../etc'), /invalid container id/);
+});
+
+test('docker flags to linux.resources', () => {
+  assert.deepEqual(resourcesFrom({ cpus: 1.5 }), { cpu: { quota: 150000, period: 100000 } });
+  assert.deepEqual(resourcesFrom({ cpus: 0.25 }).cpu, { quota: 25000, period: 100000 });
+  assert.deepEqual(resourcesFrom({ memory: parseBytes('64m') }).memory, { limit: 67108864, swap: 134217728 });
+  assert.deepEqual(resourcesFrom({ memory: 67108864, memorySwap: -1 }).memory, { limit: 67108864, swap: -1 });
+  const noSwap = { mode: 'v1' as const, controllers: {}, swapAccounting: false };
+  assert.deepEqual(resourcesFrom({ memory: 67108864 }, noSwap).memory, { limit: 67108864 });
+  assert.deepEqual(resourcesFrom({ pidsLimit: 100, cpuShares: 512 }), { cpu: { shares: 512 }, pids: { limit: 100 } });
+  assert.deepEqual(resourcesFrom({ pidsLimit: -1 }), {});
+  assert.throws(() => resourcesFrom({ memory: 1024 }), /minimum allowed memory limit is 6MB/);
+  assert.throws(() => resourcesFrom({ memory: 67108864, memorySwap: 1000 }), /larger than or equal/);
+  assert.throws(() => resourcesFrom({ cpus: 1, cpuQuota: 5 }), /conflicts/);
+  assert.throws(() => resourcesFrom({ cpus: 0 }), /above 0/);
+});
+
+test('byte sizes', () => {
+  assert.equal(parseBytes('512k'), 524288);
+  assert.equal(parseBytes('1g'), 1073741824);
+  assert.equal(parseBytes('1.5m'), 1572864);
+  assert.equal(parseBytes('100'), 100);
+  assert.equal(parseBytes('2MiB'), 2097152);
+  assert.throws(() => parseBytes('lots'), /invalid size/);
+});

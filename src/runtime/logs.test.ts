@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { parseK8sLine, readLogs } from './logs.js';
+
+test('k8s-file lines, partial lines joined per stream, tail/since filters', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-logs-'));
+  try {
+    const file = path.join(dir, 'ctr.log');
+    await fs.writeFile(
+      file,
+      [
+        '2024-01-01T00:00:00.000000001+00:00 stdout P hel',
+        '2024-01-01T00:00:01.000000000+00:00 stderr F oops',
+        '2024-01-01T00:00:02.000000000+00:00 stdout F lo',
+        'garbage',
+        '2024-01-01T00:00:03.000000000+00:00 stdout F ',
+        '2024-01-01T00:00:04.000000000+00:00 stdout P tail',
+        '',
+      ].join('\n'),
+    );
+    const all = await readLogs(file);
+    assert.deepEqual(
+      all.map((e) => [e.stream, e.text]),
+      [
+        ['stderr', 'oops\n'],
+        ['stdout', 'hello\n'],
+        ['stdout', '\n'],
+        ['stdout', 'tail'],
+      ],
+    );
+    assert.equal((await readLogs(file, { tail: 1 }))[0].text, 'tail');
+    assert.equal((await readLogs(file, { since: new Date('2024-01-01T00:00:02.5Z') })).length, 2);
+    assert.deepEqual(await readLogs(path.join(dir, 'none.log')), []);
+    assert.equal(parseK8sLine('x stdin F y'), undefined);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
