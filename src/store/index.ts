@@ -1,5 +1,6 @@
 // The public face of src/store: open the local cache, and the types its users handle.
-export { openStore, Store, type NewImage, type PruneResult, type RemoveResult, type StoreOptions } from './store.js';
+export { normalizeName, openStore, Store, type NewImage, type PruneResult, type RemoveResult, type StoreOptions } from './store.js';
+export { pickChild, StoreSink, type StoreSinkOptions, StoreSource } from './sink.js';
 export { ContentStore, type ContentInfo, type WriterOptions } from './content/store.js';
 export { ContentWriter, type Expected, type IngestStatus } from './content/writer.js';
 export { chainID, chainIDs, LayerStore, type ApplyLayer, type CompressedForm, type LayerRecord, type UnpackRequest } from './layers.js';
