@@ -16,6 +16,8 @@ const ALIASES: Record<string, () => Promise<VerbModule>> = {
   pull: () => import('./pull.js'),
   push: () => import('./push.js'),
   history: () => import('./history.js'),
+  tree: () => import('./image-tree.js'),
+  diff: () => import('./image-diff.js'),
 };
 
 const SUBS = ['inspect', 'prune', 'exists', ...Object.keys(ALIASES)].sort();

@@ -28,6 +28,10 @@ const VERBS: Record<string, Loader> = {
   untag: () => import('./untag.js'),
   rmi: () => import('./rmi.js'),
   history: () => import('./history.js'),
+  search: () => import('./search.js'),
+  tags: () => import('./tags.js'),
+  login: () => import('./login.js'),
+  logout: () => import('./logout.js'),
 };
 
 /** Registers verbs from feature areas without editing the table above (keeps merges small). */

@@ -5,3 +5,6 @@ export { clientPool, parseCreds, pullCandidates, pushTarget, RegistrySource, typ
 export { type ImageRow, imageConfigOf, listImageRows, type ListOptions, splitName } from './list.js';
 export { type HistoryRow, type ImageInspect, imageHistory, inspectImage, inspectRecord } from './inspect.js';
 export { type PushEvent, type PushOptions, type PushResult, pushImage } from './push.js';
+export { layerTree, type TreeNode } from './tree.js';
+export { type DiffEntry, diffImages, diffViews, mergedView, type PathState, stackOf } from './diff.js';
+export { login, loginKey, logout, type RemoteTag, remoteTags, type SearchResult, searchImages } from './remote-info.js';

@@ -1,0 +1,27 @@
+// berth logout [SERVER]: remove stored credentials for a registry (or all with --all).
+import { logout } from '../engine/images/index.js';
+import { notFound } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { printHelp } from './image-common.js';
+import type { CliContext } from './main.js';
+
+export const SPEC: VerbSpec = {
+  usage: 'berth logout [OPTIONS] [SERVER]',
+  summary: 'Log out of a registry',
+  maxArgs: 1,
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', description: 'Remove the credentials of every registry' },
+    { name: 'authfile', type: 'string', value: 'FILE', description: 'Path of the authentication file' },
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const all = flags.bool('all');
+  const authFile = flags.string('authfile');
+  const removed = await logout(flags.args[0], { all, ...(authFile ? { authFile } : {}) });
+  if (!removed) throw notFound(`not logged in to ${flags.args[0] ?? 'docker.io'}`);
+  ctx.stdout.write(all ? 'Removed login credentials for all registries\n' : `Removing login credentials for ${flags.args[0] ?? 'docker.io'}\n`);
+  return 0;
+}

@@ -1,0 +1,33 @@
+// berth search [REGISTRY/]TERM: repositories in a registry's catalog matching TERM.
+import { searchImages } from '../engine/images/index.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { formatRows } from './format.js';
+import { printHelp, REMOTE_FLAGS, remoteOptions } from './image-common.js';
+import type { CliContext } from './main.js';
+
+export const SPEC: VerbSpec = {
+  usage: 'berth search [OPTIONS] [REGISTRY/]TERM',
+  summary: "Search a registry's catalog for repositories",
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [
+    { name: 'limit', type: 'string', value: 'N', description: 'Show at most N results' },
+    { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
+    { name: 'no-trunc', type: 'bool', description: 'Accepted for compatibility' },
+    ...REMOTE_FLAGS.filter((f) => f.name !== 'creds'),
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const limit = flags.string('limit') ? Number(flags.string('limit')) : undefined;
+  const results = await searchImages(flags.args[0], { ...remoteOptions(flags), limit });
+  const spec = {
+    columns: [{ header: 'NAME', field: '.Name' }],
+    headers: { Name: 'NAME', Index: 'INDEX', Repository: 'REPOSITORY' },
+    view: (r: (typeof results)[number]) => ({ Name: r.name, Index: r.registry, Repository: r.repository }),
+  };
+  ctx.stdout.write(formatRows(results, spec, flags.string('format')));
+  return 0;
+}
