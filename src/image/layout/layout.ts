@@ -1,8 +1,5 @@
 // Reading an OCI image layout directory (image-layout.md): oci-layout, index.json and
 // blobs/<alg>/<hex>, with images selected by their org.opencontainers.image.ref.name.
-import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Digest, isDigest } from '../../digest/digest.js';
@@ -15,7 +12,8 @@ import { hostPlatform, selectManifest } from '../platform.js';
 import { openDescriptor, openManifest } from '../source-handles.js';
 import { ANNOTATION_CONTAINERD_IMAGE_NAME, ANNOTATION_REF_NAME, type Descriptor, type ImageIndex, type Platform } from '../types.js';
 import { parseManifest } from '../validate.js';
-import { blobPath, IMAGE_LAYOUT_VERSION, INDEX_FILE, OCI_LAYOUT_FILE } from './paths.js';
+import { DirectoryFiles, type LayoutFiles } from './files.js';
+import { blobName, IMAGE_LAYOUT_VERSION, INDEX_FILE, OCI_LAYOUT_FILE } from './paths.js';
 
 export interface SelectOptions extends ReadOptions {
   /** When several entries carry the same name for different platforms; default the host's. */
@@ -25,43 +23,40 @@ export interface SelectOptions extends ReadOptions {
 /** How deep nested indexes are searched for a ref name. */
 const MAX_NESTING = 4;
 
-/** An OCI image layout on disk, read-only. Constructing it does no I/O. */
+/** An OCI image layout, read-only: a directory, or (OciArchive) a tar of one. Constructing it does no I/O. */
 export class OciLayout implements ContentSource {
   readonly dir: string;
   readonly name: string;
+  protected readonly files: LayoutFiles;
 
-  constructor(dir: string) {
+  constructor(dir: string, files?: LayoutFiles, name?: string) {
     this.dir = path.resolve(dir);
-    this.name = `oci:${this.dir}`;
+    this.name = name ?? `oci:${this.dir}`;
+    this.files = files ?? new DirectoryFiles(this.dir);
   }
 
   /** Checks the oci-layout marker: present, JSON, version 1.0.0. */
   async checkLayout(): Promise<void> {
     let bytes: Buffer;
     try {
-      bytes = await fs.readFile(path.join(this.dir, OCI_LAYOUT_FILE));
+      bytes = await this.files.read(OCI_LAYOUT_FILE, MAX_MANIFEST_SIZE);
     } catch (err) {
-      throw BerthError.wrap(err, `cannot read OCI layout ${this.dir}: no ${OCI_LAYOUT_FILE} file`);
+      throw BerthError.wrap(err, `cannot read OCI layout ${this.name}: no ${OCI_LAYOUT_FILE} file`);
     }
-    const obj = parseJsonObject(bytes, `${OCI_LAYOUT_FILE} of ${this.dir}`);
+    const obj = parseJsonObject(bytes, `${OCI_LAYOUT_FILE} of ${this.name}`);
     const version = obj.imageLayoutVersion;
     if (version !== IMAGE_LAYOUT_VERSION) {
-      throw unsupported(`cannot read OCI layout ${this.dir}: imageLayoutVersion ${JSON.stringify(version)} is not ${IMAGE_LAYOUT_VERSION}`);
+      throw unsupported(`cannot read OCI layout ${this.name}: imageLayoutVersion ${JSON.stringify(version)} is not ${IMAGE_LAYOUT_VERSION}`);
     }
   }
 
   /** The exact bytes of index.json. */
   async rawIndex(): Promise<Uint8Array> {
     await this.checkLayout();
-    const file = path.join(this.dir, INDEX_FILE);
     try {
-      const stat = await fs.stat(file);
-      if (stat.size > MAX_MANIFEST_SIZE) {
-        throw new BerthError('resource-exhausted', `${stat.size} bytes is over the limit of ${MAX_MANIFEST_SIZE}`);
-      }
-      return await fs.readFile(file);
+      return await this.files.read(INDEX_FILE, MAX_MANIFEST_SIZE);
     } catch (err) {
-      throw BerthError.wrap(err, `cannot read OCI layout ${this.dir}: ${INDEX_FILE}`);
+      throw BerthError.wrap(err, `cannot read OCI layout ${this.name}: ${INDEX_FILE}`);
     }
   }
 
@@ -73,7 +68,7 @@ export class OciLayout implements ContentSource {
       const obj = expectObject(parseJsonObject(bytes, INDEX_FILE), new FieldPath(INDEX_FILE, ''));
       return parseManifest(bytes, obj.mediaType === undefined ? OCI_INDEX : undefined).index ?? notAnIndex();
     } catch (err) {
-      throw BerthError.wrap(err, `cannot read OCI layout ${this.dir}: ${INDEX_FILE}`, 'invalid-argument');
+      throw BerthError.wrap(err, `cannot read OCI layout ${this.name}: ${INDEX_FILE}`, 'invalid-argument');
     }
   }
 
@@ -85,36 +80,26 @@ export class OciLayout implements ContentSource {
     return h;
   }
 
-  async openBlob(desc: Descriptor, _options: ReadOptions = {}): Promise<Readable> {
-    const file = blobPath(this.dir, desc.digest);
-    const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
+  async openBlob(desc: Descriptor, options: ReadOptions = {}): Promise<Readable> {
     try {
-      await once(stream, 'open');
+      return await this.files.open(blobName(desc.digest), options);
     } catch (err) {
       throw BerthError.wrap(err, `cannot read blob ${desc.digest} in ${this.name}`);
     }
-    return stream;
   }
 
   async hasBlob(desc: Descriptor): Promise<boolean> {
-    try {
-      const st = await fs.stat(blobPath(this.dir, desc.digest));
-      return st.isFile() && st.size === desc.size;
-    } catch {
-      return false;
-    }
+    return (await this.files.size(blobName(desc.digest))) === desc.size;
   }
 
   /** Reads a blob that no descriptor names (a digest given on the command line): size from disk. */
   private async describeBlob(digest: Digest): Promise<Descriptor> {
-    const file = blobPath(this.dir, digest);
-    const st = await fs.stat(file).catch((err: unknown) => {
-      throw BerthError.wrap(err, `cannot find ${digest} in ${this.name}`);
-    });
-    if (st.size > MAX_MANIFEST_SIZE) throw invalidArgument(`${digest} in ${this.name} is too large to be a manifest`);
-    const bytes = await readAllLimited(createReadStream(file), MAX_MANIFEST_SIZE, `${digest} in ${this.name}`);
+    const size = await this.files.size(blobName(digest));
+    if (size === undefined) throw notFound(`cannot find ${digest} in ${this.name}`);
+    if (size > MAX_MANIFEST_SIZE) throw invalidArgument(`${digest} in ${this.name} is too large to be a manifest`);
+    const bytes = await readAllLimited(await this.files.open(blobName(digest)), MAX_MANIFEST_SIZE, `${digest} in ${this.name}`);
     const parsed = parseManifest(bytes);
-    return { mediaType: parsed.mediaType, digest, size: st.size };
+    return { mediaType: parsed.mediaType, digest, size };
   }
 
   /**

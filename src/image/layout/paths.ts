@@ -15,6 +15,12 @@ export function blobPath(root: string, digest: Digest | string): string {
   return path.join(root, BLOBS_DIR, digestAlgorithm(d), digestHex(d));
 }
 
+/** blobs/<alg>/<hex> as a relative '/'-separated name (for tar members and LayoutFiles). */
+export function blobName(digest: Digest | string): string {
+  const d = parseDigest(digest);
+  return `${BLOBS_DIR}/${digestAlgorithm(d)}/${digestHex(d)}`;
+}
+
 export function blobDir(root: string, digest: Digest): string {
   return path.join(root, BLOBS_DIR, digestAlgorithm(digest));
 }

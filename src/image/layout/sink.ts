@@ -1,6 +1,6 @@
 // Writing an OCI image layout: blobs land in a temp file and are renamed into blobs/ only
 // after their digest checked out; index.json is replaced atomically; tags are ref names.
-import { createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,7 +10,7 @@ import { VerifyingStream } from '../../digest/verify.js';
 import { syncDir, tempPathFor, writeFileAtomic, writeJsonAtomic } from '../../internal/atomic.js';
 import { aborted, BerthError } from '../../internal/errors.js';
 import type { ReadOptions } from '../handles.js';
-import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, OCI_INDEX } from '../mediatype.js';
+import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, OCI_INDEX, OCI_MANIFEST } from '../mediatype.js';
 import type { BlobInfo, ImageSink, LayerCompressionChoice, WriteManifestOptions } from '../sink.js';
 import { ANNOTATION_REF_NAME, type Descriptor, type ImageIndex } from '../types.js';
 import { OciLayout } from './layout.js';
@@ -21,6 +21,11 @@ export interface OciLayoutSinkOptions {
   durable?: boolean;
   /** Layer compression wanted; default 'gzip' like skopeo's oci: destination (plain layers get compressed). */
   layerCompression?: LayerCompressionChoice;
+  /**
+   * Store Docker schema 2 manifests as they are. Default false: like skopeo's oci: destination,
+   * copies convert them to OCI, which umoci and other OCI-only tools require.
+   */
+  keepDockerManifests?: boolean;
 }
 
 /**
@@ -31,7 +36,7 @@ export interface OciLayoutSinkOptions {
 export class OciLayoutSink implements ImageSink {
   readonly dir: string;
   readonly name: string;
-  readonly manifestMediaTypes: readonly string[] = [...MANIFEST_MEDIA_TYPES, ...INDEX_MEDIA_TYPES];
+  readonly manifestMediaTypes: readonly string[];
   readonly acceptsIndex = true;
   readonly layerCompression: LayerCompressionChoice;
   private readonly durable: boolean;
@@ -43,6 +48,7 @@ export class OciLayoutSink implements ImageSink {
     this.name = `oci:${this.dir}`;
     this.durable = options.durable ?? true;
     this.layerCompression = options.layerCompression ?? 'gzip';
+    this.manifestMediaTypes = options.keepDockerManifests ? [...MANIFEST_MEDIA_TYPES, ...INDEX_MEDIA_TYPES] : [OCI_MANIFEST, OCI_INDEX];
   }
 
   /** The same directory as a source. */
@@ -84,9 +90,12 @@ export class OciLayoutSink implements ImageSink {
     // The temp file lives in blobs/ itself so the final rename never crosses a filesystem.
     const tmp = tempPathFor(path.join(this.dir, 'blobs', 'ingest'));
     const verifier = new VerifyingStream({ size: info.size, digest: info.digest, what: `blob for ${this.name}` });
+    // Opened here, not by the stream, so the file exists (and is closed) before any cleanup runs.
+    let out: WriteStream | undefined;
     try {
-      const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+      out = (await fs.open(tmp, 'wx', 0o644)).createWriteStream();
       await pipeline(stream, verifier, out, { signal: options.signal });
+      await closed(out);
       const digest = verifier.digest as Digest;
       if (this.durable) await fsyncFile(tmp);
       await fs.mkdir(blobDir(this.dir, digest), { recursive: true });
@@ -96,6 +105,8 @@ export class OciLayoutSink implements ImageSink {
       if (info.annotations) desc.annotations = info.annotations;
       return desc;
     } catch (err) {
+      stream.destroy();
+      if (out) await closed(out);
       await fs.rm(tmp, { force: true }).catch(() => {});
       if (options.signal?.aborted) throw aborted(`cannot write blob to ${this.name}: aborted`);
       throw BerthError.wrap(err, `cannot write blob ${info.digest ?? `(${info.mediaType})`} to ${this.name}`);
@@ -142,6 +153,11 @@ export class OciLayoutSink implements ImageSink {
     this.indexQueue = next.catch(() => {});
     return next;
   }
+}
+
+/** Waits until a file stream has closed its descriptor. */
+function closed(stream: WriteStream): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
 }
 
 async function exists(p: string): Promise<boolean> {
