@@ -31,6 +31,7 @@ function checkDescriptor(desc: BlobDescriptor): Digest {
 async function firstResponse(repo: Repository, desc: BlobDescriptor, context: string, options: GetBlobOptions): Promise<HttpResponse> {
   const res = await repo.client.send({
     method: 'GET',
+    context,
     path: repo.path(`blobs/${desc.digest}`),
     scopes: repo.pullScope(),
     repository: repo.name,
@@ -137,7 +138,7 @@ async function rangeRequest(repo: Repository, desc: BlobDescriptor, previous: Ht
   const foreign = !repo.client.isRegistryOrigin(previous.url, (await repo.client.ping()).base) && desc.urls?.includes(previous.url.href) === true;
   const res = foreign
     ? await repo.client.transport.request({ method: 'GET', url: previous.url, headers, signal: options.signal })
-    : await repo.client.send({ method: 'GET', path: repo.path(`blobs/${desc.digest}`), headers, scopes: repo.pullScope(), repository: repo.name, signal: options.signal });
+    : await repo.client.send({ method: 'GET', context: `${context}: blob ${desc.digest}`, path: repo.path(`blobs/${desc.digest}`), headers, scopes: repo.pullScope(), repository: repo.name, signal: options.signal });
   if (res.status === 206) {
     const range = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
     if (range && Number(range[1]) === offset) return res;

@@ -33,6 +33,7 @@ export async function headBlob(repo: Repository, digest: string, options: CallOp
   parseDigest(digest);
   const res = await repo.client.send({
     method: 'HEAD',
+    context: `cannot check blob ${digest} in ${repo.displayName}`,
     path: repo.path(`blobs/${digest}`),
     scopes: options.scopes ?? repo.pullScope(),
     repository: repo.name,
@@ -75,6 +76,7 @@ export async function pushBlob(repo: Repository, desc: BlobDescriptor, open: Blo
       const query = mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : '';
       const started = await repo.client.send({
         method: 'POST',
+        context,
         path: repo.path(`blobs/uploads/${query}`),
         body: Buffer.alloc(0),
         scopes,
@@ -91,6 +93,7 @@ export async function pushBlob(repo: Repository, desc: BlobDescriptor, open: Blo
       url.searchParams.set('digest', digest);
       const res = await repo.client.send({
         method: 'PUT',
+        context,
         path: url,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
         body: () => verifiedSource(open, desc, context),
@@ -131,7 +134,7 @@ async function verifiedSource(open: BlobSource, desc: BlobDescriptor, context: s
 export async function pushBlobStream(repo: Repository, stream: Readable, options: CallOptions = {}): Promise<{ digest: Digest; size: number }> {
   const context = `cannot push ${repo.displayName}: a blob`;
   const scopes = repo.pushScope();
-  const started = await repo.client.send({ method: 'POST', path: repo.path('blobs/uploads/'), body: Buffer.alloc(0), scopes, repository: repo.name, signal: options.signal });
+  const started = await repo.client.send({ method: 'POST', context, path: repo.path('blobs/uploads/'), body: Buffer.alloc(0), scopes, repository: repo.name, signal: options.signal });
   if (started.status !== 202) {
     stream.destroy();
     throw await repo.client.failure(started, context, options.signal);
@@ -141,6 +144,7 @@ export async function pushBlobStream(repo: Repository, stream: Readable, options
   pipeline(stream, hasher).catch(() => {});
   const patched = await repo.client.send({
     method: 'PATCH',
+    context,
     path: uploadUrl(started, context),
     headers: { 'content-type': 'application/octet-stream' },
     body: once(() => hasher),
@@ -154,7 +158,7 @@ export async function pushBlobStream(repo: Repository, stream: Readable, options
   const digest = hasher.digest;
   const url = uploadUrl(patched, context);
   url.searchParams.set('digest', digest);
-  const res = await repo.client.send({ method: 'PUT', path: url, body: Buffer.alloc(0), scopes, repository: repo.name, retry: false, signal: options.signal });
+  const res = await repo.client.send({ method: 'PUT', context, path: url, body: Buffer.alloc(0), scopes, repository: repo.name, retry: false, signal: options.signal });
   if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await repo.client.failure(res, `cannot push ${repo.displayName}: blob ${digest}`, options.signal);
   await discardBody(res);
   return { digest, size: hasher.size };

@@ -40,8 +40,10 @@ export interface SendRequest {
   /** Repository path, to find host/namespace credentials. */
   repository?: string;
   followRedirects?: boolean;
-  /** Statuses that are worth retrying for this request (default 5xx and 429). */
+  /** Retry transient failures (5xx, 429, resets); default true. */
   retry?: boolean;
+  /** "cannot pull x:1": prefixes errors thrown (unreachable, token refused), not returned answers. */
+  context?: string;
   signal?: AbortSignal;
 }
 
@@ -125,7 +127,9 @@ export class RegistryClient {
         lastErr = err;
       }
     }
-    throw BerthError.wrap(lastErr, `cannot reach registry ${this.host}`, 'unavailable');
+    const e = lastErr instanceof BerthError ? lastErr : BerthError.wrap(lastErr, 'failed', 'unavailable');
+    const why = e.cause instanceof Error && !(e.cause instanceof BerthError) ? e.cause.message : e.message;
+    throw new BerthError(e.kind === 'internal' ? 'unavailable' : e.kind, `cannot reach registry ${this.host}: ${why}`, { cause: e, detail: e.detail });
   }
 
   /**
@@ -133,6 +137,14 @@ export class RegistryClient {
    * transient failures. Non-2xx answers are returned (the caller knows which are errors).
    */
   async send(req: SendRequest): Promise<HttpResponse> {
+    try {
+      return await this.sendOnce(req);
+    } catch (err) {
+      throw req.context ? BerthError.wrap(err, req.context) : err;
+    }
+  }
+
+  private async sendOnce(req: SendRequest): Promise<HttpResponse> {
     const { base } = await this.ping({ signal: req.signal });
     const url = typeof req.path === 'string' ? new URL(req.path, base) : req.path;
     const attempts = req.retry === false ? 1 : Math.max(1, this.options.attempts ?? 4);

@@ -47,7 +47,7 @@ async function pagedList(
   while (url && out.length < limit) {
     if (seen.has(url.href)) break; // a registry that links a page to itself must not loop us forever
     seen.add(url.href);
-    const res = await client.send({ method: 'GET', path: url, scopes: request.scopes, repository: request.repository, signal: options.signal });
+    const res = await client.send({ method: 'GET', context, path: url, scopes: request.scopes, repository: request.repository, signal: options.signal });
     if (res.status !== 200) throw await client.failure(res, context, options.signal);
     const body = await readBody(res, MAX_PAGE_BYTES, 'a listing page', options.signal);
     let doc: Record<string, unknown>;
@@ -99,7 +99,7 @@ export async function referrers(repo: Repository, digest: string, options: Refer
   const seen = new Set<string>();
   while (url && !seen.has(url.href)) {
     seen.add(url.href);
-    const res = await repo.client.send({ method: 'GET', path: url, scopes: repo.pullScope(), repository: repo.name, signal: options.signal });
+    const res = await repo.client.send({ method: 'GET', context, path: url, scopes: repo.pullScope(), repository: repo.name, signal: options.signal });
     if (res.status === 404 && out.length === 0) {
       await discardBody(res);
       return filterByType(await referrersByTag(repo, d, context, options), options.artifactType);

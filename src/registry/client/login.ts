@@ -22,7 +22,7 @@ export async function checkLogin(host: string, credentials: Credentials, options
     const ping = await client.ping({ signal: options.signal });
     if (ping.scheme === 'none') return ping;
     if (ping.scheme === 'basic') {
-      const res = await client.send({ method: 'GET', path: '/v2/', retry: false, signal: options.signal });
+      const res = await client.send({ method: 'GET', context, path: '/v2/', retry: false, signal: options.signal });
       await discardBody(res);
       if (res.status === 200) return ping;
       if (res.status === 401 || res.status === 403) throw unauthorized(`${context}: invalid username/password`);

@@ -56,6 +56,7 @@ export async function getManifest(repo: Repository, reference: string, options: 
   checkReference(reference);
   const context = `cannot ${options.verb ?? 'pull'} ${repo.display(reference)}`;
   const res = await repo.client.send({
+    context,
     method: 'GET',
     path: repo.path(`manifests/${reference}`),
     headers: { accept: (options.accept ?? MANIFEST_ACCEPT).join(', ') },
@@ -112,6 +113,7 @@ function wrap(err: unknown, context: string): Error {
 export async function headManifest(repo: Repository, reference: string, options: GetManifestOptions = {}): Promise<ManifestHead | undefined> {
   checkReference(reference);
   const res = await repo.client.send({
+    context: `cannot ${options.verb ?? 'inspect'} ${repo.display(reference)}`,
     method: 'HEAD',
     path: repo.path(`manifests/${reference}`),
     headers: { accept: (options.accept ?? MANIFEST_ACCEPT).join(', ') },
@@ -138,6 +140,7 @@ export async function putManifest(repo: Repository, bytes: Uint8Array, mediaType
   const digest = digestOf(bytes, reference.includes(':') ? (reference.slice(0, reference.indexOf(':')) as DigestAlgorithm) : 'sha256');
   if (reference.includes(':') && digest !== reference) throw invalidArgument(`${context}: the manifest's digest is ${digest}, not the reference`);
   const res = await repo.client.send({
+    context,
     method: 'PUT',
     path: repo.path(`manifests/${reference}`),
     headers: { 'content-type': mediaType },
@@ -155,6 +158,7 @@ export async function putManifest(repo: Repository, bytes: Uint8Array, mediaType
 export async function deleteManifest(repo: Repository, reference: string, options: CallOptions = {}): Promise<void> {
   checkReference(reference);
   const res = await repo.client.send({
+    context: `cannot delete ${repo.display(reference)}`,
     method: 'DELETE',
     path: repo.path(`manifests/${reference}`),
     scopes: [`repository:${repo.name}:delete`],
