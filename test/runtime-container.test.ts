@@ -175,3 +175,28 @@ test('detached: the container outlives the process that started it', async () =>
   );
   await fx.runtime.delete(id, { force: true });
 });
+
+test('terminal: the process gets a pty, its output is logged, and the ctl fifo resizes it', async () => {
+  const { resizeTerminal, waitForExit, readLogs, startContainer, generateSpec } = await import('../src/runtime/index.js');
+  const id = newId();
+  const bundle = `${fx.dir}/bundles/${id}`;
+  const stateDir = `${fx.dir}/state/${id}`;
+  await fs.mkdir(bundle, { recursive: true });
+  const spec = generateSpec({
+    rootfs: fx.rootfs,
+    process: { args: sh('tty; stty size; sleep 1; stty size; exit 4'), terminal: true, consoleSize: { height: 24, width: 80 } },
+  });
+  await fs.writeFile(`${bundle}/config.json`, JSON.stringify(spec));
+  try {
+    const c = await startContainer({ id, bundle, runtime: fx.runtime, stateDir, terminal: true, socketDir: `${fx.dir}/s` });
+    await new Promise((r) => setTimeout(r, 300));
+    await resizeTerminal(c.ctlPath, 40, 120);
+    assert.equal((await waitForExit(stateDir, id, { timeoutMs: 10000 })).exitCode, 4);
+    const text = (await readLogs(c.logPath)).map((l) => l.text).join('');
+    assert.match(text, /^\/dev\/pts\/0\n/);
+    assert.match(text, /24 80\n/);
+    assert.match(text, /40 120\n$/);
+  } finally {
+    await fx.runtime.delete(id, { force: true }).catch(() => {});
+  }
+});

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { isBerthError } from '../src/internal/errors.js';
-import { detectCgroups, findRuntime, parseBytes, resourcesFrom, waitForExit } from '../src/runtime/index.js';
+import { detectCgroups, findRuntime, parseBytes, resourcesFrom, stopContainer, waitForExit } from '../src/runtime/index.js';
 import { type Fixture, field, makeFixture, runToExit, startIn } from './runtime-fixture.js';
 
 let fx: Fixture;
@@ -117,5 +117,18 @@ test('runtime selection skips one that cannot run here and says why', async () =
     await assert.rejects(findRuntime({ runRoot: fx.runRoot, runtime: 'crun' }), (e: unknown) =>
       isBerthError(e, 'failed-precondition') && /crun: cgroups in hybrid mode/.test((e as Error).message),
     );
+  }
+});
+
+test('stop: SIGTERM ignored by PID 1 with no handler, so SIGKILL after the grace period (137)', async () => {
+  const { id, stateDir } = await startIn(fx, { process: { args: ['sleep', '60'] } });
+  try {
+    const t0 = Date.now();
+    const exit = await stopContainer(fx.runtime, id, stateDir, { timeoutSeconds: 1 });
+    assert.equal(exit.exitCode, 137);
+    assert.ok(Date.now() - t0 >= 900);
+    assert.deepEqual(await stopContainer(fx.runtime, id, stateDir), exit);
+  } finally {
+    await fx.runtime.delete(id, { force: true });
   }
 });

@@ -5,6 +5,7 @@ export type { CgroupLayout, CgroupMode, ResourceInput } from './cgroups.js';
 export { DEFAULT_RUNTIMES, findRuntime, lookupBinary, probeRuntime } from './detect.js';
 export type { FindRuntimeOptions, RuntimeChoice, RuntimeSkip } from './detect.js';
 export { errorsFromLog, kindOfRuntimeMessage } from './errors.js';
+export { type StopOptions, stopContainer } from './lifecycle.js';
 export { parseK8sLine, readLogs } from './logs.js';
 export type { LogEntry, ReadLogOptions } from './logs.js';
 export { createMonitored, monitorPaths, readExit, resizeTerminal, startContainer, waitForExit } from './monitor.js';
