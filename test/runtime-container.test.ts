@@ -200,3 +200,19 @@ test('terminal: the process gets a pty, its output is logged, and the ctl fifo r
     await fx.runtime.delete(id, { force: true }).catch(() => {});
   }
 });
+
+test('attached-style run: followLogs streams output while the container runs and ends at its exit', async () => {
+  const { followLogs, readExit } = await import('../src/runtime/index.js');
+  const { id, stateDir, started } = await startIn(fx, { process: { args: sh('for i in 1 2 3; do echo tick$i; sleep 0.2; done; echo bye >&2') } });
+  try {
+    const seen: string[] = [];
+    const t0 = Date.now();
+    for await (const e of followLogs(started.logPath, { done: async () => (await readExit(stateDir, id)) !== undefined })) {
+      seen.push(`${e.stream}:${e.text}`);
+      if (seen.length === 1) assert.ok(Date.now() - t0 < 500, 'the first line arrives while the container still runs');
+    }
+    assert.deepEqual(seen, ['stdout:tick1\n', 'stdout:tick2\n', 'stdout:tick3\n', 'stderr:bye\n']);
+  } finally {
+    await fx.runtime.delete(id, { force: true });
+  }
+});

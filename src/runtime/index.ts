@@ -6,8 +6,8 @@ export { DEFAULT_RUNTIMES, findRuntime, lookupBinary, probeRuntime } from './det
 export type { FindRuntimeOptions, RuntimeChoice, RuntimeSkip } from './detect.js';
 export { errorsFromLog, kindOfRuntimeMessage } from './errors.js';
 export { type StopOptions, stopContainer } from './lifecycle.js';
-export { parseK8sLine, readLogs } from './logs.js';
-export type { LogEntry, ReadLogOptions } from './logs.js';
+export { followLogs, parseK8sLine, readLogs } from './logs.js';
+export type { FollowLogOptions, LogEntry, ReadLogOptions } from './logs.js';
 export { createMonitored, monitorPaths, readExit, resizeTerminal, startContainer, waitForExit } from './monitor.js';
 export type { ExitRecord, MonitoredContainer, MonitorOptions } from './monitor.js';
 export { CONTAINER_STATUSES, OciRuntime, parseState } from './oci-runtime.js';

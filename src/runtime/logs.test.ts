@@ -39,3 +39,27 @@ test('k8s-file lines, partial lines joined per stream, tail/since filters', asyn
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('followLogs: tail of what exists, then appended lines, ending when done() and drained', async () => {
+  const { followLogs } = await import('./logs.js');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-logs-'));
+  try {
+    const file = path.join(dir, 'ctr.log');
+    const line = (n: number, tag = 'F') => `2024-01-01T00:00:0${n}.000000000+00:00 stdout ${tag} l${n}\n`;
+    await fs.writeFile(file, line(1) + line(2) + line(3));
+    let finished = false;
+    const seen: string[] = [];
+    const writer = (async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      await fs.appendFile(file, line(4, 'P'));
+      await new Promise((r) => setTimeout(r, 50));
+      await fs.appendFile(file, line(5));
+      finished = true;
+    })();
+    for await (const e of followLogs(file, { tail: 1, pollMs: 10, done: async () => finished })) seen.push(e.text);
+    await writer;
+    assert.deepEqual(seen, ['l3\n', 'l4l5\n']);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

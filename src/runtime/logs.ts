@@ -66,6 +66,93 @@ export async function readLogs(logPath: string, options: ReadLogOptions = {}): P
   return out;
 }
 
+export interface FollowLogOptions {
+  /** Only the last N entries already in the file, then everything new. */
+  tail?: number;
+  since?: Date;
+  /** Checked whenever the file has no new bytes: true ends the stream (e.g. the exit file exists). */
+  done?: () => Promise<boolean>;
+  signal?: AbortSignal;
+  /** Poll interval while idle; a file watch wakes sooner. Default 100 ms. */
+  pollMs?: number;
+}
+
+/**
+ * The log as it grows (`logs -f`, attached `run`): existing entries, then new ones, until
+ * `done()` says the writer finished and every byte was read, or the signal aborts.
+ */
+export async function* followLogs(logPath: string, options: FollowLogOptions = {}): AsyncGenerator<LogEntry> {
+  const pending: Record<string, RawLine | undefined> = {};
+  let offset = 0;
+  let rest = '';
+  let first = true;
+  const pollMs = options.pollMs ?? 100;
+  const take = (chunk: string): LogEntry[] => {
+    const out: LogEntry[] = [];
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const raw = parseK8sLine(line);
+      if (!raw) continue;
+      const prev = pending[raw.stream];
+      const joined = prev ? { ...prev, text: prev.text + raw.text, partial: raw.partial } : raw;
+      pending[raw.stream] = joined.partial ? joined : undefined;
+      if (!joined.partial) push(out, joined, `${joined.text}\n`, options);
+    }
+    return out;
+  };
+  for (;;) {
+    if (options.signal?.aborted) return;
+    let chunk = '';
+    let fh: fs.FileHandle | undefined;
+    try {
+      fh = await fs.open(logPath, 'r');
+      const st = await fh.stat();
+      if (st.size < offset) offset = 0; // rotated or truncated: start over
+      // The first read takes everything there is, so --tail applies to what existed.
+      while (st.size > offset) {
+        const buf = Buffer.alloc(Math.min(st.size - offset, 4 * 1024 * 1024));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        if (bytesRead === 0) break;
+        offset += bytesRead;
+        chunk += buf.subarray(0, bytesRead).toString('utf8');
+        if (!first) break;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw BerthError.wrap(err, `cannot read container log ${logPath}`);
+    } finally {
+      await fh?.close();
+    }
+    let entries = take(chunk);
+    if (first) {
+      first = false;
+      if (options.tail !== undefined && options.tail >= 0) entries = entries.slice(Math.max(0, entries.length - options.tail));
+    }
+    yield* entries;
+    if (chunk) continue;
+    if (options.done && (await options.done())) {
+      // Bytes written just before the writer finished are read on the next turn.
+      const st = await fs.stat(logPath).catch(() => undefined);
+      if (st && st.size > offset) continue;
+      const out: LogEntry[] = [];
+      for (const p of Object.values(pending)) if (p) push(out, p, p.text, options);
+      yield* out;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, pollMs);
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+}
+
 function push(out: LogEntry[], raw: RawLine, text: string, options: ReadLogOptions): void {
   const timestamp = new Date(raw.time);
   if (options.since && timestamp < options.since) return;
