@@ -401,3 +401,24 @@ test('graceful shutdown finishes an in-flight upload', async () => {
     await own.close();
   }
 });
+
+test('access logs are JSON lines with method, path, status, bytes, duration', async () => {
+  const logFile = `${reg.root}-access.log`;
+  const own = await startRegistry({ log: { access: logFile } });
+  try {
+    const d = await pushBlob(own.url, 'logged', 'logged bytes');
+    await (await fetch(`${own.url}/v2/logged/blobs/${d}`)).arrayBuffer();
+    await own.server.stop();
+    const lines = (await import('node:fs/promises')).readFile(logFile, 'utf8');
+    const entries = (await lines).trim().split('\n').map((l) => JSON.parse(l));
+    const get = entries.find((e) => e.method === 'GET' && e.path === `/v2/logged/blobs/${d}`);
+    assert.ok(get, JSON.stringify(entries));
+    assert.equal(get.status, 200);
+    assert.equal(get.bytes, 'logged bytes'.length);
+    assert.equal(typeof get.duration_ms, 'number');
+    assert.ok(entries.some((e) => e.method === 'POST' && e.status === 201));
+  } finally {
+    await own.close();
+    await (await import('node:fs/promises')).rm(logFile, { force: true });
+  }
+});

@@ -41,6 +41,7 @@ export async function getBlob(ctx: RequestContext, deps: BlobDeps, name: string,
     return;
   }
   const stream = await deps.storage.blobReader(d, start, end);
+  ctx.bytes = end - start + 1;
   ctx.res.writeHead(status, { 'Docker-Distribution-API-Version': 'registry/2.0', ...headers });
   await pipeline(stream, ctx.res).catch(() => ctx.res.destroy());
 }

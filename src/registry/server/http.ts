@@ -11,6 +11,8 @@ export interface RequestContext {
   query: URLSearchParams;
   /** Set by auth, for the access log. */
   user?: string;
+  /** Body bytes sent, for the access log. */
+  bytes?: number;
 }
 
 export function reply(ctx: RequestContext, status: number, headers: Record<string, string | number>, body?: string | Buffer): void {
@@ -20,6 +22,7 @@ export function reply(ctx: RequestContext, status: number, headers: Record<strin
   if (h['Content-Length'] === undefined) h['Content-Length'] = 0;
   // A body the handler did not read would be parsed as the next request: close instead.
   if (!ctx.req.complete) h.Connection = 'close';
+  ctx.bytes = ctx.method === 'HEAD' ? 0 : Number(h['Content-Length']);
   res.writeHead(status, h);
   if (ctx.method === 'HEAD' || body === undefined) res.end();
   else res.end(body);

@@ -31,6 +31,8 @@ export class RegistryServer {
   private log: AccessLog | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
 
   constructor(config: RegistryConfig, private readonly options: ServeOptions = {}) {
     this.config = config;
@@ -90,6 +92,8 @@ export class RegistryServer {
     const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
     await closed;
     clearTimeout(timer);
+    // A handler may still be logging a response whose connection already closed.
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     this.server = undefined;
     await this.log?.close();
   }
@@ -105,6 +109,7 @@ export class RegistryServer {
       path: q === -1 ? url : url.slice(0, q),
       query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
     };
+    this.inFlight++;
     // Requests that finish while the server is closing also close their connection.
     if (this.stopping) res.setHeader('Connection', 'close');
     res.once('finish', () => {
@@ -116,6 +121,7 @@ export class RegistryServer {
       else if (ctx.path === '/token' || ctx.path === '/auth/token') await this.token(ctx);
       else replyJson(ctx, 404, { errors: [{ code: 'NOT_FOUND', message: 'not found' }] });
     } finally {
+      if (--this.inFlight === 0) this.idle?.();
       if (this.log?.enabled) {
         const log = this.log;
         const done = () =>
@@ -125,7 +131,7 @@ export class RegistryServer {
             method: ctx.method,
             path: ctx.path,
             status: res.statusCode,
-            bytes: Number(res.getHeader('Content-Length') ?? 0),
+            bytes: ctx.bytes ?? 0,
             duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
             user: ctx.user,
             agent: req.headers['user-agent'],
