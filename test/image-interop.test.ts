@@ -233,3 +233,72 @@ test('berth reads layouts umoci made with init, new, insert, config and repack',
   const { stdout } = await run('umoci', ['ls', '--layout', out]);
   assert.equal(stdout.trim(), 'next');
 });
+
+/** Starts a dockerd of our own (vfs, no networking) in `dir`; returns its socket and a stop function. */
+async function startDockerd(dir: string): Promise<{ host: string; stop: () => Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const sock = path.join(dir, 'docker.sock');
+  const log = await fs.open(path.join(dir, 'dockerd.log'), 'w');
+  const child = spawn(
+    '/usr/sbin/dockerd',
+    [
+      '--iptables=false',
+      '--ip6tables=false',
+      '--bridge=none',
+      '--storage-driver',
+      'vfs',
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '--pidfile',
+      path.join(dir, 'docker.pid'),
+      '-H',
+      `unix://${sock}`,
+    ],
+    { stdio: ['ignore', log.fd, log.fd] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await log.close();
+  };
+  const host = `unix://${sock}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await run('/usr/bin/docker', ['-H', host, 'version']);
+      return { host, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await stop();
+  throw new Error(`dockerd did not start: ${await fs.readFile(path.join(dir, 'dockerd.log'), 'utf8')}`);
+}
+
+test('docker 20.10 loads the berth docker-archive, and berth reads what docker save writes', async () => {
+  const dir = await fs.mkdtemp(path.join('/tmp', 'berth-dockerd-'));
+  const docker = await startDockerd(dir);
+  try {
+    const { stdout } = await run('/usr/bin/docker', ['-H', docker.host, 'load', '-i', dockerArchive]);
+    assert.match(stdout, /Loaded image: localhost\/berth\/interop:v1/);
+    const [inspect] = JSON.parse((await run('/usr/bin/docker', ['-H', docker.host, 'image', 'inspect', 'localhost/berth/interop:v1'])).stdout);
+    assert.equal(inspect.Id, configDigest);
+    assert.deepEqual(inspect.RootFS.Layers, diffIDs);
+    const saved = path.join(root, 'docker-saved.tar');
+    await run('/usr/bin/docker', ['-H', docker.host, 'save', '-o', saved, 'localhost/berth/interop:v1']);
+    const archive = new DockerArchive(saved);
+    assert.deepEqual(
+      (await archive.images()).map((i) => i.repoTags),
+      [['localhost/berth/interop:v1']],
+    );
+    await expectSameImage(await archive.image('localhost/berth/interop:v1'));
+  } finally {
+    await docker.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
