@@ -215,3 +215,33 @@ test('DockerArchiveSink: abort and a failed copy leave no file behind', async ()
   await sink2.abort();
   assert.deepEqual(await fs.readdir(dir), []);
 });
+
+test('docker 25+ archives (OCI blobs plus manifest.json) keep the original manifest and its digest', async () => {
+  const dir = await tmp();
+  const layoutDir = path.join(dir, 'layout');
+  const layer = await layerTar('etc/os-release', 'ID=test\n');
+  const w = await writeImage(new OciLayoutSink(layoutDir, { durable: false }), [{ tar: () => Readable.from([layer]) }], {
+    tag: 'latest',
+    compression: 'none',
+    created: '2024-01-01T00:00:00Z',
+    config: { architecture: 'amd64', os: 'linux' },
+  });
+  const blob = (d: string) => `blobs/sha256/${d.slice(7)}`;
+  const file = path.join(dir, 'docker25.tar');
+  const read = (d: string) => fs.readFile(path.join(layoutDir, blob(d)));
+  await craft(file, [
+    ['oci-layout', await fs.readFile(path.join(layoutDir, 'oci-layout'))],
+    [blob(w.layers[0].digest), await read(w.layers[0].digest)],
+    [blob(w.config.digest), await read(w.config.digest)],
+    [blob(w.descriptor.digest), await read(w.descriptor.digest)],
+    [
+      'index.json',
+      JSON.stringify({ schemaVersion: 2, manifests: [{ ...w.descriptor, annotations: { 'io.containerd.image.name': 'docker.io/library/test:1', 'org.opencontainers.image.ref.name': '1' } }] }),
+    ],
+    ['manifest.json', JSON.stringify([{ Config: blob(w.config.digest), RepoTags: ['test:1'], Layers: [blob(w.layers[0].digest)] }])],
+  ]);
+  const img = await new DockerArchive(file).image('test:1');
+  assert.equal(await img.digest(), w.descriptor.digest);
+  assert.equal(await img.mediaType(), OCI_MANIFEST);
+  assert.deepEqual(await readAllLimited(await (await img.layers())[0].uncompressed(), 1 << 20, 't'), layer);
+});
