@@ -57,23 +57,16 @@ export function isZeroBlock(block: Buffer): boolean {
  * the signed sum are accepted, as GNU tar and Go's archive/tar do.
  */
 export function checksumMatches(block: Uint8Array): boolean {
-  let unsigned = 0;
-  let high = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const b = block[i];
-    unsigned += b;
-    if (b >= 0x80) high++;
-  }
-  let fieldSum = 0;
-  let fieldHigh = 0;
-  for (let i = CHKSUM; i < CHKSUM + CHKSUM_LEN; i++) {
-    fieldSum += block[i];
-    if (block[i] >= 0x80) fieldHigh++;
-  }
-  unsigned = unsigned - fieldSum + 8 * 0x20;
-  const signed = unsigned - 256 * (high - fieldHigh);
   const stored = parseOctalLoose(block, CHKSUM, CHKSUM_LEN);
-  return stored !== -1 && (stored === unsigned || stored === signed);
+  if (stored === -1) return false;
+  let unsigned = 8 * 0x20;
+  for (let i = 0; i < CHKSUM; i++) unsigned += block[i];
+  for (let i = CHKSUM + CHKSUM_LEN; i < BLOCK; i++) unsigned += block[i];
+  if (stored === unsigned) return true;
+  // Only old or odd writers get here: count the bytes a signed sum would see as negative.
+  let high = 0;
+  for (let i = 0; i < BLOCK; i++) if (block[i] >= 0x80 && (i < CHKSUM || i >= CHKSUM + CHKSUM_LEN)) high++;
+  return stored === unsigned - 256 * high;
 }
 
 /** The unsigned checksum of a block whose checksum field is still spaces or zeros. */
@@ -107,11 +100,11 @@ function parseOctalLoose(buf: Uint8Array, off: number, len: number): number {
 export function parseNumeric(buf: Uint8Array, off: number, len: number, field: string, entry: string): number {
   const first = buf[off];
   if (first & 0x80) {
-    if (first === 0xff) throw invalidArgument(`cannot read tar: header of ${entry}: ${field} is negative`);
+    if (first === 0xff) throw invalidArgument(`cannot read tar: header of ${quote(entry)}: ${field} is negative`);
     let value = first & 0x7f;
     for (let i = off + 1; i < off + len; i++) {
       value = value * 256 + buf[i];
-      if (value > Number.MAX_SAFE_INTEGER) throw invalidArgument(`cannot read tar: header of ${entry}: ${field} is too large`);
+      if (value > Number.MAX_SAFE_INTEGER) throw invalidArgument(`cannot read tar: header of ${quote(entry)}: ${field} is too large`);
     }
     return value;
   }
@@ -126,9 +119,14 @@ export function parseNumeric(buf: Uint8Array, off: number, len: number, field: s
   while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
   if (i !== end) {
     const raw = Buffer.from(buf.subarray(off, end)).toString('latin1').replace(/[^\x20-\x7e]/g, '?');
-    throw invalidArgument(`cannot read tar: header of ${entry}: ${field} "${raw}" is not an octal number`);
+    throw invalidArgument(`cannot read tar: header of ${quote(entry)}: ${field} "${raw}" is not an octal number`);
   }
   return value;
+}
+
+/** A name as error messages show it: quoted, escaped, cut at 200 characters. */
+export function quote(s: string): string {
+  return JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
 }
 
 /** A NUL-terminated string field. */
@@ -199,7 +197,8 @@ export function writeString(buf: Buffer, off: number, len: number, value: string
 /** Writes the checksum as six octal digits, NUL, space (the historic layout every tar reads). */
 export function writeChecksum(block: Buffer): void {
   block.fill(0x20, CHKSUM, CHKSUM + CHKSUM_LEN);
-  const sum = computeChecksum(block);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += block[i];
   writeOctal(block, CHKSUM, 7, sum);
   block[CHKSUM + 7] = 0x20;
 }

@@ -28,6 +28,29 @@ class BodyStream extends Readable {
   }
 }
 
+/**
+ * A body that is already whole in memory: an ended stream holding one chunk. Its async
+ * iterator skips the general machinery of Readable's (listeners, end-of-stream tracking),
+ * which costs more than the read itself for the many tiny files of a layer.
+ */
+class ReadyBody extends Readable {
+  constructor(data: Buffer | undefined) {
+    super();
+    if (data !== undefined && data.length > 0) this.push(data);
+    this.push(null);
+  }
+
+  override _read(): void {}
+
+  override [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    if (this.readableDidRead || this.listenerCount('data') > 0 || this.listenerCount('readable') > 0) return super[Symbol.asyncIterator]();
+    const data: Buffer | null = this.read();
+    return (async function* () {
+      if (data !== null) yield data;
+    })();
+  }
+}
+
 export class ReaderEntry implements TarReaderEntry {
   readonly header: TarHeader;
   private readonly input: ByteSource;
@@ -51,10 +74,8 @@ export class ReaderEntry implements TarReaderEntry {
     if (this.stream !== undefined) return this.stream;
     if (this.discarding !== undefined || this.remaining === 0) {
       // Nothing left to read (empty, skipped or taken whole): an ended stream.
-      const ended = new Readable({ read() {} });
-      ended.push(null);
       if (this.remaining === 0 && this.discarding === undefined) this.discarding = this.dropPadding();
-      return (this.stream = ended);
+      return (this.stream = new ReadyBody(undefined));
     }
     const input = this.input;
     if (input.available >= this.remaining + this.padding) {
@@ -63,10 +84,7 @@ export class ReaderEntry implements TarReaderEntry {
       input.take(this.padding);
       this.remaining = 0;
       this.padding = 0;
-      const ready = new Readable({ read() {} });
-      ready.push(data);
-      ready.push(null);
-      return (this.stream = ready);
+      return (this.stream = new ReadyBody(data));
     }
     const stream = new BodyStream(
       () => this.pull(),

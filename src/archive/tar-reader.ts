@@ -26,6 +26,7 @@ import {
   OWNER_LEN,
   parseNumeric,
   parseString,
+  quote,
   SIZE,
   SIZE_LEN,
   TYPEFLAG,
@@ -64,9 +65,7 @@ const DEFAULTS = {
   maxNameLength: 64 * 1024,
 };
 
-function printable(s: string): string {
-  return JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
-}
+const printable = quote;
 
 /**
  * Reads a tar stream entry by entry. The iterator does not move on until the current
@@ -139,14 +138,15 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
       const format = headerFormat(block);
       const flag = block[TYPEFLAG];
       const blockName = headerName(block, format);
-      const label = printable(longName ?? blockName);
-      const size = parseNumeric(block, SIZE, SIZE_LEN, 'size', label);
+      const rawName = longName ?? blockName;
+      const size = parseNumeric(block, SIZE, SIZE_LEN, 'size', rawName);
 
       switch (flag) {
         case 0x78: // 'x' pax extended header for the next entry
         case 0x58: // 'X' Solaris' older spelling of the same
         case 0x67: {
           // 'g' pax global header
+          const label = printable(rawName);
           const what = flag === 0x67 ? 'global extended header' : `extended header ${label}`;
           if (size > limits.maxPaxSize) throw resourceExhausted(`cannot read tar: ${what} of ${size} bytes exceeds the limit of ${limits.maxPaxSize}`);
           const body = await readMeta(size, what);
@@ -167,34 +167,34 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
           longLink = await readLongName(size, printable(lastName), 'link name');
           continue;
         case 0x53: // 'S'
-          throw unsupported(`cannot read tar: ${label} is a GNU sparse file; sparse archives are not supported (write them without --sparse)`);
+          throw unsupported(`cannot read tar: ${printable(rawName)} is a GNU sparse file; sparse archives are not supported (write them without --sparse)`);
       }
 
       let type = entryTypeOf(flag);
       if (type === undefined) {
         const shown = flag >= 0x20 && flag < 0x7f ? String.fromCharCode(flag) : `\\x${flag.toString(16).padStart(2, '0')}`;
-        throw unsupported(`cannot read tar: ${label} has unsupported type flag '${shown}'`);
+        throw unsupported(`cannot read tar: ${printable(rawName)} has unsupported type flag '${shown}'`);
       }
       const linkname = parseString(block, LINKNAME, LINKNAME_LEN);
       const hasOwnerNames = format !== 'v7';
       const header: TarHeader = {
         name: longName ?? blockName,
         type,
-        mode: parseNumeric(block, MODE, ID_LEN, 'mode', label) & 0o7777,
-        uid: parseNumeric(block, UID, ID_LEN, 'uid', label),
-        gid: parseNumeric(block, GID, ID_LEN, 'gid', label),
+        mode: parseNumeric(block, MODE, ID_LEN, 'mode', rawName) & 0o7777,
+        uid: parseNumeric(block, UID, ID_LEN, 'uid', rawName),
+        gid: parseNumeric(block, GID, ID_LEN, 'gid', rawName),
         size: type === 'file' ? size : 0,
-        mtime: parseNumeric(block, MTIME, MTIME_LEN, 'mtime', label),
+        mtime: parseNumeric(block, MTIME, MTIME_LEN, 'mtime', rawName),
         linkname: longLink ?? linkname,
         uname: hasOwnerNames ? parseString(block, UNAME, OWNER_LEN) : '',
         gname: hasOwnerNames ? parseString(block, GNAME, OWNER_LEN) : '',
-        devmajor: type === 'char' || type === 'block' ? parseNumeric(block, DEVMAJOR, DEV_LEN, 'devmajor', label) : 0,
-        devminor: type === 'char' || type === 'block' ? parseNumeric(block, DEVMINOR, DEV_LEN, 'devminor', label) : 0,
+        devmajor: type === 'char' || type === 'block' ? parseNumeric(block, DEVMAJOR, DEV_LEN, 'devmajor', rawName) : 0,
+        devminor: type === 'char' || type === 'block' ? parseNumeric(block, DEVMINOR, DEV_LEN, 'devminor', rawName) : 0,
         xattrs: new Map(),
         pax: {},
       };
-      if (global.size > 0) applyPax(header, global, label);
-      if (local !== undefined) applyPax(header, local, label);
+      if (global.size > 0) applyPax(header, global, printable(rawName));
+      if (local !== undefined) applyPax(header, local, printable(rawName));
       // Old tars (v7, and '\0' in general) mark a directory only by its trailing slash.
       if (flag === 0 && type === 'file' && header.name.endsWith('/')) {
         type = header.type = 'directory';
@@ -230,20 +230,21 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
 }
 
 function validate(header: TarHeader, limits: typeof DEFAULTS): void {
-  const label = printable(header.name);
-  if (header.name === '') throw invalidArgument('cannot read tar: an entry has an empty name');
-  if (header.name.includes('\0')) throw invalidArgument(`cannot read tar: name ${label} contains a NUL byte`);
-  if (header.linkname.includes('\0')) throw invalidArgument(`cannot read tar: link target of ${label} contains a NUL byte`);
-  if (Buffer.byteLength(header.name) > limits.maxNameLength) {
-    throw resourceExhausted(`cannot read tar: name of ${Buffer.byteLength(header.name)} bytes exceeds the limit of ${limits.maxNameLength}`);
+  const { name, linkname } = header;
+  if (name === '') throw invalidArgument('cannot read tar: an entry has an empty name');
+  if (name.includes('\0')) throw invalidArgument(`cannot read tar: name ${printable(name)} contains a NUL byte`);
+  if (linkname.includes('\0')) throw invalidArgument(`cannot read tar: link target of ${printable(name)} contains a NUL byte`);
+  // A UTF-8 byte is at most 3 per UTF-16 unit: most names are cleared without counting.
+  if (name.length * 3 > limits.maxNameLength && Buffer.byteLength(name) > limits.maxNameLength) {
+    throw resourceExhausted(`cannot read tar: name of ${Buffer.byteLength(name)} bytes exceeds the limit of ${limits.maxNameLength}`);
   }
-  if (Buffer.byteLength(header.linkname) > limits.maxNameLength) {
-    throw resourceExhausted(`cannot read tar: link target of ${label} exceeds the limit of ${limits.maxNameLength} bytes`);
+  if (linkname.length * 3 > limits.maxNameLength && Buffer.byteLength(linkname) > limits.maxNameLength) {
+    throw resourceExhausted(`cannot read tar: link target of ${printable(name)} exceeds the limit of ${limits.maxNameLength} bytes`);
   }
-  if ((header.type === 'symlink' || header.type === 'hardlink') && header.linkname === '') {
-    throw invalidArgument(`cannot read tar: ${header.type} ${label} has no target`);
+  if ((header.type === 'symlink' || header.type === 'hardlink') && linkname === '') {
+    throw invalidArgument(`cannot read tar: ${header.type} ${printable(name)} has no target`);
   }
   if (header.size > limits.maxEntrySize) {
-    throw resourceExhausted(`cannot read tar: ${label} is ${header.size} bytes, over the limit of ${limits.maxEntrySize}`);
+    throw resourceExhausted(`cannot read tar: ${printable(name)} is ${header.size} bytes, over the limit of ${limits.maxEntrySize}`);
   }
 }

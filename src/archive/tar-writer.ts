@@ -94,6 +94,7 @@ function checkCount(value: number, field: string, name: string): void {
 export class TarWriter extends Readable {
   private readonly preciseMtime: boolean;
   private batch = Buffer.allocUnsafe(BATCH);
+  private readonly scratch = Buffer.alloc(BLOCK);
   private used = 0;
   private queue: Promise<void> = Promise.resolve();
   private waiter: { resolve: () => void; reject: (err: unknown) => void } | undefined;
@@ -180,7 +181,7 @@ export class TarWriter extends Readable {
       for await (const chunk of body) {
         if ((chunk as Uint8Array).length > 0) throw invalidArgument(`cannot write tar entry ${header.name}: a ${header.type} has no body`);
       }
-    } else if (header.type !== 'file' && body !== undefined && body.length > 0) {
+    } else if (header.type !== 'file' && body !== undefined && !(body instanceof Readable) && body.length > 0) {
       throw invalidArgument(`cannot write tar entry ${header.name}: a ${header.type} has no body`);
     }
     if (size > 0 && body === undefined) throw invalidArgument(`cannot write tar entry ${header.name}: a file of ${size} bytes needs a body`);
@@ -226,7 +227,8 @@ export class TarWriter extends Readable {
     if (!Number.isFinite(header.mtime)) throw invalidArgument(`cannot write tar entry ${name}: mtime ${header.mtime} is not a time`);
 
     const records: Buffer[] = [];
-    const block = Buffer.alloc(BLOCK);
+    // One scratch block per writer: it is copied into the batch before the next header.
+    const block = this.scratch.fill(0);
     if (fitsField(name, NAME_LEN)) {
       writeString(block, NAME, NAME_LEN, name);
     } else {
