@@ -9,6 +9,11 @@ if [ -f native/binding.gyp ]; then
     (cd native && npx --no-install node-gyp rebuild --loglevel=error >/dev/null)
   fi
 fi
+# The attach helper: conmon's attach socket is SOCK_SEQPACKET, which Node cannot open.
+if [ native/monitor/attach.c -nt native/monitor/build/berth-attach ]; then
+  echo "build: attach helper"
+  mkdir -p native/monitor/build && cc -O2 -Wall -o native/monitor/build/berth-attach native/monitor/attach.c
+fi
 # Output of sources that no longer exist must not linger (a deleted test would still run).
 if [ -d dist ]; then
   find dist -name '*.js' | while read -r js; do

@@ -216,3 +216,47 @@ test('attached-style run: followLogs streams output while the container runs and
     await fx.runtime.delete(id, { force: true });
   }
 });
+
+test('interactive: attach before start, stdin reaches the container, output comes back by stream', async () => {
+  const { attachContainer, createMonitored, generateSpec, waitForExit, readLogs } = await import('../src/runtime/index.js');
+  const { PassThrough, Writable } = await import('node:stream');
+  const id = newId();
+  const bundle = `${fx.dir}/bundles/${id}`;
+  const stateDir = `${fx.dir}/state/${id}`;
+  await fs.mkdir(bundle, { recursive: true });
+  const spec = generateSpec({ rootfs: fx.rootfs, process: { args: sh('read a; echo got-$a; read b; echo err-$b >&2; cat; exit 3') } });
+  await fs.writeFile(`${bundle}/config.json`, JSON.stringify(spec));
+  try {
+    const c = await createMonitored({ id, bundle, runtime: fx.runtime, stateDir, stdin: true, socketDir: `${fx.dir}/s` });
+    const stdin = new PassThrough();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const collect = (into: Buffer[]) =>
+      new Writable({
+        write(chunk, _enc, cb) {
+          into.push(chunk);
+          cb();
+        },
+      });
+    const att = await attachContainer(c.attachSocket, { stdin, stdout: collect(out), stderr: collect(err) });
+    await fx.runtime.start(id);
+    stdin.write('one\ntwo\nrest of it\n');
+    stdin.end(); // EOF: conmon closes the container's stdin, so `cat` ends
+    await att.done;
+    assert.equal((await waitForExit(stateDir, id, { timeoutMs: 10000 })).exitCode, 3);
+    assert.equal(Buffer.concat(out).toString(), 'got-one\nrest of it\n');
+    assert.equal(Buffer.concat(err).toString(), 'err-two\n');
+    // Order across stdout and stderr is not kept (two pipes); within each stream it is.
+    const logs = await readLogs(c.logPath);
+    assert.deepEqual(
+      logs.filter((l) => l.stream === 'stdout').map((l) => l.text),
+      ['got-one\n', 'rest of it\n'],
+    );
+    assert.deepEqual(
+      logs.filter((l) => l.stream === 'stderr').map((l) => l.text),
+      ['err-two\n'],
+    );
+  } finally {
+    await fx.runtime.delete(id, { force: true }).catch(() => {});
+  }
+});

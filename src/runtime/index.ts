@@ -1,5 +1,6 @@
 // The runtime layer's public face: OCI spec generation, the runc/crun CLI, the conmon monitor,
 // cgroup layout and container logs. The engine builds `berth run` on these.
+export { type AttachOptions, type Attachment, attachContainer, attachHelperPath } from './attach.js';
 export { cgroupsPathFor, detectCgroups, parseBytes, resourcesFrom } from './cgroups.js';
 export type { CgroupLayout, CgroupMode, ResourceInput } from './cgroups.js';
 export { DEFAULT_RUNTIMES, findRuntime, lookupBinary, probeRuntime } from './detect.js';
