@@ -302,3 +302,23 @@ test('docker 20.10 loads the berth docker-archive, and berth reads what docker s
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a rootfs directory becomes an OCI layout umoci unpacks (src/layer makes the layer, src/image the image)', async () => {
+  const { createLayerFromDirectory } = await import('../src/layer/index.js');
+  const rootfs = path.join(root, 'glue-rootfs');
+  await fs.mkdir(path.join(rootfs, 'usr/bin'), { recursive: true });
+  await fs.writeFile(path.join(rootfs, 'usr/bin/app'), '#!/bin/sh\necho app\n', { mode: 0o755 });
+  await fs.symlink('app', path.join(rootfs, 'usr/bin/app2'));
+  const blob = createLayerFromDirectory(rootfs);
+  const dir = path.join(root, 'glue-layout');
+  const w = await writeImage(new OciLayoutSink(dir, { durable: false }), [{ blob: () => blob.stream, compression: 'gzip', diffID: async () => (await blob.done).diffID }], {
+    tag: 'glue',
+    config: { architecture: 'amd64', os: 'linux', config: { Entrypoint: ['/usr/bin/app'] } },
+  });
+  assert.equal(w.layers[0].digest, (await blob.done).digest);
+  const bundle = path.join(root, 'glue-bundle');
+  await run('umoci', ['unpack', '--image', `${dir}:glue`, bundle]);
+  assert.equal(await fs.readFile(path.join(bundle, 'rootfs/usr/bin/app'), 'utf8'), '#!/bin/sh\necho app\n');
+  assert.equal(await fs.readlink(path.join(bundle, 'rootfs/usr/bin/app2')), 'app');
+  assert.equal((await fs.stat(path.join(bundle, 'rootfs/usr/bin/app'))).mode & 0o777, 0o755);
+});

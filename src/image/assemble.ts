@@ -19,12 +19,27 @@ import { hostPlatform } from './platform.js';
 import type { ImageSink } from './sink.js';
 import type { Descriptor, History, ImageConfig, ImageManifest } from './types.js';
 
-export interface LayerInput {
-  /** Opens the uncompressed layer tar; called once. */
-  tar: () => Readable | Promise<Readable>;
+/**
+ * One layer to write: either an uncompressed tar that writeImage hashes and compresses, or a
+ * blob already made (e.g. src/layer's createLayerFromDirectory) with its diff ID known once
+ * the blob has been read: `{ blob: () => b.stream, compression: 'gzip', diffID: async () => (await b.done).diffID }`.
+ */
+export type LayerInput = (
+  | {
+      /** Opens the uncompressed layer tar; called once. */
+      tar: () => Readable | Promise<Readable>;
+    }
+  | {
+      /** Opens the layer blob as it should be stored; called once. */
+      blob: () => Readable | Promise<Readable>;
+      compression: Compression;
+      /** The uncompressed tar's digest; asked after the blob was read to its end. */
+      diffID: Digest | (() => Promise<Digest>);
+    }
+) & {
   /** The history entry for this layer; default `{created, created_by: "berth"}`. */
   history?: History;
-}
+};
 
 export interface WriteImageOptions extends ReadOptions {
   tag?: string;
@@ -57,10 +72,16 @@ export async function writeImage(sink: ImageSink, layers: LayerInput[], options:
   const diffIDs: Digest[] = [];
   const history: History[] = [];
   for (const input of layers) {
-    const hasher = new DigestingStream();
-    const body = pipeline(await input.tar(), hasher, compressor(compression), () => {});
-    descs.push(await sink.writeBlob({ mediaType: layerType }, body, { signal: options.signal }));
-    diffIDs.push(hasher.digest);
+    if ('tar' in input) {
+      const hasher = new DigestingStream();
+      const body = pipeline(await input.tar(), hasher, compressor(compression), () => {});
+      descs.push(await sink.writeBlob({ mediaType: layerType }, body, { signal: options.signal }));
+      diffIDs.push(hasher.digest);
+    } else {
+      const mediaType = layerMediaTypeWith(layerType, input.compression);
+      descs.push(await sink.writeBlob({ mediaType }, await input.blob(), { signal: options.signal }));
+      diffIDs.push(typeof input.diffID === 'function' ? await input.diffID() : input.diffID);
+    }
     history.push(input.history ?? { created, created_by: 'berth' });
   }
   const host = hostPlatform();

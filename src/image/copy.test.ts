@@ -216,3 +216,17 @@ test('an aborted copy stops with aborted', async () => {
   ac.abort();
   await assert.rejects(copyImage(await store.open('latest'), new MemoryImageStore(), { signal: ac.signal }), (e: BerthError) => e.kind === 'aborted');
 });
+
+test('writeImage takes ready-made blobs with their diff IDs (the layer area hands these out)', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const plain = Buffer.from('a ready tar');
+  const store = new MemoryImageStore();
+  const w = await writeImage(store, [{ blob: () => Readable.from([gzipSync(plain)]), compression: 'gzip', diffID: async () => digestOf(plain) }], {
+    tag: 'ready',
+    config: { architecture: 'amd64', os: 'linux' },
+  });
+  const img = asImage(await store.open('ready'));
+  assert.deepEqual(w.diffIDs, [digestOf(plain)]);
+  assert.equal((await img.manifest()).layers[0].mediaType, OCI_LAYER_TAR_GZIP);
+  assert.deepEqual(await bytesOf((await img.layers())[0].uncompressed()), plain);
+});
