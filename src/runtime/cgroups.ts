@@ -86,7 +86,8 @@ export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): Spec
   if (input.memory !== undefined && input.memory > 0) {
     if (input.memory < 6 * 1024 * 1024) throw invalidArgument('invalid --memory: minimum allowed memory limit is 6MB');
     out.memory = { limit: input.memory };
-    const swapOk = layout?.swapAccounting ?? true;
+    // Without swap accounting a memory+swap limit makes runc fail: docker drops it with a warning.
+    const swapOk = (layout ?? detectCgroups()).swapAccounting;
     if (input.memorySwap !== undefined && input.memorySwap !== 0) {
       if (input.memorySwap > 0 && input.memorySwap < input.memory) {
         throw invalidArgument('invalid --memory-swap: must be larger than or equal to --memory');

@@ -10,6 +10,7 @@ const HOST = {
   limits: { RLIMIT_NOFILE: { soft: 20000, hard: 20000 } },
   security: { apparmor: false, selinux: false },
   devices: [{ type: 'c' as const, path: '/dev/fuse', major: 10, minor: 229 }],
+  cgroupMode: 'hybrid' as const,
 };
 const base = (over: Partial<SpecInput> = {}): SpecInput => ({
   rootfs: '/r',
@@ -49,6 +50,13 @@ test('defaults match docker: namespaces, mounts, caps, masked and read-only path
   assert.equal(s.linux.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
   assert.equal(s.linux.resources?.devices?.[0].allow, false);
   assert.equal(s.process.apparmorProfile, undefined);
+});
+
+test('on a cgroup v2 host the cgroup namespace is private by default, as docker does', () => {
+  const s = generateSpec(base({ host: { ...HOST, cgroupMode: 'v2' } }));
+  assert.ok(s.linux.namespaces.some((n) => n.type === 'cgroup'));
+  const h = generateSpec(base({ host: { ...HOST, cgroupMode: 'v2' }, namespaces: { cgroup: 'host' } }));
+  assert.ok(!h.linux.namespaces.some((n) => n.type === 'cgroup'));
 });
 
 test('privileged: host devices, allow-all device cgroup, no seccomp, no masked paths, /sys rw', () => {

@@ -2,6 +2,7 @@
 // config.json, with docker's defaults for everything the caller leaves out.
 import * as path from 'node:path';
 import { invalidArgument } from '../../internal/errors.js';
+import { type CgroupMode, detectCgroups } from '../cgroups.js';
 import { resolveCapabilities } from './capabilities.js';
 import {
   DEFAULT_MASKED_PATHS,
@@ -83,10 +84,16 @@ export interface SpecInput {
   selinuxLabel?: string;
   mountLabel?: string;
   /** Host facts, normally detected; tests pass their own. */
-  host?: { capabilities?: string[]; limits?: Record<string, HostLimit>; security?: SecurityModules; devices?: SpecDevice[] };
+  host?: {
+    capabilities?: string[];
+    limits?: Record<string, HostLimit>;
+    security?: SecurityModules;
+    devices?: SpecDevice[];
+    cgroupMode?: CgroupMode;
+  };
 }
 
-/** docker's default namespaces: everything but user and (on cgroup v1) cgroup is private. */
+/** docker's default namespaces: everything but user and (on cgroup v1 and hybrid) cgroup is private. */
 const DEFAULT_NAMESPACES: NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'mount'];
 
 function checkAbsolute(p: string, what: string): string {
@@ -97,6 +104,7 @@ function checkAbsolute(p: string, what: string): string {
 function namespacesFor(input: SpecInput): SpecNamespace[] {
   const modes: Partial<Record<NamespaceType, NamespaceMode>> = {};
   for (const t of DEFAULT_NAMESPACES) modes[t] = 'private';
+  if ((input.host?.cgroupMode ?? detectCgroups().mode) === 'v2') modes.cgroup = 'private';
   Object.assign(modes, input.namespaces ?? {});
   const order: NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'user'];
   const out: SpecNamespace[] = [];
