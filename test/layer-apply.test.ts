@@ -218,3 +218,31 @@ test('an aborted apply stops with kind aborted', async () => {
     { kind: 'aborted' },
   );
 });
+
+test('many small files across more directories than the fd cache holds, interleaved, land intact', async () => {
+  const entries = [];
+  for (let round = 0; round < 3; round++) {
+    for (let d = 0; d < 150; d++) entries.push({ name: `d${d}/f${round}`, body: `${d}:${round}`, mode: 0o600 + round });
+  }
+  entries.push({ name: 'd7/f1', body: 'replaced in the same layer' });
+  const target = fs.mkdtempSync(path.join(tmp, 'many-'));
+  await applyLayer(Readable.from([rawTar(entries)]), target, { mode: 'overlay-lower' });
+  for (let d = 0; d < 150; d++) {
+    for (let round = 0; round < 3; round++) {
+      const file = path.join(target, `d${d}/f${round}`);
+      if (d === 7 && round === 1) continue;
+      assert.equal(fs.readFileSync(file, 'utf8'), `${d}:${round}`);
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600 + round);
+    }
+  }
+  assert.equal(fs.readFileSync(path.join(target, 'd7/f1'), 'utf8'), 'replaced in the same layer');
+  // Every fd the apply opened is closed again.
+  const open = fs.readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  assert.equal(open.filter((p) => p.startsWith(target)).length, 0);
+});

@@ -55,6 +55,7 @@ interface Native {
     xattrs: (string | Buffer)[] | null,
     umask: number,
   ): void;
+  writeFilesAsync(items: FileItem[], umask: number): Promise<(string | null)[]>;
   typeAt(dirFd: number, name: string): number;
   unlinkAt(dirFd: number, name: string, isDir: boolean): void;
   [constant: string]: unknown;
@@ -271,6 +272,32 @@ export function writeFileAt(dirFd: number, name: string, data: Buffer | null, me
     meta.xattrs ?? null,
     currentUmask(),
   );
+}
+
+/** One small file for writeFilesAsync: where, what, and its metadata. */
+export type FileItem = [
+  dirFd: number,
+  name: string,
+  data: Buffer | null,
+  uid: number,
+  gid: number,
+  mode: number,
+  mtimeSec: number | undefined,
+  mtimeNsec: number,
+  xattrs: (string | Buffer)[] | null,
+];
+
+export function fileItem(dirFd: number, name: string, data: Buffer | null, meta: Metadata): FileItem {
+  return [dirFd, name, data, meta.uid, meta.gid, meta.mode, meta.mtimeSec, meta.mtimeNsec ?? 0, meta.xattrs ?? null];
+}
+
+/**
+ * writeFileAt for many files, in order, on a worker thread. Resolves to one errno code per
+ * item (null when written); a failed item leaves no file. The dir fds and Buffers must stay
+ * open and unchanged until the promise settles.
+ */
+export function writeFilesAsync(items: FileItem[]): Promise<(string | null)[]> {
+  return native().writeFilesAsync(items, currentUmask());
 }
 
 /** The S_IFMT bits of `name` in dirFd (not following symlinks), or 0 if it does not exist. */

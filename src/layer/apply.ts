@@ -49,13 +49,13 @@ export async function applyTar(tar: Readable, target: string, options: ApplyOpti
     extractor.open();
     const entries = readTar(digesting, { signal: options.signal, maxEntrySize: options.maxEntrySize });
     for await (const entry of entries) await extractor.apply(entry);
-    extractor.finish();
+    await extractor.finish();
     await piped;
   } catch (err) {
     digesting.destroy();
     throw BerthError.wrap(err, `cannot apply layer to ${target}`);
   } finally {
-    extractor.close();
+    await extractor.close();
   }
   return { size: digesting.size, diffID: digesting.digest };
 }

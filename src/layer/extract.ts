@@ -1,9 +1,11 @@
 // Writes tar entries of one layer into a root directory, one entry at a time, never outside
 // it: parents resolve with openat2(RESOLVE_IN_ROOT), the last component is never followed.
 import * as fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { TarEntry, TarHeader } from '../archive/entry.js';
 import { BerthError, invalidArgument, resourceExhausted } from '../internal/errors.js';
 import * as sys from '../internal/sys.js';
+import { SmallFileBatcher } from './file-batch.js';
 import {
   cleanEntryName,
   DEFAULT_MAX_DEPTH,
@@ -65,6 +67,17 @@ export class Extractor {
   private readonly added = new Set<string>();
   private readonly dirTimes: DirTime[] = [];
   private entries = 0;
+  private readonly files = new SmallFileBatcher((item) => {
+    this.remove(item[0], item[1]);
+    sys.writeFileAt(item[0], item[1], item[2], {
+      uid: item[3],
+      gid: item[4],
+      mode: item[5],
+      mtimeSec: item[6],
+      mtimeNsec: item[7],
+      xattrs: item[8],
+    });
+  });
 
   constructor(target: string, options: ExtractOptions) {
     this.target = target;
@@ -98,26 +111,26 @@ export class Extractor {
     const [parent, base] = splitParent(rel);
     if (base.startsWith(WHITEOUT_PREFIX)) {
       await entry.skip();
+      await this.files.flush();
       if (base === OPAQUE_MARKER) return this.opaque(parent);
       return this.whiteout(parent, whiteoutTarget(base, h.name));
     }
-    const dirFd = this.dir(parent, true);
     const kind = KINDS[h.type];
     if (kind === undefined) throw invalidArgument(`unknown entry type ${String(h.type)}`);
     if (h.type === 'file' && h.size <= SMALL_FILE) {
-      // The common case in one native call: open, write, chown, chmod, times, close.
+      // The common case, batched to a worker: open, write, chown, chmod, times, close.
       const data = await readSmallBody(entry, h.size);
-      const meta = this.metadata(h);
-      try {
-        sys.writeFileAt(dirFd, base, data, meta);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        this.remove(dirFd, base);
-        sys.writeFileAt(dirFd, base, data, meta);
+      // Resolving a new parent reads the tree, so queued files must be on disk first.
+      let dirFd = parent === '' ? this.rootFd : this.dirs.get(parent);
+      if (dirFd === undefined) {
+        await this.files.flush();
+        dirFd = this.dir(parent, true);
       }
       this.added.add(rel);
-      return;
+      return this.files.add(sys.fileItem(dirFd, base, data, this.metadata(h)), rel);
     }
+    await this.files.flush();
+    const dirFd = this.dir(parent, true);
     let fd = -1;
     if (h.type === 'file') {
       fd = await this.createFile(entry, dirFd, base);
@@ -138,6 +151,7 @@ export class Extractor {
   /** "./" or "/": only a directory may stand for the root; its metadata applies to it. */
   private async applyRoot(entry: TarEntry, h: TarHeader): Promise<void> {
     await entry.skip();
+    await this.files.flush();
     if (h.type !== 'directory') throw invalidArgument(`the root entry is a ${h.type}, not a directory`);
     this.setMeta(this.rootFd, '.', -1, h, '');
   }
@@ -146,7 +160,7 @@ export class Extractor {
   private async createFile(entry: TarEntry, dirFd: number, base: string): Promise<number> {
     const fd = this.create(dirFd, base, sys.NodeKind.File, {});
     try {
-      for await (const chunk of entry.body) writeAll(fd, chunk as Buffer);
+      await writeBody(entry.body, fd);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
@@ -249,7 +263,7 @@ export class Extractor {
     if (this.dirs.size >= DIR_CACHE) {
       const [oldest, oldFd] = this.dirs.entries().next().value as [string, number];
       this.dirs.delete(oldest);
-      fs.closeSync(oldFd);
+      this.files.retire(oldFd);
     }
     this.dirs.set(rel, fd);
     return fd;
@@ -269,13 +283,14 @@ export class Extractor {
   private dropDirCache(keepFd = -1): void {
     for (const [rel, fd] of this.dirs) {
       if (fd === keepFd) continue;
-      fs.closeSync(fd);
+      this.files.retire(fd);
       this.dirs.delete(rel);
     }
   }
 
-  /** Sets the directory times held back until every child was written. */
-  finish(): void {
+  /** Writes what is queued, then the directory times held back until every child was written. */
+  async finish(): Promise<void> {
+    await this.files.flush();
     for (const { rel, sec, nsec } of this.dirTimes) {
       const [parent, base] = rel === '' ? ['', '.'] : splitParent(rel);
       const dirFd = this.existingDir(parent);
@@ -284,8 +299,11 @@ export class Extractor {
     }
   }
 
-  close(): void {
+  /** Releases every fd, after queued files settled (they may still use them). */
+  async close(): Promise<void> {
+    await this.files.flush().catch(() => {});
     this.dropDirCache();
+    await this.files.flush().catch(() => {});
     if (this.rootFd !== -1) fs.closeSync(this.rootFd);
     this.rootFd = -1;
   }
@@ -316,6 +334,24 @@ async function readSmallBody(entry: TarEntry, size: number): Promise<Buffer | nu
   const chunks: Buffer[] = [];
   for await (const chunk of entry.body) chunks.push(chunk as Buffer);
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+/**
+ * Streams a body to fd in flowing mode, writing each chunk synchronously as it arrives:
+ * the page cache takes it at memory speed, and the reader's buffer never fills.
+ */
+function writeBody(body: Readable, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    body.on('data', (chunk: Buffer) => {
+      try {
+        writeAll(fd, chunk);
+      } catch (err) {
+        body.destroy(err as Error);
+      }
+    });
+    body.once('end', resolve);
+    body.once('error', reject);
+  });
 }
 
 function writeAll(fd: number, chunk: Buffer): void {
