@@ -49,7 +49,7 @@ export async function sandbox(prefix = 'berth-images-'): Promise<Sandbox> {
     new Promise<BerthResult>((resolve) => {
       const child = execFile(
         process.execPath,
-        ['--input-type=module', '-e', `import(${JSON.stringify(MAIN)}).then((m) => m.main(process.argv.slice(1))).then((c) => { process.exitCode = c; })`, ...args],
+        ['--input-type=module', '-e', `import(${JSON.stringify(MAIN)}).then((m) => m.main(process.argv.slice(1))).then((c) => { process.exitCode = c; })`, "--", ...args],
         { env: { ...env, ...options.env }, maxBuffer: 1 << 28, encoding: 'buffer' },
         (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;

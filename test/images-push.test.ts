@@ -126,7 +126,7 @@ test('image tree shows the layers as one tree with sizes and tags', async () => 
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 4, r.stdout);
-  assert.ok(lines.some((l) => /^ {2}└─[a-f0-9]{12} Size: \S+ Virtual Size: \S+ Tags: .*src\/layered:v2/.test(l)), r.stdout);
+  assert.ok(lines.some((l) => /^(│ | {2})└─[a-f0-9]{12} Size: \S+ Virtual Size: \S+ Tags: .*src\/layered:v2/.test(l)), r.stdout);
   const json = JSON.parse((await box.berth(['image', 'tree', '--format', 'json'])).stdout);
   assert.equal(json.length, 2);
   for (const root of json) assert.equal(root.children[0].virtualSize, root.size + root.children[0].size);

@@ -61,6 +61,9 @@ export async function pullImage(store: Store, input: string, options: PullOption
     try {
       return await pullFound(store, ref, found.repository, found.manifest, options);
     } catch (err) {
+      // What a failed pull made (layers unpacked, blobs verified) is referenced by nothing once
+      // its lease is gone: collect it, so no part of a failed pull lingers in the store.
+      await store.prune().catch(() => {});
       throw err instanceof BerthError && err.message.startsWith('cannot ') ? err : BerthError.wrap(err, what);
     }
   } finally {
@@ -210,6 +213,10 @@ function tee(source: Readable): [PassThrough, PassThrough] {
     a.destroy(err);
     b.destroy(err);
   });
+  // Consumers see the error through their own reads; a branch whose consumer already gave up
+  // must not turn it into an unhandled 'error' event.
+  a.on('error', () => {});
+  b.on('error', () => {});
   source.pipe(a);
   source.pipe(b);
   return [a, b];
