@@ -87,6 +87,15 @@ test('exec, pause/resume, update and stats on a running container', async () => 
     });
     assert.equal(ex.exitCode, 5);
     assert.match(ex.stdout, /^in-/);
+    const child = await fx.runtime.spawnExec(id, { args: ['/bin/sh', '-c', 'tr a-z A-Z; exit 9'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } });
+    let streamed = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      streamed += d.toString();
+    });
+    child.stdin?.end('shout\n');
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 9);
+    assert.equal(streamed, 'SHOUT\n');
     await fx.runtime.pause(id);
     assert.equal((await fx.runtime.state(id)).status, 'paused');
     await fx.runtime.resume(id);

@@ -1,6 +1,6 @@
 // OciRuntime: one OCI runtime binary (runc or crun) driven through its CLI, with its own
 // --root state directory so berth's containers never mix with podman's or docker's.
-import { type StdioOptions, spawn } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -183,6 +183,22 @@ export class OciRuntime {
     } finally {
       await fs.rm(file, { force: true });
     }
+  }
+
+  /**
+   * Starts a process in the container with its stdio as pipes (runc passes them through),
+   * for streaming `exec -i`. The exit code of the child is the process's (runc's own failures
+   * exit 1 or 255 with a message on stderr).
+   */
+  async spawnExec(id: string, process: SpecProcess): Promise<ChildProcess> {
+    const file = path.join(this.root, `.exec-${randomBytes(6).toString('hex')}.json`);
+    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
+    await fs.writeFile(file, JSON.stringify(process), { mode: 0o600 });
+    const child = spawn(this.path, [...this.globalArgs(), 'exec', '--process', file, id], { stdio: 'pipe' });
+    child.once('close', () => {
+      fs.rm(file, { force: true }).catch(() => {});
+    });
+    return child;
   }
 
   /** Runs the runtime; a non-zero exit (or an error in its log) becomes a BerthError. */
