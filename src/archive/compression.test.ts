@@ -2,7 +2,7 @@
 // real zstd CLI), refusals of bzip2/xz, corrupt input, and bounded output on bombs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -63,6 +63,25 @@ test('gzip round trip through compressGzip and decompress', async () => {
   assert.equal(format, 'gzip');
   assert.ok((await bytesOf(stream)).equals(TEXT));
   await compressing;
+});
+
+test('compressGzip: the same bytes whatever the concurrency, read by the gzip CLI, empty input valid', async () => {
+  const input = Buffer.alloc(3_500_000);
+  for (let i = 0; i < input.length; i++) input[i] = (i * 31 + (i >> 10)) & 0xff;
+  const gz = async (concurrency: number, bytes: Buffer) => {
+    const parts: Buffer[] = [];
+    await pipeline(chunked(bytes, 100_000), compressGzip(1, { concurrency }), new Writable({
+        write: (c: Buffer, _e, cb) => {
+          parts.push(c);
+          cb();
+        },
+      }),);
+    return Buffer.concat(parts);
+  };
+  const one = await gz(1, input);
+  assert.ok(one.equals(await gz(4, input)));
+  assert.ok(execFileSync('gzip', ['-dc'], { input: one, maxBuffer: 1 << 30 }).equals(input));
+  assert.equal(execFileSync('gzip', ['-dc'], { input: await gz(2, Buffer.alloc(0)) }).length, 0);
 });
 
 test('gzip with several members (as pigz writes) reads through', async () => {

@@ -11,6 +11,7 @@ export {
   DEFAULT_GZIP_LEVEL,
   type DecompressOptions,
   type DetectedCompression,
+  type GzipOptions,
   decompress,
   detectCompression,
   MAGIC_BYTES,
