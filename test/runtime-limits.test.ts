@@ -5,7 +5,16 @@ import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { isBerthError } from '../src/internal/errors.js';
-import { detectCgroups, findRuntime, parseBytes, resourcesFrom, stopContainer, waitForExit } from '../src/runtime/index.js';
+import {
+  detectCgroups,
+  findRuntime,
+  monitorRunning,
+  parseBytes,
+  removeContainer,
+  resourcesFrom,
+  stopContainer,
+  waitForExit,
+} from '../src/runtime/index.js';
 import { type Fixture, field, makeFixture, runToExit, startIn } from './runtime-fixture.js';
 
 let fx: Fixture;
@@ -140,4 +149,17 @@ test('stop: SIGTERM ignored by PID 1 with no handler, so SIGKILL after the grace
   } finally {
     await fx.runtime.delete(id, { force: true });
   }
+});
+
+test('a monitor killed without an exit file ends the wait with a clear error; remove cleans up', async () => {
+  const { id, stateDir, started } = await startIn(fx, { process: { args: ['sleep', '60'] } });
+  try {
+    assert.equal(await monitorRunning(stateDir, id), true);
+    process.kill(started.monitorPid, 'SIGKILL');
+    await assert.rejects(waitForExit(stateDir, id, { timeoutMs: 10000 }), /monitor \(conmon\) is gone/);
+  } finally {
+    await removeContainer(fx.runtime, id, stateDir);
+  }
+  await assert.rejects(fx.runtime.state(id), (e: unknown) => isBerthError(e, 'not-found'));
+  await assert.rejects(fs.access(stateDir));
 });

@@ -6,10 +6,10 @@ export type { CgroupLayout, CgroupMode, ResourceInput } from './cgroups.js';
 export { DEFAULT_RUNTIMES, findRuntime, lookupBinary, probeRuntime } from './detect.js';
 export type { FindRuntimeOptions, RuntimeChoice, RuntimeSkip } from './detect.js';
 export { errorsFromLog, kindOfRuntimeMessage } from './errors.js';
-export { type StopOptions, stopContainer } from './lifecycle.js';
+export { removeContainer, type StopOptions, stopContainer } from './lifecycle.js';
 export { followLogs, parseK8sLine, readLogs } from './logs.js';
 export type { FollowLogOptions, LogEntry, ReadLogOptions } from './logs.js';
-export { createMonitored, monitorPaths, readExit, resizeTerminal, startContainer, waitForExit } from './monitor.js';
+export { createMonitored, monitorPaths, monitorRunning, readExit, resizeTerminal, startContainer, waitForExit } from './monitor.js';
 export type { ExitRecord, MonitoredContainer, MonitorOptions } from './monitor.js';
 export { CONTAINER_STATUSES, OciRuntime, parseState } from './oci-runtime.js';
 export type {

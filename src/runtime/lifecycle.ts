@@ -1,5 +1,6 @@
 // Stopping a monitored container the way `docker stop` does: the stop signal, a grace period,
 // then SIGKILL to every process; the exit comes from conmon's exit file either way.
+import * as fs from 'node:fs/promises';
 import { isBerthError } from '../internal/errors.js';
 import { type ExitRecord, readExit, waitForExit } from './monitor.js';
 import type { OciRuntime } from './oci-runtime.js';
@@ -36,4 +37,12 @@ export async function stopContainer(
   }
   await runtime.kill(id, 'SIGKILL', { all: true }).catch(ignoreGone);
   return waitForExit(stateDir, id, { timeoutMs: 30000, signal: options.signal });
+}
+
+/** Deletes the container from the runtime (killing what still runs) and removes its state dir. */
+export async function removeContainer(runtime: OciRuntime, id: string, stateDir: string): Promise<void> {
+  await runtime.delete(id, { force: true }).catch((err: unknown) => {
+    if (!isBerthError(err, 'not-found')) throw err;
+  });
+  await fs.rm(stateDir, { recursive: true, force: true });
 }

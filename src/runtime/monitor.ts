@@ -206,6 +206,19 @@ export async function readExit(stateDir: string, id: string): Promise<ExitRecord
   return { exitCode, exitedAt: mtime, oomKilled };
 }
 
+/** Whether the container's conmon still runs (a zombie counts as gone). */
+export async function monitorRunning(stateDir: string, id: string): Promise<boolean> {
+  const pidText = await fs.readFile(monitorPaths(stateDir, id).conmonPidFile, 'utf8').catch(() => '');
+  const pid = Number(pidText.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // "pid (comm) state ...": the comm may hold spaces, so read after the last ')'.
+  const close = stat.lastIndexOf(')');
+  if (close < 0 || !stat.slice(stat.indexOf('(') + 1, close).startsWith('conmon')) return false;
+  const state = stat.slice(close + 2, close + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
 /** Waits for the exit record (watching the exit dir, with a slow poll as a safety net). */
 export async function waitForExit(
   stateDir: string,
@@ -227,9 +240,16 @@ export async function waitForExit(
         // aborted
       }
     })();
+    let turns = 0;
     for (;;) {
       const rec = await readExit(stateDir, id);
       if (rec) return rec;
+      // A monitor that died without an exit file (killed, OOM) would leave us waiting forever.
+      if (++turns % 4 === 0 && !(await monitorRunning(stateDir, id))) {
+        const last = await readExit(stateDir, id);
+        if (last) return last;
+        throw failedPrecondition(`cannot wait for container ${id}: its monitor (conmon) is gone and left no exit status`);
+      }
       if (options.signal?.aborted) throw new BerthError('aborted', `stopped waiting for container ${id}`);
       if (Date.now() > deadline) throw failedPrecondition(`container ${id} did not exit within ${options.timeoutMs} ms`);
       await new Promise<void>((resolve) => {
