@@ -33,6 +33,10 @@ export class ByteSource {
   private start(): void {
     this.started = true;
     const source = this.source;
+    // A stream that already ended or failed will not say so again: take its state as it is.
+    if (source.readableEnded) this.ended = true;
+    else if (source.errored) this.failure = this.describe(source.errored);
+    else if (source.destroyed) this.failure = aborted(`cannot read ${this.what}: the stream was already destroyed`);
     source.on('data', this.onData);
     source.once('end', this.onEnd);
     source.once('error', this.onError);

@@ -468,6 +468,22 @@ test('hostile: symlink without a target', async () => {
   await rejects(Buffer.concat([entryBytes({ name: 'l', type: '2' }), END]), 'invalid-argument', /symlink "l" has no target/);
 });
 
+test('a source that already ended or was destroyed does not hang the reader', async () => {
+  const ended = Readable.from([]);
+  for await (const _ of ended);
+  assert.deepEqual(await collect(ended), []);
+  const destroyed = source(Buffer.alloc(1024));
+  destroyed.destroy();
+  await assert.rejects(collect(destroyed), (e: unknown) => isBerthError(e, 'aborted'));
+});
+
+test('a name of exactly 100 bytes fills the field without a NUL', async () => {
+  const name = `${'d'.repeat(49)}/${'f'.repeat(50)}`;
+  assert.equal(name.length, 100);
+  const [entry] = await collect(source(await written([[tarHeader({ name, type: 'file' }), Buffer.alloc(0)]])));
+  assert.equal(entry.header.name, name);
+});
+
 test('a source error reaches the consumer as a BerthError', async () => {
   const src = new Readable({
     read() {
