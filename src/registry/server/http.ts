@@ -21,7 +21,7 @@ export function reply(ctx: RequestContext, status: number, headers: Record<strin
   if (body !== undefined && h['Content-Length'] === undefined) h['Content-Length'] = Buffer.byteLength(body);
   if (h['Content-Length'] === undefined) h['Content-Length'] = 0;
   // A body the handler did not read would be parsed as the next request: close instead.
-  if (!ctx.req.complete) h.Connection = 'close';
+  if (!ctx.req.complete && hasBody(ctx.req)) h.Connection = 'close';
   ctx.bytes = ctx.method === 'HEAD' ? 0 : Number(h['Content-Length']);
   res.writeHead(status, h);
   if (ctx.method === 'HEAD' || body === undefined) res.end();

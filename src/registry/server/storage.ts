@@ -29,6 +29,9 @@ export interface StorageOptions {
 
 const notFound = (e: unknown) => isBerthError(e, 'not-found');
 
+/** Manifests up to this size are cached (by digest, so forever valid): 4096 x 64 KiB at most. */
+const CACHED_MANIFEST_MAX = 64 * 1024;
+
 export class RegistryStorage {
   readonly driver: StorageDriver;
   private readonly manifests = new BoundedMap<Digest, StoredManifest>(4096);
@@ -137,7 +140,7 @@ export class RegistryStorage {
       throw e;
     }
     const cached = this.manifests.get(d);
-    if (cached) return cached;
+    if (cached) return cached.mediaType === mediaType ? cached : { ...cached, mediaType };
     let bytes: Buffer;
     try {
       bytes = await this.driver.getContent(paths.blobData(d));
@@ -146,7 +149,7 @@ export class RegistryStorage {
       throw e;
     }
     const m = { digest: d, mediaType, bytes };
-    this.manifests.set(d, m);
+    if (bytes.length <= CACHED_MANIFEST_MAX) this.manifests.set(d, m);
     return m;
   }
 
@@ -165,7 +168,7 @@ export class RegistryStorage {
       await this.driver.delete(tmp).catch(() => {});
     }
     await this.driver.putContent(paths.revisionLink(name, d), `${d}\n${mediaType}`);
-    this.manifests.set(d, { digest: d, mediaType, bytes });
+    if (bytes.length <= CACHED_MANIFEST_MAX) this.manifests.set(d, { digest: d, mediaType, bytes });
     if (tag !== undefined) await this.tag(name, tag, d);
     return d;
   }
