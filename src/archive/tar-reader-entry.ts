@@ -72,6 +72,15 @@ export class ReaderEntry implements TarReaderEntry {
 
   get body(): Readable {
     if (this.stream !== undefined) return this.stream;
+    if (this.discarding !== undefined && this.header.size > 0) {
+      // The bytes are gone (skipped, taken by readAll, or the reader moved on): say so on read.
+      const err = failedPrecondition(`cannot read the body of ${this.header.name}: it was already skipped or read`);
+      return (this.stream = new Readable({
+        read() {
+          this.destroy(err);
+        },
+      }));
+    }
     if (this.discarding !== undefined || this.remaining === 0) {
       // Nothing left to read (empty, skipped or taken whole): an ended stream.
       if (this.remaining === 0 && this.discarding === undefined) this.discarding = this.dropPadding();

@@ -171,6 +171,22 @@ test('the iterator waits for a body being read; skip() and untouched bodies move
   assert.equal((await iterator.next()).done, true);
 });
 
+test('a body asked for after the reader moved on fails instead of reading the wrong bytes', async () => {
+  const bytes = await written([
+    [tarHeader({ name: 'a', type: 'file', size: 3 }), Buffer.from('aaa')],
+    [tarHeader({ name: 'b', type: 'file', size: 3 }), Buffer.from('bbb')],
+  ]);
+  const entries: TarReaderEntry[] = [];
+  for await (const entry of readTar(source(bytes))) entries.push(entry);
+  await assert.rejects(
+    (async () => {
+      for await (const _ of entries[0].body);
+    })(),
+    (e: unknown) => isBerthError(e, 'failed-precondition'),
+  );
+  await assert.rejects(entries[1].readAll(), (e: unknown) => isBerthError(e, 'failed-precondition'));
+});
+
 test('a consumer that destroys a body half-way can still go on to the next entry', async () => {
   const bytes = await written([
     [tarHeader({ name: 'a', type: 'file', size: 300_000 }), Buffer.alloc(300_000, 1)],
