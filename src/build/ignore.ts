@@ -26,7 +26,7 @@ export class IgnoreMatcher {
         negate = true;
         text = text.slice(1).trim();
       }
-      text = path.posix.normalize(text);
+      text = path.posix.normalize(text).replace(/(.)\/+$/, '$1');
       if (text.startsWith('/')) text = text.replace(/^\/+/, '');
       if (text === '' || text === '.') text = '.';
       this.patterns.push({ text, negate, regex: compile(text), depth: text.split('/').length });
