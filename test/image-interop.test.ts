@@ -239,12 +239,16 @@ async function startDockerd(dir: string): Promise<{ host: string; stop: () => Pr
   const { spawn } = await import('node:child_process');
   const sock = path.join(dir, 'docker.sock');
   const log = await fs.open(path.join(dir, 'dockerd.log'), 'w');
+  // Its own daemon.json, so nothing in /etc/docker changes how this daemon behaves.
+  await fs.writeFile(path.join(dir, 'daemon.json'), '{}');
   const child = spawn(
     '/usr/sbin/dockerd',
     [
       '--iptables=false',
       '--ip6tables=false',
       '--bridge=none',
+      '--config-file',
+      path.join(dir, 'daemon.json'),
       '--storage-driver',
       'vfs',
       '--data-root',
@@ -270,7 +274,7 @@ async function startDockerd(dir: string): Promise<{ host: string; stop: () => Pr
   const host = `unix://${sock}`;
   for (let i = 0; i < 100; i++) {
     try {
-      await run('/usr/bin/docker', ['-H', host, 'version']);
+      await run('/usr/bin/docker', ['--config', path.join(dir, 'client'), '-H', host, 'version']);
       return { host, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 100));
@@ -284,13 +288,13 @@ test('docker 20.10 loads the berth docker-archive, and berth reads what docker s
   const dir = await fs.mkdtemp(path.join('/tmp', 'berth-dockerd-'));
   const docker = await startDockerd(dir);
   try {
-    const { stdout } = await run('/usr/bin/docker', ['-H', docker.host, 'load', '-i', dockerArchive]);
+    const { stdout } = await run('/usr/bin/docker', ['--config', path.join(dir, 'client'), '-H', docker.host, 'load', '-i', dockerArchive]);
     assert.match(stdout, /Loaded image: localhost\/berth\/interop:v1/);
-    const [inspect] = JSON.parse((await run('/usr/bin/docker', ['-H', docker.host, 'image', 'inspect', 'localhost/berth/interop:v1'])).stdout);
+    const [inspect] = JSON.parse((await run('/usr/bin/docker', ['--config', path.join(dir, 'client'), '-H', docker.host, 'image', 'inspect', 'localhost/berth/interop:v1'])).stdout);
     assert.equal(inspect.Id, configDigest);
     assert.deepEqual(inspect.RootFS.Layers, diffIDs);
     const saved = path.join(root, 'docker-saved.tar');
-    await run('/usr/bin/docker', ['-H', docker.host, 'save', '-o', saved, 'localhost/berth/interop:v1']);
+    await run('/usr/bin/docker', ['--config', path.join(dir, 'client'), '-H', docker.host, 'save', '-o', saved, 'localhost/berth/interop:v1']);
     const archive = new DockerArchive(saved);
     assert.deepEqual(
       (await archive.images()).map((i) => i.repoTags),
