@@ -1,5 +1,6 @@
 // Containerfile parsing: directives, continuations, comments, heredocs, flags, exec and
 // shell forms, name=value lists, stages, and errors that name the file and line.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Containerfile text, not templates
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Instruction, parseContainerfile } from './instructions.js';

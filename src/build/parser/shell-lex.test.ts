@@ -1,5 +1,6 @@
 // Word expansion vectors: the values of moby's builder/dockerfile/shell/envVarTest (with
 // PWD=/home, SHELL=bash, KOREAN=한국어), plus word splitting and the backtick escape.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the vectors are Containerfile words, not templates
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expandWord, expandWords } from './shell-lex.js';
