@@ -259,3 +259,20 @@ test('interactive: attach before start, stdin reaches the container, output come
     await fx.runtime.delete(id, { force: true }).catch(() => {});
   }
 });
+
+test('user namespace: container root is an unprivileged host uid; oom_score_adj applies', async () => {
+  const r = await runToExit(fx, {
+    namespaces: { user: 'private' },
+    uidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }],
+    gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }],
+    process: {
+      args: sh('echo map=$(cat /proc/self/uid_map); echo uid=$(id -u); echo oom=$(cat /proc/self/oom_score_adj); echo owner=$(stat -c %u /bin/busybox)'),
+      oomScoreAdj: 500,
+    },
+  });
+  assert.equal(r.exit.exitCode, 0, r.stderr);
+  assert.match(field(r.stdout, 'map') ?? '', /^\s*0 200000 65536$/);
+  assert.equal(field(r.stdout, 'uid'), '0');
+  assert.equal(field(r.stdout, 'oom'), '500');
+  assert.equal(field(r.stdout, 'owner'), '65534', 'host root files are nobody inside');
+});

@@ -42,6 +42,8 @@ int main(void) {
 /** A rootfs with busybox, its applets, users root/app/nobody, groups app and extra (app is a member). */
 export async function makeFixture(): Promise<Fixture> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-rt-'));
+  // A user-namespaced container's root (a high host uid) must be able to reach the rootfs.
+  await fs.chmod(dir, 0o755);
   const rootfs = path.join(dir, 'rootfs');
   for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'home/app', 'root']) {
     await fs.mkdir(path.join(rootfs, d), { recursive: true });

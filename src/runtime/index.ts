@@ -30,7 +30,7 @@ export {
   resolveCapabilities,
 } from './spec/capabilities.js';
 export { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_SHM_SIZE } from './spec/defaults.js';
-export { generateSpec } from './spec/generate.js';
+export { generateSpec, writeBundle } from './spec/generate.js';
 export type { MountInput, NamespaceMode, ProcessInput, Propagation, SpecInput } from './spec/generate.js';
 export { detectSecurityModules, deviceFromHost, hostDevices } from './spec/host.js';
 export { DEFAULT_NOFILE, hostLimits, parseProcLimits, parseUlimit, resolveRlimits } from './spec/rlimits.js';

@@ -148,3 +148,33 @@ test('process: user ids, terminal env, cwd must be absolute, ids out of range re
   assert.throws(() => generateSpec(base({ process: { args: ['x'], cwd: 'w' } })), /absolute/);
   assert.throws(() => generateSpec(base({ process: { args: ['x'], user: { uid: 2 ** 32, gid: 0 } } })), /invalid user id/);
 });
+
+test('hooks pass through with absolute paths only; writeBundle writes config.json atomically', async () => {
+  const s = generateSpec(base({ hooks: { createRuntime: [{ path: '/usr/bin/net-setup', args: ['net-setup', 'x'] }] } }));
+  assert.deepEqual(s.hooks, { createRuntime: [{ path: '/usr/bin/net-setup', args: ['net-setup', 'x'] }] });
+  assert.throws(() => generateSpec(base({ hooks: { poststop: [{ path: 'rel' }] } })), /poststop hook path/);
+  const fs = await import('node:fs/promises');
+  const os = await import('node:os');
+  const dir = await fs.mkdtemp(`${os.tmpdir()}/berth-bundle-`);
+  try {
+    const { writeBundle } = await import('./generate.js');
+    const file = await writeBundle(`${dir}/b`, s);
+    assert.deepEqual(JSON.parse(await fs.readFile(file, 'utf8')), s);
+    assert.deepEqual(await fs.readdir(`${dir}/b`), ['config.json']);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('--device: a host node with its cgroup rule; a non-device or missing path is refused', async () => {
+  const { deviceFromHost } = await import('./host.js');
+  const d = deviceFromHost('/dev/null', '/dev/mynull', 'rw');
+  assert.deepEqual([d.device.type, d.device.path, d.device.major, d.device.minor], ['c', '/dev/mynull', 1, 3]);
+  assert.deepEqual(d.rule, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' });
+  assert.throws(() => deviceFromHost('/dev/no-such-device'), /no such device/);
+  assert.throws(() => deviceFromHost('/etc/hostname'), /not a device node/);
+  assert.throws(() => deviceFromHost('/dev/null', '/dev/null', 'rwx'), /invalid device permissions/);
+  const s = generateSpec(base({ devices: [d] }));
+  assert.deepEqual(s.linux.devices, [d.device]);
+  assert.deepEqual(s.linux.resources?.devices?.at(-1), d.rule);
+});

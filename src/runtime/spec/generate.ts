@@ -1,6 +1,8 @@
 // generateSpec: a container's settings (docker's flags, already parsed) -> the runtime-spec
 // config.json, with docker's defaults for everything the caller leaves out.
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { writeJsonAtomic } from '../../internal/atomic.js';
 import { invalidArgument } from '../../internal/errors.js';
 import { type CgroupMode, detectCgroups } from '../cgroups.js';
 import { resolveCapabilities } from './capabilities.js';
@@ -27,6 +29,7 @@ import type {
   SpecMount,
   SpecNamespace,
   SpecResources,
+  SpecHooks,
   SpecRlimit,
 } from './types.js';
 
@@ -76,6 +79,7 @@ export interface SpecInput {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   annotations?: Record<string, string>;
+  hooks?: SpecHooks;
   sysctls?: Record<string, string>;
   /** Extra device nodes (deviceFromHost in host.ts). */
   devices?: { device: SpecDevice; rule: SpecDeviceRule }[];
@@ -145,6 +149,14 @@ function checkSysctls(sysctls: Record<string, string>, namespaces: SpecNamespace
     }
   }
   return { ...sysctls };
+}
+
+/** Writes config.json into a bundle directory atomically (the runtime never reads half a spec). */
+export async function writeBundle(bundle: string, spec: RuntimeSpec): Promise<string> {
+  await mkdir(bundle, { recursive: true, mode: 0o700 });
+  const file = path.join(bundle, 'config.json');
+  await writeJsonAtomic(file, spec, { durable: false, mode: 0o600 });
+  return file;
 }
 
 export function generateSpec(input: SpecInput): RuntimeSpec {
@@ -260,5 +272,11 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
     if (input.mountLabel) spec.linux.mountLabel = input.mountLabel;
   }
   if (input.annotations && Object.keys(input.annotations).length) spec.annotations = { ...input.annotations };
+  if (input.hooks) {
+    for (const [stage, hooks] of Object.entries(input.hooks)) {
+      for (const h of hooks ?? []) checkAbsolute(h.path, `${stage} hook path`);
+    }
+    spec.hooks = structuredClone(input.hooks);
+  }
   return spec;
 }

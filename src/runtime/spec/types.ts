@@ -8,7 +8,25 @@ export interface RuntimeSpec {
   hostname?: string;
   mounts: SpecMount[];
   annotations?: Record<string, string>;
+  hooks?: SpecHooks;
   linux: SpecLinux;
+}
+
+export interface SpecHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+/** Runtime hooks (runtime-spec config.md#posix-platform-hooks), e.g. network set-up at createRuntime. */
+export interface SpecHooks {
+  prestart?: SpecHook[];
+  createRuntime?: SpecHook[];
+  createContainer?: SpecHook[];
+  startContainer?: SpecHook[];
+  poststart?: SpecHook[];
+  poststop?: SpecHook[];
 }
 
 export interface SpecUser {
