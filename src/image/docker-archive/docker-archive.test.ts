@@ -245,3 +245,69 @@ test('docker 25+ archives (OCI blobs plus manifest.json) keep the original manif
   assert.equal(await img.mediaType(), OCI_MANIFEST);
   assert.deepEqual(await readAllLimited(await (await img.layers())[0].uncompressed(), 1 << 20, 't'), layer);
 });
+
+/** Like craft, but with symlinks: [name, target] pairs after the files. */
+async function craftWithLinks(file: string, files: [string, string | Buffer][], links: [string, string][]): Promise<void> {
+  const w = new TarWriter();
+  const done = pipeline(w, createWriteStream(file));
+  for (const [name, body] of files) {
+    const b = Buffer.from(body);
+    await w.add(tarHeader({ name, type: 'file', size: b.length }), b);
+  }
+  for (const [name, target] of links) await w.add(tarHeader({ name, type: 'symlink', linkname: target }));
+  await w.finish();
+  await done;
+}
+
+test('hostile docker-archive: a layer symlink loop is refused', async () => {
+  const file = path.join(await tmp(), 'x.tar');
+  const layer = await layerTar('a', 'a');
+  const { config, configName } = await craftedImage(layer);
+  await craftWithLinks(
+    file,
+    [
+      [configName, config],
+      ['manifest.json', JSON.stringify([{ Config: configName, RepoTags: ['x:1'], Layers: ['a/layer.tar'] }])],
+    ],
+    [
+      ['a/layer.tar', '../b/layer.tar'],
+      ['b/layer.tar', '../a/layer.tar'],
+    ],
+  );
+  await assert.rejects(new DockerArchive(file).image(), (e: BerthError) => e.kind === 'invalid-argument' && /too many links/.test(e.message));
+});
+
+test('hostile docker-archive: a layer symlink pointing out of the archive names nothing', async () => {
+  const dir = await tmp();
+  const file = path.join(dir, 'x.tar');
+  const layer = await layerTar('a', 'a');
+  await fs.writeFile(path.join(dir, 'outside.tar'), layer);
+  const { config, configName } = await craftedImage(layer);
+  await craftWithLinks(
+    file,
+    [
+      [configName, config],
+      ['manifest.json', JSON.stringify([{ Config: configName, RepoTags: ['x:1'], Layers: ['l/layer.tar'] }])],
+    ],
+    [['l/layer.tar', '../../outside.tar']],
+  );
+  await assert.rejects(new DockerArchive(file).image(), (e: BerthError) => e.kind === 'not-found' && /l\/layer\.tar/.test(e.message));
+});
+
+test('a layer behind a symlink (as skopeo and podman write them) is read through it', async () => {
+  const file = path.join(await tmp(), 'x.tar');
+  const layer = await layerTar('a', 'through a link');
+  const { config, configName } = await craftedImage(layer);
+  const hex = digestOf(layer).slice(7);
+  await craftWithLinks(
+    file,
+    [
+      [`${hex}.tar`, layer],
+      [configName, config],
+      ['manifest.json', JSON.stringify([{ Config: configName, RepoTags: ['x:1'], Layers: ['abc/layer.tar'] }])],
+    ],
+    [['abc/layer.tar', `../${hex}.tar`]],
+  );
+  const img = await new DockerArchive(file).image('x:1');
+  assert.deepEqual(await readAllLimited(await (await img.layers())[0].uncompressed(), 1 << 20, 't'), layer);
+});
