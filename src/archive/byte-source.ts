@@ -4,8 +4,8 @@ import type { Readable } from 'node:stream';
 import { BerthError, aborted, kindOfSystemError } from '../internal/errors.js';
 
 const EMPTY = Buffer.alloc(0);
-/** Bytes queued ahead of the parser before the source is paused. */
-const QUEUE_HIGH = 256 * 1024;
+/** Bytes queued ahead of the parser before the source is paused: a few chunks of read-ahead. */
+const QUEUE_HIGH = 1024 * 1024;
 /** ... or this many chunks, whichever comes first (tiny chunks cost per chunk, not per byte). */
 const QUEUE_CHUNKS = 1024;
 

@@ -8,6 +8,7 @@ import { BLOCK } from './tar-header.js';
 import type { TarReaderEntry } from './tar-reader.js';
 
 const DEFAULT_READ_ALL = 64 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** A Readable whose _read asks its owner for more. */
 class BodyStream extends Readable {
@@ -34,19 +35,30 @@ class BodyStream extends Readable {
  * which costs more than the read itself for the many tiny files of a layer.
  */
 class ReadyBody extends Readable {
-  constructor(data: Buffer | undefined) {
+  /** The bytes not yet handed out (pushed on first read, or yielded by the iterator). */
+  private data: Buffer | undefined;
+
+  constructor(data: Buffer) {
     super();
+    this.data = data;
+  }
+
+  override _read(): void {
+    const data = this.data;
+    this.data = undefined;
     if (data !== undefined && data.length > 0) this.push(data);
     this.push(null);
   }
 
-  override _read(): void {}
-
   override [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
-    if (this.readableDidRead || this.listenerCount('data') > 0 || this.listenerCount('readable') > 0) return super[Symbol.asyncIterator]();
-    const data: Buffer | null = this.read();
+    const data = this.data;
+    if (data === undefined || this.readableDidRead || this.listenerCount('data') > 0 || this.listenerCount('readable') > 0) {
+      return super[Symbol.asyncIterator]();
+    }
+    this.data = undefined;
+    this.push(null);
     return (async function* () {
-      if (data !== null) yield data;
+      if (data.length > 0) yield data;
     })();
   }
 }
@@ -84,7 +96,7 @@ export class ReaderEntry implements TarReaderEntry {
     if (this.discarding !== undefined || this.remaining === 0) {
       // Nothing left to read (empty, skipped or taken whole): an ended stream.
       if (this.remaining === 0 && this.discarding === undefined) this.discarding = this.dropPadding();
-      return (this.stream = new ReadyBody(undefined));
+      return (this.stream = new ReadyBody(EMPTY));
     }
     const input = this.input;
     if (input.available >= this.remaining + this.padding) {
