@@ -276,3 +276,35 @@ test('user namespace: container root is an unprivileged host uid; oom_score_adj 
   assert.equal(field(r.stdout, 'oom'), '500');
   assert.equal(field(r.stdout, 'owner'), '65534', 'host root files are nobody inside');
 });
+
+test('run -it: a shell on a pty, typed into through the attach socket', async () => {
+  const { attachContainer, createMonitored, generateSpec, waitForExit, writeBundle } = await import('../src/runtime/index.js');
+  const { PassThrough, Writable } = await import('node:stream');
+  const id = newId();
+  const bundle = `${fx.dir}/bundles/${id}`;
+  const stateDir = `${fx.dir}/state/${id}`;
+  await writeBundle(
+    bundle,
+    generateSpec({ rootfs: fx.rootfs, process: { args: ['/bin/sh'], terminal: true, consoleSize: { height: 30, width: 100 } } }),
+  );
+  try {
+    const c = await createMonitored({ id, bundle, runtime: fx.runtime, stateDir, stdin: true, terminal: true, socketDir: `${fx.dir}/s` });
+    const stdin = new PassThrough();
+    let out = '';
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const att = await attachContainer(c.attachSocket, { stdin, stdout: sink, stderr: sink });
+    await fx.runtime.start(id);
+    stdin.write('stty size; tty\n');
+    stdin.write('exit 6\n');
+    await att.done;
+    assert.equal((await waitForExit(stateDir, id, { timeoutMs: 10000 })).exitCode, 6);
+    assert.match(out, /30 100\r\n\/dev\/pts\/0\r\n/);
+  } finally {
+    await fx.runtime.delete(id, { force: true }).catch(() => {});
+  }
+});
