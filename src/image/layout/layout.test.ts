@@ -222,3 +222,20 @@ test('durable writes (fsync) produce the same layout', async () => {
   const w = await put(new OciLayoutSink(dir), 'v1', 'durable');
   assert.equal(await (await new OciLayout(dir).image('v1')).digest(), w.descriptor.digest);
 });
+
+test('gc removes what no ref reaches any more and keeps what one does', async () => {
+  const dir = await tmp();
+  const sink = new OciLayoutSink(dir, { durable: false });
+  const old = await put(sink, 'a', 'old content');
+  const kept = await put(sink, 'b', 'kept content');
+  const now = await put(sink, 'a', 'new content');
+  const { removed, bytes } = await sink.gc();
+  // Configs hold the diff IDs, so the old image's config goes too.
+  assert.deepEqual(removed.sort(), [old.descriptor.digest, old.config.digest, old.layers[0].digest].sort());
+  assert.ok(bytes > 0);
+  for (const w of [kept, now]) {
+    for (const d of [w.descriptor.digest, w.config.digest, w.layers[0].digest]) await fs.stat(blobPath(dir, d));
+  }
+  assert.equal(await (await new OciLayout(dir).image('a')).digest(), now.descriptor.digest);
+  assert.deepEqual((await sink.gc()).removed, []);
+});

@@ -5,12 +5,14 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Digest, digestOf } from '../../digest/digest.js';
+import { type Digest, digestOf, isDigest } from '../../digest/digest.js';
 import { VerifyingStream } from '../../digest/verify.js';
 import { syncDir, tempPathFor, writeFileAtomic, writeJsonAtomic } from '../../internal/atomic.js';
 import { aborted, BerthError } from '../../internal/errors.js';
 import type { ReadOptions } from '../handles.js';
-import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, OCI_INDEX, OCI_MANIFEST } from '../mediatype.js';
+import { readBlobBytes } from '../blob.js';
+import { INDEX_MEDIA_TYPES, isIndexMediaType, isManifestMediaType, MANIFEST_MEDIA_TYPES, OCI_INDEX, OCI_MANIFEST } from '../mediatype.js';
+import { parseManifest } from '../validate.js';
 import type { BlobInfo, ImageSink, LayerCompressionChoice, WriteManifestOptions } from '../sink.js';
 import { ANNOTATION_REF_NAME, type Descriptor, type ImageIndex } from '../types.js';
 import { OciLayout } from './layout.js';
@@ -142,6 +144,48 @@ export class OciLayoutSink implements ImageSink {
     checkRefName(tag);
     await this.init();
     await this.updateIndex((index) => ({ ...index, manifests: index.manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== tag) }));
+  }
+
+  /**
+   * Removes blobs nothing in index.json reaches (after tags moved or were removed). Temp files
+   * of writes in progress are left alone. Runs in the index queue, so this sink's own writes
+   * wait for it; another process writing the same layout at the same time is not protected.
+   */
+  gc(): Promise<{ removed: Digest[]; bytes: number }> {
+    const run = async () => {
+      await this.init();
+      const reader = new OciLayout(this.dir);
+      const reachable = new Set<string>();
+      const visit = async (desc: Descriptor): Promise<void> => {
+        if (reachable.has(desc.digest)) return;
+        reachable.add(desc.digest);
+        if (!isManifestMediaType(desc.mediaType) && !isIndexMediaType(desc.mediaType)) return;
+        if (!(await reader.hasBlob(desc))) return;
+        const parsed = parseManifest(await readBlobBytes(reader, desc, { manifest: true }), desc.mediaType);
+        for (const child of parsed.references) await visit(child);
+        if (parsed.subject && (await reader.hasBlob(parsed.subject))) await visit(parsed.subject);
+      };
+      for (const entry of (await reader.indexManifest()).manifests) await visit(entry);
+      const removed: Digest[] = [];
+      let bytes = 0;
+      const blobs = path.join(this.dir, 'blobs');
+      for (const alg of await fs.readdir(blobs)) {
+        const algDir = path.join(blobs, alg);
+        if (!(await fs.stat(algDir)).isDirectory()) continue;
+        for (const hex of await fs.readdir(algDir)) {
+          const digest = `${alg}:${hex}`;
+          if (hex.startsWith('.') || reachable.has(digest) || !isDigest(digest)) continue;
+          const file = path.join(algDir, hex);
+          bytes += (await fs.stat(file)).size;
+          await fs.rm(file, { force: true });
+          removed.push(digest as Digest);
+        }
+      }
+      return { removed, bytes };
+    };
+    const next = this.indexQueue.then(run, run);
+    this.indexQueue = next.catch(() => {});
+    return next;
   }
 
   private updateIndex(change: (index: ImageIndex) => ImageIndex): Promise<void> {
