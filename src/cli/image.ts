@@ -17,6 +17,9 @@ const ALIASES: Record<string, () => Promise<VerbModule>> = {
   push: () => import('./push.js'),
   history: () => import('./history.js'),
   tree: () => import('./image-tree.js'),
+  save: () => import('./save.js'),
+  load: () => import('./load.js'),
+  import: () => import('./import.js'),
   diff: () => import('./image-diff.js'),
 };
 

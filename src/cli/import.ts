@@ -1,0 +1,37 @@
+// berth import FILE|- [REFERENCE]: a rootfs tarball becomes a one-layer base image.
+import { createReadStream } from 'node:fs';
+import { applyChanges, importTarball } from '../engine/images/index.js';
+import { parsePlatform } from '../image/index.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { openImageStore, printHelp } from './image-common.js';
+import type { CliContext } from './main.js';
+
+export const SPEC: VerbSpec = {
+  usage: 'berth import [OPTIONS] FILE|- [REPOSITORY[:TAG]]',
+  summary: 'Import the contents from a tarball to create a filesystem image',
+  minArgs: 1,
+  maxArgs: 2,
+  flags: [
+    { name: 'change', short: 'c', type: 'list', value: 'INSTRUCTION', description: 'Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE)' },
+    { name: 'message', short: 'm', type: 'string', value: 'TEXT', description: 'Commit message for the imported image' },
+    { name: 'platform', type: 'string', value: 'OS/ARCH[/VARIANT]', description: 'Platform recorded in the image' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress output' },
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const store = await openImageStore(ctx);
+  const [file, reference] = flags.args;
+  const source = file === '-' ? process.stdin : createReadStream(file);
+  const platform = flags.string('platform');
+  const result = await importTarball(store, source, {
+    ...(reference ? { reference } : {}),
+    config: applyChanges(flags.list('change')),
+    ...(flags.string('message') ? { message: flags.string('message') } : {}),
+    ...(platform ? { platform: parsePlatform(platform) } : {}),
+  });
+  ctx.stdout.write(`${result.id}\n`);
+  return 0;
+}

@@ -1,0 +1,199 @@
+// save, load and import: local images to and from docker-archive and oci-archive files (what
+// `docker save`/`docker load` and podman's oci-archive exchange), and a rootfs tarball as a base image.
+import type { Readable } from 'node:stream';
+import { decompress } from '../../archive/index.js';
+import type { Digest } from '../../digest/digest.js';
+import { BerthError, invalidArgument, isBerthError } from '../../internal/errors.js';
+import {
+  ANNOTATION_CONTAINERD_IMAGE_NAME,
+  ANNOTATION_REF_NAME,
+  copyImage,
+  DockerArchive,
+  DockerArchiveSink,
+  hostPlatform,
+  type ImageConfig,
+  isIndexHandle,
+  OciArchive,
+  OciArchiveSink,
+  type Platform,
+  writeImage,
+} from '../../image/index.js';
+import { familiarString, parseNormalizedReference } from '../../reference/index.js';
+import { normalizeName, type Store } from '../../store/store.js';
+
+export type ArchiveFormat = 'docker-archive' | 'oci-archive';
+
+export interface SaveOptions {
+  format?: ArchiveFormat;
+  signal?: AbortSignal;
+}
+
+/** docker's familiar form for an archive's RepoTags: "busybox:latest". */
+function familiar(name: string): string {
+  try {
+    return familiarString(parseNormalizedReference(name));
+  } catch {
+    return name;
+  }
+}
+
+/** Writes the images `queries` name into `file` (docker-archive by default); the file appears whole or not at all. */
+export async function saveImages(store: Store, queries: string[], file: string, options: SaveOptions = {}): Promise<void> {
+  if (queries.length === 0) throw invalidArgument('cannot save: no image named');
+  const format = options.format ?? 'docker-archive';
+  const sink = format === 'docker-archive' ? new DockerArchiveSink(file) : new OciArchiveSink(file);
+  try {
+    for (const q of queries) {
+      const rec = await store.resolveImage(q);
+      const handle = await store.imageHandle(rec.id);
+      // The name the user gave, when it is one of the image's; else its first name, if any.
+      const asked = normalizeName(q);
+      const full = asked && rec.names.includes(asked) ? asked : rec.names[0];
+      // An OCI ref name keeps the full name, so a load gives back the same name.
+      const tag = full === undefined ? undefined : format === 'oci-archive' ? full : familiar(full);
+      await copyImage(handle, sink, { ...(tag ? { tag } : {}), signal: options.signal });
+    }
+    await sink.commit({ signal: options.signal });
+  } catch (err) {
+    await sink.abort().catch(() => {});
+    throw isBerthError(err) && err.message.startsWith('cannot ') ? err : BerthError.wrap(err, `cannot save to ${file}`);
+  }
+}
+
+export interface LoadedImage {
+  id: Digest;
+  names: string[];
+}
+
+/** What kind of archive `file` is: docker's (manifest.json) or OCI (index.json + oci-layout). */
+export async function archiveFormat(file: string): Promise<ArchiveFormat> {
+  const docker = new DockerArchive(file);
+  try {
+    await docker.entries();
+    return 'docker-archive';
+  } catch (err) {
+    if (!isBerthError(err, 'not-found')) throw err;
+  }
+  return 'oci-archive';
+}
+
+/** Loads every image of a docker-archive or oci-archive file into the store, with the names it records. */
+export async function loadImages(store: Store, file: string, options: { signal?: AbortSignal; platform?: Platform } = {}): Promise<LoadedImage[]> {
+  const format = await archiveFormat(file);
+  const out: LoadedImage[] = [];
+  const platform = options.platform ?? hostPlatform();
+  if (format === 'docker-archive') {
+    const archive = new DockerArchive(file);
+    for (const entry of await archive.images()) {
+      const image = await archive.image(`@${entry.position}`);
+      const names = entry.repoTags.map((t) => normalizeName(t)).filter((n): n is string => n !== undefined);
+      out.push(await storeCopy(store, image, names, options.signal, platform));
+    }
+    return out;
+  }
+  const layout = new OciArchive(file);
+  const index = await layout.indexManifest();
+  for (const desc of index.manifests) {
+    const ref = desc.annotations?.[ANNOTATION_CONTAINERD_IMAGE_NAME] ?? desc.annotations?.[ANNOTATION_REF_NAME];
+    const name = ref && /[/:]/.test(ref) ? normalizeName(ref) : undefined;
+    const handle = await layout.open(ref ?? desc.digest).catch(async () => layout.open(desc.digest));
+    out.push(await storeCopy(store, handle, name ? [name] : [], options.signal, platform));
+  }
+  return out;
+}
+
+async function storeCopy(store: Store, source: Parameters<typeof copyImage>[0], names: string[], signal: AbortSignal | undefined, platform: Platform): Promise<LoadedImage> {
+  return store.withLease(async (lease) => {
+    const sink = store.sink(lease, { signal });
+    const picked = isIndexHandle(source) ? { platform } : {};
+    await copyImage(source, sink, { ...(names[0] ? { tag: names[0] } : {}), ...picked, signal });
+    const rec = sink.written[sink.written.length - 1];
+    if (!rec) throw new BerthError('internal', 'cannot load image: nothing was recorded');
+    for (const n of names.slice(1)) await store.tag(rec.id, n);
+    return { id: rec.id, names };
+  });
+}
+
+export interface ImportOptions {
+  /** Name for the new image ("name:tag"). */
+  reference?: string;
+  /** Config fields: Cmd, Env, Entrypoint, WorkingDir, User, Labels, ExposedPorts (from --change). */
+  config?: ImageConfig['config'];
+  /** History comment (--message). */
+  message?: string;
+  platform?: Platform;
+  signal?: AbortSignal;
+}
+
+/** A rootfs tarball (plain, gzip or zstd) becomes a one-layer base image: an image with no parent layer. */
+export async function importTarball(store: Store, source: Readable, options: ImportOptions = {}): Promise<{ id: Digest; name?: string }> {
+  const name = options.reference ? normalizeName(options.reference) : undefined;
+  if (options.reference && !name) throw invalidArgument(`cannot import: invalid reference "${options.reference}"`);
+  const { stream } = await decompress(source, { signal: options.signal });
+  const platform = options.platform ?? hostPlatform();
+  const created = new Date().toISOString();
+  const written = await store.withLease(async (lease) => {
+    const sink = store.sink(lease, { signal: options.signal });
+    await writeImage(sink, [{ tar: () => stream, history: { created, created_by: 'berth import', ...(options.message ? { comment: options.message } : {}) } }], {
+      ...(name ? { tag: name } : {}),
+      created,
+      config: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), config: options.config ?? {} },
+      signal: options.signal,
+    });
+    return sink.written[sink.written.length - 1];
+  });
+  return { id: written.id, ...(name ? { name } : {}) };
+}
+
+/** docker's --change instructions for import: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE. */
+export function applyChanges(changes: string[]): ImageConfig['config'] {
+  const config: NonNullable<ImageConfig['config']> = {};
+  const words = (v: string): string[] => {
+    const t = v.trim();
+    if (t.startsWith('[')) {
+      try {
+        const arr = JSON.parse(t);
+        if (Array.isArray(arr) && arr.every((x) => typeof x === 'string')) return arr;
+      } catch {
+        // not JSON: the shell form below
+      }
+    }
+    return ['/bin/sh', '-c', t];
+  };
+  for (const change of changes) {
+    const m = /^\s*([A-Za-z]+)\s+(.*)$/s.exec(change);
+    if (!m) throw invalidArgument(`invalid --change "${change}": want INSTRUCTION ARGS`);
+    const [, op, arg] = m;
+    switch (op.toUpperCase()) {
+      case 'CMD':
+        config.Cmd = words(arg);
+        break;
+      case 'ENTRYPOINT':
+        config.Entrypoint = words(arg);
+        break;
+      case 'ENV': {
+        const eq = arg.indexOf('=');
+        const kv = eq === -1 ? arg.trim().replace(/\s+/, '=') : arg.trim();
+        config.Env = [...(config.Env ?? []), kv];
+        break;
+      }
+      case 'WORKDIR':
+        config.WorkingDir = arg.trim();
+        break;
+      case 'USER':
+        config.User = arg.trim();
+        break;
+      case 'LABEL': {
+        const [k, ...v] = arg.trim().split('=');
+        config.Labels = { ...(config.Labels ?? {}), [k]: v.join('=').replace(/^"(.*)"$/, '$1') };
+        break;
+      }
+      case 'EXPOSE':
+        config.ExposedPorts = { ...(config.ExposedPorts ?? {}), [arg.includes('/') ? arg.trim() : `${arg.trim()}/tcp`]: {} };
+        break;
+      default:
+        throw invalidArgument(`invalid --change "${change}": ${op} is not one of CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE`);
+    }
+  }
+  return config;
+}

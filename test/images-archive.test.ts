@@ -1,0 +1,105 @@
+// import, save and load end to end: a rootfs tarball becomes a base image; docker-archive and
+// oci-archive round trips through berth, podman and skopeo, by file and through a pipe.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { run } from './client-helpers.js';
+import { type Sandbox, sandbox } from './images-helpers.js';
+
+let box: Sandbox;
+let other: Sandbox;
+let podman: (...args: string[]) => Promise<string>;
+let rootfsTar: string;
+
+before(async () => {
+  box = await sandbox('berth-images-archive-');
+  other = await sandbox('berth-images-archive2-');
+  const src = path.join(box.dir, 'rootfs');
+  await fs.mkdir(path.join(src, 'bin'), { recursive: true });
+  await fs.copyFile('/bin/busybox', path.join(src, 'bin', 'busybox'));
+  await fs.symlink('busybox', path.join(src, 'bin', 'sh'));
+  await fs.mkdir(path.join(src, 'etc'));
+  await fs.writeFile(path.join(src, 'etc', 'motd'), 'imported\n');
+  rootfsTar = path.join(box.dir, 'rootfs.tar.gz');
+  await run('tar', ['-C', src, '-czf', rootfsTar, '.']);
+  const penv = { ...process.env, CONTAINERS_REGISTRIES_CONF: path.join(box.dir, 'registries.conf'), TMPDIR: box.dir, HOME: path.join(box.dir, 'home') };
+  const base = ['--root', path.join(box.dir, 'podman-root'), '--runroot', path.join(box.dir, 'podman-run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+  podman = async (...args: string[]) => (await run('podman', [...base, ...args], { env: penv, maxBuffer: 1 << 26 })).stdout;
+});
+
+after(async () => {
+  await podman?.('rmi', '-a', '-f').catch(() => {});
+  await box?.done();
+  await other?.done();
+});
+
+test('import makes a base image with no parent layer, with --change and --message', async () => {
+  const r = await box.berth(['import', '--change', 'CMD ["/bin/sh"]', '--change', 'ENV A=1', '--message', 'from a tarball', rootfsTar, 'imported/base:1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^sha256:[a-f0-9]{64}\n$/);
+  const [doc] = JSON.parse((await box.berth(['image', 'inspect', 'imported/base:1'])).stdout);
+  assert.equal(doc.Id, r.stdout.trim());
+  assert.deepEqual(doc.Config.Cmd, ['/bin/sh']);
+  assert.deepEqual(doc.Config.Env, ['A=1']);
+  assert.equal(doc.RootFS.Layers.length, 1);
+  const tree = JSON.parse((await box.berth(['image', 'tree', '--format', 'json'])).stdout);
+  assert.equal(tree.length, 1);
+  assert.deepEqual(tree[0].tags, ['docker.io/imported/base:1']);
+  assert.equal(tree[0].children.length, 0);
+  const hist = await box.berth(['history', '--format', '{{.CreatedBy}}|{{.Comment}}', 'imported/base:1']);
+  assert.equal(hist.stdout, 'berth import|from a tarball\n');
+  const diff = await box.berth(['image', 'diff', 'imported/base:1']);
+  assert.match(diff.stdout, /^A \/bin\nA \/bin\/busybox \S+\nA \/bin\/sh \S+\nA \/etc\nA \/etc\/motd 9B\n$/);
+});
+
+test('save to docker-archive: podman loads it and skopeo reads it; berth loads it back with the same ID', async () => {
+  const file = path.join(box.dir, 'saved.tar');
+  let r = await box.berth(['save', '-o', file, 'imported/base:1']);
+  assert.equal(r.code, 0, r.stderr);
+  const id = JSON.parse((await box.berth(['image', 'inspect', 'imported/base:1'])).stdout)[0].Id;
+  const inspect = JSON.parse((await run('skopeo', ['inspect', `docker-archive:${file}`])).stdout);
+  assert.equal(inspect.Layers.length, 1);
+  const loaded = await podman('load', '-i', file);
+  assert.match(loaded, /imported\/base:1/);
+  assert.equal((await podman('image', 'inspect', '--format', '{{.Id}}', 'imported/base:1')).trim(), id.slice(7));
+  r = await other.berth(['load', '-i', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Loaded image: imported/base:1\n');
+  const again = JSON.parse((await other.berth(['image', 'inspect', 'imported/base:1'])).stdout)[0];
+  assert.equal(again.Id, id);
+  await other.berth(['rmi', '-a']);
+});
+
+test('save to oci-archive and load back keeps the manifest digest and name', async () => {
+  const file = path.join(box.dir, 'saved-oci.tar');
+  let r = await box.berth(['save', '--format', 'oci-archive', '-o', file, 'imported/base:1']);
+  assert.equal(r.code, 0, r.stderr);
+  const [doc] = JSON.parse((await box.berth(['image', 'inspect', 'imported/base:1'])).stdout);
+  const inspect = JSON.parse((await run('skopeo', ['inspect', '--raw', `oci-archive:${file}:docker.io/imported/base:1`])).stdout);
+  assert.equal(inspect.config.digest, doc.Id);
+  r = await other.berth(['load', '-i', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Loaded image: imported/base:1\n');
+  const [again] = JSON.parse((await other.berth(['image', 'inspect', 'imported/base:1'])).stdout);
+  assert.equal(again.Digest, doc.Digest);
+  await other.berth(['rmi', '-a']);
+});
+
+test('an image saved by podman loads into berth; berth save | berth load works through a pipe', async () => {
+  await podman('import', rootfsTar, 'localhost/from-podman:1');
+  const file = path.join(box.dir, 'podman-saved.tar');
+  await podman('save', '-o', file, 'localhost/from-podman:1');
+  let r = await other.berth(['load', '-i', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Loaded image: localhost/from-podman:1\n');
+  const pid = (await podman('image', 'inspect', '--format', '{{.Id}}', 'localhost/from-podman:1')).trim();
+  assert.equal(JSON.parse((await other.berth(['image', 'inspect', 'localhost/from-podman:1'])).stdout)[0].Id, `sha256:${pid}`);
+  const saved = await new Promise<Buffer>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'cli', 'main.js'))}).then((m) => m.main(process.argv.slice(1))).then((c) => { process.exitCode = c; })`, '--', 'save', 'localhost/from-podman:1'], { env: other.env, encoding: 'buffer', maxBuffer: 1 << 28 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+  r = await box.berth(['load'], { input: saved });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Loaded image: localhost/from-podman:1\n');
+});
