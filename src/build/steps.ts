@@ -216,16 +216,17 @@ async function extractArchive(file: string, context: SourceRoot, rel: string, sc
   } catch {
     return undefined;
   }
-  if (!st.isFile() || st.size < 512) return undefined;
-  const head = Buffer.alloc(512);
+  if (!st.isFile() || st.size < 4) return undefined;
+  const buf = Buffer.alloc(512);
   const fd = fs.openSync(file, 'r');
+  let head: Buffer;
   try {
-    fs.readSync(fd, head, 0, 512, 0);
+    head = buf.subarray(0, fs.readSync(fd, buf, 0, 512, 0));
   } finally {
     fs.closeSync(fd);
   }
   const kind = detectCompression(head);
-  const isTar = head.subarray(257, 262).toString() === 'ustar';
+  const isTar = head.length >= 262 && head.subarray(257, 262).toString() === 'ustar';
   if (kind === 'none' && !isTar) return undefined;
   if (kind !== 'gzip' && kind !== 'zstd' && !isTar) return undefined;
   const dir = scratch.tempDir();
