@@ -55,6 +55,10 @@ test('a default container: own PID 1, no host processes, default capabilities, s
   assert.notEqual(field(out, 'unshare_user'), '0');
   assert.notEqual(field(out, 'unshare_mount'), '0');
   assert.equal(field(out, 'keyctl'), 'Operation not permitted');
+  assert.equal(field(out, 'personality_linux32'), 'ok');
+  assert.equal(field(out, 'personality_norandom'), 'Operation not permitted');
+  // clone3's flags are out of seccomp's reach: ENOSYS sends libc back to clone, which is filtered.
+  assert.equal(field(out, 'clone3'), 'Function not implemented');
   assert.equal(field(out, 'kcore'), '0');
   assert.equal(field(out, 'keys'), '0');
   assert.equal(field(out, 'firmware'), '0');
@@ -67,9 +71,11 @@ test('a default container: own PID 1, no host processes, default capabilities, s
   assert.match(field(out, 'pts') ?? '', /gid=5,mode=620,ptmxmode=666/);
 });
 
-test('the host sees a seccomp-free keyctl, so the container result is the filter', () => {
+test('the host sees seccomp-free keyctl and personality, so the container results are the filter', () => {
   const out = execFileSync(`${fx.rootfs}/bin/sysprobe`, { encoding: 'utf8' });
   assert.equal(field(out, 'keyctl'), 'ok');
+  assert.equal(field(out, 'personality_norandom'), 'ok');
+  assert.notEqual(field(out, 'clone3'), 'Function not implemented');
 });
 
 test('privileged: all capabilities the host has, no seccomp, /sys writable mount', async () => {

@@ -32,9 +32,12 @@ const PROBE_C = `
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+static void report(const char *name, long r) { printf("%s=%s\\n", name, r < 0 ? strerror(errno) : "ok"); }
 int main(void) {
-  long r = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, 0);
-  printf("keyctl=%s\\n", r < 0 ? strerror(errno) : "ok");
+  report("keyctl", syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, 0));
+  report("personality_linux32", syscall(SYS_personality, 0xffffffffUL)); /* query: allowed */
+  report("personality_norandom", syscall(SYS_personality, 0x0040000UL)); /* ADDR_NO_RANDOMIZE */
+  report("clone3", syscall(SYS_clone3, 0, 0));
   return 0;
 }
 `;
