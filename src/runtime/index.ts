@@ -1,5 +1,11 @@
 // The runtime layer's public face: OCI spec generation, the runc/crun CLI, the conmon monitor,
 // cgroup layout and container logs. The engine builds `berth run` on these.
+//
+// A run, in order: findRuntime({runRoot}) -> resolveUser(rootfs, user) -> generateSpec({...,
+// cgroupsPath: cgroupsPathFor(id), resources: resourcesFrom(flags)}) -> writeBundle(bundle, spec)
+// -> createMonitored({id, bundle, runtime, stateDir, stdin?, terminal?}) -> [attachContainer
+// before start, for -i/-t] -> runtime.start(id) (or startContainer = create + start)
+// -> followLogs / waitForExit -> removeContainer. stopContainer does docker's stop.
 export { type AttachOptions, type Attachment, attachContainer, attachHelperPath } from './attach.js';
 export { cgroupsPathFor, detectCgroups, parseBytes, resourcesFrom } from './cgroups.js';
 export type { CgroupLayout, CgroupMode, ResourceInput } from './cgroups.js';
