@@ -422,3 +422,26 @@ test('access logs are JSON lines with method, path, status, bytes, duration', as
     await (await import('node:fs/promises')).rm(logFile, { force: true });
   }
 });
+
+test('the server runs the same on the in-memory driver', async () => {
+  const mem = await startRegistry({ driver: 'inmemory' });
+  try {
+    const img = makeImage(2);
+    assert.equal((await pushImage(mem.url, 'mem/app', 'v1', img)).status, 201);
+    const get = await fetch(`${mem.url}/v2/mem/app/manifests/v1`);
+    assert.deepEqual(Buffer.from(await get.arrayBuffer()), img.manifest);
+    const post = await fetch(`${mem.url}/v2/mem/app/blobs/uploads/`, { method: 'POST' });
+    const loc = post.headers.get('location')!;
+    await (await fetch(`${mem.url}${loc}`, { method: 'PATCH', body: 'abc', headers: { 'Content-Range': '0-2' } })).arrayBuffer();
+    const bad = await fetch(`${mem.url}${loc}`, { method: 'PATCH', body: 'def', headers: { 'Content-Range': '0-2' } });
+    assert.equal(bad.status, 416);
+    await bad.arrayBuffer();
+    await (await fetch(`${mem.url}${loc}`, { method: 'PATCH', body: 'def', headers: { 'Content-Range': '3-5' } })).arrayBuffer();
+    assert.equal((await fetch(`${mem.url}${loc}?digest=${sha256('abcdef')}`, { method: 'PUT' })).status, 201);
+    assert.equal(await (await fetch(`${mem.url}/v2/mem/app/blobs/${sha256('abcdef')}`, { headers: { Range: 'bytes=2-3' } })).text(), 'cd');
+    assert.deepEqual((await (await fetch(`${mem.url}/v2/_catalog`)).json()).repositories, ['mem/app']);
+    assert.deepEqual(await filesUnder(mem.root), [], 'nothing on disk');
+  } finally {
+    await mem.close();
+  }
+});
