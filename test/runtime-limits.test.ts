@@ -163,3 +163,13 @@ test('a monitor killed without an exit file ends the wait with a clear error; re
   await assert.rejects(fx.runtime.state(id), (e: unknown) => isBerthError(e, 'not-found'));
   await assert.rejects(fs.access(stateDir));
 });
+
+test('a second container with a taken id is refused as already-exists and the first keeps running', async () => {
+  const { id, bundle, stateDir } = await startIn(fx, { process: { args: ['sleep', '30'] } });
+  try {
+    await assert.rejects(fx.runtime.create(id, bundle), (e: unknown) => isBerthError(e, 'already-exists'));
+    assert.equal((await fx.runtime.state(id)).status, 'running');
+  } finally {
+    await removeContainer(fx.runtime, id, stateDir);
+  }
+});
