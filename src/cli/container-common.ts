@@ -1,0 +1,219 @@
+// What the container verbs share: the container host from --root/--runroot, and docker's
+// create/run flags turned into the engine's ContainerSpec (parsing only; the engine checks).
+import * as fs from 'node:fs';
+import { invalidArgument } from '../internal/errors.js';
+import type { ContainerSpec } from '../engine/container.js';
+import { ContainerHost } from '../engine/host.js';
+import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
+import { parseBytes } from '../runtime/index.js';
+import type { FlagSpec, Flags } from './flags.js';
+import type { CliContext } from './main.js';
+
+export function containerHost(ctx: CliContext): ContainerHost {
+  // conmon runs this after a container exits, so cleanup (and --rm, restart policies) happen without us.
+  const self = process.argv[1];
+  return new ContainerHost({
+    root: ctx.root,
+    runroot: ctx.runroot,
+    ...(self ? { cleanupCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'container', 'cleanup'] } : {}),
+  });
+}
+
+export const CREATE_FLAGS: FlagSpec[] = [
+  { name: 'name', type: 'string', value: 'NAME', description: 'Assign a name to the container' },
+  { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open' },
+  { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+  { name: 'rm', type: 'bool', description: 'Remove the container when it exits' },
+  { name: 'env', short: 'e', type: 'list', value: 'KEY=VALUE', description: 'Set environment variables' },
+  { name: 'env-file', type: 'list', value: 'FILE', description: 'Read environment variables from a file' },
+  { name: 'workdir', short: 'w', type: 'string', value: 'DIR', description: 'Working directory inside the container' },
+  { name: 'user', short: 'u', type: 'string', value: 'USER[:GROUP]', description: 'User name or UID (and group)' },
+  { name: 'entrypoint', type: 'string', value: 'CMD', description: "Overwrite the image's ENTRYPOINT" },
+  { name: 'volume', short: 'v', type: 'list', value: 'HOST:CTR[:ro]', description: 'Bind mount a host path' },
+  { name: 'mount', type: 'list', value: 'SPEC', description: 'Attach a mount: type=bind|tmpfs,source=,target=[,readonly]' },
+  { name: 'tmpfs', type: 'list', value: 'DIR[:OPTS]', description: 'Mount a tmpfs' },
+  { name: 'read-only', type: 'bool', description: "Mount the container's root filesystem read-only" },
+  { name: 'privileged', type: 'bool', description: 'All capabilities, no seccomp, host devices' },
+  { name: 'cap-add', type: 'list', value: 'CAP', description: 'Add Linux capabilities' },
+  { name: 'cap-drop', type: 'list', value: 'CAP', description: 'Drop Linux capabilities' },
+  { name: 'security-opt', type: 'list', value: 'OPT', description: 'Security options (no-new-privileges, seccomp=, apparmor=, label=)' },
+  { name: 'pid', type: 'string', value: 'MODE', description: 'PID namespace: host or private' },
+  { name: 'ipc', type: 'string', value: 'MODE', description: 'IPC namespace: host, private or shareable' },
+  { name: 'uts', type: 'string', value: 'MODE', description: 'UTS namespace: host or private' },
+  { name: 'network', type: 'string', value: 'MODE', aliases: ['net'], description: 'Network: none (default) or host' },
+  { name: 'hostname', type: 'string', value: 'NAME', description: 'Container host name' },
+  { name: 'ulimit', type: 'list', value: 'NAME=SOFT[:HARD]', description: 'Ulimit options' },
+  { name: 'init', type: 'bool', description: 'Run an init (tini) as PID 1 that forwards signals and reaps' },
+  { name: 'label', short: 'l', type: 'list', value: 'KEY=VALUE', description: 'Set metadata on the container' },
+  { name: 'restart', type: 'string', value: 'POLICY', description: 'no, always, on-failure[:N], unless-stopped' },
+  { name: 'memory', short: 'm', type: 'string', value: 'BYTES', description: 'Memory limit' },
+  { name: 'memory-swap', type: 'string', value: 'BYTES', description: 'Memory plus swap limit (-1: unlimited swap)' },
+  { name: 'memory-reservation', type: 'string', value: 'BYTES', description: 'Memory soft limit' },
+  { name: 'cpus', type: 'string', value: 'N', description: 'Number of CPUs' },
+  { name: 'cpu-shares', short: 'c', type: 'string', value: 'N', description: 'CPU shares (relative weight)' },
+  { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs in which to allow execution' },
+  { name: 'pids-limit', type: 'string', value: 'N', description: 'Tune container pids limit (-1 for unlimited)' },
+  { name: 'shm-size', type: 'string', value: 'BYTES', description: 'Size of /dev/shm' },
+  { name: 'runtime', type: 'string', value: 'NAME|PATH', description: 'OCI runtime (runc, crun or a path)' },
+  { name: 'stop-signal', type: 'string', value: 'SIGNAL', description: 'Signal to stop the container' },
+  { name: 'stop-timeout', type: 'string', value: 'SECONDS', description: 'Timeout to stop the container' },
+  { name: 'pull', type: 'string', value: 'POLICY', description: 'Pull image before running: missing (default), never, always' },
+  { name: 'userns', type: 'string', value: 'HOSTID:SIZE', description: 'Map container root to host ids HOSTID..+SIZE in a user namespace' },
+  { name: 'sig-proxy', type: 'bool', description: 'Proxy received signals to the process (default true)' },
+];
+
+function intFlag(flags: Flags, name: string): number | undefined {
+  const v = flags.string(name);
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid --${name} "${v}": want an integer`);
+  return Number(v);
+}
+
+function bytesFlag(flags: Flags, name: string): number | undefined {
+  const v = flags.string(name);
+  if (v === undefined) return undefined;
+  if (v === '-1') return -1;
+  return parseBytes(v);
+}
+
+function hostOrPrivate(flags: Flags, name: string): 'host' | 'private' | undefined {
+  const v = flags.string(name);
+  if (v === undefined || v === '' || v === 'private' || v === 'shareable') return v === undefined ? undefined : 'private';
+  if (v === 'host') return 'host';
+  throw invalidArgument(`invalid --${name} "${v}": want host or private`);
+}
+
+/** `-e KEY` takes KEY from the CLI's environment, as docker does. */
+function envEntries(flags: Flags): string[] {
+  const out: string[] = [];
+  for (const file of flags.list('env-file')) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw invalidArgument(`invalid --env-file: cannot read ${file}`);
+    }
+    for (const line of text.split('\n')) {
+      const l = line.trim();
+      if (l === '' || l.startsWith('#')) continue;
+      out.push(l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`);
+    }
+  }
+  for (const e of flags.list('env')) {
+    if (e.startsWith('=')) throw invalidArgument(`invalid -e "${e}": empty variable name`);
+    if (e.includes('=')) out.push(e);
+    else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
+  }
+  return out;
+}
+
+function labels(flags: Flags): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of flags.list('label')) {
+    const eq = l.indexOf('=');
+    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return out;
+}
+
+function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
+  if (v === undefined || v === '' || v === 'no') return undefined;
+  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
+  if (!m || (m[2] && m[1] !== 'on-failure')) throw invalidArgument(`invalid --restart "${v}": want no, always, unless-stopped or on-failure[:N]`);
+  return { name: m[1] as 'always', ...(m[2] ? { maximumRetryCount: Number(m[2]) } : {}) };
+}
+
+/** The flags of create/run (after the image) as a ContainerSpec. */
+export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): ContainerSpec {
+  const network = flags.string('network');
+  if (network !== undefined && network !== 'none' && network !== 'host') {
+    throw invalidArgument(`invalid --network "${network}": berth supports none and host (bridged networks come later)`);
+  }
+  const entrypoint = flags.string('entrypoint');
+  const cpus = flags.string('cpus');
+  const userns = flags.string('userns');
+  let usernsMap: ContainerSpec['userns'];
+  if (userns !== undefined && userns !== '' && userns !== 'host') {
+    const m = /^(\d+):(\d+)$/.exec(userns);
+    if (!m) throw invalidArgument(`invalid --userns "${userns}": want HOSTID:SIZE (container root maps to HOSTID)`);
+    usernsMap = { hostId: Number(m[1]), size: Number(m[2]) };
+  }
+  const pull = flags.string('pull');
+  if (pull !== undefined && !['missing', 'never', 'always'].includes(pull)) throw invalidArgument(`invalid --pull "${pull}": want missing, never or always`);
+  const memory = bytesFlag(flags, 'memory');
+  const memorySwap = bytesFlag(flags, 'memory-swap');
+  const memoryReservation = bytesFlag(flags, 'memory-reservation');
+  const cpuShares = intFlag(flags, 'cpu-shares');
+  const pidsLimit = intFlag(flags, 'pids-limit');
+  const cpusetCpus = flags.string('cpuset-cpus');
+  const stopTimeout = intFlag(flags, 'stop-timeout');
+  const shm = bytesFlag(flags, 'shm-size');
+  const pidMode = hostOrPrivate(flags, 'pid');
+  const ipcMode = hostOrPrivate(flags, 'ipc');
+  const utsMode = hostOrPrivate(flags, 'uts');
+  const restart = restartPolicy(flags.string('restart'));
+  if (restart && flags.bool('rm')) throw invalidArgument('conflicting options: --restart and --rm');
+  const spec: ContainerSpec = {
+    image,
+    ...(cmd.length ? { cmd } : {}),
+    ...(entrypoint !== undefined ? { entrypoint: entrypoint === '' ? [''] : [entrypoint] } : {}),
+    env: envEntries(flags),
+    labels: labels(flags),
+    tty: flags.bool('tty'),
+    openStdin: flags.bool('interactive'),
+    mounts: [...flags.list('volume').map(parseVolume), ...flags.list('mount').map(parseMount), ...flags.list('tmpfs').map(parseTmpfs)],
+    readonlyRootfs: flags.bool('read-only'),
+    privileged: flags.bool('privileged'),
+    capAdd: flags.list('cap-add'),
+    capDrop: flags.list('cap-drop'),
+    securityOpt: flags.list('security-opt'),
+    ulimits: flags.list('ulimit'),
+    init: flags.bool('init'),
+    autoRemove: flags.bool('rm'),
+    resources: {
+      ...(memory !== undefined ? { memory } : {}),
+      ...(memorySwap !== undefined ? { memorySwap } : {}),
+      ...(memoryReservation !== undefined ? { memoryReservation } : {}),
+      ...(cpus !== undefined ? { cpus: Number(cpus) } : {}),
+      ...(cpuShares !== undefined ? { cpuShares } : {}),
+      ...(cpusetCpus !== undefined ? { cpusetCpus } : {}),
+      ...(pidsLimit !== undefined ? { pidsLimit } : {}),
+    },
+    ...(flags.string('workdir') !== undefined ? { workingDir: flags.string('workdir') } : {}),
+    ...(flags.string('user') !== undefined ? { user: flags.string('user') } : {}),
+    ...(flags.string('hostname') !== undefined ? { hostname: flags.string('hostname') } : {}),
+    ...(flags.string('stop-signal') !== undefined ? { stopSignal: flags.string('stop-signal') } : {}),
+    ...(stopTimeout !== undefined ? { stopTimeout } : {}),
+    ...(shm !== undefined ? { shmSize: shm } : {}),
+    ...(pidMode ? { pidMode } : {}),
+    ...(ipcMode ? { ipcMode } : {}),
+    ...(utsMode ? { utsMode } : {}),
+    ...(network ? { networkMode: network as 'none' } : {}),
+    ...(restart ? { restart } : {}),
+    ...(flags.string('runtime') !== undefined ? { runtime: flags.string('runtime') } : {}),
+    ...(usernsMap ? { userns: usernsMap } : {}),
+  };
+  if (spec.hostname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --hostname and --uts=host');
+  return spec;
+}
+
+/** docker's exit code for a failure before the container ran: 126/127 for the command, else 125. */
+export function startFailureCode(err: unknown): number | undefined {
+  const code = (err as { exitCode?: unknown }).exitCode;
+  return code === 126 || code === 127 ? code : undefined;
+}
+
+/** Applies `fn` to every named container, printing each name; errors go to stderr, exit 1 if any. */
+export async function eachContainer(ctx: CliContext, names: string[], fn: (name: string) => Promise<string | undefined>): Promise<number> {
+  let failed = false;
+  for (const n of names) {
+    try {
+      const out = await fn(n);
+      if (out !== undefined) ctx.stdout.write(`${out}\n`);
+    } catch (err) {
+      failed = true;
+      ctx.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,87 @@
+// berth container SUBCOMMAND: ls and prune, the internal cleanup conmon runs after an exit,
+// and the container verbs under their group names (container run, container rm, ...).
+import { cleanupContainer, pruneContainers } from '../engine/lifecycle.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost } from './container-common.js';
+import { parseTime } from './logs.js';
+import type { CliContext, VerbModule } from './main.js';
+
+const ALIASES: Record<string, () => Promise<VerbModule>> = {
+  ls: () => import('./ps.js'),
+  list: () => import('./ps.js'),
+  ps: () => import('./ps.js'),
+  run: () => import('./run.js'),
+  create: () => import('./create.js'),
+  start: () => import('./start.js'),
+  stop: () => import('./stop.js'),
+  kill: () => import('./kill.js'),
+  restart: () => import('./restart.js'),
+  pause: () => import('./pause.js'),
+  unpause: () => import('./unpause.js'),
+  rm: () => import('./rm.js'),
+  remove: () => import('./rm.js'),
+  wait: () => import('./wait.js'),
+  logs: () => import('./logs.js'),
+  rename: () => import('./rename.js'),
+  inspect: () => import('./inspect.js'),
+  exec: () => import('./exec.js'),
+  attach: () => import('./attach.js'),
+  top: () => import('./top.js'),
+  stats: () => import('./stats.js'),
+  cp: () => import('./cp.js'),
+  diff: () => import('./diff.js'),
+  commit: () => import('./commit.js'),
+  export: () => import('./export.js'),
+  mount: () => import('./mount.js'),
+  unmount: () => import('./mount.js').then((m) => ({ run: m.runUnmount })),
+  umount: () => import('./mount.js').then((m) => ({ run: m.runUnmount })),
+};
+
+const PRUNE: VerbSpec = {
+  usage: 'berth container prune [OPTIONS]',
+  summary: 'Remove all stopped containers',
+  maxArgs: 0,
+  flags: [
+    { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+    { name: 'filter', type: 'list', value: 'until=TIME', description: 'Only containers created before TIME' },
+  ],
+};
+
+const USAGE = `Usage: berth container COMMAND
+
+Manage containers
+
+Commands:
+${[...Object.keys(ALIASES), 'prune'].sort().map((c) => `  ${c}`).join('\n')}
+`;
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    ctx.stdout.write(USAGE);
+    return sub === undefined ? 125 : 0;
+  }
+  const host = containerHost(ctx);
+  if (sub === 'cleanup') {
+    for (const id of rest) await cleanupContainer(host, id);
+    return 0;
+  }
+  if (sub === 'prune') {
+    const flags = parseFlags(PRUNE, rest);
+    if (flags.help) {
+      ctx.stdout.write(helpText(PRUNE));
+      return 0;
+    }
+    const until = flags.list('filter').find((f) => f.startsWith('until='));
+    const removed = await pruneContainers(host, until ? { until: parseTime(until.slice(6)) } : {});
+    ctx.stdout.write(removed.length ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '');
+    ctx.stdout.write('Total reclaimed space: 0B\n');
+    return 0;
+  }
+  const load = ALIASES[sub];
+  if (!load) {
+    ctx.stderr.write(`berth: 'container ${sub}' is not a berth command.\nSee 'berth container --help'.\n`);
+    return 125;
+  }
+  return (await load()).run(rest, ctx);
+}

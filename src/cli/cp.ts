@@ -1,0 +1,46 @@
+// berth cp: files between a container and the host, either way (CONTAINER:PATH marks the
+// container side); container paths never lead out of its rootfs through symlinks.
+import { copyFromContainer, copyToContainer } from '../engine/files.js';
+import { invalidArgument } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost } from './container-common.js';
+import type { CliContext } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH CONTAINER:DEST_PATH',
+  summary: 'Copy files/folders between a container and the local filesystem',
+  minArgs: 2,
+  maxArgs: 2,
+  flags: [
+    { name: 'archive', short: 'a', type: 'bool', description: 'Archive mode (ownership is kept as it is)' },
+    { name: 'follow-link', short: 'L', type: 'bool', description: 'Always follow symbol link in SRC_PATH' },
+  ],
+};
+
+function split(arg: string): { container?: string; path: string } {
+  const colon = arg.indexOf(':');
+  if (colon <= 0 || arg.startsWith('/') || arg.startsWith('.')) return { path: arg };
+  return { container: arg.slice(0, colon), path: arg.slice(colon + 1) || '/' };
+}
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const src = split(flags.args[0]);
+  const dest = split(flags.args[1]);
+  const host = containerHost(ctx);
+  if (src.container && dest.container) throw invalidArgument('copying between containers is not supported');
+  if (src.container) {
+    if (dest.path === '-') throw invalidArgument('cp to "-" (a tar stream) is not supported yet; use export for the whole rootfs');
+    await copyFromContainer(host, src.container, src.path, dest.path);
+    return 0;
+  }
+  if (dest.container) {
+    await copyToContainer(host, dest.container, src.path, dest.path);
+    return 0;
+  }
+  throw invalidArgument('must specify at least one container source (CONTAINER:PATH)');
+}

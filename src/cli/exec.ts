@@ -1,0 +1,48 @@
+// berth exec: run a command in a running container (-i, -t, -e, -u, -w, -d); the exit code is
+// the command's (126/127 when it cannot be run).
+import { execInContainer } from '../engine/exec.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost, startFailureCode } from './container-common.js';
+import { type CliContext, reportError } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth exec [OPTIONS] CONTAINER COMMAND [ARG...]',
+  summary: 'Execute a command in a running container',
+  stopAtFirstPositional: true,
+  minArgs: 2,
+  flags: [
+    { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open' },
+    { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+    { name: 'detach', short: 'd', type: 'bool', description: 'Run the command in the background' },
+    { name: 'env', short: 'e', type: 'list', value: 'KEY=VALUE', description: 'Set environment variables' },
+    { name: 'user', short: 'u', type: 'string', value: 'USER[:GROUP]', description: 'User name or UID' },
+    { name: 'workdir', short: 'w', type: 'string', value: 'DIR', description: 'Working directory inside the container' },
+    { name: 'privileged', type: 'bool', description: 'Give extended privileges to the command' },
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const [container, ...cmd] = flags.args;
+  try {
+    return await execInContainer(containerHost(ctx), container, {
+      cmd,
+      env: flags.list('env').map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)),
+      tty: flags.bool('tty'),
+      stdin: flags.bool('interactive'),
+      detach: flags.bool('detach'),
+      privileged: flags.bool('privileged'),
+      ...(flags.string('user') !== undefined ? { user: flags.string('user') } : {}),
+      ...(flags.string('workdir') !== undefined ? { workingDir: flags.string('workdir') } : {}),
+    });
+  } catch (err) {
+    const code = startFailureCode(err);
+    if (code === undefined) throw err;
+    reportError(err, ctx);
+    return code;
+  }
+}

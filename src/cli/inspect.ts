@@ -1,0 +1,63 @@
+// berth inspect: docker's generic inspect over containers and images (--type to choose),
+// as a JSON array or a Go template per object (-f/--format).
+import { inspectView } from '../engine/inspect.js';
+import { lookupContainer } from '../engine/state.js';
+import { BerthError, invalidArgument } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { renderTemplate } from './format.js';
+import { containerHost } from './container-common.js';
+import type { CliContext } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth inspect [OPTIONS] NAME|ID [NAME|ID...]',
+  summary: 'Return low-level information on containers and images',
+  minArgs: 1,
+  flags: [
+    { name: 'format', short: 'f', type: 'string', value: 'FORMAT', description: 'Format the output using a Go template (or json)' },
+    { name: 'type', type: 'string', value: 'TYPE', description: 'Only this type: container or image' },
+    { name: 'size', short: 's', type: 'bool', description: 'Accepted for compatibility' },
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const type = flags.string('type');
+  if (type !== undefined && type !== 'container' && type !== 'image') throw invalidArgument(`invalid --type "${type}": want container or image`);
+  const host = containerHost(ctx);
+  const objects: unknown[] = [];
+  let failed = false;
+  for (const q of flags.args) {
+    try {
+      objects.push(await inspectOne(host, q, type));
+    } catch (err) {
+      failed = true;
+      ctx.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+  const format = flags.string('format');
+  if (format === undefined || format === 'json') ctx.stdout.write(`${JSON.stringify(objects, null, 4)}\n`);
+  else for (const o of objects) ctx.stdout.write(`${renderTemplate(format, o)}\n`);
+  return failed ? 1 : 0;
+}
+
+async function inspectOne(host: ReturnType<typeof containerHost>, q: string, type: string | undefined): Promise<unknown> {
+  if (type !== 'image') {
+    try {
+      const rec = await lookupContainer(host, q);
+      return inspectView(host, rec, (await host.driver()).name);
+    } catch (err) {
+      if (type === 'container' || !(err instanceof BerthError && err.kind === 'not-found')) throw err;
+    }
+  }
+  const { inspectImage } = await import('../engine/images/index.js');
+  try {
+    return await inspectImage(await host.store(), q);
+  } catch (err) {
+    if (err instanceof BerthError && err.kind === 'not-found') throw new BerthError('not-found', `no such object: ${q}`);
+    throw err;
+  }
+}

@@ -1,0 +1,26 @@
+// berth kill: a signal (-s, default SIGKILL) to running containers.
+import { killContainer } from '../engine/lifecycle.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost, eachContainer } from './container-common.js';
+import type { CliContext } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth kill [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Kill one or more running containers',
+  minArgs: 1,
+  flags: [{ name: 'signal', short: 's', type: 'string', value: 'SIGNAL', description: 'Signal to send (default KILL)' }],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const host = containerHost(ctx);
+  const signal = flags.string('signal') ?? 'SIGKILL';
+  return eachContainer(ctx, flags.args, async (q) => {
+    await killContainer(host, q, signal);
+    return q;
+  });
+}

@@ -1,0 +1,59 @@
+// berth logs: a container's output from its log (-f follows, --tail, --since, --until, -t).
+import { containerLogs } from '../engine/logs.js';
+import { lookupContainer } from '../engine/state.js';
+import { invalidArgument } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost } from './container-common.js';
+import type { CliContext } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth logs [OPTIONS] CONTAINER',
+  summary: 'Fetch the logs of a container',
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [
+    { name: 'follow', short: 'f', type: 'bool', description: 'Follow log output' },
+    { name: 'tail', short: 'n', type: 'string', value: 'N', description: 'Number of lines to show from the end (default all)' },
+    { name: 'since', type: 'string', value: 'TIME', description: 'Show logs since a timestamp or relative time (42m)' },
+    { name: 'until', type: 'string', value: 'TIME', description: 'Show logs before a timestamp or relative time' },
+    { name: 'timestamps', short: 't', type: 'bool', description: 'Show timestamps' },
+    { name: 'details', type: 'bool', description: 'Accepted for compatibility' },
+  ],
+};
+
+/** docker's times: RFC 3339, Unix seconds, or a duration before now ("10m", "1h30m", "5s"). */
+export function parseTime(text: string, now = Date.now()): Date {
+  if (/^\d+(\.\d+)?$/.test(text)) return new Date(Number(text) * 1000);
+  const d = /^((\d+)h)?((\d+)m)?((\d+)s)?$/.exec(text);
+  if (d && text !== '') return new Date(now - ((Number(d[2] ?? 0) * 60 + Number(d[4] ?? 0)) * 60 + Number(d[6] ?? 0)) * 1000);
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid time "${text}": want RFC 3339, Unix seconds or a duration like 10m`);
+  return new Date(t);
+}
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const host = containerHost(ctx);
+  const rec = await lookupContainer(host, flags.args[0]);
+  const tailText = flags.string('tail');
+  if (tailText !== undefined && tailText !== 'all' && !/^\d+$/.test(tailText)) throw invalidArgument(`invalid --tail "${tailText}": want a number or all`);
+  const since = flags.string('since');
+  const until = flags.string('until');
+  const stamps = flags.bool('timestamps');
+  await containerLogs(
+    host,
+    rec,
+    (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(stamps ? `${e.time} ${e.text}` : e.text),
+    {
+      follow: flags.bool('follow'),
+      ...(tailText !== undefined && tailText !== 'all' ? { tail: Number(tailText) } : {}),
+      ...(since ? { since: parseTime(since) } : {}),
+      ...(until ? { until: parseTime(until) } : {}),
+    },
+  );
+  return 0;
+}

@@ -1,0 +1,107 @@
+// berth ps: the containers, reconciled with the runtime first, in docker's columns, filters and formats.
+import { type ContainerRecord, statusText } from '../engine/container.js';
+import { commandOf } from '../engine/spec.js';
+import { listContainers } from '../engine/state.js';
+import { invalidArgument } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { type FormatSpec, formatRows, timeAgo } from './format.js';
+import { containerHost } from './container-common.js';
+import type { CliContext } from './main.js';
+
+export const SPEC: VerbSpec = {
+  usage: 'berth ps [OPTIONS]',
+  summary: 'List containers',
+  maxArgs: 0,
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Only display container IDs' },
+    { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+    { name: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container' },
+    { name: 'last', short: 'n', type: 'string', value: 'N', description: 'Show n last created containers' },
+    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: id, name, label, status, exited, ancestor' },
+    { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
+    { name: 'size', short: 's', type: 'bool', description: 'Accepted for compatibility' },
+  ],
+};
+
+function matches(rec: ContainerRecord, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  if (eq < 0) throw invalidArgument(`invalid filter "${filter}": want KEY=VALUE`);
+  const key = filter.slice(0, eq);
+  const value = filter.slice(eq + 1);
+  switch (key) {
+    case 'id':
+      return rec.id.startsWith(value);
+    case 'name':
+      return new RegExp(value).test(rec.name);
+    case 'status':
+      return rec.state.status === value;
+    case 'exited':
+      return rec.state.status === 'exited' && String(rec.state.exitCode) === value;
+    case 'label': {
+      const leq = value.indexOf('=');
+      const labels = { ...rec.source.config.labels, ...rec.spec.labels };
+      return leq < 0 ? value in labels : labels[value.slice(0, leq)] === value.slice(leq + 1);
+    }
+    case 'ancestor':
+      return rec.spec.image === value || rec.source.imageName === value || (rec.source.imageId ?? '').replace('sha256:', '').startsWith(value.replace('sha256:', ''));
+    default:
+      throw invalidArgument(`invalid filter "${key}": want id, name, label, status, exited or ancestor`);
+  }
+}
+
+export function psFormat(noTrunc: boolean): FormatSpec<ContainerRecord> {
+  return {
+    columns: [
+      { header: 'CONTAINER ID', field: '.ID' },
+      { header: 'IMAGE', field: '.Image' },
+      { header: 'COMMAND', field: '.Command' },
+      { header: 'CREATED', field: '.RunningFor' },
+      { header: 'STATUS', field: '.Status' },
+      { header: 'PORTS', field: '.Ports' },
+      { header: 'NAMES', field: '.Names' },
+    ],
+    headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS' },
+    view: (r) => {
+      const cmd = commandOf(r).join(' ');
+      const shown = noTrunc ? cmd : cmd.length > 20 ? `${cmd.slice(0, 19)}…` : cmd;
+      const labels = { ...r.source.config.labels, ...r.spec.labels };
+      return {
+        ID: noTrunc ? r.id : r.id.slice(0, 12),
+        Image: r.spec.image,
+        Command: `"${shown}"`,
+        CreatedAt: r.created,
+        RunningFor: timeAgo(r.created),
+        Status: statusText(r.state),
+        State: r.state.status,
+        Ports: '',
+        Names: r.name,
+        Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+        ExitCode: r.state.exitCode ?? 0,
+        Pid: r.state.pid,
+      };
+    },
+  };
+}
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  let rows = await listContainers(containerHost(ctx));
+  rows.sort((a, b) => b.created.localeCompare(a.created));
+  const last = flags.bool('latest') ? 1 : flags.string('last') !== undefined ? Number(flags.string('last')) : undefined;
+  const all = flags.bool('all') || last !== undefined || flags.list('filter').some((f) => /^(status|exited)=/.test(f));
+  if (!all) rows = rows.filter((r) => r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting');
+  for (const f of flags.list('filter')) rows = rows.filter((r) => matches(r, f));
+  if (last !== undefined && last >= 0) rows = rows.slice(0, last);
+  const noTrunc = flags.bool('no-trunc');
+  if (flags.bool('quiet')) {
+    for (const r of rows) ctx.stdout.write(`${noTrunc ? r.id : r.id.slice(0, 12)}\n`);
+    return 0;
+  }
+  ctx.stdout.write(formatRows(rows, psFormat(noTrunc), flags.string('format')));
+  return 0;
+}

@@ -1,0 +1,26 @@
+// berth restart: stop (with the grace period) and start again.
+import { restartContainer } from '../engine/lifecycle.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost, eachContainer } from './container-common.js';
+import type { CliContext } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth restart [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Restart one or more containers',
+  minArgs: 1,
+  flags: [{ name: 'time', short: 't', type: 'string', value: 'SECONDS', description: 'Seconds to wait before killing the container' }],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const host = containerHost(ctx);
+  const t = flags.string('time');
+  return eachContainer(ctx, flags.args, async (q) => {
+    await restartContainer(host, q, t !== undefined ? { timeoutSec: Number(t) } : {});
+    return q;
+  });
+}

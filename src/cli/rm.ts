@@ -1,0 +1,28 @@
+// berth rm: remove containers (-f kills running ones first); the rootfs, hold and state go too.
+import { removeContainer } from '../engine/lifecycle.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost, eachContainer } from './container-common.js';
+import type { CliContext } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth rm [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Remove one or more containers',
+  minArgs: 1,
+  flags: [
+    { name: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
+    { name: 'volumes', short: 'v', type: 'bool', description: 'Accepted for compatibility (no anonymous volumes yet)' },
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const host = containerHost(ctx);
+  return eachContainer(ctx, flags.args, async (q) => {
+    await removeContainer(host, q, { force: flags.bool('force') });
+    return q;
+  });
+}

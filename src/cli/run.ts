@@ -1,0 +1,62 @@
+// berth run: create a container from an image (or any layer ID) and start it; attached, the
+// exit code is the container's (125 berth's own failure, 126 cannot invoke, 127 not found).
+import { createContainer } from '../engine/create.js';
+import { removeContainer, waitStopped } from '../engine/lifecycle.js';
+import { containerLogs } from '../engine/logs.js';
+import { runForeground, startContainer } from '../engine/start.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { CREATE_FLAGS, containerHost, containerSpecFrom, startFailureCode } from './container-common.js';
+import { type CliContext, reportError } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth run [OPTIONS] IMAGE|LAYER-ID [COMMAND] [ARG...]',
+  summary: 'Create and run a new container from an image or any layer',
+  flags: [{ name: 'detach', short: 'd', type: 'bool', description: 'Run in the background and print the container ID' }, ...CREATE_FLAGS],
+  stopAtFirstPositional: true,
+  minArgs: 1,
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const [image, ...cmd] = flags.args;
+  const spec = containerSpecFrom(flags, image, cmd);
+  const host = containerHost(ctx);
+  const pull = flags.string('pull') as 'missing' | undefined;
+  const rec = await createContainer(host, spec, { ...(flags.string('name') !== undefined ? { name: flags.string('name') } : {}), ...(pull ? { pull } : {}) });
+  try {
+    if (flags.bool('detach')) {
+      await startContainer(host, rec);
+      ctx.stdout.write(`${rec.id}\n`);
+      return 0;
+    }
+    if (spec.autoRemove || spec.tty || spec.openStdin) {
+      return await runForeground(host, rec, { stdin: spec.openStdin ?? false, tty: spec.tty ?? false });
+    }
+    // Attached without a terminal: conmon holds the container (its log stays for `logs`), we follow.
+    await startContainer(host, rec);
+    const forward = (sig: NodeJS.Signals) => {
+      host.runtimeOf(rec).kill(rec.id, sig).catch(() => {});
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, forward);
+    try {
+      await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.text), { follow: true });
+      const done = await waitStopped(host, rec);
+      return done?.state.exitCode ?? 0;
+    } finally {
+      for (const s of signals) process.off(s, forward);
+    }
+  } catch (err) {
+    if (spec.autoRemove) await removeContainer(host, rec.id, { force: true }).catch(() => {});
+    const code = startFailureCode(err);
+    if (code !== undefined) {
+      reportError(err, ctx);
+      return code;
+    }
+    throw err;
+  }
+}

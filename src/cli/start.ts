@@ -1,0 +1,48 @@
+// berth start: start created or stopped containers; -a follows the output to the exit and
+// returns the container's exit code.
+import { waitStopped } from '../engine/lifecycle.js';
+import { containerLogs } from '../engine/logs.js';
+import { startContainer } from '../engine/start.js';
+import { lookupContainer } from '../engine/state.js';
+import { invalidArgument } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost, eachContainer, startFailureCode } from './container-common.js';
+import { type CliContext, reportError } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth start [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Start one or more stopped containers',
+  flags: [
+    { name: 'attach', short: 'a', type: 'bool', description: "Attach STDOUT/STDERR and forward signals" },
+    { name: 'interactive', short: 'i', type: 'bool', description: "Attach container's STDIN (not supported for monitored containers)" },
+  ],
+  minArgs: 1,
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const host = containerHost(ctx);
+  if (flags.bool('attach')) {
+    if (flags.args.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');
+    try {
+      const since = new Date();
+      const rec = await startContainer(host, await lookupContainer(host, flags.args[0]));
+      await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.text), { follow: true, since });
+      const done = await waitStopped(host, rec);
+      return done?.state.exitCode ?? 0;
+    } catch (err) {
+      const code = startFailureCode(err);
+      if (code === undefined) throw err;
+      reportError(err, ctx);
+      return code;
+    }
+  }
+  return eachContainer(ctx, flags.args, async (q) => {
+    await startContainer(host, await lookupContainer(host, q));
+    return q;
+  });
+}

@@ -1,0 +1,32 @@
+// berth stop: the stop signal, a grace period (-t, default 10 s), then SIGKILL.
+import { stopContainer } from '../engine/lifecycle.js';
+import { invalidArgument } from '../internal/errors.js';
+import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { containerHost, eachContainer } from './container-common.js';
+import type { CliContext } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth stop [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Stop one or more running containers',
+  minArgs: 1,
+  flags: [
+    { name: 'time', short: 't', type: 'string', value: 'SECONDS', description: 'Seconds to wait before killing the container (default 10)' },
+    { name: 'signal', short: 's', type: 'string', value: 'SIGNAL', description: 'Signal to send (default the stop signal, SIGTERM)' },
+  ],
+};
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseFlags(SPEC, argv);
+  if (flags.help) {
+    ctx.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  const t = flags.string('time');
+  if (t !== undefined && !/^-?\d+$/.test(t)) throw invalidArgument(`invalid --time "${t}": want seconds`);
+  const host = containerHost(ctx);
+  const signal = flags.string('signal');
+  return eachContainer(ctx, flags.args, async (q) => {
+    await stopContainer(host, q, { ...(t !== undefined ? { timeoutSec: Number(t) } : {}), ...(signal ? { signal } : {}) });
+    return q;
+  });
+}

@@ -1,0 +1,152 @@
+// `commit`: the container's changes (its overlay upper, or a tree diff under vfs) become one new
+// layer on top of its image's, with the image config changed by -c/--change, -m and -a.
+import type { Digest } from '../digest/digest.js';
+import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
+import { type Descriptor, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
+import { createLayerFromOverlayUpper, diffDirectories } from '../layer/index.js';
+import { normalizeName, type ImageRecord } from '../store/index.js';
+import type { ContainerHost } from './host.js';
+import { lookupContainer } from './state.js';
+import { Readable } from 'node:stream';
+
+export interface CommitOptions {
+  /** "repo[:tag]"; untagged when absent. */
+  reference?: string;
+  /** -c/--change Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME. */
+  changes?: string[];
+  message?: string;
+  author?: string;
+  /** Pause a running container while its layer is made (docker's default). */
+  pause?: boolean;
+}
+
+/** A JSON array (exec form) or a shell string (sh -c), as the Dockerfile takes them. */
+function commandArg(text: string): string[] {
+  const t = text.trim();
+  if (t.startsWith('[')) {
+    try {
+      const v = JSON.parse(t) as unknown;
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+    } catch {}
+    throw invalidArgument(`invalid --change: "${text}" is not a JSON array of strings`);
+  }
+  return ['/bin/sh', '-c', t];
+}
+
+/** Applies one --change instruction to the config (docker's allowed subset). */
+export function applyChange(config: NonNullable<ImageConfig['config']>, change: string): void {
+  const m = /^\s*(\w+)\s+(.*)$/s.exec(change);
+  if (!m) throw invalidArgument(`invalid --change "${change}": want INSTRUCTION ARGS`);
+  const arg = m[2].trim();
+  switch (m[1].toUpperCase()) {
+    case 'CMD':
+      config.Cmd = commandArg(arg);
+      return;
+    case 'ENTRYPOINT':
+      config.Entrypoint = commandArg(arg);
+      return;
+    case 'ENV': {
+      const pairs = arg.includes('=') ? [...arg.matchAll(/(\S+?)=("([^"]*)"|\S*)/g)].map((p) => [p[1], p[3] ?? p[2]]) : [[arg.split(/\s+/)[0], arg.split(/\s+/).slice(1).join(' ')]];
+      const env = config.Env ?? [];
+      for (const [k, v] of pairs) {
+        const i = env.findIndex((e) => e.split('=')[0] === k);
+        if (i >= 0) env[i] = `${k}=${v}`;
+        else env.push(`${k}=${v}`);
+      }
+      config.Env = env;
+      return;
+    }
+    case 'WORKDIR':
+      config.WorkingDir = arg;
+      return;
+    case 'USER':
+      config.User = arg;
+      return;
+    case 'STOPSIGNAL':
+      config.StopSignal = arg;
+      return;
+    case 'LABEL':
+      config.Labels ??= {};
+      for (const p of arg.matchAll(/(\S+?)=("([^"]*)"|\S*)/g)) config.Labels[p[1]] = p[3] ?? p[2];
+      return;
+    case 'EXPOSE':
+      config.ExposedPorts ??= {};
+      for (const p of arg.split(/\s+/)) config.ExposedPorts[p.includes('/') ? p : `${p}/tcp`] = {};
+      return;
+    case 'VOLUME':
+      config.Volumes ??= {};
+      for (const v of arg.startsWith('[') ? commandArg(arg) : arg.split(/\s+/)) config.Volumes[v] = {};
+      return;
+    default:
+      throw invalidArgument(`invalid --change "${m[1]}": commit accepts CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
+  }
+}
+
+/** Commits the container; returns the new image's record. */
+export async function commitContainer(host: ContainerHost, query: string, options: CommitOptions = {}): Promise<ImageRecord> {
+  const rec = await lookupContainer(host, query);
+  const store = await host.store();
+  const driver = await host.driver();
+  let repository: string | undefined;
+  let tag: string | undefined;
+  if (options.reference) {
+    const canonical = normalizeName(options.reference);
+    if (!canonical || canonical.includes('@')) throw invalidArgument(`invalid reference "${options.reference}": want repository[:tag]`);
+    const colon = canonical.lastIndexOf(':');
+    repository = canonical.slice(0, colon);
+    tag = canonical.slice(colon + 1);
+  }
+  // The base: the image's config when there is one, else a bare config over the layers.
+  let base: ImageConfig;
+  const baseLayers: Descriptor[] = [];
+  const diffIDs: Digest[] = [];
+  for (const chain of rec.source.layers) {
+    const layer = await store.layers.get(chain);
+    const form = layer?.compressed[0];
+    if (!layer || !form) throw notFound(`cannot commit ${rec.name}: layer ${chain} has no stored blob`);
+    baseLayers.push({ mediaType: form.mediaType, digest: form.digest, size: form.size });
+    diffIDs.push(layer.diffID);
+  }
+  if (rec.source.imageId) {
+    const image = await store.resolveImage(rec.source.imageId);
+    base = parseImageConfig(await store.content.readBlob(image.config.digest));
+  } else {
+    base = { architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: {} };
+  }
+  const runtime = host.runtimeOf(rec);
+  const pause = (options.pause ?? true) && rec.state.status === 'running';
+  if (pause) await runtime.pause(rec.id);
+  try {
+    const src = await driver.diff(rec.snapshot);
+    const blob = src.kind === 'overlay-upper' ? createLayerFromOverlayUpper(src.upper, src.lowers) : diffDirectories(src.base, src.changed);
+    return await store.withLease(async (lease) => {
+      const sink = store.sink(lease, repository ? { repository } : {});
+      let layerDesc: Descriptor;
+      try {
+        layerDesc = await sink.writeBlob({ mediaType: OCI_LAYER_TAR_GZIP }, blob.stream);
+      } finally {
+        if (src.kind === 'directory') await src.release();
+      }
+      const digests = await blob.done;
+      const created = new Date().toISOString();
+      const config: ImageConfig = {
+        ...base,
+        created,
+        ...(options.author ? { author: options.author } : {}),
+        config: { ...(base.config ?? {}) },
+        rootfs: { type: 'layers', diff_ids: [...diffIDs, digests.diffID] },
+        history: [...(base.history ?? []), { created, created_by: `berth commit ${rec.name}`, ...(options.author ? { author: options.author } : {}), ...(options.message ? { comment: options.message } : {}) }],
+      };
+      for (const c of options.changes ?? []) applyChange(config.config!, c);
+      const configBytes = Buffer.from(JSON.stringify(config));
+      const configDesc = await sink.writeBlob({ mediaType: OCI_CONFIG }, Readable.from([configBytes]));
+      const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDesc, layers: [...baseLayers, layerDesc] };
+      await sink.writeManifest(Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST, tag);
+      const written = sink.written[sink.written.length - 1];
+      if (!written) throw new BerthError('internal', `cannot commit ${rec.name}: the store recorded no image`);
+      return written;
+    });
+  } finally {
+    if (pause) await runtime.resume(rec.id).catch(() => {});
+  }
+}

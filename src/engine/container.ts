@@ -1,0 +1,164 @@
+// The container as berth records it: a closed status enum, the user's settings (docker's flags,
+// parsed), and the live facts (pids, times, exit) kept in containers/<id>/config.json.
+import { randomBytes } from 'node:crypto';
+import type { Digest } from '../digest/digest.js';
+import { invalidArgument } from '../internal/errors.js';
+import type { ResourceInput } from '../runtime/index.js';
+
+/** docker's states; "removing" while rm runs, "dead" when cleanup failed half way. */
+export const CONTAINER_STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
+export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
+
+/** A -v, --mount or --tmpfs request, checked (absolute destination, host source exists). */
+export type MountRequest =
+  | { type: 'bind'; source: string; destination: string; readonly: boolean; propagation?: string }
+  | { type: 'tmpfs'; destination: string; options: string[] };
+
+/** Everything `create` takes; defaults are docker's. */
+export interface ContainerSpec {
+  /** The image reference or layer ID the user gave. */
+  image: string;
+  /** The command after the image; replaces the image's Cmd. */
+  cmd?: string[];
+  /** --entrypoint: replaces the image's Entrypoint ("" clears it). */
+  entrypoint?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  labels?: Record<string, string>;
+  tty?: boolean;
+  openStdin?: boolean;
+  stopSignal?: string;
+  stopTimeout?: number;
+  mounts?: MountRequest[];
+  readonlyRootfs?: boolean;
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** --security-opt values: no-new-privileges, seccomp=unconfined|FILE, apparmor=P, label=..., systempaths=unconfined. */
+  securityOpt?: string[];
+  pidMode?: 'private' | 'host';
+  ipcMode?: 'private' | 'host';
+  utsMode?: 'private' | 'host';
+  networkMode?: 'none' | 'host';
+  /** --ulimit values, "nofile=1024:2048". */
+  ulimits?: string[];
+  init?: boolean;
+  autoRemove?: boolean;
+  restart?: { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maximumRetryCount?: number };
+  resources?: ResourceInput;
+  shmSize?: number;
+  /** --runtime NAME|PATH. */
+  runtime?: string;
+  /** --userns: a single mapping "host:size" for container root. */
+  userns?: { hostId: number; size: number };
+}
+
+/** The image the rootfs came from, resolved at create. */
+export interface RootfsSource {
+  /** Image ID (config digest) when an image was named or contains the layer. */
+  imageId?: Digest;
+  /** The image's name as resolved, or the layer ID. */
+  imageName: string;
+  /** Layer chain IDs, bottom first. */
+  layers: Digest[];
+  /** The image config's process settings (from the image, untrusted). */
+  config: {
+    entrypoint?: string[];
+    cmd?: string[];
+    env?: string[];
+    workingDir?: string;
+    user?: string;
+    stopSignal?: string;
+    labels?: Record<string, string>;
+  };
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  /** The container's init on the host (0 when not running). */
+  pid: number;
+  /** conmon's pid, or the CLI's pid when it runs the container in the foreground. */
+  monitorPid: number;
+  /** 'monitor': conmon holds stdio and writes the exit file; 'foreground': the CLI does. */
+  mode?: 'monitor' | 'foreground';
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  error?: string;
+  /** Set by stop/kill so restart policies and ps can tell a user stop from a crash. */
+  stoppedByUser?: boolean;
+  restartCount: number;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  spec: ContainerSpec;
+  source: RootfsSource;
+  /** The runtime chosen at create: its binary and name (state under <runroot>/<name>). */
+  runtime: { path: string; name: string };
+  /** The graph driver's snapshot key for the rootfs. */
+  snapshot: string;
+  state: ContainerState;
+}
+
+/** A new 64-hex container ID. */
+export function newContainerId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** docker's name rule ([a-zA-Z0-9][a-zA-Z0-9_.-]+); a leading "/" is accepted and dropped. */
+export function checkName(name: string): string {
+  const n = name.startsWith('/') ? name.slice(1) : name;
+  if (!NAME.test(n) || n.length > 253) {
+    throw invalidArgument(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  return n;
+}
+
+const LEFT = ['admiring', 'brave', 'calm', 'eager', 'focused', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'modest', 'nifty', 'quirky', 'serene', 'sharp', 'vibrant', 'wizardly', 'zealous'];
+const RIGHT = ['babbage', 'curie', 'darwin', 'euler', 'fermat', 'galois', 'hopper', 'kepler', 'lovelace', 'noether', 'pascal', 'ritchie', 'shannon', 'thompson', 'turing', 'wozniak'];
+
+/** A docker-style "adjective_scientist" name; the caller retries on a clash. */
+export function randomName(attempt = 0): string {
+  const b = randomBytes(2);
+  const base = `${LEFT[b[0] % LEFT.length]}_${RIGHT[b[1] % RIGHT.length]}`;
+  return attempt === 0 ? base : `${base}${attempt}`;
+}
+
+/** docker's "Up 2 minutes", "Exited (0) 3 seconds ago", "Created". */
+export function statusText(state: ContainerState, now = Date.now()): string {
+  const ago = (iso: string | undefined) => duration(iso ? (now - Date.parse(iso)) / 1000 : 0);
+  switch (state.status) {
+    case 'running':
+      return `Up ${ago(state.startedAt)}`;
+    case 'paused':
+      return `Up ${ago(state.startedAt)} (Paused)`;
+    case 'exited':
+      return `Exited (${state.exitCode ?? -1}) ${ago(state.finishedAt)} ago`;
+    case 'created':
+      return 'Created';
+    case 'restarting':
+      return `Restarting (${state.exitCode ?? 0}) ${ago(state.finishedAt)} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+  }
+}
+
+function duration(s: number): string {
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return `${Math.floor(s)} second${Math.floor(s) === 1 ? '' : 's'}`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
+  return `${Math.floor(h / 24)} days`;
+}

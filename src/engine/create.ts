@@ -1,0 +1,94 @@
+// `create`: resolve the image or layer, pick the runtime, take a unique name, hold the image
+// in the store and prepare the copy-on-write snapshot. Nothing runs until `start`.
+import { existsSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { writeJsonAtomic } from '../internal/atomic.js';
+import { BerthError } from '../internal/errors.js';
+import { findRuntime } from '../runtime/index.js';
+import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
+import { ContainerHost } from './host.js';
+import { writeEtcFiles } from './rootfs.js';
+import { resolveSource, type ResolveSourceOptions } from './source.js';
+
+export interface CreateContainerOptions extends ResolveSourceOptions {
+  name?: string;
+}
+
+export async function createContainer(host: ContainerHost, spec: ContainerSpec, options: CreateContainerOptions = {}): Promise<ContainerRecord> {
+  const wanted = options.name === undefined ? undefined : checkName(options.name);
+  const [store, runtime] = await Promise.all([host.store(), chooseRuntime(host, spec.runtime)]);
+  const source = await resolveSource(store, spec.image, options);
+  const id = newContainerId();
+  const rec: ContainerRecord = {
+    id,
+    name: wanted ?? '',
+    created: new Date().toISOString(),
+    spec,
+    source,
+    runtime,
+    snapshot: id,
+    state: { status: 'created', pid: 0, monitorPid: 0, restartCount: 0 },
+  };
+  const paths = host.records.paths(id);
+  const lock = await host.records.namesLock();
+  try {
+    if (wanted) await host.records.checkNameFree(wanted);
+    else {
+      const taken = new Set((await host.records.list()).map((r) => r.name));
+      let i = 0;
+      do rec.name = randomName(i++);
+      while (taken.has(rec.name));
+    }
+    await fs.mkdir(paths.bundle, { recursive: true, mode: 0o700 });
+    await host.records.save(rec);
+  } catch (err) {
+    await fs.rm(paths.dir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    await lock.release();
+  }
+  try {
+    await store.hold(ContainerHost.holder(id), { images: source.imageId ? [source.imageId] : [], layers: source.layers });
+    const driver = await host.driver();
+    await driver.prepare(rec.snapshot, source.layers, { readonly: spec.readonlyRootfs ?? false });
+    await writeEtcFiles(rec, paths);
+  } catch (err) {
+    await discardContainer(host, rec).catch(() => {});
+    throw BerthError.wrap(err, `cannot create container from ${spec.image}`);
+  }
+  return rec;
+}
+
+/** Removes what create made: the snapshot, the hold, the dirs (rm's last step too). */
+export async function discardContainer(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+  const paths = host.records.paths(rec.id);
+  const driver = await host.driver();
+  const { unmountRootfs } = await import('./rootfs.js');
+  await unmountRootfs(driver, paths);
+  await driver.remove(rec.snapshot).catch((err: unknown) => {
+    if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+  });
+  await (await host.store()).release(ContainerHost.holder(rec.id));
+  await fs.rm(paths.stateDir, { recursive: true, force: true });
+  await fs.rm(paths.dir, { recursive: true, force: true });
+}
+
+/**
+ * The runtime for a new container: findRuntime's choice (it probes each candidate once per
+ * boot), remembered in the run root so a create spawns no runtime just to ask its version.
+ */
+async function chooseRuntime(host: ContainerHost, wanted: string | undefined): Promise<{ path: string; name: string }> {
+  const file = path.join(host.runroot, 'engine-runtimes.json');
+  const key = `${wanted ?? ''}|${(host.options.runtimes ?? []).join(',')}`;
+  let cache: Record<string, { path: string; name: string }> = {};
+  try {
+    cache = JSON.parse(await fs.readFile(file, 'utf8')) as typeof cache;
+  } catch {}
+  const hit = cache[key];
+  if (hit && existsSync(hit.path)) return hit;
+  const choice = await findRuntime({ runRoot: host.runroot, runtime: wanted, candidates: host.options.runtimes });
+  cache[key] = { path: choice.runtime.path, name: choice.runtime.name };
+  await writeJsonAtomic(file, cache, { durable: false }).catch(() => {});
+  return cache[key];
+}

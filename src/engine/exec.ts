@@ -1,0 +1,89 @@
+// `exec`: another process in a running container, with the container's own confinement
+// (capabilities, seccomp, AppArmor from its spec) and docker's -e/-u/-w/-t/-i/-d overrides.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import { constants } from 'node:os';
+import * as path from 'node:path';
+import { BerthError, failedPrecondition, internal } from '../internal/errors.js';
+import { errorsFromLog, resolveUser, type RuntimeSpec, type SpecProcess } from '../runtime/index.js';
+import type { ContainerHost } from './host.js';
+import { lookupContainer } from './state.js';
+
+export interface ExecRequest {
+  cmd: string[];
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  tty?: boolean;
+  stdin?: boolean;
+  detach?: boolean;
+  privileged?: boolean;
+}
+
+/** Runs the process with the CLI's stdio; returns its exit code (0 at once with detach). */
+export async function execInContainer(host: ContainerHost, query: string, req: ExecRequest): Promise<number> {
+  const rec = await lookupContainer(host, query);
+  if (rec.state.status === 'paused') throw failedPrecondition(`cannot exec in container ${rec.name}: it is paused, unpause it first`);
+  if (rec.state.status !== 'running') throw failedPrecondition(`cannot exec in container ${rec.name}: it is not running`);
+  if (req.cmd.length === 0) throw failedPrecondition('cannot exec: no command given');
+  const paths = host.records.paths(rec.id);
+  const spec = JSON.parse(await fs.readFile(paths.spec, 'utf8')) as RuntimeSpec;
+  const proc: SpecProcess = { ...spec.process, args: req.cmd, terminal: req.tty ?? false };
+  delete proc.consoleSize;
+  if (req.env?.length) {
+    const env = new Map(proc.env.map((e) => [e.split('=')[0], e]));
+    for (const e of req.env) env.set(e.split('=')[0], e);
+    proc.env = [...env.values()];
+  }
+  if (req.user !== undefined) {
+    // The user is looked up in the container's current files, as docker does.
+    const u = await resolveUser(paths.rootfs, req.user).catch((err: unknown) => {
+      throw BerthError.wrap(err, 'cannot exec', 'invalid-argument');
+    });
+    proc.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
+  }
+  if (req.workingDir !== undefined) proc.cwd = path.posix.normalize(`/${req.workingDir}`);
+  if (req.privileged && proc.capabilities) {
+    const { hostCapabilities } = await import('../runtime/index.js');
+    const all = hostCapabilities();
+    proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
+  }
+  const runtime = host.runtimeOf(rec);
+  await fs.mkdir(runtime.root, { recursive: true, mode: 0o700 });
+  const tag = randomBytes(6).toString('hex');
+  const procFile = path.join(runtime.root, `.exec-${tag}.json`);
+  const logFile = path.join(runtime.root, `.log-${tag}.json`);
+  await fs.writeFile(procFile, JSON.stringify(proc), { mode: 0o600 });
+  try {
+    const args = [...runtime.globalArgs(), '--log-format=json', `--log=${logFile}`, 'exec', '--process', procFile];
+    if (req.detach) args.push('--detach');
+    if (req.tty && !req.detach) args.push('--tty');
+    args.push(rec.id);
+    const child = spawn(runtime.path, args, {
+      stdio: req.detach ? 'ignore' : [req.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+    });
+    const forward = (sig: NodeJS.Signals) => {
+      child.kill(sig);
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, forward);
+    const code = await new Promise<number>((resolve) => {
+      child.on('error', () => resolve(-1));
+      child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
+    });
+    for (const s of signals) process.off(s, forward);
+    const log = errorsFromLog(await fs.readFile(logFile, 'utf8').catch(() => ''));
+    if (code === -1 || (code !== 0 && log.length > 0)) {
+      const text = log.join('; ');
+      const err = internal(`cannot exec in container ${rec.name}: ${text || 'the runtime failed'}`);
+      if (/executable file not found|no such file or directory/i.test(text)) Object.assign(err, { exitCode: 127 });
+      else if (/permission denied|is a directory/i.test(text)) Object.assign(err, { exitCode: 126 });
+      throw err;
+    }
+    return code;
+  } finally {
+    await fs.rm(procFile, { force: true });
+    await fs.rm(logFile, { force: true });
+  }
+}

@@ -1,0 +1,187 @@
+// A container's files seen from the host: diff (A/C/D against its image), cp both ways with
+// every container path resolved inside the rootfs (symlinks cannot lead out), export, mount.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
+import { createLayerFromDirectory } from '../layer/index.js';
+import { securePath } from '../runtime/index.js';
+import type { ContainerRecord } from './container.js';
+import type { ContainerHost } from './host.js';
+import { isMountPoint, mountRootfs, unmountRootfs } from './rootfs.js';
+import { lookupContainer } from './state.js';
+
+export interface Change {
+  kind: 'A' | 'C' | 'D';
+  path: string;
+}
+
+/** Mount points berth and the runtime make in the container layer: not the user's changes. */
+const MOUNT_POINTS = new Set(['/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/dev/init', '/proc', '/sys', '/dev', '/dev/shm', '/dev/pts', '/dev/mqueue']);
+
+async function existsIn(dirs: string[], rel: string): Promise<boolean> {
+  for (const d of dirs) {
+    try {
+      await fs.lstat(path.join(d, rel));
+      return true;
+    } catch {}
+  }
+  return false;
+}
+
+/** docker diff: A added, C changed, D deleted, parents first. */
+export async function containerChanges(host: ContainerHost, query: string): Promise<Change[]> {
+  const rec = await lookupContainer(host, query);
+  const driver = await host.driver();
+  const src = await driver.diff(rec.snapshot);
+  const out: Change[] = [];
+  if (src.kind === 'overlay-upper') {
+    const walk = async (rel: string): Promise<void> => {
+      const entries = await fs.readdir(path.join(src.upper, rel), { withFileTypes: true }).catch(() => []);
+      entries.sort((a, b) => a.name.localeCompare(b.name));
+      for (const e of entries) {
+        const r = path.posix.join(rel, e.name);
+        const ctrPath = `/${r}`;
+        const full = path.join(src.upper, r);
+        const st = await fs.lstat(full);
+        if (st.isCharacterDevice() && st.rdev === 0) {
+          out.push({ kind: 'D', path: ctrPath });
+          continue;
+        }
+        const inLower = await existsIn(src.lowers, r);
+        if (!(MOUNT_POINTS.has(ctrPath) && (st.size === 0 || st.isDirectory()))) out.push({ kind: inLower ? 'C' : 'A', path: ctrPath });
+        if (e.isDirectory()) {
+          if (!inLower) await listAll(full, ctrPath, out);
+          else await walk(r);
+        }
+      }
+    };
+    await walk('');
+    return out;
+  }
+  try {
+    const compare = async (rel: string): Promise<void> => {
+      const names = new Set([...(await fs.readdir(path.join(src.base, rel)).catch(() => [])), ...(await fs.readdir(path.join(src.changed, rel)).catch(() => []))]);
+      for (const name of [...names].sort()) {
+        const r = path.posix.join(rel, name);
+        const a = await fs.lstat(path.join(src.base, r)).catch(() => undefined);
+        const b = await fs.lstat(path.join(src.changed, r)).catch(() => undefined);
+        const ctrPath = `/${r}`;
+        if (a && !b) out.push({ kind: 'D', path: ctrPath });
+        else if (!a && b) {
+          if (!(MOUNT_POINTS.has(ctrPath) && (b.size === 0 || b.isDirectory()))) out.push({ kind: 'A', path: ctrPath });
+          if (b.isDirectory()) await listAll(path.join(src.changed, r), ctrPath, out);
+        } else if (a && b) {
+          const differs = a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || (!a.isDirectory() && (a.size !== b.size || a.mtimeMs !== b.mtimeMs));
+          if (differs && !MOUNT_POINTS.has(ctrPath)) out.push({ kind: 'C', path: ctrPath });
+          if (a.isDirectory() && b.isDirectory()) await compare(r);
+        }
+      }
+    };
+    await compare('');
+  } finally {
+    await src.release();
+  }
+  return out;
+}
+
+async function listAll(dir: string, ctrPath: string, out: Change[]): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    out.push({ kind: 'A', path: `${ctrPath}/${e.name}` });
+    if (e.isDirectory()) await listAll(path.join(dir, e.name), `${ctrPath}/${e.name}`, out);
+  }
+}
+
+/** Runs `fn` with the rootfs mounted; a stopped container's mount is taken down again. */
+async function withRootfs<T>(host: ContainerHost, rec: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
+  const paths = host.records.paths(rec.id);
+  const driver = await host.driver();
+  const wasMounted = isMountPoint(paths.rootfs);
+  if (!wasMounted) await mountRootfs(driver, rec, paths);
+  try {
+    return await fn(paths.rootfs);
+  } finally {
+    if (!wasMounted) await unmountRootfs(driver, paths).catch(() => {});
+  }
+}
+
+/** Copies `src` (file or tree) to `dest` without following symlinks at or below `src`. */
+async function copyTree(src: string, dest: string, resolveDest: (rel: string) => Promise<string>): Promise<void> {
+  const st = await fs.lstat(src);
+  const target = await resolveDest('');
+  if (st.isDirectory()) {
+    await fs.mkdir(target, { recursive: true, mode: st.mode & 0o7777 });
+    for (const name of await fs.readdir(src)) {
+      await copyTree(path.join(src, name), path.join(dest, name), async (rel) => resolveDest(path.posix.join(name, rel)));
+    }
+  } else if (st.isSymbolicLink()) {
+    await fs.rm(target, { force: true });
+    await fs.symlink(await fs.readlink(src), target);
+  } else if (st.isFile()) {
+    await fs.rm(target, { force: true, recursive: false }).catch(() => {});
+    await fs.copyFile(src, target);
+    await fs.chmod(target, st.mode & 0o7777);
+  } else {
+    throw invalidArgument(`cannot copy ${src}: only files, directories and symlinks are copied`);
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** docker cp CONTAINER:SRC HOSTDEST */
+export async function copyFromContainer(host: ContainerHost, query: string, ctrPath: string, hostDest: string): Promise<void> {
+  const rec = await lookupContainer(host, query);
+  await withRootfs(host, rec, async (rootfs) => {
+    const src = await securePath(rootfs, ctrPath);
+    if (!(await fs.lstat(src).catch(() => undefined))) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
+    const dest = (await isDir(hostDest)) ? path.join(hostDest, path.basename(src)) : hostDest;
+    await copyTree(src, dest, async (rel) => path.join(dest, rel));
+  });
+}
+
+/** docker cp HOSTSRC CONTAINER:DEST; each destination path is resolved inside the rootfs. */
+export async function copyToContainer(host: ContainerHost, query: string, hostSrc: string, ctrDest: string): Promise<void> {
+  const rec = await lookupContainer(host, query);
+  if (rec.spec.readonlyRootfs) throw failedPrecondition(`cannot copy to ${rec.name}: its root filesystem is read-only`);
+  await fs.lstat(hostSrc).catch((err: unknown) => {
+    throw BerthError.wrap(err, `cannot copy ${hostSrc}`);
+  });
+  await withRootfs(host, rec, async (rootfs) => {
+    const resolved = await securePath(rootfs, ctrDest);
+    const base = (await isDir(resolved)) ? path.posix.join(ctrDest, path.basename(hostSrc)) : ctrDest;
+    const parent = await securePath(rootfs, path.posix.dirname(path.posix.resolve('/', base)));
+    if (!(await isDir(parent))) throw notFound(`cannot copy to ${rec.name}: no such directory: ${path.posix.dirname(base)}`);
+    await copyTree(hostSrc, base, (rel) => securePath(rootfs, path.posix.join(path.posix.resolve('/', base), rel)));
+  });
+}
+
+/** docker export: the container's merged filesystem as a tar stream. */
+export async function exportContainer(host: ContainerHost, query: string, sink: (tar: Readable) => Promise<void>): Promise<void> {
+  const rec = await lookupContainer(host, query);
+  await withRootfs(host, rec, async (rootfs) => {
+    const blob = createLayerFromDirectory(rootfs, { compression: 'none' });
+    await sink(blob.stream);
+    await blob.done;
+  });
+}
+
+/** berth mount: the rootfs mounted on the host; its path. */
+export async function mountContainer(host: ContainerHost, query: string): Promise<string> {
+  const rec = await lookupContainer(host, query);
+  const paths = host.records.paths(rec.id);
+  await mountRootfs(await host.driver(), rec, paths);
+  return paths.rootfs;
+}
+
+/** berth unmount: refused while the container runs (the runtime uses the mount). */
+export async function unmountContainer(host: ContainerHost, query: string): Promise<void> {
+  const rec = await lookupContainer(host, query);
+  if (rec.state.status === 'running' || rec.state.status === 'paused') {
+    throw failedPrecondition(`cannot unmount container ${rec.name}: it is running`);
+  }
+  await unmountRootfs(await host.driver(), host.records.paths(rec.id));
+}

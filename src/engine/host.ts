@@ -1,0 +1,60 @@
+// The container host: the graph root and run root with the store, graph driver and runtimes
+// behind them, each opened on first use so a verb pays only for what it touches.
+import * as path from 'node:path';
+import type { GraphDriver } from '../graphdriver/index.js';
+import { OciRuntime } from '../runtime/index.js';
+import type { Store } from '../store/index.js';
+import type { ContainerRecord } from './container.js';
+import { ContainerRecords } from './records.js';
+
+export interface ContainerHostOptions {
+  root: string;
+  runroot: string;
+  /** Storage driver name ("overlay", "vfs", "auto"). */
+  driver?: string;
+  /** Runtime names tried in order when none is named (default crun, runc). */
+  runtimes?: string[];
+  /**
+   * Program and args that conmon runs after a container exits (with the container ID
+   * appended): the CLI passes `berth --root R --runroot R container cleanup`.
+   */
+  cleanupCommand?: string[];
+}
+
+export class ContainerHost {
+  readonly root: string;
+  readonly runroot: string;
+  readonly records: ContainerRecords;
+  readonly options: ContainerHostOptions;
+  #store: Promise<Store> | undefined;
+  #driver: Promise<GraphDriver> | undefined;
+
+  constructor(options: ContainerHostOptions) {
+    this.options = options;
+    this.root = path.resolve(options.root);
+    this.runroot = path.resolve(options.runroot);
+    this.records = new ContainerRecords(this.root, this.runroot);
+  }
+
+  store(): Promise<Store> {
+    this.#store ??= import('../store/index.js').then((m) => m.openStore({ root: this.root, runroot: this.runroot }));
+    return this.#store;
+  }
+
+  driver(): Promise<GraphDriver> {
+    this.#driver ??= import('../graphdriver/index.js').then((m) =>
+      m.openGraphDriver({ root: this.root, runroot: this.runroot, driver: this.options.driver }),
+    );
+    return this.#driver;
+  }
+
+  /** The runtime a container was created with, state under <runroot>/<name>. */
+  runtimeOf(rec: ContainerRecord): OciRuntime {
+    return new OciRuntime(rec.runtime.path, { root: path.join(this.runroot, rec.runtime.name), name: rec.runtime.name });
+  }
+
+  /** Holder name of a container's holds in the store. */
+  static holder(id: string): string {
+    return `container-${id}`;
+  }
+}

@@ -1,0 +1,90 @@
+// docker's `container inspect` JSON from a reconciled record: the fields docker users and
+// their scripts read (State, Config, HostConfig, Mounts, GraphDriver, Name with its "/").
+import { commandOf, envOf } from './spec.js';
+import type { ContainerRecord } from './container.js';
+import type { ContainerHost } from './host.js';
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export function inspectView(host: ContainerHost, rec: ContainerRecord, driverName = 'overlay'): Record<string, unknown> {
+  const s = rec.spec;
+  const st = rec.state;
+  const paths = host.records.paths(rec.id);
+  const args = commandOf(rec);
+  const entrypoint = s.entrypoint ?? rec.source.config.entrypoint ?? null;
+  return {
+    Id: rec.id,
+    Created: rec.created,
+    Path: args[0] ?? '',
+    Args: args.slice(1),
+    State: {
+      Status: st.status,
+      Running: st.status === 'running' || st.status === 'paused',
+      Paused: st.status === 'paused',
+      Restarting: st.status === 'restarting',
+      OOMKilled: st.oomKilled ?? false,
+      Dead: st.status === 'dead',
+      Pid: st.pid,
+      ExitCode: st.exitCode ?? 0,
+      Error: st.error ?? '',
+      StartedAt: st.startedAt ?? ZERO_TIME,
+      FinishedAt: st.finishedAt ?? ZERO_TIME,
+      MonitorPid: st.monitorPid,
+    },
+    Image: rec.source.imageId ?? rec.source.layers[rec.source.layers.length - 1] ?? '',
+    ResolvConfPath: paths.resolvConf,
+    HostnamePath: paths.hostname,
+    HostsPath: paths.hosts,
+    LogPath: paths.log,
+    Name: `/${rec.name}`,
+    RestartCount: st.restartCount,
+    Driver: driverName,
+    Platform: 'linux',
+    OCIRuntime: rec.runtime.name,
+    HostConfig: {
+      Binds: (s.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
+      NetworkMode: s.networkMode ?? 'none',
+      RestartPolicy: { Name: s.restart?.name ?? 'no', MaximumRetryCount: s.restart?.maximumRetryCount ?? 0 },
+      AutoRemove: s.autoRemove ?? false,
+      CapAdd: s.capAdd ?? null,
+      CapDrop: s.capDrop ?? null,
+      IpcMode: s.ipcMode ?? 'private',
+      PidMode: s.pidMode ?? '',
+      UTSMode: s.utsMode ?? '',
+      Privileged: s.privileged ?? false,
+      ReadonlyRootfs: s.readonlyRootfs ?? false,
+      SecurityOpt: s.securityOpt ?? null,
+      Tmpfs: Object.fromEntries((s.mounts ?? []).filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.type === 'tmpfs' ? m.options.join(',') : ''])),
+      ShmSize: s.shmSize ?? 67108864,
+      Runtime: rec.runtime.name,
+      Memory: s.resources?.memory ?? 0,
+      MemorySwap: s.resources?.memorySwap ?? 0,
+      NanoCpus: s.resources?.cpus ? Math.round(s.resources.cpus * 1e9) : 0,
+      CpuShares: s.resources?.cpuShares ?? 0,
+      PidsLimit: s.resources?.pidsLimit ?? null,
+      Ulimits: (s.ulimits ?? []).map((u) => ({ Name: u.split('=')[0], Value: u.split('=')[1] ?? '' })),
+      Init: s.init ?? false,
+    },
+    GraphDriver: { Name: driverName, Data: { MergedDir: paths.rootfs } },
+    Mounts: (s.mounts ?? []).map((m) =>
+      m.type === 'bind'
+        ? { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: m.propagation ?? 'rprivate' }
+        : { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: !m.options.includes('ro'), Propagation: '' },
+    ),
+    Config: {
+      Hostname: s.hostname ?? rec.id.slice(0, 12),
+      User: s.user ?? rec.source.config.user ?? '',
+      Tty: s.tty ?? false,
+      OpenStdin: s.openStdin ?? false,
+      Env: envOf(rec),
+      Cmd: s.cmd?.length ? s.cmd : s.entrypoint !== undefined ? null : (rec.source.config.cmd ?? null),
+      Image: s.image,
+      WorkingDir: s.workingDir ?? rec.source.config.workingDir ?? '',
+      Entrypoint: entrypoint,
+      Labels: { ...rec.source.config.labels, ...s.labels },
+      StopSignal: s.stopSignal ?? rec.source.config.stopSignal ?? 'SIGTERM',
+      ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
+    },
+    NetworkSettings: { Networks: {} },
+  };
+}

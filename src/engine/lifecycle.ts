@@ -1,0 +1,178 @@
+// The verbs on a container that exists: stop (signal, grace period, SIGKILL), kill, pause,
+// unpause, wait, rename, restart and rm; each reconciles first and leaves the truth on disk.
+import { watch } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { failedPrecondition } from '../internal/errors.js';
+import { checkName, type ContainerRecord } from './container.js';
+import { discardContainer } from './create.js';
+import type { ContainerHost } from './host.js';
+import { cleanupStopped, lookupContainer, refresh } from './state.js';
+
+const RUNNING = new Set(['running', 'paused', 'restarting']);
+
+/** Waits until the container is no longer running (exit file watched, liveness checked). */
+export async function waitStopped(host: ContainerHost, rec: ContainerRecord, timeoutMs = Infinity): Promise<ContainerRecord | undefined> {
+  const exits = path.join(host.records.paths(rec.id).stateDir, 'exits');
+  await fs.mkdir(exits, { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  let wake: (() => void) | undefined;
+  const watcher = watch(exits, () => wake?.());
+  try {
+    for (;;) {
+      const cur = await refresh(host, await host.records.load(rec.id).catch(() => rec));
+      if (!cur || !RUNNING.has(cur.state.status)) return cur;
+      const left = deadline - Date.now();
+      if (left <= 0) return cur;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 100));
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
+/** docker stop: the stop signal, up to `timeoutSec` seconds, then SIGKILL. */
+export async function stopContainer(host: ContainerHost, query: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<ContainerRecord> {
+  let rec = await lookupContainer(host, query);
+  if (!RUNNING.has(rec.state.status)) return rec;
+  await markStoppedByUser(host, rec);
+  const runtime = host.runtimeOf(rec);
+  if (rec.state.status === 'paused') await runtime.resume(rec.id).catch(() => {});
+  const sig = options.signal ?? rec.spec.stopSignal ?? rec.source.config.stopSignal ?? 'SIGTERM';
+  const timeout = options.timeoutSec ?? rec.spec.stopTimeout ?? 10;
+  await runtime.kill(rec.id, sig).catch(() => {});
+  let cur = timeout > 0 ? await waitStopped(host, rec, timeout * 1000) : rec;
+  if (cur && RUNNING.has(cur.state.status)) {
+    await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
+    cur = await waitStopped(host, rec, 10_000);
+  }
+  rec = cur ?? rec;
+  return rec;
+}
+
+async function markStoppedByUser(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+  const lock = await host.records.lock(rec.id);
+  try {
+    const cur = await host.records.load(rec.id);
+    cur.state.stoppedByUser = true;
+    await host.records.save(cur);
+    rec.state.stoppedByUser = true;
+  } finally {
+    await lock.release();
+  }
+}
+
+function needRunning(rec: ContainerRecord, verb: string): void {
+  if (!RUNNING.has(rec.state.status)) throw failedPrecondition(`cannot ${verb} container ${rec.name}: it is not running`);
+}
+
+export async function killContainer(host: ContainerHost, query: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
+  const rec = await lookupContainer(host, query);
+  needRunning(rec, 'kill');
+  await markStoppedByUser(host, rec);
+  const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  await host.runtimeOf(rec).kill(rec.id, sig);
+  return rec;
+}
+
+export async function pauseContainer(host: ContainerHost, query: string, pause: boolean): Promise<ContainerRecord> {
+  const rec = await lookupContainer(host, query);
+  needRunning(rec, pause ? 'pause' : 'unpause');
+  if (pause && rec.state.status === 'paused') throw failedPrecondition(`cannot pause container ${rec.name}: it is already paused`);
+  if (!pause && rec.state.status !== 'paused') throw failedPrecondition(`cannot unpause container ${rec.name}: it is not paused`);
+  const lock = await host.records.lock(rec.id);
+  try {
+    const runtime = host.runtimeOf(rec);
+    if (pause) await runtime.pause(rec.id);
+    else await runtime.resume(rec.id);
+    const cur = await host.records.load(rec.id);
+    cur.state.status = pause ? 'paused' : 'running';
+    await host.records.save(cur);
+    return cur;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** docker wait: blocks until the container stops; its exit code. */
+export async function waitContainer(host: ContainerHost, query: string): Promise<number> {
+  const rec = await lookupContainer(host, query);
+  const cur = await waitStopped(host, rec);
+  return cur?.state.exitCode ?? rec.state.exitCode ?? 0;
+}
+
+export async function renameContainer(host: ContainerHost, query: string, newName: string): Promise<void> {
+  const name = checkName(newName);
+  const lock = await host.records.namesLock();
+  try {
+    const rec = await host.records.resolve(query);
+    await host.records.checkNameFree(name, rec.id);
+    const clock = await host.records.lock(rec.id);
+    try {
+      const cur = await host.records.load(rec.id);
+      cur.name = name;
+      await host.records.save(cur);
+    } finally {
+      await clock.release();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+export async function restartContainer(host: ContainerHost, query: string, options: { timeoutSec?: number } = {}): Promise<ContainerRecord> {
+  const rec = await stopContainer(host, query, options);
+  const { startContainer } = await import('./start.js');
+  return startContainer(host, rec);
+}
+
+/** docker rm: a running container only with force (killed first); everything it held goes. */
+export async function removeContainer(host: ContainerHost, query: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
+  let rec = await lookupContainer(host, query);
+  if (RUNNING.has(rec.state.status)) {
+    if (!options.force) {
+      throw failedPrecondition(`cannot remove container ${rec.name}: it is ${rec.state.status}: stop it first or use force (-f)`);
+    }
+    await markStoppedByUser(host, rec);
+    const runtime = host.runtimeOf(rec);
+    await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
+    rec = (await waitStopped(host, rec, 10_000)) ?? rec;
+  }
+  const lock = await host.records.lock(rec.id);
+  try {
+    const cur = await host.records.load(rec.id).catch(() => undefined);
+    if (!cur) return rec;
+    cur.state.status = 'removing';
+    await host.records.save(cur);
+    await cleanupStopped(host, cur);
+    await discardContainer(host, cur);
+    return cur;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** docker container prune: every stopped container (exited, created, dead) is removed. */
+export async function pruneContainers(host: ContainerHost, options: { until?: Date } = {}): Promise<string[]> {
+  const { listContainers } = await import('./state.js');
+  const removed: string[] = [];
+  for (const rec of await listContainers(host)) {
+    if (RUNNING.has(rec.state.status)) continue;
+    if (options.until && Date.parse(rec.created) >= options.until.getTime()) continue;
+    await removeContainer(host, rec.id, { force: false });
+    removed.push(rec.id);
+  }
+  return removed;
+}
+
+/** Run by conmon after a container exits: record the exit, release mounts and runtime state, --rm, restart. */
+export async function cleanupContainer(host: ContainerHost, id: string): Promise<void> {
+  const rec = await host.records.load(id).catch(() => undefined);
+  if (rec) await refresh(host, rec);
+}

@@ -1,0 +1,146 @@
+// Container records on disk: <root>/containers/<id>/config.json (berth's record, atomic
+// rewrites), found by full ID, unique ID prefix or name; names kept unique under one lock.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { writeJsonAtomic } from '../internal/atomic.js';
+import { alreadyExists, BerthError, invalidArgument, notFound } from '../internal/errors.js';
+import { acquireLock, type FileLock } from '../store/lock.js';
+import type { ContainerRecord } from './container.js';
+
+/** Every path of one container, from one place. */
+export class ContainerPaths {
+  constructor(
+    readonly root: string,
+    readonly runroot: string,
+    readonly id: string,
+  ) {}
+  /** Graph-root dir: the record, the OCI bundle, hosts/resolv.conf/hostname, the log. */
+  get dir(): string {
+    return path.join(this.root, 'containers', this.id);
+  }
+  get record(): string {
+    return path.join(this.dir, 'config.json');
+  }
+  get bundle(): string {
+    return path.join(this.dir, 'bundle');
+  }
+  get spec(): string {
+    return path.join(this.bundle, 'config.json');
+  }
+  /** The rootfs mount point (the spec names it relative to the bundle). */
+  get rootfs(): string {
+    return path.join(this.bundle, 'rootfs');
+  }
+  get log(): string {
+    return path.join(this.dir, 'ctr.log');
+  }
+  get hosts(): string {
+    return path.join(this.dir, 'hosts');
+  }
+  get resolvConf(): string {
+    return path.join(this.dir, 'resolv.conf');
+  }
+  get hostname(): string {
+    return path.join(this.dir, 'hostname');
+  }
+  /** Run-root dir: conmon's pidfiles and exits/, gone after a reboot like the container. */
+  get stateDir(): string {
+    return path.join(this.runroot, 'containers', this.id);
+  }
+  /** conmon's attach sockets, shared and short (sun_path holds 108 bytes). */
+  get socketDir(): string {
+    return path.join(this.runroot, 's');
+  }
+  get lock(): string {
+    return path.join(this.runroot, 'locks', `ctr-${this.id}.lock`);
+  }
+}
+
+export class ContainerRecords {
+  constructor(
+    readonly root: string,
+    readonly runroot: string,
+  ) {}
+
+  paths(id: string): ContainerPaths {
+    return new ContainerPaths(this.root, this.runroot, id);
+  }
+
+  get dir(): string {
+    return path.join(this.root, 'containers');
+  }
+
+  /** Held while names are checked and taken (create, rename). */
+  namesLock(): Promise<FileLock> {
+    return acquireLock(path.join(this.runroot, 'locks', 'container-names.lock')) as Promise<FileLock>;
+  }
+
+  /** The per-container lock every state change holds. */
+  lock(id: string): Promise<FileLock> {
+    return acquireLock(this.paths(id).lock) as Promise<FileLock>;
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    const p = this.paths(rec.id);
+    await writeJsonAtomic(p.record, rec, { durable: false });
+  }
+
+  async load(id: string): Promise<ContainerRecord> {
+    try {
+      return JSON.parse(await fs.readFile(this.paths(id).record, 'utf8')) as ContainerRecord;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`no such container: ${id}`);
+      throw BerthError.wrap(err, `cannot read container ${id}`);
+    }
+  }
+
+  async ids(): Promise<string[]> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => /^[0-9a-f]{64}$/.test(n));
+  }
+
+  /** Every readable record; a dir without a record (a create killed half way) is skipped. */
+  async list(): Promise<ContainerRecord[]> {
+    const out: ContainerRecord[] = [];
+    for (const id of await this.ids()) {
+      try {
+        out.push(await this.load(id));
+      } catch (err) {
+        if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+      }
+    }
+    return out;
+  }
+
+  /** docker's lookup order: full ID, exact name, unique ID prefix. */
+  async resolve(query: string): Promise<ContainerRecord> {
+    const q = query.startsWith('/') ? query.slice(1) : query;
+    if (q === '') throw invalidArgument('container name or ID is empty');
+    if (/^[0-9a-f]{64}$/.test(q)) {
+      try {
+        return await this.load(q);
+      } catch (err) {
+        if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+      }
+    }
+    const all = await this.list();
+    const byName = all.find((r) => r.name === q);
+    if (byName) return byName;
+    if (/^[0-9a-f]+$/.test(q)) {
+      const hits = all.filter((r) => r.id.startsWith(q));
+      if (hits.length === 1) return hits[0];
+      if (hits.length > 1) throw invalidArgument(`multiple containers match ID prefix "${q}": give more of it`);
+    }
+    throw notFound(`no such container: ${query}`);
+  }
+
+  /** Throws when `name` is taken by another container; call under namesLock. */
+  async checkNameFree(name: string, except?: string): Promise<void> {
+    const taken = (await this.list()).find((r) => r.name === name && r.id !== except);
+    if (taken) {
+      throw alreadyExists(
+        `the container name "/${name}" is already in use by container "${taken.id}": remove or rename that container to reuse the name`,
+      );
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// A container's root: its graph-driver snapshot mounted on the bundle's rootfs dir, and the
+// /etc/hosts, /etc/resolv.conf and /etc/hostname files berth provides beside it.
+import { readFileSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import type { GraphDriver } from '../graphdriver/index.js';
+import type { ContainerRecord } from './container.js';
+import type { ContainerPaths } from './records.js';
+
+/** Whether `target` is a mount point in this mount namespace. */
+export function isMountPoint(target: string): boolean {
+  const info = readFileSync('/proc/self/mountinfo', 'utf8');
+  const esc = target.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return info.split('\n').some((l) => l.split(' ')[4] === esc);
+}
+
+/** Mounts the snapshot on paths.rootfs unless it already is. */
+export async function mountRootfs(driver: GraphDriver, rec: ContainerRecord, paths: ContainerPaths): Promise<void> {
+  if (isMountPoint(paths.rootfs)) return;
+  await driver.mount(await driver.mounts(rec.snapshot), paths.rootfs);
+}
+
+/** Unmounts every layer of mounts stacked on the rootfs (a retry after a crash may find several). */
+export async function unmountRootfs(driver: GraphDriver, paths: ContainerPaths): Promise<void> {
+  for (let i = 0; i < 8 && isMountPoint(paths.rootfs); i++) {
+    await driver.unmount(paths.rootfs).catch(async () => driver.unmount(paths.rootfs, { detach: true }));
+  }
+}
+
+/** Without a network of its own a container still resolves its own name and localhost. */
+export async function writeEtcFiles(rec: ContainerRecord, paths: ContainerPaths): Promise<void> {
+  const hostname = rec.spec.utsMode === 'host' ? (await fs.readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : (rec.spec.hostname ?? rec.id.slice(0, 12));
+  let hosts: string;
+  if (rec.spec.networkMode === 'host') hosts = await fs.readFile('/etc/hosts', 'utf8').catch(() => '');
+  else {
+    hosts = [
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'ff00::0\tip6-mcastprefix',
+      'ff02::1\tip6-allnodes',
+      'ff02::2\tip6-allrouters',
+      `127.0.1.1\t${hostname}`,
+      '',
+    ].join('\n');
+  }
+  // docker drops loopback resolvers for containers with their own network namespace: they would not answer there.
+  let resolv = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  if (rec.spec.networkMode !== 'host') {
+    resolv = resolv
+      .split('\n')
+      .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
+      .join('\n');
+  }
+  await fs.mkdir(paths.dir, { recursive: true });
+  await Promise.all([
+    fs.writeFile(paths.hosts, hosts, { mode: 0o644 }),
+    fs.writeFile(paths.resolvConf, resolv, { mode: 0o644 }),
+    fs.writeFile(paths.hostname, `${hostname}\n`, { mode: 0o644 }),
+  ]);
+}

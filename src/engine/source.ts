@@ -1,0 +1,101 @@
+// What a container's rootfs is made of: an image (by name or ID) or any layer that
+// `berth image tree` shows (a chain ID or its prefix), with the image config's process settings.
+import type { Digest } from '../digest/digest.js';
+import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
+import { parseImageConfig } from '../image/config.js';
+import type { ContainerConfig } from '../image/types.js';
+import type { ImageRecord, LayerRecord, Store } from '../store/index.js';
+import type { RootfsSource } from './container.js';
+
+export interface ResolveSourceOptions {
+  /** "missing" (default): pull when not stored; "never": fail; "always": pull first. */
+  pull?: 'missing' | 'never' | 'always';
+  signal?: AbortSignal;
+}
+
+/** Finds the image or layer; pulls a missing image through src/engine/images when allowed. */
+export async function resolveSource(store: Store, query: string, options: ResolveSourceOptions = {}): Promise<RootfsSource> {
+  const pull = options.pull ?? 'missing';
+  if (pull !== 'always') {
+    const image = await findImage(store, query);
+    if (image) return fromImage(store, image);
+    const layer = await findLayer(store, query);
+    if (layer) return fromLayer(store, layer);
+    if (pull === 'never') throw notFound(`cannot create container: image "${query}" not known locally (and --pull=never)`);
+  }
+  let pulled: ImageRecord;
+  try {
+    const { pullImage } = await import('./images/index.js');
+    pulled = (await pullImage(store, query, { signal: options.signal })).record;
+  } catch (err) {
+    if (err instanceof BerthError && err.kind === 'invalid-argument') {
+      throw notFound(`cannot create container: image "${query}" not known locally, and it is no reference to pull: ${err.message}`);
+    }
+    throw BerthError.wrap(err, `cannot create container: image "${query}" not known locally, and the pull failed`);
+  }
+  return fromImage(store, pulled);
+}
+
+async function findImage(store: Store, query: string): Promise<ImageRecord | undefined> {
+  try {
+    return await store.resolveImage(query);
+  } catch (err) {
+    if (err instanceof BerthError && (err.kind === 'not-found' || err.kind === 'invalid-argument')) return undefined;
+    throw err;
+  }
+}
+
+/** A chain ID ("sha256:<hex>", "<hex>" or a unique prefix of 4+ hex digits). */
+async function findLayer(store: Store, query: string): Promise<LayerRecord | undefined> {
+  const hex = query.replace(/^sha256:/, '');
+  if (!/^[0-9a-f]{4,64}$/.test(hex)) return undefined;
+  const hits = (await store.layers.list()).filter((l) => l.chainID.slice(7).startsWith(hex));
+  if (hits.length > 1) throw invalidArgument(`ambiguous layer ID "${query}": ${hits.length} layers match; give more digits`);
+  return hits[0];
+}
+
+async function readConfig(store: Store, image: ImageRecord): Promise<ContainerConfig> {
+  const config = parseImageConfig(await store.content.readBlob(image.config.digest));
+  return config.config ?? {};
+}
+
+function processOf(c: ContainerConfig, withCommand: boolean): RootfsSource['config'] {
+  return {
+    ...(withCommand && c.Entrypoint ? { entrypoint: [...c.Entrypoint] } : {}),
+    ...(withCommand && c.Cmd ? { cmd: [...c.Cmd] } : {}),
+    ...(c.Env ? { env: [...c.Env] } : {}),
+    ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
+    ...(c.User ? { user: c.User } : {}),
+    ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
+    ...(c.Labels ? { labels: { ...c.Labels } } : {}),
+  };
+}
+
+async function fromImage(store: Store, image: ImageRecord): Promise<RootfsSource> {
+  return {
+    imageId: image.id,
+    imageName: image.names[0] ?? image.id,
+    layers: image.layers.map((l) => l.chainID),
+    config: processOf(await readConfig(store, image), true),
+  };
+}
+
+/**
+ * A container from an intermediate layer: the layers up to it, and the settings of an image
+ * built on it. Its command only when that image ends at this layer (a lower step's command
+ * is not known), so otherwise the user names one.
+ */
+async function fromLayer(store: Store, layer: LayerRecord): Promise<RootfsSource> {
+  const byChain = new Map((await store.layers.list()).map((l) => [l.chainID, l]));
+  const layers: Digest[] = [];
+  for (let cur: LayerRecord | undefined = layer; cur; cur = cur.parent ? byChain.get(cur.parent) : undefined) {
+    layers.unshift(cur.chainID);
+    if (layers.length > 1000) throw invalidArgument(`cannot use layer ${layer.chainID}: its parent chain loops`);
+    if (cur.parent && !byChain.has(cur.parent)) throw notFound(`cannot use layer ${layer.chainID}: parent ${cur.parent} is missing`);
+  }
+  const images = await store.listImages();
+  const top = images.find((i) => i.layers[i.layers.length - 1]?.chainID === layer.chainID);
+  const containing = top ?? images.find((i) => i.layers.some((l) => l.chainID === layer.chainID));
+  const config = containing ? processOf(await readConfig(store, containing), top !== undefined) : {};
+  return { ...(top ? { imageId: top.id } : {}), imageName: layer.chainID, layers, config };
+}

@@ -1,0 +1,210 @@
+// From a container record and its mounted rootfs to the runtime's SpecInput: the image's
+// process settings under the user's flags, the user resolved in the image's own files.
+import { existsSync, readFileSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
+import {
+  cgroupsPathFor,
+  detectCgroups,
+  type MountInput,
+  type NamespaceMode,
+  parseSeccompProfile,
+  parseUlimit,
+  resolveUser,
+  resourcesFrom,
+  securePath,
+  type SpecInput,
+} from '../runtime/index.js';
+import type { ContainerRecord } from './container.js';
+import type { ContainerPaths } from './records.js';
+
+/** tini, static so it runs in any rootfs; mounted at /dev/init for --init. */
+const INIT_BINARIES = ['/usr/bin/tini-static', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
+const INIT_PATH = '/dev/init';
+
+/** A failure to start the container's command: docker's 126 (cannot invoke) or 127 (not found). */
+export class CommandError extends BerthError {
+  constructor(
+    readonly exitCode: 126 | 127,
+    message: string,
+  ) {
+    super(exitCode === 127 ? 'not-found' : 'failed-precondition', message);
+  }
+}
+
+/** Entrypoint + Cmd as docker combines them: a user entrypoint drops the image's Cmd. */
+export function commandOf(rec: ContainerRecord): string[] {
+  const s = rec.spec;
+  const img = rec.source.config;
+  const entrypoint = s.entrypoint !== undefined ? s.entrypoint.filter((a, i) => !(i === 0 && a === '')) : (img.entrypoint ?? []);
+  const cmd = s.cmd?.length ? s.cmd : s.entrypoint !== undefined ? [] : (img.cmd ?? []);
+  return [...entrypoint, ...cmd];
+}
+
+/** Image env, then the user's -e by key. */
+export function envOf(rec: ContainerRecord): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...(rec.source.config.env ?? []), ...(rec.spec.env ?? [])]) {
+    const eq = e.indexOf('=');
+    out.set(eq < 0 ? e : e.slice(0, eq), e);
+  }
+  return [...out.values()];
+}
+
+/** The host path of a program the way the container's PATH finds it; throws 126/127. */
+async function checkCommand(rootfs: string, args: string[], env: string[]): Promise<void> {
+  const cmd = args[0];
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  const candidates = cmd.includes('/') ? [cmd.startsWith('/') ? cmd : `/${cmd}`] : pathVar.split(':').filter((d) => d.startsWith('/')).map((d) => `${d}/${cmd}`);
+  for (const c of candidates) {
+    const host = await securePath(rootfs, c);
+    let st: import('node:fs').Stats;
+    try {
+      st = await fs.stat(host);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) throw new CommandError(126, `cannot start container: "${cmd}" is a directory`);
+    if ((st.mode & 0o111) === 0) throw new CommandError(126, `cannot start container: "${cmd}": permission denied (not executable)`);
+    return;
+  }
+  const where = cmd.includes('/') ? 'no such file or directory' : 'executable file not found in $PATH';
+  throw new CommandError(127, `cannot start container: exec: "${cmd}": ${where}`);
+}
+
+export interface SpecFacts {
+  terminal: boolean;
+  consoleSize?: { height: number; width: number };
+}
+
+/** Builds the SpecInput for a container whose rootfs is mounted at paths.rootfs. */
+export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, facts: SpecFacts): Promise<SpecInput> {
+  const s = rec.spec;
+  const rootfs = paths.rootfs;
+  let args = commandOf(rec);
+  if (args.length === 0) throw invalidArgument('cannot create container: no command specified (the image has no CMD or ENTRYPOINT)');
+  const env = envOf(rec);
+  await checkCommand(rootfs, args, env);
+
+  const userSpec = s.user ?? rec.source.config.user ?? '';
+  const user = await resolveUser(rootfs, userSpec).catch((err: unknown) => {
+    throw BerthError.wrap(err, 'cannot start container', 'invalid-argument');
+  });
+
+  // The working dir comes from the image or -w: resolved inside the rootfs (symlinks cannot
+  // lead out) and created there, as docker does.
+  const cwd = path.posix.normalize(`/${s.workingDir ?? rec.source.config.workingDir ?? '/'}`);
+  if (!s.readonlyRootfs) {
+    const host = await securePath(rootfs, cwd);
+    await fs.mkdir(host, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+      throw BerthError.wrap(err, `cannot create working directory ${cwd}`, 'invalid-argument');
+    });
+  }
+
+  const mounts: MountInput[] = [];
+  const etc: [string, string][] = [
+    ['/etc/hosts', paths.hosts],
+    ['/etc/resolv.conf', paths.resolvConf],
+    ['/etc/hostname', paths.hostname],
+  ];
+  const userDests = new Set((s.mounts ?? []).map((m) => m.destination));
+  for (const [dest, src] of etc) {
+    if (userDests.has(dest)) continue;
+    // A read-only rootfs cannot get a new mount point: skip files the image lacks.
+    if (s.readonlyRootfs && !existsSync(await securePath(rootfs, dest))) continue;
+    mounts.push({ type: 'bind', source: src, destination: dest, readonly: s.readonlyRootfs ?? false, recursive: false });
+  }
+  for (const m of s.mounts ?? []) {
+    if (m.type === 'bind') {
+      mounts.push({ type: 'bind', source: m.source, destination: m.destination, readonly: m.readonly, ...(m.propagation ? { propagation: m.propagation as 'rprivate' } : {}) });
+    } else mounts.push({ type: 'tmpfs', destination: m.destination, options: m.options });
+  }
+  if (s.init) {
+    const init = INIT_BINARIES.find((b) => existsSync(b));
+    if (!init) throw notFound('cannot use --init: no tini or catatonit on this host (Debian package "tini")');
+    mounts.push({ type: 'bind', source: init, destination: INIT_PATH, readonly: true, recursive: false });
+    args = [INIT_PATH, '--', ...args];
+  }
+
+  const opts = parseSecurityOpts(s.securityOpt ?? []);
+  const ns = (mode: 'private' | 'host' | undefined): NamespaceMode => (mode === 'host' ? 'host' : 'private');
+  const layout = detectCgroups();
+  const input: SpecInput = {
+    rootfs: 'rootfs',
+    readonlyRootfs: s.readonlyRootfs ?? false,
+    process: {
+      args,
+      env,
+      cwd,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      home: user.home,
+      terminal: facts.terminal,
+      ...(facts.consoleSize ? { consoleSize: facts.consoleSize } : {}),
+      noNewPrivileges: opts.noNewPrivileges,
+      capAdd: s.capAdd,
+      capDrop: s.capDrop,
+      rlimits: (s.ulimits ?? []).map(parseUlimit),
+    },
+    privileged: s.privileged ?? false,
+    mounts,
+    namespaces: {
+      pid: ns(s.pidMode),
+      ipc: ns(s.ipcMode),
+      uts: ns(s.utsMode),
+      network: s.networkMode === 'host' ? 'host' : 'private',
+      ...(layout.mode === 'v2' ? { cgroup: 'private' as const } : {}),
+      ...(s.userns ? { user: 'private' as const } : {}),
+    },
+    resources: resourcesFrom(s.resources ?? {}, layout),
+    cgroupsPath: cgroupsPathFor(rec.id),
+    seccomp: opts.seccomp,
+    annotations: { 'io.berth.container.name': rec.name },
+    ...(s.utsMode === 'host' ? {} : { hostname: s.hostname ?? rec.id.slice(0, 12) }),
+    ...(opts.systemPathsUnconfined ? { maskedPaths: [], readonlyPaths: [] } : {}),
+    ...(opts.apparmor ? { apparmorProfile: opts.apparmor } : {}),
+    ...(opts.label ? { selinuxLabel: opts.label } : {}),
+    ...(s.shmSize ? { shmSize: s.shmSize } : {}),
+  };
+  if (s.userns) {
+    input.uidMappings = [{ containerID: 0, hostID: s.userns.hostId, size: s.userns.size }];
+    input.gidMappings = [{ containerID: 0, hostID: s.userns.hostId, size: s.userns.size }];
+  }
+  return input;
+}
+
+interface SecurityOpts {
+  noNewPrivileges: boolean;
+  seccomp: SpecInput['seccomp'];
+  apparmor?: string;
+  label?: string;
+  systemPathsUnconfined: boolean;
+}
+
+/** docker's --security-opt values; a seccomp profile file is read here. */
+export function parseSecurityOpts(values: string[]): SecurityOpts {
+  const out: SecurityOpts = { noNewPrivileges: false, seccomp: 'default', systemPathsUnconfined: false };
+  for (const v of values) {
+    const sep = v.search(/[=:]/);
+    const key = sep < 0 ? v : v.slice(0, sep);
+    const value = sep < 0 ? 'true' : v.slice(sep + 1);
+    if (key === 'no-new-privileges') out.noNewPrivileges = value !== 'false';
+    else if (key === 'seccomp') {
+      if (value === 'unconfined') out.seccomp = 'unconfined';
+      else {
+        let text: string;
+        try {
+          text = readFileSync(value, 'utf8');
+        } catch {
+          throw notFound(`invalid --security-opt seccomp: cannot read profile ${value}`);
+        }
+        out.seccomp = parseSeccompProfile(text, value);
+      }
+    } else if (key === 'apparmor') out.apparmor = value;
+    else if (key === 'label') {
+      if (value !== 'disable') out.label = value;
+    } else if (key === 'systempaths' && value === 'unconfined') out.systemPathsUnconfined = true;
+    else throw invalidArgument(`invalid --security-opt "${v}": want no-new-privileges, seccomp=, apparmor=, label= or systempaths=unconfined`);
+  }
+  return out;
+}

@@ -1,0 +1,165 @@
+// `start`: mount the rootfs, write the one runtime spec, and hand the bundle to the runtime,
+// either under conmon (detached: it outlives the CLI) or in the foreground of the CLI itself.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import { constants } from 'node:os';
+import * as path from 'node:path';
+import { failedPrecondition, internal } from '../internal/errors.js';
+import { errorsFromLog, generateSpec, readExit, startContainer as startMonitored } from '../runtime/index.js';
+import type { ContainerRecord } from './container.js';
+import type { ContainerHost } from './host.js';
+import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { type SpecFacts, specInputFor } from './spec.js';
+import { discardContainer } from './create.js';
+import { clearExit, UNKNOWN_EXIT } from './state.js';
+
+async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: SpecFacts): Promise<void> {
+  const paths = host.records.paths(rec.id);
+  const driver = await host.driver();
+  await mountRootfs(driver, rec, paths);
+  try {
+    const spec = generateSpec(await specInputFor(rec, paths, facts));
+    await fs.writeFile(paths.spec, JSON.stringify(spec), { mode: 0o600 });
+  } catch (err) {
+    await unmountRootfs(driver, paths).catch(() => {});
+    throw err;
+  }
+}
+
+/** Whether a start may go ahead: running and paused containers are left as they are. */
+async function startable(host: ContainerHost, id: string): Promise<ContainerRecord | undefined> {
+  const rec = await host.records.load(id);
+  if (rec.state.status === 'running' || rec.state.status === 'paused') return undefined;
+  if (rec.state.status === 'removing' || rec.state.status === 'dead') {
+    throw failedPrecondition(`cannot start container ${rec.name}: it is ${rec.state.status}`);
+  }
+  return rec;
+}
+
+/** Starts a created or exited container under conmon; returns its record once it runs. */
+export async function startContainer(host: ContainerHost, rec: ContainerRecord): Promise<ContainerRecord> {
+  const lock = await host.records.lock(rec.id);
+  try {
+    const cur = await startable(host, rec.id);
+    if (!cur) return host.records.load(rec.id);
+    const paths = host.records.paths(cur.id);
+    const runtime = host.runtimeOf(cur);
+    await clearExit(host, cur.id);
+    await runtime.delete(cur.id, { force: true }).catch(() => {});
+    await prepareBundle(host, cur, { terminal: cur.spec.tty ?? false });
+    const cleanup = host.options.cleanupCommand;
+    try {
+      const started = await startMonitored({
+        id: cur.id,
+        name: cur.name,
+        bundle: paths.bundle,
+        runtime,
+        stateDir: paths.stateDir,
+        logPath: paths.log,
+        socketDir: paths.socketDir,
+        terminal: cur.spec.tty ?? false,
+        ...(cleanup ? { exitCommand: [...cleanup, cur.id] } : {}),
+      });
+      cur.state = {
+        ...cur.state,
+        status: 'running',
+        pid: started.pid,
+        monitorPid: started.monitorPid,
+        mode: 'monitor',
+        startedAt: new Date().toISOString(),
+        stoppedByUser: false,
+      };
+      delete cur.state.error;
+    } catch (err) {
+      await unmountRootfs(await host.driver(), paths).catch(() => {});
+      cur.state.error = err instanceof Error ? err.message : String(err);
+      await host.records.save(cur);
+      throw err;
+    }
+    await host.records.save(cur);
+    return cur;
+  } finally {
+    await lock.release();
+  }
+}
+
+export interface ForegroundOptions {
+  /** Pass the CLI's stdin to the container (-i). */
+  stdin: boolean;
+  /** A terminal for the container (-t): the runtime copies between it and the CLI's tty. */
+  tty: boolean;
+  /** Called once the runtime was spawned (the container is about to run). */
+  onSpawn?: () => void;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/**
+ * Runs the container with the CLI as its monitor (`runtime run`, stdio inherited): the
+ * fastest path, for `run --rm` and interactive runs. Signals to the CLI reach the container;
+ * the CLI records the exit code. Returns the container's exit code.
+ */
+export async function runForeground(host: ContainerHost, rec: ContainerRecord, options: ForegroundOptions): Promise<number> {
+  const paths = host.records.paths(rec.id);
+  const runtime = host.runtimeOf(rec);
+  const lock = await host.records.lock(rec.id);
+  let cur: ContainerRecord;
+  try {
+    const ok = await startable(host, rec.id);
+    if (!ok) throw failedPrecondition(`cannot start container ${rec.name}: it is already running`);
+    cur = ok;
+    const size = options.tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
+    await prepareBundle(host, cur, { terminal: options.tty, ...(size ? { consoleSize: size } : {}) });
+    cur.state = { ...cur.state, status: 'running', pid: 0, monitorPid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), stoppedByUser: false };
+    await host.records.save(cur);
+  } finally {
+    await lock.release();
+  }
+  await fs.mkdir(runtime.root, { recursive: true, mode: 0o700 });
+  const logFile = path.join(runtime.root, `.log-${randomBytes(6).toString('hex')}.json`);
+  const child = spawn(runtime.path, [...runtime.globalArgs(), '--log-format=json', `--log=${logFile}`, 'run', '--bundle', paths.bundle, cur.id], {
+    stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+  });
+  const forward = (sig: NodeJS.Signals) => {
+    child.kill(sig);
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  options.onSpawn?.();
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', () => resolve(-1));
+    child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
+  });
+  for (const s of FORWARDED) process.off(s, forward);
+  const log = errorsFromLog(await fs.readFile(logFile, 'utf8').catch(() => ''));
+  await fs.rm(logFile, { force: true });
+  const failed = code === -1 || (code !== 0 && log.length > 0);
+  // The exit file has conmon's format, so every later command reads one kind of record.
+  await fs.mkdir(path.join(paths.stateDir, 'exits'), { recursive: true });
+  await fs.writeFile(path.join(paths.stateDir, 'exits', cur.id), String(failed ? 127 : code));
+  await finishForeground(host, cur.id);
+  if (failed) throw internal(`cannot start container ${cur.name}: ${runtime.name}: ${log.join('; ') || 'failed to run'}`);
+  return code;
+}
+
+/**
+ * After `runtime run` returned, the runtime has already deleted its state: only the exit,
+ * the rootfs mount and (with --rm) the container itself are left to settle.
+ */
+async function finishForeground(host: ContainerHost, id: string): Promise<void> {
+  const lock = await host.records.lock(id);
+  try {
+    const cur = await host.records.load(id);
+    const exit = await readExit(host.records.paths(id).stateDir, id);
+    cur.state = { ...cur.state, status: 'exited', pid: 0, monitorPid: 0, exitCode: exit?.exitCode ?? UNKNOWN_EXIT, finishedAt: (exit?.exitedAt ?? new Date()).toISOString() };
+    if (cur.spec.autoRemove) {
+      cur.state.status = 'removing';
+      await discardContainer(host, cur);
+    } else {
+      await unmountRootfs(await host.driver(), host.records.paths(id));
+      await host.records.save(cur);
+    }
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,155 @@
+// Reconciliation: the recorded state checked against the truth (the monitor's exit file, the
+// container's and monitor's processes, the runtime's state), and the cleanup of what stopped.
+import * as fs from 'node:fs/promises';
+import { BerthError } from '../internal/errors.js';
+import { readExit, type ExitRecord } from '../runtime/index.js';
+import type { ContainerRecord } from './container.js';
+import type { ContainerHost } from './host.js';
+import { unmountRootfs } from './rootfs.js';
+
+/** Exit code recorded when a container ended with nobody left to see how (monitor killed). */
+export const UNKNOWN_EXIT = 255;
+
+function alive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const ACTIVE = new Set(['running', 'paused', 'restarting']);
+
+/** Whether a recorded running container still runs, cheaply (no runtime call while its processes live). */
+type Seen = ExitRecord & { lost?: boolean };
+
+async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 'running' | 'paused'> {
+  const paths = host.records.paths(rec.id);
+  const exit = await readExit(paths.stateDir, rec.id);
+  if (exit) return exit;
+  if (rec.state.mode === 'foreground' ? alive(rec.state.monitorPid) : alive(rec.state.pid)) {
+    return rec.state.status === 'paused' ? 'paused' : 'running';
+  }
+  let status: string;
+  try {
+    status = (await host.runtimeOf(rec).state(rec.id)).status;
+  } catch {
+    status = 'missing';
+  }
+  if (status === 'running' || status === 'paused') return status;
+  // The monitor writes the exit file once it has drained the container's output: while it
+  // lives, the container is still ending.
+  if (rec.state.mode !== 'foreground' && alive(rec.state.monitorPid)) return 'running';
+  const again = await readExit(paths.stateDir, rec.id);
+  if (again) return again;
+  return { exitCode: UNKNOWN_EXIT, exitedAt: new Date(), oomKilled: false, lost: true };
+}
+
+/**
+ * The record with its true state; a container found stopped is cleaned up (runtime state,
+ * cgroups, rootfs mount) and recorded as exited, and removed when it was run with --rm.
+ * Returns undefined when the container was removed.
+ */
+export async function refresh(host: ContainerHost, rec: ContainerRecord, options: { cleanup?: boolean } = {}): Promise<ContainerRecord | undefined> {
+  if (!ACTIVE.has(rec.state.status)) return rec;
+  const seen = await probe(host, rec);
+  if (seen === 'running' || seen === 'paused') {
+    if (seen !== rec.state.status) rec.state.status = seen;
+    return rec;
+  }
+  if (options.cleanup === false) return { ...rec, state: exitedState(rec, seen) };
+  const lock = await host.records.lock(rec.id);
+  try {
+    let cur: ContainerRecord;
+    try {
+      cur = await host.records.load(rec.id);
+    } catch {
+      return undefined;
+    }
+    if (!ACTIVE.has(cur.state.status)) return cur;
+    cur.state = exitedState(cur, seen);
+    await cleanupStopped(host, cur);
+    await host.records.save(cur);
+    rec = cur;
+  } finally {
+    await lock.release();
+  }
+  if (rec.spec.autoRemove) {
+    const { removeContainer } = await import('./lifecycle.js');
+    await removeContainer(host, rec.id, { force: true }).catch(() => {});
+    return undefined;
+  }
+  if (shouldRestart(rec)) {
+    const { startContainer } = await import('./start.js');
+    rec.state.restartCount++;
+    await host.records.save(rec);
+    await startContainer(host, rec).catch(() => {});
+    return host.records.load(rec.id).catch(() => undefined);
+  }
+  return rec;
+}
+
+function exitedState(rec: ContainerRecord, exit: Seen): ContainerRecord['state'] {
+  const lost = exit.lost === true;
+  return {
+    ...rec.state,
+    status: 'exited',
+    pid: 0,
+    monitorPid: 0,
+    exitCode: exit.exitCode,
+    oomKilled: exit.oomKilled,
+    finishedAt: exit.exitedAt.toISOString(),
+    ...(lost ? { error: 'the container monitor is gone: exit code unknown' } : {}),
+  };
+}
+
+function shouldRestart(rec: ContainerRecord): boolean {
+  const policy = rec.spec.restart;
+  if (!policy || policy.name === 'no' || rec.state.stoppedByUser) return false;
+  if (policy.name === 'on-failure') {
+    if (rec.state.exitCode === 0) return false;
+    if (policy.maximumRetryCount && rec.state.restartCount >= policy.maximumRetryCount) return false;
+  }
+  return true;
+}
+
+/** Releases what a stopped container held: the runtime's state and cgroups, the rootfs mount. */
+export async function cleanupStopped(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+  const runtime = host.runtimeOf(rec);
+  await runtime.delete(rec.id, { force: true }).catch((err: unknown) => {
+    if (!(err instanceof BerthError && /does not exist|not exist|not found/i.test(err.message))) {
+      rec.state.error = err instanceof Error ? err.message : String(err);
+    }
+  });
+  await unmountRootfs(await host.driver(), host.records.paths(rec.id));
+}
+
+/** Every record, reconciled (the view `ps` and `inspect` show). */
+export async function listContainers(host: ContainerHost): Promise<ContainerRecord[]> {
+  const out: ContainerRecord[] = [];
+  for (const rec of await host.records.list()) {
+    const r = await refresh(host, rec);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+/** Resolves a name or ID and reconciles it. */
+export async function lookupContainer(host: ContainerHost, query: string): Promise<ContainerRecord> {
+  const rec = await host.records.resolve(query);
+  const r = await refresh(host, rec);
+  if (!r) {
+    const { notFound } = await import('../internal/errors.js');
+    throw notFound(`no such container: ${query}`);
+  }
+  return r;
+}
+
+/** Removes the exit file of a previous run before a new start. */
+export async function clearExit(host: ContainerHost, id: string): Promise<void> {
+  const p = host.records.paths(id);
+  await fs.rm(`${p.stateDir}/exits/${id}`, { force: true });
+  await fs.rm(`${p.stateDir}/oom`, { force: true });
+}

@@ -1,0 +1,154 @@
+// End to end through the berth CLI with real overlay, runc and conmon: the lifecycle of every
+// container verb, docker's exit codes, names, and containers from an untagged layer.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
+
+let fx: EngineFixture;
+before(async () => {
+  fx = await makeEngineFixture();
+});
+after(async () => {
+  await cleanupFixture(fx);
+});
+
+async function waitFor(fn: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('run attached: output, the exit code, and --rm leaves nothing', async () => {
+  const r = await berth(fx, ['run', '--rm', fx.image, 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+  assert.equal(r.code, 7);
+  assert.equal(r.stdout, 'out\n');
+  assert.equal(r.stderr, 'err\n');
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  assert.deepEqual(await mountsUnder(fx), []);
+  assert.deepEqual(await fs.readdir(path.join(fx.root, 'containers')), []);
+});
+
+test('run without --rm keeps the container and its log; logs, inspect, rm', async () => {
+  const r = await berth(fx, ['run', '--name', 'once', fx.image, 'sh', '-c', 'echo line1; echo line2; exit 3']);
+  assert.equal(r.code, 3);
+  assert.equal(r.stdout, 'line1\nline2\n');
+  assert.equal(await ok(fx, ['logs', 'once']), 'line1\nline2');
+  assert.equal(await ok(fx, ['logs', '--tail', '1', 'once']), 'line2');
+  assert.match(await ok(fx, ['logs', '-t', 'once']), /^\d{4}-\d\d-\d\dT\S+ line1$/m);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Name}}', 'once']), 'exited 3 /once');
+  assert.match(await ok(fx, ['ps', '-a', '--filter', 'name=once', '--format', '{{.Names}} {{.Status}}']), /^once Exited \(3\) /);
+  assert.deepEqual(await mountsUnder(fx), [], 'an exited container keeps no mount');
+  await ok(fx, ['rm', 'once']);
+  assert.equal((await berth(fx, ['inspect', 'once'])).code, 1);
+});
+
+test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127 not found", async () => {
+  assert.equal((await berth(fx, ['run', '--rm', '--bogus', fx.image])).code, 125);
+  const missing = await berth(fx, ['run', '--rm', '--pull', 'never', 'no/such:image', 'true']);
+  assert.equal(missing.code, 125);
+  assert.match(missing.stderr, /not known locally/);
+  const notFound = await berth(fx, ['run', '--rm', fx.image, '/bin/nonexistent']);
+  assert.equal(notFound.code, 127);
+  assert.match(notFound.stderr, /no such file or directory/);
+  const notExec = await berth(fx, ['run', '--rm', fx.image, '/etc/passwd']);
+  assert.equal(notExec.code, 126);
+  const dir = await berth(fx, ['run', '--rm', fx.image, '/tmp']);
+  assert.equal(dir.code, 126);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+});
+
+test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace period then SIGKILL', async () => {
+  const id = await ok(fx, ['run', '-d', '--name', 'web', '-e', 'A=1', fx.image, 'sh', '-c', 'echo ready; exec sleep 1000']);
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.equal(await ok(fx, ['ps', '-q']), id.slice(0, 12));
+  assert.match(await ok(fx, ['ps', '--no-trunc', '--format', '{{.ID}} {{.State}}']), new RegExp(`^${id} running$`));
+  await waitFor(async () => (await ok(fx, ['logs', 'web'])) === 'ready', 'the log');
+  assert.equal(await ok(fx, ['exec', 'web', 'sh', '-c', 'echo $A $IMAGE_VAR $(id -u) $(pwd)']), '1 from-image 0 /');
+  assert.equal(await ok(fx, ['exec', '-e', 'B=2', '-u', 'app', '-w', '/tmp', 'web', 'sh', '-c', 'echo $B $(id -u):$(id -g) $(pwd)']), '2 1000:1000 /tmp');
+  assert.equal((await berth(fx, ['exec', 'web', 'sh', '-c', 'exit 5'])).code, 5);
+  assert.equal((await berth(fx, ['exec', 'web', 'nosuchcmd'])).code, 127);
+  const top = await ok(fx, ['top', 'web']);
+  assert.match(top, /sleep 1000/);
+  const stats = await ok(fx, ['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'web']);
+  assert.equal(stats, 'web 1');
+  // sleep as PID 1 has no SIGTERM handler: the kernel ignores it, so stop must end in SIGKILL.
+  const t0 = Date.now();
+  await ok(fx, ['stop', '-t', '1', 'web']);
+  assert.ok(Date.now() - t0 >= 900, 'stop waited the grace period');
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'web']), 'exited 137');
+  assert.deepEqual(await mountsUnder(fx), []);
+  // Started again: same container, same log with the new output appended.
+  await ok(fx, ['start', 'web']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Running}}', 'web']), 'true');
+  await ok(fx, ['rm', '-f', 'web']);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  assert.deepEqual(await mountsUnder(fx), []);
+  assert.equal(existsSync(path.join(fx.runroot, 'runc', id)), false, 'runtime state is gone');
+  assert.equal(existsSync(`/sys/fs/cgroup/memory/berth/${id}`), false, 'cgroup is gone');
+});
+
+test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of a running container', async () => {
+  const id = await ok(fx, ['create', '--name', 'c1', fx.image, 'sh', '-c', 'echo hi; exit 4']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', id]), 'created');
+  const started = await berth(fx, ['start', '-a', 'c1']);
+  assert.equal(started.code, 4);
+  assert.equal(started.stdout, 'hi\n');
+  assert.equal(await ok(fx, ['wait', 'c1']), '4');
+  await ok(fx, ['rm', 'c1']);
+
+  await ok(fx, ['run', '-d', '--name', 'c2', fx.image, 'sh', '-c', 'trap "exit 42" USR1; while true; do sleep 0.1; done']);
+  await new Promise((r) => setTimeout(r, 300));
+  const waiter = berth(fx, ['wait', 'c2']);
+  await ok(fx, ['kill', '-s', 'USR1', 'c2']);
+  assert.equal((await waiter).stdout.trim(), '42');
+
+  await ok(fx, ['restart', '-t', '0', 'c2']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'running');
+  await ok(fx, ['pause', 'c2']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'paused');
+  assert.match((await berth(fx, ['pause', 'c2'])).stderr, /already paused/);
+  await ok(fx, ['unpause', 'c2']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'running');
+
+  await ok(fx, ['rename', 'c2', 'c3']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.Name}}', 'c3']), '/c3');
+  const refused = await berth(fx, ['rm', 'c3']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /stop it first or use force/);
+  await ok(fx, ['rm', '-f', 'c3']);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+});
+
+test('names are unique; IDs resolve by unique prefix; a bad name is refused', async () => {
+  const id = await ok(fx, ['create', '--name', 'dup', fx.image, 'true']);
+  const again = await berth(fx, ['create', '--name', 'dup', fx.image, 'true']);
+  assert.equal(again.code, 125);
+  assert.match(again.stderr, /already in use/);
+  assert.equal((await berth(fx, ['create', '--name', 'bad name', fx.image, 'true'])).code, 125);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.Id}}', id.slice(0, 8)]), id);
+  const other = await ok(fx, ['create', fx.image, 'true']);
+  assert.match(await ok(fx, ['inspect', '-f', '{{.Name}}', other]), /^\/[a-z]+_[a-z]+\d*$/);
+  assert.equal((await ok(fx, ['container', 'prune', '-f'])).split('\n').filter((l) => /^[0-9a-f]{64}$/.test(l)).length, 2);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+});
+
+test('a container from an untagged intermediate layer (berth image tree IDs)', async () => {
+  const short = fx.baseLayer.slice(7, 19);
+  // The bottom layer has busybox but not /hello, which the tagged image's second layer adds.
+  assert.equal(await ok(fx, ['run', '--rm', short, 'sh', '-c', 'ls /hello 2>/dev/null || echo absent']), 'absent');
+  assert.equal(await ok(fx, ['run', '--rm', fx.baseLayer, 'cat', '/etc/passwd']).then((s) => s.split('\n')[0]), 'root:x:0:0:root:/root:/bin/sh');
+  assert.equal(await ok(fx, ['run', '--rm', fx.image, 'cat', '/hello']), 'hello from layer 2');
+});
+
+test('the image cannot be removed while a container holds it', async () => {
+  await ok(fx, ['create', '--name', 'holder', fx.image, 'true']);
+  const r = await berth(fx, ['rmi', fx.image]);
+  assert.notEqual(r.code, 0);
+  await ok(fx, ['rm', 'holder']);
+});
