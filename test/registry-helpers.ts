@@ -225,3 +225,19 @@ export async function run(cmd: string, args: string[], env: Record<string, strin
     });
   });
 }
+
+/**
+ * Runs a containers/image tool (skopeo, podman) with a temp dir mounted over
+ * /var/lib/containers in a private mount namespace: as root they keep a blob-info cache
+ * there, which is the host's global state.
+ */
+export async function runIsolated(scratch: string, cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const hasGlobal = await fs.stat('/var/lib/containers').then(
+    () => true,
+    () => false,
+  );
+  if (!hasGlobal) return run(cmd, args, env);
+  const over = path.join(scratch, 'var-lib-containers');
+  await fs.mkdir(over, { recursive: true });
+  return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /var/lib/containers && exec "$@"', over, cmd, ...args], env);
+}

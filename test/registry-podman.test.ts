@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeOciLayout, run, startRegistry, type TestRegistry } from './registry-helpers.js';
+import { makeOciLayout, runIsolated, startRegistry, type TestRegistry } from './registry-helpers.js';
 
 let dir: string;
 let reg: TestRegistry;
@@ -17,7 +17,7 @@ before(async () => {
   await fs.writeFile(path.join(dir, 'registries.conf'), 'unqualified-search-registries = []\n');
   const env = { CONTAINERS_REGISTRIES_CONF: path.join(dir, 'registries.conf'), TMPDIR: dir };
   const base = ['--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
-  podman = (...args: string[]) => run('podman', [...base, ...args], env);
+  podman = (...args: string[]) => runIsolated(dir, 'podman', [...base, ...args], env);
   await podman('import', rootfsTar, 'localhost/berth-podman:v1');
   reg = await startRegistry();
   host = reg.url.replace('http://', '');

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { htpasswdLine } from '../src/registry/server/htpasswd.js';
-import { makeOciLayout, run, startRegistry, type TestRegistry } from './registry-helpers.js';
+import { makeOciLayout, runIsolated, startRegistry, type TestRegistry } from './registry-helpers.js';
 
 let dir: string;
 let image: Awaited<ReturnType<typeof makeOciLayout>>;
@@ -23,7 +23,7 @@ after(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const skopeo = (...args: string[]) => run('skopeo', ['--insecure-policy', ...args]);
+const skopeo = (...args: string[]) => runIsolated(dir, 'skopeo', ['--insecure-policy', ...args]);
 
 async function blobsOf(layout: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
