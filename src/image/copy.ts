@@ -107,7 +107,10 @@ async function copyIndex(index: Index, sink: ImageSink, options: CopyOptions, ta
       ? await copyIndex(await index.imageIndex(entry.digest), sink, options, undefined, true)
       : await copySingleImage(await index.image(entry.digest), sink, options, undefined, true);
     if (result.converted || result.descriptor.digest !== entry.digest) converted = true;
-    children.push({ ...entry, mediaType: result.descriptor.mediaType, digest: result.descriptor.digest, size: result.descriptor.size });
+    // Embedded bytes (`data`) describe the old child; they go when the child changes.
+    const { data: _stale, ...kept } = entry;
+    const same = result.descriptor.digest === entry.digest;
+    children.push({ ...(same ? entry : kept), mediaType: result.descriptor.mediaType, digest: result.descriptor.digest, size: result.descriptor.size });
   }
   const desc = await index.descriptor();
   if (!converted) {
