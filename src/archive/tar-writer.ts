@@ -77,7 +77,10 @@ function asciiStandIn(value: string, max: number): string {
   return value.replace(/[^\x20-\x7e]/g, '_').slice(0, max);
 }
 
+/** The shortest decimal that reads back as the same number (pax times have no exponent). */
 function formatTime(t: number): string {
+  const shortest = String(t);
+  if (!shortest.includes('e')) return shortest;
   const s = t.toFixed(9).replace(/\.?0+$/, '');
   return s === '-0' ? '0' : s;
 }
