@@ -50,7 +50,13 @@ export function busyboxRootfs(dir: string): string {
 }
 
 /** Imports a directory as a one-layer image named `name` into the store. */
-export async function importRootfs(store: Store, dir: string, name: string, config: ImageConfig['config'] = {}): Promise<ImageRecord> {
+export async function importRootfs(
+  store: Store,
+  dir: string,
+  name: string,
+  config: ImageConfig['config'] = {},
+  options: { exactConfig?: boolean } = {},
+): Promise<ImageRecord> {
   return store.withLease(async (lease) => {
     const committer = new Committer(store, lease);
     const layer = await committer.commitBlob(createLayerFromDirectory(dir), undefined);
@@ -59,7 +65,7 @@ export async function importRootfs(store: Store, dir: string, name: string, conf
       created: '2020-09-13T12:26:40Z',
       architecture: p.architecture,
       os: p.os,
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], ...config },
+      config: options.exactConfig ? config : { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], ...config },
       rootfs: { type: 'layers', diff_ids: [layer.diffID] },
       history: [{ created: '2020-09-13T12:26:40Z', created_by: 'berth test: busybox-static rootfs' }],
     };

@@ -11,6 +11,7 @@ import { expandWord, expandWords, type Lookup } from './parser/shell-lex.js';
 export const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export class StageState {
   config: ContainerConfig;
@@ -33,6 +34,8 @@ export class StageState {
     const c = base.config ?? {};
     this.config = structuredClone({ ...c, OnBuild: null });
     if (this.config.OnBuild === null) delete this.config.OnBuild;
+    // buildkit and buildah give every stage a PATH when its base has none (FROM scratch too).
+    if (!(this.config.Env ?? []).some((e) => e.startsWith('PATH='))) this.config.Env = [DEFAULT_PATH, ...(this.config.Env ?? [])];
     this.layers = [...baseLayers];
     this.diffIDs = [...base.rootfs.diff_ids];
     this.history = [...(base.history ?? [])];
