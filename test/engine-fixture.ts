@@ -70,7 +70,6 @@ export async function makeEngineFixture(): Promise<EngineFixture> {
       },
     ),
   );
-  await fs.rm(tree, { recursive: true, force: true });
   await fs.rm(tree2, { recursive: true, force: true });
   return { dir, root, runroot, image: 'test/busybox', baseLayer: written.diffIDs[0] };
 }
@@ -137,4 +136,17 @@ export async function mountsUnder(fx: EngineFixture): Promise<string[]> {
     .split('\n')
     .map((l) => l.split(' ')[4])
     .filter((m): m is string => m?.startsWith(fx.dir) ?? false);
+}
+
+/** Another image over the same busybox layer, with the given container config (hostile values too). */
+export async function makeImage(fx: EngineFixture, name: string, config: Record<string, unknown>): Promise<void> {
+  const store = await openStore({ root: fx.root, runroot: fx.runroot });
+  const slash = name.lastIndexOf(':');
+  await store.withLease((lease) =>
+    writeImage(store.sink(lease, { repository: `docker.io/${name.slice(0, slash)}` }), [{ tar: () => createLayerFromDirectory(path.join(fx.dir, 'tree'), { compression: 'none' }).stream }], {
+      tag: name.slice(slash + 1),
+      created: '2024-01-01T00:00:00Z',
+      config: { architecture: 'amd64', os: 'linux', config },
+    }),
+  );
 }

@@ -51,7 +51,9 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
   try {
     await store.hold(ContainerHost.holder(id), { images: source.imageId ? [source.imageId] : [], layers: source.layers });
     const driver = await host.driver();
-    await driver.prepare(rec.snapshot, source.layers, { readonly: spec.readonlyRootfs ?? false });
+    // --read-only still gets an (empty) upper dir, as docker's does: the runtime makes the mount
+    // points of /etc/hosts and the user's mounts there; the spec mounts the root read-only.
+    await driver.prepare(rec.snapshot, source.layers);
     await writeEtcFiles(rec, paths);
   } catch (err) {
     await discardContainer(host, rec).catch(() => {});

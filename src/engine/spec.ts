@@ -95,12 +95,10 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   // The working dir comes from the image or -w: resolved inside the rootfs (symlinks cannot
   // lead out) and created there, as docker does.
   const cwd = path.posix.normalize(`/${s.workingDir ?? rec.source.config.workingDir ?? '/'}`);
-  if (!s.readonlyRootfs) {
-    const host = await securePath(rootfs, cwd);
-    await fs.mkdir(host, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
-      throw BerthError.wrap(err, `cannot create working directory ${cwd}`, 'invalid-argument');
-    });
-  }
+  const cwdHost = await securePath(rootfs, cwd);
+  await fs.mkdir(cwdHost, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+    throw BerthError.wrap(err, `cannot create working directory ${cwd}`, 'invalid-argument');
+  });
 
   const mounts: MountInput[] = [];
   const etc: [string, string][] = [
@@ -111,8 +109,6 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   const userDests = new Set((s.mounts ?? []).map((m) => m.destination));
   for (const [dest, src] of etc) {
     if (userDests.has(dest)) continue;
-    // A read-only rootfs cannot get a new mount point: skip files the image lacks.
-    if (s.readonlyRootfs && !existsSync(await securePath(rootfs, dest))) continue;
     mounts.push({ type: 'bind', source: src, destination: dest, readonly: s.readonlyRootfs ?? false, recursive: false });
   }
   for (const m of s.mounts ?? []) {

@@ -1,0 +1,149 @@
+// Isolation as seen from inside a container started by `berth run`: namespaces, the exact
+// capability set, seccomp, masked and read-only paths, cgroup limits, and the flags that relax them.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, mountsUnder, ok } from './engine-fixture.js';
+
+let fx: EngineFixture;
+before(async () => {
+  fx = await makeEngineFixture();
+});
+after(async () => {
+  await cleanupFixture(fx);
+});
+
+const field = (out: string, key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(out)?.[1];
+const sh = (script: string) => ['sh', '-c', script];
+
+test('default confinement: own PID 1 and no host processes, the 14 capabilities, seccomp, masked /proc, read-only /sys', async () => {
+  const script = [
+    'echo pid=$$',
+    'echo procs=$(ls /proc | grep -E "^[0-9]+$" | tr "\\n" " ")',
+    'grep -E "^(CapBnd|CapEff|CapPrm|CapInh|CapAmb|Seccomp|NoNewPrivs):" /proc/self/status | sed "s/:\\s*/=/"',
+    'unshare -U true 2>/dev/null; echo unshare=$?',
+    'sysprobe',
+    'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c)',
+    'echo timer=$(cat /proc/timer_list 2>/dev/null | wc -c)',
+    'touch /sys/kernel/x 2>/dev/null; echo sys_write=$?',
+    'echo 1 2>/dev/null > /proc/sysrq-trigger; echo sysrq=$?',
+    'echo hostname=$(hostname)',
+    'echo hosts=$(grep -c localhost /etc/hosts)',
+    'echo netdevs=$(ls /sys/class/net | tr "\\n" " ")',
+    'echo uid=$(id -u)',
+    'echo env=$IMAGE_VAR',
+  ].join('; ');
+  const out = await ok(fx, ['run', '--rm', '--hostname', 'box1', fx.image, ...sh(script)]);
+  assert.equal(field(out, 'pid'), '1');
+  const pids = (field(out, 'procs') ?? '').trim().split(' ').map(Number);
+  assert.ok(pids.includes(1) && pids.every((p) => p < 30), `processes visible: ${pids}`);
+  for (const k of ['CapBnd', 'CapEff', 'CapPrm']) assert.equal(field(out, k), '00000000a80425fb', k);
+  assert.equal(field(out, 'CapInh'), '0000000000000000');
+  assert.equal(field(out, 'CapAmb'), '0000000000000000');
+  assert.equal(field(out, 'Seccomp'), '2');
+  assert.equal(field(out, 'NoNewPrivs'), '0');
+  assert.notEqual(field(out, 'unshare'), '0', 'seccomp refuses unshare');
+  assert.equal(field(out, 'keyctl'), 'Operation not permitted');
+  assert.equal(field(out, 'kcore'), '0');
+  assert.equal(field(out, 'timer'), '0');
+  assert.notEqual(field(out, 'sys_write'), '0');
+  assert.notEqual(field(out, 'sysrq'), '0');
+  assert.equal(field(out, 'hostname'), 'box1');
+  assert.ok(Number(field(out, 'hosts')) >= 1);
+  assert.equal(field(out, 'netdevs')?.trim(), 'lo', '--network none by default: loopback only');
+  assert.equal(field(out, 'uid'), '0');
+  assert.equal(field(out, 'env'), 'from-image');
+});
+
+test('--read-only refuses writes but --tmpfs and -v give writable places; the bind source is the host dir', async () => {
+  const hostDir = path.join(fx.dir, 'bind');
+  await fs.mkdir(hostDir, { recursive: true });
+  await fs.writeFile(path.join(hostDir, 'in'), 'from host\n');
+  const script = 'touch /x 2>/dev/null; echo root=$?; touch /scratch/y; echo tmpfs=$?; cat /data/in; echo made > /data/out; touch /ro/z 2>/dev/null; echo ro=$?';
+  const out = await ok(fx, ['run', '--rm', '--read-only', '--tmpfs', '/scratch', '-v', `${hostDir}:/data`, '-v', `${hostDir}:/ro:ro`, fx.image, ...sh(script)]);
+  assert.notEqual(field(out, 'root'), '0');
+  assert.equal(field(out, 'tmpfs'), '0');
+  assert.match(out, /^from host$/m);
+  assert.notEqual(field(out, 'ro'), '0');
+  assert.equal(await fs.readFile(path.join(hostDir, 'out'), 'utf8'), 'made\n');
+});
+
+test('memory and pids limits are enforced (OOM kill is exit 137; forks beyond the limit fail)', async () => {
+  const oom = await berth(fx, ['run', '--rm', '--memory', '16m', '--memory-swap', '16m', fx.image, ...sh('x=a; while true; do x="$x$x"; done')]);
+  assert.equal(oom.code, 137);
+  const pids = await berth(fx, ['run', '--rm', '--pids-limit', '5', fx.image, ...sh('cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; for i in 1 2 3 4 5 6 7 8; do sleep 2 & done')]);
+  assert.match(pids.stdout, /^5$/m);
+  assert.notEqual(pids.code, 0, 'forks beyond the limit fail');
+  assert.match(pids.stderr, /fork|Resource temporarily unavailable/i);
+  const cpu = await ok(fx, ['run', '--rm', '--cpus', '0.5', '--cpu-shares', '512', fx.image, ...sh('cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.max')]);
+  assert.match(cpu, /50000/);
+});
+
+test('--privileged, --cap-add/--cap-drop, no-new-privileges, seccomp=unconfined', async () => {
+  const caps = 'grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status | sed "s/:\\s*/=/"';
+  const priv = await ok(fx, ['run', '--rm', '--privileged', fx.image, ...sh(`${caps}; ls /dev | wc -l | sed "s/^/devs=/"`)]);
+  assert.equal(field(priv, 'Seccomp'), '0');
+  assert.notEqual(field(priv, 'CapEff'), '00000000a80425fb');
+  assert.ok(Number(field(priv, 'devs')) > 20, 'host devices');
+  const dropped = await ok(fx, ['run', '--rm', '--cap-drop', 'ALL', '--cap-add', 'NET_RAW', '--security-opt', 'no-new-privileges', fx.image, ...sh(caps)]);
+  assert.equal(field(dropped, 'CapEff'), '0000000000002000');
+  assert.equal(field(dropped, 'NoNewPrivs'), '1');
+  const unconfined = await ok(fx, ['run', '--rm', '--security-opt', 'seccomp=unconfined', fx.image, ...sh(caps)]);
+  assert.equal(field(unconfined, 'Seccomp'), '0');
+});
+
+test('--user, -w, --entrypoint, -e over the image env, --env-file, --ulimit, --init, --pid=host, --network host', async () => {
+  const envFile = path.join(fx.dir, 'env');
+  await fs.writeFile(envFile, '# comment\nFROM_FILE=yes\n');
+  const out = await ok(fx, ['run', '--rm', '-u', 'app', '-w', '/home/app/work', '-e', 'IMAGE_VAR=overridden', '--env-file', envFile, '--ulimit', 'nofile=256:512', fx.image, ...sh('echo id=$(id -u):$(id -g):$(id -G | tr " " ,); echo pwd=$(pwd); echo v=$IMAGE_VAR $FROM_FILE; echo nofile=$(ulimit -n); echo home=$HOME')]);
+  assert.equal(field(out, 'id'), '1000:1000:1000,2000');
+  assert.equal(field(out, 'pwd'), '/home/app/work');
+  assert.equal(field(out, 'v'), 'overridden yes');
+  assert.equal(field(out, 'nofile'), '256');
+  assert.equal(field(out, 'home'), '/home/app');
+  assert.equal(await ok(fx, ['run', '--rm', '--entrypoint', '/bin/echo', fx.image, 'from', 'entrypoint']), 'from entrypoint');
+  assert.equal(await ok(fx, ['run', '--rm', '-u', '4242:4343', fx.image, 'id', '-u']), '4242');
+  assert.match(await ok(fx, ['run', '--rm', '--init', fx.image, 'cat', '/proc/1/cmdline']), /^\/dev\/init/);
+  const hostPid = await ok(fx, ['run', '--rm', '--pid', 'host', fx.image, ...sh('ls /proc | grep -cE "^[0-9]+$"')]);
+  assert.ok(Number(hostPid) > 30, 'the host PID namespace shows host processes');
+  const net = await ok(fx, ['run', '--rm', '--network', 'host', fx.image, ...sh('ls /sys/class/net | wc -l')]);
+  assert.ok(Number(net) >= 1);
+});
+
+test('a missing user, an out-of-range id, an image without command: clear errors, nothing left', async () => {
+  const missing = await berth(fx, ['run', '--rm', '-u', 'ghost', fx.image, 'true']);
+  assert.equal(missing.code, 125);
+  assert.match(missing.stderr, /unable to find user ghost/);
+  const range = await berth(fx, ['run', '--rm', '-u', '99999999999', fx.image, 'true']);
+  assert.equal(range.code, 125);
+  assert.match(range.stderr, /ids range from 0/);
+  await makeImage(fx, 'hostile/nocmd:1', { Env: ['PATH=/bin'] });
+  const nocmd = await berth(fx, ['run', '--rm', 'hostile/nocmd:1']);
+  assert.equal(nocmd.code, 125);
+  assert.match(nocmd.stderr, /no command specified/);
+  await makeImage(fx, 'hostile/user:1', { Cmd: ['true'], User: 'nosuchuser' });
+  assert.match((await berth(fx, ['run', '--rm', 'hostile/user:1'])).stderr, /unable to find user nosuchuser/);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  assert.deepEqual(await mountsUnder(fx), []);
+});
+
+test('a WORKDIR that climbs out of the root stays inside the rootfs', async () => {
+  const marker = `berth-escape-${process.pid}`;
+  await makeImage(fx, 'hostile/workdir:1', { Cmd: ['pwd'], WorkingDir: `/../../../../../../tmp/${marker}` });
+  const out = await ok(fx, ['run', '--rm', 'hostile/workdir:1']);
+  assert.equal(out, `/tmp/${marker}`);
+  await assert.rejects(fs.access(`/tmp/${marker}`), 'nothing was created on the host');
+  // A symlinked WORKDIR inside the image resolves within the rootfs too.
+  const id = await ok(fx, ['create', '-w', '/etc/../../../tmp', fx.image, 'pwd']);
+  assert.equal((await berth(fx, ['start', '-a', id])).stdout.trim(), '/tmp');
+  await ok(fx, ['rm', id]);
+});
+
+test('mount destinations must be absolute and not the root; a missing host source is refused', async () => {
+  assert.match((await berth(fx, ['run', '--rm', '-v', `${fx.dir}:relative`, fx.image, 'true'])).stderr, /absolute path/);
+  assert.match((await berth(fx, ['run', '--rm', '-v', `${fx.dir}:/`, fx.image, 'true'])).stderr, /over the container's root/);
+  assert.match((await berth(fx, ['run', '--rm', '-v', '/no/such/dir:/x', fx.image, 'true'])).stderr, /no such file/);
+  assert.match((await berth(fx, ['run', '--rm', '--mount', 'type=bind,target=/x', fx.image, 'true'])).stderr, /source is required/);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+});
