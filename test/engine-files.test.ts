@@ -1,0 +1,99 @@
+// A container's files from the host: diff, cp both ways (no escape through the container's
+// symlinks), export, mount, and commit of its changes into an image that runs.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
+
+let fx: EngineFixture;
+before(async () => {
+  fx = await makeEngineFixture();
+});
+after(async () => {
+  await cleanupFixture(fx);
+});
+
+test('diff shows A, C and D after changes', async () => {
+  await ok(fx, ['run', '--name', 'd1', fx.image, 'sh', '-c', 'echo new > /tmp/added; echo x >> /etc/passwd; rm /hello']);
+  const lines = (await ok(fx, ['diff', 'd1'])).split('\n');
+  assert.ok(lines.includes('A /tmp/added'), lines.join('\n'));
+  assert.ok(lines.includes('C /etc/passwd'));
+  assert.ok(lines.includes('C /etc'));
+  assert.ok(lines.includes('D /hello'));
+  assert.ok(!lines.some((l) => l.endsWith('/etc/hosts')), 'mount points are not changes');
+  await ok(fx, ['rm', 'd1']);
+});
+
+test('commit with -c, -m, -a: the new image runs with the changes and config', async () => {
+  await ok(fx, ['run', '--name', 'c1', fx.image, 'sh', '-c', 'echo committed > /data.txt; rm /hello']);
+  const imageId = await ok(fx, ['commit', '-c', 'CMD ["cat", "/data.txt"]', '-c', 'ENV COMMITTED=yes', '-m', 'my message', '-a', 'me', 'c1', 'test/committed:v1']);
+  assert.match(imageId, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(await ok(fx, ['run', '--rm', 'test/committed:v1']), 'committed');
+  assert.equal(await ok(fx, ['run', '--rm', 'test/committed:v1', 'sh', '-c', 'echo $COMMITTED; ls /hello 2>/dev/null || echo gone']), 'yes\ngone');
+  const inspect = JSON.parse(await ok(fx, ['inspect', 'test/committed:v1'])) as { Author?: string; Comment?: string; Config?: { Cmd?: string[] } }[];
+  assert.deepEqual(inspect[0].Config?.Cmd, ['cat', '/data.txt']);
+  // A committed container's image, committed again from a running container (paused while it is read).
+  const id = await ok(fx, ['run', '-d', 'test/committed:v1', 'sh', '-c', 'echo two > /two.txt; sleep 100']);
+  await new Promise((r) => setTimeout(r, 300));
+  await ok(fx, ['commit', id, 'test/committed:v2']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', id]), 'running', 'unpaused after commit');
+  assert.equal(await ok(fx, ['run', '--rm', 'test/committed:v2', 'cat', '/data.txt', '/two.txt']), 'committed\ntwo');
+  await ok(fx, ['rm', '-f', id, 'c1']);
+});
+
+test('cp from and to a container; the container symlinks cannot point the copy outside', async () => {
+  const id = await ok(fx, ['create', '--name', 'cp1', fx.image, 'true']);
+  const hostDir = path.join(fx.dir, 'cp');
+  await fs.mkdir(path.join(hostDir, 'tree/sub'), { recursive: true });
+  await fs.writeFile(path.join(hostDir, 'tree/sub/f'), 'file in tree\n');
+  await fs.writeFile(path.join(hostDir, 'one'), 'one\n');
+  await ok(fx, ['cp', path.join(hostDir, 'one'), 'cp1:/tmp/one']);
+  await ok(fx, ['cp', path.join(hostDir, 'tree'), 'cp1:/tmp']);
+  await ok(fx, ['cp', 'cp1:/tmp/tree', path.join(hostDir, 'back')]);
+  assert.equal(await fs.readFile(path.join(hostDir, 'back/sub/f'), 'utf8'), 'file in tree\n');
+  await ok(fx, ['cp', 'cp1:/etc/passwd', path.join(hostDir, 'passwd')]);
+  assert.match(await fs.readFile(path.join(hostDir, 'passwd'), 'utf8'), /^root:x:0:0/);
+
+  // Hostile: symlinks in the container to host paths resolve inside its rootfs.
+  const outside = path.join(fx.dir, 'outside');
+  await fs.mkdir(outside);
+  await ok(fx, ['start', '-a', id]);
+  const mounted = await ok(fx, ['mount', 'cp1']);
+  await fs.symlink(outside, path.join(mounted, 'evil-dir'));
+  await fs.symlink('/etc/shadow', path.join(mounted, 'evil-file'));
+  await ok(fx, ['container', 'unmount', 'cp1']);
+  // The link's target does not exist inside the rootfs: the copy fails rather than follow it out.
+  const through = await berth(fx, ['cp', path.join(hostDir, 'one'), 'cp1:/evil-dir/written']);
+  assert.notEqual(through.code, 0);
+  assert.deepEqual(await fs.readdir(outside), [], 'nothing written through the symlink on the host');
+  const r = await berth(fx, ['cp', 'cp1:/evil-file', path.join(hostDir, 'shadow')]);
+  assert.notEqual(r.code, 0, 'the host /etc/shadow is not reachable');
+  await assert.rejects(fs.access(path.join(hostDir, 'shadow')));
+  // A relative link that climbs with ".." stops at the container's root.
+  const m2 = await ok(fx, ['mount', 'cp1']);
+  await fs.symlink('../../../../../../../../etc', path.join(m2, 'climb'));
+  await ok(fx, ['container', 'unmount', 'cp1']);
+  await ok(fx, ['cp', path.join(hostDir, 'one'), 'cp1:/climb/berth-cp-test']);
+  await assert.rejects(fs.access('/etc/berth-cp-test'), 'not in the host /etc');
+  await ok(fx, ['cp', 'cp1:/etc/berth-cp-test', path.join(hostDir, 'climbed')]);
+  assert.equal(await fs.readFile(path.join(hostDir, 'climbed'), 'utf8'), 'one\n');
+  await ok(fx, ['rm', 'cp1']);
+  assert.deepEqual(await mountsUnder(fx), []);
+});
+
+test('export writes the merged filesystem as a tar; mount shows the rootfs', async () => {
+  await ok(fx, ['run', '--name', 'x1', fx.image, 'sh', '-c', 'echo exported > /marker']);
+  const tar = path.join(fx.dir, 'x1.tar');
+  await ok(fx, ['export', '-o', tar, 'x1']);
+  const names = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
+  assert.ok(names.includes('marker') || names.includes('./marker'), names.slice(0, 10).join(' '));
+  assert.ok(names.some((n) => n.replace(/^\.\//, '') === 'bin/busybox'));
+  const mounted = await ok(fx, ['mount', 'x1']);
+  assert.equal(await fs.readFile(path.join(mounted, 'marker'), 'utf8'), 'exported\n');
+  assert.match(await ok(fx, ['mount']), /x1|[0-9a-f]{12}/);
+  await ok(fx, ['container', 'unmount', 'x1']);
+  await ok(fx, ['rm', 'x1']);
+  assert.deepEqual(await mountsUnder(fx), []);
+});
