@@ -12,7 +12,8 @@ import { openGraphDriver } from '../src/graphdriver/index.js';
 import { parseImageConfig } from '../src/image/index.js';
 import { findRuntime } from '../src/runtime/index.js';
 import { openStore, type Store } from '../src/store/index.js';
-import { busyboxRootfs, importRootfs, tempRoots, type TestRoots, writeTree } from './build-fixtures.js';
+import { berth, busyboxRootfs, importRootfs, tempRoots, type TestRoots, writeTree } from './build-fixtures.js';
+import { startDistribution } from './client-helpers.js';
 
 let roots: TestRoots;
 let store: Store;
@@ -198,4 +199,33 @@ test('compat: directory copies, globs, --chown, --chmod, .dockerignore', async (
     'debug.log': 'x',
     'ignored/file': 'x',
   });
+});
+
+test('an image built by berth pushes to a registry and runs in podman', async () => {
+  const registry = await startDistribution(path.join(roots.dir, 'registry'));
+  try {
+    const ctx = path.join(roots.dir, 'ctx-push');
+    writeTree(ctx, {
+      Containerfile: [
+        'FROM localhost/busybox AS build',
+        'RUN echo "built by berth" > /msg',
+        'FROM scratch',
+        'COPY --from=build /bin/busybox /bin/busybox',
+        'COPY --from=build /msg /msg',
+        'ENV GREETING=hi',
+        'ENTRYPOINT ["/bin/busybox", "sh", "-c"]',
+        'CMD ["cat /msg; echo $GREETING"]',
+      ].join('\n'),
+    });
+    const name = `${registry.host}/team/app:1`;
+    const built = berth(roots, ['build', '-q', '-t', name, ctx]);
+    assert.equal(built.code, 0, built.stderr);
+    const pushed = berth(roots, ['push', '--tls-verify=false', name]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    podman(['pull', '-q', '--tls-verify=false', name]);
+    const out = podman(['run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096', name]);
+    assert.equal(out, 'built by berth\nhi\n');
+  } finally {
+    await registry.stop();
+  }
 });

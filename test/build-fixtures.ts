@@ -28,7 +28,7 @@ export function tempRoots(prefix = 'berth-build-'): TestRoots {
       // Views or RUN rootfs left mounted by a failed test would make rm fail: detach them first.
       const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(dir));
       for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }
