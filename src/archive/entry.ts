@@ -37,6 +37,12 @@ export interface TarEntry {
   body: Readable;
   /** Discards the rest of the body. */
   skip(): Promise<void>;
+  /**
+   * The whole body as one Buffer, cheaper than `body` for small files (readTar's entries
+   * always have it; no copy when the body lies in one chunk of the source). Refuses with
+   * 'resource-exhausted', reading nothing, when the body is over `maxBytes`.
+   */
+  readAll?(maxBytes?: number): Promise<Buffer>;
 }
 
 /** A header with defaults for everything a caller did not say. */
