@@ -101,6 +101,12 @@ export class TarWriter extends Readable {
   private used = 0;
   private queue: Promise<void> = Promise.resolve();
   private waiter: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  /**
+   * Node called _read() and we have not pushed since. Node will not call it again until we
+   * push, so drain() must not wait then, even if the buffer is full again (a consumer's
+   * unshift() refills it without a push): that wait would never wake.
+   */
+  private readRequested = false;
   private failure: unknown;
   private finished = false;
   /** Bytes of tar written so far (after finish(): the archive's size). */
@@ -145,6 +151,7 @@ export class TarWriter extends Readable {
   override _read(): void {
     const waiter = this.waiter;
     this.waiter = undefined;
+    this.readRequested = true;
     waiter?.resolve();
   }
 
@@ -351,6 +358,7 @@ export class TarWriter extends Readable {
     if (bytes.length >= DIRECT) {
       this.pushBatch();
       this.bytesWritten += bytes.length;
+      this.readRequested = false;
       this.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       await this.drain();
       return;
@@ -369,6 +377,7 @@ export class TarWriter extends Readable {
     this.bytesWritten += this.used;
     this.batch = Buffer.allocUnsafe(BATCH);
     this.used = 0;
+    this.readRequested = false;
     this.push(out);
   }
 
@@ -380,7 +389,7 @@ export class TarWriter extends Readable {
   /** Waits while the readable side holds a high-water mark's worth; _read() wakes it. */
   private drain(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.readableLength < this.readableHighWaterMark) return undefined;
+    if (this.readableLength < this.readableHighWaterMark || this.readRequested) return undefined;
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
     });
