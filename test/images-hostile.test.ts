@@ -4,79 +4,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
 import { sha256 } from './client-helpers.js';
-import { type Sandbox, sandbox } from './images-helpers.js';
-import { makeSentinel, type RawEntry, rawTar } from './layer-fixtures.js';
-
-interface Served {
-  manifest: Buffer;
-  blobs: Map<string, Buffer>;
-  layerDigests: string[];
-}
-
-let unique = 0;
-
-/** An image of these layers; each call's layers differ (a stamp file), so tests share no content. */
-function buildImage(layers: RawEntry[][], options: { lieDiffID?: boolean } = {}): Served {
-  const stamp = `${process.pid}-${unique++}`;
-  const tars = layers.map((entries) => rawTar([{ name: 'stamp', body: stamp }, ...entries]));
-  const gz = tars.map((t) => gzipSync(t));
-  const diffIDs = tars.map((t) => sha256(t));
-  if (options.lieDiffID) diffIDs[0] = sha256('something else');
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIDs } }));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers: gz.map((b) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(b), size: b.length })),
-    }),
-  );
-  const blobs = new Map<string, Buffer>([[sha256(config), config]]);
-  for (const b of gz) blobs.set(sha256(b), b);
-  return { manifest, blobs, layerDigests: gz.map((b) => sha256(b)) };
-}
-
-type Hook = (req: http.IncomingMessage, res: http.ServerResponse, image: Served) => boolean;
-
-/** A registry of one image at /v2/test/img, whose behaviour a hook may override per request. */
-async function hostileRegistry(image: Served, hook: Hook = () => false) {
-  const requests: { method: string; url: string; auth?: string }[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization });
-    if (hook(req, res, image)) return;
-    const url = req.url ?? '';
-    if (url === '/v2/') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    const m = /^\/v2\/test\/img\/(manifests|blobs)\/(.+)$/.exec(url);
-    if (m?.[1] === 'manifests') {
-      return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': image.manifest.length }).end(req.method === 'HEAD' ? undefined : image.manifest);
-    }
-    const blob = m?.[1] === 'blobs' ? image.blobs.get(m[2]) : undefined;
-    if (!blob) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}');
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    if (range) {
-      const from = Number(range[1]);
-      return void res.writeHead(206, { 'content-length': blob.length - from, 'content-range': `bytes ${from}-${blob.length - 1}/${blob.length}` }).end(blob.subarray(from));
-    }
-    res.writeHead(200, { 'content-length': blob.length }).end(blob);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    host: `127.0.0.1:${port}`,
-    port,
-    requests,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
-}
+import { buildImage, hostileRegistry, type Served, type Sandbox, sandbox } from './images-helpers.js';
+import { makeSentinel, type RawEntry } from './layer-fixtures.js';
 
 let box: Sandbox;
 let sentinel: ReturnType<typeof makeSentinel>;
