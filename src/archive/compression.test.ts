@@ -98,6 +98,15 @@ test('zstd made by the zstd CLI, several frames, tiny chunks', async () => {
   assert.ok((await bytesOf(stream)).equals(Buffer.concat([TEXT, Buffer.from('tail')])));
 });
 
+test('peeking at decompressed zstd (read + unshift) does not stall the decoder', async () => {
+  const big = Buffer.alloc(6 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
+  const zst = execFileSync('zstd', ['-q', '-c', '-1'], { input: big, maxBuffer: 1 << 30 });
+  const { stream } = await decompress(chunked(zst, 64 * 1024));
+  const peeked = await peek(stream, 6);
+  assert.ok((await bytesOf(peeked.stream)).equals(big));
+});
+
 test('hostile: corrupt gzip is a corrupt error', async () => {
   const gz = gzipSync(TEXT);
   gz.fill(0x55, 20, 60);

@@ -101,15 +101,24 @@ export class ZstdDecompress extends Transform {
   private readonly decoder: Decompress;
   private readonly scanner = new FrameScanner();
   private pending: (() => void) | undefined;
+  /**
+   * Node called _read() and nothing was pushed since: it will not call it again before a
+   * push, so feeding must not wait then, even if a consumer's unshift() filled the buffer.
+   */
+  private readRequested = false;
 
   constructor() {
     super({ readableHighWaterMark: 64 * 1024 });
     this.decoder = new Decompress((chunk) => {
-      if (chunk.length > 0) this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (chunk.length > 0) {
+        this.readRequested = false;
+        this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      }
     });
   }
 
   override _read(size: number): void {
+    this.readRequested = true;
     const pending = this.pending;
     this.pending = undefined;
     pending?.();
@@ -127,7 +136,7 @@ export class ZstdDecompress extends Transform {
         const end = this.scanner.sliceEnd(chunk, at, SLICE_OUTPUT);
         this.decoder.push(chunk.subarray(at, end));
         at = end;
-        if (at < chunk.length && this.readableLength >= this.readableHighWaterMark) {
+        if (at < chunk.length && this.readableLength >= this.readableHighWaterMark && !this.readRequested) {
           this.pending = () => this.feed(chunk, at, cb);
           return;
         }
