@@ -33,9 +33,18 @@ if (process.argv[2] === '--create') {
   process.exit(0);
 }
 
-function run(cmd: string, args: string[], options: { shell?: boolean } = {}): void {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], shell: options.shell });
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+}
+
+/** Runs a command (a shell line when args is empty) under time(1); returns its CPU seconds. */
+function timed(cmd: string, args: string[]): number {
+  const argv = args.length > 0 ? [cmd, ...args] : ['sh', '-c', cmd];
+  const r = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return m ? Number(m[1]) + Number(m[2]) : Number.NaN;
 }
 
 function ensureRootfs(): void {
@@ -111,17 +120,25 @@ async function ensureOciLayout(layers: Record<string, string>): Promise<string> 
   return layout;
 }
 
-/** Median wall time in seconds of `body`, with `prepare` (untimed) before each round. */
-function measure(prepare: () => void, body: () => void): number {
-  const times: number[] = [];
+interface Timing {
+  /** Median wall seconds. */
+  wall: number;
+  /** Median CPU seconds (user + system, children included). */
+  cpu: number;
+}
+
+/** Medians over ROUNDS of `body` (which returns its CPU seconds), `prepare` untimed before each. */
+function measure(prepare: () => void, body: () => number): Timing {
+  const walls: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     prepare();
     const start = process.hrtime.bigint();
-    body();
-    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+    cpus.push(body());
+    walls.push(Number(process.hrtime.bigint() - start) / 1e9);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return { wall: median(walls), cpu: median(cpus) };
 }
 
 async function main(): Promise<void> {
@@ -141,30 +158,34 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   try {
     for (const [name, file] of Object.entries(layers)) {
-      const berth = measure(fresh, () => run(node, [SELF, '--apply', file, out]));
+      const berth = measure(fresh, () => timed(node, [SELF, '--apply', file, out]));
       const umoci = measure(
         () => fs.rmSync(out, { recursive: true, force: true }),
-        () => run('umoci', ['raw', 'unpack', '--image', `${layout}:${name}`, out]),
+        () => timed('umoci', ['raw', 'unpack', '--image', `${layout}:${name}`, out]),
       );
-      const tar = measure(fresh, () => run('tar', ['-xzf', file, '-C', out]));
-      rows.push([`apply ${name} (${(fs.statSync(file).size / 1e6).toFixed(1)} MB gz)`, s(berth), s(umoci), s(tar), x(umoci / berth), x(tar / berth)]);
+      const tar = measure(fresh, () => timed('tar', ['-xzf', file, '-C', out]));
+      const label = `apply ${name} (${(fs.statSync(file).size / 1e6).toFixed(1)} MB gz)`;
+      rows.push([`${label} wall`, s(berth.wall), s(umoci.wall), s(tar.wall), x(umoci.wall / berth.wall), x(tar.wall / berth.wall)]);
+      rows.push([`${label} cpu`, s(berth.cpu), s(umoci.cpu), s(tar.cpu), x(umoci.cpu / berth.cpu), x(tar.cpu / berth.cpu)]);
     }
     const blob = path.join(mnt, 'layer.tar.gz');
     const clean = () => fs.rmSync(blob, { force: true });
-    const berthCreate = measure(clean, () => run(node, [SELF, '--create', ROOTFS, blob]));
+    const berthCreate = measure(clean, () => timed(node, [SELF, '--create', ROOTFS, blob]));
     const berthSize = fs.statSync(blob).size;
-    const tarGzip6 = measure(clean, () => run(`tar -C ${ROOTFS} -cf - . | gzip > ${blob}`, [], { shell: true }));
-    const tarGzip1 = measure(clean, () => run(`tar -C ${ROOTFS} -cf - . | gzip -1 > ${blob}`, [], { shell: true }));
+    const tarGzip6 = measure(clean, () => timed(`tar -C ${ROOTFS} -cf - . | gzip > ${blob}`, []));
+    const tarGzip1 = measure(clean, () => timed(`tar -C ${ROOTFS} -cf - . | gzip -1 > ${blob}`, []));
     const gzip1Size = fs.statSync(blob).size;
-    rows.push(['create from rootfs: berth vs tar|gzip (-6)', s(berthCreate), '', s(tarGzip6), '', x(tarGzip6 / berthCreate)]);
-    rows.push(['create from rootfs: berth vs tar|gzip -1', s(berthCreate), '', s(tarGzip1), '', x(tarGzip1 / berthCreate)]);
+    for (const [label, t] of [['tar|gzip (-6)', tarGzip6], ['tar|gzip -1', tarGzip1]] as const) {
+      rows.push([`create rootfs vs ${label} wall`, s(berthCreate.wall), '', s(t.wall), '', x(t.wall / berthCreate.wall)]);
+      rows.push([`create rootfs vs ${label} cpu`, s(berthCreate.cpu), '', s(t.cpu), '', x(t.cpu / berthCreate.cpu)]);
+    }
     console.log(`layer blob sizes: berth ${(berthSize / 1e6).toFixed(1)} MB (gzip level 1), tar|gzip -1 ${(gzip1Size / 1e6).toFixed(1)} MB`);
   } finally {
     sys.umount2(mnt, sys.MNT_DETACH);
   }
   const head = ['case', 'berth', 'umoci raw unpack', 'tar', 'umoci/berth', 'tar/berth'];
-  console.log(`medians of ${ROUNDS} rounds, seconds (ratios > 1: berth faster)`);
-  for (const row of [head, ...rows]) console.log(row.map((c, i) => (i === 0 ? c.padEnd(48) : c.padStart(16))).join(''));
+  console.log(`medians of ${ROUNDS} rounds, seconds; wall clock and CPU (user+sys incl. children); ratios > 1: berth faster`);
+  for (const row of [head, ...rows]) console.log(row.map((c, i) => (i === 0 ? c.padEnd(44) : c.padStart(18))).join(''));
 }
 
 const s = (t: number) => t.toFixed(3);

@@ -66,6 +66,8 @@ export class Extractor {
   /** Paths this layer wrote: whiteouts and opaque markers leave them alone. */
   private readonly added = new Set<string>();
   private readonly dirTimes: DirTime[] = [];
+  /** merge: mtimes (ns) of directories as first seen, put back unless the layer lists them. */
+  private readonly mtimes = new Map<string, bigint>();
   private entries = 0;
   private readonly files = new SmallFileBatcher((item) => {
     this.remove(item[0], item[1]);
@@ -89,6 +91,17 @@ export class Extractor {
 
   open(): void {
     this.rootFd = sys.openRoot(this.target);
+    this.noteMtime('', this.rootFd);
+  }
+
+  /**
+   * Merging changes the mtime of directories whose children come and go; like umoci, put
+   * back the time a directory had when this layer does not list the directory itself, so
+   * the tree does not depend on when it was unpacked.
+   */
+  private noteMtime(rel: string, fd: number): void {
+    if (this.mode !== 'merge' || this.mtimes.has(rel)) return;
+    this.mtimes.set(rel, fs.fstatSync(fd, { bigint: true }).mtimeNs);
   }
 
   /** Writes one entry; its body is consumed (or skipped) before this resolves. */
@@ -260,6 +273,7 @@ export class Extractor {
     const cached = this.dirs.get(rel);
     if (cached !== undefined) return cached;
     const fd = sys.openDirInRoot(this.rootFd, rel, create);
+    this.noteMtime(rel, fd);
     if (this.dirs.size >= DIR_CACHE) {
       const [oldest, oldFd] = this.dirs.entries().next().value as [string, number];
       this.dirs.delete(oldest);
@@ -291,12 +305,18 @@ export class Extractor {
   /** Writes what is queued, then the directory times held back until every child was written. */
   async finish(): Promise<void> {
     await this.files.flush();
-    for (const { rel, sec, nsec } of this.dirTimes) {
-      const [parent, base] = rel === '' ? ['', '.'] : splitParent(rel);
-      const dirFd = this.existingDir(parent);
-      if (dirFd === -1 || (base !== '.' && sys.typeAt(dirFd, base) !== sys.S_IFDIR)) continue;
-      sys.setMetaAt(dirFd, base, -1, false, { uid: -1, gid: -1, mode: -1, mtimeSec: sec, mtimeNsec: nsec });
+    const listed = new Set(this.dirTimes.map((t) => t.rel));
+    for (const [rel, ns] of [...this.mtimes]) {
+      if (!listed.has(rel)) this.setDirTime(rel, Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n));
     }
+    for (const { rel, sec, nsec } of this.dirTimes) this.setDirTime(rel, sec, nsec);
+  }
+
+  private setDirTime(rel: string, sec: number, nsec: number): void {
+    const [parent, base] = rel === '' ? ['', '.'] : splitParent(rel);
+    const dirFd = this.existingDir(parent);
+    if (dirFd === -1 || (base !== '.' && sys.typeAt(dirFd, base) !== sys.S_IFDIR)) return;
+    sys.setMetaAt(dirFd, base, -1, false, { uid: -1, gid: -1, mode: -1, mtimeSec: sec, mtimeNsec: nsec });
   }
 
   /** Releases every fd, after queued files settled (they may still use them). */
