@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { alignColumns, formatRows, humanSize, renderTemplate, shortId, timeAgo } from './format.js';
+
+test('humanSize follows docker (decimal units, three significant digits)', () => {
+  assert.equal(humanSize(0), '0B');
+  assert.equal(humanSize(999), '999B');
+  assert.equal(humanSize(4_260), '4.26kB');
+  assert.equal(humanSize(1_240_000), '1.24MB');
+  assert.equal(humanSize(77_800_000), '77.8MB');
+});
+
+test('timeAgo says what docker says', () => {
+  const now = Date.parse('2024-01-10T00:00:00Z');
+  assert.equal(timeAgo('2024-01-09T23:59:30Z', now), '30 seconds ago');
+  assert.equal(timeAgo('2024-01-09T23:59:00Z', now), 'About a minute ago');
+  assert.equal(timeAgo('2024-01-09T21:00:00Z', now), '3 hours ago');
+  assert.equal(timeAgo('2024-01-07T00:00:00Z', now), '3 days ago');
+  assert.equal(timeAgo(undefined, now), 'N/A');
+});
+
+test('templates: fields, nested fields, json, functions, escapes', () => {
+  const v = { Repository: 'busybox', Tag: 'latest', Config: { Cmd: ['sh'] }, Labels: { a: 'b' } };
+  assert.equal(renderTemplate('{{.Repository}}:{{.Tag}}', v), 'busybox:latest');
+  assert.equal(renderTemplate('{{json .Config.Cmd}}', v), '["sh"]');
+  assert.equal(renderTemplate('{{json .}}', { a: 1 }), '{"a":1}');
+  assert.equal(renderTemplate('{{index .Labels "a"}} {{upper .Tag}}', v), 'b LATEST');
+  assert.equal(renderTemplate('{{.Repository}}\\t{{.Missing}}', v), 'busybox\t<no value>');
+  assert.throws(() => renderTemplate('{{nosuch .X}}', v), /function "nosuch" not defined/);
+  assert.throws(() => renderTemplate('{{.X', v), /unclosed action/);
+});
+
+test('tables align columns three spaces apart; "table" templates get headers', () => {
+  assert.equal(alignColumns(['A\tBB', 'CCC\tD']), 'A     BB\nCCC   D\n');
+  const spec = {
+    columns: [{ header: 'NAME', field: '.Name' }, { header: 'SIZE', field: '.Size' }],
+    headers: { Name: 'NAME', Size: 'SIZE' },
+    view: (r: { n: string; s: number }) => ({ Name: r.n, Size: humanSize(r.s) }),
+  };
+  const rows = [{ n: 'a', s: 1000 }, { n: 'bbbb', s: 1 }];
+  assert.equal(formatRows(rows, spec, undefined), 'NAME   SIZE\na      1kB\nbbbb   1B\n');
+  assert.equal(formatRows(rows, spec, 'table {{.Size}}'), 'SIZE\n1kB\n1B\n');
+  assert.equal(formatRows(rows, spec, '{{.Name}}'), 'a\nbbbb\n');
+  assert.deepEqual(JSON.parse(formatRows(rows, spec, 'json')), [{ Name: 'a', Size: '1kB' }, { Name: 'bbbb', Size: '1B' }]);
+  assert.equal(shortId('sha256:0123456789abcdef0123'), '0123456789ab');
+});
