@@ -1,6 +1,6 @@
 // The StorageDriver interface under the registry: a deliberately dumb, path-keyed store
 // (small content, streamed readers and writers, stat, list, move, delete).
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { invalidArgument } from '../../internal/errors.js';
 
 /**
@@ -30,6 +30,12 @@ export interface StorageDriver {
   move(source: string, dest: string, options?: DriverOptions): Promise<void>;
   /** Removes a file or a whole tree. Throws not-found when missing. */
   delete(path: string, options?: DriverOptions): Promise<void>;
+  /**
+   * Optional fast path for serving: writes bytes [offset, end] of a file to `sink` and
+   * resolves once the sink took them all. Throws not-found before writing anything.
+   * Drivers without it are served through `reader`.
+   */
+  copyTo?(path: string, sink: Writable, offset: number, end: number, options?: DriverOptions): Promise<void>;
 }
 
 export interface DriverOptions {

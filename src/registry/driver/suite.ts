@@ -55,6 +55,24 @@ export function driverSuite(name: string, make: () => Promise<{ driver: StorageD
     assert.ok((await readAll(await d.reader('/big', 10, { end: 19 }))).equals(data.subarray(10, 20)));
   });
 
+  withDriver('copyTo, when offered, writes the exact range and refuses missing files', async (d) => {
+    if (!d.copyTo) return;
+    const data = Buffer.alloc(2 * 1024 * 1024 + 5);
+    for (let i = 0; i < data.length; i++) data[i] = i % 253;
+    await d.putContent('/copy/src', data);
+    const { PassThrough } = await import('node:stream');
+    const grab = async (offset: number, end: number) => {
+      const sink = new PassThrough();
+      const got = readAll(sink);
+      await d.copyTo!('/copy/src', sink, offset, end);
+      sink.end();
+      return got;
+    };
+    assert.ok((await grab(0, data.length - 1)).equals(data));
+    assert.ok((await grab(100, 600_000)).equals(data.subarray(100, 600_001)));
+    await assert.rejects(d.copyTo('/copy/nope', new PassThrough(), 0, 1), isNotFound);
+  });
+
   withDriver('writer writes, reports size, commits; append resumes', async (d) => {
     const w = await d.writer('/up/data', false);
     await w.write(Buffer.from('hello '));

@@ -40,8 +40,26 @@ export async function getBlob(ctx: RequestContext, deps: BlobDeps, name: string,
     reply(ctx, status, headers);
     return;
   }
-  const stream = await deps.storage.blobReader(d, start, end);
   ctx.bytes = end - start + 1;
+  if (deps.storage.driver.copyTo) {
+    // Headers go out with the first chunk; a missing file still becomes a clean 404.
+    ctx.res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    for (const [k, v] of Object.entries(headers)) ctx.res.setHeader(k, v);
+    ctx.res.statusCode = status;
+    try {
+      await deps.storage.copyBlob(d, ctx.res, start, end);
+    } catch (e) {
+      if (!ctx.res.headersSent) {
+        for (const k of Object.keys(headers)) ctx.res.removeHeader(k);
+        throw e;
+      }
+      ctx.res.destroy();
+      return;
+    }
+    ctx.res.end();
+    return;
+  }
+  const stream = await deps.storage.blobReader(d, start, end);
   ctx.res.writeHead(status, { 'Docker-Distribution-API-Version': 'registry/2.0', ...headers });
   await pipeline(stream, ctx.res).catch(() => ctx.res.destroy());
 }

@@ -75,6 +75,21 @@ export class RegistryStorage {
     }
   }
 
+  /** Writes the blob's bytes [start, end] to `sink` through the driver's fast path, if any. */
+  async copyBlob(d: Digest, sink: import('node:stream').Writable, start: number, end: number): Promise<boolean> {
+    if (!this.driver.copyTo) return false;
+    try {
+      await this.driver.copyTo(paths.blobData(d), sink, start, end);
+      return true;
+    } catch (e) {
+      if (notFound(e)) {
+        this.blobSizes.delete(d);
+        throw regError('BLOB_UNKNOWN', `blob ${d} is not in the store`, { detail: { digest: d } });
+      }
+      throw e;
+    }
+  }
+
   forgetBlob(d: Digest): void {
     this.blobSizes.delete(d);
   }
