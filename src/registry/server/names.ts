@@ -1,18 +1,18 @@
 // Repository names, tags and digests as the distribution-spec's grammar allows them: the
 // gate that keeps every storage path built from a request clean (no "..", no "_uploads").
 import { type Digest, isDigest } from '../../digest/digest.js';
+import { validateRepositoryName } from '../../reference/grammar.js';
 import { regError } from './errors.js';
 
-const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-/** Distribution's limit on a whole name; longer names are refused before touching storage. */
-export const MAX_NAME_LENGTH = 255;
 
+/** The one grammar of berth's references (src/reference), answered as NAME_INVALID. */
 export function checkName(name: string): string {
-  if (name.length > MAX_NAME_LENGTH || !NAME.test(name)) {
-    throw regError('NAME_INVALID', `invalid repository name "${name.slice(0, 300)}": must match the distribution-spec name grammar`, { detail: { name: name.slice(0, 300) } });
+  try {
+    return validateRepositoryName(name);
+  } catch (e) {
+    throw regError('NAME_INVALID', (e as Error).message, { detail: { name: name.slice(0, 300) } });
   }
-  return name;
 }
 
 export function isTag(ref: string): boolean {
