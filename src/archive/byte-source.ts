@@ -165,8 +165,9 @@ export class ByteSource {
     this.notify();
   }
 
-  /** Detaches after a clean end. */
+  /** Detaches after a clean end, leaving a source that has not ended paused. */
   release(): void {
+    if (!this.ended) this.source.pause();
     this.source.off('data', this.onData);
     this.source.off('end', this.onEnd);
     this.source.off('close', this.onClose);

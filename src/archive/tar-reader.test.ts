@@ -331,6 +331,16 @@ test('the end: two zero blocks, one zero block, a block boundary, an empty strea
   assert.deepEqual(await collect(source(Buffer.alloc(0))), []);
 });
 
+test('drain: false stops at the end marker and leaves the rest of the source alone', async () => {
+  const src = new Readable({ read() {} });
+  src.push(Buffer.concat([entryBytes({ name: 'a' }, Buffer.from('a')), END]));
+  // The stream never ends: only a reader that stops at the marker can finish.
+  const entries = await collect(src, { drain: false });
+  assert.equal(entries.length, 1);
+  assert.ok(!src.destroyed);
+  src.destroy();
+});
+
 test('a header checksummed with signed bytes is accepted', async () => {
   const b = rawHeader({ name: 'caf\u00e9' });
   b.fill(0x20, CHKSUM, CHKSUM + 8);

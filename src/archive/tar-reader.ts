@@ -44,6 +44,13 @@ export interface ReadTarOptions {
   maxPaxRecords?: number;
   /** Longest name or link target (GNU 'L'/'K' bodies, pax path/linkpath), in bytes. Default 64 KiB. */
   maxNameLength?: number;
+  /**
+   * Read what follows the end-of-archive marker (zero padding, usually) to the end of the
+   * stream, so a digest computed upstream completes. Default true. With false the reader
+   * stops at the marker and leaves the source paused, not destroyed (bytes it had already
+   * buffered past the marker are dropped).
+   */
+  drain?: boolean;
   /** Stops reading and destroys the source. */
   signal?: AbortSignal;
 }
@@ -129,7 +136,7 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
       if (block.length === 0) break;
       if (block.length < BLOCK) throw corrupt(`cannot read tar: truncated header at byte ${at} (after ${printable(lastName)}): got ${block.length} of ${BLOCK} bytes`);
       if (isZeroBlock(block)) {
-        await input.drain();
+        if (options.drain !== false) await input.drain();
         break;
       }
       if (!checksumMatches(block)) {
