@@ -91,6 +91,8 @@ export interface ContainerState {
   /** Set by stop/kill so restart policies and ps can tell a user stop from a crash. */
   stoppedByUser?: boolean;
   restartCount: number;
+  /** Mounted by `berth mount`: left mounted until `berth unmount`. */
+  userMounted?: boolean;
 }
 
 export interface ContainerRecord {

@@ -173,7 +173,15 @@ export async function exportContainer(host: ContainerHost, query: string, sink: 
 export async function mountContainer(host: ContainerHost, query: string): Promise<string> {
   const rec = await lookupContainer(host, query);
   const paths = host.records.paths(rec.id);
-  await mountRootfs(await host.driver(), rec, paths);
+  const lock = await host.records.lock(rec.id);
+  try {
+    await mountRootfs(await host.driver(), rec, paths);
+    const cur = await host.records.load(rec.id);
+    cur.state.userMounted = true;
+    await host.records.save(cur);
+  } finally {
+    await lock.release();
+  }
   return paths.rootfs;
 }
 
@@ -183,5 +191,13 @@ export async function unmountContainer(host: ContainerHost, query: string): Prom
   if (rec.state.status === 'running' || rec.state.status === 'paused') {
     throw failedPrecondition(`cannot unmount container ${rec.name}: it is running`);
   }
-  await unmountRootfs(await host.driver(), host.records.paths(rec.id));
+  const lock = await host.records.lock(rec.id);
+  try {
+    await unmountRootfs(await host.driver(), host.records.paths(rec.id));
+    const cur = await host.records.load(rec.id);
+    delete cur.state.userMounted;
+    await host.records.save(cur);
+  } finally {
+    await lock.release();
+  }
 }

@@ -1,6 +1,8 @@
 // Reconciliation: the recorded state checked against the truth (the monitor's exit file, the
 // container's and monitor's processes, the runtime's state), and the cleanup of what stopped.
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { acquireLock } from '../store/lock.js';
 import { BerthError } from '../internal/errors.js';
 import { readExit, type ExitRecord } from '../runtime/index.js';
 import type { ContainerRecord } from './container.js';
@@ -53,6 +55,7 @@ async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 
  * Returns undefined when the container was removed.
  */
 export async function refresh(host: ContainerHost, rec: ContainerRecord, options: { cleanup?: boolean } = {}): Promise<ContainerRecord | undefined> {
+  if (rec.state.status === 'created') return adoptCreated(host, rec);
   if (!ACTIVE.has(rec.state.status)) return rec;
   const seen = await probe(host, rec);
   if (seen === 'running' || seen === 'paused') {
@@ -126,12 +129,62 @@ export async function cleanupStopped(host: ContainerHost, rec: ContainerRecord):
   await unmountRootfs(await host.driver(), host.records.paths(rec.id));
 }
 
-/** Every record, reconciled (the view `ps` and `inspect` show). */
+/**
+ * A 'created' record whose start was cut short (the CLI killed after the monitor had the
+ * runtime create the container): adopted as running when it runs, else the runtime's
+ * half-made container and the rootfs mount are released. Skipped while a start holds the lock.
+ */
+async function adoptCreated(host: ContainerHost, rec: ContainerRecord): Promise<ContainerRecord> {
+  const p = host.records.paths(rec.id);
+  const pidText = await fs.readFile(path.join(p.stateDir, 'pidfile'), 'utf8').catch(() => undefined);
+  if (pidText === undefined) return rec;
+  const lock = await acquireLock(p.lock, { wait: false });
+  if (!lock) return rec;
+  try {
+    const cur = await host.records.load(rec.id);
+    if (cur.state.status !== 'created') return cur;
+    const runtime = host.runtimeOf(cur);
+    const status = await runtime.state(cur.id).then(
+      (st) => st.status,
+      () => 'missing',
+    );
+    if (status === 'running' || status === 'paused') {
+      const conmon = await fs.readFile(path.join(p.stateDir, 'conmon.pid'), 'utf8').catch(() => '0');
+      const st = await fs.stat(path.join(p.stateDir, 'pidfile'));
+      cur.state = { ...cur.state, status, pid: Number(pidText.trim()), monitorPid: Number(conmon.trim()), mode: 'monitor', startedAt: st.mtime.toISOString() };
+    } else {
+      const exit = await readExit(p.stateDir, cur.id);
+      if (exit) cur.state = exitedState(cur, exit);
+      await cleanupStopped(host, cur);
+      await fs.rm(path.join(p.stateDir, 'pidfile'), { force: true });
+    }
+    await host.records.save(cur);
+    return cur;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Every record, reconciled (the view `ps` and `inspect` show); stale rootfs mounts released. */
 export async function listContainers(host: ContainerHost): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = [];
+  const info = await fs.readFile('/proc/self/mountinfo', 'utf8');
   for (const rec of await host.records.list()) {
     const r = await refresh(host, rec);
-    if (r) out.push(r);
+    if (!r) continue;
+    out.push(r);
+    // A mount left by a killed command: not running, not mounted by `berth mount`, not being started.
+    const rootfs = host.records.paths(r.id).rootfs;
+    if (!ACTIVE.has(r.state.status) && !r.state.userMounted && info.includes(` ${rootfs} `)) {
+      const lock = await acquireLock(host.records.paths(r.id).lock, { wait: false });
+      if (!lock) continue;
+      try {
+        const cur = await host.records.load(r.id);
+        if (!ACTIVE.has(cur.state.status) && !cur.state.userMounted) await unmountRootfs(await host.driver(), host.records.paths(r.id));
+      } finally {
+        await lock.release();
+      }
+    }
   }
   return out;
 }
