@@ -1,0 +1,178 @@
+// Benchmark: `berth build` against `podman build` and docker's classic builder (dockerd
+// 20.10, DOCKER_BUILDKIT=0) on one Containerfile: a Debian bookworm minbase base (debootstrap,
+// cached by bench/layer-apply.ts), a COPY of a 200 MB file, a COPY of 20,000 small files and
+// a RUN. Cold (--no-cache, fresh stores with only the base) and an unchanged rebuild (warm).
+//
+// Run: `node dist/bench/build.js` as root after scripts/build.sh and bench/layer-apply (it
+// makes /var/tmp/berth-bench/rootfs.tar.gz and small/). Work goes to /var/tmp/berth-build-bench.
+// Every build is its own CLI process (node start-up counted for berth); medians of
+// BENCH_ROUNDS rounds (default 3). BENCH_TOOLS=berth,podman,docker picks the tools.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Committer } from '../src/build/commit.js';
+import { hostPlatform, type ImageConfig } from '../src/image/index.js';
+import { createLayerFromDirectory } from '../src/layer/index.js';
+import { openStore } from '../src/store/index.js';
+
+const CACHE = '/var/tmp/berth-bench';
+const WORK = '/var/tmp/berth-build-bench';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TOOLS = (process.env.BENCH_TOOLS ?? 'berth,podman,docker').split(',');
+const BERTH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const DOCKER = '/usr/bin/docker';
+
+const CONTAINERFILE = `FROM localhost/debian
+COPY big.bin /data/big.bin
+COPY small/ /data/small/
+RUN echo built > /built && ls /data/small | wc -l > /data/count
+`;
+
+function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): void {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: env ?? process.env });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+}
+
+function seconds(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
+  const t = process.hrtime.bigint();
+  sh(cmd, args, env);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function prepareContext(): string {
+  const ctx = path.join(WORK, 'context');
+  if (!fs.existsSync(path.join(CACHE, 'rootfs.tar.gz')) || !fs.existsSync(path.join(CACHE, 'small'))) {
+    throw new Error(`run bench/layer-apply first: it makes ${CACHE}/rootfs.tar.gz and ${CACHE}/small (debootstrap)`);
+  }
+  if (!fs.existsSync(path.join(ctx, '.done'))) {
+    fs.rmSync(ctx, { recursive: true, force: true });
+    fs.mkdirSync(ctx, { recursive: true });
+    const fd = fs.openSync(path.join(ctx, 'big.bin'), 'w');
+    for (let i = 0; i < 200; i++) fs.writeSync(fd, randomBytes(1 << 20));
+    fs.closeSync(fd);
+    sh('cp', ['-a', path.join(CACHE, 'small'), path.join(ctx, 'small')]);
+    fs.writeFileSync(path.join(ctx, '.done'), '');
+  }
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), CONTAINERFILE);
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), CONTAINERFILE);
+  return ctx;
+}
+
+/** A fresh berth store holding only the Debian base as localhost/debian. */
+async function berthStore(dir: string): Promise<string[]> {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const root = path.join(dir, 'root');
+  const runroot = path.join(dir, 'run');
+  const store = await openStore({ root, runroot });
+  const rootfs = path.join(CACHE, 'rootfs');
+  await store.withLease(async (lease) => {
+    const c = new Committer(store, lease);
+    const layer = await c.commitBlob(createLayerFromDirectory(rootfs), undefined);
+    const p = hostPlatform();
+    const config: ImageConfig = { architecture: p.architecture, os: p.os, config: {}, rootfs: { type: 'layers', diff_ids: [layer.diffID] } };
+    await c.writeImage(config, [layer], ['localhost/debian:latest']);
+  });
+  return ['--root', root, '--runroot', runroot];
+}
+
+function podmanStore(dir: string): string[] {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const args = ['--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--runtime', 'runc'];
+  sh('podman', [...args, 'import', path.join(CACHE, 'rootfs.tar.gz'), 'localhost/debian']);
+  return args;
+}
+
+async function startDocker(dir: string): Promise<{ args: string[]; stop: () => Promise<void> }> {
+  fs.mkdirSync(dir, { recursive: true });
+  const sock = path.join(dir, 'docker.sock');
+  const child: ChildProcess = spawn(
+    '/usr/sbin/dockerd',
+    ['--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--pidfile', path.join(dir, 'docker.pid'), '-H', `unix://${sock}`, '--iptables=false', '--bridge=none'],
+    { stdio: 'ignore' },
+  );
+  const args = ['-H', `unix://${sock}`];
+  for (let i = 0; i < 100; i++) {
+    if (spawnSync(DOCKER, [...args, 'version'], { stdio: 'ignore' }).status === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    args,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(WORK, { recursive: true });
+  const ctx = prepareContext();
+  const rows: { tool: string; cold: number; warm: number }[] = [];
+  const NOBUILDKIT = { ...process.env, DOCKER_BUILDKIT: '0' };
+
+  if (TOOLS.includes('berth')) {
+    const cold: number[] = [];
+    let store: string[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      store = await berthStore(path.join(WORK, 'berth'));
+      cold.push(seconds(process.execPath, [BERTH_ENTRY, ...store, 'build', '--no-cache', '-q', '-t', 'bench', ctx]));
+    }
+    const warm: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) warm.push(seconds(process.execPath, [BERTH_ENTRY, ...store, 'build', '-q', '-t', 'bench', ctx]));
+    rows.push({ tool: 'berth', cold: median(cold), warm: median(warm) });
+    console.log(`berth  cold ${cold.map((x) => x.toFixed(2)).join(' ')}  warm ${warm.map((x) => x.toFixed(2)).join(' ')}`);
+  }
+  if (TOOLS.includes('podman')) {
+    const cold: number[] = [];
+    let store: string[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      store = podmanStore(path.join(WORK, 'podman'));
+      cold.push(seconds('podman', [...store, 'build', '--no-cache', '--network', 'host', '-q', '-t', 'bench', ctx]));
+    }
+    const warm: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) warm.push(seconds('podman', [...store, 'build', '--network', 'host', '-q', '-t', 'bench', ctx]));
+    rows.push({ tool: 'podman', cold: median(cold), warm: median(warm) });
+    console.log(`podman cold ${cold.map((x) => x.toFixed(2)).join(' ')}  warm ${warm.map((x) => x.toFixed(2)).join(' ')}`);
+    spawnSync('podman', [...store, 'rmi', '-a', '-f'], { stdio: 'ignore' });
+  }
+  if (TOOLS.includes('docker')) {
+    const dir = path.join(WORK, 'docker');
+    fs.rmSync(dir, { recursive: true, force: true });
+    const d = await startDocker(dir);
+    try {
+      sh(DOCKER, [...d.args, 'import', path.join(CACHE, 'rootfs.tar.gz'), 'localhost/debian']);
+      const cold: number[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        spawnSync(DOCKER, [...d.args, 'rmi', '-f', 'bench'], { stdio: 'ignore' });
+        spawnSync(DOCKER, [...d.args, 'image', 'prune', '-f'], { stdio: 'ignore' });
+        cold.push(seconds(DOCKER, [...d.args, 'build', '--no-cache', '--network', 'host', '-q', '-t', 'bench', ctx], NOBUILDKIT));
+      }
+      const warm: number[] = [];
+      for (let i = 0; i < ROUNDS; i++) warm.push(seconds(DOCKER, [...d.args, 'build', '--network', 'host', '-q', '-t', 'bench', ctx], NOBUILDKIT));
+      rows.push({ tool: 'docker (classic)', cold: median(cold), warm: median(warm) });
+      console.log(`docker cold ${cold.map((x) => x.toFixed(2)).join(' ')}  warm ${warm.map((x) => x.toFixed(2)).join(' ')}`);
+    } finally {
+      await d.stop();
+      execFileSync('sh', ['-c', `umount -R ${dir}/data 2>/dev/null || true`]);
+    }
+  }
+  const podman = rows.find((r) => r.tool === 'podman');
+  console.log('\nbuild bench (seconds, medians of', ROUNDS, 'rounds)');
+  console.log('tool               cold     warm   cold/podman  warm/podman');
+  for (const r of rows) {
+    const rc = podman ? (r.cold / podman.cold).toFixed(2) : '-';
+    const rw = podman ? (r.warm / podman.warm).toFixed(2) : '-';
+    console.log(`${r.tool.padEnd(18)} ${r.cold.toFixed(2).padStart(6)}  ${r.warm.toFixed(2).padStart(6)}  ${rc.padStart(11)}  ${rw.padStart(11)}`);
+  }
+}
+
+/** A tiny entry that runs the CLI of this build output (bin/berth points at dist/). */
+const BERTH_ENTRY = path.join(WORK, 'berth-entry.mjs');
+fs.mkdirSync(WORK, { recursive: true });
+fs.writeFileSync(BERTH_ENTRY, `import(${JSON.stringify(BERTH)}).then((m) => m.main(process.argv.slice(2))).then((c) => { process.exitCode = c; });\n`);
+
+await main();
