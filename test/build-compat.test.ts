@@ -1,5 +1,6 @@
 // Compatibility with podman build (buildah 1.28): the same Containerfiles over the same
 // busybox rootfs give images with the same config fields and the same file trees.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Containerfile text, not templates
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

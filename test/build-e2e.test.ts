@@ -1,5 +1,6 @@
 // berth build end to end on real files: multi-stage builds over a busybox-static base,
 // every instruction, RUN under runc, the cache, .dockerignore, heredocs, ONBUILD, ADD.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Containerfile text, not templates
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -346,4 +347,33 @@ test('berth build CLI: steps, -q with --iidfile, and a Containerfile on stdin', 
   const fail = berth(roots, ['build', ctx, '-f', '-'], { input: 'FROM busybox\nRUN exit 5\n' });
   assert.equal(fail.code, 5);
   assert.match(fail.stderr, /Containerfile \(stdin\):2: RUN exit 5: the command .* exited with code 5/);
+});
+
+test('builder images: --from-builder assembles a source dir into a runnable app image', async () => {
+  await buildIn(
+    {
+      Containerfile: [
+        'FROM busybox',
+        'LABEL io.openshift.s2i.scripts-url=image:///usr/libexec/s2i',
+        'COPY assemble run /usr/libexec/s2i/',
+        'RUN chmod 755 /usr/libexec/s2i/* && mkdir -p /opt/app && chown 1000:1000 /opt/app',
+        'USER 1000',
+      ].join('\n'),
+      assemble: '#!/bin/sh\nset -e\ncat /tmp/src/*.txt > /opt/app/bundle\necho "assembled as $(id -u) with MODE=$MODE" >> /opt/app/bundle\n',
+      run: '#!/bin/sh\ncat /opt/app/bundle\n',
+    },
+    { tags: ['s2i-builder'] },
+  );
+  const src = path.join(roots.dir, 'app-src');
+  writeTree(src, { 'a.txt': 'part a\n', 'b.txt': 'part b\n', '.s2i/environment': 'MODE=production\n' });
+  const r = berth(roots, ['build', '--from-builder', 's2i-builder', '-t', 's2i-app', src]);
+  assert.equal(r.code, 0, r.stderr);
+  const rec = await store.resolveImage('s2i-app');
+  const config = parseImageConfig(await store.content.readBlob(rec.config.digest));
+  assert.deepEqual(config.config?.Cmd, ['/usr/libexec/s2i/run']);
+  assert.equal(config.config?.User, '1000');
+  assert.ok(config.config?.Env?.includes('MODE=production'));
+  const view = new StackView(store, rec.layers.map((l) => l.chainID));
+  assert.equal(view.read('/opt/app/bundle')?.toString(), 'part a\npart b\nassembled as 1000 with MODE=production\n');
+  assert.equal(view.stat('/tmp/src/a.txt')?.uid, 1000);
 });

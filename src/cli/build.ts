@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { BerthError, invalidArgument } from '../internal/errors.js';
 import { build, type BuildReporter } from '../build/builder.js';
+import { builderConfig, builderContainerfile } from '../build/s2i.js';
 import { openGraphDriver } from '../graphdriver/index.js';
 import { applyLayer } from '../layer/index.js';
 import { findRuntime } from '../runtime/index.js';
@@ -14,7 +15,7 @@ import { openImageStore, printHelp } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
-  usage: 'berth build [OPTIONS] CONTEXT',
+  usage: 'berth build [OPTIONS] CONTEXT  |  berth build --from-builder IMAGE SOURCE_DIR -t APP',
   summary: 'Build an image from a Containerfile',
   minArgs: 1,
   maxArgs: 1,
@@ -31,6 +32,7 @@ export const SPEC: VerbSpec = {
     { name: 'layers', type: 'bool', description: 'Cache intermediate layers (default true)' },
     { name: 'squash', type: 'bool', description: 'Squash new layers into one (not supported yet)' },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Print only the image ID' },
+    { name: 'from-builder', type: 'string', value: 'IMAGE', description: 'Assemble CONTEXT (a source dir) with this builder image (source-to-image)' },
     { name: 'storage-driver', type: 'string', value: 'NAME', description: 'overlay or vfs' },
     { name: 'runtime', type: 'string', value: 'NAME', description: 'OCI runtime for RUN' },
   ],
@@ -56,6 +58,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       contextDir = path.resolve(contextArg);
       if (!fs.statSync(contextDir, { throwIfNoEntry: false })?.isDirectory()) throw invalidArgument(`berth build: context ${contextArg} is not a directory`);
     }
+    const store = await openImageStore(ctx);
+    const builderImage = flags.string('from-builder');
+    if (builderImage) {
+      const config = await builderConfig(store, builderImage);
+      containerfile = { text: builderContainerfile(builderImage, config, contextDir), name: `assemble with ${builderImage}` };
+    }
     if (!containerfile) {
       const named = flags.string('file');
       const candidates = named ? [named === '-' ? '-' : path.resolve(named)] : ['Containerfile', 'Dockerfile'].map((n) => path.join(contextDir, n));
@@ -78,7 +86,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       const eq = l.indexOf('=');
       labels[eq === -1 ? l : l.slice(0, eq)] = eq === -1 ? '' : l.slice(eq + 1);
     }
-    const store = await openImageStore(ctx);
     const driver = await openGraphDriver({
       root: ctx.root,
       runroot: ctx.runroot,
