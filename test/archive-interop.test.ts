@@ -130,17 +130,27 @@ describe('GNU tar features berth reads or refuses', () => {
     assert.equal(entry.body.toString(), 'binary');
   });
 
-  for (const format of ['gnu', 'pax'] as const) {
-    test(`a sparse file from tar --sparse --format=${format} is refused clearly`, async () => {
-      const file = path.join(dir, `sparse-${format}.tar`);
-      const tree = path.join(dir, `sparse-${format}`);
+  for (const variant of ['gnu', 'pax-1.0', 'pax-0.1', 'pax-0.0'] as const) {
+    test(`a sparse file from tar --sparse (${variant}) ${variant === 'pax-0.0' ? 'is refused clearly' : 'reads back with its holes'}`, async () => {
+      const file = path.join(dir, `sparse-${variant}.tar`);
+      const tree = path.join(dir, `sparse-${variant}`);
       await fs.mkdir(tree);
-      const handle = await fs.open(path.join(tree, 'disk.img'), 'w');
-      await handle.write('data', 4_000_000);
+      const image = path.join(tree, 'disk.img');
+      const handle = await fs.open(image, 'w');
+      for (let i = 1; i <= 30; i++) await handle.write(`run ${i}`, i * 100_000);
       await handle.truncate(8_000_000);
       await handle.close();
-      execFileSync('tar', ['--sparse', `--format=${format}`, '-cf', file, '-C', tree, 'disk.img']);
-      await assert.rejects(readAllEntries(file), (e: unknown) => isBerthError(e, 'unsupported') && /GNU sparse file/.test(e.message));
+      const format = variant === 'gnu' ? ['--format=gnu'] : ['--format=pax', `--sparse-version=${variant.slice(4)}`];
+      execFileSync('tar', ['--sparse', ...format, '-cf', file, '-C', tree, 'disk.img']);
+      assert.ok((await fs.stat(file)).size < 1_000_000, 'GNU tar stored only the data runs');
+      if (variant === 'pax-0.0') {
+        await assert.rejects(readAllEntries(file), (e: unknown) => isBerthError(e, 'unsupported') && /GNU sparse file in pax format 0.0/.test(e.message));
+        return;
+      }
+      const [entry] = await readAllEntries(file);
+      assert.equal(entry.header.name, 'disk.img');
+      assert.equal(entry.header.size, 8_000_000);
+      assert.ok(entry.body.equals(await fs.readFile(image)));
     });
   }
 });

@@ -1,6 +1,6 @@
 // POSIX pax extended header records ("%d %s=%s\n"): parsing with bounded work, applying
 // them to a header (path, sizes, ids, times, xattrs), and encoding them deterministically.
-import { invalidArgument, resourceExhausted, unsupported } from '../internal/errors.js';
+import { invalidArgument, resourceExhausted } from '../internal/errors.js';
 import type { TarHeader } from './entry.js';
 
 /** Raw record values by key; values stay bytes because xattr values are binary. */
@@ -91,9 +91,7 @@ export function applyPax(header: TarHeader, records: PaxRecords, entry: string):
       if (!records.has(`SCHILY.xattr.${name}`)) header.xattrs.set(name, Buffer.from(raw.toString('latin1'), 'base64'));
       continue;
     }
-    if (key.startsWith('GNU.sparse.')) {
-      throw unsupported(`cannot read tar: ${entry} is a GNU sparse file (${key}); sparse archives are not supported`);
-    }
+    if (key.startsWith('GNU.sparse.')) continue; // read by sparse.ts
     const value = raw.toString('utf8');
     switch (key) {
       case 'path':

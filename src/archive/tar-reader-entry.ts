@@ -66,6 +66,8 @@ class ReadyBody extends Readable {
 export class ReaderEntry implements TarReaderEntry {
   readonly header: TarHeader;
   private readonly input: ByteSource;
+  /** Body bytes in the archive (a sparse file stores fewer than header.size). */
+  private readonly size: number;
   /** Body bytes still in the source. */
   private remaining: number;
   private padding: number;
@@ -78,13 +80,14 @@ export class ReaderEntry implements TarReaderEntry {
   constructor(header: TarHeader, input: ByteSource, size: number) {
     this.header = header;
     this.input = input;
+    this.size = size;
     this.remaining = size;
     this.padding = (BLOCK - (size % BLOCK)) % BLOCK;
   }
 
   get body(): Readable {
     if (this.stream !== undefined) return this.stream;
-    if (this.discarding !== undefined && this.header.size > 0) {
+    if (this.discarding !== undefined && this.size > 0) {
       // The bytes are gone (skipped, taken by readAll, or the reader moved on): say so on read.
       const err = failedPrecondition(`cannot read the body of ${this.header.name}: it was already skipped or read`);
       return (this.stream = new Readable({
@@ -155,7 +158,7 @@ export class ReaderEntry implements TarReaderEntry {
   }
 
   private truncated() {
-    const size = this.header.size;
+    const size = this.size;
     return corrupt(`cannot read tar: truncated body of ${this.header.name}: got ${size - this.remaining} of ${size} bytes`, {
       detail: { size, got: size - this.remaining },
     });

@@ -477,15 +477,6 @@ test('hostile: unknown type flag names the entry', async () => {
   await rejects(Buffer.concat([entryBytes({ name: 'weird/thing', type: 'Z' }), END]), 'unsupported', /"weird\/thing" has unsupported type flag 'Z'/);
 });
 
-test('hostile: GNU sparse entry', async () => {
-  await rejects(Buffer.concat([entryBytes({ name: 'sparse.img', type: 'S', magic: 'gnu' }), END]), 'unsupported', /"sparse.img" is a GNU sparse file/);
-});
-
-test('hostile: pax sparse records', async () => {
-  const body = Buffer.concat([paxRecord('GNU.sparse.major', '1'), paxRecord('GNU.sparse.minor', '0')]);
-  await rejects(Buffer.concat([entryBytes({ name: 'p', type: 'x' }, body), entryBytes({ name: 'a' }), END]), 'unsupported', /GNU sparse file/);
-});
-
 test('hostile: an archive that ends after an extended header', async () => {
   await rejects(Buffer.concat([entryBytes({ name: 'p', type: 'x' }, paxRecord('path', 'x')), END]), 'corrupt', /ends after an extended header/);
 });

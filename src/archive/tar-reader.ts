@@ -33,6 +33,7 @@ import {
   UID,
   UNAME,
 } from './tar-header.js';
+import { checkSparseMap, paxSparse, readOldGnuSparse, readPax1Map, type SparseMap, SparseEntry } from './sparse.js';
 import { ReaderEntry } from './tar-reader-entry.js';
 
 export interface ReadTarOptions {
@@ -44,6 +45,11 @@ export interface ReadTarOptions {
   maxPaxRecords?: number;
   /** Longest name or link target (GNU 'L'/'K' bodies, pax path/linkpath), in bytes. Default 64 KiB. */
   maxNameLength?: number;
+  /**
+   * Largest real size of a GNU sparse file, whose holes the reader fills with zeros: a few
+   * bytes of archive could otherwise promise terabytes. Default 8 GiB.
+   */
+  maxSparseSize?: number;
   /**
    * Read what follows the end-of-archive marker (zero padding, usually) to the end of the
    * stream, so a digest computed upstream completes. Default true. With false the reader
@@ -70,6 +76,7 @@ const DEFAULTS = {
   maxPaxSize: 1024 * 1024,
   maxPaxRecords: 10_000,
   maxNameLength: 64 * 1024,
+  maxSparseSize: 8 * 1024 * 1024 * 1024,
 };
 
 const printable = quote;
@@ -87,6 +94,7 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
     maxPaxSize: options.maxPaxSize ?? DEFAULTS.maxPaxSize,
     maxPaxRecords: options.maxPaxRecords ?? DEFAULTS.maxPaxRecords,
     maxNameLength: options.maxNameLength ?? DEFAULTS.maxNameLength,
+    maxSparseSize: options.maxSparseSize ?? DEFAULTS.maxSparseSize,
   };
   const { signal } = options;
   const input = new ByteSource(source, 'tar');
@@ -101,7 +109,7 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
   let local: PaxRecords | undefined;
   let longName: string | undefined;
   let longLink: string | undefined;
-  let current: ReaderEntry | undefined;
+  let current: ReaderEntry | SparseEntry | undefined;
   let clean = false;
 
   /** The body of a pax or GNU long-name header, read whole after its size was bounded. */
@@ -173,11 +181,9 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
         case 0x4b: // 'K' GNU long link target for the next entry
           longLink = await readLongName(size, printable(lastName), 'link name');
           continue;
-        case 0x53: // 'S'
-          throw unsupported(`cannot read tar: ${printable(rawName)} is a GNU sparse file; sparse archives are not supported (write them without --sparse)`);
       }
 
-      let type = entryTypeOf(flag);
+      let type = flag === 0x53 ? 'file' : entryTypeOf(flag); // 'S': old GNU sparse file
       if (type === undefined) {
         const shown = flag >= 0x20 && flag < 0x7f ? String.fromCharCode(flag) : `\\x${flag.toString(16).padStart(2, '0')}`;
         throw unsupported(`cannot read tar: ${printable(rawName)} has unsupported type flag '${shown}'`);
@@ -208,13 +214,37 @@ export async function* readTar(source: Readable, options: ReadTarOptions = {}): 
         header.size = 0;
       }
       if (type !== 'file') header.size = 0;
+      // A sparse file stores only its data runs; header.size becomes the real size.
+      let stored = header.size;
+      let map: SparseMap | undefined;
+      if (flag === 0x53) {
+        ({ map, realSize: header.size } = await readOldGnuSparse(block, input, header.name, stored));
+      } else if (type === 'file') {
+        const pax = paxSparse(local, header.name);
+        if (pax !== undefined) {
+          header.name = pax.name;
+          if (pax.map === undefined) {
+            const opening = await readPax1Map(input, pax.name, stored, limits.maxPaxSize);
+            map = opening.map;
+            stored -= opening.bytes;
+          } else {
+            map = pax.map;
+          }
+          checkSparseMap(map, pax.realSize, stored, pax.name);
+          header.size = pax.realSize;
+        }
+      }
+      if (map !== undefined && header.size > limits.maxSparseSize) {
+        throw resourceExhausted(`cannot read tar: sparse file ${printable(header.name)} of ${header.size} bytes exceeds the limit of ${limits.maxSparseSize}`);
+      }
       validate(header, limits);
       local = undefined;
       longName = undefined;
       longLink = undefined;
       lastName = header.name;
 
-      const entry = new ReaderEntry(header, input, type === 'file' ? header.size : 0);
+      const raw = new ReaderEntry(header, input, type === 'file' ? stored : 0);
+      const entry = map === undefined ? raw : new SparseEntry(header, raw, map);
       current = entry;
       yield entry;
       await entry.finish();
