@@ -377,3 +377,28 @@ test('builder images: --from-builder assembles a source dir into a runnable app 
   assert.equal(view.read('/opt/app/bundle')?.toString(), 'part a\npart b\nassembled as 1000 with MODE=production\n');
   assert.equal(view.stat('/tmp/src/a.txt')?.uid, 1000);
 });
+
+test('--squash makes the added layers one, keeping the base layers and the file tree', async () => {
+  const files = { Containerfile: 'FROM busybox\nRUN echo a > /a\nRUN echo b > /b && rm /a\nCOPY c /c\n', c: 'C' };
+  const plain = await buildIn(files);
+  const squashed = await buildIn(files, { squash: true });
+  assert.equal(plain.rec.layers.length, 4);
+  assert.equal(squashed.rec.layers.length, 2);
+  assert.equal(squashed.rec.layers[0].diffID, plain.rec.layers[0].diffID);
+  assert.equal(read(squashed, '/b'), 'b\n');
+  assert.equal(read(squashed, '/c'), 'C');
+  assert.equal(squashed.view.lstat('/a'), undefined);
+  const nonEmpty = squashed.config.history!.filter((h) => !h.empty_layer);
+  assert.equal(nonEmpty.length, 2);
+});
+
+test('a context tarball on stdin', async () => {
+  const src = path.join(roots.dir, 'tar-ctx');
+  writeTree(src, { Containerfile: 'FROM busybox\nCOPY hello /hello\n', hello: 'from a tarball' });
+  const { execFileSync } = await import('node:child_process');
+  const tar = execFileSync('tar', ['-C', src, '-cf', '-', '.']);
+  const r = berth(roots, ['build', '-q', '-t', 'from-tar', '-'], { input: tar });
+  assert.equal(r.code, 0, r.stderr);
+  const rec = await store.resolveImage('from-tar');
+  assert.equal(new StackView(store, rec.layers.map((l) => l.chainID)).read('/hello')?.toString(), 'from a tarball');
+});

@@ -22,6 +22,9 @@ export class StageState {
   readonly args = new Map<string, string | undefined>();
   /** The chained cache key of the stage so far. */
   cacheKey: string;
+  /** Layers and history entries that came with the base image (what --squash keeps). */
+  readonly baseLayerCount: number;
+  readonly baseHistoryCount: number;
 
   constructor(
     readonly base: ImageConfig,
@@ -37,6 +40,8 @@ export class StageState {
     // buildkit and buildah give every stage a PATH when its base has none (FROM scratch too).
     if (!(this.config.Env ?? []).some((e) => e.startsWith('PATH='))) this.config.Env = [DEFAULT_PATH, ...(this.config.Env ?? [])];
     this.layers = [...baseLayers];
+    this.baseLayerCount = baseLayers.length;
+    this.baseHistoryCount = (base.history ?? []).length;
     this.diffIDs = [...base.rootfs.diff_ids];
     this.history = [...(base.history ?? [])];
     this.cacheKey = baseKey;

@@ -30,7 +30,7 @@ export const SPEC: VerbSpec = {
     { name: 'label', type: 'list', value: 'K=V', description: 'Add a label to the image' },
     { name: 'iidfile', type: 'string', value: 'FILE', description: 'Write the image ID to FILE' },
     { name: 'layers', type: 'bool', description: 'Cache intermediate layers (default true)' },
-    { name: 'squash', type: 'bool', description: 'Squash new layers into one (not supported yet)' },
+    { name: 'squash', type: 'bool', description: 'Squash the layers this build adds into one' },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Print only the image ID' },
     { name: 'from-builder', type: 'string', value: 'IMAGE', description: 'Assemble CONTEXT (a source dir) with this builder image (source-to-image)' },
     { name: 'storage-driver', type: 'string', value: 'NAME', description: 'overlay or vfs' },
@@ -41,7 +41,6 @@ export const SPEC: VerbSpec = {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseFlags(SPEC, argv);
   if (flags.help) return printHelp(ctx, helpText(SPEC));
-  if (flags.bool('squash')) throw invalidArgument('berth build: --squash is not supported yet');
   const quiet = flags.bool('quiet');
   const contextArg = flags.args[0];
   let temp: string | undefined;
@@ -111,6 +110,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
         pull: flags.bool('pull'),
         platform: flags.string('platform'),
         labels,
+        squash: flags.bool('squash'),
         reporter,
       },
     );
