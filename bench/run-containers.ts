@@ -1,0 +1,135 @@
+// Benchmark: `run --rm IMAGE /bin/true` and `run -d` + `rm -f` side by side for berth, podman
+// (runc, cgroupfs), docker (dockerd 20.10) and plain `runc run` on a prepared bundle; medians by hyperfine.
+// Run: node dist/bench/run-containers.js [RUNS]   (as root; each peer gets its own temp roots)
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RUNS = Number(process.argv[2] ?? 20);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BERTH_ENTRY = path.join(HERE, '..', 'test', 'engine-berth.js');
+
+interface Row {
+  name: string;
+  command: string;
+  median?: number;
+  note?: string;
+}
+
+function sh(cmd: string, args: string[], opts: { input?: string; allowFail?: boolean } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout ?? '';
+}
+
+/** hyperfine's median (ms) of each command, run one after another without a shell. */
+async function hyperfine(dir: string, rows: Row[]): Promise<void> {
+  const live = rows.filter((r) => !r.note);
+  if (!live.length) return;
+  const out = path.join(dir, `hf-${Date.now()}.json`);
+  const args = ['-N', '--warmup', '3', '--runs', String(RUNS), '--export-json', out, ...live.map((r) => r.command)];
+  const r = spawnSync('hyperfine', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
+  const json = JSON.parse(await fs.readFile(out, 'utf8')) as { results: { median: number }[] };
+  json.results.forEach((res, i) => {
+    live[i].median = res.median * 1000;
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-bench-run-'));
+  let dockerd: ReturnType<typeof spawn> | undefined;
+  try {
+    // One rootfs tarball for every engine: busybox-static with its applets.
+    const rootfs = path.join(dir, 'rootfs');
+    for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp']) await fs.mkdir(path.join(rootfs, d), { recursive: true });
+    await fs.copyFile('/bin/busybox', path.join(rootfs, 'bin/busybox'));
+    await fs.chmod(path.join(rootfs, 'bin/busybox'), 0o755);
+    for (const a of ['sh', 'true', 'sleep', 'echo']) await fs.symlink('busybox', path.join(rootfs, 'bin', a));
+    await fs.writeFile(path.join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    const tarball = path.join(dir, 'rootfs.tar');
+    execFileSync('tar', ['-C', rootfs, '-cf', tarball, '.']);
+
+    const b = ['--root', path.join(dir, 'berth/root'), '--runroot', path.join(dir, 'berth/run')];
+    const berth = (args: string[]) => sh(process.execPath, [BERTH_ENTRY, ...b, ...args]);
+    berth(['import', tarball, 'bench/busybox:latest']);
+    berth(['run', '--rm', 'bench/busybox', '/bin/true']);
+    const berthCmd = `${process.execPath} ${BERTH_ENTRY} ${b.join(' ')}`;
+
+    const p = ['--root', path.join(dir, 'podman/root'), '--runroot', path.join(dir, 'podman/run'), '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--storage-driver', 'overlay'];
+    let podmanNote: string | undefined;
+    try {
+      sh('podman', [...p, 'import', tarball, 'localhost/bench/busybox:latest']);
+      sh('podman', [...p, 'run', '--rm', '--network', 'none', 'localhost/bench/busybox', '/bin/true']);
+    } catch (err) {
+      podmanNote = `podman failed: ${(err as Error).message.split('\n')[0]}`;
+    }
+    const podmanCmd = `podman ${p.join(' ')}`;
+
+    let dockerNote: string | undefined;
+    const sock = path.join(dir, 'docker.sock');
+    const dockerCmd = `/usr/bin/docker -H unix://${sock}`;
+    if (existsSync('/usr/sbin/dockerd')) {
+      dockerd = spawn('/usr/sbin/dockerd', ['--data-root', path.join(dir, 'docker/data'), '--exec-root', path.join(dir, 'docker/exec'), '--pidfile', path.join(dir, 'docker/pid'), '-H', `unix://${sock}`, '--iptables=false', '--bridge=none', '--ip-masq=false'], { stdio: 'ignore' });
+      const end = Date.now() + 30_000;
+      while (Date.now() < end && spawnSync('/usr/bin/docker', ['-H', `unix://${sock}`, 'version'], { stdio: 'ignore' }).status !== 0) await new Promise((r) => setTimeout(r, 200));
+      try {
+        sh('/usr/bin/docker', ['-H', `unix://${sock}`, 'import', tarball, 'bench/busybox:latest']);
+        sh('/usr/bin/docker', ['-H', `unix://${sock}`, 'run', '--rm', '--network', 'none', 'bench/busybox', '/bin/true']);
+      } catch (err) {
+        dockerNote = `docker failed: ${(err as Error).message.split('\n')[0]}`;
+      }
+    } else dockerNote = 'dockerd not installed';
+
+    // Plain runc: the bundle berth would write, prepared once (spec from berth's own generator).
+    const bundle = path.join(dir, 'runc-bundle');
+    await fs.mkdir(bundle);
+    await fs.cp(rootfs, path.join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+    const { generateSpec } = await import('../src/runtime/index.js');
+    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(generateSpec({ rootfs: 'rootfs', process: { args: ['/bin/true'] }, cgroupsPath: '/berth-bench/plain' })));
+    const runcCmd = `runc --root ${path.join(dir, 'runc-state')} run --bundle ${bundle} bench-plain`;
+
+    const runRm: Row[] = [
+      { name: 'plain runc run (prepared bundle)', command: runcCmd },
+      { name: 'berth run --rm', command: `${berthCmd} run --rm bench/busybox /bin/true` },
+      { name: 'podman run --rm', command: `${podmanCmd} run --rm --network none --ulimit host localhost/bench/busybox /bin/true`, ...(podmanNote ? { note: podmanNote } : {}) },
+      { name: 'docker run --rm', command: `${dockerCmd} run --rm --network none bench/busybox /bin/true`, ...(dockerNote ? { note: dockerNote } : {}) },
+    ];
+    await hyperfine(dir, runRm);
+
+    // run -d then rm -f, as one shell line per engine (the shell's own cost is the same for all).
+    const pair = (cli: string, extra: string) => `sh -c 'id=$(${cli} run -d ${extra} sleep 1000) && ${cli} rm -f $id >/dev/null'`;
+    const detached: Row[] = [
+      { name: 'berth run -d + rm -f', command: pair(berthCmd, 'bench/busybox') },
+      { name: 'podman run -d + rm -f', command: pair(`${podmanCmd}`, '--network none --ulimit host localhost/bench/busybox'), ...(podmanNote ? { note: podmanNote } : {}) },
+      { name: 'docker run -d + rm -f', command: pair(dockerCmd, '--network none bench/busybox'), ...(dockerNote ? { note: dockerNote } : {}) },
+    ];
+    await hyperfine(dir, detached);
+
+    const runc = sh('runc', ['--version']).split('\n')[0];
+    console.log(`container run bench (${runc}, ${RUNS} runs each after 3 warm-ups, medians by hyperfine -N)`);
+    for (const r of [...runRm, ...detached]) {
+      console.log(`  ${r.name.padEnd(36)} ${r.median !== undefined ? `${r.median.toFixed(1)} ms` : r.note}`);
+    }
+    const get = (n: string) => [...runRm, ...detached].find((r) => r.name === n)?.median;
+    const [berthRm, podmanRm, runcRm] = [get('berth run --rm'), get('podman run --rm'), get('plain runc run (prepared bundle)')];
+    if (berthRm && podmanRm) console.log(`  berth/podman (run --rm): ${(berthRm / podmanRm).toFixed(2)} (aim < 0.5)`);
+    if (berthRm && runcRm) console.log(`  berth - plain runc (run --rm): ${(berthRm - runcRm).toFixed(1)} ms (aim < 60 ms)`);
+    console.log(`  commands:\n${[...runRm, ...detached].map((r) => `    ${r.command}`).join('\n')}`);
+  } finally {
+    if (dockerd?.pid) {
+      dockerd.kill('SIGTERM');
+      await new Promise((r) => dockerd?.on('close', r));
+    }
+    spawnSync('podman', ['--root', path.join(dir, 'podman/root'), '--runroot', path.join(dir, 'podman/run'), '--storage-driver', 'overlay', 'rm', '-af'], { stdio: 'ignore' });
+    spawnSync('podman', ['--root', path.join(dir, 'podman/root'), '--runroot', path.join(dir, 'podman/run'), '--storage-driver', 'overlay', 'system', 'reset', '-f'], { stdio: 'ignore' });
+    const mounts = (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(dir));
+    for (const m of mounts.reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+await main();
