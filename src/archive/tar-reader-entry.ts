@@ -57,6 +57,7 @@ class ReadyBody extends Readable {
     }
     this.data = undefined;
     this.push(null);
+    this.read(0); // emits 'end' and 'close' as a drained stream would, for finished() and friends
     return (async function* () {
       if (data.length > 0) yield data;
     })();

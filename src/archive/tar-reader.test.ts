@@ -2,6 +2,7 @@
 // backpressure, and one test per hostile or malformed input with its clear error.
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { test } from 'node:test';
 import { isBerthError } from '../internal/errors.js';
 import { type TarHeader, tarHeader } from './entry.js';
@@ -127,6 +128,18 @@ test('bodies spanning many chunks arrive whole, in order, for every chunk size',
     const entries = await collect(source(bytes, chunk));
     assert.ok(entries[0].body.equals(body), `chunk ${chunk}`);
     assert.equal(entries[1].body.toString(), 'end');
+  }
+});
+
+test('a small body read with for-await still ends and closes', async () => {
+  const bytes = await written([[tarHeader({ name: 'a', type: 'file', size: 3 }), Buffer.from('abc')]]);
+  for await (const entry of readTar(source(bytes))) {
+    const parts: Buffer[] = [];
+    await Promise.all([finished(entry.body), (async () => {
+      for await (const c of entry.body) parts.push(c as Buffer);
+    })()]);
+    assert.equal(Buffer.concat(parts).toString(), 'abc');
+    assert.ok(entry.body.destroyed, 'closed after its end');
   }
 });
 
