@@ -152,3 +152,34 @@ test('the image cannot be removed while a container holds it', async () => {
   assert.notEqual(r.code, 0);
   await ok(fx, ['rm', 'holder']);
 });
+
+test('run -it gets a real terminal of the caller size; -i passes stdin; the exit code comes back', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { BERTH } = await import('./engine-fixture.js');
+  const cli = `${process.execPath} ${BERTH} --root ${fx.root} --runroot ${fx.runroot}`;
+  const r = spawnSync('script', ['-qec', `stty rows 33 cols 99; ${cli} run --rm -it ${fx.image} sh -c 'tty; stty size; exit 3'`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  assert.match(r.stdout, /33 99/);
+  const piped = await berth(fx, ['run', '--rm', '-i', fx.image, 'sh'], { input: 'echo from-stdin; exit 4\n' });
+  assert.equal(piped.code, 4);
+  assert.equal(piped.stdout, 'from-stdin\n');
+});
+
+test('signals to the CLI reach the container, attached with --rm and attached under the monitor', async () => {
+  const { spawn } = await import('node:child_process');
+  const { BERTH } = await import('./engine-fixture.js');
+  for (const extra of [['--rm'], ['--name', 'sig2']]) {
+    const child = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'run', ...extra, fx.image, 'sh', '-c', 'trap "echo got INT; exit 9" INT; echo ready; while :; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    await waitFor(async () => out.includes('ready'), 'the container to start', 20_000);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(code, 9, `${extra.join(' ')}: ${out}`);
+    assert.match(out, /got INT/);
+  }
+  await ok(fx, ['rm', 'sig2']);
+});

@@ -109,7 +109,7 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
     const ok = await startable(host, rec.id);
     if (!ok) throw failedPrecondition(`cannot start container ${rec.name}: it is already running`);
     cur = ok;
-    const size = options.tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
+    const size = options.tty && process.stdout.isTTY && process.stdout.rows > 0 ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
     await prepareBundle(host, cur, { terminal: options.tty, ...(size ? { consoleSize: size } : {}) });
     cur.state = { ...cur.state, status: 'running', pid: 0, monitorPid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), stoppedByUser: false };
     await host.records.save(cur);
