@@ -17,7 +17,7 @@ export type SparseMap = [number, number][];
 export const MAX_SPARSE_RUNS = 100_000;
 const HOLE_CHUNK = 64 * 1024;
 
-function checkMap(map: SparseMap, realSize: number, stored: number, name: string): void {
+export function checkSparseMap(map: SparseMap, realSize: number, stored: number, name: string): void {
   let end = 0;
   let sum = 0;
   for (const [offset, length] of map) {
@@ -51,7 +51,7 @@ export async function readOldGnuSparse(block: Buffer, input: ByteSource, name: s
     readSlots(ext, 0, 21, name, map);
     extended = ext[504] !== 0;
   }
-  checkMap(map, realSize, stored, name);
+  checkSparseMap(map, realSize, stored, name);
   return { map, realSize };
 }
 
@@ -126,7 +126,6 @@ export async function readPax1Map(input: ByteSource, name: string, stored: numbe
   return { map, bytes };
 }
 
-export { checkMap as checkSparseMap };
 
 async function* expand(stored: Readable, map: SparseMap, realSize: number): AsyncGenerator<Buffer> {
   const it = stored[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
