@@ -239,3 +239,12 @@ test('gc removes what no ref reaches any more and keeps what one does', async ()
   assert.equal(await (await new OciLayout(dir).image('a')).digest(), now.descriptor.digest);
   assert.deepEqual((await sink.gc()).removed, []);
 });
+
+test('separate sinks writing one layout at once lose no tag (index.json edits are locked)', async () => {
+  const dir = await tmp();
+  await new OciLayoutSink(dir, { durable: false }).init();
+  const writes = Array.from({ length: 12 }, (_, i) => put(new OciLayoutSink(dir, { durable: false }), `t${i}`, `content ${i}`));
+  await Promise.all(writes);
+  const names = (await new OciLayout(dir).indexManifest()).manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']);
+  assert.deepEqual(names.sort(), Array.from({ length: 12 }, (_, i) => `t${i}`).sort());
+});

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Digest, digestOf, isDigest } from '../../digest/digest.js';
 import { VerifyingStream } from '../../digest/verify.js';
 import { syncDir, tempPathFor, writeFileAtomic, writeJsonAtomic } from '../../internal/atomic.js';
+import { flock } from '../../internal/sys.js';
 import { aborted, BerthError } from '../../internal/errors.js';
 import type { ReadOptions } from '../handles.js';
 import { readBlobBytes } from '../blob.js';
@@ -33,7 +34,7 @@ export interface OciLayoutSinkOptions {
 /**
  * Writes images into an OCI layout directory, creating it on first write. Appending to an
  * existing layout keeps its other entries; writing a ref name that is already there moves it.
- * Writes through one sink are serialised for index.json; separate processes are not locked out.
+ * index.json edits hold flock(2) on the layout directory, so concurrent writers do not lose tags.
  */
 export class OciLayoutSink implements ImageSink {
   readonly dir: string;
@@ -148,8 +149,9 @@ export class OciLayoutSink implements ImageSink {
 
   /**
    * Removes blobs nothing in index.json reaches (after tags moved or were removed). Temp files
-   * of writes in progress are left alone. Runs in the index queue, so this sink's own writes
-   * wait for it; another process writing the same layout at the same time is not protected.
+   * of writes in progress are left alone. Holds the index lock; a blob another process wrote
+   * but whose manifest it has not yet added to index.json can be removed, so do not gc a
+   * layout others are writing to.
    */
   gc(): Promise<{ removed: Digest[]; bytes: number }> {
     const run = async () => {
@@ -183,19 +185,43 @@ export class OciLayoutSink implements ImageSink {
       }
       return { removed, bytes };
     };
-    const next = this.indexQueue.then(run, run);
-    this.indexQueue = next.catch(() => {});
-    return next;
+    return this.exclusive(run);
   }
 
   private updateIndex(change: (index: ImageIndex) => ImageIndex): Promise<void> {
-    const run = async () => {
+    return this.exclusive(async () => {
       const current = await new OciLayout(this.dir).indexManifest();
       await writeJsonAtomic(path.join(this.dir, INDEX_FILE), change(current), { durable: this.durable });
+    });
+  }
+
+  /**
+   * Runs `fn` after this sink's earlier index work, holding flock(2) on the layout directory,
+   * so sinks in other processes (or other sinks here) never lose each other's index.json edits.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      const dir = await fs.open(this.dir, 'r');
+      try {
+        await lockDir(dir.fd);
+        return await fn();
+      } finally {
+        await dir.close(); // closing the descriptor releases the lock
+      }
     };
     const next = this.indexQueue.then(run, run);
     this.indexQueue = next.catch(() => {});
     return next;
+  }
+}
+
+/**
+ * Takes an exclusive flock, polling without blocking: a blocking flock waits on a libuv pool
+ * thread, and enough waiters would starve the pool the lock holder needs for its own file I/O.
+ */
+async function lockDir(fd: number): Promise<void> {
+  for (let delay = 1; !flock(fd, 'ex', true); delay = Math.min(delay * 2, 50)) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
 
