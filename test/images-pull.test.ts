@@ -50,6 +50,7 @@ test('a second pull of the same image downloads nothing and says so', async () =
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /Downloading/);
   assert.match(r.stdout, /Already exists/);
+  assert.match(r.stdout, /Status: Image is up to date for /);
 });
 
 test('the unpacked layers hold exactly the files of the layer tars', async () => {

@@ -50,14 +50,23 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const tty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
   for (const name of names) {
     const progress = quiet ? undefined : new PullProgress(ctx.stdout, tty);
-    const result = await pullImage(store, name, { ...remote, platform, onEvent: progress?.onEvent });
+    let fetched = false;
+    const result = await pullImage(store, name, {
+      ...remote,
+      platform,
+      onEvent: (e) => {
+        if (e.type === 'layer' && e.phase === 'downloading') fetched = true;
+        progress?.onEvent(e);
+      },
+    });
     progress?.finish();
     if (quiet) {
       ctx.stdout.write(`${result.reference}\n`);
       continue;
     }
     ctx.stdout.write(`Digest: ${result.digest}\n`);
-    ctx.stdout.write(`Status: Downloaded newer image for ${familiarString(parseNormalizedReference(result.reference))}\n`);
+    const familiar = familiarString(parseNormalizedReference(result.reference));
+    ctx.stdout.write(fetched ? `Status: Downloaded newer image for ${familiar}\n` : `Status: Image is up to date for ${familiar}\n`);
     ctx.stdout.write(`${result.reference}\n`);
   }
   return 0;
