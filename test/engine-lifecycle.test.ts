@@ -183,3 +183,15 @@ test('signals to the CLI reach the container, attached with --rm and attached un
   }
   await ok(fx, ['rm', 'sig2']);
 });
+
+test('--restart on-failure:N restarts through the monitor exit command, N times; stop is final for always', async () => {
+  await ok(fx, ['run', '-d', '--name', 'rp', '--restart', 'on-failure:2', fx.image, 'sh', '-c', 'echo run; exit 1']);
+  await waitFor(async () => (await ok(fx, ['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'rp'])) === '2 exited', 'two restarts', 30_000);
+  assert.equal(await ok(fx, ['logs', 'rp']), 'run\nrun\nrun');
+  await ok(fx, ['rm', 'rp']);
+  await ok(fx, ['run', '-d', '--name', 'ra', '--restart', 'always', fx.image, 'sleep', '1000']);
+  await ok(fx, ['stop', '-t', '0', 'ra']);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', 'ra']), 'exited 0');
+  await ok(fx, ['rm', 'ra']);
+});

@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkName, newContainerId, randomName, statusText } from './container.js';
+
+test('IDs are 64 hex digits', () => {
+  assert.match(newContainerId(), /^[0-9a-f]{64}$/);
+});
+
+test("docker's name rule; a leading slash is dropped", () => {
+  assert.equal(checkName('/web_1.a-b'), 'web_1.a-b');
+  for (const bad of ['', '-x', 'a b', 'a/b', '../x', 'x'.repeat(254)]) assert.throws(() => checkName(bad), /invalid container name/, bad);
+  assert.match(randomName(), /^[a-z]+_[a-z]+$/);
+  assert.match(randomName(3), /^[a-z]+_[a-z]+3$/);
+});
+
+test("docker's status words", () => {
+  const now = Date.parse('2024-01-01T00:10:00Z');
+  assert.equal(statusText({ status: 'created', pid: 0, monitorPid: 0, restartCount: 0 }, now), 'Created');
+  assert.equal(statusText({ status: 'running', pid: 1, monitorPid: 1, restartCount: 0, startedAt: '2024-01-01T00:08:00Z' }, now), 'Up 2 minutes');
+  assert.equal(statusText({ status: 'exited', pid: 0, monitorPid: 0, restartCount: 0, exitCode: 3, finishedAt: '2024-01-01T00:09:59Z' }, now), 'Exited (3) 1 second ago');
+});
