@@ -85,7 +85,9 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw wrap(err, p, 'read');
     }
-    const buffers = [Buffer.allocUnsafeSlow(COPY_CHUNK), Buffer.allocUnsafeSlow(COPY_CHUNK)];
+    // Small blobs (configs, manifests) get one buffer of their own size.
+    const size = Math.min(COPY_CHUNK, end - offset + 1);
+    const buffers = [Buffer.allocUnsafeSlow(size), end - offset + 1 > size ? Buffer.allocUnsafeSlow(size) : Buffer.alloc(0)];
     const written: (Promise<void> | undefined)[] = [undefined, undefined];
     let failed: Error | undefined;
     const onError = (e: Error) => {
@@ -100,7 +102,7 @@ export class FilesystemDriver implements StorageDriver {
       for (let i = 0; pos <= end; i ^= 1) {
         await written[i];
         if (failed || options.signal?.aborted) break;
-        const want = Math.min(COPY_CHUNK, end - pos + 1);
+        const want = Math.min(size, end - pos + 1);
         const { bytesRead } = await fh.read(buffers[i], 0, want, pos);
         if (bytesRead === 0) throw new BerthError('corrupt', `cannot read ${p}: file ended at ${pos}, before ${end + 1}`);
         pos += bytesRead;

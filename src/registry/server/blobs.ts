@@ -14,6 +14,9 @@ export interface BlobDeps {
   deleteEnabled: boolean;
 }
 
+/** Blobs up to this size (configs, mostly) are served from memory once read. */
+const SMALL_BLOB = 32 * 1024;
+
 const blobUnknown = (d: string) => regError('BLOB_UNKNOWN', `blob ${d} is unknown to this repository`, { detail: { digest: d } });
 
 export async function getBlob(ctx: RequestContext, deps: BlobDeps, name: string, ref: string): Promise<void> {
@@ -41,6 +44,11 @@ export async function getBlob(ctx: RequestContext, deps: BlobDeps, name: string,
     return;
   }
   ctx.bytes = end - start + 1;
+  if (size <= SMALL_BLOB) {
+    const bytes = await deps.storage.smallBlob(d);
+    reply(ctx, status, headers, bytes.subarray(start, end + 1));
+    return;
+  }
   if (deps.storage.driver.copyTo) {
     // Headers go out with the first chunk; a missing file still becomes a clean 404.
     ctx.res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');

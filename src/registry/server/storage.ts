@@ -38,6 +38,10 @@ export class RegistryStorage {
   private readonly blobSizes: TtlCache<number>;
   private readonly links: TtlCache<boolean>;
   private readonly tags: TtlCache<Digest>;
+  /** Media type of a repository's revision, keyed "name@digest". */
+  private readonly revisions: TtlCache<string>;
+  /** Small blobs (configs) by digest: content-addressed, so valid while the blob exists. */
+  private readonly smallBlobs = new BoundedMap<Digest, Buffer>(2048);
 
   constructor(driver: StorageDriver, options: StorageOptions = {}) {
     this.driver = driver;
@@ -45,6 +49,7 @@ export class RegistryStorage {
     this.links = new TtlCache(ttl, 100_000);
     this.tags = new TtlCache(ttl, 100_000);
     this.blobSizes = new TtlCache(ttl, 100_000);
+    this.revisions = new TtlCache(ttl, 100_000);
   }
 
   // ---- blobs (global) ----
@@ -90,7 +95,26 @@ export class RegistryStorage {
     }
   }
 
+  /** The whole content of a small blob (size known to exist), from memory when seen before. */
+  async smallBlob(d: Digest): Promise<Buffer> {
+    const cached = this.smallBlobs.get(d);
+    if (cached) return cached;
+    let bytes: Buffer;
+    try {
+      bytes = await this.driver.getContent(paths.blobData(d));
+    } catch (e) {
+      if (notFound(e)) {
+        this.blobSizes.delete(d);
+        throw regError('BLOB_UNKNOWN', `blob ${d} is not in the store`, { detail: { digest: d } });
+      }
+      throw e;
+    }
+    this.smallBlobs.set(d, bytes);
+    return bytes;
+  }
+
   forgetBlob(d: Digest): void {
+    this.smallBlobs.delete(d);
     this.blobSizes.delete(d);
   }
 
@@ -146,13 +170,17 @@ export class RegistryStorage {
 
   /** The manifest of a repository by digest, or undefined when the repository has no such revision. */
   async getManifest(name: string, d: Digest): Promise<StoredManifest | undefined> {
-    let mediaType: string;
-    try {
-      const link = (await this.driver.getContent(paths.revisionLink(name, d))).toString('utf8');
-      mediaType = link.split('\n')[1] ?? '';
-    } catch (e) {
-      if (notFound(e)) return undefined;
-      throw e;
+    const key = `${name}@${d}`;
+    let mediaType = this.revisions.get(key);
+    if (mediaType === undefined) {
+      try {
+        const link = (await this.driver.getContent(paths.revisionLink(name, d))).toString('utf8');
+        mediaType = link.split('\n')[1] ?? '';
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw e;
+      }
+      this.revisions.set(key, mediaType);
     }
     const cached = this.manifests.get(d);
     if (cached) return cached.mediaType === mediaType ? cached : { ...cached, mediaType };
@@ -183,6 +211,7 @@ export class RegistryStorage {
       await this.driver.delete(tmp).catch(() => {});
     }
     await this.driver.putContent(paths.revisionLink(name, d), `${d}\n${mediaType}`);
+    this.revisions.set(`${name}@${d}`, mediaType);
     if (bytes.length <= CACHED_MANIFEST_MAX) this.manifests.set(d, { digest: d, mediaType, bytes });
     if (tag !== undefined) await this.tag(name, tag, d);
     return d;
@@ -213,6 +242,7 @@ export class RegistryStorage {
       throw e;
     }
     this.links.delete(`${name}@${d}`);
+    this.revisions.delete(`${name}@${d}`);
     for (const tag of await this.listTags(name)) {
       if ((await this.resolveTag(name, tag)) === d) await this.deleteTag(name, tag);
     }
