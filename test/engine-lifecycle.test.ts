@@ -195,3 +195,32 @@ test('--restart on-failure:N restarts through the monitor exit command, N times;
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', 'ra']), 'exited 0');
   await ok(fx, ['rm', 'ra']);
 });
+
+test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, inspect of an image', async () => {
+  const id = await ok(fx, ['run', '-d', '--name', 'misc', '--label', 'tier=web', fx.image, 'sh', '-c', 'echo first; sleep 1000']);
+  await ok(fx, ['exec', '-d', 'misc', 'sh', '-c', 'echo detached > /tmp/d']);
+  await waitFor(async () => (await berth(fx, ['exec', 'misc', 'cat', '/tmp/d'])).stdout === 'detached\n', 'exec -d to run');
+  assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=web', '--format', '{{.Names}}']), 'misc');
+  assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=db', '-q']), '');
+  assert.equal(await ok(fx, ['ps', '--filter', 'status=running', '--filter', `ancestor=${fx.image}`, '-q']), id.slice(0, 12));
+  assert.equal(await ok(fx, ['container', 'ls', '-q', '--no-trunc']), id);
+  assert.equal(await ok(fx, ['logs', '--since', '1h', 'misc']), 'first');
+  assert.equal(await ok(fx, ['logs', '--since', '2099-01-01T00:00:00Z', 'misc']), '');
+  const json = JSON.parse(await ok(fx, ['ps', '--format', 'json'])) as { Names: string; Labels: string }[];
+  assert.equal(json[0].Names, 'misc');
+  // attach and logs -f both end when the container does.
+  const attach = berth(fx, ['attach', 'misc']);
+  const follow = berth(fx, ['logs', '-f', 'misc']);
+  await new Promise((r) => setTimeout(r, 500));
+  await ok(fx, ['exec', 'misc', 'sh', '-c', 'echo second > /proc/1/fd/1']);
+  await new Promise((r) => setTimeout(r, 300));
+  await ok(fx, ['kill', 'misc']);
+  const a = await attach;
+  assert.equal(a.code, 137);
+  assert.match(a.stdout, /second/);
+  assert.equal((await follow).stdout, 'first\nsecond\n');
+  const img = JSON.parse(await ok(fx, ['inspect', '--type', 'image', fx.image])) as { Id: string }[];
+  assert.match(img[0].Id, /^sha256:/);
+  assert.equal((await berth(fx, ['inspect', '--type', 'container', fx.image])).code, 1);
+  await ok(fx, ['rm', 'misc']);
+});
