@@ -84,6 +84,15 @@ test('berth save | docker load, and docker runs it', async () => {
 });
 
 test('an image pushed by docker is pulled by berth with the same files; one pushed by berth runs in docker', async () => {
+  // dk/base:1 came from `docker save`: plain tar layers, which a push gzips as docker does.
+  let loaded = await box.berth(['push', 'dk/base:1', `${host}/berth/loaded:1`]);
+  assert.equal(loaded.code, 0, loaded.stderr);
+  const res = await fetch(`http://${host}/v2/berth/loaded/manifests/1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const m = (await res.json()) as { layers: { mediaType: string }[] };
+  assert.deepEqual(m.layers.map((l) => l.mediaType), ['application/vnd.docker.image.rootfs.diff.tar.gzip']);
+  assert.equal((await docker(['run', '--rm', '--network', 'none', `${host}/berth/loaded:1`, '/bin/busybox', 'cat', '/greeting'])).toString(), 'hello from docker\n');
+  loaded = await box.berth(['push', 'dk/base:1', `${host}/berth/loaded:1`]);
+  assert.match(loaded.stdout, /Layer already exists/);
   await docker(['tag', 'dk/base:1', `${host}/dk/base:1`]);
   await docker(['push', `${host}/dk/base:1`]);
   let r = await box.berth(['rmi', '-a', '-f']);
