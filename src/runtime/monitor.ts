@@ -111,7 +111,10 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
   }
 
   // fd 3 is the sync pipe: conmon writes {"data": PID} or {"data": -1, "message": ...} after create.
+  // cwd is the state dir: conmon outlives the CLI and must neither pin the caller's working
+  // directory (a mount point, a test's temp dir) nor drop files into it.
   const child = spawn(conmon, args, {
+    cwd: options.stateDir,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
     signal: options.signal,
