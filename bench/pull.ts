@@ -114,22 +114,40 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   await new Promise((r) => child.once('exit', r));
 }
 
+/** Runs a command under time(1); returns its CPU seconds (user + system, children included). */
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const r = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return m ? Number(m[1]) + Number(m[2]) : Number.NaN;
+}
+
+/** CPU seconds a process has used so far (utime + stime from /proc). */
+function processCpu(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 interface Timing {
   wall: number;
   walls: number[];
+  cpu: number;
 }
 
-async function measure(prepare: () => Promise<void>, body: () => void, cleanup: () => Promise<void>): Promise<Timing> {
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+async function measure(prepare: () => Promise<void>, body: () => number, cleanup: () => Promise<void>): Promise<Timing> {
   const walls: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     await prepare();
     const start = process.hrtime.bigint();
-    body();
+    cpus.push(body());
     walls.push(Number(process.hrtime.bigint() - start) / 1e9);
     await cleanup();
   }
-  const sorted = [...walls].sort((a, b) => a - b);
-  return { wall: sorted[Math.floor(sorted.length / 2)], walls };
+  return { wall: median(walls), walls, cpu: median(cpus) };
 }
 
 async function main(): Promise<void> {
@@ -170,14 +188,14 @@ async function main(): Promise<void> {
     const main = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
     const launcher = ['--input-type=module', '-e', `import(${JSON.stringify(main)}).then((m) => m.main(process.argv.slice(1))).then((c) => { process.exitCode = c; })`, '--'];
     const berthArgs = ['--root', path.join(stores, 'root'), '--runroot', path.join(stores, 'run'), 'pull', '-q', image];
-    rows.push(['berth pull', await measure(fresh, () => run(process.execPath, [...launcher, ...berthArgs], env), async () => {}), `berth ${berthArgs.join(' ')}`]);
+    rows.push(['berth pull', await measure(fresh, () => timed(process.execPath, [...launcher, ...berthArgs], env), async () => {}), `berth ${berthArgs.join(' ')}`]);
 
     const podmanArgs = ['--root', path.join(stores, 'root'), '--runroot', path.join(stores, 'run'), '--storage-driver', 'overlay', 'pull', '-q', '--tls-verify=false', image];
     const podmanCleanup = async () => {
       spawnSync('podman', ['--root', path.join(stores, 'root'), '--runroot', path.join(stores, 'run'), '--storage-driver', 'overlay', 'system', 'reset', '-f'], { env, stdio: 'ignore' });
       spawnSync('umount', ['-R', path.join(stores, 'root', 'overlay')], { stdio: 'ignore' });
     };
-    rows.push(['podman pull', await measure(fresh, () => run('podman', podmanArgs, env), podmanCleanup), `podman ${podmanArgs.join(' ')}`]);
+    rows.push(['podman pull', await measure(fresh, () => timed('podman', podmanArgs, env), podmanCleanup), `podman ${podmanArgs.join(' ')}`]);
 
     const sock = path.join(mnt, 'docker.sock');
     const dockerPrepare = async () => {
@@ -195,12 +213,18 @@ async function main(): Promise<void> {
       spawnSync('umount', ['-R', path.join(stores, 'docker')], { stdio: 'ignore' });
     };
     const dockerArgs = ['-H', `unix://${sock}`, 'pull', '-q', image];
-    rows.push(['docker pull', await measure(dockerPrepare, () => run(DOCKER, dockerArgs, { ...env, DOCKER_CONFIG: tmp }), dockerCleanup), `docker ${dockerArgs.join(' ')}`]);
+    rows.push(['docker pull', await measure(dockerPrepare, () => {
+          // dockerd itself downloads and unpacks: its CPU is what the pull costs.
+          const before = processCpu(dockerd?.pid);
+          run(DOCKER, dockerArgs, { ...env, DOCKER_CONFIG: tmp });
+          return processCpu(dockerd?.pid) - before;
+        }, dockerCleanup), `docker ${dockerArgs.join(' ')}`]);
 
     const fmt = (s: number) => `${s.toFixed(2)} s`;
     console.log(`pull of a 3-layer image (${fs.readdirSync(path.join(layout, 'blobs', 'sha256')).length - 2} layers: rootfs, 20,000 small files, 100 MB random) from ${host}; medians of ${ROUNDS} rounds on clean stores (tmpfs)`);
-    console.log(`${'tool'.padEnd(14)}${'median'.padEnd(12)}rounds`);
-    for (const [name, t] of rows) console.log(`${name.padEnd(14)}${fmt(t.wall).padEnd(12)}${t.walls.map(fmt).join(', ')}`);
+    console.log(`load average before the run: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`${'tool'.padEnd(14)}${'wall median'.padEnd(14)}${'cpu median'.padEnd(13)}wall rounds`);
+    for (const [name, t] of rows) console.log(`${name.padEnd(14)}${fmt(t.wall).padEnd(14)}${fmt(t.cpu).padEnd(13)}${t.walls.map(fmt).join(', ')}`);
     const b = rows[0][1].wall;
     console.log(`berth / podman: ${(b / rows[1][1].wall).toFixed(2)}   berth / docker: ${(b / rows[2][1].wall).toFixed(2)}`);
     for (const [name, , cmd] of rows) console.log(`  ${name}: ${cmd}`);
