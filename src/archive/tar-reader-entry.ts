@@ -74,6 +74,8 @@ export class ReaderEntry implements TarReaderEntry {
   private padding: number;
   private stream: Readable | undefined;
   private pumping = false;
+  /** _read() came while a pump was finishing: pump again once it is done, or the body stalls. */
+  private pullAgain = false;
   private failure: unknown;
   private settle: (() => void) | undefined;
   private discarding: Promise<void> | undefined;
@@ -177,11 +179,19 @@ export class ReaderEntry implements TarReaderEntry {
   }
 
   private pull(): void {
-    if (this.pumping) return;
+    if (this.pumping) {
+      this.pullAgain = true;
+      return;
+    }
     this.pumping = true;
+    this.pullAgain = false;
     this.pump().then(
       () => {
         this.pumping = false;
+        if (this.pullAgain && this.remaining > 0 && !this.stream!.destroyed) {
+          this.pull();
+          return;
+        }
         this.check();
       },
       (err: unknown) => {
