@@ -143,8 +143,11 @@ test('a hardlink through a symlinked directory resolves inside the target', asyn
   );
 });
 
-test('a whiteout naming .. or . is refused', async () => {
+test('a whiteout naming .. (.wh...) is refused', async () => {
   await refused([{ name: 'a/.wh...', body: '' }], 'invalid-argument', /names no removable file/);
+});
+
+test('a whiteout naming . or nothing is refused', async () => {
   await refused([{ name: '.wh..', body: '' }], 'invalid-argument', /names no removable file/);
   await refused([{ name: '.wh.', body: '' }], 'invalid-argument', /names no removable file/);
 });
@@ -158,8 +161,11 @@ test('a whiteout or opaque marker behind a symlink to outside deletes nothing ou
   assert.ok(sentinel.untouched());
 });
 
-test('a root entry that is not a directory is refused', async () => {
+test('a root entry ./ that is a symlink is refused', async () => {
   await refused([{ name: './', type: 'symlink', linkname: sentinel.dir }], 'invalid-argument', /root entry is a symlink/);
+});
+
+test('a file replacing the root is refused', async () => {
   await refused([{ name: '.', body: 'file over the root' }], 'invalid-argument', /root entry is a file/);
   await refused([{ name: '/', type: 'hardlink', linkname: 'x' }], 'invalid-argument', /root entry is a hardlink/);
 });

@@ -34,7 +34,7 @@ export interface ExtractOptions {
   preserveOwnership?: boolean;
 }
 
-/** Files up to this size are read whole and written with one open/write/close. */
+/** Files up to this size are read whole and written in batches on a worker thread (file-batch.ts). */
 const SMALL_FILE = 1 << 20;
 /** Directory fds kept open between entries; tars list siblings together, so few suffice. */
 const DIR_CACHE = 64;
