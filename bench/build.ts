@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Committer } from '../src/build/commit.js';
-import { hostPlatform, type ImageConfig } from '../src/image/index.js';
+import { hostPlatform, type ImageConfig, OCI_LAYER_TAR_GZIP } from '../src/image/index.js';
 import { createLayerFromDirectory } from '../src/layer/index.js';
 import { openStore } from '../src/store/index.js';
 
@@ -71,7 +71,7 @@ async function berthStore(dir: string): Promise<string[]> {
   const rootfs = path.join(CACHE, 'rootfs');
   await store.withLease(async (lease) => {
     const c = new Committer(store, lease);
-    const layer = await c.commitBlob(createLayerFromDirectory(rootfs), undefined);
+    const layer = await c.commitBlob(createLayerFromDirectory(rootfs), undefined, { mediaType: OCI_LAYER_TAR_GZIP });
     const p = hostPlatform();
     const config: ImageConfig = { architecture: p.architecture, os: p.os, config: {}, rootfs: { type: 'layers', diff_ids: [layer.diffID] } };
     await c.writeImage(config, [layer], ['localhost/debian:latest']);
@@ -108,65 +108,98 @@ async function startDocker(dir: string): Promise<{ args: string[]; stop: () => P
   };
 }
 
-async function main(): Promise<void> {
-  fs.mkdirSync(WORK, { recursive: true });
-  const ctx = prepareContext();
-  const rows: { tool: string; cold: number; warm: number }[] = [];
-  const NOBUILDKIT = { ...process.env, DOCKER_BUILDKIT: '0' };
+interface Tool {
+  name: string;
+  /** Fresh store with only the base; returns the build command. */
+  fresh(): Promise<void>;
+  cold(): number;
+  warm(): number;
+  close(): Promise<void>;
+}
 
+async function tools(ctx: string): Promise<Tool[]> {
+  const out: Tool[] = [];
   if (TOOLS.includes('berth')) {
-    const cold: number[] = [];
     let store: string[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      store = await berthStore(path.join(WORK, 'berth'));
-      cold.push(seconds(process.execPath, [BERTH_ENTRY, ...store, 'build', '--no-cache', '-q', '-t', 'bench', ctx]));
-    }
-    const warm: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) warm.push(seconds(process.execPath, [BERTH_ENTRY, ...store, 'build', '-q', '-t', 'bench', ctx]));
-    rows.push({ tool: 'berth', cold: median(cold), warm: median(warm) });
-    console.log(`berth  cold ${cold.map((x) => x.toFixed(2)).join(' ')}  warm ${warm.map((x) => x.toFixed(2)).join(' ')}`);
+    const build = (extra: string[]) => seconds(process.execPath, [BERTH_ENTRY, ...store, 'build', ...extra, '-q', '-t', 'bench', ctx]);
+    out.push({
+      name: 'berth',
+      fresh: async () => {
+        store = await berthStore(path.join(WORK, 'berth'));
+      },
+      cold: () => build(['--no-cache']),
+      warm: () => build([]),
+      close: async () => {},
+    });
   }
   if (TOOLS.includes('podman')) {
-    const cold: number[] = [];
     let store: string[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      store = podmanStore(path.join(WORK, 'podman'));
-      cold.push(seconds('podman', [...store, 'build', '--no-cache', '--network', 'host', '-q', '-t', 'bench', ctx]));
-    }
-    const warm: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) warm.push(seconds('podman', [...store, 'build', '--network', 'host', '-q', '-t', 'bench', ctx]));
-    rows.push({ tool: 'podman', cold: median(cold), warm: median(warm) });
-    console.log(`podman cold ${cold.map((x) => x.toFixed(2)).join(' ')}  warm ${warm.map((x) => x.toFixed(2)).join(' ')}`);
-    spawnSync('podman', [...store, 'rmi', '-a', '-f'], { stdio: 'ignore' });
+    const build = (extra: string[]) => seconds('podman', [...store, 'build', ...extra, '--network', 'host', '-q', '-t', 'bench', ctx]);
+    out.push({
+      name: 'podman',
+      fresh: async () => {
+        if (store.length) spawnSync('podman', [...store, 'rmi', '-a', '-f'], { stdio: 'ignore' });
+        store = podmanStore(path.join(WORK, 'podman'));
+      },
+      cold: () => build(['--no-cache']),
+      warm: () => build([]),
+      close: async () => {
+        spawnSync('podman', [...store, 'rmi', '-a', '-f'], { stdio: 'ignore' });
+      },
+    });
   }
   if (TOOLS.includes('docker')) {
     const dir = path.join(WORK, 'docker');
     fs.rmSync(dir, { recursive: true, force: true });
     const d = await startDocker(dir);
-    try {
-      sh(DOCKER, [...d.args, 'import', path.join(CACHE, 'rootfs.tar.gz'), 'localhost/debian']);
-      const cold: number[] = [];
-      for (let i = 0; i < ROUNDS; i++) {
+    sh(DOCKER, [...d.args, 'import', path.join(CACHE, 'rootfs.tar.gz'), 'localhost/debian']);
+    const env = { ...process.env, DOCKER_BUILDKIT: '0' };
+    const build = (extra: string[]) => seconds(DOCKER, [...d.args, 'build', ...extra, '--network', 'host', '-q', '-t', 'bench', ctx], env);
+    out.push({
+      name: 'docker (classic)',
+      fresh: async () => {
         spawnSync(DOCKER, [...d.args, 'rmi', '-f', 'bench'], { stdio: 'ignore' });
         spawnSync(DOCKER, [...d.args, 'image', 'prune', '-f'], { stdio: 'ignore' });
-        cold.push(seconds(DOCKER, [...d.args, 'build', '--no-cache', '--network', 'host', '-q', '-t', 'bench', ctx], NOBUILDKIT));
-      }
-      const warm: number[] = [];
-      for (let i = 0; i < ROUNDS; i++) warm.push(seconds(DOCKER, [...d.args, 'build', '--network', 'host', '-q', '-t', 'bench', ctx], NOBUILDKIT));
-      rows.push({ tool: 'docker (classic)', cold: median(cold), warm: median(warm) });
-      console.log(`docker cold ${cold.map((x) => x.toFixed(2)).join(' ')}  warm ${warm.map((x) => x.toFixed(2)).join(' ')}`);
-    } finally {
-      await d.stop();
-      execFileSync('sh', ['-c', `umount -R ${dir}/data 2>/dev/null || true`]);
-    }
+      },
+      cold: () => build(['--no-cache']),
+      warm: () => build([]),
+      close: async () => {
+        await d.stop();
+        execFileSync('sh', ['-c', `umount -R ${dir}/data 2>/dev/null || true`]);
+      },
+    });
   }
-  const podman = rows.find((r) => r.tool === 'podman');
-  console.log('\nbuild bench (seconds, medians of', ROUNDS, 'rounds)');
-  console.log('tool               cold     warm   cold/podman  warm/podman');
-  for (const r of rows) {
-    const rc = podman ? (r.cold / podman.cold).toFixed(2) : '-';
-    const rw = podman ? (r.warm / podman.warm).toFixed(2) : '-';
-    console.log(`${r.tool.padEnd(18)} ${r.cold.toFixed(2).padStart(6)}  ${r.warm.toFixed(2).padStart(6)}  ${rc.padStart(11)}  ${rw.padStart(11)}`);
+  return out;
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(WORK, { recursive: true });
+  const ctx = prepareContext();
+  const all = await tools(ctx);
+  const cold = new Map<string, number[]>(all.map((t) => [t.name, []]));
+  const warm = new Map<string, number[]>(all.map((t) => [t.name, []]));
+  try {
+    // Rounds interleave the tools, so load from elsewhere on the machine hits all alike.
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const t of all) {
+        await t.fresh();
+        cold.get(t.name)!.push(t.cold());
+      }
+    }
+    for (let i = 0; i < ROUNDS; i++) for (const t of all) warm.get(t.name)!.push(t.warm());
+  } finally {
+    for (const t of all) await t.close();
+  }
+  const podman = all.some((t) => t.name === 'podman') ? { cold: median(cold.get('podman')!), warm: median(warm.get('podman')!) } : undefined;
+  console.log(`build bench (wall seconds, median of ${ROUNDS} interleaved rounds; cold = --no-cache on a store holding only the base)`);
+  console.log('tool               cold     warm   cold/podman  warm/podman   (all rounds: cold | warm)');
+  for (const t of all) {
+    const c = median(cold.get(t.name)!);
+    const w = median(warm.get(t.name)!);
+    const rc = podman ? (c / podman.cold).toFixed(2) : '-';
+    const rw = podman ? (w / podman.warm).toFixed(2) : '-';
+    const rounds = `${cold.get(t.name)!.map((x) => x.toFixed(2)).join(' ')} | ${warm.get(t.name)!.map((x) => x.toFixed(2)).join(' ')}`;
+    console.log(`${t.name.padEnd(18)} ${c.toFixed(2).padStart(6)}  ${w.toFixed(2).padStart(6)}  ${rc.padStart(11)}  ${rw.padStart(11)}   (${rounds})`);
   }
 }
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Committer } from '../src/build/commit.js';
-import { hostPlatform, type ImageConfig } from '../src/image/index.js';
+import { hostPlatform, type ImageConfig, OCI_LAYER_TAR_GZIP } from '../src/image/index.js';
 import { createLayerFromDirectory } from '../src/layer/index.js';
 import { type ImageRecord, openStore, type Store } from '../src/store/index.js';
 
@@ -59,7 +59,7 @@ export async function importRootfs(
 ): Promise<ImageRecord> {
   return store.withLease(async (lease) => {
     const committer = new Committer(store, lease);
-    const layer = await committer.commitBlob(createLayerFromDirectory(dir), undefined);
+    const layer = await committer.commitBlob(createLayerFromDirectory(dir), undefined, { mediaType: OCI_LAYER_TAR_GZIP });
     const p = hostPlatform();
     const image: ImageConfig = {
       created: '2020-09-13T12:26:40Z',

@@ -12,7 +12,7 @@ import { type ImageRecord, type Lease, normalizeName, type Store } from '../stor
 import { pullImage } from '../engine/images/index.js';
 import { diffDirectories } from '../layer/index.js';
 import { BuildCache, stepKey } from './cache.js';
-import { Committer } from './commit.js';
+import { BUILD_LAYER_PACK, Committer } from './commit.js';
 import { FileHasher } from './file-hash.js';
 import { IgnoreMatcher } from './ignore.js';
 import { lexContainerfile } from './parser/lexer.js';
@@ -169,7 +169,8 @@ class Builder {
         await driver.mount(mounts, dir);
         views.push(dir);
       }
-      const layer = await this.committer.commitBlob(diffDirectories(views[0], views[1]), base[base.length - 1]?.chainID, this.options.signal);
+      const blob = diffDirectories(views[0], views[1], BUILD_LAYER_PACK);
+      const layer = await this.committer.commitBlob(blob, base[base.length - 1]?.chainID, { signal: this.options.signal });
       const created = this.createdOf(state);
       state.layers = [...base, layer];
       state.diffIDs = [...state.diffIDs.slice(0, state.baseLayerCount), layer.diffID];

@@ -4,9 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Digest, digestOf } from '../digest/digest.js';
 import { aborted } from '../internal/errors.js';
-import { type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST } from '../image/index.js';
+import { type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST } from '../image/index.js';
 import type { LayerBlob } from '../layer/index.js';
 import { chainID, type ImageLayer, type ImageRecord, type Lease, type Store } from '../store/index.js';
+
+/**
+ * Layers a build makes are stored as plain tar, as podman's storage keeps them: gzip costs
+ * more than the rest of a COPY, and push compresses uncompressed layers on the way out.
+ */
+export const BUILD_LAYER_PACK = { compression: 'none' } as const;
 
 export class Committer {
   constructor(
@@ -15,12 +21,17 @@ export class Committer {
   ) {}
 
   /** Stores a layer blob on top of `parent` (chain ID) and unpacks it; returns the image's layer entry. */
-  async commitBlob(blob: LayerBlob, parent: Digest | undefined, signal?: AbortSignal): Promise<ImageLayer> {
+  async commitBlob(
+    blob: LayerBlob,
+    parent: Digest | undefined,
+    options: { mediaType?: string; signal?: AbortSignal } = {},
+  ): Promise<ImageLayer> {
+    const { signal } = options;
     const ref = `build-${this.lease.id}-${randomBytes(4).toString('hex')}`;
     const [info, digests] = await Promise.all([this.store.content.ingest(ref, blob.stream, { signal }), blob.done]);
     const still = await this.lease.add({ blobs: [info.digest] }, () => this.store.content.exists(info.digest));
     if (!still) throw aborted(`cannot store layer ${info.digest}: it was removed by a concurrent prune; retry`);
-    const compressed = { digest: info.digest, size: info.size, mediaType: OCI_LAYER_TAR_GZIP };
+    const compressed = { digest: info.digest, size: info.size, mediaType: options.mediaType ?? OCI_LAYER_TAR };
     const rec = await this.store.layers.unpack(this.lease, {
       diffID: digests.diffID,
       parent,

@@ -10,6 +10,7 @@ import { BerthError } from '../internal/errors.js';
 import type { GraphDriver } from '../graphdriver/index.js';
 import { createLayerFromOverlayUpper, diffDirectories, type LayerBlob } from '../layer/index.js';
 import { generateSpec, type OciRuntime, resolveUser } from '../runtime/index.js';
+import { BUILD_LAYER_PACK } from './commit.js';
 
 export interface RunStepInput {
   /** Chain IDs of the stage's layers, bottom first. */
@@ -119,8 +120,8 @@ export class StepRunner {
         if (rel !== '' && !created.includes(`/${rel}`)) break;
       }
     }
-    if (source.kind === 'overlay-upper') return createLayerFromOverlayUpper(source.upper, source.lowers);
-    const blob = diffDirectories(source.base, source.changed);
+    if (source.kind === 'overlay-upper') return createLayerFromOverlayUpper(source.upper, source.lowers, BUILD_LAYER_PACK);
+    const blob = diffDirectories(source.base, source.changed, BUILD_LAYER_PACK);
     blob.done.finally(() => source.release()).catch(() => {});
     return blob;
   }

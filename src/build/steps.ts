@@ -15,7 +15,7 @@ import { resolveUser } from '../runtime/index.js';
 import type { ImageRecord, Lease, Store } from '../store/index.js';
 import type { BuildReporter, StageResult } from './builder.js';
 import { type BuildCache, stepKey } from './cache.js';
-import type { Committer } from './commit.js';
+import { BUILD_LAYER_PACK, type Committer } from './commit.js';
 import { type CopySource, expandSources, planCopy, type SourceRoot } from './copy-plan.js';
 import type { FileHasher } from './file-hash.js';
 import type { IgnoreMatcher } from './ignore.js';
@@ -94,7 +94,7 @@ export async function runCopy(ctx: StepContext, state: StageState, inst: CopyIns
       hasher: ctx.hasher,
     });
     const key = stepKey(state.cacheKey, inst.kind, dest, JSON.stringify(chown ?? null), String(chmod ?? ''), plan.hash);
-    await commitStep(ctx, state, key, inst.text, () => packLayer(plan.items, { signal: ctx.signal }));
+    await commitStep(ctx, state, key, inst.text, () => packLayer(plan.items, { ...BUILD_LAYER_PACK, signal: ctx.signal }));
   } finally {
     await scratch.release();
   }
@@ -283,7 +283,7 @@ async function commitStep(
       return;
     }
   }
-  const layer = await ctx.committer.commitBlob(await make(), parent, ctx.signal);
+  const layer = await ctx.committer.commitBlob(await make(), parent, { signal: ctx.signal });
   await ctx.cache.put(key, layer);
   const entry = await ctx.cache.get(key);
   addLayer(state, layer, key, createdBy, entry?.createdAt ?? new Date().toISOString());
