@@ -5,7 +5,7 @@ import { invalidArgument } from '../internal/errors.js';
 import type { ContainerSpec } from '../engine/container.js';
 import { ContainerHost } from '../engine/host.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
-import { parseBytes } from '../runtime/index.js';
+import { parseBytes } from '../runtime/cgroups.js';
 import type { FlagSpec, Flags } from './flags.js';
 import type { CliContext } from './main.js';
 

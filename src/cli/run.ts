@@ -1,8 +1,6 @@
 // berth run: create a container from an image (or any layer ID) and start it; attached, the
 // exit code is the container's (125 berth's own failure, 126 cannot invoke, 127 not found).
 import { createContainer } from '../engine/create.js';
-import { removeContainer, waitStopped } from '../engine/lifecycle.js';
-import { containerLogs } from '../engine/logs.js';
 import { runForeground, startContainer } from '../engine/start.js';
 import { helpText, parseFlags, type VerbSpec } from './flags.js';
 import { CREATE_FLAGS, containerHost, containerSpecFrom, startFailureCode } from './container-common.js';
@@ -37,6 +35,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       return await runForeground(host, rec, { stdin: spec.openStdin ?? false, tty: spec.tty ?? false });
     }
     // Attached without a terminal: conmon holds the container (its log stays for `logs`), we follow.
+    const [{ containerLogs }, { waitStopped }] = await Promise.all([import('../engine/logs.js'), import('../engine/lifecycle.js')]);
     await startContainer(host, rec);
     const forward = (sig: NodeJS.Signals) => {
       host.runtimeOf(rec).kill(rec.id, sig).catch(() => {});
@@ -51,7 +50,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       for (const s of signals) process.off(s, forward);
     }
   } catch (err) {
-    if (spec.autoRemove) await removeContainer(host, rec.id, { force: true }).catch(() => {});
+    if (spec.autoRemove) {
+      const { removeContainer } = await import('../engine/lifecycle.js');
+      await removeContainer(host, rec.id, { force: true }).catch(() => {});
+    }
     const code = startFailureCode(err);
     if (code !== undefined) {
       reportError(err, ctx);

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../digest/digest.js';
 import { invalidArgument } from '../internal/errors.js';
-import type { ResourceInput } from '../runtime/index.js';
+import type { ResourceInput } from '../runtime/cgroups.js';
 
 /** docker's states; "removing" while rm runs, "dead" when cleanup failed half way. */
 export const CONTAINER_STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;

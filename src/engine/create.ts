@@ -5,7 +5,6 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError } from '../internal/errors.js';
-import { findRuntime } from '../runtime/index.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
 import { ContainerHost } from './host.js';
 import { writeEtcFiles } from './rootfs.js';
@@ -17,8 +16,8 @@ export interface CreateContainerOptions extends ResolveSourceOptions {
 
 export async function createContainer(host: ContainerHost, spec: ContainerSpec, options: CreateContainerOptions = {}): Promise<ContainerRecord> {
   const wanted = options.name === undefined ? undefined : checkName(options.name);
-  const [store, runtime] = await Promise.all([host.store(), chooseRuntime(host, spec.runtime)]);
-  const source = await resolveSource(store, spec.image, options);
+  const runtime = await chooseRuntime(host, spec.runtime);
+  const source = await resolveSource(host, spec.image, options);
   const id = newContainerId();
   const rec: ContainerRecord = {
     id,
@@ -49,7 +48,7 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
     await lock.release();
   }
   try {
-    await store.hold(ContainerHost.holder(id), { images: source.imageId ? [source.imageId] : [], layers: source.layers });
+    await host.catalog.hold(ContainerHost.holder(id), { images: source.imageId ? [source.imageId] : [], layers: source.layers });
     const driver = await host.driver();
     // --read-only still gets an (empty) upper dir, as docker's does: the runtime makes the mount
     // points of /etc/hosts and the user's mounts there; the spec mounts the root read-only.
@@ -71,7 +70,7 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
   await driver.remove(rec.snapshot).catch((err: unknown) => {
     if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
   });
-  await (await host.store()).release(ContainerHost.holder(rec.id));
+  await host.catalog.release(ContainerHost.holder(rec.id));
   await fs.rm(paths.stateDir, { recursive: true, force: true });
   await fs.rm(paths.dir, { recursive: true, force: true });
 }
@@ -89,6 +88,7 @@ async function chooseRuntime(host: ContainerHost, wanted: string | undefined): P
   } catch {}
   const hit = cache[key];
   if (hit && existsSync(hit.path)) return hit;
+  const { findRuntime } = await import('../runtime/detect.js');
   const choice = await findRuntime({ runRoot: host.runroot, runtime: wanted, candidates: host.options.runtimes });
   cache[key] = { path: choice.runtime.path, name: choice.runtime.name };
   await writeJsonAtomic(file, cache, { durable: false }).catch(() => {});

@@ -6,7 +6,9 @@ import * as fs from 'node:fs/promises';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, internal } from '../internal/errors.js';
-import { errorsFromLog, resolveUser, type RuntimeSpec, type SpecProcess } from '../runtime/index.js';
+import { errorsFromLog } from '../runtime/errors.js';
+import type { RuntimeSpec, SpecProcess } from '../runtime/spec/types.js';
+import { resolveUser } from '../runtime/spec/user.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
 
@@ -45,7 +47,7 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
   }
   if (req.workingDir !== undefined) proc.cwd = path.posix.normalize(`/${req.workingDir}`);
   if (req.privileged && proc.capabilities) {
-    const { hostCapabilities } = await import('../runtime/index.js');
+    const { hostCapabilities } = await import('../runtime/spec/capabilities.js');
     const all = hostCapabilities();
     proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
   }

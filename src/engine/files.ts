@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
 import { createLayerFromDirectory } from '../layer/index.js';
-import { securePath } from '../runtime/index.js';
+import { securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { isMountPoint, mountRootfs, unmountRootfs } from './rootfs.js';

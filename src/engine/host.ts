@@ -2,9 +2,10 @@
 // behind them, each opened on first use so a verb pays only for what it touches.
 import * as path from 'node:path';
 import type { GraphDriver } from '../graphdriver/index.js';
-import { OciRuntime } from '../runtime/index.js';
+import { OciRuntime } from '../runtime/oci-runtime.js';
 import type { Store } from '../store/index.js';
 import type { ContainerRecord } from './container.js';
+import { Catalog } from './catalog.js';
 import { ContainerRecords } from './records.js';
 
 export interface ContainerHostOptions {
@@ -25,6 +26,8 @@ export class ContainerHost {
   readonly root: string;
   readonly runroot: string;
   readonly records: ContainerRecords;
+  /** The store's image records and holds, without opening the whole store. */
+  readonly catalog: Catalog;
   readonly options: ContainerHostOptions;
   #store: Promise<Store> | undefined;
   #driver: Promise<GraphDriver> | undefined;
@@ -34,6 +37,7 @@ export class ContainerHost {
     this.root = path.resolve(options.root);
     this.runroot = path.resolve(options.runroot);
     this.records = new ContainerRecords(this.root, this.runroot);
+    this.catalog = new Catalog(this.root, this.runroot);
   }
 
   store(): Promise<Store> {

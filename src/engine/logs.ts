@@ -2,7 +2,7 @@
 // the container runs (the file watched, read from where the last read stopped).
 import { watch } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { type LogEntry, parseK8sLine, readLogs } from '../runtime/index.js';
+import { type LogEntry, parseK8sLine, readLogs } from '../runtime/logs.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { refresh } from './state.js';

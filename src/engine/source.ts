@@ -6,6 +6,13 @@ import { parseImageConfig } from '../image/config.js';
 import type { ContainerConfig } from '../image/types.js';
 import type { ImageRecord, LayerRecord, Store } from '../store/index.js';
 import type { RootfsSource } from './container.js';
+import type { ContainerHost } from './host.js';
+
+/** What reading an image needs: the Catalog (lean) or the Store's content. */
+interface ImageSource {
+  resolveImage(query: string): Promise<ImageRecord>;
+  readBlob(digest: Digest): Promise<Buffer>;
+}
 
 export interface ResolveSourceOptions {
   /** "missing" (default): pull when not stored; "never": fail; "always": pull first. */
@@ -14,15 +21,18 @@ export interface ResolveSourceOptions {
 }
 
 /** Finds the image or layer; pulls a missing image through src/engine/images when allowed. */
-export async function resolveSource(store: Store, query: string, options: ResolveSourceOptions = {}): Promise<RootfsSource> {
+export async function resolveSource(host: ContainerHost, query: string, options: ResolveSourceOptions = {}): Promise<RootfsSource> {
   const pull = options.pull ?? 'missing';
   if (pull !== 'always') {
-    const image = await findImage(store, query);
-    if (image) return fromImage(store, image);
+    // The common case, an image by name or ID, needs only the image records.
+    const image = await findImage(host.catalog, query);
+    if (image) return fromImage(host.catalog, image);
+    const store = await host.store();
     const layer = await findLayer(store, query);
     if (layer) return fromLayer(store, layer);
     if (pull === 'never') throw notFound(`cannot create container: image "${query}" not known locally (and --pull=never)`);
   }
+  const store = await host.store();
   let pulled: ImageRecord;
   try {
     const { pullImage } = await import('./images/index.js');
@@ -33,10 +43,10 @@ export async function resolveSource(store: Store, query: string, options: Resolv
     }
     throw BerthError.wrap(err, `cannot create container: image "${query}" not known locally, and the pull failed`);
   }
-  return fromImage(store, pulled);
+  return fromImage(host.catalog, pulled);
 }
 
-async function findImage(store: Store, query: string): Promise<ImageRecord | undefined> {
+async function findImage(store: ImageSource, query: string): Promise<ImageRecord | undefined> {
   try {
     return await store.resolveImage(query);
   } catch (err) {
@@ -54,8 +64,8 @@ async function findLayer(store: Store, query: string): Promise<LayerRecord | und
   return hits[0];
 }
 
-async function readConfig(store: Store, image: ImageRecord): Promise<ContainerConfig> {
-  const config = parseImageConfig(await store.content.readBlob(image.config.digest));
+async function readConfig(store: Pick<ImageSource, 'readBlob'>, image: ImageRecord): Promise<ContainerConfig> {
+  const config = parseImageConfig(await store.readBlob(image.config.digest));
   return config.config ?? {};
 }
 
@@ -71,7 +81,7 @@ function processOf(c: ContainerConfig, withCommand: boolean): RootfsSource['conf
   };
 }
 
-async function fromImage(store: Store, image: ImageRecord): Promise<RootfsSource> {
+async function fromImage(store: ImageSource, image: ImageRecord): Promise<RootfsSource> {
   return {
     imageId: image.id,
     imageName: image.names[0] ?? image.id,
@@ -96,6 +106,6 @@ async function fromLayer(store: Store, layer: LayerRecord): Promise<RootfsSource
   const images = await store.listImages();
   const top = images.find((i) => i.layers[i.layers.length - 1]?.chainID === layer.chainID);
   const containing = top ?? images.find((i) => i.layers.some((l) => l.chainID === layer.chainID));
-  const config = containing ? processOf(await readConfig(store, containing), top !== undefined) : {};
+  const config = containing ? processOf(await readConfig(store.content, containing), top !== undefined) : {};
   return { ...(top ? { imageId: top.id } : {}), imageName: layer.chainID, layers, config };
 }

@@ -4,18 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
-import {
-  cgroupsPathFor,
-  detectCgroups,
-  type MountInput,
-  type NamespaceMode,
-  parseSeccompProfile,
-  parseUlimit,
-  resolveUser,
-  resourcesFrom,
-  securePath,
-  type SpecInput,
-} from '../runtime/index.js';
+import { cgroupsPathFor, detectCgroups, resourcesFrom } from '../runtime/cgroups.js';
+import type { MountInput, NamespaceMode, SpecInput } from '../runtime/spec/generate.js';
+import { parseUlimit } from '../runtime/spec/rlimits.js';
+import { parseSeccompProfile } from '../runtime/spec/seccomp.js';
+import { resolveUser, securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerPaths } from './records.js';
 

@@ -6,13 +6,14 @@ import * as fs from 'node:fs/promises';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { failedPrecondition, internal } from '../internal/errors.js';
-import { errorsFromLog, generateSpec, readExit, startContainer as startMonitored } from '../runtime/index.js';
+import { errorsFromLog } from '../runtime/errors.js';
+import { generateSpec } from '../runtime/spec/generate.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { type SpecFacts, specInputFor } from './spec.js';
 import { discardContainer } from './create.js';
-import { clearExit, UNKNOWN_EXIT } from './state.js';
+import { clearExit } from './state.js';
 
 async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: SpecFacts): Promise<void> {
   const paths = host.records.paths(rec.id);
@@ -50,6 +51,7 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord):
     await prepareBundle(host, cur, { terminal: cur.spec.tty ?? false });
     const cleanup = host.options.cleanupCommand;
     try {
+      const { startContainer: startMonitored } = await import('../runtime/monitor.js');
       const started = await startMonitored({
         id: cur.id,
         name: cur.name,
@@ -137,7 +139,7 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
   // The exit file has conmon's format, so every later command reads one kind of record.
   await fs.mkdir(path.join(paths.stateDir, 'exits'), { recursive: true });
   await fs.writeFile(path.join(paths.stateDir, 'exits', cur.id), String(failed ? 127 : code));
-  await finishForeground(host, cur.id);
+  await finishForeground(host, cur.id, failed ? 127 : code);
   if (failed) throw internal(`cannot start container ${cur.name}: ${runtime.name}: ${log.join('; ') || 'failed to run'}`);
   return code;
 }
@@ -146,12 +148,11 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
  * After `runtime run` returned, the runtime has already deleted its state: only the exit,
  * the rootfs mount and (with --rm) the container itself are left to settle.
  */
-async function finishForeground(host: ContainerHost, id: string): Promise<void> {
+async function finishForeground(host: ContainerHost, id: string, exitCode: number): Promise<void> {
   const lock = await host.records.lock(id);
   try {
     const cur = await host.records.load(id);
-    const exit = await readExit(host.records.paths(id).stateDir, id);
-    cur.state = { ...cur.state, status: 'exited', pid: 0, monitorPid: 0, exitCode: exit?.exitCode ?? UNKNOWN_EXIT, finishedAt: (exit?.exitedAt ?? new Date()).toISOString() };
+    cur.state = { ...cur.state, status: 'exited', pid: 0, monitorPid: 0, exitCode, finishedAt: new Date().toISOString() };
     if (cur.spec.autoRemove) {
       cur.state.status = 'removing';
       await discardContainer(host, cur);

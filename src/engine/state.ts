@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { acquireLock } from '../store/lock.js';
 import { BerthError } from '../internal/errors.js';
-import { readExit, type ExitRecord } from '../runtime/index.js';
+import type { ExitRecord } from '../runtime/monitor.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { unmountRootfs } from './rootfs.js';
@@ -26,6 +26,12 @@ const ACTIVE = new Set(['running', 'paused', 'restarting']);
 
 /** Whether a recorded running container still runs, cheaply (no runtime call while its processes live). */
 type Seen = ExitRecord & { lost?: boolean };
+
+/** The monitor's exit record (loaded on first use: the foreground path never needs it). */
+async function readExit(stateDir: string, id: string): Promise<ExitRecord | undefined> {
+  const m = await import('../runtime/monitor.js');
+  return m.readExit(stateDir, id);
+}
 
 async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 'running' | 'paused'> {
   const paths = host.records.paths(rec.id);
