@@ -226,6 +226,19 @@ test('an image built by berth pushes to a registry and runs in podman', async ()
     podman(['pull', '-q', '--tls-verify=false', name]);
     const out = podman(['run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096', name]);
     assert.equal(out, 'built by berth\nhi\n');
+    // FROM an image the store lacks pulls it (here from the loopback registry, over HTTP).
+    const other = tempRoots('berth-build-pull-');
+    try {
+      const ctx2 = path.join(other.dir, 'ctx');
+      writeTree(ctx2, { Containerfile: `FROM ${name}\nCOPY extra /extra\n`, extra: 'x' });
+      const child = berth(other, ['build', '-t', 'child', ctx2]);
+      assert.equal(child.code, 0, child.stderr);
+      assert.match(child.stdout, /pulling/);
+      const childStore = await openStore({ root: other.root, runroot: other.runroot });
+      assert.equal((await childStore.resolveImage('child')).layers.length, 3);
+    } finally {
+      other.cleanup();
+    }
   } finally {
     await registry.stop();
   }

@@ -336,7 +336,7 @@ class Builder {
       const s = new StageState(base, prev.state.layers, prev.state.cacheKey, this.file.escapeChar, this.buildArgs);
       return s;
     }
-    const { record, config } = await this.resolveImage(name);
+    const { record, config } = await this.resolveImage(name, platform);
     if (!(await this.leaseImage(record))) throw invalidArgument(`cannot use image ${name}: its layers are missing from the store`);
     return new StageState(config, record.layers, record.id, this.file.escapeChar, this.buildArgs);
   }
@@ -351,7 +351,7 @@ class Builder {
   }
 
   /** An image from the store, pulled when missing (or always with --pull). */
-  private async resolveImage(name: string): Promise<{ record: ImageRecord; config: ImageConfig }> {
+  private async resolveImage(name: string, platform: Platform = this.platform): Promise<{ record: ImageRecord; config: ImageConfig }> {
     const store = this.services.store;
     let record: ImageRecord | undefined;
     if (!this.options.pull) {
@@ -362,7 +362,7 @@ class Builder {
     }
     if (!record) {
       this.options.reporter.note(`pulling ${name}`);
-      record = (await pullImage(store, name, { signal: this.options.signal })).record;
+      record = (await pullImage(store, name, { platform, signal: this.options.signal })).record;
     }
     const config = parseImageConfig(await store.content.readBlob(record.config.digest));
     return { record, config };
