@@ -7,7 +7,7 @@
 // makes /var/tmp/berth-bench/rootfs.tar.gz and small/). Work goes to /var/tmp/berth-build-bench.
 // Every build is its own CLI process (node start-up counted for berth); medians of
 // BENCH_ROUNDS rounds (default 3). BENCH_TOOLS=berth,podman,docker picks the tools.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -79,7 +79,14 @@ async function berthStore(dir: string): Promise<string[]> {
   return ['--root', root, '--runroot', runroot];
 }
 
+/** Unmounts what a tool left mounted under `dir` (dockerd's netns file, podman's overlays). */
+function unmountUnder(dir: string): void {
+  const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(`${dir}/`));
+  for (const m of mounts.reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+}
+
 function podmanStore(dir: string): string[] {
+  unmountUnder(dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const args = ['--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--runtime', 'runc'];
   sh('podman', [...args, 'import', path.join(CACHE, 'rootfs.tar.gz'), 'localhost/debian']);
@@ -150,6 +157,7 @@ async function tools(ctx: string): Promise<Tool[]> {
   }
   if (TOOLS.includes('docker')) {
     const dir = path.join(WORK, 'docker');
+    unmountUnder(dir);
     fs.rmSync(dir, { recursive: true, force: true });
     const d = await startDocker(dir);
     sh(DOCKER, [...d.args, 'import', path.join(CACHE, 'rootfs.tar.gz'), 'localhost/debian']);
@@ -165,7 +173,7 @@ async function tools(ctx: string): Promise<Tool[]> {
       warm: () => build([]),
       close: async () => {
         await d.stop();
-        execFileSync('sh', ['-c', `umount -R ${dir}/data 2>/dev/null || true`]);
+        unmountUnder(dir);
       },
     });
   }
