@@ -224,3 +224,13 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   assert.equal((await berth(fx, ['inspect', '--type', 'container', fx.image])).code, 1);
   await ok(fx, ['rm', 'misc']);
 });
+
+test('attach joins stdin to a container run with -d -i, through the monitor; the exit code comes back', async () => {
+  await ok(fx, ['run', '-d', '-i', '--name', 'att', fx.image, 'sh', '-c', 'echo ready; read line; echo "got $line"; exit 6']);
+  await waitFor(async () => (await ok(fx, ['logs', 'att'])) === 'ready', 'the container to start');
+  const r = await berth(fx, ['attach', 'att'], { input: 'hello there\n' });
+  assert.equal(r.code, 6);
+  assert.match(r.stdout, /got hello there/);
+  assert.equal(await ok(fx, ['logs', 'att']), 'ready\ngot hello there');
+  await ok(fx, ['rm', 'att']);
+});

@@ -1,7 +1,7 @@
-// berth attach: follow a running container's output to its exit (from the monitor's log:
-// conmon's attach socket is SOCK_SEQPACKET, which Node cannot open); returns its exit code.
+// berth attach: the caller's stdio joined to a running container through conmon's attach
+// socket (stdin when it was created with -i), to its exit; returns the container's exit code.
 import { waitStopped } from '../engine/lifecycle.js';
-import { containerLogs } from '../engine/logs.js';
+import { attachStreams, containerLogs } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
 import { failedPrecondition } from '../internal/errors.js';
 import { helpText, parseFlags, type VerbSpec } from './flags.js';
@@ -14,7 +14,7 @@ const SPEC: VerbSpec = {
   minArgs: 1,
   maxArgs: 1,
   flags: [
-    { name: 'no-stdin', type: 'bool', description: 'Do not attach STDIN (the only mode berth has)' },
+    { name: 'no-stdin', type: 'bool', description: 'Do not attach STDIN' },
     { name: 'sig-proxy', type: 'bool', description: 'Proxy received signals to the container (default true)' },
   ],
 };
@@ -37,7 +37,11 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   if (proxy) for (const s of signals) process.on(s, forward);
   try {
-    await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.text), { follow: true, tail: 0 });
+    const attached = await attachStreams(host, rec, { ...(flags.bool('no-stdin') ? {} : { stdin: process.stdin }), stdout: ctx.stdout, stderr: ctx.stderr });
+    if (attached) {
+      await attached.done;
+      process.stdin.destroy();
+    } else await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.text), { follow: true, tail: 0 });
     const done = await waitStopped(host, rec);
     return done?.state.exitCode ?? 0;
   } finally {

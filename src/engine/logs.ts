@@ -84,3 +84,23 @@ export async function containerLogs(host: ContainerHost, rec: ContainerRecord, o
     watcher?.close();
   }
 }
+
+/**
+ * Attaches the caller's streams to a running container through conmon's attach socket (stdin
+ * only when the container was created with -i); undefined when the attach helper is not built.
+ */
+export async function attachStreams(
+  host: ContainerHost,
+  rec: ContainerRecord,
+  streams: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<{ done: Promise<void>; detach(): void } | undefined> {
+  const { attachContainer, attachHelperPath } = await import('../runtime/attach.js');
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(attachHelperPath()) || rec.state.mode !== 'monitor') return undefined;
+  const socket = `${host.records.paths(rec.id).bundle}/attach`;
+  return attachContainer(socket, {
+    stdout: streams.stdout as import('node:stream').Writable,
+    stderr: streams.stderr as import('node:stream').Writable,
+    ...(streams.stdin && rec.spec.openStdin ? { stdin: streams.stdin as import('node:stream').Readable } : {}),
+  });
+}

@@ -61,6 +61,7 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord):
         logPath: paths.log,
         socketDir: paths.socketDir,
         terminal: cur.spec.tty ?? false,
+        stdin: cur.spec.openStdin ?? false,
         ...(cleanup ? { exitCommand: [...cleanup, cur.id] } : {}),
       });
       cur.state = {
