@@ -1,6 +1,5 @@
 // `berth build`: a Containerfile's stages built in dependency order, each instruction run
 // against its stage's state, layer steps looked up in the build cache first.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
@@ -10,9 +9,9 @@ import { hostPlatform, type ImageConfig, parseImageConfig, type Platform } from 
 import type { OciRuntime } from '../runtime/index.js';
 import { type ImageRecord, type Lease, normalizeName, type Store } from '../store/index.js';
 import { pullImage } from '../engine/images/index.js';
-import { diffDirectories } from '../layer/index.js';
 import { BuildCache, stepKey } from './cache.js';
-import { BUILD_LAYER_PACK, Committer } from './commit.js';
+import { Committer } from './commit.js';
+import { squashLayers } from './squash.js';
 import { FileHasher } from './file-hash.js';
 import { IgnoreMatcher } from './ignore.js';
 import { lexContainerfile } from './parser/lexer.js';
@@ -142,48 +141,10 @@ class Builder {
     const final = this.results.get(target.index)!;
     const labels = this.options.labels ?? {};
     if (Object.keys(labels).length > 0) final.state.config.Labels = { ...(final.state.config.Labels ?? {}), ...labels };
-    if (this.options.squash) await this.squash(final.state);
+    if (this.options.squash) await squashLayers(final.state, { driver: this.services.driver, committer: this.committer, runroot: this.services.runroot, created: this.createdOf(final.state), signal: this.options.signal });
     const config = final.state.toImageConfig(final.platform, this.createdOf(final.state));
     const record = await this.committer.writeImage(config, final.state.layers, (this.options.tags ?? []).map(normalizeTag));
     return { id: record.id, record };
-  }
-
-  /**
-   * --squash: the layers this build added become one (the difference between the base's
-   * tree and the final tree), history entries kept but marked empty, one entry for the layer.
-   */
-  private async squash(state: StageState): Promise<void> {
-    const added = state.layers.length - state.baseLayerCount;
-    if (added <= 1) return;
-    const base = state.layers.slice(0, state.baseLayerCount);
-    const views: string[] = [];
-    const keys: string[] = [];
-    const driver = this.services.driver;
-    try {
-      for (const chains of [base.map((l) => l.chainID), state.chains]) {
-        const key = `build-squash-${randomBytes(6).toString('hex')}`;
-        const dir = path.join(this.services.runroot, 'build', key);
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const mounts = await driver.prepare(key, chains, { readonly: true });
-        keys.push(key);
-        await driver.mount(mounts, dir);
-        views.push(dir);
-      }
-      const blob = diffDirectories(views[0], views[1], BUILD_LAYER_PACK);
-      const layer = await this.committer.commitBlob(blob, base[base.length - 1]?.chainID, { signal: this.options.signal });
-      const created = this.createdOf(state);
-      state.layers = [...base, layer];
-      state.diffIDs = [...state.diffIDs.slice(0, state.baseLayerCount), layer.diffID];
-      state.history = [
-        ...state.history.slice(0, state.baseHistoryCount),
-        ...state.history.slice(state.baseHistoryCount).map((h) => ({ ...h, empty_layer: true })),
-        { created, created_by: 'berth build --squash', comment: `${added} layers squashed` },
-      ];
-    } finally {
-      for (const v of views) await driver.unmount(v).catch(() => {});
-      for (const k of keys) await driver.remove(k).catch(() => {});
-      for (const v of views) fs.rmSync(v, { recursive: true, force: true });
-    }
   }
 
   /** The newest history time: a fully cached rebuild makes the same config, hence the same ID. */
