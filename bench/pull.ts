@@ -222,7 +222,7 @@ async function main(): Promise<void> {
 
     const fmt = (s: number) => `${s.toFixed(2)} s`;
     console.log(`pull of a 3-layer image (${fs.readdirSync(path.join(layout, 'blobs', 'sha256')).length - 2} layers: rootfs, 20,000 small files, 100 MB random) from ${host}; medians of ${ROUNDS} rounds on clean stores (tmpfs)`);
-    console.log(`load average before the run: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`load average (1, 5, 15 min) at the end of the run: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`${'tool'.padEnd(14)}${'wall median'.padEnd(14)}${'cpu median'.padEnd(13)}wall rounds`);
     for (const [name, t] of rows) console.log(`${name.padEnd(14)}${fmt(t.wall).padEnd(14)}${fmt(t.cpu).padEnd(13)}${t.walls.map(fmt).join(', ')}`);
     const b = rows[0][1].wall;

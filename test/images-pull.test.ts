@@ -69,6 +69,9 @@ test('tag, untag and rmi', async () => {
   assert.deepEqual(r.stdout.trim().split('\n').sort(), [`${name}:v1`, 'local/other:x'].sort());
   r = await box.berth(['image', 'exists', 'local/other:x']);
   assert.equal(r.code, 0);
+  r = await box.berth(['rmi', image.config.digest.slice(7, 19)]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /must be forced.*referenced in multiple repositories/);
   r = await box.berth(['rmi', 'local/other:x']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Untagged: local\/other:x/);

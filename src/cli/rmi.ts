@@ -3,7 +3,7 @@ import { BerthError } from '../internal/errors.js';
 import { helpText, parseFlags, type VerbSpec } from './flags.js';
 import { openImageStore, printHelp } from './image-common.js';
 import { type CliContext, reportError } from './main.js';
-import { splitName } from '../engine/images/index.js';
+import { removeImage, splitName } from '../engine/images/index.js';
 
 export const SPEC: VerbSpec = {
   usage: 'berth rmi [OPTIONS] IMAGE [IMAGE...]',
@@ -24,7 +24,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   let code = 0;
   for (const q of queries) {
     try {
-      const result = await store.removeImage(q, { force: flags.bool('force'), prune: !flags.bool('no-prune') });
+      const result = await removeImage(store, q, { force: flags.bool('force'), prune: !flags.bool('no-prune') });
       for (const n of result.untagged) {
         const at = n.indexOf('@');
         const shown = at === -1 ? `${splitName(n).repository}:${splitName(n).tag}` : `${splitName(n.slice(0, at)).repository}@${n.slice(at + 1)}`;
