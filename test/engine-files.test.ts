@@ -97,3 +97,19 @@ test('export writes the merged filesystem as a tar; mount shows the rootfs', asy
   await ok(fx, ['rm', 'x1']);
   assert.deepEqual(await mountsUnder(fx), []);
 });
+
+test('under the vfs driver (a copy, no overlay): run, diff from a tree comparison, commit then run', async () => {
+  const vfs = await makeEngineFixture();
+  const env = { BERTH_STORAGE_DRIVER: 'vfs' };
+  try {
+    await ok(vfs, ['run', '--name', 'v1', vfs.image, 'sh', '-c', 'echo new > /tmp/added; echo x >> /etc/passwd; rm /hello'], { env });
+    const lines = (await ok(vfs, ['diff', 'v1'], { env })).split('\n');
+    for (const l of ['A /tmp/added', 'C /etc/passwd', 'C /etc', 'D /hello']) assert.ok(lines.includes(l), `${l} in ${lines.join(', ')}`);
+    await ok(vfs, ['commit', 'v1', 'test/vfs:1'], { env });
+    assert.equal(await ok(vfs, ['run', '--rm', 'test/vfs:1', 'sh', '-c', 'cat /tmp/added; ls /hello 2>/dev/null || echo gone'], { env }), 'new\ngone');
+    await ok(vfs, ['rm', 'v1'], { env });
+    assert.deepEqual(await mountsUnder(vfs), []);
+  } finally {
+    await cleanupFixture(vfs);
+  }
+});

@@ -81,10 +81,11 @@ export interface CliResult {
 }
 
 /** Runs `berth --root R --runroot RR ...args` to its end. */
-export function berth(fx: EngineFixture, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function berth(fx: EngineFixture, args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, ...args], {
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
     });
     let stdout = '';
     let stderr = '';
@@ -108,7 +109,7 @@ export function berth(fx: EngineFixture, args: string[], options: { input?: stri
 }
 
 /** berth that must succeed; its stdout, trimmed. */
-export async function ok(fx: EngineFixture, args: string[], options: { input?: string } = {}): Promise<string> {
+export async function ok(fx: EngineFixture, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
   const r = await berth(fx, args, options);
   if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout.trim();

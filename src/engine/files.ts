@@ -72,7 +72,7 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
           if (!(MOUNT_POINTS.has(ctrPath) && (b.size === 0 || b.isDirectory()))) out.push({ kind: 'A', path: ctrPath });
           if (b.isDirectory()) await listAll(path.join(src.changed, r), ctrPath, out);
         } else if (a && b) {
-          const differs = a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || (!a.isDirectory() && (a.size !== b.size || a.mtimeMs !== b.mtimeMs));
+          const differs = a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.mtimeMs !== b.mtimeMs || (!a.isDirectory() && a.size !== b.size);
           if (differs && !MOUNT_POINTS.has(ctrPath)) out.push({ kind: 'C', path: ctrPath });
           if (a.isDirectory() && b.isDirectory()) await compare(r);
         }
