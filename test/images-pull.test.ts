@@ -80,8 +80,9 @@ test('tag, untag and rmi', async () => {
   assert.equal(r.code, 1);
   r = await box.berth(['untag', `${name}:v1`]);
   assert.equal(r.code, 0, r.stderr);
-  r = await box.berth(['images', '--filter', 'dangling=true', '--format', '{{.ID}} {{.Tag}}']);
-  assert.equal(r.stdout.trim(), `${image.config.digest.slice(7, 19)} <none>`);
+  // Still known by its digest: repository shown, no tag, and not dangling (docker's reading).
+  r = await box.berth(['images', '--format', '{{.Repository}} {{.ID}} {{.Tag}} {{.Dangling}}']);
+  assert.equal(r.stdout.trim(), `${name} ${image.config.digest.slice(7, 19)} <none> false`);
   r = await box.berth(['rmi', image.config.digest.slice(7, 19)]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`Deleted: ${image.config.digest}`));
@@ -110,6 +111,20 @@ test('inspect and history describe the pulled image', async () => {
   r = await box.berth(['image', 'inspect', 'nope:1']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /no such image/);
+});
+
+test('an image pulled by digest lists with its repository and no tag, and image prune keeps it', async () => {
+  let r = await box.berth(['pull', '-q', `${name}@${image.manifestDigest}`]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await box.berth(['images', '--digests', '--format', '{{.Repository}} {{.Tag}} {{.Digest}}']);
+  assert.ok(r.stdout.includes(`${name} <none> ${image.manifestDigest}\n`) || r.stdout.includes(`${name} v1 ${image.manifestDigest}\n`), r.stdout);
+  await box.berth(['untag', `${name}:v1`]);
+  r = await box.berth(['images', '--filter', 'dangling=true', '-q']);
+  assert.equal(r.stdout, '');
+  r = await box.berth(['image', 'prune', '-f']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await box.berth(['image', 'inspect', '--format', '{{json .RepoDigests}}', `${name}@${image.manifestDigest}`]);
+  assert.equal(r.stdout, `["${name}@${image.manifestDigest}"]\n`);
 });
 
 test('a short name with no search registries is docker.io, and the failure names the location tried', async () => {

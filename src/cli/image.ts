@@ -85,7 +85,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   if (flags.help) return printHelp(ctx, helpText(PRUNE));
   const store = await openImageStore(ctx);
   const held = new Set((await store.holds()).flatMap((h) => h.images));
-  const victims = (await store.listImages()).filter((r) => !held.has(r.id) && (flags.bool('all') || r.names.length === 0));
+  const victims = (await store.listImages()).filter((r) => !held.has(r.id) && (flags.bool('all') || (r.names.length === 0 && r.digests.length === 0)));
   ctx.stdout.write('Deleted Images:\n');
   for (const r of victims) {
     const result = await store.removeImage(r.id, { force: false, prune: false });

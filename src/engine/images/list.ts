@@ -61,7 +61,14 @@ export async function listImageRows(store: Store, options: ListOptions = {}): Pr
     const digestFor = (repo: string) => rec.digests.find((d) => repoOf(d) === repo)?.split('@')[1] ?? '<none>';
     if (rec.names.length === 0) {
       const anyDigest = rec.digests[0];
-      rows.push({ ...base, repository: anyDigest ? splitName(repoOf(anyDigest)).repository : '<none>', tag: '<none>', digest: anyDigest ? anyDigest.split('@')[1] : '<none>', dangling: true });
+      // Pulled by digest only: the repository is known, the tag is not; docker does not call it dangling.
+      rows.push({
+        ...base,
+        repository: anyDigest ? splitName(repoOf(anyDigest)).repository : '<none>',
+        tag: '<none>',
+        digest: anyDigest ? anyDigest.split('@')[1] : '<none>',
+        dangling: anyDigest === undefined,
+      });
       continue;
     }
     for (const n of rec.names) {
