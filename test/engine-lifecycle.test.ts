@@ -234,3 +234,20 @@ test('attach joins stdin to a container run with -d -i, through the monitor; the
   assert.equal(await ok(fx, ['logs', 'att']), 'ready\ngot hello there');
   await ok(fx, ['rm', 'att']);
 });
+
+test('--runtime NAME|PATH and the configured runtime list (berth.toml [engine] runtimes)', async () => {
+  assert.equal(await ok(fx, ['run', '--rm', '--runtime', '/usr/sbin/runc', fx.image, 'echo', 'by-path']), 'by-path');
+  const crun = await berth(fx, ['run', '--rm', '--runtime', 'crun', fx.image, 'true']);
+  assert.equal(crun.code, 125);
+  assert.match(crun.stderr, /crun/);
+  assert.match((await berth(fx, ['run', '--rm', '--runtime', 'nosuch-runtime', fx.image, 'true'])).stderr, /not installed/);
+  const cfg = path.join(fx.dir, 'berth.toml');
+  await fs.writeFile(cfg, '[engine]\nruntimes = ["nosuch-runtime", "runc"]\n');
+  const id = await ok(fx, ['create', fx.image, 'true'], { env: { BERTH_CONFIG: cfg } });
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.OCIRuntime}}', id]), 'runc');
+  await ok(fx, ['rm', id]);
+  await fs.writeFile(cfg, '[engine]\nruntimes = ["nosuch-runtime"]\n');
+  const none = await berth(fx, ['create', fx.image, 'true'], { env: { BERTH_CONFIG: cfg } });
+  assert.equal(none.code, 125);
+  assert.match(none.stderr, /cannot find a working OCI runtime/);
+});

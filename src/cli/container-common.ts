@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { invalidArgument } from '../internal/errors.js';
 import type { ContainerSpec } from '../engine/container.js';
+import { loadEngineConfig } from '../engine/config.js';
 import { ContainerHost } from '../engine/host.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
 import { parseBytes } from '../runtime/cgroups.js';
@@ -15,6 +16,7 @@ export function containerHost(ctx: CliContext): ContainerHost {
   return new ContainerHost({
     root: ctx.root,
     runroot: ctx.runroot,
+    config: () => loadEngineConfig(),
     ...(self ? { cleanupCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'container', 'cleanup'] } : {}),
   });
 }

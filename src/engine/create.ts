@@ -81,7 +81,8 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
  */
 async function chooseRuntime(host: ContainerHost, wanted: string | undefined): Promise<{ path: string; name: string }> {
   const file = path.join(host.runroot, 'engine-runtimes.json');
-  const key = `${wanted ?? ''}|${(host.options.runtimes ?? []).join(',')}`;
+  const candidates = host.options.runtimes ?? (await host.config()).runtimes;
+  const key = `${wanted ?? ''}|${(candidates ?? []).join(',')}`;
   let cache: Record<string, { path: string; name: string }> = {};
   try {
     cache = JSON.parse(await fs.readFile(file, 'utf8')) as typeof cache;
@@ -89,7 +90,7 @@ async function chooseRuntime(host: ContainerHost, wanted: string | undefined): P
   const hit = cache[key];
   if (hit && existsSync(hit.path)) return hit;
   const { findRuntime } = await import('../runtime/detect.js');
-  const choice = await findRuntime({ runRoot: host.runroot, runtime: wanted, candidates: host.options.runtimes });
+  const choice = await findRuntime({ runRoot: host.runroot, runtime: wanted, ...(candidates ? { candidates } : {}) });
   cache[key] = { path: choice.runtime.path, name: choice.runtime.name };
   await writeJsonAtomic(file, cache, { durable: false }).catch(() => {});
   return cache[key];

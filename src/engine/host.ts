@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { GraphDriver } from '../graphdriver/index.js';
 import { OciRuntime } from '../runtime/oci-runtime.js';
 import type { Store } from '../store/index.js';
+import type { EngineConfig } from './config.js';
 import type { ContainerRecord } from './container.js';
 import { Catalog } from './catalog.js';
 import { ContainerRecords } from './records.js';
@@ -20,6 +21,8 @@ export interface ContainerHostOptions {
    * appended): the CLI passes `berth --root R --runroot R container cleanup`.
    */
   cleanupCommand?: string[];
+  /** Settings from berth.toml, read on first need (runtimes, storage driver). */
+  config?: () => Promise<EngineConfig>;
 }
 
 export class ContainerHost {
@@ -31,6 +34,7 @@ export class ContainerHost {
   readonly options: ContainerHostOptions;
   #store: Promise<Store> | undefined;
   #driver: Promise<GraphDriver> | undefined;
+  #config: Promise<EngineConfig> | undefined;
 
   constructor(options: ContainerHostOptions) {
     this.options = options;
@@ -46,10 +50,15 @@ export class ContainerHost {
   }
 
   driver(): Promise<GraphDriver> {
-    this.#driver ??= import('../graphdriver/index.js').then((m) =>
-      m.openGraphDriver({ root: this.root, runroot: this.runroot, driver: this.options.driver }),
+    this.#driver ??= Promise.all([import('../graphdriver/index.js'), this.config()]).then(([m, config]) =>
+      m.openGraphDriver({ root: this.root, runroot: this.runroot, driver: this.options.driver ?? config.storageDriver }),
     );
     return this.#driver;
+  }
+
+  config(): Promise<EngineConfig> {
+    this.#config ??= this.options.config ? this.options.config() : Promise.resolve({});
+    return this.#config;
   }
 
   /** The runtime a container was created with, state under <runroot>/<name>. */

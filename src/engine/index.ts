@@ -17,3 +17,4 @@ export { type Change, containerChanges, copyFromContainer, copyToContainer, expo
 export { applyChange, type CommitOptions, commitContainer } from './commit.js';
 export { containerStats, containerTop, type ProcessRow, type StatsRow } from './observe.js';
 export { isMountPoint } from './rootfs.js';
+export { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from './config.js';
