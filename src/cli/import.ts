@@ -1,7 +1,8 @@
 // berth import FILE|- [REFERENCE]: a rootfs tarball becomes a one-layer base image.
-import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import { applyChanges, importTarball } from '../engine/images/index.js';
 import { parsePlatform } from '../image/index.js';
+import { BerthError } from '../internal/errors.js';
 import { helpText, parseFlags, type VerbSpec } from './flags.js';
 import { openImageStore, printHelp } from './image-common.js';
 import type { CliContext } from './main.js';
@@ -24,7 +25,14 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (flags.help) return printHelp(ctx, helpText(SPEC));
   const store = await openImageStore(ctx);
   const [file, reference] = flags.args;
-  const source = file === '-' ? process.stdin : createReadStream(file);
+  const source =
+    file === '-'
+      ? process.stdin
+      : (
+          await fs.open(file, 'r').catch((err: unknown) => {
+            throw BerthError.wrap(err, `cannot import ${file}`);
+          })
+        ).createReadStream();
   const platform = flags.string('platform');
   const result = await importTarball(store, source, {
     ...(reference ? { reference } : {}),

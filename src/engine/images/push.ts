@@ -27,7 +27,9 @@ export interface PushResult {
 
 /** Pushes the local image `source` to `destination` (default: the same name). */
 export async function pushImage(store: Store, source: string, destination: string | undefined, options: PushOptions = {}): Promise<PushResult> {
-  const rec = await store.resolveImage(source);
+  const rec = await store.resolveImage(source).catch((err: unknown) => {
+    throw BerthError.wrap(err, `cannot push ${source}`);
+  });
   const config = await registriesFor(options);
   const target = pushTarget(destination ?? source, config);
   const ref = target.reference;
