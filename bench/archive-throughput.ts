@@ -1,4 +1,4 @@
-// Tar reader, writer and gzip throughput of src/archive side by side with GNU tar, on a
+// Tar reader, writer, gzip and zstd throughput of src/archive side by side with GNU tar, on a
 // ~300 MB tree of mixed files and on 20,000 small files. Run: node dist/bench/archive-throughput.js
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { compressGzip, decompress, readTar, TarWriter, tarHeader } from '../src/archive/index.js';
+import { compressGzip, compressZstd, createZstdDecompress, decompress, readTar, TarWriter, tarHeader } from '../src/archive/index.js';
 
 const ROOT = process.env.BERTH_BENCH_DIR ?? path.join(os.tmpdir(), 'berth-bench-archive');
 const RUNS = Number(process.env.BERTH_BENCH_RUNS ?? 3);
@@ -193,6 +193,15 @@ async function main(): Promise<void> {
   }
   await best('GNU: tar -xzOf mixed.tar.gz > /dev/null', mixedSize, () => shell(`tar -xzOf ${gz} > /dev/null`));
   await best('GNU: zstd -dc mixed.tar.zst | tar -xO > /dev/null', mixedSize, () => shell(`zstd -dc ${mixedTar}.zst | tar -xOf - > /dev/null`));
+
+  console.log('\n# zstd alone (libzstd through the addon vs the zstd CLI)');
+  const sink = () => pipeline(createReadStream(`${mixedTar}.zst`, { highWaterMark: 256 * 1024 }), createZstdDecompress(), devNull());
+  await best('createZstdDecompress mixed.tar.zst -> sink', mixedSize, sink);
+  await best('GNU: zstd -dc mixed.tar.zst > /dev/null', mixedSize, () => shell(`zstd -dc ${mixedTar}.zst > /dev/null`));
+  await best('compressZstd level 3 small.tar -> sink', smallSize, () =>
+    pipeline(createReadStream(smallTar, { highWaterMark: 256 * 1024 }), compressZstd(3), devNull()),
+  );
+  await best('GNU: zstd -3 -c small.tar > /dev/null', smallSize, () => shell(`zstd -3 -q -c ${smallTar} > /dev/null`));
 }
 
 await main();

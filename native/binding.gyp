@@ -4,7 +4,8 @@
       "target_name": "berth_native",
       "sources": ["berth_native.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]
+      "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
+      "libraries": ["-lzstd"]
     }
   ]
 }

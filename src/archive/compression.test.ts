@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isBerthError } from '../internal/errors.js';
-import { compressGzip, decompress, detectCompression, peek } from './compression.js';
+import { compressGzip, compressZstd, decompress, detectCompression, peek } from './compression.js';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -26,6 +26,7 @@ const TEXT = Buffer.from('berth '.repeat(50_000));
 test('detectCompression knows the magic numbers', () => {
   assert.equal(detectCompression(Buffer.from([0x1f, 0x8b, 8])), 'gzip');
   assert.equal(detectCompression(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])), 'zstd');
+  assert.equal(detectCompression(Buffer.from([0x5e, 0x2a, 0x4d, 0x18])), 'zstd');
   assert.equal(detectCompression(Buffer.from('BZh91AY')), 'bzip2');
   assert.equal(detectCompression(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0])), 'xz');
   assert.equal(detectCompression(Buffer.from('etc/passwd')), 'none');
@@ -157,4 +158,55 @@ test('a source error reaches the decompressed stream', async () => {
   const { stream } = await decompress(src);
   src.destroy(new Error('connection reset'));
   await assert.rejects(bytesOf(stream), /connection reset/);
+});
+
+test('zstd -19 multi-frame with skippable frames, read in chunks big and small', async () => {
+  const one = execFileSync('zstd', ['-q', '-c', '-19'], { input: TEXT });
+  const skippable = Buffer.concat([Buffer.from([0x5a, 0x2a, 0x4d, 0x18, 5, 0, 0, 0]), Buffer.from('skip!')]);
+  const two = execFileSync('zstd', ['-q', '-c', '-1', '--no-check'], { input: Buffer.from('tail') });
+  const all = Buffer.concat([skippable, one, skippable, two, skippable]);
+  for (const size of [7, 64 * 1024, all.length]) {
+    const { format, stream } = await decompress(chunked(all, size));
+    assert.equal(format, 'zstd');
+    assert.ok((await bytesOf(stream)).equals(Buffer.concat([TEXT, Buffer.from('tail')])), `chunks of ${size}`);
+  }
+});
+
+test('compressZstd output is read by zstd -d, and at every level back by decompress', async () => {
+  const big = Buffer.alloc(3 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 10)) & 0xff;
+  for (const level of [1, 3, 19]) {
+    const zst = new PassThrough();
+    const done = bytesOf(zst);
+    await pipeline(chunked(big, 100_000), compressZstd(level), zst);
+    const packed = await done;
+    assert.equal(detectCompression(packed), 'zstd');
+    const cli = execFileSync('zstd', ['-q', '-d', '-c'], { input: packed, maxBuffer: 1 << 30 });
+    assert.ok(cli.equals(big), `zstd -d reads level ${level}`);
+    const { stream } = await decompress(chunked(packed, 5000));
+    assert.ok((await bytesOf(stream)).equals(big));
+  }
+  const empty = new PassThrough();
+  const emptyDone = bytesOf(empty);
+  await pipeline(Readable.from([]), compressZstd(), empty);
+  assert.equal(execFileSync('zstd', ['-q', '-d', '-c'], { input: await emptyDone }).length, 0);
+});
+
+test('hostile: corrupt zstd is a corrupt error', async () => {
+  const zst = execFileSync('zstd', ['-q', '-c'], { input: TEXT });
+  zst.fill(0x55, 12, 40);
+  const { stream } = await decompress(chunked(zst, 100));
+  await assert.rejects(bytesOf(stream), (e: unknown) => isBerthError(e, 'corrupt') && /cannot decompress zstd/.test(e.message));
+});
+
+test('hostile: zstd with garbage after a valid frame is a corrupt error', async () => {
+  const zst = Buffer.concat([execFileSync('zstd', ['-q', '-c'], { input: TEXT }), Buffer.from('garbage!')]);
+  const { stream } = await decompress(chunked(zst, 64 * 1024));
+  await assert.rejects(bytesOf(stream), (e: unknown) => isBerthError(e, 'corrupt') && /cannot decompress zstd/.test(e.message));
+});
+
+test('hostile: zstd cut at a block boundary (no last block) is a truncated corrupt error', async () => {
+  const zst = execFileSync('zstd', ['-q', '-c', '--no-check', '-B65536'], { input: TEXT });
+  const { stream } = await decompress(chunked(zst.subarray(0, zst.length - 3), 64 * 1024));
+  await assert.rejects(bytesOf(stream), (e: unknown) => isBerthError(e, 'corrupt') && /truncated|cannot decompress zstd/.test(e.message));
 });

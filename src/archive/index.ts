@@ -6,9 +6,11 @@ export { TarWriter, type TarWriterOptions } from './tar-writer.js';
 export {
   type Compression,
   compressGzip,
+  compressZstd,
   createGunzip,
   createZstdDecompress,
   DEFAULT_GZIP_LEVEL,
+  DEFAULT_ZSTD_LEVEL,
   type DecompressOptions,
   type DetectedCompression,
   type GzipOptions,
