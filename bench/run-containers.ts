@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     let podmanNote: string | undefined;
     try {
       sh('podman', [...p, 'import', tarball, 'localhost/bench/busybox:latest']);
-      sh('podman', [...p, 'run', '--rm', '--network', 'none', 'localhost/bench/busybox', '/bin/true']);
+      sh('podman', [...p, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', 'localhost/bench/busybox', '/bin/true']);
     } catch (err) {
       podmanNote = `podman failed: ${(err as Error).message.split('\n')[0]}`;
     }
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     const runRm: Row[] = [
       { name: 'plain runc run (prepared bundle)', command: runcCmd },
       { name: 'berth run --rm', command: `${berthCmd} run --rm bench/busybox /bin/true` },
-      { name: 'podman run --rm', command: `${podmanCmd} run --rm --network none --ulimit host localhost/bench/busybox /bin/true`, ...(podmanNote ? { note: podmanNote } : {}) },
+      { name: 'podman run --rm', command: `${podmanCmd} run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bench/busybox /bin/true`, ...(podmanNote ? { note: podmanNote } : {}) },
       { name: 'docker run --rm', command: `${dockerCmd} run --rm --network none bench/busybox /bin/true`, ...(dockerNote ? { note: dockerNote } : {}) },
     ];
     await hyperfine(dir, runRm);
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     const pair = (cli: string, extra: string) => `sh -c 'id=$(${cli} run -d ${extra} sleep 1000) && ${cli} rm -f $id >/dev/null'`;
     const detached: Row[] = [
       { name: 'berth run -d + rm -f', command: pair(berthCmd, 'bench/busybox') },
-      { name: 'podman run -d + rm -f', command: pair(`${podmanCmd}`, '--network none --ulimit host localhost/bench/busybox'), ...(podmanNote ? { note: podmanNote } : {}) },
+      { name: 'podman run -d + rm -f', command: pair(`${podmanCmd}`, '--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bench/busybox'), ...(podmanNote ? { note: podmanNote } : {}) },
       { name: 'docker run -d + rm -f', command: pair(dockerCmd, '--network none bench/busybox'), ...(dockerNote ? { note: dockerNote } : {}) },
     ];
     await hyperfine(dir, detached);
