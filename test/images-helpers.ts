@@ -131,7 +131,7 @@ export function buildImage(layers: RawEntry[][], options: { lieDiffID?: boolean 
 export type Hook = (req: http.IncomingMessage, res: http.ServerResponse, image: Served) => boolean;
 
 /** A registry of one image at /v2/test/img, whose behaviour a hook may override per request. */
-export async function hostileRegistry(image: Served, hook: Hook = () => false) {
+export async function hostileRegistry(image: Served, hook: Hook = () => false, listenHost = '127.0.0.1') {
   const requests: { method: string; url: string; auth?: string }[] = [];
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization });
@@ -151,10 +151,10 @@ export async function hostileRegistry(image: Served, hook: Hook = () => false) {
     }
     res.writeHead(200, { 'content-length': blob.length }).end(blob);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, listenHost, r));
   const port = (server.address() as AddressInfo).port;
   return {
-    host: `127.0.0.1:${port}`,
+    host: `${listenHost}:${port}`,
     port,
     requests,
     close: () => new Promise<void>((r) => {

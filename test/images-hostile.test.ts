@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { sha256 } from './client-helpers.js';
@@ -198,5 +199,30 @@ test('a blocked registry is refused before any request, naming the rule', async 
     await assertNothingMade(image);
   } finally {
     await reg.close();
+  }
+});
+
+test('a registry off this machine gets plain HTTP only with --tls-verify=false or an insecure entry', async () => {
+  const address = Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  assert.ok(address, 'this test needs a non-loopback IPv4 address on the host');
+  const image = buildImage(plainLayers);
+  const reg = await hostileRegistry(image, () => false, address);
+  try {
+    let r = await box.berth(['pull', '-q', `${reg.host}/test/img:1`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`cannot (pull|reach registry) ${reg.host.replace(/\./g, '\\.')}`));
+    assert.equal(reg.requests.filter((q) => q.url.startsWith('/v2/test')).length, 0, 'nothing is asked over plain HTTP');
+    r = await box.berth(['pull', '-q', '--tls-verify=false', `${reg.host}/test/img:1`]);
+    assert.equal(r.code, 0, r.stderr);
+    await box.berth(['rmi', '-a', '-f']);
+    const conf = path.join(box.dir, 'insecure.conf');
+    await fs.writeFile(conf, `[[registry]]\nlocation = "${reg.host}"\ninsecure = true\n`);
+    r = await box.berth(['pull', '-q', `${reg.host}/test/img:1`], { env: { CONTAINERS_REGISTRIES_CONF: conf } });
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await reg.close();
+    await box.berth(['rmi', '-a', '-f']);
   }
 });
