@@ -139,7 +139,8 @@ export async function removeContainer(host: ContainerHost, query: string, option
     if (!options.force) {
       throw failedPrecondition(`cannot remove container ${rec.name}: it is ${rec.state.status}: stop it first or use force (-f)`);
     }
-    await markStoppedByUser(host, rec);
+    // Being removed: the exit command of its monitor must not restart it.
+    if (rec.spec.restart && rec.spec.restart.name !== 'no') await markStoppedByUser(host, rec);
     const runtime = host.runtimeOf(rec);
     await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
     rec = (await waitStopped(host, rec, 10_000)) ?? rec;

@@ -46,8 +46,11 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord):
     if (!cur) return host.records.load(rec.id);
     const paths = host.records.paths(cur.id);
     const runtime = host.runtimeOf(cur);
-    await clearExit(host, cur.id);
-    await runtime.delete(cur.id, { force: true }).catch(() => {});
+    if (cur.state.startedAt) {
+      // What a previous run may have left: its exit record and the runtime's stopped container.
+      await clearExit(host, cur.id);
+      await runtime.delete(cur.id, { force: true }).catch(() => {});
+    }
     await prepareBundle(host, cur, { terminal: cur.spec.tty ?? false });
     const cleanup = host.options.cleanupCommand;
     try {
