@@ -274,7 +274,7 @@ test('a failing RUN names the file, line, command and exit code', async () => {
   await assert.rejects(
     buildIn({ Containerfile: 'FROM busybox\n\nRUN echo before && exit 7' }),
     (err: Error & { detail?: Record<string, unknown> }) => {
-      assert.match(err.message, /Containerfile:3: RUN echo before && exit 7: the command .* exited with code 7/);
+      assert.match(err.message, /^step 2\/2: Containerfile:3: RUN echo before && exit 7: the command .* exited with code 7$/);
       return true;
     },
   );

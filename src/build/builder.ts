@@ -204,7 +204,7 @@ class Builder {
     const from = stage.from;
     this.report(from.text);
     const state = await this.fromState(stage).catch((err: unknown) => {
-      throw located(err, from);
+      throw located(err, from, `${this.stepNo}/${this.total}`);
     });
     const ctx = this.stepContext(stage, state);
     const base = state.base;
@@ -279,7 +279,7 @@ class Builder {
       else if (inst.kind === 'copy' || inst.kind === 'add') await runCopy(ctx, state, inst);
       else throw invalidArgument(`unsupported instruction ${inst.kind}`);
     } catch (err) {
-      throw located(err, inst);
+      throw located(err, inst, `${this.stepNo}/${this.total}`);
     }
   }
 
@@ -331,11 +331,11 @@ class Builder {
 }
 
 /** Prefixes an error with the instruction's file and line (once). */
-export function located(err: unknown, where: { file: string; line: number; text?: string }): BerthError {
+export function located(err: unknown, where: { file: string; line: number; text?: string }, step?: string): BerthError {
   const prefix = `${where.file}:${where.line}`;
-  if (err instanceof BerthError && err.message.startsWith(prefix)) return err;
+  if (err instanceof BerthError && (err.message.startsWith(prefix) || err.message.startsWith('step '))) return err;
   const what = where.text ? `${prefix}: ${where.text.length > 80 ? `${where.text.slice(0, 77)}...` : where.text}` : prefix;
-  return BerthError.wrap(err, what);
+  return BerthError.wrap(err, step ? `step ${step}: ${what}` : what);
 }
 
 function readIgnore(contextDir: string): IgnoreMatcher | undefined {

@@ -67,6 +67,7 @@ test('flags of COPY, ADD, FROM, RUN', () => {
   assert.equal(f.name, 'build');
   assert.throws(() => first('COPY --form=x a b'), /Containerfile:2: COPY: unknown flag: --form/);
   assert.throws(() => first('COPY --chown=a --chown=b x y'), /--chown given more than once/);
+  assert.throws(() => first('COPY --exclude=*.md . /x'), /--parents and --exclude are not supported/);
 });
 
 test('COPY in JSON form keeps spaces in names', () => {

@@ -122,6 +122,7 @@ export function parseInstruction(raw: RawInstruction, escapeChar: string): Instr
     }
     case 'copy':
     case 'add': {
+      if (flags.has('parents') || flags.has('exclude')) throw err('--parents and --exclude are not supported by berth build yet');
       const arr = jsonArray(rest, err);
       const words = arr ?? splitRaw(rest, escapeChar);
       if (words.length < 2) throw err('requires at least two arguments: SOURCE... DEST');
