@@ -135,3 +135,21 @@ test('a stale rootfs mount (a command killed after mounting) is released by the 
   await ok(fx, ['rm', id]);
   await assertGone([id]);
 });
+
+test('after a reboot (or pid reuse) a recorded pid that now names another process is not taken for the container', async () => {
+  const id = await ok(fx, ['create', fx.image, 'true']);
+  const impostor = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const file = path.join(fx.root, 'containers', id, 'config.json');
+    const rec = JSON.parse(await fs.readFile(file, 'utf8')) as { state: Record<string, unknown> };
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+    rec.state = { ...rec.state, status: 'running', pid: impostor.pid, monitorPid: impostor.pid, mode: 'monitor', startedAt: hourAgo };
+    await fs.writeFile(file, JSON.stringify(rec));
+    assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]), 'exited 255');
+    assert.ok(alive(impostor.pid as number), 'the unrelated process was left alone');
+    await ok(fx, ['rm', id]);
+    await assertGone([id]);
+  } finally {
+    impostor.kill('SIGKILL');
+  }
+});

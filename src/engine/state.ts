@@ -1,5 +1,6 @@
 // Reconciliation: the recorded state checked against the truth (the monitor's exit file, the
 // container's and monitor's processes, the runtime's state), and the cleanup of what stopped.
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { acquireLock } from '../store/lock.js';
@@ -24,6 +25,26 @@ function alive(pid: number): boolean {
 
 const ACTIVE = new Set(['running', 'paused', 'restarting']);
 
+let bootTime: number | undefined;
+
+/**
+ * Whether `pid` is alive and is the process recorded at `startedAt`, not a later one that got
+ * its number (after a reboot, or pid reuse): a process that began after the start is another.
+ */
+function sameProcess(pid: number, startedAt: string | undefined): boolean {
+  if (!alive(pid)) return false;
+  if (!startedAt) return true;
+  try {
+    bootTime ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const began = bootTime + (ticks / 100) * 1000;
+    return began <= Date.parse(startedAt) + 5000;
+  } catch {
+    return true;
+  }
+}
+
 /** Whether a recorded running container still runs, cheaply (no runtime call while its processes live). */
 type Seen = ExitRecord & { lost?: boolean };
 
@@ -37,7 +58,7 @@ async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 
   const paths = host.records.paths(rec.id);
   const exit = await readExit(paths.stateDir, rec.id);
   if (exit) return exit;
-  if (rec.state.mode === 'foreground' ? alive(rec.state.monitorPid) : alive(rec.state.pid)) {
+  if (rec.state.mode === 'foreground' ? sameProcess(rec.state.monitorPid, rec.state.startedAt) : sameProcess(rec.state.pid, rec.state.startedAt)) {
     return rec.state.status === 'paused' ? 'paused' : 'running';
   }
   let status: string;
@@ -49,7 +70,7 @@ async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 
   if (status === 'running' || status === 'paused') return status;
   // The monitor writes the exit file once it has drained the container's output: while it
   // lives, the container is still ending.
-  if (rec.state.mode !== 'foreground' && alive(rec.state.monitorPid)) return 'running';
+  if (rec.state.mode !== 'foreground' && sameProcess(rec.state.monitorPid, rec.state.startedAt)) return 'running';
   const again = await readExit(paths.stateDir, rec.id);
   if (again) return again;
   return { exitCode: UNKNOWN_EXIT, exitedAt: new Date(), oomKilled: false, lost: true };
