@@ -402,3 +402,18 @@ test('a context tarball on stdin', async () => {
   const rec = await store.resolveImage('from-tar');
   assert.equal(new StackView(store, rec.layers.map((l) => l.chainID)).read('/hello')?.toString(), 'from a tarball');
 });
+
+test('a build removes what a killed build left: mounted RUN rootfs, snapshots, temp dirs', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const deadPid = spawnSync('true').pid!;
+  const key = `build-${deadPid}-run-0123456789ab`;
+  const rec = await store.resolveImage('busybox');
+  const rootfs = path.join(roots.runroot, 'build', key, 'rootfs');
+  fs.mkdirSync(rootfs, { recursive: true });
+  await services.driver.mount(await services.driver.prepare(key, rec.layers.map((l) => l.chainID)), rootfs);
+  fs.mkdirSync(path.join(roots.runroot, 'build', `build-${deadPid}-tmp-0123456789ab`));
+  await buildIn({ Containerfile: 'FROM busybox\nLABEL after=crash' });
+  assert.ok(!fs.readFileSync('/proc/self/mounts', 'utf8').includes(rootfs), 'the stale rootfs is unmounted');
+  assert.ok(!(await services.driver.list()).some((s) => s.key === key), 'the stale snapshot is removed');
+  assert.deepEqual(fs.readdirSync(path.join(roots.runroot, 'build')).filter((n) => n.includes(`-${deadPid}-`)), []);
+});

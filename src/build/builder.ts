@@ -12,6 +12,7 @@ import { pullImage } from '../engine/images/index.js';
 import { BuildCache, stepKey } from './cache.js';
 import { Committer } from './commit.js';
 import { squashLayers } from './squash.js';
+import { removeStale } from './stale.js';
 import { FileHasher } from './file-hash.js';
 import { IgnoreMatcher } from './ignore.js';
 import { lexContainerfile } from './parser/lexer.js';
@@ -89,6 +90,7 @@ export async function build(services: BuildServices, options: BuildOptions): Pro
   await cache.open();
   const hasher = new FileHasher(cache.fileHashes);
   hasher.load();
+  await removeStale(services.driver, services.runroot);
   const lease = await services.store.lease();
   try {
     const builder = new Builder(services, options, file, cache, hasher, lease);

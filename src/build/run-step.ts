@@ -2,7 +2,6 @@
 // runtime spec, `runc run` in the foreground), its output streamed, its changes a layer.
 // Built on src/runtime and src/graphdriver directly: the engine's container API had not landed.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
@@ -11,6 +10,7 @@ import type { GraphDriver } from '../graphdriver/index.js';
 import { createLayerFromOverlayUpper, diffDirectories, type LayerBlob } from '../layer/index.js';
 import { generateSpec, type OciRuntime, resolveUser } from '../runtime/index.js';
 import { BUILD_LAYER_PACK } from './commit.js';
+import { buildKey } from './stale.js';
 
 export interface RunStepInput {
   /** Chain IDs of the stage's layers, bottom first. */
@@ -47,7 +47,7 @@ export class StepRunner {
   ) {}
 
   async run(input: RunStepInput): Promise<RunStepResult> {
-    const key = `build-${randomBytes(8).toString('hex')}`;
+    const key = buildKey('run');
     const bundle = path.join(this.workDir, key);
     const rootfs = path.join(bundle, 'rootfs');
     fs.mkdirSync(rootfs, { recursive: true, mode: 0o700 });

@@ -1,12 +1,12 @@
 // --squash: the layers a build added become one layer, the difference between the base's
 // tree and the final tree (both mounted read-only), history kept but marked empty.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GraphDriver } from '../graphdriver/index.js';
 import { diffDirectories } from '../layer/index.js';
 import { BUILD_LAYER_PACK, type Committer } from './commit.js';
 import type { StageState } from './stage-state.js';
+import { buildKey } from './stale.js';
 
 export interface SquashContext {
   driver: GraphDriver;
@@ -25,7 +25,7 @@ export async function squashLayers(state: StageState, ctx: SquashContext): Promi
   const keys: string[] = [];
   try {
     for (const chains of [base.map((l) => l.chainID), state.chains]) {
-      const key = `build-squash-${randomBytes(6).toString('hex')}`;
+      const key = buildKey('squash');
       const dir = path.join(ctx.runroot, 'build', key);
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       views.push(dir);

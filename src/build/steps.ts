@@ -1,6 +1,6 @@
 // The filesystem steps: COPY and ADD (context, heredocs, other stages, images, URLs, local
 // archives) and RUN, each looked up in the build cache before it is made into a layer.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -24,6 +24,7 @@ import { expandWord } from './parser/shell-lex.js';
 import type { StepRunner } from './run-step.js';
 import { StackView } from './stack-view.js';
 import type { StageState } from './stage-state.js';
+import { buildKey } from './stale.js';
 
 export interface StepContext {
   store: Store;
@@ -53,7 +54,7 @@ class Scratch {
   constructor(private readonly ctx: StepContext) {}
 
   tempDir(): string {
-    const dir = path.join(this.ctx.runroot, 'build', `tmp-${randomBytes(6).toString('hex')}`);
+    const dir = path.join(this.ctx.runroot, 'build', buildKey('tmp'));
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.undo.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
     return dir;
@@ -61,7 +62,7 @@ class Scratch {
 
   /** Mounts a read-only view of a layer stack (COPY --from) and returns its directory. */
   async view(chains: ImageRecord['layers'][number]['chainID'][]): Promise<string> {
-    const key = `build-view-${randomBytes(6).toString('hex')}`;
+    const key = buildKey('view');
     const mounts = await this.ctx.driver.prepare(key, chains, { readonly: true });
     this.undo.push(() => this.ctx.driver.remove(key));
     const target = this.tempDir();
