@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { BerthError } from '../../internal/errors.js';
 import type { StorageDriver } from '../driver/driver.js';
 import { FilesystemDriver } from '../driver/filesystem.js';
 import { MemoryDriver } from '../driver/memory.js';
@@ -40,6 +41,14 @@ export class RegistryServer {
 
   /** Starts listening; resolves with the base URL ("http://127.0.0.1:5000"). */
   async start(): Promise<string> {
+    try {
+      return await this.open();
+    } catch (err) {
+      throw BerthError.wrap(err, `cannot start the registry on ${this.config.listen}`);
+    }
+  }
+
+  private async open(): Promise<string> {
     const c = this.config;
     const driver = this.options.driver ?? (c.driver === 'inmemory' ? new MemoryDriver() : new FilesystemDriver(c.root, { durable: c.durable }));
     if (driver instanceof FilesystemDriver) await fs.mkdir(driver.root, { recursive: true });
