@@ -417,3 +417,11 @@ test('a build removes what a killed build left: mounted RUN rootfs, snapshots, t
   assert.ok(!(await services.driver.list()).some((s) => s.key === key), 'the stale snapshot is removed');
   assert.deepEqual(fs.readdirSync(path.join(roots.runroot, 'build')).filter((n) => n.includes(`-${deadPid}-`)), []);
 });
+
+test('RUN sees the host resolv.conf and hosts; the files placed for it stay out of the layer', async () => {
+  const b = await buildIn({ Containerfile: 'FROM busybox\nRUN cat /etc/resolv.conf /etc/hosts > /seen' });
+  const expected = fs.readFileSync('/etc/resolv.conf', 'utf8') + fs.readFileSync('/etc/hosts', 'utf8');
+  assert.equal(read(b, '/seen'), expected);
+  assert.equal(b.view.lstat('/etc/resolv.conf'), undefined);
+  assert.equal(b.view.lstat('/etc/hosts'), undefined);
+});

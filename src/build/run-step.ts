@@ -66,7 +66,18 @@ export class StepRunner {
       await this.driver.mount(mounts, rootfs);
       mounted = true;
       const user = await resolveUser(rootfs, input.user);
-      const binds = HOST_FILES.filter((f) => fs.existsSync(f) && isFile(path.join(rootfs, f)));
+      // Names resolve in RUN as on the host: its resolv.conf and hosts are bound over the
+      // image's, or over empty files placed for the run and taken out of the layer after it.
+      const placed: string[] = [];
+      const binds = HOST_FILES.filter((f) => {
+        if (!fs.existsSync(f)) return false;
+        const inside = path.join(rootfs, f);
+        if (isFile(inside)) return true;
+        if (exists(inside) || !isRealDir(path.dirname(inside))) return false;
+        fs.writeFileSync(inside, '', { mode: 0o644 });
+        placed.push(f);
+        return true;
+      });
       const spec = generateSpec({
         rootfs,
         process: { args: input.args, env: input.env, cwd: input.cwd || '/', user, home: user.home },
@@ -83,7 +94,7 @@ export class StepRunner {
       await this.driver.unmount(rootfs);
       mounted = false;
       if (exitCode !== 0) return { exitCode, cleanup };
-      const blob = await this.diff(key, created);
+      const blob = await this.diff(key, created, placed);
       return { exitCode, blob, cleanup };
     } catch (err) {
       await cleanup();
@@ -104,9 +115,13 @@ export class StepRunner {
     });
   }
 
-  private async diff(key: string, created: string[]): Promise<LayerBlob> {
+  private async diff(key: string, created: string[], placed: string[]): Promise<LayerBlob> {
     const source = await this.driver.diff(key);
     const changed = source.kind === 'overlay-upper' ? source.upper : source.changed;
+    for (const f of placed) {
+      const p = path.join(changed, f);
+      if (isFile(p) && fs.statSync(p).size === 0) fs.rmSync(p);
+    }
     for (const d of created) {
       // Only the empty mount point dirs the runtime made; anything the command wrote stays.
       let rel = d.replace(/^\/+/, '');
@@ -131,6 +146,14 @@ function exists(p: string): boolean {
   try {
     fs.lstatSync(p);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+function isRealDir(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isDirectory();
   } catch {
     return false;
   }
