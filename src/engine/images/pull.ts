@@ -89,11 +89,9 @@ async function pullFound(store: Store, ref: Reference, repo: Repository, top: Fe
     const entry = selectManifest(parent.index!, want);
     const fetched = await repo.getManifest(entry.digest, { signal: options.signal });
     const parsed = parseManifest(fetched.bytes, fetched.mediaType);
-    if (parsed.mediaType !== entry.mediaType && !(isIndexMediaType(parsed.mediaType) && isIndexMediaType(entry.mediaType))) {
-      // The index said one kind of document and the registry served another under that digest.
-      if (parsed.kind === 'index' !== isIndexMediaType(entry.mediaType)) {
-        throw invalidArgument(`cannot pull ${fullString(ref)}: index entry ${entry.digest} is ${entry.mediaType} but the manifest is ${parsed.mediaType}`);
-      }
+    // The index said one kind of document and the registry served another under that digest.
+    if ((parsed.kind === 'index') !== isIndexMediaType(entry.mediaType)) {
+      throw invalidArgument(`cannot pull ${fullString(ref)}: index entry ${entry.digest} is ${entry.mediaType} but the manifest is ${parsed.mediaType}`);
     }
     chain.push({ fetched, parsed, entry });
   }
