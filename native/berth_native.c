@@ -594,7 +594,7 @@ typedef struct {
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
-  napi_ref keep;  // the items array: keeps every data Buffer alive while the worker runs
+  napi_ref keep;  // the data Buffer: kept alive while the worker runs
   file_item *items;
   int *errs;
   uint32_t n;
@@ -652,121 +652,153 @@ static void batch_free(napi_env env, file_batch *b) {
   free(b);
 }
 
-static void batch_complete(napi_env env, napi_status status, void *data) {
-  file_batch *b = data;
-  napi_value arr;
-  napi_create_array_with_length(env, b->n, &arr);
-  for (uint32_t i = 0; i < b->n; i++) {
-    napi_value code;
-    if (b->errs[i] == 0) {
-      napi_get_null(env, &code);
-    } else {
-      const char *name = strerrorname_np(b->errs[i]);
-      napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
-    }
-    napi_set_element(env, arr, i, code);
-  }
-  napi_resolve_deferred(env, b->deferred, arr);
+// writeFilesPacked(nums, names, data, xattrs, umask): files written in order on one worker
+// thread, passed in columns so the crossing costs a few N-API calls per batch. nums is a
+// Float64Array of FILE_STRIDE per file (dirFd, uid, gid, mode, hasTime, sec, nsec, len);
+// names are joined by NUL; data holds the bodies back to back; xattrs is null or an array
+// of [index, [name, value, ...]]. Resolves to null when all were written, else one errno
+// code (or null) per file.
+#define FILE_STRIDE 8
+
+// Frees a packed batch whose names all point into the one block of items[0].name.
+static void packed_free(napi_env env, file_batch *b) {
+  if (b->n > 0) free(b->items[0].name);
+  for (uint32_t i = 0; i < b->n; i++) b->items[i].name = NULL;
   batch_free(env, b);
 }
 
-static int get_prop_i64(napi_env env, napi_value arr, uint32_t i, int64_t *out) {
-  napi_value v;
-  napi_get_element(env, arr, i, &v);
-  return get_i64(env, v, out);
+static void packed_complete(napi_env env, napi_status status, void *data) {
+  file_batch *b = data;
+  napi_value result;
+  uint32_t failed = 0;
+  for (uint32_t i = 0; i < b->n; i++) failed += b->errs[i] != 0;
+  if (failed == 0) {
+    napi_get_null(env, &result);
+  } else {
+    napi_create_array_with_length(env, b->n, &result);
+    for (uint32_t i = 0; i < b->n; i++) {
+      napi_value code;
+      if (b->errs[i] == 0) {
+        napi_get_null(env, &code);
+      } else {
+        const char *name = strerrorname_np(b->errs[i]);
+        napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+      }
+      napi_set_element(env, result, i, code);
+    }
+  }
+  napi_resolve_deferred(env, b->deferred, result);
+  packed_free(env, b);
 }
 
-// writeFilesAsync(items, umask): items are [dirFd, name, data|null, uid, gid, mode,
-// mtimeSec|null, mtimeNsec, xattrs|null]; written in order on one worker thread. Resolves
-// to one errno code (or null) per item; a failed item leaves no file behind.
-static napi_value js_write_files_async(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  uint32_t n = 0;
+static napi_value js_write_files_packed(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  napi_typedarray_type ttype;
+  size_t count, nlen, dlen;
+  void *nums_raw;
+  void *body;
   int32_t umask_bits;
-  if (napi_get_array_length(env, argv[0], &n) != napi_ok) return throw_type(env, "expected an array");
-  if (!get_i32(env, argv[1], &umask_bits)) return NULL;
+  if (napi_get_typedarray_info(env, argv[0], &ttype, &count, &nums_raw, NULL, NULL) != napi_ok || ttype != napi_float64_array)
+    return throw_type(env, "expected a Float64Array");
+  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &nlen) != napi_ok) return throw_type(env, "expected a string");
+  if (!get_buf(env, argv[2], &body, &dlen) || !get_i32(env, argv[4], &umask_bits)) return NULL;
+  const double *nums = nums_raw;
+  uint32_t n = (uint32_t)(count / FILE_STRIDE);
+  char *names = malloc(nlen + 1);
   file_batch *b = calloc(1, sizeof *b);
-  if (!b) return throw_errno(env, ENOMEM, "writeFilesAsync", NULL);
-  b->items = calloc(n ? n : 1, sizeof *b->items);
-  b->errs = calloc(n ? n : 1, sizeof *b->errs);
-  b->umask_bits = umask_bits;
-  if (!b->items || !b->errs) {
-    batch_free(env, b);
-    return throw_errno(env, ENOMEM, "writeFilesAsync", NULL);
+  if (b) {
+    b->items = calloc(n ? n : 1, sizeof *b->items);
+    b->errs = calloc(n ? n : 1, sizeof *b->errs);
   }
+  if (!names || !b || !b->items || !b->errs) {
+    free(names);
+    if (b) batch_free(env, b);
+    return throw_errno(env, ENOMEM, "writeFiles", NULL);
+  }
+  napi_get_value_string_utf8(env, argv[1], names, nlen + 1, &nlen);
+  b->umask_bits = umask_bits;
+  char *p = names, *names_end = names + nlen;
+  size_t off = 0;
   for (uint32_t i = 0; i < n; i++) {
-    napi_value row, v;
-    napi_get_element(env, argv[0], i, &row);
+    const double *f = nums + (size_t)i * FILE_STRIDE;
     file_item *it = &b->items[i];
-    b->n = i + 1;
-    int64_t dirfd, uid, gid, mode, nsec;
-    char name[PATH_MAX];
-    napi_get_element(env, row, 1, &v);
-    if (!get_prop_i64(env, row, 0, &dirfd) || !get_str(env, v, name, sizeof name) ||
-        !get_prop_i64(env, row, 3, &uid) || !get_prop_i64(env, row, 4, &gid) || !get_prop_i64(env, row, 5, &mode)) {
+    size_t len = (size_t)f[7];
+    char *sep = p <= names_end ? memchr(p, '\0', (size_t)(names_end - p) + 1) : NULL;
+    if (!sep || sep == p || sep - p >= PATH_MAX || off + len > dlen) {
+      free(names);
       batch_free(env, b);
+      return throw_type(env, "writeFiles: names or sizes do not match the files");
+    }
+    it->name = p;
+    p = sep + 1;
+    it->dirfd = (int)f[0], it->uid = (int)f[1], it->gid = (int)f[2], it->mode = (int)f[3];
+    it->has_time = f[4] != 0, it->sec = (int64_t)f[5], it->nsec = (int64_t)f[6];
+    it->data = (const char *)body + off, it->len = len;
+    off += len;
+  }
+  b->n = n;
+  if (p != names_end + 1 && n > 0) {
+    packed_free(env, b);
+    return throw_type(env, "writeFiles: more names than files");
+  }
+  if (n == 0) free(names);
+  uint32_t nx = 0;
+  if (!is_nullish(env, argv[3])) napi_get_array_length(env, argv[3], &nx);
+  for (uint32_t j = 0; j < nx; j++) {
+    napi_value pair, idx_v, flat;
+    int64_t idx;
+    napi_get_element(env, argv[3], j, &pair);
+    napi_get_element(env, pair, 0, &idx_v);
+    napi_get_element(env, pair, 1, &flat);
+    if (!get_i64(env, idx_v, &idx)) {
+      packed_free(env, b);
       return NULL;
     }
-    it->dirfd = (int)dirfd, it->uid = (int)uid, it->gid = (int)gid, it->mode = (int)mode;
-    it->name = strdup(name);
-    napi_get_element(env, row, 2, &v);
-    if (!is_nullish(env, v)) {
-      void *data;
-      if (!get_buf(env, v, &data, &it->len)) {
-        batch_free(env, b);
-        return NULL;
-      }
-      it->data = data;
+    if (idx < 0 || idx >= n) {
+      packed_free(env, b);
+      return throw_type(env, "writeFiles: bad xattr index");
     }
-    napi_get_element(env, row, 6, &v);
-    if (!is_nullish(env, v)) {
-      it->has_time = 1;
-      if (!get_i64(env, v, &it->sec) || !get_prop_i64(env, row, 7, &nsec)) {
-        batch_free(env, b);
-        return NULL;
-      }
-      it->nsec = nsec;
-    }
-    napi_get_element(env, row, 8, &v);
-    if (!is_nullish(env, v)) {
-      uint32_t nx = 0;
-      napi_get_array_length(env, v, &nx);
-      size_t total = 0;
-      for (int pass = 0; pass < 2; pass++) {
-        char *p = it->xattrs;
-        for (uint32_t j = 0; j + 1 < nx; j += 2) {
-          napi_value k, val;
-          char xname[256];
-          void *xdata;
-          size_t xlen;
-          napi_get_element(env, v, j, &k);
-          napi_get_element(env, v, j + 1, &val);
-          if (!get_str(env, k, xname, sizeof xname) || !get_buf(env, val, &xdata, &xlen)) {
-            batch_free(env, b);
-            return NULL;
-          }
-          uint32_t len32 = (uint32_t)xlen;
-          if (pass == 0) {
-            total += strlen(xname) + 1 + sizeof len32 + xlen;
-          } else {
-            memcpy(p, xname, strlen(xname) + 1);
-            p += strlen(xname) + 1;
-            memcpy(p, &len32, sizeof len32);
-            p += sizeof len32;
-            memcpy(p, xdata, xlen);
-            p += xlen;
-          }
+    file_item *it = &b->items[idx];
+    uint32_t fn = 0;
+    napi_get_array_length(env, flat, &fn);
+    size_t total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+      char *q = it->xattrs;
+      for (uint32_t k = 0; k + 1 < fn; k += 2) {
+        napi_value kv, vv;
+        char xname[256];
+        void *xdata;
+        size_t xlen;
+        napi_get_element(env, flat, k, &kv);
+        napi_get_element(env, flat, k + 1, &vv);
+        if (!get_str(env, kv, xname, sizeof xname) || !get_buf(env, vv, &xdata, &xlen)) {
+          packed_free(env, b);
+          return NULL;
         }
-        if (pass == 0) it->xattrs = malloc(total ? total : 1);
+        uint32_t len32 = (uint32_t)xlen;
+        if (pass == 0) {
+          total += strlen(xname) + 1 + sizeof len32 + xlen;
+        } else {
+          memcpy(q, xname, strlen(xname) + 1);
+          q += strlen(xname) + 1;
+          memcpy(q, &len32, sizeof len32);
+          q += sizeof len32;
+          memcpy(q, xdata, xlen);
+          q += xlen;
+        }
       }
-      it->nx = nx / 2;
+      if (pass == 0) {
+        free(it->xattrs);
+        it->xattrs = malloc(total ? total : 1);
+      }
     }
+    it->nx = fn / 2;
   }
-  napi_create_reference(env, argv[0], 1, &b->keep);
+  napi_create_reference(env, argv[2], 1, &b->keep);
   napi_value promise, resource_name;
   napi_create_promise(env, &b->deferred, &promise);
   napi_create_string_utf8(env, "berth:writeFiles", NAPI_AUTO_LENGTH, &resource_name);
-  napi_create_async_work(env, NULL, resource_name, batch_execute, batch_complete, b, &b->work);
+  napi_create_async_work(env, NULL, resource_name, batch_execute, packed_complete, b, &b->work);
   napi_queue_async_work(env, b->work);
   return promise;
 }
@@ -1061,7 +1093,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "createAt", js_create_at);
   export_fn(env, exports, "setMetaAt", js_set_meta_at);
   export_fn(env, exports, "writeFileAt", js_write_file_at);
-  export_fn(env, exports, "writeFilesAsync", js_write_files_async);
+  export_fn(env, exports, "writeFilesPacked", js_write_files_packed);
   export_fn(env, exports, "typeAt", js_type_at);
   export_fn(env, exports, "unlinkAt", js_unlink_at);
   export_fn(env, exports, "zstdCreate", js_zstd_create);

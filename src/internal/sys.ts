@@ -55,7 +55,13 @@ interface Native {
     xattrs: (string | Buffer)[] | null,
     umask: number,
   ): void;
-  writeFilesAsync(items: FileItem[], umask: number): Promise<(string | null)[]>;
+  writeFilesPacked(
+    nums: Float64Array,
+    names: string,
+    data: Buffer,
+    xattrs: [number, (string | Buffer)[]][] | null,
+    umask: number,
+  ): Promise<(string | null)[] | null>;
   typeAt(dirFd: number, name: string): number;
   unlinkAt(dirFd: number, name: string, isDir: boolean): void;
   zstdCreate(compress: boolean, level: number): object;
@@ -277,30 +283,90 @@ export function writeFileAt(dirFd: number, name: string, data: Buffer | null, me
   );
 }
 
-/** One small file for writeFilesAsync: where, what, and its metadata. */
-export type FileItem = [
-  dirFd: number,
-  name: string,
-  data: Buffer | null,
-  uid: number,
-  gid: number,
-  mode: number,
-  mtimeSec: number | undefined,
-  mtimeNsec: number,
-  xattrs: (string | Buffer)[] | null,
-];
-
-export function fileItem(dirFd: number, name: string, data: Buffer | null, meta: Metadata): FileItem {
-  return [dirFd, name, data, meta.uid, meta.gid, meta.mode, meta.mtimeSec, meta.mtimeNsec ?? 0, meta.xattrs ?? null];
-}
+/** Numbers per file in a FileBatch: dirFd, uid, gid, mode, hasTime, sec, nsec, length. */
+const FILE_STRIDE = 8;
 
 /**
- * writeFileAt for many files, in order, on a worker thread. Resolves to one errno code per
- * item (null when written); a failed item leaves no file. The dir fds and Buffers must stay
- * open and unchanged until the promise settles.
+ * Small files gathered in columns for one call on a worker thread: crossing into C costs
+ * a few N-API calls per batch instead of ten per file, and no array per file is made.
+ * Bodies are copied back to back into `pool`, a buffer the caller reuses between batches
+ * (a fresh large buffer per batch costs more in page faults than the copies).
  */
-export function writeFilesAsync(items: FileItem[]): Promise<(string | null)[]> {
-  return native().writeFilesAsync(items, currentUmask());
+export class FileBatch {
+  private nums = new Float64Array(FILE_STRIDE * 256);
+  private readonly names: string[] = [];
+  private xattrs: [number, (string | Buffer)[]][] | null = null;
+  /** Bytes of file data gathered. */
+  bytes = 0;
+
+  constructor(pool: Buffer) {
+    this.pool = pool;
+  }
+
+  /** The body pool (a bigger one than given when the batch outgrew it). */
+  pool: Buffer;
+
+  get length(): number {
+    return this.names.length;
+  }
+
+  add(dirFd: number, name: string, data: Buffer | null, uid: number, gid: number, mode: number, mtimeSec: number, mtimeNsec: number, xattrs: (string | Buffer)[] | null): void {
+    const i = this.names.length;
+    if ((i + 1) * FILE_STRIDE > this.nums.length) {
+      const grown = new Float64Array(this.nums.length * 2);
+      grown.set(this.nums);
+      this.nums = grown;
+    }
+    const length = data === null ? 0 : data.length;
+    if (length > 0) {
+      if (this.bytes + length > this.pool.length) {
+        const grown = Buffer.allocUnsafe(Math.max(this.pool.length * 2, this.bytes + length));
+        this.pool.copy(grown, 0, 0, this.bytes);
+        this.pool = grown;
+      }
+      (data as Buffer).copy(this.pool, this.bytes);
+      this.bytes += length;
+    }
+    const at = i * FILE_STRIDE;
+    const nums = this.nums;
+    nums[at] = dirFd;
+    nums[at + 1] = uid;
+    nums[at + 2] = gid;
+    nums[at + 3] = mode;
+    nums[at + 4] = 1;
+    nums[at + 5] = mtimeSec;
+    nums[at + 6] = mtimeNsec;
+    nums[at + 7] = length;
+    this.names.push(name);
+    if (xattrs !== null) (this.xattrs ??= []).push([i, xattrs]);
+  }
+
+  /** The directory fd and name of file i. */
+  where(i: number): [dirFd: number, name: string] {
+    return [this.nums[i * FILE_STRIDE], this.names[i]];
+  }
+
+  /**
+   * Writes every file in order on a worker thread (a failed one leaves no file); resolves to null
+   * when all were written, else one errno code (or null) per file. The pool must stay
+   * untouched until then.
+   */
+  write(): Promise<(string | null)[] | null> {
+    const nums = this.nums.subarray(0, this.names.length * FILE_STRIDE);
+    return native().writeFilesPacked(nums, this.names.join('\0'), this.pool.subarray(0, this.bytes), this.xattrs, currentUmask());
+  }
+
+  /** File i alone, on this thread (writeFileAt). */
+  writeOne(i: number): void {
+    const at = i * FILE_STRIDE;
+    const nums = this.nums;
+    let offset = 0;
+    // Bodies are back to back in order: the offset of file i is the sum of those before.
+    for (let j = 0; j < i; j++) offset += nums[j * FILE_STRIDE + 7];
+    const data = this.pool.subarray(offset, offset + nums[at + 7]);
+    const xattrs = this.xattrs?.find(([index]) => index === i)?.[1] ?? null;
+    writeFileAt(nums[at], this.names[i], data, { uid: nums[at + 1], gid: nums[at + 2], mode: nums[at + 3], mtimeSec: nums[at + 5], mtimeNsec: nums[at + 6], xattrs });
+  }
 }
 
 /** The S_IFMT bits of `name` in dirFd (not following symlinks), or 0 if it does not exist. */

@@ -69,17 +69,7 @@ export class Extractor {
   /** merge: mtimes (ns) of directories as first seen, put back unless the layer lists them. */
   private readonly mtimes = new Map<string, bigint>();
   private entries = 0;
-  private readonly files = new SmallFileBatcher((item) => {
-    this.remove(item[0], item[1]);
-    sys.writeFileAt(item[0], item[1], item[2], {
-      uid: item[3],
-      gid: item[4],
-      mode: item[5],
-      mtimeSec: item[6],
-      mtimeNsec: item[7],
-      xattrs: item[8],
-    });
-  });
+  private readonly files = new SmallFileBatcher((dirFd, name) => this.remove(dirFd, name));
 
   constructor(target: string, options: ExtractOptions) {
     this.target = target;
@@ -140,7 +130,12 @@ export class Extractor {
         dirFd = this.dir(parent, true);
       }
       this.added.add(rel);
-      return this.files.add(sys.fileItem(dirFd, base, data, this.metadata(h)), rel);
+      const sec = Math.floor(h.mtime);
+      const nsec = sec === h.mtime ? 0 : Math.min(999_999_999, Math.round((h.mtime - sec) * 1e9));
+      const owner = this.chown ? h.uid : -1;
+      const group = this.chown ? h.gid : -1;
+      const xattrs = h.xattrs.size === 0 ? null : flatXattrs(h.xattrs);
+      return this.files.add(dirFd, base, data, owner, group, h.mode & 0o7777, sec, nsec, xattrs, rel);
     }
     await this.files.flush();
     const dirFd = this.dir(parent, true);

@@ -6,13 +6,15 @@ import * as sys from '../internal/sys.js';
 /** A batch goes to the worker at this many files or bytes, whichever comes first. */
 const BATCH_FILES = 256;
 const BATCH_BYTES = 4 << 20;
+/** First size of a body pool; it grows (and stays grown) as batches need. */
+const POOL_BYTES = 256 * 1024;
 /** Retired dir fds kept open for queued files before a flush is forced. */
 const MAX_RETIRED = 256;
 
-interface Pending {
-  item: sys.FileItem;
-  /** Path inside the root, for error messages. */
-  rel: string;
+interface Queued {
+  files: sys.FileBatch;
+  /** Paths inside the root, for error messages. */
+  rels: string[];
 }
 
 /**
@@ -21,21 +23,47 @@ interface Pending {
  * other kind of change, so only file-over-file conflicts meet a running batch.
  */
 export class SmallFileBatcher {
-  private pending: Pending[] = [];
-  private bytes = 0;
+  /** Two body pools: one for the batch running, one for the batch filling. */
+  private readonly pools: Buffer[] = [Buffer.allocUnsafe(POOL_BYTES), Buffer.allocUnsafe(POOL_BYTES)];
+  private poolIndex = 0;
+  private batches = 0;
+  private pending: Queued = this.nextBatch();
   private running: Promise<void> | undefined;
   private retired: number[] = [];
-  /** Called for a name that was taken (EEXIST): replace it synchronously. */
-  private readonly onExists: (item: sys.FileItem) => void;
+  /** Called for a name that was taken (EEXIST): remove what holds it, synchronously. */
+  private readonly onExists: (dirFd: number, name: string) => void;
 
-  constructor(onExists: (item: sys.FileItem) => void) {
+  constructor(onExists: (dirFd: number, name: string) => void) {
     this.onExists = onExists;
   }
 
-  async add(item: sys.FileItem, rel: string): Promise<void> {
-    this.pending.push({ item, rel });
-    this.bytes += item[2]?.length ?? 0;
-    if (this.pending.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) await this.submit();
+  private nextBatch(): Queued {
+    this.poolIndex = this.batches++ % 2;
+    return { files: new sys.FileBatch(this.pools[this.poolIndex]), rels: [] };
+  }
+
+  /** Queues one file (metadata as sys.Metadata, mtime required); resolves once it may be queued further. */
+  add(
+    dirFd: number,
+    name: string,
+    data: Buffer | null,
+    uid: number,
+    gid: number,
+    mode: number,
+    mtimeSec: number,
+    mtimeNsec: number,
+    xattrs: (string | Buffer)[] | null,
+    rel: string,
+  ): Promise<void> | undefined {
+    const { files, rels } = this.pending;
+    files.add(dirFd, name, data, uid, gid, mode, mtimeSec, mtimeNsec, xattrs);
+    rels.push(rel);
+    if (files.length >= BATCH_FILES || files.bytes >= BATCH_BYTES || this.retired.length > MAX_RETIRED) return this.submitAndCheck();
+    return undefined;
+  }
+
+  private async submitAndCheck(): Promise<void> {
+    await this.submit();
     if (this.retired.length > MAX_RETIRED) await this.flush();
   }
 
@@ -46,7 +74,7 @@ export class SmallFileBatcher {
 
   /** Writes everything queued and waits for it; then closes retired fds. */
   async flush(): Promise<void> {
-    if (this.pending.length > 0) await this.submit();
+    if (this.pending.files.length > 0) await this.submit();
     const running = this.running;
     this.running = undefined;
     try {
@@ -59,8 +87,8 @@ export class SmallFileBatcher {
 
   private async submit(): Promise<void> {
     const batch = this.pending;
-    this.pending = [];
-    this.bytes = 0;
+    this.pools[this.poolIndex] = batch.files.pool; // grown, perhaps
+    this.pending = this.nextBatch();
     const previous = this.running;
     this.running = undefined;
     await previous;
@@ -69,16 +97,19 @@ export class SmallFileBatcher {
     this.running = running;
   }
 
-  private async run(batch: Pending[]): Promise<void> {
-    const codes = await sys.writeFilesAsync(batch.map((p) => p.item));
-    for (let i = 0; i < batch.length; i++) {
+  private async run({ files, rels }: Queued): Promise<void> {
+    const codes = await files.write();
+    if (codes === null) return;
+    for (let i = 0; i < codes.length; i++) {
       const code = codes[i];
       if (code === null) continue;
       if (code === 'EEXIST') {
-        this.onExists(batch[i].item);
+        const [dirFd, name] = files.where(i);
+        this.onExists(dirFd, name);
+        files.writeOne(i);
         continue;
       }
-      const err = new Error(`${code}: cannot write file "${batch[i].rel}"`) as NodeJS.ErrnoException;
+      const err = new Error(`${code}: cannot write file "${rels[i]}"`) as NodeJS.ErrnoException;
       err.code = code;
       throw err;
     }
