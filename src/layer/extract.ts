@@ -112,6 +112,37 @@ export class Extractor {
     const rel = cleanEntryName(h.name, this.maxDepth);
     if (rel === '') return this.applyRoot(entry, h);
     const [parent, base] = splitParent(rel);
+    if (h.type === 'file' && h.size <= SMALL_FILE && !base.startsWith(WHITEOUT_PREFIX)) {
+      // The common case, batched to a worker: open, write, chown, chmod, times, close.
+      const data = h.size === 0 ? null : await readSmallBody(entry, h.size);
+      if (data === null) await entry.skip();
+      return this.queueSmallFile(h, rel, parent, base, data);
+    }
+    return this.applyOther(entry, h, rel, parent, base);
+  }
+
+  /** A small file to the batch; kept apart from the rare kinds so the hot path stays small to optimise. */
+  private queueSmallFile(h: TarHeader, rel: string, parent: string, base: string, data: Buffer | null): Promise<void> | undefined {
+    // Resolving a new parent reads the tree, so queued files must be on disk first.
+    const dirFd = parent === '' ? this.rootFd : this.dirs.get(parent);
+    if (dirFd === undefined) return this.queueInNewDir(h, rel, parent, base, data);
+    this.added.add(rel);
+    const sec = Math.floor(h.mtime);
+    const nsec = sec === h.mtime ? 0 : Math.min(999_999_999, Math.round((h.mtime - sec) * 1e9));
+    const owner = this.chown ? h.uid : -1;
+    const group = this.chown ? h.gid : -1;
+    const xattrs = h.xattrs.size === 0 ? null : flatXattrs(h.xattrs);
+    return this.files.add(dirFd, base, data, owner, group, h.mode & 0o7777, sec, nsec, xattrs, rel);
+  }
+
+  private async queueInNewDir(h: TarHeader, rel: string, parent: string, base: string, data: Buffer | null): Promise<void> {
+    await this.files.flush();
+    this.dir(parent, true);
+    return this.queueSmallFile(h, rel, parent, base, data);
+  }
+
+  /** Every entry but a small file: whiteouts, directories, links, nodes and large files. */
+  private async applyOther(entry: TarEntry, h: TarHeader, rel: string, parent: string, base: string): Promise<void> {
     if (base.startsWith(WHITEOUT_PREFIX)) {
       await entry.skip();
       await this.files.flush();
@@ -120,23 +151,6 @@ export class Extractor {
     }
     const kind = KINDS[h.type];
     if (kind === undefined) throw invalidArgument(`unknown entry type ${String(h.type)}`);
-    if (h.type === 'file' && h.size <= SMALL_FILE) {
-      // The common case, batched to a worker: open, write, chown, chmod, times, close.
-      const data = await readSmallBody(entry, h.size);
-      // Resolving a new parent reads the tree, so queued files must be on disk first.
-      let dirFd = parent === '' ? this.rootFd : this.dirs.get(parent);
-      if (dirFd === undefined) {
-        await this.files.flush();
-        dirFd = this.dir(parent, true);
-      }
-      this.added.add(rel);
-      const sec = Math.floor(h.mtime);
-      const nsec = sec === h.mtime ? 0 : Math.min(999_999_999, Math.round((h.mtime - sec) * 1e9));
-      const owner = this.chown ? h.uid : -1;
-      const group = this.chown ? h.gid : -1;
-      const xattrs = h.xattrs.size === 0 ? null : flatXattrs(h.xattrs);
-      return this.files.add(dirFd, base, data, owner, group, h.mode & 0o7777, sec, nsec, xattrs, rel);
-    }
     await this.files.flush();
     const dirFd = this.dir(parent, true);
     let fd = -1;
@@ -339,15 +353,15 @@ function flatXattrs(xattrs: Map<string, Buffer>): (string | Buffer)[] | null {
 }
 
 /** A small body whole: the reader's zero-copy readAll when it has one. */
-async function readSmallBody(entry: TarEntry, size: number): Promise<Buffer | null> {
-  if (size === 0) {
-    await entry.skip();
-    return null;
-  }
+function readSmallBody(entry: TarEntry, size: number): Promise<Buffer> {
   const reader = entry as TarEntry & { readAll?(max: number): Promise<Buffer> };
   if (reader.readAll) return reader.readAll(size);
+  return gatherBody(entry.body);
+}
+
+async function gatherBody(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of entry.body) chunks.push(chunk as Buffer);
+  for await (const chunk of body) chunks.push(chunk as Buffer);
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
