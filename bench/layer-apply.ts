@@ -1,5 +1,5 @@
 // Benchmark: applying and creating layers, berth against umoci and GNU tar, on a Debian
-// bookworm minbase rootfs (debootstrap, cached) and a layer of 20,000 small files.
+// bookworm minbase rootfs (debootstrap, cached; also as zstd) and a layer of 20,000 small files.
 //
 // Run: `node dist/bench/layer-apply.js` (after scripts/build.sh; as root). Inputs are cached
 // under /var/tmp/berth-bench/ (debootstrap takes a few minutes once). Outputs go to a tmpfs
@@ -71,6 +71,13 @@ function ensureLayers(): { rootfs: string; small: string } {
     run('tar', ['-C', dir, '-czf', small, '.']);
   }
   return { rootfs, small };
+}
+
+/** The rootfs layer as zstd (level 3, as podman writes them), for the zstd rows. */
+function ensureZstdLayer(rootfsGz: string): string {
+  const zst = path.join(CACHE, 'rootfs.tar.zst');
+  if (!fs.existsSync(zst)) run('sh', ['-c', `zcat ${rootfsGz} | zstd -q -3 -o ${zst}`]);
+  return zst;
 }
 
 async function sha256Of(file: string, gunzip: boolean): Promise<{ digest: string; size: number }> {
@@ -168,6 +175,13 @@ async function main(): Promise<void> {
       rows.push([`${label} wall`, s(berth.wall), s(umoci.wall), s(tar.wall), x(umoci.wall / berth.wall), x(tar.wall / berth.wall)]);
       rows.push([`${label} cpu`, s(berth.cpu), s(umoci.cpu), s(tar.cpu), x(umoci.cpu / berth.cpu), x(tar.cpu / berth.cpu)]);
     }
+    // zstd: berth's libzstd stream against GNU tar running the zstd CLI (umoci 0.4.7 has no zstd).
+    const zst = ensureZstdLayer(layers.rootfs);
+    const berthZstd = measure(fresh, () => timed(node, [SELF, '--apply', zst, out]));
+    const tarZstd = measure(fresh, () => timed('tar', ['--zstd', '-xf', zst, '-C', out]));
+    const zlabel = `apply rootfs (${(fs.statSync(zst).size / 1e6).toFixed(1)} MB zst)`;
+    rows.push([`${zlabel} wall`, s(berthZstd.wall), '', s(tarZstd.wall), '', x(tarZstd.wall / berthZstd.wall)]);
+    rows.push([`${zlabel} cpu`, s(berthZstd.cpu), '', s(tarZstd.cpu), '', x(tarZstd.cpu / berthZstd.cpu)]);
     const blob = path.join(mnt, 'layer.tar.gz');
     const clean = () => fs.rmSync(blob, { force: true });
     const berthCreate = measure(clean, () => timed(node, [SELF, '--create', ROOTFS, blob]));

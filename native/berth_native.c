@@ -860,6 +860,11 @@ typedef struct {
   char *parts[ZSTD_MAX_PARTS];
   size_t part_len[ZSTD_MAX_PARTS];
   int nparts;
+  // Output chunks malloc'ed on the JS thread before the job goes to the pool: their
+  // finalizers free them there too, so glibc recycles them in the main arena instead of
+  // trimming a worker's arena and faulting fresh pages in on every call.
+  char *spare[ZSTD_MAX_PARTS];
+  int nspare;
 } zstd_job;
 
 static void zstd_stream_free(napi_env env, void *data, void *hint) {
@@ -881,7 +886,7 @@ static void zstd_run(zstd_job *job) {
   for (;;) {
     if (out.dst == NULL) {
       if (total >= ZSTD_CALL_OUT || job->nparts >= ZSTD_MAX_PARTS) break;
-      out.dst = malloc(ZSTD_OUT_CHUNK);
+      out.dst = job->nspare > 0 ? job->spare[--job->nspare] : malloc(ZSTD_OUT_CHUNK);
       if (!out.dst) {
         job->oom = 1;
         break;
@@ -926,11 +931,12 @@ static void zstd_run(zstd_job *job) {
   }
   if (out.dst) {
     if (out.pos > 0) {
-      char *shrunk = realloc(out.dst, out.pos);
-      job->parts[job->nparts] = shrunk ? shrunk : out.dst;
+      // A mostly empty chunk is cut down: a consumer may hold on to it for long.
+      char *kept = out.pos < ZSTD_OUT_CHUNK / 2 ? realloc(out.dst, out.pos) : NULL;
+      job->parts[job->nparts] = kept ? kept : out.dst;
       job->part_len[job->nparts++] = out.pos;
     } else {
-      free(out.dst);
+      job->spare[job->nspare++] = out.dst;
     }
   }
   job->used = in.pos;
@@ -1029,6 +1035,7 @@ static napi_value js_zstd_process(napi_env env, napi_callback_info info) {
   zstd_job *job = zstd_job_new(env, info, objs);
   if (!job) return NULL;
   zstd_run(job);
+  while (job->nspare > 0) free(job->spare[--job->nspare]);
   napi_value result = zstd_result(env, job, &error);
   free(job);
   if (error) napi_throw(env, error);
@@ -1040,6 +1047,7 @@ static void zstd_execute(napi_env env, void *data) { zstd_run(data); }
 static void zstd_complete(napi_env env, napi_status status, void *data) {
   zstd_job *job = data;
   job->zs->busy = 0;
+  while (job->nspare > 0) free(job->spare[--job->nspare]);
   napi_value error, result = zstd_result(env, job, &error);
   if (error) napi_reject_deferred(env, job->deferred, error);
   else napi_resolve_deferred(env, job->deferred, result);
@@ -1055,6 +1063,7 @@ static napi_value js_zstd_process_async(napi_env env, napi_callback_info info) {
   zstd_job *job = zstd_job_new(env, info, objs);
   if (!job) return NULL;
   job->zs->busy = 1;
+  while (job->nspare < ZSTD_MAX_PARTS && (job->spare[job->nspare] = malloc(ZSTD_OUT_CHUNK)) != NULL) job->nspare++;
   napi_create_reference(env, objs[0], 1, &job->keep_stream);
   napi_create_reference(env, objs[1], 1, &job->keep_input);
   napi_value promise, name;
