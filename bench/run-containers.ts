@@ -101,10 +101,11 @@ async function main(): Promise<void> {
     await hyperfine(dir, runRm);
 
     // run -d then rm -f, as one shell line per engine (the shell's own cost is the same for all).
-    const pair = (cli: string, extra: string) => `sh -c 'id=$(${cli} run -d ${extra} sleep 1000) && ${cli} rm -f $id >/dev/null'`;
+    // podman's rm -f first waits out a 10 s stop timeout; --time 0 makes it kill at once, as docker and berth do.
+    const pair = (cli: string, extra: string, rm = 'rm -f') => `sh -c 'id=$(${cli} run -d ${extra} sleep 1000) && ${cli} ${rm} $id >/dev/null'`;
     const detached: Row[] = [
       { name: 'berth run -d + rm -f', command: pair(berthCmd, 'bench/busybox') },
-      { name: 'podman run -d + rm -f', command: pair(`${podmanCmd}`, '--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bench/busybox'), ...(podmanNote ? { note: podmanNote } : {}) },
+      { name: 'podman run -d + rm -f', command: pair(`${podmanCmd}`, '--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bench/busybox', 'rm -f --time 0'), ...(podmanNote ? { note: podmanNote } : {}) },
       { name: 'docker run -d + rm -f', command: pair(dockerCmd, '--network none bench/busybox'), ...(dockerNote ? { note: dockerNote } : {}) },
     ];
     await hyperfine(dir, detached);
