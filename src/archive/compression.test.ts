@@ -210,3 +210,16 @@ test('hostile: zstd cut at a block boundary (no last block) is a truncated corru
   const { stream } = await decompress(chunked(zst.subarray(0, zst.length - 3), 64 * 1024));
   await assert.rejects(bytesOf(stream), (e: unknown) => isBerthError(e, 'corrupt') && /truncated|cannot decompress zstd/.test(e.message));
 });
+
+test('compressZstd gives the same bytes however the input is cut (layer digests are reproducible)', async () => {
+  const big = Buffer.alloc(2 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 13 + (i >> 9)) & 0xff;
+  const outputs: Buffer[] = [];
+  for (const size of [999, 64 * 1024, 300_000, big.length]) {
+    const zst = new PassThrough();
+    const done = bytesOf(zst);
+    await pipeline(chunked(big, size), compressZstd(), zst);
+    outputs.push(await done);
+  }
+  for (const out of outputs.slice(1)) assert.ok(out.equals(outputs[0]));
+});
