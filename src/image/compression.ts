@@ -1,8 +1,7 @@
 // Layer (de)compression as the image area needs it: a Transform per compression, chosen
 // by media type, built on the archive area's gzip and zstd streams.
 import { PassThrough, type Transform } from 'node:stream';
-import { compressGzip, createGunzip, createZstdDecompress } from '../archive/index.js';
-import { unsupported } from '../internal/errors.js';
+import { compressGzip, compressZstd, createGunzip, createZstdDecompress } from '../archive/index.js';
 import type { Compression } from './mediatype.js';
 
 /** A stream that turns `compression`-compressed bytes into the plain tar. */
@@ -17,7 +16,7 @@ export function decompressor(compression: Compression): Transform {
   }
 }
 
-/** A stream that compresses a plain tar (gzip at the archive area's default level). */
+/** A stream that compresses a plain tar (gzip or zstd at the archive area's default levels). */
 export function compressor(compression: Compression): Transform {
   switch (compression) {
     case 'none':
@@ -25,6 +24,6 @@ export function compressor(compression: Compression): Transform {
     case 'gzip':
       return compressGzip();
     case 'zstd':
-      throw unsupported('cannot compress a layer with zstd: berth reads zstd layers but writes gzip or plain ones');
+      return compressZstd();
   }
 }

@@ -105,6 +105,24 @@ test('copyImage compresses plain layers for a sink that wants gzip, like skopeo 
   assert.equal(await (await img.layers())[1].diffID(), digestOf(L2));
 });
 
+test('copyImage recompresses layers to zstd (podman --compression-format zstd); diff IDs stay', async () => {
+  const { store } = await sample();
+  const sink = new MemoryImageStore('dst');
+  await copyImage(await store.open('latest'), sink, { tag: 'zst', layerCompression: 'zstd' });
+  const img = asImage(await sink.open('zst'));
+  const m = await img.manifest();
+  assert.deepEqual(
+    m.layers.map((l) => l.mediaType),
+    ['application/vnd.oci.image.layer.v1.tar+zstd', 'application/vnd.oci.image.layer.v1.tar+zstd'],
+  );
+  const layer = (await img.layers())[0];
+  const raw = await bytesOf(layer.compressed());
+  assert.deepEqual([...raw.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
+  assert.deepEqual(await bytesOf(layer.uncompressed()), L1);
+  assert.equal(await layer.mediaType(), 'application/vnd.oci.image.layer.v1.tar+zstd');
+  assert.equal(await layer.diffID(), digestOf(L1));
+});
+
 test('copyImage converts Docker schema 2 to OCI for a sink that stores OCI only', async () => {
   const { store } = await sample({ format: 'docker' });
   const sink = Object.assign(new MemoryImageStore('oci-only'), { manifestMediaTypes: [OCI_MANIFEST, OCI_INDEX] });

@@ -129,8 +129,9 @@ function layerPlan(desc: Descriptor, family: Family, choice: LayerCompressionCho
   const have = layerCompression(desc.mediaType);
   const mediaType = convert(desc.mediaType, family);
   if (have === undefined || choice === 'keep') return { compression: undefined, mediaType };
-  // Like skopeo: compress only uncompressed layers (zstd stays zstd); decompress everything for 'none'.
-  const want: Compression = choice === 'none' ? 'none' : have === 'none' ? 'gzip' : have;
+  // Like skopeo: 'gzip' compresses only uncompressed layers (zstd stays zstd); 'zstd' and
+  // 'none' convert every layer.
+  const want: Compression = choice === 'none' || choice === 'zstd' ? choice : have === 'none' ? 'gzip' : have;
   if (want === have) return { compression: undefined, mediaType };
   return { compression: want, mediaType: layerMediaTypeWith(mediaType, want) };
 }

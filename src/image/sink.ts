@@ -24,7 +24,8 @@ export interface WriteManifestOptions extends ReadOptions {
   child?: boolean;
 }
 
-export type LayerCompressionChoice = 'keep' | 'gzip' | 'none';
+/** 'gzip' compresses plain layers only (skopeo's default); 'zstd' recompresses every layer (--dest-compress-format zstd). */
+export type LayerCompressionChoice = 'keep' | 'gzip' | 'zstd' | 'none';
 
 export interface ImageSink {
   /** Names the sink in messages: "oci:/tmp/x:latest". */
