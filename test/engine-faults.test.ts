@@ -46,11 +46,13 @@ async function allIds(): Promise<string[]> {
 }
 
 test('kill -9 of the CLI at points during run -d: ps tells the truth, rm -f leaves nothing', async () => {
-  for (const delay of [150, 350, 600, 900]) {
+  // A run -d takes ~200 ms on a quiet machine: these points fall before, in and after its work.
+  for (const delay of [100, 130, 160, 190, 230, 400]) {
     const child = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'run', '-d', fx.image, 'sleep', '1000'], { stdio: 'ignore' });
+    const closed = new Promise((r) => child.on('close', r));
     await sleep(delay);
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
+    await closed;
   }
   const rows = (await ok(fx, ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.State}}'])).split('\n').filter(Boolean);
   for (const row of rows) {
@@ -112,8 +114,9 @@ test('kill -9 of the CLI of a foreground run --rm: the container is found, stopp
   const end = Date.now() + 15_000;
   // Running as far as the runtime is concerned: its process list shows the command.
   while (Date.now() < end && !/sleep 1000/.test((await berth(fx, ['top', 'fg'])).stdout)) await sleep(100);
+  const closed = new Promise((r) => child.on('close', r));
   child.kill('SIGKILL');
-  await new Promise((r) => child.on('close', r));
+  await closed;
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'fg']), 'running', 'the container outlives the CLI');
   const id = await ok(fx, ['inspect', '-f', '{{.Id}}', 'fg']);
   await ok(fx, ['stop', '-t', '0', 'fg']);

@@ -61,6 +61,9 @@ async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 
   if (rec.state.mode === 'foreground' ? sameProcess(rec.state.monitorPid, rec.state.startedAt) : sameProcess(rec.state.pid, rec.state.startedAt)) {
     return rec.state.status === 'paused' ? 'paused' : 'running';
   }
+  // The container's init is gone but its monitor lives: it is draining the output and about to
+  // write the exit file, so the container is still ending (no runtime call needed to know).
+  if (rec.state.mode !== 'foreground' && sameProcess(rec.state.monitorPid, rec.state.startedAt)) return 'running';
   let status: string;
   try {
     status = (await host.runtimeOf(rec).state(rec.id)).status;
@@ -68,9 +71,6 @@ async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 
     status = 'missing';
   }
   if (status === 'running' || status === 'paused') return status;
-  // The monitor writes the exit file once it has drained the container's output: while it
-  // lives, the container is still ending.
-  if (rec.state.mode !== 'foreground' && sameProcess(rec.state.monitorPid, rec.state.startedAt)) return 'running';
   const again = await readExit(paths.stateDir, rec.id);
   if (again) return again;
   return { exitCode: UNKNOWN_EXIT, exitedAt: new Date(), oomKilled: false, lost: true };
