@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { detectCompression } from '../archive/index.js';
-import { BerthError, corrupt, invalidArgument, unavailable } from '../internal/errors.js';
+import { BerthError, corrupt, invalidArgument } from '../internal/errors.js';
+import { httpGet } from '../internal/http-get.js';
 import type { GraphDriver } from '../graphdriver/index.js';
 import type { ImageConfig, Platform } from '../image/index.js';
 import { applyLayer } from '../layer/index.js';
@@ -242,24 +242,17 @@ async function extractArchive(file: string, context: SourceRoot, rel: string, sc
 
 /** ADD <url>: fetched into `dir`, checked against --checksum when given. */
 async function fetchURL(url: string, dir: string, checksum: string | undefined, signal?: AbortSignal): Promise<string> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal, redirect: 'follow' });
-  } catch (err) {
-    throw unavailable(`cannot fetch ${url}: ${(err as Error).message}`, { cause: err });
-  }
-  if (!res.ok || !res.body) throw unavailable(`cannot fetch ${url}: HTTP ${res.status}`);
+  const res = await httpGet(url, { signal });
   const name = path.posix.basename(new URL(url).pathname) || 'index.html';
   const file = path.join(dir, name);
   const hash = createHash('sha256');
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  body.on('data', (c: Buffer) => hash.update(c));
-  await pipeline(body, fs.createWriteStream(file, { mode: 0o600 }));
+  res.on('data', (c: Buffer) => hash.update(c));
+  await pipeline(res, fs.createWriteStream(file, { mode: 0o600 }));
   const got = `sha256:${hash.digest('hex')}`;
   if (checksum !== undefined && checksum !== got) {
     throw corrupt(`cannot add ${url}: its content has digest ${got}, but --checksum says ${checksum}`);
   }
-  const modified = res.headers.get('last-modified');
+  const modified = res.headers['last-modified'];
   if (modified) {
     const t = new Date(modified);
     if (!Number.isNaN(t.getTime())) fs.utimesSync(file, t, t);

@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import { aborted, BerthError, resourceExhausted, unavailable } from '../../internal/errors.js';
+import { extraCaCertificates } from '../../internal/tls.js';
 
 export interface TransportOptions {
   /** Concurrent connections per origin; further requests queue in the agent. Default 8. */
@@ -56,7 +57,12 @@ export class Transport {
     let agent = this.agents.get(key);
     if (!agent) {
       const common = { keepAlive: true, maxSockets: this.options.maxSocketsPerHost ?? 8, maxFreeSockets: 8, scheduling: 'lifo' as const };
-      agent = url.protocol === 'https:' ? new https.Agent({ ...common, rejectUnauthorized: !insecure }) : new http.Agent(common);
+      if (url.protocol === 'https:') {
+        const ca = insecure ? undefined : extraCaCertificates();
+        agent = new https.Agent({ ...common, rejectUnauthorized: !insecure, ...(ca ? { ca } : {}) });
+      } else {
+        agent = new http.Agent(common);
+      }
       this.agents.set(key, agent);
     }
     return agent;
