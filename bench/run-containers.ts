@@ -6,11 +6,12 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../src/internal/paths.js';
 
 const RUNS = Number(process.argv[2] ?? 20);
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BERTH_ENTRY = path.join(HERE, '..', 'test', 'engine-berth.js');
+// The CLI as users start it: bin/berth (a sh wrapper that keeps NODE_EXTRA_CA_CERTS out of
+// node's start-up) running this build's dist/.
+const BERTH_BIN = path.join(projectRoot(), 'bin', 'berth');
 
 interface Row {
   name: string;
@@ -54,10 +55,10 @@ async function main(): Promise<void> {
     execFileSync('tar', ['-C', rootfs, '-cf', tarball, '.']);
 
     const b = ['--root', path.join(dir, 'berth/root'), '--runroot', path.join(dir, 'berth/run')];
-    const berth = (args: string[]) => sh(process.execPath, [BERTH_ENTRY, ...b, ...args]);
+    const berth = (args: string[]) => sh(BERTH_BIN, [...b, ...args]);
     berth(['import', tarball, 'bench/busybox:latest']);
     berth(['run', '--rm', 'bench/busybox', '/bin/true']);
-    const berthCmd = `${process.execPath} ${BERTH_ENTRY} ${b.join(' ')}`;
+    const berthCmd = `${BERTH_BIN} ${b.join(' ')}`;
 
     const p = ['--root', path.join(dir, 'podman/root'), '--runroot', path.join(dir, 'podman/run'), '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--storage-driver', 'overlay'];
     let podmanNote: string | undefined;
