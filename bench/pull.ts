@@ -12,8 +12,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { projectRoot } from '../src/internal/paths.js';
 import * as sys from '../src/internal/sys.js';
 
 const CACHE = '/var/tmp/berth-bench';
@@ -184,11 +184,10 @@ async function main(): Promise<void> {
       spawnSync('sync');
     };
 
-    // The CLI of this build (what bin/berth runs from dist/), started the way bin/berth starts it.
-    const main = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
-    const launcher = ['--input-type=module', '-e', `import(${JSON.stringify(main)}).then((m) => m.main(process.argv.slice(1))).then((c) => { process.exitCode = c; })`, '--'];
+    // The CLI as users start it: bin/berth, running this build's dist/.
+    const berthBin = path.join(projectRoot(), 'bin', 'berth');
     const berthArgs = ['--root', path.join(stores, 'root'), '--runroot', path.join(stores, 'run'), 'pull', '-q', image];
-    rows.push(['berth pull', await measure(fresh, () => timed(process.execPath, [...launcher, ...berthArgs], env), async () => {}), `berth ${berthArgs.join(' ')}`]);
+    rows.push(['berth pull', await measure(fresh, () => timed(berthBin, berthArgs, env), async () => {}), `berth ${berthArgs.join(' ')}`]);
 
     const podmanArgs = ['--root', path.join(stores, 'root'), '--runroot', path.join(stores, 'run'), '--storage-driver', 'overlay', 'pull', '-q', '--tls-verify=false', image];
     const podmanCleanup = async () => {

@@ -1,7 +1,7 @@
 // The public face of src/store: open the local cache, and the types its users handle.
 export { normalizeName, openStore, Store, type NewImage, type PruneResult, type RemoveResult, type StoreOptions } from './store.js';
 export { pickChild, StoreSink, type StoreSinkOptions, StoreSource } from './sink.js';
-export { ContentStore, type ContentInfo, type WriterOptions } from './content/store.js';
+export { ContentStore, type ContentInfo, type IngestOptions, type WriterOptions } from './content/store.js';
 export { ContentWriter, type Expected, type IngestStatus } from './content/writer.js';
 export { chainID, chainIDs, LayerStore, type ApplyLayer, type CompressedForm, type LayerRecord, type UnpackRequest } from './layers.js';
 export { imageBlobs, ImageRecords, repoOf, resolveIn, type ImageLayer, type ImageRecord, type ResolveOptions } from './images.js';

@@ -158,3 +158,39 @@ test('open removes unheld ingests that are expired or malformed, keeps fresh one
     await done();
   }
 });
+
+test('a verified source is stored without a second hash; a failing one leaves no blob', async () => {
+  const { store, layout, done } = await fresh();
+  try {
+    const { VerifyingStream } = await import('../../digest/verify.js');
+    const { pipeline } = await import('node:stream');
+    const d = digestOf('verified bytes');
+    const good = pipeline(Readable.from([Buffer.from('verified '), Buffer.from('bytes')]), new VerifyingStream({ digest: d, size: 14 }), () => {});
+    const info = await store.ingest('ref-v', good, { expected: { digest: d, size: 14 }, sourceVerified: true });
+    assert.equal(info.digest, d);
+    assert.equal(await text(await store.reader(d)), 'verified bytes');
+
+    // Same length, other bytes: the verifier fails before the end, so nothing is committed.
+    const claimed = digestOf('other content!');
+    const bad = pipeline(Readable.from([Buffer.from('lying content!')]), new VerifyingStream({ digest: claimed, size: 14 }), () => {});
+    await assert.rejects(store.ingest('ref-bad', bad, { expected: { digest: claimed, size: 14 }, sourceVerified: true }), (e: any) => e.kind === 'corrupt');
+    assert.equal(await store.exists(claimed), false);
+    assert.deepEqual((await fs.readdir(path.join(layout.blobsDir, 'sha256'))).sort(), [d.slice(7)]);
+  } finally {
+    await done();
+  }
+});
+
+test('sourceVerified needs the expected digest and size; unhashed bytes need a vouched digest to commit', async () => {
+  const { store, done } = await fresh();
+  try {
+    await assert.rejects(store.ingest('ref-x', Readable.from([Buffer.from('x')]), { sourceVerified: true }), (e: any) => e.kind === 'failed-precondition');
+    const d = digestOf('abc');
+    const w = await store.writer('ref-y', { expected: { digest: d, size: 3 } });
+    await w.write(Buffer.from('abc'), { hash: false });
+    await assert.rejects(w.commit(), (e: any) => e.kind === 'failed-precondition' && /unhashed/.test(e.message));
+    assert.equal(await store.exists(d), false);
+  } finally {
+    await done();
+  }
+});

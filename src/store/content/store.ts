@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Digest, isDigest, parseDigest } from '../../digest/digest.js';
-import { aborted, alreadyExists, BerthError, notFound, resourceExhausted } from '../../internal/errors.js';
+import { aborted, alreadyExists, BerthError, failedPrecondition, notFound, resourceExhausted } from '../../internal/errors.js';
 import { acquireLock, isLocked } from '../lock.js';
 import type { StoreLayout } from '../layout.js';
 import { ContentWriter, type Expected, type IngestMeta, type IngestStatus, openIngest, publishFile } from './writer.js';
@@ -25,6 +25,15 @@ export interface WriterOptions {
    */
   wait?: boolean;
   signal?: AbortSignal;
+}
+
+export interface IngestOptions extends WriterOptions {
+  /**
+   * The source checks `expected` (size and digest) itself and errors before it ends if the
+   * bytes differ, as the registry client's blobs do: the store then does not hash them again.
+   * Needs expected.digest and expected.size.
+   */
+  sourceVerified?: boolean;
 }
 
 export interface ContentStoreOptions {
@@ -167,7 +176,11 @@ export class ContentStore {
    * left (a stream from the start cannot resume; writer() with a ranged source can), and
    * commits. Content already present is success without reading `source`.
    */
-  async ingest(ref: string, source: Readable, options: WriterOptions = {}): Promise<ContentInfo> {
+  async ingest(ref: string, source: Readable, options: IngestOptions = {}): Promise<ContentInfo> {
+    const trustedDigest = options.sourceVerified ? options.expected?.digest : undefined;
+    if (options.sourceVerified && (trustedDigest === undefined || options.expected?.size === undefined)) {
+      throw failedPrecondition(`cannot ingest ${ref}: a verified source needs the expected digest and size`);
+    }
     let writer: ContentWriter;
     try {
       writer = await this.writer(ref, options);
@@ -180,8 +193,8 @@ export class ContentStore {
     }
     try {
       if (writer.offset > 0) await writer.truncate();
-      await writer.copyFrom(source, { signal: options.signal });
-      const { digest } = await writer.commit();
+      await writer.copyFrom(source, { signal: options.signal, hash: trustedDigest === undefined });
+      const { digest } = await writer.commit({}, { trustedDigest });
       return this.info(digest);
     } catch (err) {
       await writer.close();
