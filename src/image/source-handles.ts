@@ -59,11 +59,12 @@ function contextDescriptor(parsed: ParsedManifest, context: HandleContext): Desc
   return d;
 }
 
-export class SourceImage implements Image {
-  private readonly source: ContentSource;
-  private readonly parsed: ParsedManifest;
-  private readonly raw: Uint8Array;
-  private readonly context: HandleContext;
+/** What image and index handles share: a parsed manifest and the source its blobs come from. */
+abstract class SourceManifest {
+  protected readonly source: ContentSource;
+  protected readonly parsed: ParsedManifest;
+  protected readonly raw: Uint8Array;
+  protected readonly context: HandleContext;
 
   constructor(source: ContentSource, parsed: ParsedManifest, raw: Uint8Array, context: HandleContext = {}) {
     this.source = source;
@@ -78,9 +79,6 @@ export class SourceImage implements Image {
   async rawManifest(): Promise<Uint8Array> {
     return this.raw;
   }
-  async manifest(): Promise<ImageManifest> {
-    return this.parsed.manifest!;
-  }
   async digest(): Promise<Digest> {
     return this.parsed.digest;
   }
@@ -89,6 +87,12 @@ export class SourceImage implements Image {
   }
   async descriptor(): Promise<Descriptor> {
     return contextDescriptor(this.parsed, this.context);
+  }
+}
+
+export class SourceImage extends SourceManifest implements Image {
+  async manifest(): Promise<ImageManifest> {
+    return this.parsed.manifest!;
   }
   async configDescriptor(): Promise<Descriptor> {
     return this.parsed.manifest!.config;
@@ -188,36 +192,9 @@ export class SourceLayer implements Layer {
   }
 }
 
-export class SourceIndex implements Index {
-  private readonly source: ContentSource;
-  private readonly parsed: ParsedManifest;
-  private readonly raw: Uint8Array;
-  private readonly context: HandleContext;
-
-  constructor(source: ContentSource, parsed: ParsedManifest, raw: Uint8Array, context: HandleContext = {}) {
-    this.source = source;
-    this.parsed = parsed;
-    this.raw = raw;
-    this.context = context;
-  }
-
-  async mediaType(): Promise<string> {
-    return this.parsed.mediaType;
-  }
-  async rawManifest(): Promise<Uint8Array> {
-    return this.raw;
-  }
+export class SourceIndex extends SourceManifest implements Index {
   async indexManifest(): Promise<ImageIndex> {
     return this.parsed.index!;
-  }
-  async digest(): Promise<Digest> {
-    return this.parsed.digest;
-  }
-  async size(): Promise<number> {
-    return this.parsed.size;
-  }
-  async descriptor(): Promise<Descriptor> {
-    return contextDescriptor(this.parsed, this.context);
   }
 
   private child(digest: Digest): Descriptor {
