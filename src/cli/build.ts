@@ -10,8 +10,8 @@ import { builderConfig, builderContainerfile } from '../build/s2i.js';
 import { openGraphDriver } from '../graphdriver/index.js';
 import { applyLayer } from '../layer/index.js';
 import { findRuntime } from '../runtime/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -39,8 +39,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const quiet = flags.bool('quiet');
   const contextArg = flags.args[0];
   let temp: string | undefined;

@@ -1,6 +1,6 @@
 // berth commit: a container's changes as a new image (-c/--change, -m, -a, -p).
 import { commitContainer } from '../engine/commit.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -18,11 +18,8 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const rec = await commitContainer(containerHost(ctx), flags.args[0], {
     ...(flags.args[1] ? { reference: flags.args[1] } : {}),
     changes: flags.list('change'),

@@ -1,7 +1,7 @@
 // berth container SUBCOMMAND: ls and prune, the internal cleanup conmon runs after an exit,
 // and the container verbs under their group names (container run, container rm, ...).
 import { cleanupContainer, pruneContainers } from '../engine/lifecycle.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import { parseTime } from './logs.js';
 import type { CliContext, VerbModule } from './main.js';
@@ -67,11 +67,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   if (sub === 'prune') {
-    const flags = parseFlags(PRUNE, rest);
-    if (flags.help) {
-      ctx.stdout.write(helpText(PRUNE));
-      return 0;
-    }
+    const flags = parseVerb(PRUNE, rest, ctx);
+    if (!flags) return 0;
     const until = flags.list('filter').find((f) => f.startsWith('until='));
     const removed = await pruneContainers(host, until ? { until: parseTime(until.slice(6)) } : {});
     ctx.stdout.write(removed.length ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '');

@@ -2,7 +2,7 @@
 // container side); container paths never lead out of its rootfs through symlinks.
 import { copyFromContainer, copyToContainer } from '../engine/files.js';
 import { invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -24,11 +24,8 @@ function split(arg: string): { container?: string; path: string } {
 }
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const src = split(flags.args[0]);
   const dest = split(flags.args[1]);
   const host = containerHost(ctx);

@@ -1,7 +1,7 @@
 // berth exec: run a command in a running container (-i, -t, -e, -u, -w, -d); the exit code is
 // the command's (126/127 when it cannot be run).
 import { execInContainer } from '../engine/exec.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, startFailureCode } from './container-common.js';
 import { type CliContext, reportError } from './main.js';
 
@@ -22,11 +22,8 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const [container, ...cmd] = flags.args;
   try {
     return await execInContainer(containerHost(ctx), container, {

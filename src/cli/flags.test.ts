@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type VerbSpec, parseFlags } from './flags.js';
+import { type VerbSpec, parseFlags, parseVerb } from './flags.js';
 
 const run: VerbSpec = {
   usage: 'berth run [OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -38,4 +38,14 @@ test('bad flags give clear errors', () => {
 test('-- ends flags', () => {
   const f = parseFlags({ ...run, stopAtFirstPositional: false }, ['-d', '--', '-x', 'y']);
   assert.deepEqual(f.args, ['-x', 'y']);
+});
+
+test('parseVerb writes help and returns undefined for -h; otherwise the flags', () => {
+  let out = '';
+  const ctx = { stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream };
+  assert.equal(parseVerb(run, ['-h'], ctx), undefined);
+  assert.match(out, /^Usage: berth run \[OPTIONS\] IMAGE/);
+  out = '';
+  assert.deepEqual(parseVerb(run, ['-d', 'busybox'], ctx)?.args, ['busybox']);
+  assert.equal(out, '');
 });

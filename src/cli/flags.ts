@@ -149,6 +149,17 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
   return new Flags(out);
 }
 
+/**
+ * parseFlags for a verb: with -h/--help it writes the verb's help to `out` and returns
+ * undefined, and the verb returns 0. Every verb starts this way.
+ */
+export function parseVerb(spec: VerbSpec, argv: string[], out: { stdout: NodeJS.WritableStream }): Flags | undefined {
+  const flags = parseFlags(spec, argv);
+  if (!flags.help) return flags;
+  out.stdout.write(helpText(spec));
+  return undefined;
+}
+
 export function helpText(spec: VerbSpec): string {
   const lines = [`Usage: ${spec.usage}`, '', spec.summary, ''];
   if (spec.flags.length > 0) {

@@ -1,8 +1,8 @@
 // berth history IMAGE: the config's history, newest first, with each layer's size.
 import { imageHistory } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { formatRows, humanSize, shortId, timeAgo } from './format.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -19,8 +19,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const rows = await imageHistory(store, flags.args[0]);
   const noTrunc = flags.bool('no-trunc');

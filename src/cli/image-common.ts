@@ -25,9 +25,3 @@ export function remoteOptions(flags: Flags): RemoteOptions {
   if (creds) out.credentials = parseCreds(creds);
   return out;
 }
-
-/** Exit code 0 after writing help. */
-export function printHelp(ctx: CliContext, text: string): number {
-  ctx.stdout.write(text);
-  return 0;
-}

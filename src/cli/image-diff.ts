@@ -1,9 +1,9 @@
 // berth image diff A [B]: added (A), changed (C) and deleted (D) paths between two images or
 // layers, or between a layer (or an image's top layer) and its parent.
 import { diffImages } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { humanSize } from './format.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -15,8 +15,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const entries = await diffImages(store, flags.args[0], flags.args[1]);
   if (flags.string('format') === 'json') {

@@ -1,8 +1,8 @@
 // berth image tree: every local layer as one parent/child tree with sizes and tags.
 import { layerTree, splitName, type TreeNode } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { humanSize, shortId } from './format.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -16,8 +16,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const roots = await layerTree(store);
   if (flags.string('format') === 'json') {

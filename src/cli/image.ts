@@ -2,8 +2,8 @@
 // rm, tag, untag, pull, push, save, load, import); most sub-verbs are the top-level verbs.
 import { BerthError, isBerthError } from '../internal/errors.js';
 import { inspectImage } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext, VerbModule } from './main.js';
 import { renderTemplate } from './format.js';
 
@@ -49,8 +49,8 @@ const INSPECT: VerbSpec = {
 };
 
 async function inspect(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(INSPECT, argv);
-  if (flags.help) return printHelp(ctx, helpText(INSPECT));
+  const flags = parseVerb(INSPECT, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const docs: unknown[] = [];
   let code = 0;
@@ -81,8 +81,8 @@ const PRUNE: VerbSpec = {
 };
 
 async function prune(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(PRUNE, argv);
-  if (flags.help) return printHelp(ctx, helpText(PRUNE));
+  const flags = parseVerb(PRUNE, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const held = new Set((await store.holds()).flatMap((h) => h.images));
   const victims = (await store.listImages()).filter((r) => !held.has(r.id) && (flags.bool('all') || (r.names.length === 0 && r.digests.length === 0)));
@@ -101,8 +101,8 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
 const EXISTS: VerbSpec = { usage: 'berth image exists IMAGE', summary: 'Exit 0 if the image is in local storage, 1 if not', minArgs: 1, maxArgs: 1, flags: [] };
 
 async function exists(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(EXISTS, argv);
-  if (flags.help) return printHelp(ctx, helpText(EXISTS));
+  const flags = parseVerb(EXISTS, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   try {
     await store.resolveImage(flags.args[0]);

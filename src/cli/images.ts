@@ -1,8 +1,8 @@
 // berth images [REPOSITORY[:TAG]]: the local images as docker lists them.
 import { type ImageRow, listImageRows } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize, shortId, timeAgo } from './format.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -52,8 +52,8 @@ export function imageFormat(noTrunc: boolean, digests: boolean): FormatSpec<Imag
 }
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const filters = [...flags.list('filter')];
   if (flags.args[0]) filters.push(`reference=${flags.args[0]}`);

@@ -8,7 +8,7 @@ import { openGraphDriver } from '../graphdriver/index.js';
 import { projectRoot } from '../internal/paths.js';
 import { lookupBinary } from '../runtime/detect.js';
 import { openStore } from '../store/index.js';
-import { type FlagSpec, helpText, parseFlags, type VerbSpec } from './flags.js';
+import { type FlagSpec, parseVerb, type VerbSpec } from './flags.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = {
@@ -22,11 +22,8 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const info = await gather(ctx, flags.string('storage-driver'));
   const format = flags.string('format');
   if (format === 'json' || format === '{{json .}}') {

@@ -3,7 +3,7 @@
 import { inspectView } from '../engine/inspect.js';
 import { lookupContainer } from '../engine/state.js';
 import { BerthError, invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { renderTemplate } from './format.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -20,11 +20,8 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const type = flags.string('type');
   if (type !== undefined && type !== 'container' && type !== 'image') throw invalidArgument(`invalid --type "${type}": want container or image`);
   const host = containerHost(ctx);

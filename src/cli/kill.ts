@@ -1,6 +1,6 @@
 // berth kill: a signal (-s, default SIGKILL) to running containers.
 import { killContainer } from '../engine/lifecycle.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -12,11 +12,8 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
   const signal = flags.string('signal') ?? 'SIGKILL';
   return eachContainer(ctx, flags.args, async (q) => {

@@ -2,8 +2,8 @@
 import { createInterface } from 'node:readline';
 import { login } from '../engine/images/index.js';
 import { invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { printHelp } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -35,8 +35,8 @@ async function prompt(question: string): Promise<string> {
 }
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   let username = flags.string('username');
   let password = flags.string('password');
   if (flags.bool('password-stdin')) {

@@ -1,8 +1,8 @@
 // berth logout [SERVER]: remove stored credentials for a registry (or all with --all).
 import { logout } from '../engine/images/index.js';
 import { notFound } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { printHelp } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -16,8 +16,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const all = flags.bool('all');
   const authFile = flags.string('authfile');
   const removed = await logout(flags.args[0], { all, ...(authFile ? { authFile } : {}) });

@@ -2,7 +2,7 @@
 import { containerLogs } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -32,11 +32,8 @@ export function parseTime(text: string, now = Date.now()): Date {
 }
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
   const rec = await lookupContainer(host, flags.args[0]);
   const tailText = flags.string('tail');

@@ -2,7 +2,7 @@
 import { mountContainer, unmountContainer } from '../engine/files.js';
 import { isMountPoint } from '../engine/rootfs.js';
 import { listContainers } from '../engine/state.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -10,11 +10,8 @@ const SPEC: VerbSpec = { usage: 'berth mount [CONTAINER...]', summary: "Mount co
 const UNMOUNT: VerbSpec = { usage: 'berth container unmount CONTAINER [CONTAINER...]', summary: "Unmount containers' root filesystems", minArgs: 1, flags: [] };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
   if (flags.args.length === 0) {
     for (const r of await listContainers(host)) {
@@ -27,11 +24,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 export async function runUnmount(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(UNMOUNT, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(UNMOUNT));
-    return 0;
-  }
+  const flags = parseVerb(UNMOUNT, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
   return eachContainer(ctx, flags.args, async (q) => {
     await unmountContainer(host, q);

@@ -3,7 +3,7 @@ import { type ContainerRecord, statusText } from '../engine/container.js';
 import { commandOf } from '../engine/spec.js';
 import { listContainers } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, timeAgo } from './format.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -85,11 +85,8 @@ export function psFormat(noTrunc: boolean): FormatSpec<ContainerRecord> {
 }
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   let rows = await listContainers(containerHost(ctx));
   rows.sort((a, b) => b.created.localeCompare(a.created));
   const last = flags.bool('latest') ? 1 : flags.string('last') !== undefined ? Number(flags.string('last')) : undefined;

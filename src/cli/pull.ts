@@ -5,8 +5,8 @@ import { parsePlatform } from '../image/index.js';
 import { parseNormalizedReference, familiarString } from '../reference/index.js';
 import { listTags } from '../registry/client/index.js';
 import { clientPool, pullCandidates, registriesFor } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { openImageStore, printHelp, REMOTE_FLAGS, remoteOptions } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { openImageStore, REMOTE_FLAGS, remoteOptions } from './image-common.js';
 import type { CliContext } from './main.js';
 import { PullProgress } from './progress.js';
 
@@ -24,8 +24,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const remote = remoteOptions(flags);
   const platformSpec = flags.string('platform');

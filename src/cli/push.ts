@@ -1,8 +1,8 @@
 // berth push NAME[:TAG] [DESTINATION]: docker's output (per-layer lines, then digest and size).
 import { pushImage } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { shortId } from './format.js';
-import { openImageStore, printHelp, REMOTE_FLAGS, remoteOptions } from './image-common.js';
+import { openImageStore, REMOTE_FLAGS, remoteOptions } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -14,8 +14,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const quiet = flags.bool('quiet');
   const words = { exists: 'Layer already exists', mounted: 'Mounted from another repository', uploaded: 'Pushed', pushing: 'Preparing' } as const;

@@ -6,7 +6,7 @@ import { type RegistryConfig, configFromObject, defaultConfig, loadConfig } from
 import { collectGarbage } from '../registry/server/gc.js';
 import { RegistryServer } from '../registry/server/server.js';
 import { FilesystemDriver } from '../registry/driver/filesystem.js';
-import { type VerbSpec, helpText, parseFlags } from './flags.js';
+import { parseFlags, parseVerb, type VerbSpec } from './flags.js';
 import type { CliContext } from './main.js';
 
 const SERVE: VerbSpec = {
@@ -61,11 +61,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 async function serve(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SERVE, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SERVE));
-    return 0;
-  }
+  const flags = parseVerb(SERVE, argv, ctx);
+  if (!flags) return 0;
   const server = new RegistryServer(await config(flags, ctx));
   const url = await server.start();
   ctx.stderr.write(`berth registry: listening on ${url}, storage in ${server.config.root}\n`);
@@ -81,11 +78,8 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 async function gc(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(GC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(GC));
-    return 0;
-  }
+  const flags = parseVerb(GC, argv, ctx);
+  if (!flags) return 0;
   const c = await config(flags, ctx);
   const report = await collectGarbage(new FilesystemDriver(c.root, { durable: c.durable }), {
     dryRun: flags.bool('dry-run'),

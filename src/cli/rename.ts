@@ -1,17 +1,14 @@
 // berth rename: give a container a new (unique) name.
 import { renameContainer } from '../engine/lifecycle.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = { usage: 'berth rename CONTAINER NEW_NAME', summary: 'Rename a container', minArgs: 2, maxArgs: 2, flags: [] };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   await renameContainer(containerHost(ctx), flags.args[0], flags.args[1]);
   return 0;
 }

@@ -1,6 +1,6 @@
 // berth rm: remove containers (-f kills running ones first); the rootfs, hold and state go too.
 import { removeContainer } from '../engine/lifecycle.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -15,11 +15,8 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
   return eachContainer(ctx, flags.args, async (q) => {
     await removeContainer(host, q, { force: flags.bool('force') });

@@ -1,7 +1,7 @@
 // berth rmi IMAGE...: untag, and delete images no name keeps, freeing their unused layers.
 import { BerthError } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { openImageStore } from './image-common.js';
 import { type CliContext, reportError } from './main.js';
 import { removeImage, splitName } from '../engine/images/index.js';
 
@@ -16,8 +16,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const queries = flags.bool('all') ? (await store.listImages()).map((r) => r.id as string) : flags.args;
   if (queries.length === 0) throw new BerthError('invalid-argument', 'berth rmi: requires at least 1 argument');

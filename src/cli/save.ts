@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type ArchiveFormat, saveImages } from '../engine/images/index.js';
 import { invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -22,8 +22,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const format = (flags.string('format') ?? 'docker-archive') as ArchiveFormat;
   if (format !== 'docker-archive' && format !== 'oci-archive') throw invalidArgument(`berth save: unknown format "${format}": want docker-archive or oci-archive`);
   const store = await openImageStore(ctx);

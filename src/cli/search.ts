@@ -1,8 +1,8 @@
 // berth search [REGISTRY/]TERM: repositories in a registry's catalog matching TERM.
 import { searchImages } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { formatRows } from './format.js';
-import { printHelp, REMOTE_FLAGS, remoteOptions } from './image-common.js';
+import { REMOTE_FLAGS, remoteOptions } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -19,8 +19,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const limit = flags.string('limit') ? Number(flags.string('limit')) : undefined;
   const results = await searchImages(flags.args[0], { ...remoteOptions(flags), limit });
   const spec = {

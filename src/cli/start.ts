@@ -5,7 +5,7 @@ import { containerLogs } from '../engine/logs.js';
 import { startContainer } from '../engine/start.js';
 import { lookupContainer } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer, startFailureCode } from './container-common.js';
 import { type CliContext, reportError } from './main.js';
 
@@ -20,11 +20,8 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
   if (flags.bool('attach')) {
     if (flags.args.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');

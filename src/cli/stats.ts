@@ -2,7 +2,7 @@
 // is the only mode: a daemonless CLI takes one sample and exits).
 import { containerStats } from '../engine/observe.js';
 import { listContainers } from '../engine/state.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize } from './format.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -31,11 +31,8 @@ const binary = (n: number) => {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
   const names = flags.args.length ? flags.args : (await listContainers(host)).filter((r) => r.state.status === 'running').map((r) => r.id);
   const rows = await Promise.all(names.map((n) => containerStats(host, n)));

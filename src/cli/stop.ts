@@ -1,7 +1,7 @@
 // berth stop: the stop signal, a grace period (-t, default 10 s), then SIGKILL.
 import { stopContainer } from '../engine/lifecycle.js';
 import { invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -16,11 +16,8 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const t = flags.string('time');
   if (t !== undefined && !/^-?\d+$/.test(t)) throw invalidArgument(`invalid --time "${t}": want seconds`);
   const host = containerHost(ctx);

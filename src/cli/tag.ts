@@ -1,15 +1,15 @@
 // berth tag SOURCE TARGET: give a local image another name.
 import { normalizeName } from '../store/store.js';
 import { invalidArgument } from '../internal/errors.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = { usage: 'berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]...', summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', minArgs: 2, flags: [] };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const [source, ...targets] = flags.args;
   for (const target of targets) {

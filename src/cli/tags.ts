@@ -1,8 +1,8 @@
 // berth tags REPOSITORY: a remote repository's tags, with --digests their manifest digests.
 import { remoteTags } from '../engine/images/index.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { formatRows } from './format.js';
-import { printHelp, REMOTE_FLAGS, remoteOptions } from './image-common.js';
+import { REMOTE_FLAGS, remoteOptions } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = {
@@ -19,8 +19,8 @@ export const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const digests = flags.bool('digests');
   const { repository, tags } = await remoteTags(flags.args[0], { ...remoteOptions(flags), digests });
   if (flags.bool('quiet')) {

@@ -1,17 +1,14 @@
 // berth unpause: thaw paused containers.
 import { pauseContainer } from '../engine/lifecycle.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer } from './container-common.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = { usage: 'berth unpause CONTAINER [CONTAINER...]', summary: 'Unpause all processes within one or more containers', minArgs: 1, flags: [] };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
   return eachContainer(ctx, flags.args, async (q) => {
     await pauseContainer(host, q, false);

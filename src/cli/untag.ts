@@ -1,14 +1,14 @@
 // berth untag IMAGE [NAME...]: remove names from a local image (all of them without NAME).
 import { normalizeName } from '../store/store.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { openImageStore, printHelp } from './image-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
 export const SPEC: VerbSpec = { usage: 'berth untag IMAGE [NAME...]', summary: 'Remove one or more names from a locally-stored image', minArgs: 1, flags: [] };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) return printHelp(ctx, helpText(SPEC));
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const store = await openImageStore(ctx);
   const [query, ...names] = flags.args;
   const rec = await store.resolveImage(query);
