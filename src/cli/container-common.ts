@@ -2,7 +2,7 @@
 // create/run flags turned into the engine's ContainerSpec (parsing only; the engine checks).
 import * as fs from 'node:fs';
 import { invalidArgument } from '../internal/errors.js';
-import type { ContainerSpec } from '../engine/container.js';
+import type { ContainerRecord, ContainerSpec } from '../engine/container.js';
 import { loadEngineConfig } from '../engine/config.js';
 import { ContainerHost } from '../engine/host.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
@@ -200,6 +200,20 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
 }
 
 /** docker's exit code for a failure before the container ran: 126/127 for the command, else 125. */
+/**
+ * What create and run share: the container from `IMAGE [COMMAND...]` and the create flags
+ * (--name, --pull). The engine's create module loads here, not in every verb that imports this file.
+ */
+export async function createFromFlags(host: ContainerHost, flags: Flags): Promise<{ spec: ContainerSpec; rec: ContainerRecord }> {
+  const { createContainer } = await import('../engine/create.js');
+  const [image, ...cmd] = flags.args;
+  const spec = containerSpecFrom(flags, image, cmd);
+  const name = flags.string('name');
+  const pull = flags.string('pull') as 'missing' | undefined;
+  const rec = await createContainer(host, spec, { ...(name !== undefined ? { name } : {}), ...(pull ? { pull } : {}) });
+  return { spec, rec };
+}
+
 export function startFailureCode(err: unknown): number | undefined {
   const code = (err as { exitCode?: unknown }).exitCode;
   return code === 126 || code === 127 ? code : undefined;

@@ -1,7 +1,6 @@
 // berth create: a container from an image or layer ID, prepared but not started; prints its ID.
-import { createContainer } from '../engine/create.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { CREATE_FLAGS, containerHost, containerSpecFrom } from './container-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { CREATE_FLAGS, containerHost, createFromFlags } from './container-common.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = {
@@ -13,16 +12,9 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
-  const [image, ...cmd] = flags.args;
-  const spec = containerSpecFrom(flags, image, cmd);
-  const pull = flags.string('pull') as 'missing' | undefined;
-  const name = flags.string('name');
-  const rec = await createContainer(containerHost(ctx), spec, { ...(name !== undefined ? { name } : {}), ...(pull ? { pull } : {}) });
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
+  const { rec } = await createFromFlags(containerHost(ctx), flags);
   ctx.stdout.write(`${rec.id}\n`);
   return 0;
 }

@@ -1,9 +1,8 @@
 // berth run: create a container from an image (or any layer ID) and start it; attached, the
 // exit code is the container's (125 berth's own failure, 126 cannot invoke, 127 not found).
-import { createContainer } from '../engine/create.js';
 import { runForeground, startContainer } from '../engine/start.js';
-import { helpText, parseFlags, type VerbSpec } from './flags.js';
-import { CREATE_FLAGS, containerHost, containerSpecFrom, startFailureCode } from './container-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { CREATE_FLAGS, containerHost, createFromFlags, startFailureCode } from './container-common.js';
 import { type CliContext, reportError } from './main.js';
 
 const SPEC: VerbSpec = {
@@ -15,16 +14,10 @@ const SPEC: VerbSpec = {
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseFlags(SPEC, argv);
-  if (flags.help) {
-    ctx.stdout.write(helpText(SPEC));
-    return 0;
-  }
-  const [image, ...cmd] = flags.args;
-  const spec = containerSpecFrom(flags, image, cmd);
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
   const host = containerHost(ctx);
-  const pull = flags.string('pull') as 'missing' | undefined;
-  const rec = await createContainer(host, spec, { ...(flags.string('name') !== undefined ? { name: flags.string('name') } : {}), ...(pull ? { pull } : {}) });
+  const { spec, rec } = await createFromFlags(host, flags);
   try {
     if (flags.bool('detach')) {
       await startContainer(host, rec);
