@@ -7,7 +7,7 @@ import { extraCaCertificates } from './tls.js';
 
 export interface HttpGetOptions {
   signal?: AbortSignal;
-  /** Redirects followed before giving up; default 10, like fetch's 20 is more than anyone needs. */
+  /** Redirects followed before giving up; default 10. */
   maxRedirects?: number;
 }
 
