@@ -49,3 +49,14 @@ test('parseVerb writes help and returns undefined for -h; otherwise the flags', 
   assert.deepEqual(parseVerb(run, ['-d', 'busybox'], ctx)?.args, ['busybox']);
   assert.equal(out, '');
 });
+
+test("'int' flags take whole numbers only, checked while parsing", () => {
+  const spec: VerbSpec = { usage: 'berth stop', summary: '', flags: [{ name: 'time', short: 't', type: 'int' }] };
+  assert.equal(parseFlags(spec, ['-t', '5']).int('time'), 5);
+  assert.equal(parseFlags(spec, ['--time=-1']).int('time'), -1);
+  assert.equal(parseFlags(spec, []).int('time'), undefined);
+  for (const bad of ['abc', '1.5', '', '10s', '99999999999999999999']) {
+    assert.throws(() => parseFlags(spec, [`--time=${bad}`]), new RegExp(`berth stop: invalid value "${bad}" for flag --time: want a whole number`));
+  }
+  assert.throws(() => parseFlags(spec, ['-tx']), /invalid value "x" for flag -t/);
+});

@@ -3,7 +3,8 @@
 // first positional so the container's own arguments pass through untouched.
 import { invalidArgument } from '../internal/errors.js';
 
-export type FlagType = 'bool' | 'string' | 'list';
+/** 'int' is a string flag whose value must be a whole number, checked while parsing as docker does. */
+export type FlagType = 'bool' | 'string' | 'int' | 'list';
 
 export interface FlagSpec {
   /** Long name without dashes: "name", "no-trunc". */
@@ -51,6 +52,11 @@ export class Flags {
   string(name: string): string | undefined {
     return this.parsed.strings.get(name);
   }
+  /** The value of an 'int' flag (already checked to be a whole number). */
+  int(name: string): number | undefined {
+    const v = this.parsed.strings.get(name);
+    return v === undefined ? undefined : Number(v);
+  }
   list(name: string): string[] {
     return this.parsed.lists.get(name) ?? [];
   }
@@ -81,6 +87,11 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
       else throw invalidArgument(`${spec.usage}: invalid value "${value}" for flag ${shown}: want true or false`);
     } else if (value === undefined) {
       throw invalidArgument(`${spec.usage}: flag needs an argument: ${shown}`);
+    } else if (f.type === 'int') {
+      if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+        throw invalidArgument(`${spec.usage}: invalid value "${value}" for flag ${shown}: want a whole number`);
+      }
+      out.strings.set(f.name, value);
     } else if (f.type === 'string') {
       out.strings.set(f.name, value);
     } else {
@@ -165,7 +176,7 @@ export function helpText(spec: VerbSpec): string {
   if (spec.flags.length > 0) {
     lines.push('Options:');
     for (const f of [...spec.flags, HELP]) {
-      const left = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.type === 'bool' ? '' : ` ${f.value ?? 'string'}`}`;
+      const left = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.type === 'bool' ? '' : ` ${f.value ?? (f.type === 'int' ? 'int' : 'string')}`}`;
       lines.push(`  ${left.padEnd(30)} ${f.description ?? ''}`);
     }
   }

@@ -8,16 +8,16 @@ const SPEC: VerbSpec = {
   usage: 'berth restart [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'Restart one or more containers',
   minArgs: 1,
-  flags: [{ name: 'time', short: 't', type: 'string', value: 'SECONDS', description: 'Seconds to wait before killing the container' }],
+  flags: [{ name: 'time', short: 't', type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container' }],
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
-  const t = flags.string('time');
+  const t = flags.int('time');
   return eachContainer(ctx, flags.args, async (q) => {
-    await restartContainer(host, q, t !== undefined ? { timeoutSec: Number(t) } : {});
+    await restartContainer(host, q, t !== undefined ? { timeoutSec: t } : {});
     return q;
   });
 }

@@ -1,5 +1,6 @@
 // berth search [REGISTRY/]TERM: repositories in a registry's catalog matching TERM.
 import { searchImages } from '../engine/images/index.js';
+import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { formatRows } from './format.js';
 import { REMOTE_FLAGS, remoteOptions } from './image-common.js';
@@ -11,7 +12,7 @@ export const SPEC: VerbSpec = {
   minArgs: 1,
   maxArgs: 1,
   flags: [
-    { name: 'limit', type: 'string', value: 'N', description: 'Show at most N results' },
+    { name: 'limit', type: 'int', value: 'N', description: 'Show at most N results' },
     { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
     { name: 'no-trunc', type: 'bool', description: 'Accepted for compatibility' },
     ...REMOTE_FLAGS.filter((f) => f.name !== 'creds'),
@@ -21,7 +22,8 @@ export const SPEC: VerbSpec = {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
-  const limit = flags.string('limit') ? Number(flags.string('limit')) : undefined;
+  const limit = flags.int('limit');
+  if (limit !== undefined && limit < 1) throw invalidArgument(`berth search: --limit must be at least 1, got ${limit}`);
   const results = await searchImages(flags.args[0], { ...remoteOptions(flags), limit });
   const spec = {
     columns: [{ header: 'NAME', field: '.Name' }],

@@ -1,6 +1,5 @@
 // berth stop: the stop signal, a grace period (-t, default 10 s), then SIGKILL.
 import { stopContainer } from '../engine/lifecycle.js';
-import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -10,7 +9,7 @@ const SPEC: VerbSpec = {
   summary: 'Stop one or more running containers',
   minArgs: 1,
   flags: [
-    { name: 'time', short: 't', type: 'string', value: 'SECONDS', description: 'Seconds to wait before killing the container (default 10)' },
+    { name: 'time', short: 't', type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container (default 10)' },
     { name: 'signal', short: 's', type: 'string', value: 'SIGNAL', description: 'Signal to send (default the stop signal, SIGTERM)' },
   ],
 };
@@ -18,12 +17,11 @@ const SPEC: VerbSpec = {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
-  const t = flags.string('time');
-  if (t !== undefined && !/^-?\d+$/.test(t)) throw invalidArgument(`invalid --time "${t}": want seconds`);
+  const t = flags.int('time');
   const host = containerHost(ctx);
   const signal = flags.string('signal');
   return eachContainer(ctx, flags.args, async (q) => {
-    await stopContainer(host, q, { ...(t !== undefined ? { timeoutSec: Number(t) } : {}), ...(signal ? { signal } : {}) });
+    await stopContainer(host, q, { ...(t !== undefined ? { timeoutSec: t } : {}), ...(signal ? { signal } : {}) });
     return q;
   });
 }
