@@ -1,5 +1,6 @@
 // berth_native: the few Linux system calls Node does not expose (mknod, xattrs, mount,
-// flock, openat2, *at calls on directory fds) as thin N-API functions, and zstd streams (libzstd).
+// flock, openat2, *at calls on directory fds) as thin N-API functions, zstd streams (libzstd),
+// and sendfile for serving registry blobs.
 //
 // Every function either returns its result or throws an Error whose `code` is the errno
 // name (ENOENT, EEXIST, ...), so src/internal/errors.ts maps it like any fs error.
@@ -15,11 +16,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <uv.h>
 #include <zstd.h>
 
 #define MAX_ARGS 12
@@ -1074,6 +1077,153 @@ static napi_value js_zstd_process_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// ---- sendfile: blob bodies from the page cache straight to a socket ------------------------
+// Node has no sendfile. A job owns a dup of the response's socket fd (valid whatever Node does
+// with its own) and runs sendfile on the thread pool until the socket's buffer is full (EAGAIN);
+// it then waits for writability with a uv_poll on the event loop, so a slow client holds no
+// pool thread. Node must have nothing queued on the socket meanwhile (the caller flushes the
+// headers first), else both would write into the same stream.
+
+#define SF_STEP 0x7ffff000L
+
+typedef struct sf_job {
+  struct sf_job *next;
+  int32_t id;
+  int sock, file;
+  off_t off;
+  int64_t left, sent;
+  int err, eof, polling;
+  int cancelled; // set on the main thread, read by the worker
+  napi_env env;
+  napi_deferred deferred;
+  napi_async_work work;
+  uv_poll_t poll;
+} sf_job;
+
+static sf_job *sf_jobs; // jobs in flight; touched on the main thread only
+
+static void sf_execute(napi_env env, void *data) {
+  sf_job *j = data;
+  while (j->left > 0 && !__atomic_load_n(&j->cancelled, __ATOMIC_RELAXED)) {
+    ssize_t n = sendfile(j->sock, j->file, &j->off, j->left > SF_STEP ? SF_STEP : (size_t)j->left);
+    if (n > 0) {
+      j->left -= n;
+      j->sent += n;
+    } else if (n == 0) {
+      j->eof = 1; // the file is shorter than promised: the caller reports it
+      return;
+    } else if (errno == EAGAIN) {
+      return;
+    } else if (errno != EINTR) {
+      j->err = errno;
+      return;
+    }
+  }
+}
+
+static void sf_closed(uv_handle_t *h) {
+  sf_job *j = h->data;
+  close(j->sock);
+  free(j);
+}
+
+// Settles the promise (the number of bytes sent, or an errno error) and releases the job.
+static void sf_finish(napi_env env, sf_job *j, int err) {
+  for (sf_job **pp = &sf_jobs; *pp; pp = &(*pp)->next) {
+    if (*pp == j) {
+      *pp = j->next;
+      break;
+    }
+  }
+  if (err == 0) {
+    napi_resolve_deferred(env, j->deferred, int_value(env, j->sent));
+  } else {
+    throw_errno(env, err, "sendfile", NULL);
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_reject_deferred(env, j->deferred, error);
+  }
+  napi_delete_async_work(env, j->work);
+  uv_close((uv_handle_t *)&j->poll, sf_closed);
+}
+
+static void sf_writable(uv_poll_t *h, int status, int events) {
+  sf_job *j = h->data;
+  uv_poll_stop(h);
+  j->polling = 0;
+  // An error of the socket shows up in the worker's sendfile.
+  napi_queue_async_work(j->env, j->work);
+}
+
+static void sf_complete(napi_env env, napi_status status, void *data) {
+  sf_job *j = data;
+  if (j->cancelled) sf_finish(env, j, ECANCELED);
+  else if (j->err) sf_finish(env, j, j->err);
+  else if (j->eof || j->left == 0) sf_finish(env, j, 0);
+  else if (uv_poll_start(&j->poll, UV_WRITABLE, sf_writable) == 0) j->polling = 1;
+  else sf_finish(env, j, EIO);
+}
+
+// sendfileAsync(id, socketFd, fileFd, offset, length): a Promise of the bytes sent, fewer than
+// length only when the file ended first. sendfileCancel(id) stops it (ECANCELED).
+static napi_value js_sendfile_async(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  int32_t id, sock, file;
+  int64_t off, len;
+  if (!get_i32(env, argv[0], &id) || !get_i32(env, argv[1], &sock) || !get_i32(env, argv[2], &file) ||
+      !get_i64(env, argv[3], &off) || !get_i64(env, argv[4], &len))
+    return NULL;
+  if (off < 0 || len < 0) return throw_errno(env, EINVAL, "sendfile", NULL);
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EIO, "sendfile", NULL);
+  sf_job *j = calloc(1, sizeof *j);
+  if (!j) return throw_errno(env, ENOMEM, "sendfile", NULL);
+  j->sock = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+  if (j->sock < 0) {
+    int err = errno;
+    free(j);
+    return throw_errno(env, err, "sendfile", NULL);
+  }
+  int err = uv_poll_init_socket(loop, &j->poll, j->sock);
+  if (err != 0) {
+    close(j->sock);
+    free(j);
+    return throw_errno(env, -err, "sendfile", NULL);
+  }
+  j->poll.data = j;
+  j->id = id;
+  j->file = file;
+  j->off = off;
+  j->left = len;
+  j->env = env;
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "berth:sendfile", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, sf_execute, sf_complete, j, &j->work);
+  j->next = sf_jobs;
+  sf_jobs = j;
+  napi_queue_async_work(env, j->work);
+  return promise;
+}
+
+static napi_value js_sendfile_cancel(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t id;
+  if (!get_i32(env, argv[0], &id)) return NULL;
+  for (sf_job *j = sf_jobs; j; j = j->next) {
+    if (j->id != id) continue;
+    __atomic_store_n(&j->cancelled, 1, __ATOMIC_RELAXED);
+    // Waiting on the loop: settle now. On the pool: the worker stops and sf_complete settles.
+    if (j->polling) {
+      uv_poll_stop(&j->poll);
+      j->polling = 0;
+      sf_finish(env, j, ECANCELED);
+    }
+    break;
+  }
+  return undefined(env);
+}
+
 // ---- module --------------------------------------------------------------------------------
 
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
@@ -1108,6 +1258,8 @@ static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "zstdCreate", js_zstd_create);
   export_fn(env, exports, "zstdProcess", js_zstd_process);
   export_fn(env, exports, "zstdProcessAsync", js_zstd_process_async);
+  export_fn(env, exports, "sendfileAsync", js_sendfile_async);
+  export_fn(env, exports, "sendfileCancel", js_sendfile_cancel);
   export_int(env, exports, "MS_RDONLY", MS_RDONLY);
   export_int(env, exports, "MS_NOSUID", MS_NOSUID);
   export_int(env, exports, "MS_NODEV", MS_NODEV);

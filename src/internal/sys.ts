@@ -1,5 +1,6 @@
 // Typed access to berth's native addon (native/berth_native.c): the Linux system calls Node
-// lacks. All calls are synchronous except flockAsync; failures throw errors with errno codes.
+// lacks. All calls are synchronous except the *Async ones and sendFile; failures throw errors
+// with errno codes.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -67,6 +68,8 @@ interface Native {
   zstdCreate(compress: boolean, level: number): object;
   zstdProcess(stream: object, input: Buffer, end: boolean): ZstdStep;
   zstdProcessAsync(stream: object, input: Buffer, end: boolean): Promise<ZstdStep>;
+  sendfileAsync(id: number, socketFd: number, fileFd: number, offset: number, length: number): Promise<number>;
+  sendfileCancel(id: number): void;
   [constant: string]: unknown;
 }
 
@@ -412,4 +415,24 @@ export class ZstdCoder {
   stepAsync(input: Buffer, end: boolean): Promise<ZstdStep> {
     return native().zstdProcessAsync(this.handle, input, end);
   }
+}
+
+let nextSendfileId = 1;
+
+/**
+ * Copies `length` bytes of the file at `fileFd` from `offset` to the (non-blocking) socket
+ * `socketFd` with sendfile(2), off the event loop; resolves with the bytes sent, fewer only
+ * when the file ended first. Nothing else may write to the socket until it settles. An abort
+ * stops it with an ECANCELED error; a closed peer rejects with EPIPE or ECONNRESET.
+ */
+export function sendFile(socketFd: number, fileFd: number, offset: number, length: number, options: { signal?: AbortSignal } = {}): Promise<number> {
+  const id = nextSendfileId;
+  nextSendfileId = nextSendfileId >= 0x7fffffff ? 1 : nextSendfileId + 1;
+  const { signal } = options;
+  const done = native().sendfileAsync(id, socketFd, fileFd, offset, length);
+  if (!signal) return done;
+  const cancel = () => native().sendfileCancel(id);
+  if (signal.aborted) cancel();
+  else signal.addEventListener('abort', cancel, { once: true });
+  return done.finally(() => signal.removeEventListener('abort', cancel));
 }

@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { syncDir, tempPathFor } from '../../internal/atomic.js';
 import { BerthError, notFound } from '../../internal/errors.js';
 import { checkPath, type DriverOptions, type FileInfo, type FileWriter, type ReaderOptions, type StorageDriver } from './driver.js';
+import { SENDFILE_MIN, sendFileRange, sendfileTarget } from './sendfile.js';
 
 /** Chunks are gathered up to this many bytes before one writev: fewer syscalls per blob. */
 const WRITE_BATCH = 1 << 20;
@@ -75,8 +76,9 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   /**
-   * Serves a file from two reused buffers, each refilled only once the sink has taken
-   * its bytes: no allocation (and no page faults on fresh memory) per chunk.
+   * Serves a file with sendfile when the sink is an HTTP response on a plain TCP socket (the
+   * bytes never enter the process); else from two reused buffers, each refilled only once the
+   * sink has taken its bytes: no allocation (and no page faults on fresh memory) per chunk.
    */
   async copyTo(p: string, sink: Writable, offset: number, end: number, options: DriverOptions = {}): Promise<void> {
     let fh: fs.FileHandle;
@@ -85,6 +87,24 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw wrap(err, p, 'read');
     }
+    const res = end - offset + 1 >= SENDFILE_MIN ? sendfileTarget(sink) : undefined;
+    if (res) {
+      let sent: boolean;
+      try {
+        sent = await sendFileRange(res, fh.fd, offset, end, p, options.signal);
+      } catch (err) {
+        await fh.close();
+        throw err;
+      }
+      if (sent) {
+        await fh.close();
+        return;
+      }
+    }
+    await this.copyBuffered(fh, p, sink, offset, end, options);
+  }
+
+  private async copyBuffered(fh: fs.FileHandle, p: string, sink: Writable, offset: number, end: number, options: DriverOptions): Promise<void> {
     // Small blobs (configs, manifests) get one buffer of their own size.
     const size = Math.min(COPY_CHUNK, end - offset + 1);
     const buffers = [Buffer.allocUnsafeSlow(size), end - offset + 1 > size ? Buffer.allocUnsafeSlow(size) : Buffer.alloc(0)];
