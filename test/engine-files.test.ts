@@ -32,6 +32,11 @@ test('commit with -c, -m, -a: the new image runs with the changes and config', a
   assert.match(imageId, /^sha256:[0-9a-f]{64}$/);
   assert.equal(await ok(fx, ['run', '--rm', 'test/committed:v1']), 'committed');
   assert.equal(await ok(fx, ['run', '--rm', 'test/committed:v1', 'sh', '-c', 'echo $COMMITTED; ls /hello 2>/dev/null || echo gone']), 'yes\ngone');
+  // The runtime's mount points (/etc/hosts and friends, which runc made as empty files in
+  // the container layer) are not the user's changes and stay out of the committed layer.
+  const layerChanges = (await ok(fx, ['image', 'diff', 'test/committed:v1'])).split('\n');
+  assert.ok(layerChanges.some((l) => l.includes('/data.txt')), layerChanges.join('\n'));
+  for (const p of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) assert.ok(!layerChanges.some((l) => l.includes(p)), `${p} in ${layerChanges.join('\n')}`);
   const inspect = JSON.parse(await ok(fx, ['inspect', 'test/committed:v1'])) as { Author?: string; Comment?: string; Config?: { Cmd?: string[] } }[];
   assert.deepEqual(inspect[0].Config?.Cmd, ['cat', '/data.txt']);
   // A committed container's image, committed again from a running container (paused while it is read).

@@ -1,10 +1,12 @@
 // `commit`: the container's changes (its overlay upper, or a tree diff under vfs) become one new
 // layer on top of its image's, with the image config changed by -c/--change, -m and -a.
+import { type BigIntStats, readdirSync } from 'node:fs';
 import type { Digest } from '../digest/digest.js';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
 import { type Descriptor, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
 import { createLayerFromOverlayUpper, diffDirectories } from '../layer/index.js';
 import { normalizeName, type ImageRecord } from '../store/index.js';
+import { isRuntimeMountPoint } from './files.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
 import { Readable } from 'node:stream';
@@ -118,7 +120,9 @@ export async function commitContainer(host: ContainerHost, query: string, option
   if (pause) await runtime.pause(rec.id);
   try {
     const src = await driver.diff(rec.snapshot);
-    const blob = src.kind === 'overlay-upper' ? createLayerFromOverlayUpper(src.upper, src.lowers) : diffDirectories(src.base, src.changed);
+    // An empty mount-point directory has no children, so leaving its entry out orphans nothing.
+    const exclude = (rel: string, st: BigIntStats, full: string) => isRuntimeMountPoint(`/${rel}`, st) && (!st.isDirectory() || readdirSync(full).length === 0);
+    const blob = src.kind === 'overlay-upper' ? createLayerFromOverlayUpper(src.upper, src.lowers, { exclude }) : diffDirectories(src.base, src.changed, { exclude });
     return await store.withLease(async (lease) => {
       const sink = store.sink(lease, repository ? { repository } : {});
       let layerDesc: Descriptor;

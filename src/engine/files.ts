@@ -19,6 +19,15 @@ export interface Change {
 /** Mount points berth and the runtime make in the container layer: not the user's changes. */
 const MOUNT_POINTS = new Set(['/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/dev/init', '/proc', '/sys', '/dev', '/dev/shm', '/dev/pts', '/dev/mqueue']);
 
+/**
+ * Whether an entry of the container layer is only a mount point the runtime made (an empty
+ * file or directory at one of those paths): diff does not show it and commit leaves it out,
+ * as docker keeps them in its init layer.
+ */
+export function isRuntimeMountPoint(ctrPath: string, st: { size: number | bigint; isDirectory(): boolean }): boolean {
+  return MOUNT_POINTS.has(ctrPath) && (st.isDirectory() || Number(st.size) === 0);
+}
+
 async function existsIn(dirs: string[], rel: string): Promise<boolean> {
   for (const d of dirs) {
     try {
@@ -49,7 +58,7 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
           continue;
         }
         const inLower = await existsIn(src.lowers, r);
-        if (!(MOUNT_POINTS.has(ctrPath) && (st.size === 0 || st.isDirectory()))) out.push({ kind: inLower ? 'C' : 'A', path: ctrPath });
+        if (!isRuntimeMountPoint(ctrPath, st)) out.push({ kind: inLower ? 'C' : 'A', path: ctrPath });
         if (e.isDirectory()) {
           if (!inLower) await listAll(full, ctrPath, out);
           else await walk(r);
@@ -69,7 +78,7 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
         const ctrPath = `/${r}`;
         if (a && !b) out.push({ kind: 'D', path: ctrPath });
         else if (!a && b) {
-          if (!(MOUNT_POINTS.has(ctrPath) && (b.size === 0 || b.isDirectory()))) out.push({ kind: 'A', path: ctrPath });
+          if (!isRuntimeMountPoint(ctrPath, b)) out.push({ kind: 'A', path: ctrPath });
           if (b.isDirectory()) await listAll(path.join(src.changed, r), ctrPath, out);
         } else if (a && b) {
           const differs = a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.mtimeMs !== b.mtimeMs || (!a.isDirectory() && a.size !== b.size);

@@ -1,5 +1,6 @@
 // Layers from directories: a whole tree (a rootfs, a vfs layer, an import) or an overlay
 // upper directory, whose whiteout devices and opaque xattrs become the spec's .wh. entries.
+import type { BigIntStats } from 'node:fs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tarHeader } from '../archive/index.js';
@@ -9,7 +10,13 @@ import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './names.js';
 import { type LayerBlob, type PackItem, type PackOptions, packLayer } from './pack.js';
 import { type WalkedFile, walkTree } from './walk.js';
 
-export interface CreateOptions extends PackOptions, HeaderOptions {}
+export interface CreateOptions extends PackOptions, HeaderOptions {
+  /**
+   * Entries the caller keeps out of the layer (the runtime's empty mount points, say):
+   * `rel` is "/"-separated without a leading slash. Only the entry itself is left out.
+   */
+  exclude?: (rel: string, st: BigIntStats, full: string) => boolean;
+}
 
 /**
  * A deterministic layer of every file under `dir` (not `dir` itself): names sorted, parents
@@ -48,6 +55,7 @@ function* upperItems(upperDir: string, lowerDirs: string[], options: CreateOptio
       yield { header: whiteoutHeader(f, options) };
       continue;
     }
+    if (options.exclude?.(f.rel, f.st, f.full)) continue;
     const header = headerFromStat(f.rel, f.full, f.st, links, options);
     if (!header) continue;
     yield { header, file: f.full };

@@ -54,7 +54,7 @@ function* diffItems(parentRoot: string, newRoot: string, options: CreateOptions)
     const full = path.join(newRoot, rel);
     const st = fs.lstatSync(full, { bigint: true });
     const old = top.inParent ? lstatOrUndefined(path.join(parentRoot, rel)) : undefined;
-    if (old === undefined || changed(st, old, full, path.join(parentRoot, rel))) {
+    if ((old === undefined || changed(st, old, full, path.join(parentRoot, rel))) && !options.exclude?.(rel, st, full)) {
       const header = headerFromStat(rel, full, st, links, options);
       if (header) yield { header, file: full };
     }
