@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
+import { BERTH, berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
 
 let fx: EngineFixture;
 before(async () => {
@@ -58,6 +58,10 @@ test('cp from and to a container; the container symlinks cannot point the copy o
   await ok(fx, ['cp', path.join(hostDir, 'tree'), 'cp1:/tmp']);
   await ok(fx, ['cp', 'cp1:/tmp/tree', path.join(hostDir, 'back')]);
   assert.equal(await fs.readFile(path.join(hostDir, 'back/sub/f'), 'utf8'), 'file in tree\n');
+  // To "-": a tar on stdout named after the source's last component, as docker writes it.
+  const cpTar = (src: string) => execFileSync('tar', ['-tvf', '-'], { input: execFileSync(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'cp', src, '-']), encoding: 'utf8' });
+  assert.match(cpTar('cp1:/tmp/tree'), /^d.* tree\/\nd.* tree\/sub\/\n-.* 13 .* tree\/sub\/f\n$/);
+  assert.match(cpTar('cp1:/tmp/tree/.'), /^d.* \.\/\nd.* \.\/sub\//);
   await ok(fx, ['cp', 'cp1:/etc/passwd', path.join(hostDir, 'passwd')]);
   assert.match(await fs.readFile(path.join(hostDir, 'passwd'), 'utf8'), /^root:x:0:0/);
 
@@ -73,9 +77,15 @@ test('cp from and to a container; the container symlinks cannot point the copy o
   const through = await berth(fx, ['cp', path.join(hostDir, 'one'), 'cp1:/evil-dir/written']);
   assert.notEqual(through.code, 0);
   assert.deepEqual(await fs.readdir(outside), [], 'nothing written through the symlink on the host');
-  const r = await berth(fx, ['cp', 'cp1:/evil-file', path.join(hostDir, 'shadow')]);
+  // Followed (-L), the link resolves inside the rootfs, where it names nothing.
+  const r = await berth(fx, ['cp', '-L', 'cp1:/evil-file', path.join(hostDir, 'shadow')]);
   assert.notEqual(r.code, 0, 'the host /etc/shadow is not reachable');
-  await assert.rejects(fs.access(path.join(hostDir, 'shadow')));
+  await assert.rejects(fs.lstat(path.join(hostDir, 'shadow')));
+  // Not followed (docker's default), the link itself is copied: no byte of the host file is read.
+  await ok(fx, ['cp', 'cp1:/evil-file', path.join(hostDir, 'shadow-link')]);
+  assert.equal(await fs.readlink(path.join(hostDir, 'shadow-link')), '/etc/shadow');
+  const tarred = execFileSync(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'cp', 'cp1:/evil-file', '-']);
+  assert.match(execFileSync('tar', ['-tvf', '-'], { input: tarred, encoding: 'utf8' }), /^l.* evil-file -> \/etc\/shadow\n$/);
   // A relative link that climbs with ".." stops at the container's root.
   const m2 = await ok(fx, ['mount', 'cp1']);
   await fs.symlink('../../../../../../../../etc', path.join(m2, 'climb'));

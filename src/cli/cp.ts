@@ -1,7 +1,8 @@
 // berth cp: files between a container and the host, either way (CONTAINER:PATH marks the
 // container side); container paths never lead out of its rootfs through symlinks.
-import { copyFromContainer, copyToContainer } from '../engine/files.js';
-import { invalidArgument } from '../internal/errors.js';
+import { pipeline } from 'node:stream/promises';
+import { archiveFromContainer, copyFromContainer, copyToContainer } from '../engine/files.js';
+import { failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -31,8 +32,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const host = containerHost(ctx);
   if (src.container && dest.container) throw invalidArgument('copying between containers is not supported');
   if (src.container) {
-    if (dest.path === '-') throw invalidArgument('cp to "-" (a tar stream) is not supported yet; use export for the whole rootfs');
-    await copyFromContainer(host, src.container, src.path, dest.path);
+    if (dest.path === '-') {
+      if ((ctx.stdout as NodeJS.WriteStream).isTTY) throw failedPrecondition('cowardly refusing to write a tar archive to a terminal: redirect the output');
+      await archiveFromContainer(host, src.container, src.path, (tar) => pipeline(tar, ctx.stdout, { end: false }), { followLink: flags.bool('follow-link') });
+      return 0;
+    }
+    await copyFromContainer(host, src.container, src.path, dest.path, { followLink: flags.bool('follow-link') });
     return 0;
   }
   if (dest.container) {

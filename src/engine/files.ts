@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
+import { createArchiveOfPath } from '../layer/create.js';
 import { createLayerFromDirectory } from '../layer/index.js';
 import { securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord } from './container.js';
@@ -142,13 +143,47 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 /** docker cp CONTAINER:SRC HOSTDEST */
-export async function copyFromContainer(host: ContainerHost, query: string, ctrPath: string, hostDest: string): Promise<void> {
+export async function copyFromContainer(host: ContainerHost, query: string, ctrPath: string, hostDest: string, options: { followLink?: boolean } = {}): Promise<void> {
   const rec = await lookupContainer(host, query);
   await withRootfs(host, rec, async (rootfs) => {
-    const src = await securePath(rootfs, ctrPath);
+    const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
     if (!(await fs.lstat(src).catch(() => undefined))) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
     const dest = (await isDir(hostDest)) ? path.join(hostDest, path.basename(src)) : hostDest;
     await copyTree(src, dest, async (rel) => path.join(dest, rel));
+  });
+}
+
+/**
+ * The host path of a cp source inside the rootfs. Like docker, a symlink as the last
+ * component is copied as the link itself unless `followLink` (-L); links on the way there
+ * resolve inside the rootfs either way.
+ */
+async function sourcePath(rootfs: string, ctrPath: string, followLink: boolean): Promise<string> {
+  const abs = path.posix.resolve('/', ctrPath);
+  const last = path.posix.basename(abs);
+  if (followLink || abs === '/' || ctrPath.endsWith('/.') || ctrPath.endsWith('/')) return securePath(rootfs, ctrPath);
+  return path.join(await securePath(rootfs, path.posix.dirname(abs)), last);
+}
+
+/**
+ * docker cp CONTAINER:SRC -: a plain tar of SRC handed to `sink`, its entries named after
+ * SRC's last component ("." for a path ending in "/.": the directory's contents).
+ */
+export async function archiveFromContainer(
+  host: ContainerHost,
+  query: string,
+  ctrPath: string,
+  sink: (tar: Readable) => Promise<void>,
+  options: { followLink?: boolean } = {},
+): Promise<void> {
+  const rec = await lookupContainer(host, query);
+  await withRootfs(host, rec, async (rootfs) => {
+    const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
+    if (!(await fs.lstat(src).catch(() => undefined))) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
+    const name = ctrPath.endsWith('/.') ? '.' : path.posix.basename(path.posix.resolve('/', ctrPath)) || '.';
+    const blob = createArchiveOfPath(src, name);
+    await sink(blob.stream);
+    await blob.done;
   });
 }
 

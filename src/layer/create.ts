@@ -35,6 +35,26 @@ function* treeItems(dir: string, options: CreateOptions): Generator<PackItem> {
   }
 }
 
+/**
+ * A plain tar of one path (file, symlink or whole tree, not followed if a symlink) whose
+ * entries are named under `name`: what `cp CONTAINER:PATH -` writes, as docker does.
+ */
+export function createArchiveOfPath(src: string, name: string, options: CreateOptions = {}): LayerBlob {
+  return packLayer(pathItems(src, name, options), { ...options, compression: 'none' });
+}
+
+function* pathItems(src: string, name: string, options: CreateOptions): Generator<PackItem> {
+  const links = new HardlinkTracker();
+  const st = fs.lstatSync(src, { bigint: true });
+  const top = headerFromStat(name, src, st, links, options);
+  if (top) yield { header: top, file: src };
+  if (!st.isDirectory()) return;
+  for (const f of walkTree(src, options.signal)) {
+    const header = headerFromStat(`${name}/${f.rel}`, f.full, f.st, links, options);
+    if (header) yield { header, file: f.full };
+  }
+}
+
 /** Overlay marks a directory opaque with this xattr (user.overlay.* on userxattr mounts). */
 const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
 
