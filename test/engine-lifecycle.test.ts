@@ -1,11 +1,13 @@
 // End to end through the berth CLI with real overlay, runc and conmon: the lifecycle of every
 // container verb, docker's exit codes, names, and containers from an untagged layer.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
+import { BERTH, berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
 
 let fx: EngineFixture;
 before(async () => {
@@ -77,6 +79,16 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   assert.match(top, /sleep 1000/);
   const stats = await ok(fx, ['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'web']);
   assert.equal(stats, 'web 1');
+  // Without --no-stream: a fresh sample every second until interrupted.
+  const stream = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'stats', '--format', '{{.Name}} {{.PIDs}}', 'web'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let streamed = '';
+  stream.stdout.setEncoding('utf8').on('data', (d: string) => {
+    streamed += d;
+    if (streamed.split('\n').length > 2) stream.kill('SIGINT');
+  });
+  const [code] = (await once(stream, 'exit')) as [number | null];
+  assert.equal(code, 0, 'SIGINT ends the stream cleanly');
+  assert.deepEqual(streamed.trim().split('\n').slice(0, 2), ['web 1', 'web 1']);
   // sleep as PID 1 has no SIGTERM handler: the kernel ignores it, so stop must end in SIGKILL.
   const t0 = Date.now();
   await ok(fx, ['stop', '-t', '1', 'web']);

@@ -1,6 +1,8 @@
-// berth stats: one sample of CPU, memory, block I/O and pids per running container (--no-stream
-// is the only mode: a daemonless CLI takes one sample and exits).
+// berth stats: CPU, memory, block I/O and pids per running container, refreshed every second
+// until interrupted (the CLI samples the cgroups itself), or one sample with --no-stream.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { containerStats } from '../engine/observe.js';
+import { isBerthError } from '../internal/errors.js';
 import { listContainers } from '../engine/state.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize } from './format.js';
@@ -10,9 +12,9 @@ import type { StatsRow } from '../engine/observe.js';
 
 const SPEC: VerbSpec = {
   usage: 'berth stats [OPTIONS] [CONTAINER...]',
-  summary: 'Display a sample of container resource usage',
+  summary: 'Display a live stream of container resource usage',
   flags: [
-    { name: 'no-stream', type: 'bool', description: 'Take one sample (the only mode)' },
+    { name: 'no-stream', type: 'bool', description: 'Take one sample and exit instead of refreshing every second' },
     { name: 'all', short: 'a', type: 'bool', description: 'Accepted for compatibility' },
     { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
     { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
@@ -30,12 +32,14 @@ const binary = (n: number) => {
   return `${v.toFixed(i === 0 ? 0 : 2).replace(/\.00$/, '')}${units[i]}`;
 };
 
+/** Time between the starts of two samples in streaming mode, as docker refreshes. */
+const REFRESH_MS = 1000;
+
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
-  const names = flags.args.length ? flags.args : (await listContainers(host)).filter((r) => r.state.status === 'running').map((r) => r.id);
-  const rows = await Promise.all(names.map((n) => containerStats(host, n)));
+  const named = flags.args.length > 0;
   const noTrunc = flags.bool('no-trunc');
   const spec: FormatSpec<StatsRow> = {
     columns: [
@@ -60,6 +64,44 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       PIDs: String(r.pids),
     }),
   };
-  ctx.stdout.write(formatRows(rows, spec, flags.string('format')));
-  return 0;
+  const runningIds = async () => (await listContainers(host)).filter((r) => r.state.status === 'running').map((r) => r.id);
+  if (flags.bool('no-stream')) {
+    const rows = await Promise.all((named ? flags.args : await runningIds()).map((n) => containerStats(host, n)));
+    ctx.stdout.write(formatRows(rows, spec, flags.string('format')));
+    return 0;
+  }
+  // Streaming: named containers drop out as they stop (the stream ends when none is left);
+  // without names, every running container, listed anew at each refresh as docker does.
+  let watched = flags.args;
+  const tty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
+  const interrupted = new AbortController();
+  const stop = () => interrupted.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    for (let first = true; !interrupted.signal.aborted; first = false) {
+      const started = Date.now();
+      const ids = named ? watched : await runningIds();
+      const results = await Promise.allSettled(ids.map((n) => containerStats(host, n)));
+      const rows: StatsRow[] = [];
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') rows.push(r.value);
+        else if (isBerthError(r.reason, 'failed-precondition') || isBerthError(r.reason, 'not-found')) watched = watched.filter((w) => w !== ids[i]);
+        else throw r.reason;
+      });
+      if (interrupted.signal.aborted) break;
+      if (named && rows.length === 0) {
+        // A named container that is not running at the start is an error, as with --no-stream.
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (first && failed) throw failed.reason;
+        return 0;
+      }
+      ctx.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${formatRows(rows, spec, flags.string('format'))}`);
+      await sleep(Math.max(0, REFRESH_MS - (Date.now() - started)), undefined, { signal: interrupted.signal }).catch(() => {});
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }
