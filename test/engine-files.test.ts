@@ -1,7 +1,7 @@
 // A container's files from the host: diff, cp both ways (no escape through the container's
 // symlinks), export, mount, and commit of its changes into an image that runs.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -62,6 +62,26 @@ test('cp from and to a container; the container symlinks cannot point the copy o
   const cpTar = (src: string) => execFileSync('tar', ['-tvf', '-'], { input: execFileSync(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'cp', src, '-']), encoding: 'utf8' });
   assert.match(cpTar('cp1:/tmp/tree'), /^d.* tree\/\nd.* tree\/sub\/\n-.* 13 .* tree\/sub\/f\n$/);
   assert.match(cpTar('cp1:/tmp/tree/.'), /^d.* \.\/\nd.* \.\/sub\//);
+  // From "-": a tar on stdin unpacked into a directory; names that climb stay inside it, and
+  // `.wh.` names are plain files (this is an archive, not a layer).
+  const tarDir = path.join(fx.dir, 'cp-tar');
+  await fs.mkdir(path.join(tarDir, 'in/deeper'), { recursive: true });
+  await fs.writeFile(path.join(tarDir, 'in/deeper/g'), 'from stdin\n');
+  await fs.writeFile(path.join(tarDir, 'in/.wh.keep'), 'not a whiteout\n');
+  const stdinTar = execFileSync('tar', ['-C', tarDir, '-cf', '-', 'in']);
+  const fromStdin = (dest: string, input: Buffer) => spawnSync(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'cp', '-', dest], { input, encoding: 'utf8' });
+  assert.equal(fromStdin('cp1:/tmp', stdinTar).status, 0);
+  const unpacked = cpTar('cp1:/tmp/in');
+  assert.match(unpacked, / in\/deeper\/g\n/);
+  assert.match(unpacked, / in\/\.wh\.keep\n/);
+  const notDir = fromStdin('cp1:/etc/passwd', stdinTar);
+  assert.equal(notDir.status, 125);
+  assert.match(notDir.stderr, /extraction point \/etc\/passwd is not a directory/);
+  const climbing = execFileSync('tar', ['-C', tarDir, '-cf', '-', '--absolute-names', `--transform=s,^in/deeper/g,../../../../${path.basename(fx.dir)}-escaped,`, 'in/deeper/g']);
+  const escaped = fromStdin('cp1:/tmp', climbing);
+  assert.notEqual(escaped.status, 0, escaped.stderr);
+  assert.match(escaped.stderr, /cannot apply layer|escape|outside|\.\./);
+  await assert.rejects(fs.access(path.join(path.dirname(fx.dir), `${path.basename(fx.dir)}-escaped`)));
   await ok(fx, ['cp', 'cp1:/etc/passwd', path.join(hostDir, 'passwd')]);
   assert.match(await fs.readFile(path.join(hostDir, 'passwd'), 'utf8'), /^root:x:0:0/);
 

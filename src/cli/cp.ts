@@ -1,14 +1,14 @@
 // berth cp: files between a container and the host, either way (CONTAINER:PATH marks the
 // container side); container paths never lead out of its rootfs through symlinks.
 import { pipeline } from 'node:stream/promises';
-import { archiveFromContainer, copyFromContainer, copyToContainer } from '../engine/files.js';
+import { archiveFromContainer, copyFromContainer, copyToContainer, extractToContainer } from '../engine/files.js';
 import { failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = {
-  usage: 'berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH CONTAINER:DEST_PATH',
+  usage: 'berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
   summary: 'Copy files/folders between a container and the local filesystem',
   minArgs: 2,
   maxArgs: 2,
@@ -41,6 +41,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   if (dest.container) {
+    if (src.path === '-') {
+      await extractToContainer(host, dest.container, process.stdin, dest.path);
+      return 0;
+    }
     await copyToContainer(host, dest.container, src.path, dest.path);
     return 0;
   }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
 import { createArchiveOfPath } from '../layer/create.js';
-import { createLayerFromDirectory } from '../layer/index.js';
+import { applyTar, createLayerFromDirectory } from '../layer/index.js';
 import { securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -200,6 +200,20 @@ export async function copyToContainer(host: ContainerHost, query: string, hostSr
     const parent = await securePath(rootfs, path.posix.dirname(path.posix.resolve('/', base)));
     if (!(await isDir(parent))) throw notFound(`cannot copy to ${rec.name}: no such directory: ${path.posix.dirname(base)}`);
     await copyTree(hostSrc, base, (rel) => securePath(rootfs, path.posix.join(path.posix.resolve('/', base), rel)));
+  });
+}
+
+/**
+ * docker cp - CONTAINER:DEST: a plain tar unpacked into DEST, a directory of the container,
+ * with the layer code's rules (no entry lands outside DEST, whatever its name or links say).
+ */
+export async function extractToContainer(host: ContainerHost, query: string, tar: Readable, ctrDest: string): Promise<void> {
+  const rec = await lookupContainer(host, query);
+  if (rec.spec.readonlyRootfs) throw failedPrecondition(`cannot copy to ${rec.name}: its root filesystem is read-only`);
+  await withRootfs(host, rec, async (rootfs) => {
+    const dest = await securePath(rootfs, ctrDest);
+    if (!(await isDir(dest))) throw invalidArgument(`cannot copy to ${rec.name}: extraction point ${ctrDest} is not a directory`);
+    await applyTar(tar, dest, { mode: 'archive' });
   });
 }
 

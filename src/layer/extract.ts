@@ -21,8 +21,10 @@ import {
  * 'overlay-lower': the target starts empty and becomes an overlay lower directory, so
  * whiteouts are stored the overlay way (char device 0/0, trusted.overlay.opaque=y).
  * 'merge': the target holds the layers below, and whiteouts delete from it.
+ * 'archive': a plain tar unpacked into a directory that has content (cp from a tar
+ * stream): `.wh.` names are ordinary files, as in any tar that is not a layer.
  */
-export type ApplyMode = 'overlay-lower' | 'merge';
+export type ApplyMode = 'overlay-lower' | 'merge' | 'archive';
 
 export interface ExtractOptions {
   mode: ApplyMode;
@@ -90,7 +92,7 @@ export class Extractor {
    * the tree does not depend on when it was unpacked.
    */
   private noteMtime(rel: string, fd: number): void {
-    if (this.mode !== 'merge' || this.mtimes.has(rel)) return;
+    if (this.mode === 'overlay-lower' || this.mtimes.has(rel)) return;
     this.mtimes.set(rel, fs.fstatSync(fd, { bigint: true }).mtimeNs);
   }
 
@@ -112,7 +114,7 @@ export class Extractor {
     const rel = cleanEntryName(h.name, this.maxDepth);
     if (rel === '') return this.applyRoot(entry, h);
     const [parent, base] = splitParent(rel);
-    if (h.type === 'file' && h.size <= SMALL_FILE && !base.startsWith(WHITEOUT_PREFIX)) {
+    if (h.type === 'file' && h.size <= SMALL_FILE && !(base.startsWith(WHITEOUT_PREFIX) && this.mode !== 'archive')) {
       // The common case, batched to a worker: open, write, chown, chmod, times, close.
       const data = h.size === 0 ? null : await readSmallBody(entry, h.size);
       if (data === null) await entry.skip();
@@ -143,7 +145,7 @@ export class Extractor {
 
   /** Every entry but a small file: whiteouts, directories, links, nodes and large files. */
   private async applyOther(entry: TarEntry, h: TarHeader, rel: string, parent: string, base: string): Promise<void> {
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    if (base.startsWith(WHITEOUT_PREFIX) && this.mode !== 'archive') {
       await entry.skip();
       await this.files.flush();
       if (base === OPAQUE_MARKER) return this.opaque(parent);
