@@ -70,6 +70,7 @@ interface Native {
   zstdProcessAsync(stream: object, input: Buffer, end: boolean): Promise<ZstdStep>;
   sendfileAsync(id: number, socketFd: number, fileFd: number, offset: number, length: number): Promise<number>;
   sendfileCancel(id: number): void;
+  alignedBuffer(size: number, align: number): Buffer;
   [constant: string]: unknown;
 }
 
@@ -435,4 +436,9 @@ export function sendFile(socketFd: number, fileFd: number, offset: number, lengt
   if (signal.aborted) cancel();
   else signal.addEventListener('abort', cancel, { once: true });
   return done.finally(() => signal.removeEventListener('abort', cancel));
+}
+
+/** A Buffer of `size` bytes whose memory starts on an `align` boundary (a power of two), for O_DIRECT I/O. */
+export function alignedBuffer(size: number, align: number): Buffer {
+  return native().alignedBuffer(size, align);
 }

@@ -10,4 +10,10 @@ driverSuite('filesystem', async () => {
   return { driver: new FilesystemDriver(dir), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
 });
 
+// The page-cache path, as on filesystems that refuse O_DIRECT.
+driverSuite('filesystem (buffered)', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-driver-'));
+  return { driver: new FilesystemDriver(dir, { direct: false }), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+});
+
 driverSuite('inmemory', async () => ({ driver: new MemoryDriver(), cleanup: async () => {} }));

@@ -91,6 +91,27 @@ export function driverSuite(name: string, make: () => Promise<{ driver: StorageD
     assert.equal((await d.stat('/up/data')).size, 11 + big.length);
   });
 
+  withDriver('writes of odd sizes across many appends keep every byte in place', async (d) => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 4099);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 12)) % 256;
+    // Pieces cross block and batch boundaries, and each session resumes mid-block.
+    const cuts = [0, 1, 4095, 4097, 70_000, 1_048_576, 1_048_577, 1_200_003, 2_500_000, data.length];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const w = await d.writer('/odd/data', i > 0);
+      assert.equal(w.size, cuts[i]);
+      const mid = Math.floor((cuts[i] + cuts[i + 1]) / 2);
+      await w.write(data.subarray(cuts[i], mid));
+      await w.write(data.subarray(mid, cuts[i + 1]));
+      assert.equal(w.size, cuts[i + 1]);
+      if (i % 2) await w.close();
+      else await w.commit();
+    }
+    assert.ok((await d.getContent('/odd/data')).equals(data));
+    const nothing = await d.writer('/odd/data', true);
+    await nothing.commit();
+    assert.ok((await d.getContent('/odd/data')).equals(data), 'an append that writes nothing changes nothing');
+  });
+
   withDriver('writer cancel removes the file', async (d) => {
     const w = await d.writer('/up/x', false);
     await w.write(Buffer.from('abc'));
