@@ -1,6 +1,6 @@
 // berth_native: the few Linux system calls Node does not expose (mknod, xattrs, mount,
 // flock, openat2, *at calls on directory fds) as thin N-API functions, zstd streams (libzstd),
-// and sendfile for serving registry blobs.
+// and the registry's socket I/O: sendfile for blob bodies, socket-to-file uploads with sha256.
 //
 // Every function either returns its result or throws an Error whose `code` is the errno
 // name (ENOENT, EEXIST, ...), so src/internal/errors.ts maps it like any fs error.
@@ -11,12 +11,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <openssl/evp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -1089,11 +1092,17 @@ static napi_value js_zstd_process_async(napi_env env, napi_callback_info info) {
 typedef struct sf_job {
   struct sf_job *next;
   int32_t id;
+  int receiving; // 0: file to socket (sendfile); 1: socket to file (recvFile)
   int sock, file;
   off_t off;
   int64_t left, sent;
   int err, eof, polling;
   int cancelled; // set on the main thread, read by the worker
+  // recvFile only: the staging buffer, its fill, and the hash the bytes go through.
+  unsigned char *stage;
+  size_t stage_len, stage_size;
+  EVP_MD_CTX *hash;
+  napi_ref keep_stage, keep_hash;
   napi_env env;
   napi_deferred deferred;
   napi_async_work work;
@@ -1102,8 +1111,57 @@ typedef struct sf_job {
 
 static sf_job *sf_jobs; // jobs in flight; touched on the main thread only
 
+#define RF_LOWAT (256 * 1024) // bytes a blocked reader waits for (SO_RCVLOWAT)
+#define RF_WAIT_MS 200         // how long a pool thread waits for a quiet client
+
+// Reads the socket into the stage, hashing each read while it is hot in the cache, and
+// writes every full stage at the file offset (O_DIRECT-aligned: stage size and offsets).
+static void rf_execute(sf_job *j) {
+  while (j->left > 0 && !__atomic_load_n(&j->cancelled, __ATOMIC_RELAXED)) {
+    size_t room = j->stage_size - j->stage_len;
+    ssize_t n = read(j->sock, j->stage + j->stage_len, (int64_t)room > j->left ? (size_t)j->left : room);
+    if (n > 0) {
+      if (j->hash && EVP_DigestUpdate(j->hash, j->stage + j->stage_len, (size_t)n) != 1) {
+        j->err = EIO;
+        return;
+      }
+      j->stage_len += (size_t)n;
+      j->left -= n;
+      j->sent += n;
+      while (j->stage_len == j->stage_size) {
+        ssize_t w = pwrite(j->file, j->stage, j->stage_size, j->off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w != (ssize_t)j->stage_size) {
+          j->err = w < 0 ? errno : EIO; // a short direct write leaves an offset it cannot resume from
+          return;
+        }
+        j->off += w;
+        j->stage_len = 0;
+      }
+    } else if (n == 0) {
+      j->eof = 1; // the client closed before sending everything it announced
+      return;
+    } else if (errno == EAGAIN) {
+      // Wait here rather than on the loop (each hand-over costs context switches), for a
+      // batch of bytes rather than the first packet; a quiet client goes back to the loop so
+      // that it holds no pool thread.
+      int low = j->left < RF_LOWAT ? (int)j->left : RF_LOWAT;
+      setsockopt(j->sock, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low);
+      struct pollfd p = {.fd = j->sock, .events = POLLIN};
+      if (poll(&p, 1, RF_WAIT_MS) == 0) return;
+    } else if (errno != EINTR) {
+      j->err = errno;
+      return;
+    }
+  }
+}
+
 static void sf_execute(napi_env env, void *data) {
   sf_job *j = data;
+  if (j->receiving) {
+    rf_execute(j);
+    return;
+  }
   while (j->left > 0 && !__atomic_load_n(&j->cancelled, __ATOMIC_RELAXED)) {
     ssize_t n = sendfile(j->sock, j->file, &j->off, j->left > SF_STEP ? SF_STEP : (size_t)j->left);
     if (n > 0) {
@@ -1135,7 +1193,22 @@ static void sf_finish(napi_env env, sf_job *j, int err) {
       break;
     }
   }
-  if (err == 0) {
+  if (j->receiving) {
+    int one = 1;
+    setsockopt(j->sock, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+    // Always resolved with where things stand, so the caller's writer stays truthful:
+    // [bytes received, stage fill, file offset of the stage, errno or 0, eof].
+    napi_value state;
+    napi_create_array_with_length(env, 5, &state);
+    napi_set_element(env, state, 0, int_value(env, j->sent));
+    napi_set_element(env, state, 1, int_value(env, (int64_t)j->stage_len));
+    napi_set_element(env, state, 2, int_value(env, (int64_t)j->off));
+    napi_set_element(env, state, 3, int_value(env, err));
+    napi_set_element(env, state, 4, int_value(env, j->eof));
+    napi_resolve_deferred(env, j->deferred, state);
+    napi_delete_reference(env, j->keep_stage);
+    if (j->keep_hash) napi_delete_reference(env, j->keep_hash);
+  } else if (err == 0) {
     napi_resolve_deferred(env, j->deferred, int_value(env, j->sent));
   } else {
     throw_errno(env, err, "sendfile", NULL);
@@ -1160,8 +1233,54 @@ static void sf_complete(napi_env env, napi_status status, void *data) {
   if (j->cancelled) sf_finish(env, j, ECANCELED);
   else if (j->err) sf_finish(env, j, j->err);
   else if (j->eof || j->left == 0) sf_finish(env, j, 0);
-  else if (uv_poll_start(&j->poll, UV_WRITABLE, sf_writable) == 0) j->polling = 1;
+  else if (uv_poll_start(&j->poll, j->receiving ? UV_READABLE : UV_WRITABLE, sf_writable) == 0) j->polling = 1;
   else sf_finish(env, j, EIO);
+}
+
+// A job on a dup of `sock`, watched by its own poll handle; NULL with an exception pending.
+static sf_job *sf_new(napi_env env, int32_t id, int sock, int file, int64_t off, int64_t len, const char *syscall) {
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    throw_errno(env, EIO, syscall, NULL);
+    return NULL;
+  }
+  sf_job *j = calloc(1, sizeof *j);
+  if (!j) {
+    throw_errno(env, ENOMEM, syscall, NULL);
+    return NULL;
+  }
+  j->sock = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+  if (j->sock < 0) {
+    int err = errno;
+    free(j);
+    throw_errno(env, err, syscall, NULL);
+    return NULL;
+  }
+  int err = uv_poll_init_socket(loop, &j->poll, j->sock);
+  if (err != 0) {
+    close(j->sock);
+    free(j);
+    throw_errno(env, -err, syscall, NULL);
+    return NULL;
+  }
+  j->poll.data = j;
+  j->id = id;
+  j->file = file;
+  j->off = off;
+  j->left = len;
+  j->env = env;
+  return j;
+}
+
+static napi_value sf_start(napi_env env, sf_job *j) {
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, j->receiving ? "berth:recvfile" : "berth:sendfile", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, sf_execute, sf_complete, j, &j->work);
+  j->next = sf_jobs;
+  sf_jobs = j;
+  napi_queue_async_work(env, j->work);
+  return promise;
 }
 
 // sendfileAsync(id, socketFd, fileFd, offset, length): a Promise of the bytes sent, fewer than
@@ -1174,36 +1293,81 @@ static napi_value js_sendfile_async(napi_env env, napi_callback_info info) {
       !get_i64(env, argv[3], &off) || !get_i64(env, argv[4], &len))
     return NULL;
   if (off < 0 || len < 0) return throw_errno(env, EINVAL, "sendfile", NULL);
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EIO, "sendfile", NULL);
-  sf_job *j = calloc(1, sizeof *j);
-  if (!j) return throw_errno(env, ENOMEM, "sendfile", NULL);
-  j->sock = fcntl(sock, F_DUPFD_CLOEXEC, 0);
-  if (j->sock < 0) {
-    int err = errno;
-    free(j);
-    return throw_errno(env, err, "sendfile", NULL);
+  sf_job *j = sf_new(env, id, sock, file, off, len, "sendfile");
+  return j ? sf_start(env, j) : NULL;
+}
+
+// recvFileAsync(id, socketFd, fileFd, fileOffset, stage, stageLen, length, sha256 | null): reads
+// exactly `length` bytes from the socket into `stage` after its first stageLen bytes, updating
+// the hash, and writes the stage at fileOffset each time it is full (its size and fileOffset
+// aligned for O_DIRECT). Resolves with [received, stageLen, fileOffset, errno, eof];
+// sendfileCancel(id) stops it.
+static napi_value js_recv_file_async(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  int32_t id, sock, file;
+  int64_t off, stage_len, len;
+  void *stage;
+  size_t stage_size;
+  if (!get_i32(env, argv[0], &id) || !get_i32(env, argv[1], &sock) || !get_i32(env, argv[2], &file) ||
+      !get_i64(env, argv[3], &off) || !get_buf(env, argv[4], &stage, &stage_size) || !get_i64(env, argv[5], &stage_len) ||
+      !get_i64(env, argv[6], &len))
+    return NULL;
+  if (off < 0 || len < 0 || stage_len < 0 || (size_t)stage_len >= stage_size) return throw_errno(env, EINVAL, "recvfile", NULL);
+  EVP_MD_CTX *hash = NULL;
+  if (!is_nullish(env, argv[7]) && napi_get_value_external(env, argv[7], (void **)&hash) != napi_ok) return throw_type(env, "expected a sha256 state");
+  sf_job *j = sf_new(env, id, sock, file, off, len, "recvfile");
+  if (!j) return NULL;
+  j->receiving = 1;
+  j->stage = stage;
+  j->stage_size = stage_size;
+  j->stage_len = (size_t)stage_len;
+  j->hash = hash;
+  napi_create_reference(env, argv[4], 1, &j->keep_stage);
+  if (hash) napi_create_reference(env, argv[7], 1, &j->keep_hash);
+  return sf_start(env, j);
+}
+
+// ---- sha256 (OpenSSL, as linked into node) ---------------------------------------------------
+// A hash state JS and recvFile both feed, so an upload is hashed once whichever path its
+// bytes take.
+
+static void sha_free(napi_env env, void *data, void *hint) { EVP_MD_CTX_free(data); }
+
+static napi_value js_sha256_create(napi_env env, napi_callback_info info) {
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+    EVP_MD_CTX_free(ctx);
+    return throw_errno(env, ENOMEM, "sha256", NULL);
   }
-  int err = uv_poll_init_socket(loop, &j->poll, j->sock);
-  if (err != 0) {
-    close(j->sock);
-    free(j);
-    return throw_errno(env, -err, "sendfile", NULL);
-  }
-  j->poll.data = j;
-  j->id = id;
-  j->file = file;
-  j->off = off;
-  j->left = len;
-  j->env = env;
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "berth:sendfile", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, sf_execute, sf_complete, j, &j->work);
-  j->next = sf_jobs;
-  sf_jobs = j;
-  napi_queue_async_work(env, j->work);
-  return promise;
+  napi_value v;
+  napi_create_external(env, ctx, sha_free, NULL, &v);
+  return v;
+}
+
+static napi_value js_sha256_update(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  EVP_MD_CTX *ctx;
+  void *data;
+  size_t len;
+  if (napi_get_value_external(env, argv[0], (void **)&ctx) != napi_ok) return throw_type(env, "expected a sha256 state");
+  if (!get_buf(env, argv[1], &data, &len)) return NULL;
+  if (EVP_DigestUpdate(ctx, data, len) != 1) return throw_errno(env, EIO, "sha256", NULL);
+  return undefined(env);
+}
+
+// sha256Digest(state): lowercase hex; the state must not be used afterwards.
+static napi_value js_sha256_digest(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  EVP_MD_CTX *ctx;
+  if (napi_get_value_external(env, argv[0], (void **)&ctx) != napi_ok) return throw_type(env, "expected a sha256 state");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx, md, &n) != 1) return throw_errno(env, EIO, "sha256", NULL);
+  char hex[2 * EVP_MAX_MD_SIZE + 1];
+  for (unsigned int i = 0; i < n; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  napi_value v;
+  napi_create_string_utf8(env, hex, 2 * n, &v);
+  return v;
 }
 
 static napi_value js_sendfile_cancel(napi_env env, napi_callback_info info) {
@@ -1280,6 +1444,10 @@ static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "sendfileAsync", js_sendfile_async);
   export_fn(env, exports, "sendfileCancel", js_sendfile_cancel);
   export_fn(env, exports, "alignedBuffer", js_aligned_buffer);
+  export_fn(env, exports, "recvFileAsync", js_recv_file_async);
+  export_fn(env, exports, "sha256Create", js_sha256_create);
+  export_fn(env, exports, "sha256Update", js_sha256_update);
+  export_fn(env, exports, "sha256Digest", js_sha256_digest);
   export_int(env, exports, "MS_RDONLY", MS_RDONLY);
   export_int(env, exports, "MS_NOSUID", MS_NOSUID);
   export_int(env, exports, "MS_NODEV", MS_NODEV);

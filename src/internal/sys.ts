@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { getSystemErrorName } from 'node:util';
 import { failedPrecondition } from './errors.js';
 import { projectRoot } from './paths.js';
 
@@ -71,6 +72,19 @@ interface Native {
   sendfileAsync(id: number, socketFd: number, fileFd: number, offset: number, length: number): Promise<number>;
   sendfileCancel(id: number): void;
   alignedBuffer(size: number, align: number): Buffer;
+  recvFileAsync(
+    id: number,
+    socketFd: number,
+    fileFd: number,
+    fileOffset: number,
+    stage: Buffer,
+    stageLen: number,
+    length: number,
+    hash: object | null,
+  ): Promise<[received: number, stageLen: number, fileOffset: number, errno: number, eof: number]>;
+  sha256Create(): object;
+  sha256Update(state: object, data: Uint8Array): void;
+  sha256Digest(state: object): string;
   [constant: string]: unknown;
 }
 
@@ -427,15 +441,73 @@ let nextSendfileId = 1;
  * stops it with an ECANCELED error; a closed peer rejects with EPIPE or ECONNRESET.
  */
 export function sendFile(socketFd: number, fileFd: number, offset: number, length: number, options: { signal?: AbortSignal } = {}): Promise<number> {
+  return cancellable((id) => native().sendfileAsync(id, socketFd, fileFd, offset, length), options.signal);
+}
+
+/** Runs a socket job under a fresh id that an abort of `signal` cancels. */
+function cancellable<T>(start: (id: number) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   const id = nextSendfileId;
   nextSendfileId = nextSendfileId >= 0x7fffffff ? 1 : nextSendfileId + 1;
-  const { signal } = options;
-  const done = native().sendfileAsync(id, socketFd, fileFd, offset, length);
+  const done = start(id);
   if (!signal) return done;
   const cancel = () => native().sendfileCancel(id);
   if (signal.aborted) cancel();
   else signal.addEventListener('abort', cancel, { once: true });
   return done.finally(() => signal.removeEventListener('abort', cancel));
+}
+
+/** Where a recvFile stopped: all counts are exact even when it failed. */
+export interface RecvFileResult {
+  /** Bytes read from the socket. */
+  received: number;
+  /** Bytes now at the start of the stage (not yet written). */
+  stageLen: number;
+  /** File offset of stage[0]. */
+  fileOffset: number;
+  /** Error code (EPIPE, ECANCELED, ...) when it failed, '' when not. */
+  code: string;
+  /** The peer closed before `length` bytes came. */
+  eof: boolean;
+}
+
+/**
+ * Reads `length` bytes from the (non-blocking) socket `socketFd` into `stage` after its first
+ * `stageLen` bytes, feeding them to `hash`, and writes the stage to `fileFd` at `fileOffset`
+ * whenever it is full, off the event loop (the stage's size and fileOffset must suit the
+ * file's O_DIRECT alignment if it has one). Nothing else may read the socket meanwhile. An
+ * abort of `signal` stops it with code ECANCELED.
+ */
+export async function recvFile(
+  socketFd: number,
+  fileFd: number,
+  fileOffset: number,
+  stage: Buffer,
+  stageLen: number,
+  length: number,
+  hash: Sha256 | undefined,
+  options: { signal?: AbortSignal } = {},
+): Promise<RecvFileResult> {
+  const [received, left, offset, errno, eof] = await cancellable(
+    (id) => native().recvFileAsync(id, socketFd, fileFd, fileOffset, stage, stageLen, length, hash?.state ?? null),
+    options.signal,
+  );
+  return { received, stageLen: left, fileOffset: offset, code: errno ? getSystemErrorName(-errno) : '', eof: eof !== 0 };
+}
+
+/** SHA-256 on OpenSSL's state, which recvFile can feed off the event loop. */
+export class Sha256 {
+  /** The native state; for recvFile. */
+  readonly state: object = native().sha256Create();
+
+  update(data: Uint8Array): this {
+    native().sha256Update(this.state, data);
+    return this;
+  }
+
+  /** Lowercase hex; the hash is finished afterwards. */
+  digest(): string {
+    return native().sha256Digest(this.state);
+  }
 }
 
 /** A Buffer of `size` bytes whose memory starts on an `align` boundary (a power of two), for O_DIRECT I/O. */

@@ -2,6 +2,7 @@
 // (small content, streamed readers and writers, stat, list, move, delete).
 import type { Readable, Writable } from 'node:stream';
 import { invalidArgument } from '../../internal/errors.js';
+import type { Sha256 } from '../../internal/sys.js';
 
 /**
  * Paths are absolute, slash-separated, made of [A-Za-z0-9._-] components ("/blobs/sha256/ab/..").
@@ -65,6 +66,14 @@ export interface FileWriter {
   close(): Promise<void>;
   /** Closes and removes the file. */
   cancel(): Promise<void>;
+  /**
+   * Optional fast path for an HTTP request body: appends its Content-Length bytes read
+   * straight from the connection, feeding them to `hash`, without passing them through JS.
+   * Resolves with the bytes appended, or undefined, having read nothing, when it cannot take
+   * `source` (the caller then iterates it). When the client goes away it fails like iterating
+   * would, and the bytes that came are kept. The connection carries no further request.
+   */
+  receive?(source: Readable, hash: Sha256 | undefined, options?: DriverOptions): Promise<number | undefined>;
 }
 
 const PATH_GRAMMAR = /^(?:\/[A-Za-z0-9._-]+)+$|^\/$/;

@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { syncDir, tempPathFor } from '../../internal/atomic.js';
 import { BerthError, notFound } from '../../internal/errors.js';
-import { alignedBuffer } from '../../internal/sys.js';
+import { alignedBuffer, recvFile, type Sha256 } from '../../internal/sys.js';
 import { checkPath, type DriverOptions, type FileInfo, type FileWriter, type ReaderOptions, type StorageDriver } from './driver.js';
+import { takeRequestBody } from './receive.js';
 import { SENDFILE_MIN, sendFileRange, sendfileTarget } from './sendfile.js';
 
 /** Chunks are gathered up to this many bytes before one writev: fewer syscalls per blob. */
@@ -33,6 +34,8 @@ export class FilesystemDriver implements StorageDriver {
   readonly root: string;
   private readonly durable: boolean;
   private readonly direct: boolean;
+  /** Whether this root's filesystem takes aligned O_DIRECT writes; asked once. */
+  private directProbe: Promise<boolean> | undefined;
 
   constructor(root: string, options: FilesystemDriverOptions = {}) {
     this.root = path.resolve(root);
@@ -150,7 +153,8 @@ export class FilesystemDriver implements StorageDriver {
     const full = this.fullPath(p);
     await fs.mkdir(path.dirname(full), { recursive: true });
     try {
-      return await FsFileWriter.open(full, append, this.durable, this.direct);
+      const direct = this.direct && (await (this.directProbe ??= probeDirect(path.dirname(full))));
+      return await FsFileWriter.open(full, append, this.durable, direct);
     } catch (err) {
       throw wrap(err, p, 'open');
     }
@@ -227,13 +231,11 @@ class FsFileWriter implements FileWriter {
   private stageLen = 0;
   /** Bytes at the start of the stage that are on disk already (a resumed partial block). */
   private stageClean = 0;
-  /** Whether a direct write succeeded: an EINVAL before that means the filesystem refuses them. */
-  private directProven = false;
   private closed = false;
 
   private constructor(
     private readonly fh: fs.FileHandle,
-    private direct: fs.FileHandle | undefined,
+    private readonly direct: fs.FileHandle | undefined,
     private readonly full: string,
     size: number,
     private readonly durable: boolean,
@@ -246,8 +248,7 @@ class FsFileWriter implements FileWriter {
     const fh = await fs.open(full, O_RDWR | O_CREAT | (append ? 0 : O_TRUNC), 0o644);
     try {
       const size = append ? (await fh.stat()).size : 0;
-      // Filesystems without O_DIRECT (tmpfs) refuse the open: those get the buffered path.
-      const dfh = direct ? await fs.open(full, fsConstants.O_WRONLY | O_DIRECT).catch(() => undefined) : undefined;
+      const dfh = direct ? await fs.open(full, fsConstants.O_WRONLY | O_DIRECT) : undefined;
       const w = new FsFileWriter(fh, dfh, full, size, durable);
       if (dfh) await w.primeStage();
       return w;
@@ -283,11 +284,6 @@ class FsFileWriter implements FileWriter {
         this.stageLen += n;
         off += n;
         if (this.stageLen === DIRECT_BATCH) await this.writeStage(DIRECT_BATCH);
-        if (!this.stage) {
-          // Direct writes were refused: the rest of the chunk takes the buffered path.
-          if (off < chunk.byteLength) await this.write(chunk.subarray(off));
-          return;
-        }
       }
       return;
     }
@@ -299,17 +295,9 @@ class FsFileWriter implements FileWriter {
   /** Writes the first `len` (aligned) bytes of the stage with O_DIRECT and shifts the rest down. */
   private async writeStage(len: number): Promise<void> {
     const stage = this.stage!;
-    let done = 0;
-    try {
-      while (done < len) {
-        const { bytesWritten } = await this.direct!.write(stage, done, len - done, this.written + done);
-        done += bytesWritten;
-        this.directProven = true;
-      }
-    } catch (err) {
-      if (this.directProven || (err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-      await this.leaveDirect();
-      return;
+    for (let done = 0; done < len; ) {
+      const { bytesWritten } = await this.direct!.write(stage, done, len - done, this.written + done);
+      done += bytesWritten;
     }
     stage.copy(stage, 0, len, this.stageLen);
     this.stageLen -= len;
@@ -317,14 +305,36 @@ class FsFileWriter implements FileWriter {
     this.written += len;
   }
 
-  /** Falls back to buffered writes: the stage's bytes become the pending ones. */
-  private async leaveDirect(): Promise<void> {
-    const stage = this.stage!;
-    this.pending = [Buffer.from(stage.subarray(0, this.stageLen))];
-    this.pendingBytes = this.stageLen;
-    this.releaseStage();
-    await this.direct?.close();
-    this.direct = undefined;
+  /**
+   * An HTTP request body straight from its socket into the stage and the file (recvFile),
+   * hashed in the same pass; only direct writers take it.
+   */
+  async receive(source: Readable, hash: Sha256 | undefined, options: DriverOptions = {}): Promise<number | undefined> {
+    if (this.closed || !this.stage || !this.direct) return undefined;
+    const body = takeRequestBody(source);
+    if (!body) return undefined;
+    const signal = options.signal ? AbortSignal.any([body.signal, options.signal]) : body.signal;
+    try {
+      let n = 0;
+      for (const c of body.head) {
+        await this.write(c);
+        hash?.update(c);
+        n += c.length;
+      }
+      if (this.stageLen === DIRECT_BATCH) await this.writeStage(DIRECT_BATCH);
+      const r = await recvFile(body.fd, this.direct.fd, this.written, this.stage, this.stageLen, body.rest, hash, { signal });
+      if (r.fileOffset !== this.written) this.stageClean = 0;
+      this.written = r.fileOffset;
+      this.stageLen = r.stageLen;
+      n += r.received;
+      if (r.eof || r.code === 'ECANCELED' || r.code === 'ECONNRESET') {
+        throw new BerthError('aborted', `cannot receive ${this.full}: the client went away after ${n} of ${n + body.rest - r.received} bytes`);
+      }
+      if (r.code) throw new BerthError('internal', `cannot receive ${this.full}: ${r.code}`);
+      return n;
+    } finally {
+      body.done();
+    }
   }
 
   private releaseStage(): void {
@@ -415,4 +425,21 @@ function wrap(err: unknown, p: string, verb: string): BerthError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return notFound(`cannot ${verb} ${p}: no such file`, { cause: err });
   return BerthError.wrap(err, `cannot ${verb} ${p}`);
+}
+
+/** Whether files in `dir` take O_DIRECT writes of aligned blocks (tmpfs, some FUSE: no). */
+async function probeDirect(dir: string): Promise<boolean> {
+  const probe = path.join(dir, `.direct-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const { O_WRONLY, O_CREAT, O_EXCL, O_DIRECT } = fsConstants;
+  let fh: fs.FileHandle | undefined;
+  try {
+    fh = await fs.open(probe, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0o600);
+    await fh.write(alignedBuffer(DIRECT_ALIGN, DIRECT_ALIGN), 0, DIRECT_ALIGN, 0);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await fh?.close().catch(() => {});
+    await fs.rm(probe, { force: true }).catch(() => {});
+  }
 }

@@ -1,8 +1,10 @@
 // Blob uploads: a session per upload id, appended in order (PATCH chunks, streamed or with
 // Content-Range), hashed as bytes arrive, and made visible only by a verified atomic move.
-import { createHash, type Hash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { type Digest, digestAlgorithm } from '../../digest/digest.js';
 import { isBerthError } from '../../internal/errors.js';
+import { Sha256 } from '../../internal/sys.js';
 import { regError } from './errors.js';
 import { paths } from './paths.js';
 import type { RegistryStorage } from './storage.js';
@@ -11,8 +13,8 @@ const UPLOAD_ID = /^[a-f0-9-]{36}$/;
 
 interface Session {
   name: string;
-  /** Hash of bytes [0, hashed); dropped when it may disagree with the file. */
-  hash: Hash | undefined;
+  /** SHA-256 of bytes [0, hashed); dropped when it may disagree with the file. */
+  hash: Sha256 | undefined;
   hashed: number;
   busy: boolean;
 }
@@ -34,7 +36,7 @@ export class Uploads {
   async start(name: string): Promise<string> {
     const id = randomUUID();
     await this.driver.putContent(paths.uploadInfo(id), JSON.stringify({ name, startedAt: new Date().toISOString() }));
-    this.sessions.set(id, { name, hash: createHash('sha256'), hashed: 0, busy: false });
+    this.sessions.set(id, { name, hash: new Sha256(), hashed: 0, busy: false });
     return id;
   }
 
@@ -67,10 +69,15 @@ export class Uploads {
       const w = await this.driver.writer(paths.uploadData(id), true);
       let n = 0;
       try {
-        for await (const chunk of body) {
-          await w.write(chunk);
-          hash?.update(chunk);
-          n += chunk.byteLength;
+        // A plain request body goes from the socket to the file without passing through JS.
+        const received = body instanceof Readable && w.receive ? await w.receive(body, hash) : undefined;
+        if (received !== undefined) n = received;
+        else {
+          for await (const chunk of body) {
+            await w.write(chunk);
+            hash?.update(chunk);
+            n += chunk.byteLength;
+          }
         }
         await w.close();
       } catch (e) {
@@ -103,7 +110,7 @@ export class Uploads {
     try {
       const size = await this.dataSize(id);
       let got: string;
-      if (s.hash && s.hashed === size && digestAlgorithm(digest) === 'sha256') got = `sha256:${s.hash.digest('hex')}`;
+      if (s.hash && s.hashed === size && digestAlgorithm(digest) === 'sha256') got = `sha256:${s.hash.digest()}`;
       else got = await this.rehash(id, digestAlgorithm(digest));
       s.hash = undefined;
       if (got !== digest) {

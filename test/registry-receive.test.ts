@@ -1,0 +1,133 @@
+// Upload bodies read straight from the socket into the blob file (recvFile), hashed on the
+// way: exact content and digest, chunked sessions that mix both paths, clients that leave
+// or stall mid-body.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { after, before, test } from 'node:test';
+import { sha256, startRegistry, type TestRegistry } from './registry-helpers.js';
+
+let reg: TestRegistry;
+before(async () => {
+  reg = await startRegistry({ storage: { durable: true } });
+});
+after(() => reg.close());
+
+const big = randomBytes(24 * 1024 * 1024 + 77);
+const bigDigest = sha256(big);
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: body ? { 'Content-Length': String(body.length), ...headers } : headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    // Written in pieces, as a client streaming a file does.
+    if (body) for (let i = 0; i < body.length; i += 1 << 20) req.write(body.subarray(i, i + (1 << 20)));
+    req.end();
+  });
+}
+
+async function startSession(name: string): Promise<string> {
+  const r = await request('POST', `${reg.url}/v2/${name}/blobs/uploads/`);
+  assert.equal(r.status, 202);
+  return r.headers.location!;
+}
+
+test('a streamed PATCH of a large body lands byte for byte; the digest is checked', async () => {
+  const loc = await startSession('recv/one');
+  const patch = await request('PATCH', `${reg.url}${loc}`, big, { 'Content-Type': 'application/octet-stream' });
+  assert.equal(patch.status, 202);
+  assert.equal(patch.headers.range, `0-${big.length - 1}`);
+  assert.equal(patch.headers.connection, 'close', 'the body was taken off the parser');
+  const put = await request('PUT', `${reg.url}${loc}?digest=${bigDigest}`);
+  assert.equal(put.status, 201);
+  const got = await request('GET', `${reg.url}/v2/recv/one/blobs/${bigDigest}`);
+  assert.ok(got.body.equals(big));
+
+  const wrong = await startSession('recv/one');
+  assert.equal((await request('PATCH', `${reg.url}${wrong}`, big)).status, 202);
+  const bad = await request('PUT', `${reg.url}${wrong}?digest=${sha256('something else')}`);
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.toString(), /DIGEST_INVALID/);
+});
+
+test('a monolithic POST with digest and a PUT with the body take the same path', async () => {
+  const data = big.subarray(5, 3 * 1024 * 1024 + 11);
+  const d = sha256(data);
+  const post = await request('POST', `${reg.url}/v2/recv/mono/blobs/uploads/?digest=${d}`, data);
+  assert.equal(post.status, 201);
+  assert.ok((await request('GET', `${reg.url}/v2/recv/mono/blobs/${d}`)).body.equals(data));
+  const loc = await startSession('recv/put');
+  const put = await request('PUT', `${reg.url}${loc}?digest=${d}`, data);
+  assert.equal(put.status, 201);
+  assert.ok((await request('GET', `${reg.url}/v2/recv/put/blobs/${d}`)).body.equals(data));
+});
+
+test('chunks of odd sizes resume mid-block, small ones through JS, and hash as one', async () => {
+  const loc = await startSession('recv/chunks');
+  // 100 KiB goes through JS; the others are taken from the socket and start mid-block.
+  const cuts = [0, 100 * 1024 + 1, 1_048_576 + 3, 6_291_459, 6_400_000, big.length];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const r = await request('PATCH', `${reg.url}${loc}`, big.subarray(cuts[i], cuts[i + 1]), { 'Content-Range': `${cuts[i]}-${cuts[i + 1] - 1}` });
+    assert.equal(r.status, 202, `chunk ${i}`);
+    assert.equal(r.headers.range, `0-${cuts[i + 1] - 1}`);
+  }
+  assert.equal((await request('PUT', `${reg.url}${loc}?digest=${bigDigest}`)).status, 201);
+  assert.ok((await request('GET', `${reg.url}/v2/recv/chunks/blobs/${bigDigest}`)).body.equals(big));
+});
+
+/** Sends a PATCH announcing `length` bytes, then only `send` of them; returns the socket. */
+async function partialPatch(path: string, length: number, send: Buffer): Promise<net.Socket> {
+  const u = new URL(reg.url);
+  const sock = net.connect(Number(u.port), u.hostname);
+  await new Promise((r) => sock.once('connect', r));
+  sock.on('error', () => {});
+  sock.write(`PATCH ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: ${length}\r\n\r\n`);
+  await new Promise<void>((r) => sock.write(send, () => r()));
+  return sock;
+}
+
+test('a client leaving mid-body keeps the bytes that came; the upload resumes and completes', async () => {
+  const loc = await startSession('recv/leave');
+  const sock = await partialPatch(loc, big.length, big.subarray(0, 3 * 1024 * 1024));
+  await new Promise((r) => setTimeout(r, 200));
+  sock.destroy();
+  let have = -1;
+  for (let i = 0; i < 50; i++) {
+    const status = await request('GET', `${reg.url}${loc}`);
+    if (status.status === 204) have = Number(status.headers.range!.split('-')[1]) + 1;
+    if (have === 3 * 1024 * 1024) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(have, 3 * 1024 * 1024, 'every byte received is kept');
+  const rest = await request('PATCH', `${reg.url}${loc}`, big.subarray(have), { 'Content-Range': `${have}-${big.length - 1}` });
+  assert.equal(rest.status, 202);
+  assert.equal((await request('PUT', `${reg.url}${loc}?digest=${bigDigest}`)).status, 201);
+  assert.ok((await request('GET', `${reg.url}/v2/recv/leave/blobs/${bigDigest}`)).body.equals(big));
+});
+
+test('stopping the server ends an upload stuck on a client that sends nothing more', async () => {
+  const own = await startRegistry();
+  const loc = (await (await fetch(`${own.url}/v2/recv/stuck/blobs/uploads/`, { method: 'POST' })).headers.get('location'))!;
+  const u = new URL(own.url);
+  const sock = net.connect(Number(u.port), u.hostname);
+  await new Promise((r) => sock.once('connect', r));
+  sock.on('error', () => {});
+  sock.write(`PATCH ${loc} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: ${big.length}\r\n\r\n`);
+  sock.write(big.subarray(0, 1024 * 1024));
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  await own.close();
+  assert.ok(Date.now() - t0 < 5000, 'stop finished within its timeout');
+  sock.destroy();
+});
