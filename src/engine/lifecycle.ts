@@ -7,7 +7,7 @@ import { failedPrecondition } from '../internal/errors.js';
 import { checkName, type ContainerRecord } from './container.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
-import { cleanupStopped, lookupContainer, refresh } from './state.js';
+import { cleanupStopped, initRunning, lookupContainer, refresh } from './state.js';
 
 const RUNNING = new Set(['running', 'paused', 'restarting']);
 
@@ -132,6 +132,25 @@ export async function restartContainer(host: ContainerHost, query: string, optio
   return startContainer(host, rec);
 }
 
+/**
+ * SIGKILL to every process of a running container. With a PID namespace of its own, a SIGKILL
+ * to its init is that already (the kernel kills the rest of the namespace with it) and costs no
+ * runtime process; otherwise (--pid=host; paused, whose frozen tasks die only once thawed; a
+ * foreground run, whose init berth does not record) the runtime's `kill --all`.
+ */
+async function killAll(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+  if (rec.state.status === 'running' && rec.spec.pidMode !== 'host' && initRunning(rec)) {
+    try {
+      process.kill(rec.state.pid, 'SIGKILL');
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
+    }
+  }
+  const runtime = host.runtimeOf(rec);
+  await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
+}
+
 /** docker rm: a running container only with force (killed first); everything it held goes. */
 export async function removeContainer(host: ContainerHost, query: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
   let rec = await lookupContainer(host, query);
@@ -141,8 +160,15 @@ export async function removeContainer(host: ContainerHost, query: string, option
     }
     // Being removed: the exit command of its monitor must not restart it.
     if (rec.spec.restart && rec.spec.restart.name !== 'no') await markStoppedByUser(host, rec);
-    const runtime = host.runtimeOf(rec);
-    await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
+    // rm cleans up below; the monitor's exit command sees the marker and leaves it to us.
+    const marker = host.records.paths(rec.id).removingMarker;
+    await fs.writeFile(marker, '').catch(() => {});
+    try {
+      await killAll(host, rec);
+    } catch (err) {
+      await fs.rm(marker, { force: true });
+      throw err;
+    }
     rec = (await waitStopped(host, rec, 10_000)) ?? rec;
   }
   const lock = await host.records.lock(rec.id);

@@ -54,6 +54,13 @@ export class ContainerPaths {
   get lock(): string {
     return path.join(this.runroot, 'locks', `ctr-${this.id}.lock`);
   }
+  /**
+   * Present while `rm -f` removes a running container: conmon's exit command then starts no
+   * cleanup of its own (rm does it), sparing a Node start that would race rm for the CPU.
+   */
+  get removingMarker(): string {
+    return path.join(this.stateDir, 'removing');
+  }
 }
 
 export class ContainerRecords {

@@ -38,8 +38,11 @@ async function startable(host: ContainerHost, id: string): Promise<ContainerReco
   return rec;
 }
 
-/** Starts a created or exited container under conmon; returns its record once it runs. */
-export async function startContainer(host: ContainerHost, rec: ContainerRecord): Promise<ContainerRecord> {
+/**
+ * Starts a created or exited container under conmon; returns its record once it runs.
+ * countRestart: this start is a restart policy's (RestartCount goes up with it).
+ */
+export async function startContainer(host: ContainerHost, rec: ContainerRecord, options: { countRestart?: boolean } = {}): Promise<ContainerRecord> {
   const lock = await host.records.lock(rec.id);
   try {
     const cur = await startable(host, rec.id);
@@ -65,7 +68,7 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord):
         socketDir: paths.socketDir,
         terminal: cur.spec.tty ?? false,
         stdin: cur.spec.openStdin ?? false,
-        ...(cleanup ? { exitCommand: [...cleanup, cur.id] } : {}),
+        ...(cleanup ? { exitCommand: exitCommand(cleanup, cur.id, paths.removingMarker) } : {}),
       });
       cur.state = {
         ...cur.state,
@@ -75,6 +78,7 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord):
         mode: 'monitor',
         startedAt: new Date().toISOString(),
         stoppedByUser: false,
+        restartCount: cur.state.restartCount + (options.countRestart ? 1 : 0),
       };
       delete cur.state.error;
     } catch (err) {
@@ -88,6 +92,14 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord):
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * What conmon runs after the container exited: the cleanup command, unless `rm -f` is already
+ * removing the container (its marker file exists), through sh so that check costs no Node start.
+ */
+function exitCommand(cleanup: string[], id: string, removingMarker: string): string[] {
+  return ['/bin/sh', '-c', 'test -e "$0" || exec "$@"', removingMarker, ...cleanup, id];
 }
 
 export interface ForegroundOptions {

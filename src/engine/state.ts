@@ -45,6 +45,11 @@ function sameProcess(pid: number, startedAt: string | undefined): boolean {
   }
 }
 
+/** Whether the container's init, as recorded by its monitor, still runs (and is no later process with its pid). */
+export function initRunning(rec: ContainerRecord): boolean {
+  return rec.state.mode === 'monitor' && rec.state.pid > 0 && sameProcess(rec.state.pid, rec.state.startedAt);
+}
+
 /** Whether a recorded running container still runs, cheaply (no runtime call while its processes live). */
 type Seen = ExitRecord & { lost?: boolean };
 
@@ -113,9 +118,9 @@ export async function refresh(host: ContainerHost, rec: ContainerRecord, options
   }
   if (shouldRestart(rec)) {
     const { startContainer } = await import('./start.js');
-    rec.state.restartCount++;
-    await host.records.save(rec);
-    await startContainer(host, rec).catch(() => {});
+    // The count goes up in the same write that records the new run: a reader never sees the
+    // restart counted while the container still shows its previous exit.
+    await startContainer(host, rec, { countRestart: true }).catch(() => {});
     return host.records.load(rec.id).catch(() => undefined);
   }
   return rec;
@@ -148,7 +153,15 @@ function shouldRestart(rec: ContainerRecord): boolean {
 /** Releases what a stopped container held: the runtime's state and cgroups, the rootfs mount. */
 export async function cleanupStopped(host: ContainerHost, rec: ContainerRecord): Promise<void> {
   const runtime = host.runtimeOf(rec);
-  await runtime.delete(rec.id, { force: true }).catch((err: unknown) => {
+  // runc and crun keep a container's state in <root>/<id>: without it there is nothing to delete
+  // (the runtime would only say so), and asking would cost a runtime process.
+  const known =
+    !['runc', 'crun'].includes(runtime.name) ||
+    (await fs.access(path.join(runtime.root, rec.id)).then(
+      () => true,
+      () => false,
+    ));
+  if (known) await runtime.delete(rec.id, { force: true }).catch((err: unknown) => {
     if (!(err instanceof BerthError && /does not exist|not exist|not found/i.test(err.message))) {
       rec.state.error = err instanceof Error ? err.message : String(err);
     }
