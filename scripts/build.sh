@@ -22,3 +22,5 @@ if [ -d dist ]; then
   done
 fi
 npx --no-install tsc -p tsconfig.json
+# bin/berth runs the CLI as one bundled file (start-up time; scripts/bundle-cli.mjs says why).
+node scripts/bundle-cli.mjs

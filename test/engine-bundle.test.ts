@@ -1,0 +1,57 @@
+// bin/berth as users start it: the bundled CLI (dist/cli/berth.cjs) through launch.cjs and its
+// code cache. The other engine tests run the module tree; these check that the bundle behaves
+// the same on the container paths, including conmon's exit command, which re-runs the bundle.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { projectRoot } from '../src/internal/paths.js';
+import { cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder } from './engine-fixture.js';
+
+const BIN = path.join(projectRoot(), 'bin', 'berth');
+
+let fx: EngineFixture;
+before(async () => {
+  fx = await makeEngineFixture();
+});
+after(async () => {
+  await cleanupFixture(fx);
+});
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(BIN, ['--root', fx.root, '--runroot', fx.runroot, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('bin/berth runs the bundle: run --rm gives the exit code and output, with and without a code cache', () => {
+  for (let i = 0; i < 2; i++) {
+    const r = cli(['run', '--rm', fx.image, 'sh', '-c', 'echo "$IMAGE_VAR"; exit 7']);
+    assert.equal(r.code, 7, r.stderr);
+    assert.equal(r.stdout, 'from-image\n');
+  }
+  const caches = readdirSync(path.join(projectRoot(), 'dist', 'cli', 'cache'));
+  assert.ok(caches.some((f) => /^run-\d+-\d+\.bin$/.test(f)), `a code cache for run: ${caches.join(' ')}`);
+  assert.equal(cli(['run', '--rm', fx.image, 'nosuchcmd']).code, 127);
+  assert.equal(cli(['ps', '-aq']).stdout, '');
+});
+
+test('bin/berth run -d, then rm -f; run -d --rm is removed by the exit command (the bundle again)', async () => {
+  const d = cli(['run', '-d', fx.image, 'sleep', '1000']);
+  assert.equal(d.code, 0, d.stderr);
+  const id = d.stdout.trim();
+  assert.match(cli(['ps', '--no-trunc', '-q']).stdout, new RegExp(id));
+  assert.equal(cli(['rm', '-f', id]).code, 0);
+  assert.equal(cli(['ps', '-aq']).stdout, '');
+  assert.deepEqual(await mountsUnder(fx), []);
+
+  const gone = cli(['run', '-d', '--rm', fx.image, 'true']);
+  assert.equal(gone.code, 0, gone.stderr);
+  // Only conmon's exit command (`berth container cleanup`) removes it: no other berth command runs meanwhile.
+  const deadline = Date.now() + 20_000;
+  while (readdirSync(path.join(fx.root, 'containers')).length > 0 && Date.now() < deadline) await sleep(100);
+  assert.deepEqual(readdirSync(path.join(fx.root, 'containers')), []);
+  assert.deepEqual(await mountsUnder(fx), []);
+});
