@@ -10,14 +10,17 @@ import { build } from 'esbuild';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist', 'cli');
 
-// Each module keeps the import.meta.url of its own file in dist/src (found from the bundle's
-// __dirname, so the tree can move), and what it finds next to itself (the project root above
-// it, a worker script beside it) is where tsc put it.
-const ownUrl = {
-  name: 'own-import-meta-url',
+// Two rewrites of tsc's output on the way in. Each module keeps the import.meta.url of its own
+// file in dist/src (found from the bundle's __dirname, so the tree can move): what it finds next
+// to itself (the project root above it, a worker script beside it) is where tsc put it. And a
+// builtin imported on demand is required (esbuild keeps import() of what it does not bundle,
+// and launch.cjs compiles the bundle as a plain script, with no module loader for import()).
+const fromDist = {
+  name: 'from-dist',
   setup(b) {
     b.onLoad({ filter: /\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
+      let text = await readFile(args.path, 'utf8');
+      text = text.replace(/\bimport\((['"])(node:[a-z_/]+)\1\)/g, (_m, _q, name) => `Promise.resolve().then(() => require(${JSON.stringify(name)}))`);
       if (!text.includes('import.meta')) return { contents: text, loader: 'js' };
       const rel = JSON.stringify(path.relative(outDir, args.path));
       const url = `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${rel})).href`;
@@ -33,10 +36,14 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  plugins: [ownUrl],
+  plugins: [fromDist],
   logLevel: 'warning',
   // import.meta is gone once every module's import.meta.url is a literal; anything else left is an error.
   logOverride: { 'empty-import-meta': 'error' },
 });
+// launch.cjs gives the script no module loader: every import() must have become a require.
+const bundled = await readFile(path.join(outDir, 'berth.cjs'), 'utf8');
+const left = bundled.match(/\bimport\([^)]{0,80}\)/g);
+if (left) throw new Error(`bundle-cli: import() left in the bundle: ${[...new Set(left)].join(', ')}`);
 // Code caches belong to one build of the bundle: a new bundle starts without them.
 await rm(path.join(outDir, 'cache'), { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // What bin/berth runs: the bundled CLI (dist/cli/berth.cjs, scripts/bundle-cli.mjs) compiled
 // with V8's code cache, so a start skips most parsing and compiling. CommonJS on purpose:
 // Node's ESM loader alone costs ~8 ms to set up. One cache per verb, written by its first run.
+// The bundle has no import() left (bundle-cli.mjs checks), so the script needs no module loader.
 import fs = require('node:fs');
 import path = require('node:path');
 import vm = require('node:vm');
@@ -30,7 +31,6 @@ try {
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
   filename: bundle,
   ...(cachedData ? { cachedData } : {}),
-  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 if (cachedData === undefined || script.cachedDataRejected) {
   // At exit, the functions this verb compiled are in the cache; a failed write only costs speed.
