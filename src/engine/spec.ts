@@ -10,6 +10,7 @@ import { parseUlimit } from '../runtime/spec/rlimits.js';
 import { parseSeccompProfile } from '../runtime/spec/seccomp.js';
 import { resolveUser, securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord } from './container.js';
+import { hostFacts } from './hostfacts.js';
 import type { ContainerPaths } from './records.js';
 
 /** tini, static so it runs in any rootfs; mounted at /dev/init for --init. */
@@ -75,6 +76,8 @@ export interface SpecFacts {
 export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, facts: SpecFacts): Promise<SpecInput> {
   const s = rec.spec;
   const rootfs = paths.rootfs;
+  // Read while the rootfs is checked below (it never fails: unknown facts are detected again).
+  const host = hostFacts(paths.runroot);
   let args = commandOf(rec);
   if (args.length === 0) throw invalidArgument('cannot create container: no command specified (the image has no CMD or ENTRYPOINT)');
   const env = envOf(rec);
@@ -154,6 +157,7 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     ...(opts.apparmor ? { apparmorProfile: opts.apparmor } : {}),
     ...(opts.label ? { selinuxLabel: opts.label } : {}),
     ...(s.shmSize ? { shmSize: s.shmSize } : {}),
+    host: { x32: (await host).x32 },
   };
   if (s.userns) {
     input.uidMappings = [{ containerID: 0, hostID: s.userns.hostId, size: s.userns.size }];

@@ -94,6 +94,8 @@ export interface SpecInput {
     security?: SecurityModules;
     devices?: SpecDevice[];
     cgroupMode?: CgroupMode;
+    /** The kernel runs x32 programs (kernelHasX32 in host.ts); unknown counts as true. */
+    x32?: boolean;
   };
 }
 
@@ -251,7 +253,10 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
 
   const seccomp = input.seccomp ?? 'default';
   if (!privileged && seccomp !== 'unconfined') {
-    spec.linux.seccomp = seccompForContainer(seccomp === 'default' ? undefined : seccomp, { capabilities: caps });
+    spec.linux.seccomp = seccompForContainer(seccomp === 'default' ? undefined : seccomp, {
+      capabilities: caps,
+      ...(input.host?.x32 !== undefined ? { x32: input.host.x32 } : {}),
+    });
   }
   if (!privileged) {
     spec.linux.maskedPaths = [...(input.maskedPaths ?? DEFAULT_MASKED_PATHS)];

@@ -1,6 +1,8 @@
 // Facts about the host a spec depends on: which security modules are enabled, and the
 // device nodes under /dev (given to privileged containers and to --device).
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalidArgument, notFound } from '../../internal/errors.js';
 import type { SpecDevice, SpecDeviceRule } from './types.js';
@@ -21,6 +23,23 @@ export function detectSecurityModules(): SecurityModules {
     }
   }
   return { apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
+}
+
+/**
+ * Whether this kernel runs x32 programs, from its build config (/proc/config.gz, else
+ * /boot/config-RELEASE): false only when the config says the x32 ABI is not built in.
+ * Unknown counts as true. Async and not cheap (~3 ms): callers keep the answer until reboot.
+ */
+export async function kernelHasX32(release = os.release()): Promise<boolean> {
+  let config: string | undefined;
+  try {
+    const { gunzipSync } = await import('node:zlib');
+    config = gunzipSync(await readFile('/proc/config.gz')).toString('latin1');
+  } catch {
+    config = await readFile(`/boot/config-${release}`, 'latin1').catch(() => undefined);
+  }
+  // CONFIG_X86_X32 became CONFIG_X86_X32_ABI in Linux 5.18.
+  return !(config !== undefined && /^# CONFIG_X86_X32(_ABI)? is not set$/m.test(config) && !/^CONFIG_X86_X32(_ABI)?=y$/m.test(config));
 }
 
 /** Whether an AppArmor profile is loaded (docker-default exists only where docker loaded it). */

@@ -23,6 +23,16 @@ test('default profile on amd64 with the default caps: allowlist, EPERM default, 
   assert.ok(s.syscalls?.some((r) => r.names.includes('personality') && r.args?.[0].value === 8));
 });
 
+test('a kernel without the x32 ABI: SCMP_ARCH_X32 leaves the filter, the rules stay the same', () => {
+  const ctx = { capabilities: DEFAULT_CAPABILITIES, arch: 'amd64', kernel: '6.1.0' };
+  const full = seccompForContainer(undefined, ctx);
+  const s = seccompForContainer(undefined, { ...ctx, x32: false });
+  assert.deepEqual(s.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+  assert.deepEqual(s.syscalls, full.syscalls);
+  assert.deepEqual(seccompForContainer(undefined, { ...ctx, x32: true }).architectures, full.architectures);
+  assert.deepEqual(seccompForContainer(undefined, { ...ctx, arch: 'arm64', x32: false }).architectures, ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+});
+
 test('CAP_SYS_ADMIN opens mount/unshare/clone and drops the clone flag filter', () => {
   const s = seccompForContainer(undefined, { capabilities: [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'], arch: 'amd64' });
   const allowed = names(s);
