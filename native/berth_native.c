@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -1112,11 +1113,43 @@ typedef struct sf_job {
 static sf_job *sf_jobs; // jobs in flight; touched on the main thread only
 
 #define RF_LOWAT (256 * 1024) // bytes a blocked reader waits for (SO_RCVLOWAT)
-#define RF_WAIT_MS 200         // how long a pool thread waits for a quiet client
+#define SF_HOLD_MS 5           // longest a job keeps its pool thread per turn
+#define SF_HOLD_BYTES (4L << 20)
+
+// A job's turn on a pool thread: it waits on its socket there (a hand-over through the loop
+// costs context switches per wake), but for SF_HOLD_MS at most, and moves SF_HOLD_BYTES at
+// most, so that slow or many clients never starve the pool (file I/O shares it).
+typedef struct {
+  struct timespec end;
+  int64_t bytes;
+} sf_turn;
+
+static void turn_start(sf_turn *t) {
+  clock_gettime(CLOCK_MONOTONIC, &t->end);
+  t->end.tv_nsec += SF_HOLD_MS * 1000000L;
+  if (t->end.tv_nsec >= 1000000000L) {
+    t->end.tv_sec++;
+    t->end.tv_nsec -= 1000000000L;
+  }
+  t->bytes = SF_HOLD_BYTES;
+}
+
+// Waits for `events` within the turn; false when the turn is over (back to the loop).
+static int turn_wait(sf_turn *t, int fd, short events) {
+  if (t->bytes <= 0) return 0;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long ms = (t->end.tv_sec - now.tv_sec) * 1000L + (t->end.tv_nsec - now.tv_nsec) / 1000000L;
+  if (ms <= 0) return 0;
+  struct pollfd p = {.fd = fd, .events = events};
+  return poll(&p, 1, (int)ms) != 0;
+}
 
 // Reads the socket into the stage, hashing each read while it is hot in the cache, and
 // writes every full stage at the file offset (O_DIRECT-aligned: stage size and offsets).
 static void rf_execute(sf_job *j) {
+  sf_turn turn;
+  turn_start(&turn);
   while (j->left > 0 && !__atomic_load_n(&j->cancelled, __ATOMIC_RELAXED)) {
     size_t room = j->stage_size - j->stage_len;
     ssize_t n = read(j->sock, j->stage + j->stage_len, (int64_t)room > j->left ? (size_t)j->left : room);
@@ -1128,6 +1161,7 @@ static void rf_execute(sf_job *j) {
       j->stage_len += (size_t)n;
       j->left -= n;
       j->sent += n;
+      turn.bytes -= n;
       while (j->stage_len == j->stage_size) {
         ssize_t w = pwrite(j->file, j->stage, j->stage_size, j->off);
         if (w < 0 && errno == EINTR) continue;
@@ -1142,13 +1176,10 @@ static void rf_execute(sf_job *j) {
       j->eof = 1; // the client closed before sending everything it announced
       return;
     } else if (errno == EAGAIN) {
-      // Wait here rather than on the loop (each hand-over costs context switches), for a
-      // batch of bytes rather than the first packet; a quiet client goes back to the loop so
-      // that it holds no pool thread.
+      // Wake for a batch of bytes rather than for each packet.
       int low = j->left < RF_LOWAT ? (int)j->left : RF_LOWAT;
       setsockopt(j->sock, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low);
-      struct pollfd p = {.fd = j->sock, .events = POLLIN};
-      if (poll(&p, 1, RF_WAIT_MS) == 0) return;
+      if (!turn_wait(&turn, j->sock, POLLIN)) return;
     } else if (errno != EINTR) {
       j->err = errno;
       return;
@@ -1162,16 +1193,19 @@ static void sf_execute(napi_env env, void *data) {
     rf_execute(j);
     return;
   }
+  sf_turn turn;
+  turn_start(&turn);
   while (j->left > 0 && !__atomic_load_n(&j->cancelled, __ATOMIC_RELAXED)) {
     ssize_t n = sendfile(j->sock, j->file, &j->off, j->left > SF_STEP ? SF_STEP : (size_t)j->left);
     if (n > 0) {
       j->left -= n;
       j->sent += n;
+      turn.bytes -= n;
     } else if (n == 0) {
       j->eof = 1; // the file is shorter than promised: the caller reports it
       return;
     } else if (errno == EAGAIN) {
-      return;
+      if (!turn_wait(&turn, j->sock, POLLOUT)) return;
     } else if (errno != EINTR) {
       j->err = errno;
       return;
