@@ -136,8 +136,8 @@ async function startServer(kind: Kind, root: string): Promise<Server> {
     const main = new URL('../src/cli/main.js', import.meta.url).href;
     const config = path.join(root, '..', `${path.basename(root)}.yaml`);
     // berth fsyncs a blob before it becomes visible; Distribution never does. The nosync
-    // run shows what that durability costs.
-    await fs.writeFile(config, `listen: ${host}\nroot: ${root}\nlog:\n  access: ${log}\nstorage:\n  durable: ${kind === 'berth'}\n`);
+    // run shows what that durability costs; the direct run writes uploads with O_DIRECT.
+    await fs.writeFile(config, `listen: ${host}\nroot: ${root}\nlog:\n  access: ${log}\nstorage:\n  durable: ${kind !== 'berth-nosync'}\n  direct: ${kind === 'berth-direct'}\n`);
     child = spawn(process.execPath, ['--input-type=module', '-e', 'import(process.argv[1]).then((m) => m.main(process.argv.slice(2))).then((c) => process.exit(c))', main, 'registry', 'serve', '--config', config], { stdio: 'ignore' });
   } else {
     const config = path.join(root, '..', `${path.basename(root)}.yml`);
@@ -164,7 +164,7 @@ async function startServer(kind: Kind, root: string): Promise<Server> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-type Kind = 'distribution' | 'berth' | 'berth-nosync';
+type Kind = 'distribution' | 'berth' | 'berth-direct' | 'berth-nosync';
 
 interface Sample {
   wall: number;
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-bench-registry-'));
   try {
     console.log(`registry bench: image ${LAYERS} layers, ${(total / 1e6).toFixed(0)} MB; ${ROUNDS} rounds (median); wrk ${WRK_CONNECTIONS} connections, ${WRK_SECONDS}s`);
-    const kinds: Kind[] = ['distribution', 'berth', 'berth-nosync'];
+    const kinds: Kind[] = ['distribution', 'berth', 'berth-direct', 'berth-nosync'];
     const samples = new Map<Kind, { push: Sample[]; pull: Sample[] }>(kinds.map((k) => [k, { push: [], pull: [] }]));
     // Rounds interleave the servers so that load from elsewhere falls on all of them alike.
     for (let round = 0; round < ROUNDS; round++) {
@@ -260,17 +260,20 @@ async function main(): Promise<void> {
       }
     }
     const med = (k: Kind, op: 'push' | 'pull', f: 'wall' | 'cpu') => median(samples.get(k)![op].map((x) => x[f]));
-    const row = (label: string, d: number, b: number, n: number | undefined, unit: string) =>
-      console.log(`${label.padEnd(24)} ${d.toFixed(2).padStart(10)} ${b.toFixed(2).padStart(10)} ${(n === undefined ? '' : n.toFixed(2)).padStart(12)} ${unit.padEnd(6)} berth/distribution ${(b / d).toFixed(2)}`);
-    console.log(`${''.padEnd(24)} ${'distrib.'.padStart(10)} ${'berth'.padStart(10)} ${'berth-nosync'.padStart(12)}`);
+    const row = (label: string, d: number, b: number, extra: number[], unit: string) =>
+      console.log(
+        `${label.padEnd(24)} ${d.toFixed(2).padStart(10)} ${b.toFixed(2).padStart(10)} ${extra.map((n) => n.toFixed(2).padStart(12)).join(' ')} ${unit.padEnd(6)} berth/distribution ${(b / d).toFixed(2)}${extra.length ? `, direct ${(extra[0] / d).toFixed(2)}` : ''}`,
+      );
+    console.log(`${''.padEnd(24)} ${'distrib.'.padStart(10)} ${'berth'.padStart(10)} ${'berth-direct'.padStart(12)} ${'berth-nosync'.padStart(12)}`);
     for (const op of ['push', 'pull'] as const) {
-      row(`${op} wall`, med('distribution', op, 'wall'), med('berth', op, 'wall'), med('berth-nosync', op, 'wall'), 's');
-      row(`${op} server CPU`, med('distribution', op, 'cpu'), med('berth', op, 'cpu'), med('berth-nosync', op, 'cpu'), 's');
+      for (const [label, f] of [['wall', 'wall'], ['server CPU', 'cpu']] as const) {
+        row(`${op} ${label}`, med('distribution', op, f), med('berth', op, f), [med('berth-direct', op, f), med('berth-nosync', op, f)], 's');
+      }
     }
     const r: Record<string, Record<string, number>> = {};
     for (const kind of ['distribution', 'berth'] as const) r[kind] = await requestRates(kind, layout, work);
     console.log(`raw samples: ${JSON.stringify(Object.fromEntries(samples))}`);
-    for (const k of Object.keys(r.berth)) row(k, r.distribution[k], r.berth[k], undefined, 'req/s');
+    for (const k of Object.keys(r.berth)) row(k, r.distribution[k], r.berth[k], [], 'req/s');
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }

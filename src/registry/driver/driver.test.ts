@@ -10,10 +10,9 @@ driverSuite('filesystem', async () => {
   return { driver: new FilesystemDriver(dir), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
 });
 
-// The page-cache path, as on filesystems that refuse O_DIRECT.
-driverSuite('filesystem (buffered)', async () => {
+driverSuite('filesystem (O_DIRECT)', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-driver-'));
-  return { driver: new FilesystemDriver(dir, { direct: false }), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+  return { driver: new FilesystemDriver(dir, { direct: true }), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
 });
 
 driverSuite('inmemory', async () => ({ driver: new MemoryDriver(), cleanup: async () => {} }));

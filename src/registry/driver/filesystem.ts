@@ -1,5 +1,6 @@
 // The filesystem StorageDriver: every driver path maps under one root directory.
-// Small writes are temp+fsync+rename; stream writes go to disk in large O_DIRECT writes.
+// Small writes are temp+fsync+rename; stream writes go out in large aligned batches, optionally
+// with O_DIRECT, and HTTP bodies can go from the socket to the file without passing through JS.
 import { constants as fsConstants, createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,8 +12,6 @@ import { checkPath, type DriverOptions, type FileInfo, type FileWriter, type Rea
 import { takeRequestBody } from './receive.js';
 import { SENDFILE_MIN, sendFileRange, sendfileTarget } from './sendfile.js';
 
-/** Chunks are gathered up to this many bytes before one writev: fewer syscalls per blob. */
-const WRITE_BATCH = 1 << 20;
 /** Read size for blob streams: large reads keep the per-chunk overhead out of the profile. */
 const READ_CHUNK = 1 << 20;
 /** Buffer size of copyTo: two of them per response in flight. */
@@ -23,8 +22,9 @@ export interface FilesystemDriverOptions {
   durable?: boolean;
   /**
    * Stream writes (blob uploads) bypass the page cache with O_DIRECT where the filesystem
-   * allows; default true. Uploads are written once and fsynced anyway: copying them into the
-   * page cache first and writing them back later was most of the server's CPU per push.
+   * allows; default false. Saves the kernel's copy into the page cache and the writeback in
+   * fsync (about a quarter of the CPU per push), but a blob is then read from disk the first
+   * time it is pulled: worth it where pushes are rarely pulled back soon from this host.
    */
   direct?: boolean;
 }
@@ -40,7 +40,7 @@ export class FilesystemDriver implements StorageDriver {
   constructor(root: string, options: FilesystemDriverOptions = {}) {
     this.root = path.resolve(root);
     this.durable = options.durable ?? true;
-    this.direct = options.direct ?? true;
+    this.direct = options.direct ?? false;
   }
 
   /** The host path of a driver path. */
@@ -211,56 +211,56 @@ export class FilesystemDriver implements StorageDriver {
 
 /** File offsets, lengths and memory of O_DIRECT writes are multiples of this. */
 const DIRECT_ALIGN = 4096;
-/** Staging buffer of a direct writer: one write per this many bytes. */
-const DIRECT_BATCH = 1 << 20;
+/** Staging buffer of a writer: one write per this many bytes. */
+const STAGE_SIZE = 1 << 20;
 /** Staging buffers kept for the next writers: aligned memory is slow to get and to fault in. */
 const stagePool: Buffer[] = [];
 
 /**
- * A stream write. With a direct handle, bytes gather in an aligned staging buffer that goes
- * to disk with O_DIRECT writes at aligned offsets; only the last partial block goes through
- * the page cache (the buffered handle), and an append first reads that block back. Without
- * one, chunks are gathered and written with writev.
+ * A stream write. Bytes gather in an aligned staging buffer that goes to the file in full
+ * batches at aligned offsets (with O_DIRECT when the driver asks for it); the last partial
+ * block goes through the page cache, and an append first reads that block back, so that
+ * every batch write stays aligned.
  */
 class FsFileWriter implements FileWriter {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-  /** Buffered mode: bytes in the file before the pending ones. Direct mode: file offset of stage[0]. */
+  /** File offset of stage[0]; aligned. */
   private written: number;
-  private stage: Buffer | undefined;
+  private readonly stage: Buffer;
   private stageLen = 0;
-  /** Bytes at the start of the stage that are on disk already (a resumed partial block). */
+  /** Bytes at the start of the stage that are in the file already (a resumed partial block). */
   private stageClean = 0;
   private closed = false;
 
   private constructor(
     private readonly fh: fs.FileHandle,
+    /** The O_DIRECT handle batches go through, when direct; else they go through fh. */
     private readonly direct: fs.FileHandle | undefined,
     private readonly full: string,
     size: number,
     private readonly durable: boolean,
   ) {
     this.written = size;
+    this.stage = stagePool.pop() ?? alignedBuffer(STAGE_SIZE, DIRECT_ALIGN);
   }
 
   static async open(full: string, append: boolean, durable: boolean, direct: boolean): Promise<FsFileWriter> {
-    const { O_RDWR, O_CREAT, O_TRUNC, O_DIRECT } = fsConstants;
+    const { O_RDWR, O_CREAT, O_TRUNC, O_WRONLY, O_DIRECT } = fsConstants;
     const fh = await fs.open(full, O_RDWR | O_CREAT | (append ? 0 : O_TRUNC), 0o644);
+    let dfh: fs.FileHandle | undefined;
     try {
       const size = append ? (await fh.stat()).size : 0;
-      const dfh = direct ? await fs.open(full, fsConstants.O_WRONLY | O_DIRECT) : undefined;
+      dfh = direct ? await fs.open(full, O_WRONLY | O_DIRECT) : undefined;
       const w = new FsFileWriter(fh, dfh, full, size, durable);
-      if (dfh) await w.primeStage();
+      await w.readBackPartialBlock();
       return w;
     } catch (err) {
+      await dfh?.close().catch(() => {});
       await fh.close().catch(() => {});
       throw err;
     }
   }
 
-  /** Direct mode starts at the aligned offset below the end: the partial block is read back. */
-  private async primeStage(): Promise<void> {
-    this.stage = stagePool.pop() ?? alignedBuffer(DIRECT_BATCH, DIRECT_ALIGN);
+  private async readBackPartialBlock(): Promise<void> {
     const head = this.written % DIRECT_ALIGN;
     this.written -= head;
     while (this.stageLen < head) {
@@ -272,34 +272,28 @@ class FsFileWriter implements FileWriter {
   }
 
   get size(): number {
-    return this.written + (this.stage ? this.stageLen : this.pendingBytes);
+    return this.written + this.stageLen;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.closed) throw new BerthError('failed-precondition', `cannot write ${this.full}: writer is closed`);
-    if (this.stage) {
-      for (let off = 0; off < chunk.byteLength; ) {
-        const n = Math.min(chunk.byteLength - off, DIRECT_BATCH - this.stageLen);
-        this.stage.set(off === 0 && n === chunk.byteLength ? chunk : chunk.subarray(off, off + n), this.stageLen);
-        this.stageLen += n;
-        off += n;
-        if (this.stageLen === DIRECT_BATCH) await this.writeStage(DIRECT_BATCH);
-      }
-      return;
+    for (let off = 0; off < chunk.byteLength; ) {
+      const n = Math.min(chunk.byteLength - off, STAGE_SIZE - this.stageLen);
+      this.stage.set(off === 0 && n === chunk.byteLength ? chunk : chunk.subarray(off, off + n), this.stageLen);
+      this.stageLen += n;
+      off += n;
+      if (this.stageLen === STAGE_SIZE) await this.writeStage(STAGE_SIZE);
     }
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.byteLength;
-    if (this.pendingBytes >= WRITE_BATCH) await this.flush();
   }
 
-  /** Writes the first `len` (aligned) bytes of the stage with O_DIRECT and shifts the rest down. */
+  /** Writes the first `len` (aligned) bytes of the stage and shifts the rest down. */
   private async writeStage(len: number): Promise<void> {
-    const stage = this.stage!;
+    const out = this.direct ?? this.fh;
     for (let done = 0; done < len; ) {
-      const { bytesWritten } = await this.direct!.write(stage, done, len - done, this.written + done);
+      const { bytesWritten } = await out.write(this.stage, done, len - done, this.written + done);
       done += bytesWritten;
     }
-    stage.copy(stage, 0, len, this.stageLen);
+    this.stage.copy(this.stage, 0, len, this.stageLen);
     this.stageLen -= len;
     this.stageClean = Math.max(0, this.stageClean - len);
     this.written += len;
@@ -307,10 +301,10 @@ class FsFileWriter implements FileWriter {
 
   /**
    * An HTTP request body straight from its socket into the stage and the file (recvFile),
-   * hashed in the same pass; only direct writers take it.
+   * hashed in the same pass.
    */
   async receive(source: Readable, hash: Sha256 | undefined, options: DriverOptions = {}): Promise<number | undefined> {
-    if (this.closed || !this.stage || !this.direct) return undefined;
+    if (this.closed) return undefined;
     const body = takeRequestBody(source);
     if (!body) return undefined;
     const signal = options.signal ? AbortSignal.any([body.signal, options.signal]) : body.signal;
@@ -321,8 +315,8 @@ class FsFileWriter implements FileWriter {
         hash?.update(c);
         n += c.length;
       }
-      if (this.stageLen === DIRECT_BATCH) await this.writeStage(DIRECT_BATCH);
-      const r = await recvFile(body.fd, this.direct.fd, this.written, this.stage, this.stageLen, body.rest, hash, { signal });
+      const out = this.direct ?? this.fh;
+      const r = await recvFile(body.fd, out.fd, this.written, this.stage, this.stageLen, body.rest, hash, { signal });
       if (r.fileOffset !== this.written) this.stageClean = 0;
       this.written = r.fileOffset;
       this.stageLen = r.stageLen;
@@ -337,43 +331,16 @@ class FsFileWriter implements FileWriter {
     }
   }
 
-  private releaseStage(): void {
-    if (this.stage && stagePool.length < 16) stagePool.push(this.stage);
-    this.stage = undefined;
-    this.stageLen = 0;
-    this.stageClean = 0;
-  }
-
-  /** Puts every byte received into the file. */
+  /** Puts every byte received into the file; the partial last block stays staged for more. */
   private async flush(): Promise<void> {
-    if (this.stage) {
-      if (this.stageLen === this.stageClean) return;
-      const aligned = this.stageLen - (this.stageLen % DIRECT_ALIGN);
-      if (aligned > 0) await this.writeStage(aligned);
-      if (this.stage) {
-        // The partial last block goes through the page cache; it stays staged for more writes.
-        for (let done = 0; done < this.stageLen; ) {
-          const { bytesWritten } = await this.fh.write(this.stage, done, this.stageLen - done, this.written + done);
-          done += bytesWritten;
-        }
-        this.stageClean = this.stageLen;
-        return;
-      }
-    }
-    if (this.pendingBytes === 0) return;
-    const chunks = this.pending;
-    const bytes = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    let done = 0;
-    // writev may write less than asked; resume with what is left.
-    let rest: Uint8Array[] = chunks;
-    while (done < bytes) {
-      const { bytesWritten } = await this.fh.writev(rest, this.written + done);
+    if (this.stageLen === this.stageClean) return;
+    const aligned = this.stageLen - (this.stageLen % DIRECT_ALIGN);
+    if (aligned > 0) await this.writeStage(aligned);
+    for (let done = 0; done < this.stageLen; ) {
+      const { bytesWritten } = await this.fh.write(this.stage, done, this.stageLen - done, this.written + done);
       done += bytesWritten;
-      if (done < bytes) rest = skip(rest, bytesWritten);
     }
-    this.written += bytes;
+    this.stageClean = this.stageLen;
   }
 
   async commit(): Promise<void> {
@@ -387,37 +354,22 @@ class FsFileWriter implements FileWriter {
     try {
       await this.flush();
     } finally {
-      this.closed = true;
-      this.releaseStage();
-      await this.direct?.close().catch(() => {});
-      await this.fh.close();
+      await this.release();
     }
   }
 
   async cancel(): Promise<void> {
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (!this.closed) {
-      this.closed = true;
-      this.releaseStage();
-      await this.direct?.close().catch(() => {});
-      await this.fh.close().catch(() => {});
-    }
+    await this.release();
     await fs.rm(this.full, { force: true });
   }
-}
 
-function skip(chunks: Uint8Array[], n: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const c of chunks) {
-    if (n >= c.byteLength) {
-      n -= c.byteLength;
-      continue;
-    }
-    out.push(n > 0 ? c.subarray(n) : c);
-    n = 0;
+  private async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (stagePool.length < 16) stagePool.push(this.stage);
+    await this.direct?.close().catch(() => {});
+    await this.fh.close().catch(() => {});
   }
-  return out;
 }
 
 function wrap(err: unknown, p: string, verb: string): BerthError {

@@ -16,7 +16,7 @@ test('config: defaults serve with no file; a YAML document overrides field by fi
     tls: { certificate: 'c.pem', key: 'k.pem' },
     log: { access: 'off' },
     auth: { htpasswd: { path: '/etc/htpasswd' }, token: { service: 's', expiration: '5m' }, access: [{ namespace: 'pub', anonymous: ['pull'], users: { '*': ['pull', 'push'] } }] },
-    storage: { delete: false, linkCache: '0s' },
+    storage: { delete: false, linkCache: '0s', direct: true },
     uploads: { maxAge: '2h' },
     shutdownTimeout: 5,
   });
@@ -32,6 +32,8 @@ test('config: defaults serve with no file; a YAML document overrides field by fi
   assert.deepEqual(parseListen(c.listen), { host: '0.0.0.0', port: 5001 });
   assert.deepEqual(parseListen('[::1]:80'), { host: '::1', port: 80 });
   assert.equal(defaultConfig().durable, true);
+  assert.equal(defaultConfig().direct, false);
+  assert.equal(c.direct, true);
 });
 
 test('config: wrong fields fail with the field named', () => {

@@ -28,6 +28,8 @@ export interface RegistryConfig {
   shutdownTimeoutMs: number;
   /** fsync blobs and links before they become visible; default true. */
   durable: boolean;
+  /** Write uploads with O_DIRECT, past the page cache (see FilesystemDriverOptions.direct); default false. */
+  direct: boolean;
 }
 
 export function defaultConfig(): RegistryConfig {
@@ -43,6 +45,7 @@ export function defaultConfig(): RegistryConfig {
     uploadPurgeIntervalMs: 3600_000,
     shutdownTimeoutMs: 30_000,
     durable: true,
+    direct: false,
   };
 }
 
@@ -130,6 +133,7 @@ export function configFromObject(doc: unknown, base = defaultConfig()): Registry
     if (doc.storage.delete !== undefined) c.deleteEnabled = doc.storage.delete === true;
     if (doc.storage.linkCache !== undefined) c.linkCacheMs = parseDuration(doc.storage.linkCache, 'storage.linkCache');
     if (doc.storage.durable !== undefined) c.durable = doc.storage.durable !== false;
+    if (doc.storage.direct !== undefined) c.direct = doc.storage.direct === true;
   }
   if (isObj(doc.uploads)) {
     if (doc.uploads.maxAge !== undefined) c.uploadMaxAgeMs = parseDuration(doc.uploads.maxAge, 'uploads.maxAge');

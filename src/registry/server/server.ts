@@ -50,7 +50,7 @@ export class RegistryServer {
 
   private async open(): Promise<string> {
     const c = this.config;
-    const driver = this.options.driver ?? (c.driver === 'inmemory' ? new MemoryDriver() : new FilesystemDriver(c.root, { durable: c.durable }));
+    const driver = this.options.driver ?? (c.driver === 'inmemory' ? new MemoryDriver() : new FilesystemDriver(c.root, { durable: c.durable, direct: c.direct }));
     if (driver instanceof FilesystemDriver) await fs.mkdir(driver.root, { recursive: true });
     const storage = new RegistryStorage(driver, { linkCacheMs: c.linkCacheMs });
     const uploads = new Uploads(storage);
