@@ -16,8 +16,10 @@ export interface CreateContainerOptions extends ResolveSourceOptions {
 
 export async function createContainer(host: ContainerHost, spec: ContainerSpec, options: CreateContainerOptions = {}): Promise<ContainerRecord> {
   const wanted = options.name === undefined ? undefined : checkName(options.name);
-  const runtime = await chooseRuntime(host, spec.runtime);
-  const source = await resolveSource(host, spec.image, options);
+  // Independent reads, side by side; the graph driver opens meanwhile (awaited below, where a
+  // failure to open it surfaces).
+  host.driver().catch(() => {});
+  const [runtime, source] = await Promise.all([chooseRuntime(host, spec.runtime), resolveSource(host, spec.image, options)]);
   const id = newContainerId();
   const rec: ContainerRecord = {
     id,
@@ -52,8 +54,7 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
     const driver = await host.driver();
     // --read-only still gets an (empty) upper dir, as docker's does: the runtime makes the mount
     // points of /etc/hosts and the user's mounts there; the spec mounts the root read-only.
-    await driver.prepare(rec.snapshot, source.layers);
-    await writeEtcFiles(rec, paths);
+    await allDone([driver.prepare(rec.snapshot, source.layers), writeEtcFiles(rec, paths)]);
   } catch (err) {
     await discardContainer(host, rec).catch(() => {});
     throw BerthError.wrap(err, `cannot create container from ${spec.image}`);
@@ -67,12 +68,22 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
   const driver = await host.driver();
   const { unmountRootfs } = await import('./rootfs.js');
   await unmountRootfs(driver, paths);
-  await driver.remove(rec.snapshot).catch((err: unknown) => {
-    if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
-  });
-  await host.catalog.release(ContainerHost.holder(rec.id));
-  await fs.rm(paths.stateDir, { recursive: true, force: true });
+  // Once unmounted, nothing uses the image's layers: the rest is independent, but the record's
+  // dir goes last, so a crash half way leaves a record for the next rm to finish.
+  await allDone([
+    driver.remove(rec.snapshot).catch((err: unknown) => {
+      if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+    }),
+    host.catalog.release(ContainerHost.holder(rec.id)),
+    fs.rm(paths.stateDir, { recursive: true, force: true }),
+  ]);
   await fs.rm(paths.dir, { recursive: true, force: true });
+}
+
+/** Waits for every one (none is left running behind a failure), then throws the first failure. */
+async function allDone(work: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**

@@ -134,8 +134,9 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
   } finally {
     await lock.release();
   }
-  await fs.mkdir(runtime.root, { recursive: true, mode: 0o700 });
-  const logFile = path.join(runtime.root, `.log-${randomBytes(6).toString('hex')}.json`);
+  // The runtime's log sits in the container's dir: read only after a failure, and with --rm
+  // gone with that dir. (A log a killed CLI left there goes with the container.)
+  const logFile = path.join(paths.dir, `runtime-${randomBytes(6).toString('hex')}.log`);
   const child = spawn(runtime.path, [...runtime.globalArgs(), '--log-format=json', `--log=${logFile}`, 'run', '--bundle', paths.bundle, cur.id], {
     stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
   });
@@ -149,12 +150,16 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
     child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
   });
   for (const s of FORWARDED) process.off(s, forward);
-  const log = errorsFromLog(await fs.readFile(logFile, 'utf8').catch(() => ''));
-  await fs.rm(logFile, { force: true });
+  const log = code === 0 ? [] : errorsFromLog(await fs.readFile(logFile, 'utf8').catch(() => ''));
   const failed = code === -1 || (code !== 0 && log.length > 0);
-  // The exit file has conmon's format, so every later command reads one kind of record.
-  await fs.mkdir(path.join(paths.stateDir, 'exits'), { recursive: true });
-  await fs.writeFile(path.join(paths.stateDir, 'exits', cur.id), String(failed ? 127 : code));
+  if (!cur.spec.autoRemove) {
+    await fs.rm(logFile, { force: true });
+    // The exit file has conmon's format, so every later command reads one kind of record. (A
+    // --rm container needs none: it is removed now, or, should this CLI die first, by the next
+    // command that finds its monitor, this process, gone.)
+    await fs.mkdir(path.join(paths.stateDir, 'exits'), { recursive: true });
+    await fs.writeFile(path.join(paths.stateDir, 'exits', cur.id), String(failed ? 127 : code));
+  }
   await finishForeground(host, cur.id, failed ? 127 : code);
   if (failed) throw internal(`cannot start container ${cur.name}: ${runtime.name}: ${log.join('; ') || 'failed to run'}`);
   return code;
