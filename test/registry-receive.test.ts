@@ -1,10 +1,15 @@
 // Upload bodies read straight from the socket into the blob file (recvFile), hashed on the
 // way: exact content and digest, chunked sessions that mix both paths, clients that leave
-// or stall mid-body.
+// or stall mid-body, and TLS, which keeps the stream paths.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { sha256, startRegistry, type TestRegistry } from './registry-helpers.js';
 
@@ -137,4 +142,38 @@ test('stopping the server ends an upload stuck on a client that sends nothing mo
   await own.close();
   assert.ok(Date.now() - t0 < 5000, 'stop finished within its timeout');
   sock.destroy();
+});
+
+test('over TLS, large bodies both ways take the stream paths and stay exact', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-recv-tls-'));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const own = await startRegistry({ tls: { certificate: cert, key } });
+  const ca = await fs.readFile(cert);
+  const tls = (method: string, url: string, body?: Buffer) =>
+    new Promise<Answer>((resolve, reject) => {
+      const req = https.request(url, { method, ca, headers: body ? { 'Content-Length': String(body.length) } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  try {
+    const data = big.subarray(0, 5 * 1024 * 1024 + 3);
+    const d = sha256(data);
+    const post = await tls('POST', `${own.url}/v2/recv/tls/blobs/uploads/`);
+    const patch = await tls('PATCH', `${own.url}${post.headers.location}`, data);
+    assert.equal(patch.status, 202);
+    assert.notEqual(patch.headers.connection, 'close', 'a TLS body is read by Node, to its end');
+    assert.equal((await tls('PUT', `${own.url}${post.headers.location}?digest=${d}`)).status, 201);
+    const got = await tls('GET', `${own.url}/v2/recv/tls/blobs/${d}`);
+    assert.equal(got.status, 200);
+    assert.ok(got.body.equals(data));
+  } finally {
+    await own.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });
