@@ -2,6 +2,7 @@
 // with V8's code cache, so a start skips most parsing and compiling. CommonJS on purpose:
 // Node's ESM loader alone costs ~8 ms to set up. One cache per verb, written by its first run.
 // The bundle has no import() left (bundle-cli.mjs checks), so the script needs no module loader.
+import buffer = require('node:buffer');
 import fs = require('node:fs');
 import path = require('node:path');
 import vm = require('node:vm');
@@ -19,7 +20,9 @@ function verbOf(argv: string[]): string {
   return 'none';
 }
 
-const source = fs.readFileSync(bundle, 'utf8');
+// The bundle is ASCII (bundle-cli.mjs sees to it): read as Latin-1, it needs no UTF-8 decoding.
+const bytes = fs.readFileSync(bundle);
+const source = bytes.toString(buffer.isAscii(bytes) ? 'latin1' : 'utf8');
 // V8 checks a cache against the source's length only: the bundle's size and mtime in the
 // name keep a cache from being used with another build.
 const st = fs.statSync(bundle);

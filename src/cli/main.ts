@@ -100,8 +100,14 @@ export async function main(argv: string[]): Promise<number> {
     root: defaultRoot(),
     runroot: defaultRunroot(),
     logLevel: process.env.BERTH_LOG_LEVEL ?? 'warn',
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Node makes process.stdout on first touch (~2 ms): a verb that prints nothing, like a
+    // `run --rm` whose container writes to the inherited descriptors, never pays for it.
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
   };
   let i = 0;
   for (; i < argv.length; i++) {
