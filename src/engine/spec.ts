@@ -81,17 +81,19 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   let args = commandOf(rec);
   if (args.length === 0) throw invalidArgument('cannot create container: no command specified (the image has no CMD or ENTRYPOINT)');
   const env = envOf(rec);
-  await checkCommand(rootfs, args, env);
-
+  // The command, the user and the working dir are looked up in the rootfs side by side; a
+  // failure is reported in this order all the same.
   const userSpec = s.user ?? rec.source.config.user ?? '';
-  const user = await resolveUser(rootfs, userSpec).catch((err: unknown) => {
-    throw BerthError.wrap(err, 'cannot start container', 'invalid-argument');
-  });
+  const cwd = path.posix.normalize(`/${s.workingDir ?? rec.source.config.workingDir ?? '/'}`);
+  const [command, resolved, cwdPath] = await Promise.allSettled([checkCommand(rootfs, args, env), resolveUser(rootfs, userSpec), securePath(rootfs, cwd)]);
+  if (command.status === 'rejected') throw command.reason;
+  if (resolved.status === 'rejected') throw BerthError.wrap(resolved.reason, 'cannot start container', 'invalid-argument');
+  if (cwdPath.status === 'rejected') throw cwdPath.reason;
+  const user = resolved.value;
 
   // The working dir comes from the image or -w: resolved inside the rootfs (symlinks cannot
   // lead out) and created there, as docker does.
-  const cwd = path.posix.normalize(`/${s.workingDir ?? rec.source.config.workingDir ?? '/'}`);
-  const cwdHost = await securePath(rootfs, cwd);
+  const cwdHost = cwdPath.value;
   await fs.mkdir(cwdHost, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
     throw BerthError.wrap(err, `cannot create working directory ${cwd}`, 'invalid-argument');
   });
