@@ -147,3 +147,30 @@ test('mount destinations must be absolute and not the root; a missing host sourc
   assert.match((await berth(fx, ['run', '--rm', '--mount', 'type=bind,target=/x', fx.image, 'true'])).stderr, /source is required/);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
+
+test('--userns: container root is a host id of the mapping and owns its id-shifted rootfs; diff and commit refuse it; rm leaves nothing', async () => {
+  const script = ['echo map=$(cat /proc/self/uid_map)', 'echo uid=$(id -u)', 'echo owner=$(stat -c %u:%g /bin/busybox /etc | tr "\\n" " ")', 'touch /etc/made && echo wrote=yes', 'cat /hello'].join('; ');
+  // The mapped root must reach the graph root: mkdtemp made the fixture's dir 0700.
+  const r0 = await berth(fx, ['run', '--rm', '--userns', '100000:65536', fx.image, 'true']);
+  assert.equal(r0.code, 125);
+  assert.match(r0.stderr, /closed to other users/);
+  await fs.chmod(fx.dir, 0o711);
+  const out = await ok(fx, ['run', '--name', 'uns', '--userns', '100000:65536', fx.image, ...sh(script)]);
+  assert.equal(field(out, 'map')?.replace(/\s+/g, ' ').trim(), '0 100000 65536');
+  assert.equal(field(out, 'uid'), '0');
+  assert.equal(field(out, 'owner')?.trim(), '0:0 0:0');
+  assert.equal(field(out, 'wrote'), 'yes');
+  assert.match(out, /hello from layer 2/);
+  // On the host the container's files belong to the mapped ids.
+  const id = await ok(fx, ['inspect', '-f', '{{.Id}}', 'uns']);
+  const made = await fs.stat(path.join(fx.root, 'snapshots', id, 'upper', 'etc', 'made'));
+  assert.equal(`${made.uid}:${made.gid}`, '100000:100000');
+  for (const verb of [['diff', 'uns'], ['commit', 'uns', 'test/uns:1']]) {
+    const r = await berth(fx, verb);
+    assert.notEqual(r.code, 0, verb.join(' '));
+    assert.match(r.stderr, /user namespace/);
+  }
+  await ok(fx, ['rm', 'uns']);
+  assert.deepEqual(await mountsUnder(fx), []);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+});

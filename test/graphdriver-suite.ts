@@ -137,6 +137,59 @@ export function driverSuite(label: string, open: Open): void {
     }
   });
 
+  test(`${label}: an id-shifted snapshot (--userns) holds the merged tree with owners moved, keeps setuid bits, and has no diff`, async () => {
+    const f = await fixture(open);
+    try {
+      const l1 = await f.layer('u1', async (d) => {
+        await fs.writeFile(path.join(d, 'gone'), 'x');
+        await fs.writeFile(path.join(d, 'suid'), 'x', { mode: 0o755 });
+        await fs.chmod(path.join(d, 'suid'), 0o4755);
+        await fs.mkdir(path.join(d, 'home'));
+        await fs.chown(path.join(d, 'home'), 1000, 1000);
+        await fs.symlink('suid', path.join(d, 'link'));
+        await fs.link(path.join(d, 'suid'), path.join(d, 'hard'));
+      });
+      const l2 = await f.layer('u2', async (d) => {
+        mknod(path.join(d, 'gone'), S_IFCHR | 0o600, 0, 0);
+        await fs.writeFile(path.join(d, 'top'), 't');
+      });
+      const map = { hostId: 200000, size: 65536 };
+      const mounts = await f.driver.prepare('uns', [l1, l2], { idMap: map });
+      assert.ok(mounts.every((m) => !m.options.some((o) => o.startsWith('lowerdir='))), 'no shared layers below');
+      assert.deepEqual((await f.driver.stat('uns')).idMap, map);
+      const target = await f.mountpoint();
+      await f.driver.mount(mounts, target);
+      try {
+        assert.deepEqual((await fs.readdir(target)).sort(), ['hard', 'home', 'link', 'suid', 'top']);
+        const owner = async (p: string) => {
+          const st = await fs.lstat(path.join(target, p));
+          return `${st.uid}:${st.gid}`;
+        };
+        assert.equal(await owner('.'), '200000:200000');
+        assert.equal(await owner('top'), '200000:200000');
+        assert.equal(await owner('link'), '200000:200000');
+        assert.equal(await owner('home'), '201000:201000');
+        assert.equal((await fs.stat(path.join(target, 'suid'))).mode & 0o7777, 0o4755);
+        await fs.writeFile(path.join(target, 'new'), 'n');
+      } finally {
+        await f.driver.unmount(target);
+      }
+      // The layers themselves are untouched.
+      assert.equal((await fs.lstat(path.join(f.root, 'layers', digestHex(l1), 'diff', 'home'))).uid, 1000);
+      await assert.rejects(f.driver.diff('uns'), (e: { kind?: string }) => e.kind === 'unsupported');
+      await assert.rejects(f.driver.commit('uns'), (e: { kind?: string }) => e.kind === 'unsupported');
+      const outside = await f.layer('u3', async (d) => {
+        await fs.writeFile(path.join(d, 'far'), 'x');
+        await fs.chown(path.join(d, 'far'), 70000, 0);
+      });
+      await assert.rejects(f.driver.prepare('far', [outside], { idMap: map }), /outside the 65536 ids mapped/);
+      await f.driver.remove('uns');
+      assert.deepEqual(await f.driver.list(), []);
+    } finally {
+      await f.done();
+    }
+  });
+
   test(`${label}: read-only views, commit freezes, remove refuses while mounted`, async () => {
     const f = await fixture(open);
     try {

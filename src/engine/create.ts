@@ -4,9 +4,10 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
-import { BerthError } from '../internal/errors.js';
+import { BerthError, failedPrecondition } from '../internal/errors.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
 import { ContainerHost } from './host.js';
+import type { ContainerPaths } from './records.js';
 import { writeEtcFiles } from './rootfs.js';
 import { resolveSource, type ResolveSourceOptions } from './source.js';
 
@@ -42,6 +43,7 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
       while (taken.has(rec.name));
     }
     await fs.mkdir(paths.bundle, { recursive: true, mode: 0o700 });
+    if (spec.userns) await openToMappedRoot(host, paths, spec.userns.hostId);
     await host.records.save(rec);
   } catch (err) {
     await fs.rm(paths.dir, { recursive: true, force: true });
@@ -54,12 +56,39 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
     const driver = await host.driver();
     // --read-only still gets an (empty) upper dir, as docker's does: the runtime makes the mount
     // points of /etc/hosts and the user's mounts there; the spec mounts the root read-only.
-    await allDone([driver.prepare(rec.snapshot, source.layers), writeEtcFiles(rec, paths)]);
+    // In a user namespace the container's root owns its tree only in an id-shifted copy.
+    const idMap = spec.userns ? { hostId: spec.userns.hostId, size: spec.userns.size } : undefined;
+    await allDone([driver.prepare(rec.snapshot, source.layers, idMap ? { idMap } : {}), writeEtcFiles(rec, paths)]);
   } catch (err) {
     await discardContainer(host, rec).catch(() => {});
     throw BerthError.wrap(err, `cannot create container from ${spec.image}`);
   }
   return rec;
+}
+
+/**
+ * The runtime sets up a container in a user namespace as its mapped root (host id hostId):
+ * that user must reach the bundle's rootfs and the files bind-mounted from the container's
+ * dir. The dir and bundle become group hostId with search only (0710), and the dirs above
+ * get search for others (o+x: no listing), as docker's remapped roots do.
+ */
+async function openToMappedRoot(host: ContainerHost, paths: ContainerPaths, hostId: number): Promise<void> {
+  for (const dir of [host.root, host.records.dir]) {
+    const st = await fs.stat(dir);
+    if ((st.mode & 0o001) === 0) await fs.chmod(dir, (st.mode & 0o7777) | 0o001);
+  }
+  // Above the graph root berth changes nothing: a closed dir there is for the admin to open.
+  for (let dir = path.dirname(host.root); ; dir = path.dirname(dir)) {
+    const st = await fs.stat(dir);
+    if ((st.mode & 0o001) === 0) {
+      throw failedPrecondition(`cannot create a container with --userns: ${dir} is closed to other users (no o+x), so the container's root (host id ${hostId}) cannot reach its rootfs under ${host.root}`);
+    }
+    if (dir === path.dirname(dir)) break;
+  }
+  for (const dir of [paths.dir, paths.bundle]) {
+    await fs.chown(dir, 0, hostId);
+    await fs.chmod(dir, 0o710);
+  }
 }
 
 /** Removes what create made: the snapshot, the hold, the dirs (rm's last step too). */

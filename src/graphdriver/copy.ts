@@ -2,7 +2,7 @@
 // hardlinks), reading overlay whiteouts in the source as deletions: the vfs driver's merge.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { BerthError } from '../internal/errors.js';
+import { BerthError, invalidArgument } from '../internal/errors.js';
 import { lgetxattr, lsetxattr, llistxattr, lutimes, mknod, S_IFMT } from '../internal/sys.js';
 
 const OPAQUE = 'trusted.overlay.opaque';
@@ -79,6 +79,40 @@ async function copyMeta(from: string, to: string, st: import('node:fs').Stats, s
   }
   if (!st.isSymbolicLink()) await fs.chmod(to, st.mode & 0o7777);
   lutimes(to, Math.floor(st.mtimeMs / 1000), Math.round((st.mtimeMs % 1000) * 1e6));
+}
+
+/**
+ * Moves every owner in `tree` into a user namespace's mapping (uid u -> hostId + u, gid too),
+ * keeping what chown clears (setuid/setgid bits, file capabilities). An owner outside the
+ * mapping is an error: the container could not own or even name that file.
+ */
+export async function shiftOwners(tree: string, map: { hostId: number; size: number }, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const seen = new Set<string>();
+  const shift = async (p: string, st: import('node:fs').Stats): Promise<void> => {
+    if (st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
+    if (st.uid >= map.size || st.gid >= map.size) {
+      throw invalidArgument(`cannot map ${p} into the user namespace: its owner ${st.uid}:${st.gid} is outside the ${map.size} ids mapped`);
+    }
+    const caps = st.isFile() ? lgetxattr(p, 'security.capability') : undefined;
+    await fs.lchown(p, map.hostId + st.uid, map.hostId + st.gid);
+    if (caps !== undefined) lsetxattr(p, 'security.capability', caps);
+    if (!st.isSymbolicLink() && (st.mode & 0o6000) !== 0) await fs.chmod(p, st.mode & 0o7777);
+  };
+  const walk = async (dir: string): Promise<void> => {
+    options.signal?.throwIfAborted();
+    for (const name of await fs.readdir(dir)) {
+      const p = path.join(dir, name);
+      const st = await fs.lstat(p);
+      if (st.isDirectory()) await walk(p);
+      await shift(p, st);
+    }
+  };
+  await walk(tree);
+  await shift(tree, await fs.lstat(tree));
 }
 
 function major(rdev: number): number {

@@ -20,12 +20,20 @@ export interface MountSpec {
 /** active: writable, not yet committed; view: read-only; committed: frozen, no more rw mounts. */
 export type SnapshotKind = 'active' | 'view' | 'committed';
 
+/** Container ids 0..size-1 are host ids hostId..hostId+size-1 (a user namespace's one mapping). */
+export interface IdMap {
+  hostId: number;
+  size: number;
+}
+
 export interface SnapshotInfo {
   key: string;
   kind: SnapshotKind;
   /** Layer chain IDs, bottom first. */
   parents: Digest[];
   createdAt: string;
+  /** Set for a snapshot whose tree is its own id-shifted copy of the parents (PrepareOptions.idMap). */
+  idMap?: IdMap;
 }
 
 /** What the layer code needs to turn a snapshot's changes into a layer tarball. */
@@ -60,6 +68,12 @@ export interface DriverInfo {
 export interface PrepareOptions {
   /** A read-only view (no upper dir). */
   readonly?: boolean;
+  /**
+   * For a container in a user namespace: the snapshot holds a merged copy of its parents with
+   * every owner shifted into the mapping, so the container's root owns its root. It mounts
+   * without the shared layers below, and has no diff (commit and diff refuse it).
+   */
+  idMap?: IdMap;
   signal?: AbortSignal;
 }
 

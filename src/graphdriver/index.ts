@@ -7,9 +7,9 @@ import { probeOverlay } from './probe.js';
 import type { DriverOptions } from './snapshots.js';
 import { VfsDriver } from './vfs.js';
 
-export type { DiffSource, DriverInfo, GraphDriver, MountSpec, PrepareOptions, SnapshotInfo, SnapshotKind } from './driver.js';
+export type { DiffSource, DriverInfo, GraphDriver, IdMap, MountSpec, PrepareOptions, SnapshotInfo, SnapshotKind } from './driver.js';
 export type { DriverOptions } from './snapshots.js';
-export { mergeTree } from './copy.js';
+export { mergeTree, shiftOwners } from './copy.js';
 export { isInUse, MOUNT_DATA_MAX, mountAll, unmountPath } from './mount.js';
 export { linkName, OverlayDriver } from './overlay.js';
 export { backingFilesystem, probeOverlay, type OverlayProbe } from './probe.js';

@@ -5,9 +5,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
 import { resourceExhausted } from '../internal/errors.js';
-import type { DiffSource, DriverInfo, GraphDriver, MountSpec } from './driver.js';
+import { mergeTree, shiftOwners } from './copy.js';
+import type { DiffSource, DriverInfo, GraphDriver, IdMap, MountSpec } from './driver.js';
 import { MOUNT_DATA_MAX } from './mount.js';
-import { type DriverOptions, SnapshotDirs } from './snapshots.js';
+import { type DriverOptions, refuseShifted, SnapshotDirs } from './snapshots.js';
 
 /** Link names are this many base32 characters of sha256(chain ID): 80 bits, collisions moot. */
 const LINK_LENGTH = 16;
@@ -35,10 +36,16 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
     }
   }
 
-  protected async populate(dir: string, _parents: Digest[], readonly: boolean): Promise<void> {
+  protected async populate(dir: string, parents: Digest[], readonly: boolean, signal?: AbortSignal, idMap?: IdMap): Promise<void> {
     if (readonly) return;
-    await fs.mkdir(path.join(dir, 'upper'), { mode: 0o755 });
+    const upper = path.join(dir, 'upper');
+    await fs.mkdir(upper, { mode: 0o755 });
     await fs.mkdir(path.join(dir, 'work'), { mode: 0o700 });
+    if (idMap) {
+      // The whole tree, merged and shifted, in the upper dir: mounted on its own (see mounts).
+      for (const p of parents) await mergeTree(this.lowerPath(p), upper, { signal });
+      await shiftOwners(upper, idMap, { signal });
+    }
   }
 
   /**
@@ -52,7 +59,8 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
     const readonly = info.kind !== 'active';
     const upper = path.join(dir, 'upper');
     const hasUpper = info.kind !== 'view';
-    const lowers = [...info.parents].reverse();
+    // An id-shifted copy holds its parents' tree itself.
+    const lowers = info.idMap ? [] : [...info.parents].reverse();
     if (lowers.length === 0) {
       const source = hasUpper ? upper : await this.emptyDir();
       return [{ type: 'bind', source, options: ['rbind', readonly ? 'ro' : 'rw'] }];
@@ -88,6 +96,7 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
 
   async diff(key: string): Promise<DiffSource> {
     const info = await this.stat(key);
+    refuseShifted(info, 'diff');
     return {
       kind: 'overlay-upper',
       upper: path.join(this.dir(key), 'upper'),

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
 import { digestHex, parseDigest } from '../digest/digest.js';
 import { writeJsonAtomic } from '../internal/atomic.js';
-import { alreadyExists, BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
-import type { DriverInfo, MountSpec, SnapshotInfo, SnapshotKind } from './driver.js';
+import { alreadyExists, BerthError, failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
+import type { DriverInfo, IdMap, MountSpec, PrepareOptions, SnapshotInfo, SnapshotKind } from './driver.js';
 import { isInUse, mountAll, unmountPath } from './mount.js';
 import { backingFilesystem } from './probe.js';
 
@@ -37,7 +37,7 @@ export abstract class SnapshotDirs {
 
   abstract readonly name: 'overlay' | 'vfs';
   /** Fills a new snapshot dir (named `dir`, not yet in place). */
-  protected abstract populate(dir: string, parents: Digest[], readonly: boolean, signal?: AbortSignal): Promise<void>;
+  protected abstract populate(dir: string, parents: Digest[], readonly: boolean, signal?: AbortSignal, idMap?: IdMap): Promise<void>;
   abstract mounts(key: string): Promise<MountSpec[]>;
 
   /** Creates snapshots/ and removes prepares that a killed process left half done. */
@@ -50,8 +50,9 @@ export abstract class SnapshotDirs {
     }
   }
 
-  async prepare(key: string, parents: Digest[], options: { readonly?: boolean; signal?: AbortSignal } = {}): Promise<MountSpec[]> {
+  async prepare(key: string, parents: Digest[], options: PrepareOptions = {}): Promise<MountSpec[]> {
     checkKey(key);
+    if (options.idMap && options.readonly) throw invalidArgument(`cannot prepare snapshot ${key}: an id-shifted copy is for a container, not a read-only view`);
     const chain = parents.map((p) => parseDigest(p));
     for (const p of chain) {
       if (!(await exists(this.lowerPath(p)))) throw notFound(`cannot prepare snapshot ${key}: layer ${p} is not unpacked`);
@@ -61,7 +62,8 @@ export abstract class SnapshotDirs {
     await fs.mkdir(temp, { mode: 0o700 });
     try {
       const info: SnapshotInfo = { key, kind: options.readonly ? 'view' : 'active', parents: chain, createdAt: new Date().toISOString() };
-      await this.populate(temp, chain, options.readonly ?? false, options.signal);
+      if (options.idMap) info.idMap = { ...options.idMap };
+      await this.populate(temp, chain, options.readonly ?? false, options.signal, options.idMap);
       await writeJsonAtomic(path.join(temp, 'meta.json'), info, { durable: false });
       await fs.rename(temp, this.dir(key));
     } catch (err) {
@@ -109,6 +111,7 @@ export abstract class SnapshotDirs {
   /** Freezes an active snapshot: it keeps its changes and mounts read-only from now on. */
   async commit(key: string): Promise<void> {
     const info = await this.stat(key);
+    refuseShifted(info, 'commit');
     if (info.kind === 'view') throw failedPrecondition(`cannot commit snapshot ${key}: it is a read-only view`);
     if (info.kind === 'committed') return;
     await this.setKind(key, 'committed');
@@ -151,6 +154,11 @@ export abstract class SnapshotDirs {
     const info = await this.stat(key);
     await writeJsonAtomic(path.join(this.dir(key), 'meta.json'), { ...info, kind }, { durable: false });
   }
+}
+
+/** An id-shifted copy holds the whole tree, owners moved: its changes cannot be told apart. */
+export function refuseShifted(info: SnapshotInfo, what: string): void {
+  if (info.idMap) throw unsupported(`cannot ${what} snapshot ${info.key}: it is an id-shifted copy for a user namespace (--userns)`);
 }
 
 /** Whether the process that named a temp dir ".tmp-<pid>-..." still runs. */

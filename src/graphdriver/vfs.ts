@@ -3,9 +3,9 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
-import { mergeTree } from './copy.js';
-import type { DiffSource, GraphDriver, MountSpec } from './driver.js';
-import { type DriverOptions, SnapshotDirs } from './snapshots.js';
+import { mergeTree, shiftOwners } from './copy.js';
+import type { DiffSource, GraphDriver, IdMap, MountSpec } from './driver.js';
+import { type DriverOptions, refuseShifted, SnapshotDirs } from './snapshots.js';
 
 export class VfsDriver extends SnapshotDirs implements GraphDriver {
   readonly name = 'vfs' as const;
@@ -14,10 +14,11 @@ export class VfsDriver extends SnapshotDirs implements GraphDriver {
     super(options);
   }
 
-  protected async populate(dir: string, parents: Digest[], _readonly: boolean, signal?: AbortSignal): Promise<void> {
+  protected async populate(dir: string, parents: Digest[], _readonly: boolean, signal?: AbortSignal, idMap?: IdMap): Promise<void> {
     const tree = path.join(dir, 'fs');
     await fs.mkdir(tree, { mode: 0o755 });
     for (const p of parents) await mergeTree(this.lowerPath(p), tree, { signal });
+    if (idMap) await shiftOwners(tree, idMap, { signal });
   }
 
   async mounts(key: string): Promise<MountSpec[]> {
@@ -28,6 +29,7 @@ export class VfsDriver extends SnapshotDirs implements GraphDriver {
   /** The snapshot's tree against a fresh merge of its parents (removed by `release`). */
   async diff(key: string): Promise<DiffSource> {
     const info = await this.stat(key);
+    refuseShifted(info, 'diff');
     const base = this.tempPath(`diff-${key}`);
     await fs.mkdir(base, { mode: 0o755 });
     try {
