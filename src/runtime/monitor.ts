@@ -76,12 +76,13 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
   if (!conmon) throw notFound('cannot create container: conmon is not installed (Debian package "conmon")');
   const p = monitorPaths(options.stateDir, options.id, options.logPath);
   const socketDir = options.socketDir ?? path.join(options.stateDir, 's');
-  await fs.mkdir(p.exitDir, { recursive: true, mode: 0o700 });
-  await fs.mkdir(socketDir, { recursive: true, mode: 0o700 });
-  await fs.mkdir(path.dirname(p.logPath), { recursive: true, mode: 0o700 });
-  await fs.mkdir(options.runtime.root, { recursive: true, mode: 0o700 });
   const runtimeLog = path.join(options.stateDir, 'runtime.log');
-  await fs.rm(runtimeLog, { force: true });
+  await Promise.all([
+    fs.mkdir(p.exitDir, { recursive: true, mode: 0o700 }).then(() => fs.rm(runtimeLog, { force: true })),
+    fs.mkdir(socketDir, { recursive: true, mode: 0o700 }),
+    fs.mkdir(path.dirname(p.logPath), { recursive: true, mode: 0o700 }),
+    fs.mkdir(options.runtime.root, { recursive: true, mode: 0o700 }),
+  ]);
 
   const args = [
     '--api-version', '1',
