@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { type ApplyOptions, applyLayer } from '../src/layer/index.js';
+import { type ApplyOptions, applyLayer, applyLayerInWorker } from '../src/layer/index.js';
 import { makeSentinel, type RawEntry, rawTar } from './layer-fixtures.js';
 
 let tmp: string;
@@ -18,9 +18,12 @@ before(() => {
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** layer-hostile-worker.test.ts runs every case again through the store's default, the layer threads. */
+const applier = process.env.BERTH_TEST_APPLY_IN_WORKER === '1' ? applyLayerInWorker : applyLayer;
+
 async function apply(entries: RawEntry[], options: Partial<ApplyOptions> = {}, target?: string) {
   const dir = target ?? fs.mkdtempSync(path.join(tmp, 'target-'));
-  await applyLayer(Readable.from([rawTar(entries)]), dir, { mode: 'merge', ...options });
+  await applier(Readable.from([rawTar(entries)]), dir, { mode: 'merge', ...options });
   return dir;
 }
 

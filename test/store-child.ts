@@ -2,7 +2,7 @@
 // node store-child.js ROOT RUNROOT ACTION ARGS... ; prints one JSON line per event.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
-import { applyLayer } from '../src/layer/index.js';
+import { applyLayer, applyLayerInWorker } from '../src/layer/index.js';
 import { openStore } from '../src/store/index.js';
 import { putImage, seeded, tarOf } from './store-fixtures.js';
 import type { Digest } from '../src/digest/digest.js';
@@ -10,6 +10,8 @@ import type { Digest } from '../src/digest/digest.js';
 const [root, runroot, action, ...args] = process.argv.slice(2);
 const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 const slowMs = Number(process.env.SLOW_APPLY_MS ?? 0);
+/** APPLY_IN_WORKER=1: layers apply on the pool's threads, as the store does by default. */
+const apply = process.env.APPLY_IN_WORKER === '1' ? applyLayerInWorker : applyLayer;
 
 const store = await openStore({
   root,
@@ -17,7 +19,7 @@ const store = await openStore({
   applyLayer: async (source, target, options) => {
     say({ event: 'apply', target });
     if (slowMs) await sleep(slowMs);
-    return applyLayer(source, target, options);
+    return apply(source, target, options);
   },
 });
 

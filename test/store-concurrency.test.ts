@@ -146,14 +146,21 @@ test('kill -9 mid-ingest leaves no blob; the next open keeps the ingest resumabl
   }
 });
 
-test('kill -9 mid-unpack leaves only a temp dir, which the next open removes; the layer then unpacks cleanly', async () => {
+for (const [via, env] of [
+  ['', {}],
+  [' (on a layer thread)', { APPLY_IN_WORKER: '1' }],
+] as const) {
+  test(`kill -9 mid-unpack${via} leaves only a temp dir, which the next open removes; the layer then unpacks cleanly`, () => killMidUnpack(env));
+}
+
+async function killMidUnpack(env: Record<string, string>): Promise<void> {
   const t = await tempStore();
   try {
     const tarBytes: Buffer[] = [];
     for await (const chunk of tarOf([{ name: 'big.bin', body: seeded('unpack', 4 << 20) }])) tarBytes.push(chunk as Buffer);
     const tar = Buffer.concat(tarBytes);
     const diffID = digestOf(tar);
-    const c = child(t.options.root, t.options.runroot, ['unpack-and-hang', diffID]);
+    const c = child(t.options.root, t.options.runroot, ['unpack-and-hang', diffID], env);
     await c.waitFor('ready');
     const during = await fs.readdir(t.store.layout.layersDir);
     assert.equal(during.length, 1);
@@ -179,4 +186,4 @@ test('kill -9 mid-unpack leaves only a temp dir, which the next open removes; th
   } finally {
     await t.done();
   }
-});
+}

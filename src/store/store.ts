@@ -6,7 +6,7 @@ import { isTempName } from '../internal/atomic.js';
 import type { Digest } from '../digest/digest.js';
 import { BerthError, failedPrecondition, notFound } from '../internal/errors.js';
 import type { Descriptor, Image, Index, Platform } from '../image/index.js';
-import { applyLayer } from '../layer/index.js';
+import { applyLayerInWorker } from '../layer/index.js';
 import { parseNormalizedReference } from '../reference/normalize.js';
 import { fullString, withTag } from '../reference/reference.js';
 import { ContentStore } from './content/store.js';
@@ -23,7 +23,7 @@ export interface StoreOptions {
   root: string;
   /** Run root (--runroot): locks and leases. */
   runroot: string;
-  /** The layer applier; defaults to src/layer's applyLayer. */
+  /** The layer applier; defaults to src/layer's applyLayer on its shared pool of threads. */
   applyLayer?: ApplyLayer;
   /** Ingests untouched this long are removed at open (default one day). */
   ingestExpiryMs?: number;
@@ -84,7 +84,7 @@ export class Store {
     this.options = { normalize: normalizeName, ...options };
     this.layout = new StoreLayout(options.root, options.runroot);
     this.content = new ContentStore(this.layout, { ingestExpiryMs: options.ingestExpiryMs });
-    this.layers = new LayerStore(this.layout, options.applyLayer ?? applyLayer);
+    this.layers = new LayerStore(this.layout, options.applyLayer ?? applyLayerInWorker);
     this.images = new ImageRecords(this.layout);
     this.holdsFile = new Holds(this.layout);
   }
