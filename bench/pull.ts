@@ -6,7 +6,8 @@
 // /var/tmp/berth-bench/ (the rootfs by debootstrap, shared with layer-apply.ts). Every store
 // (berth, podman's overlay, dockerd's overlay2 data root) lives on a tmpfs mounted for the run,
 // so disk write-back does not leak between rounds. Each round starts from an empty store (and
-// a fresh dockerd); medians of ROUNDS rounds (default 3, env BENCH_ROUNDS).
+// a fresh dockerd); medians of ROUNDS rounds (default 3, env BENCH_ROUNDS). BENCH_TOOLS=berth,podman
+// runs only those; BENCH_BERTH=/other/checkout/bin/berth times another build of berth (A/B).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -19,6 +20,7 @@ import * as sys from '../src/internal/sys.js';
 const CACHE = '/var/tmp/berth-bench';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DOCKER = '/usr/bin/docker';
+const TOOLS = new Set((process.env.BENCH_TOOLS ?? 'berth,podman,docker').split(','));
 
 function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: env ?? process.env, maxBuffer: 1 << 26 });
@@ -185,16 +187,16 @@ async function main(): Promise<void> {
     };
 
     // The CLI as users start it: bin/berth, running this build's dist/.
-    const berthBin = path.join(projectRoot(), 'bin', 'berth');
+    const berthBin = process.env.BENCH_BERTH ?? path.join(projectRoot(), 'bin', 'berth');
     const berthArgs = ['--root', path.join(stores, 'root'), '--runroot', path.join(stores, 'run'), 'pull', '-q', image];
-    rows.push(['berth pull', await measure(fresh, () => timed(berthBin, berthArgs, env), async () => {}), `berth ${berthArgs.join(' ')}`]);
+    if (TOOLS.has('berth')) rows.push(['berth pull', await measure(fresh, () => timed(berthBin, berthArgs, env), async () => {}), `berth ${berthArgs.join(' ')}`]);
 
     const podmanArgs = ['--root', path.join(stores, 'root'), '--runroot', path.join(stores, 'run'), '--storage-driver', 'overlay', 'pull', '-q', '--tls-verify=false', image];
     const podmanCleanup = async () => {
       spawnSync('podman', ['--root', path.join(stores, 'root'), '--runroot', path.join(stores, 'run'), '--storage-driver', 'overlay', 'system', 'reset', '-f'], { env, stdio: 'ignore' });
       spawnSync('umount', ['-R', path.join(stores, 'root', 'overlay')], { stdio: 'ignore' });
     };
-    rows.push(['podman pull', await measure(fresh, () => timed('podman', podmanArgs, env), podmanCleanup), `podman ${podmanArgs.join(' ')}`]);
+    if (TOOLS.has('podman')) rows.push(['podman pull', await measure(fresh, () => timed('podman', podmanArgs, env), podmanCleanup), `podman ${podmanArgs.join(' ')}`]);
 
     const sock = path.join(mnt, 'docker.sock');
     const dockerPrepare = async () => {
@@ -212,7 +214,7 @@ async function main(): Promise<void> {
       spawnSync('umount', ['-R', path.join(stores, 'docker')], { stdio: 'ignore' });
     };
     const dockerArgs = ['-H', `unix://${sock}`, 'pull', '-q', image];
-    rows.push(['docker pull', await measure(dockerPrepare, () => {
+    if (TOOLS.has('docker')) rows.push(['docker pull', await measure(dockerPrepare, () => {
           // dockerd itself downloads and unpacks: its CPU is what the pull costs.
           const before = processCpu(dockerd?.pid);
           run(DOCKER, dockerArgs, { ...env, DOCKER_CONFIG: tmp });
@@ -224,8 +226,10 @@ async function main(): Promise<void> {
     console.log(`load average (1, 5, 15 min) at the end of the run: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`${'tool'.padEnd(14)}${'wall median'.padEnd(14)}${'cpu median'.padEnd(13)}wall rounds`);
     for (const [name, t] of rows) console.log(`${name.padEnd(14)}${fmt(t.wall).padEnd(14)}${fmt(t.cpu).padEnd(13)}${t.walls.map(fmt).join(', ')}`);
-    const b = rows[0][1].wall;
-    console.log(`berth / podman: ${(b / rows[1][1].wall).toFixed(2)}   berth / docker: ${(b / rows[2][1].wall).toFixed(2)}`);
+    const wall = (name: string) => rows.find((r) => r[0] === name)?.[1].wall;
+    const [b, p, d] = [wall('berth pull'), wall('podman pull'), wall('docker pull')];
+    if (b !== undefined && p !== undefined) console.log(`berth / podman: ${(b / p).toFixed(2)}`);
+    if (b !== undefined && d !== undefined) console.log(`berth / docker: ${(b / d).toFixed(2)}`);
     for (const [name, , cmd] of rows) console.log(`  ${name}: ${cmd}`);
   } finally {
     await stop(dockerd);
