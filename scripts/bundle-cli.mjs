@@ -45,7 +45,11 @@ await build({
 const outFile = path.join(outDir, 'berth.cjs');
 const bundled = await readFile(outFile, 'utf8');
 const left = bundled.match(/\bimport\([^)]{0,80}\)/g);
-if (left) throw new Error(`bundle-cli: import() left in the bundle: ${[...new Set(left)].join(', ')}`);
+if (left) {
+  throw new Error(
+    `bundle-cli: import() left in the bundle: ${[...new Set(left)].join(', ')}. bin/berth runs the bundle without a module loader: import a literal relative path, a package, or a node: builtin`,
+  );
+}
 // ASCII only, so launch.cjs reads it as Latin-1 (~3 ms less than decoding UTF-8). esbuild escapes
 // strings but not regular expressions; \uXXXX means the same there (and in identifiers).
 const ascii = bundled.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
