@@ -161,12 +161,19 @@ export async function cleanupStopped(host: ContainerHost, rec: ContainerRecord):
       () => true,
       () => false,
     ));
-  if (known) await runtime.delete(rec.id, { force: true }).catch((err: unknown) => {
-    if (!(err instanceof BerthError && /does not exist|not exist|not found/i.test(err.message))) {
-      rec.state.error = err instanceof Error ? err.message : String(err);
-    }
-  });
-  await unmountRootfs(await host.driver(), host.records.paths(rec.id));
+  // The runtime's state and the rootfs mount are independent: released side by side.
+  const deleted = known
+    ? runtime.delete(rec.id, { force: true }).catch((err: unknown) => {
+        if (!(err instanceof BerthError && /does not exist|not exist|not found/i.test(err.message))) {
+          rec.state.error = err instanceof Error ? err.message : String(err);
+        }
+      })
+    : undefined;
+  try {
+    await unmountRootfs(await host.driver(), host.records.paths(rec.id));
+  } finally {
+    await deleted;
+  }
 }
 
 /**
