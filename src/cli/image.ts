@@ -1,7 +1,7 @@
 // berth image SUBCOMMAND: the `image` group (inspect, history, prune, exists, tree, diff, ls,
 // rm, tag, untag, pull, push, save, load, import); most sub-verbs are the top-level verbs.
 import { BerthError, isBerthError } from '../internal/errors.js';
-import { inspectImage } from '../engine/images/index.js';
+import { imagesToPrune, inspectImage } from '../engine/images/index.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext, VerbModule } from './main.js';
@@ -76,7 +76,7 @@ const PRUNE: VerbSpec = {
   flags: [
     { name: 'all', short: 'a', type: 'bool', description: 'Remove all unused images, not just dangling ones' },
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
-    { name: 'filter', type: 'list', value: 'KEY=VALUE', description: 'Filters (accepted for compatibility)' },
+    { name: 'filter', type: 'list', value: 'KEY=VALUE', description: 'Only images matching: until=TIME (created before), label=KEY[=VALUE], label!=KEY[=VALUE]' },
   ],
 };
 
@@ -84,8 +84,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(PRUNE, argv, ctx);
   if (!flags) return 0;
   const store = await openImageStore(ctx);
-  const held = new Set((await store.holds()).flatMap((h) => h.images));
-  const victims = (await store.listImages()).filter((r) => !held.has(r.id) && (flags.bool('all') || (r.names.length === 0 && r.digests.length === 0)));
+  const victims = await imagesToPrune(store, { all: flags.bool('all'), filters: flags.list('filter') });
   ctx.stdout.write('Deleted Images:\n');
   for (const r of victims) {
     const result = await store.removeImage(r.id, { force: false, prune: false });

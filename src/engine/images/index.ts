@@ -10,3 +10,4 @@ export { type DiffEntry, diffImages, diffViews, mergedView, type PathState, stac
 export { login, loginKey, logout, type RemoteTag, remoteTags, type SearchResult, searchImages } from './remote-info.js';
 export { applyChanges, type ArchiveFormat, archiveFormat, importTarball, type LoadedImage, loadImages, saveImages } from './archive.js';
 export { removeImage } from './remove.js';
+export { imagesToPrune, type PruneImagesOptions } from './prune.js';

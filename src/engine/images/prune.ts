@@ -1,0 +1,86 @@
+// berth image prune: which images go. Dangling ones (every unused one with `all`), never one a
+// container holds, narrowed by docker's prune filters until=TIME and label[!]=KEY[=VALUE].
+import { invalidArgument } from '../../internal/errors.js';
+import type { ImageRecord, Store } from '../../store/index.js';
+import { imageConfigOf } from './list.js';
+
+export interface PruneImagesOptions {
+  /** Every image no container uses, not only dangling ones (docker's -a). */
+  all?: boolean;
+  /** docker's prune filters: "until=24h", "until=2024-01-01T00:00:00Z", "label=k", "label!=k=v". */
+  filters?: string[];
+  /** Now, for "until" durations; default Date.now(). */
+  now?: number;
+}
+
+interface PruneFilters {
+  /** Only images created before this instant (ms). */
+  until?: number;
+  /** Each must hold: a label present (value undefined) or equal. */
+  labels: { key: string; value?: string }[];
+  /** None may hold. */
+  notLabels: { key: string; value?: string }[];
+}
+
+/** The images `image prune` removes, oldest first. */
+export async function imagesToPrune(store: Store, options: PruneImagesOptions = {}): Promise<ImageRecord[]> {
+  const filters = parsePruneFilters(options.filters ?? [], options.now ?? Date.now());
+  const held = new Set((await store.holds()).flatMap((h) => h.images));
+  const out: ImageRecord[] = [];
+  for (const rec of await store.listImages()) {
+    if (held.has(rec.id)) continue;
+    if (!options.all && (rec.names.length > 0 || rec.digests.length > 0)) continue;
+    if (filters.until !== undefined && !(createdOf(rec) < filters.until)) continue;
+    if (filters.labels.length > 0 || filters.notLabels.length > 0) {
+      const labels = (await imageConfigOf(store, rec))?.config?.Labels ?? {};
+      if (!filters.labels.every((l) => labelMatches(labels, l))) continue;
+      if (filters.notLabels.some((l) => labelMatches(labels, l))) continue;
+    }
+    out.push(rec);
+  }
+  return out.sort((a, b) => createdOf(a) - createdOf(b));
+}
+
+/** The image's creation time as its config says (the record's add time when it says none). */
+function createdOf(rec: ImageRecord): number {
+  return Date.parse(rec.created ?? rec.addedAt) || 0;
+}
+
+function labelMatches(labels: Record<string, string>, want: { key: string; value?: string }): boolean {
+  if (!(want.key in labels)) return false;
+  return want.value === undefined || labels[want.key] === want.value;
+}
+
+export function parsePruneFilters(specs: string[], now: number): PruneFilters {
+  const out: PruneFilters = { labels: [], notLabels: [] };
+  for (const spec of specs) {
+    const m = /^(until|label|label!)=(.*)$/s.exec(spec);
+    if (!m) throw invalidArgument(`invalid filter "${spec}": image prune knows until=TIME, label=KEY[=VALUE] and label!=KEY[=VALUE]`);
+    const [, key, value] = m;
+    if (key === 'until') {
+      if (out.until !== undefined) throw invalidArgument(`invalid filter "${spec}": until is given twice`);
+      out.until = parseUntil(value, now);
+      continue;
+    }
+    const eq = value.indexOf('=');
+    const label = eq === -1 ? { key: value } : { key: value.slice(0, eq), value: value.slice(eq + 1) };
+    if (label.key === '') throw invalidArgument(`invalid filter "${spec}": the label name is empty`);
+    (key === 'label' ? out.labels : out.notLabels).push(label);
+  }
+  return out;
+}
+
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+
+/** docker's until: a Go duration before now ("24h", "1h30m", "90s"), Unix seconds, or RFC 3339. */
+export function parseUntil(text: string, now: number): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  if (/^(\d+(\.\d+)?(h|ms|m|s|us|µs|ns))+$/.test(text)) {
+    let ms = 0;
+    for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ms += Number(n) * UNIT_MS[unit];
+    return now - ms;
+  }
+  const t = /^\d{4}-\d\d-\d\d/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(t)) throw invalidArgument(`invalid filter "until=${text}": want a duration like 24h, Unix seconds or an RFC 3339 time`);
+  return t;
+}
