@@ -126,15 +126,16 @@ function runJob(worker: Worker, source: Readable, target: string, options: Apply
 
   return new Promise<AppliedLayer>((resolve, reject) => {
     let credits = WINDOW;
-    let bytes = new ArrayBuffer(CHUNK);
-    let view = Buffer.from(bytes);
+    // Not zero-filled (a third of the cost of a chunk): the thread reads only `used` bytes.
+    let view = Buffer.allocUnsafeSlow(CHUNK);
+    let bytes = view.buffer as ArrayBuffer;
     let used = 0;
     let settled = false;
     const flushChunk = () => {
       post({ type: 'data', bytes, length: used }, [bytes]);
       credits--;
-      bytes = new ArrayBuffer(CHUNK);
-      view = Buffer.from(bytes);
+      view = Buffer.allocUnsafeSlow(CHUNK);
+      bytes = view.buffer as ArrayBuffer;
       used = 0;
     };
     const onData = (chunk: Buffer) => {
