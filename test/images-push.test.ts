@@ -7,6 +7,9 @@ import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { type Distribution, makeImage, run, sha256, skopeo, startDistribution, writeOciLayout } from './client-helpers.js';
 import { type Sandbox, sandbox } from './images-helpers.js';
+import { copyImage, hostPlatform, MemoryImageStore, OCI_INDEX, writeImage } from '../src/image/index.js';
+import { openStore } from '../src/store/index.js';
+import { tarOf } from './store-fixtures.js';
 
 let box: Sandbox;
 let reg: Distribution;
@@ -141,4 +144,48 @@ test('image diff: a layer over its parent, and two images', async () => {
   assert.ok(entries.some((e) => e.kind === 'deleted' && e.path === '/file-push-0'));
   assert.ok(entries.some((e) => e.kind === 'added' && e.path === '/etc/new'));
   assert.ok(!entries.some((e) => e.path === '/etc/b'));
+});
+
+test('push --all sends the whole index the image came from, each platform by digest first', async () => {
+  const mem = new MemoryImageStore();
+  const children = [];
+  for (const architecture of ['amd64', 'arm64']) {
+    const w = await writeImage(mem, [{ tar: () => tarOf([{ name: `arch-${architecture}`, body: architecture }]) }], {
+      created: '2024-01-01T00:00:00Z',
+      config: { architecture, os: 'linux' },
+    });
+    children.push({ ...w.descriptor, platform: { architecture, os: 'linux' } });
+  }
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: children }));
+  const indexDesc = await mem.writeManifest(index, OCI_INDEX, 'multi');
+  const store = await openStore({ root: box.root, runroot: box.runroot });
+  const handle = await mem.open('multi');
+  await store.withLease((lease) => copyImage(handle, store.sink(lease, { repository: `${host}/multi/all` }), { tag: 'v1', platform: 'all' }));
+  // A second store that copied the whole index, then lost the other platform's image.
+  const partialRoots = { BERTH_ROOT: path.join(box.dir, 'root-partial'), BERTH_RUNROOT: path.join(box.dir, 'run-partial') };
+  const partialStore = await openStore({ root: partialRoots.BERTH_ROOT, runroot: partialRoots.BERTH_RUNROOT });
+  await partialStore.withLease((lease) => copyImage(handle, partialStore.sink(lease, { repository: `${host}/multi/one` }), { tag: 'v1', platform: 'all' }));
+  const other = (await partialStore.listImages()).find((i) => i.platform?.architecture !== hostPlatform().architecture)!;
+  await partialStore.removeImage(other.id, { force: true });
+
+  const r = await box.berth(['push', '--all', `${host}/multi/all:v1`, `${host}/multi/pushed:v1`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`v1: digest: ${indexDesc.digest} size: ${index.length}`));
+  const get = (ref: string) =>
+    fetch(`http://${host}/v2/multi/pushed/manifests/${ref}`, { headers: { accept: `${OCI_INDEX}, application/vnd.oci.image.manifest.v1+json` } });
+  const tagged = await get('v1');
+  assert.equal(tagged.headers.get('docker-content-digest'), indexDesc.digest);
+  assert.ok(Buffer.from(await tagged.arrayBuffer()).equals(index), 'the index goes up byte for byte');
+  for (const c of children) assert.equal((await get(c.digest)).status, 200, `platform ${c.platform.architecture} pushed by digest`);
+
+  // Without --all only this platform's image goes, under the tag.
+  const single = await box.berth(['push', `${host}/multi/all:v1`, `${host}/multi/single:v1`]);
+  assert.equal(single.code, 0, single.stderr);
+  const host1 = children.find((c) => c.platform.architecture === hostPlatform().architecture)!;
+  assert.match(single.stdout, new RegExp(`digest: ${host1.digest}`));
+
+  // An index one of whose images is no longer stored cannot go up whole.
+  const partial = await box.berth(['push', '--all', `${host}/multi/one:v1`, `${host}/multi/partial:v1`], { env: partialRoots });
+  assert.notEqual(partial.code, 0);
+  assert.match(partial.stderr, new RegExp(`the index lists ${other.manifest.digest} \\(linux/${other.platform!.architecture}\\), which is not in the local store`));
 });

@@ -10,7 +10,11 @@ export const SPEC: VerbSpec = {
   summary: 'Upload an image to a registry',
   minArgs: 1,
   maxArgs: 2,
-  flags: [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }, ...REMOTE_FLAGS],
+  flags: [
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
+    { name: 'all', type: 'bool', description: 'Push the whole index (manifest list) the image came from, with every platform stored' },
+    ...REMOTE_FLAGS,
+  ],
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
@@ -21,6 +25,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const words = { exists: 'Layer already exists', mounted: 'Mounted from another repository', uploaded: 'Pushed', pushing: 'Preparing' } as const;
   const result = await pushImage(store, flags.args[0], flags.args[1], {
     ...remoteOptions(flags),
+    all: flags.bool('all'),
     onEvent: quiet
       ? undefined
       : (e) => {

@@ -1,9 +1,10 @@
 // berth push: a local image to a registry. Blobs the repository lacks are uploaded (or mounted
 // from another repository on the same registry that has them), layers in parallel, the manifest last.
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import type { Digest } from '../../digest/digest.js';
 import { BerthError, notFound } from '../../internal/errors.js';
-import { compressor, type Descriptor, isNondistributable, layerCompression, layerMediaTypeWith, parseManifest } from '../../image/index.js';
+import { compressor, type Descriptor, isNondistributable, layerCompression, layerMediaTypeWith, parseManifest, formatPlatform } from '../../image/index.js';
 import { fullString } from '../../reference/index.js';
 import { type ImageRecord, type Lease, repoOf, type Store } from '../../store/index.js';
 import { runLimited } from './pull.js';
@@ -15,6 +16,11 @@ export type PushEvent =
 
 export interface PushOptions extends RemoteOptions {
   concurrency?: number;
+  /**
+   * The image was pulled from an index (manifest list): push the index and every image it lists
+   * (each must be stored, e.g. pulled with --platform all), not only this platform's image.
+   */
+  all?: boolean;
   onEvent?: (e: PushEvent) => void;
 }
 
@@ -42,10 +48,10 @@ export async function pushImage(store: Store, source: string, destination: strin
     // Another repository of the same registry that holds this image: blobs mount from there.
     const sameHost = [...rec.names, ...rec.digests].map(repoOf).find((r) => r.startsWith(`${ref.registry}/`) && r !== `${ref.registry}/${ref.repository}`);
     const mountFrom = sameHost?.slice(ref.registry.length + 1);
-    const { bytes, mediaType } = await store.withLease(async (lease) => {
-      const { layers, manifest, mediaType } = await distributable(store, lease, rec, options.signal);
+    const pushOne = async (lease: Lease, image: ImageRecord) => {
+      const { layers, manifest, mediaType } = await distributable(store, lease, image, options.signal);
       // Foreign layers stay where their URLs point (image-spec: nondistributable content).
-      const blobs: Descriptor[] = [...layers.filter((l) => !(isNondistributable(l.mediaType) && l.urls?.length)), rec.config];
+      const blobs: Descriptor[] = [...layers.filter((l) => !(isNondistributable(l.mediaType) && l.urls?.length)), image.config];
       for (const b of blobs) {
         if (!(await store.content.exists(b.digest))) throw notFound(`${what}: blob ${b.digest} is not in the local store`);
       }
@@ -56,6 +62,15 @@ export async function pushImage(store: Store, source: string, destination: strin
         options.onEvent?.({ type: 'blob', digest: b.digest, outcome: result.outcome });
       });
       return { bytes: manifest, mediaType };
+    };
+    const { bytes, mediaType } = await store.withLease(async (lease) => {
+      if (!options.all || !rec.index) return pushOne(lease, rec);
+      return pushIndex(store, rec.index, what, async (child) => {
+        const pushed = await pushOne(lease, child);
+        // Each image goes up by digest first: a registry refuses an index whose images it lacks.
+        const digest = await repo.putManifest(pushed.bytes, pushed.mediaType, digestOfBytes(pushed.bytes), { signal: options.signal });
+        return { digest, size: pushed.bytes.length };
+      });
     });
     const reference = ref.digest ?? ref.tag ?? 'latest';
     const digest = await repo.putManifest(bytes, mediaType, reference, { signal: options.signal });
@@ -65,6 +80,41 @@ export async function pushImage(store: Store, source: string, destination: strin
   } finally {
     pool.close();
   }
+}
+
+/**
+ * Pushes (through `pushChild`) every image an index lists and returns the index to put last; it
+ * is rewritten only when an image's manifest changed on the way (layers gzipped for the push).
+ */
+async function pushIndex(
+  store: Store,
+  index: Descriptor,
+  what: string,
+  pushChild: (rec: ImageRecord) => Promise<{ digest: Digest; size: number }>,
+): Promise<{ bytes: Uint8Array; mediaType: string }> {
+  const raw = await store.content.readBlob(index.digest);
+  const parsed = parseManifest(raw, index.mediaType);
+  const entries = parsed.index?.manifests ?? [];
+  const images = await store.listImages();
+  let changed = false;
+  const pushed: Descriptor[] = [];
+  for (const entry of entries) {
+    const child = images.find((i) => i.manifest.digest === entry.digest);
+    if (!child) {
+      const platform = entry.platform ? formatPlatform(entry.platform) : 'unknown platform';
+      throw notFound(`${what}: the index lists ${entry.digest} (${platform}), which is not in the local store; pull it with --platform all`);
+    }
+    const result = await pushChild(child);
+    if (result.digest !== entry.digest) changed = true;
+    pushed.push({ ...entry, digest: result.digest, size: result.size });
+  }
+  if (!changed) return { bytes: raw, mediaType: parsed.mediaType };
+  const doc = JSON.parse(Buffer.from(raw).toString('utf8')) as Record<string, unknown>;
+  return { bytes: Buffer.from(JSON.stringify({ ...doc, manifests: pushed })), mediaType: parsed.mediaType };
+}
+
+function digestOfBytes(bytes: Uint8Array): Digest {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
 }
 
 /**
