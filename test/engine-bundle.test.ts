@@ -1,5 +1,5 @@
-// bin/berth as users start it: the bundled CLI (dist/cli/berth.cjs) through launch.cjs and its
-// code cache. The other engine tests run the module tree; these check that the bundle behaves
+// bin/berth as users start it: the bundled CLI (dist/cli/verbs/VERB.cjs, or dist/cli/berth.cjs
+// when no verb is named) through launch.cjs and its code cache. The other engine tests run the module tree; these check that the bundle behaves
 // the same on the container paths, including conmon's exit command, which re-runs the bundle.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -27,7 +27,7 @@ function cli(args: string[]): { code: number; stdout: string; stderr: string } {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('bin/berth runs the bundle: run --rm gives the exit code and output, with and without a code cache', () => {
-  const bundle = path.join(projectRoot(), 'dist', 'cli', 'berth.cjs');
+  const bundle = path.join(projectRoot(), 'dist', 'cli', 'verbs', 'run.cjs');
   const built = statSync(bundle).mtimeMs;
   for (let i = 0; i < 2; i++) {
     const r = cli(['run', '--rm', fx.image, 'sh', '-c', 'echo "$IMAGE_VAR"; exit 7']);
@@ -41,6 +41,21 @@ test('bin/berth runs the bundle: run --rm gives the exit code and output, with a
   }
   assert.equal(cli(['run', '--rm', fx.image, 'nosuchcmd']).code, 127);
   assert.equal(cli(['ps', '-aq']).stdout, '');
+});
+
+test('bin/berth without a verb of its own runs the whole CLI: help, a typo, the global version flag', () => {
+  const help = cli(['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const verb of ['run', 'ps', 'registry', 'container']) assert.match(help.stdout, new RegExp(`^  ${verb}$`, 'm'));
+  const typo = cli(['rnu']);
+  assert.equal(typo.code, 125);
+  assert.match(typo.stderr, /'rnu' is not a berth command/);
+  // Not a verb even though every object has it.
+  assert.match(cli(['constructor']).stderr, /'constructor' is not a berth command/);
+  assert.match(cli(['-v']).stdout, /^berth version /);
+  // Typos share one code cache instead of leaving a file each.
+  const caches = readdirSync(path.join(projectRoot(), 'dist', 'cli', 'cache'));
+  assert.ok(!caches.some((f) => f.startsWith('rnu-') || f.startsWith('constructor-')), caches.join(' '));
 });
 
 test('bin/berth run -d, then rm -f; run -d --rm is removed by the exit command (the bundle again)', async () => {

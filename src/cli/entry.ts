@@ -1,13 +1,7 @@
-// What bin/berth runs: the CLI's main with the process's arguments and exit code. Kept apart
-// from main.ts so tests can import main() without side effects.
-import { main } from './main.js';
+// What the full CLI bundle runs (dist/cli/berth.cjs): every verb. A verb's own bundle
+// (dist/cli/verbs/VERB.cjs) runs the same over its one verb (scripts/bundle-cli.mjs).
+// Kept apart from main.ts so tests can import main() without side effects.
+import { runProcess } from './cli.js';
+import { verbTable } from './main.js';
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`berth: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 125;
-  },
-);
+runProcess(verbTable());

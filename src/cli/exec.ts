@@ -3,7 +3,7 @@
 import { execInContainer } from '../engine/exec.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, startFailureCode } from './container-common.js';
-import { type CliContext, reportError } from './main.js';
+import { type CliContext, reportError } from './cli.js';
 
 const SPEC: VerbSpec = {
   usage: 'berth exec [OPTIONS] CONTAINER COMMAND [ARG...]',

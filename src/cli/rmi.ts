@@ -2,7 +2,7 @@
 import { BerthError } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
-import { type CliContext, reportError } from './main.js';
+import { type CliContext, reportError } from './cli.js';
 import { removeImage, splitName } from '../engine/images/index.js';
 
 export const SPEC: VerbSpec = {

@@ -3,7 +3,7 @@
 import { runForeground, startContainer } from '../engine/start.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { CREATE_FLAGS, containerHost, createFromFlags, startFailureCode } from './container-common.js';
-import { type CliContext, reportError } from './main.js';
+import { type CliContext, reportError } from './cli.js';
 
 const SPEC: VerbSpec = {
   usage: 'berth run [OPTIONS] IMAGE|LAYER-ID [COMMAND] [ARG...]',

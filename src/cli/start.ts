@@ -7,7 +7,7 @@ import { lookupContainer } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer, startFailureCode } from './container-common.js';
-import { type CliContext, reportError } from './main.js';
+import { type CliContext, reportError } from './cli.js';
 
 const SPEC: VerbSpec = {
   usage: 'berth start [OPTIONS] CONTAINER [CONTAINER...]',

@@ -1,0 +1,131 @@
+// The CLI's frame: global flags, dispatch to a verb, errors to exit codes. Holds no verb
+// table, so that a verb's own bundle (dist/cli/verbs/VERB.cjs, scripts/bundle-cli.mjs) is this
+// file and that verb only; main.ts has the table of every verb.
+import { BerthError, type ErrorKind } from '../internal/errors.js';
+
+export interface CliContext {
+  /** Graph root (images, layers, containers): --root, BERTH_ROOT, or /var/lib/berth. */
+  root: string;
+  /** Run root (runtime state, locks): --runroot, BERTH_RUNROOT, or /run/berth. */
+  runroot: string;
+  logLevel: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export type VerbModule = { run(argv: string[], ctx: CliContext): Promise<number> };
+/** Verb name -> its module, imported on demand. */
+export type VerbTable = Record<string, () => Promise<VerbModule>>;
+
+
+export const EXIT_ENGINE_ERROR = 125;
+
+/** Maps a failure to docker's exit codes: 125 for berth's own errors. */
+export function exitCodeFor(_kind: ErrorKind): number {
+  return EXIT_ENGINE_ERROR;
+}
+
+function defaultRoot(): string {
+  return process.env.BERTH_ROOT ?? '/var/lib/berth';
+}
+function defaultRunroot(): string {
+  return process.env.BERTH_RUNROOT ?? '/run/berth';
+}
+
+const USAGE = `Usage: berth [OPTIONS] COMMAND
+
+A container platform: images, registries, containers, builds.
+
+Global options:
+  --root DIR         graph root (default /var/lib/berth, or $BERTH_ROOT)
+  --runroot DIR      run root (default /run/berth, or $BERTH_RUNROOT)
+  --log-level LEVEL  error, warn, info, debug
+  -v, --version      print the version
+  -h, --help         print this help
+
+Commands:
+`;
+
+/**
+ * Runs one command line: the global flags, then the verb from the table: every verb in the
+ * full CLI (main.ts), a single one in a verb's own bundle (scripts/bundle-cli.mjs).
+ */
+export async function runCli(argv: string[], verbs: VerbTable): Promise<number> {
+  const ctx: CliContext = {
+    root: defaultRoot(),
+    runroot: defaultRunroot(),
+    logLevel: process.env.BERTH_LOG_LEVEL ?? 'warn',
+    // Node makes process.stdout on first touch (~2 ms): a verb that prints nothing, like a
+    // `run --rm` whose container writes to the inherited descriptors, never pays for it.
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    const takeValue = (name: string): string => {
+      const eq = a.indexOf('=');
+      if (eq !== -1) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) throw new BerthError('invalid-argument', `flag needs an argument: ${name}`);
+      return argv[++i];
+    };
+    if (a === '--root' || a.startsWith('--root=')) ctx.root = takeValue('--root');
+    else if (a === '--runroot' || a.startsWith('--runroot=')) ctx.runroot = takeValue('--runroot');
+    else if (a === '--log-level' || a.startsWith('--log-level=')) ctx.logLevel = takeValue('--log-level');
+    else if (a === '-v' || a === '--version') return run(verbs, 'version', [], ctx);
+    else if (a === '-h' || a === '--help') break;
+    else if (a.startsWith('-')) {
+      ctx.stderr.write(`berth: unknown flag: ${a}\nSee 'berth --help'.\n`);
+      return EXIT_ENGINE_ERROR;
+    } else break;
+  }
+  const verb = argv[i];
+  if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
+    ctx.stdout.write(USAGE + Object.keys(verbs).sort().map((v) => `  ${v}\n`).join(''));
+    return verb === undefined ? EXIT_ENGINE_ERROR : 0;
+  }
+  return run(verbs, verb, argv.slice(i + 1), ctx);
+}
+
+async function run(verbs: VerbTable, verb: string, rest: string[], ctx: CliContext): Promise<number> {
+  // Own properties only: `berth constructor` is not a verb.
+  const load = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+  if (!load) {
+    ctx.stderr.write(`berth: '${verb}' is not a berth command.\nSee 'berth --help'.\n`);
+    return EXIT_ENGINE_ERROR;
+  }
+  try {
+    const mod = await load();
+    return await mod.run(rest, ctx);
+  } catch (err) {
+    return reportError(err, ctx);
+  }
+}
+
+/** Prints an error the way users expect ("Error: cannot ...") and returns the exit code. */
+export function reportError(err: unknown, ctx: Pick<CliContext, 'stderr' | 'logLevel'>): number {
+  if (err instanceof BerthError) {
+    ctx.stderr.write(`Error: ${err.message}\n`);
+    if (ctx.logLevel === 'debug' && err.stack) ctx.stderr.write(`${err.stack}\n`);
+    return exitCodeFor(err.kind);
+  }
+  ctx.stderr.write(`Error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT_ENGINE_ERROR;
+}
+
+/** The CLI as a process: runCli() over the process's arguments, its result as the exit code. */
+export function runProcess(verbs: VerbTable): void {
+  runCli(process.argv.slice(2), verbs).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`berth: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 125;
+    },
+  );
+}
