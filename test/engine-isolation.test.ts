@@ -1,9 +1,11 @@
 // Isolation as seen from inside a container started by `berth run`: namespaces, the exact
 // capability set, seccomp, masked and read-only paths, cgroup limits, and the flags that relax them.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, mountsUnder, ok } from './engine-fixture.js';
 
 let fx: EngineFixture;
@@ -16,6 +18,7 @@ after(async () => {
 
 const field = (out: string, key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(out)?.[1];
 const sh = (script: string) => ['sh', '-c', script];
+const execFileP = promisify(execFile);
 
 test('default confinement: own PID 1 and no host processes, the 14 capabilities, seccomp, masked /proc, read-only /sys', async () => {
   const script = [
@@ -148,7 +151,7 @@ test('mount destinations must be absolute and not the root; a missing host sourc
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 
-test('--userns: container root is a host id of the mapping and owns its id-shifted rootfs; diff and commit refuse it; rm leaves nothing', async () => {
+test('--userns: container root is a host id of the mapping and owns its id-shifted rootfs; diff and commit refuse it; export and cp translate owners; rm leaves nothing', async () => {
   const script = ['echo map=$(cat /proc/self/uid_map)', 'echo uid=$(id -u)', 'echo owner=$(stat -c %u:%g /bin/busybox /etc | tr "\\n" " ")', 'touch /etc/made && echo wrote=yes', 'cat /hello'].join('; ');
   // The mapped root must reach the graph root: mkdtemp made the fixture's dir 0700.
   const r0 = await berth(fx, ['run', '--rm', '--userns', '100000:65536', fx.image, 'true']);
@@ -170,6 +173,30 @@ test('--userns: container root is a host id of the mapping and owns its id-shift
     assert.notEqual(r.code, 0, verb.join(' '));
     assert.match(r.stderr, /user namespace/);
   }
+  // What leaves the container shows the owners it sees; what goes in is shifted into the mapping.
+  const tarList = async (tar: string) => (await execFileP('tar', ['--numeric-owner', '-tvf', tar])).stdout;
+  const exported = path.join(fx.dir, 'uns-export.tar');
+  await ok(fx, ['export', '-o', exported, 'uns']);
+  assert.match(await tarList(exported), /^-\S+ 0\/0 .* etc\/made$/m);
+  assert.doesNotMatch(await tarList(exported), / 100000\/100000 /);
+  const single = path.join(fx.dir, 'uns-made.tar');
+  await fs.writeFile(single, await ok(fx, ['cp', 'uns:/etc/made', '-']), 'latin1');
+  assert.match(await tarList(single), /^-\S+ 0\/0 .* made$/m);
+  await fs.writeFile(path.join(fx.dir, 'in.txt'), 'in\n');
+  await ok(fx, ['cp', path.join(fx.dir, 'in.txt'), 'uns:/etc/']);
+  const copied = await fs.stat(path.join(fx.root, 'snapshots', id, 'upper', 'etc', 'in.txt'));
+  assert.equal(`${copied.uid}:${copied.gid}`, '100000:100000');
+  const owned = path.join(fx.dir, 'owned.tar');
+  await execFileP('tar', ['-C', fx.dir, '--owner=5', '--group=7', '--numeric-owner', '-cf', owned, 'in.txt']);
+  await ok(fx, ['cp', '-', 'uns:/tmp'], { input: await fs.readFile(owned, 'latin1') });
+  const unpacked = await fs.stat(path.join(fx.root, 'snapshots', id, 'upper', 'tmp', 'in.txt'));
+  assert.equal(`${unpacked.uid}:${unpacked.gid}`, '100005:100007');
+  // An owner the namespace cannot name is refused, not written as a host id.
+  await execFileP('tar', ['-C', fx.dir, '--owner=70000', '--group=0', '--numeric-owner', '-cf', owned, 'in.txt']);
+  const far = await berth(fx, ['cp', '-', 'uns:/'], { input: await fs.readFile(owned, 'latin1') });
+  assert.equal(far.code, 125);
+  assert.match(far.stderr, /owner 70000 is outside the 65536 ids/);
+  await assert.rejects(fs.stat(path.join(fx.root, 'snapshots', id, 'upper', 'in.txt')));
   await ok(fx, ['rm', 'uns']);
   assert.deepEqual(await mountsUnder(fx), []);
   assert.equal(await ok(fx, ['ps', '-aq']), '');

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
 import { createArchiveOfPath } from '../layer/create.js';
-import { applyTar, createLayerFromDirectory } from '../layer/index.js';
+import { applyTar, createLayerFromDirectory, type IdMap } from '../layer/index.js';
 import { securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -117,21 +117,28 @@ async function withRootfs<T>(host: ContainerHost, rec: ContainerRecord, fn: (roo
   }
 }
 
-/** Copies `src` (file or tree) to `dest` without following symlinks at or below `src`. */
-async function copyTree(src: string, dest: string, resolveDest: (rel: string) => Promise<string>): Promise<void> {
+/**
+ * Copies `src` (file or tree) to `dest` without following symlinks at or below `src`. Copies
+ * are owned by whoever runs berth, or by `owner` (a --userns container's root, as docker has it).
+ */
+async function copyTree(src: string, dest: string, resolveDest: (rel: string) => Promise<string>, owner?: number): Promise<void> {
   const st = await fs.lstat(src);
   const target = await resolveDest('');
   if (st.isDirectory()) {
     await fs.mkdir(target, { recursive: true, mode: st.mode & 0o7777 });
+    if (owner !== undefined) await fs.lchown(target, owner, owner);
     for (const name of await fs.readdir(src)) {
-      await copyTree(path.join(src, name), path.join(dest, name), async (rel) => resolveDest(path.posix.join(name, rel)));
+      await copyTree(path.join(src, name), path.join(dest, name), async (rel) => resolveDest(path.posix.join(name, rel)), owner);
     }
   } else if (st.isSymbolicLink()) {
     await fs.rm(target, { force: true });
     await fs.symlink(await fs.readlink(src), target);
+    if (owner !== undefined) await fs.lchown(target, owner, owner);
   } else if (st.isFile()) {
     await fs.rm(target, { force: true, recursive: false }).catch(() => {});
     await fs.copyFile(src, target);
+    // chown clears set-id bits: the mode comes after it.
+    if (owner !== undefined) await fs.lchown(target, owner, owner);
     await fs.chmod(target, st.mode & 0o7777);
   } else {
     throw invalidArgument(`cannot copy ${src}: only files, directories and symlinks are copied`);
@@ -181,7 +188,7 @@ export async function archiveFromContainer(
     const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
     if (!(await fs.lstat(src).catch(() => undefined))) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
     const name = ctrPath.endsWith('/.') ? '.' : path.posix.basename(path.posix.resolve('/', ctrPath)) || '.';
-    const blob = createArchiveOfPath(src, name);
+    const blob = createArchiveOfPath(src, name, idMapOf(rec));
     await sink(blob.stream);
     await blob.done;
   });
@@ -199,7 +206,7 @@ export async function copyToContainer(host: ContainerHost, query: string, hostSr
     const base = (await isDir(resolved)) ? path.posix.join(ctrDest, path.basename(hostSrc)) : ctrDest;
     const parent = await securePath(rootfs, path.posix.dirname(path.posix.resolve('/', base)));
     if (!(await isDir(parent))) throw notFound(`cannot copy to ${rec.name}: no such directory: ${path.posix.dirname(base)}`);
-    await copyTree(hostSrc, base, (rel) => securePath(rootfs, path.posix.join(path.posix.resolve('/', base), rel)));
+    await copyTree(hostSrc, base, (rel) => securePath(rootfs, path.posix.join(path.posix.resolve('/', base), rel)), rec.spec.userns?.hostId);
   });
 }
 
@@ -213,15 +220,23 @@ export async function extractToContainer(host: ContainerHost, query: string, tar
   await withRootfs(host, rec, async (rootfs) => {
     const dest = await securePath(rootfs, ctrDest);
     if (!(await isDir(dest))) throw invalidArgument(`cannot copy to ${rec.name}: extraction point ${ctrDest} is not a directory`);
-    await applyTar(tar, dest, { mode: 'archive' });
+    await applyTar(tar, dest, { mode: 'archive', ...idMapOf(rec) });
   });
+}
+
+/**
+ * A --userns container's tree is owned by shifted host ids: archives of it show the owners the
+ * container sees, and tars unpacked into it are shifted the other way.
+ */
+function idMapOf(rec: ContainerRecord): { idMap?: IdMap } {
+  return rec.spec.userns ? { idMap: { hostId: rec.spec.userns.hostId, size: rec.spec.userns.size } } : {};
 }
 
 /** docker export: the container's merged filesystem as a tar stream. */
 export async function exportContainer(host: ContainerHost, query: string, sink: (tar: Readable) => Promise<void>): Promise<void> {
   const rec = await lookupContainer(host, query);
   await withRootfs(host, rec, async (rootfs) => {
-    const blob = createLayerFromDirectory(rootfs, { compression: 'none' });
+    const blob = createLayerFromDirectory(rootfs, { compression: 'none', ...idMapOf(rec) });
     await sink(blob.stream);
     await blob.done;
   });

@@ -1,6 +1,7 @@
 // The graph driver contract (containerd's snapshotter in spirit): prepare a writable or
 // read-only snapshot over a stack of unpacked layers and describe its mounts; mount later.
 import type { Digest } from '../digest/digest.js';
+import type { IdMap } from '../layer/idmap.js';
 
 /** One mount, as mount(8) or an OCI runtime-spec `mounts` entry would take it. */
 export interface MountSpec {
@@ -21,10 +22,7 @@ export interface MountSpec {
 export type SnapshotKind = 'active' | 'view' | 'committed';
 
 /** Container ids 0..size-1 are host ids hostId..hostId+size-1 (a user namespace's one mapping). */
-export interface IdMap {
-  hostId: number;
-  size: number;
-}
+export type { IdMap } from '../layer/idmap.js';
 
 export interface SnapshotInfo {
   key: string;

@@ -6,6 +6,7 @@ import type { TarEntry, TarHeader } from '../archive/entry.js';
 import { BerthError, invalidArgument, resourceExhausted } from '../internal/errors.js';
 import * as sys from '../internal/sys.js';
 import { SmallFileBatcher } from './file-batch.js';
+import { type IdMap, toHostId } from './idmap.js';
 import {
   cleanEntryName,
   DEFAULT_MAX_DEPTH,
@@ -34,6 +35,8 @@ export interface ExtractOptions {
   maxDepth?: number;
   /** Set owners from the tar (lchown); default: when running as root. */
   preserveOwnership?: boolean;
+  /** Owners in the tar are a user namespace's (container ids): shifted to the host's by this mapping. */
+  idMap?: IdMap;
 }
 
 /** Files up to this size are read whole and written in batches on a worker thread (file-batch.ts). */
@@ -63,6 +66,7 @@ export class Extractor {
   private readonly maxEntries: number;
   private readonly maxDepth: number;
   private readonly chown: boolean;
+  private readonly idMap: IdMap | undefined;
   private rootFd = -1;
   private readonly dirs = new Map<string, number>();
   /** Paths this layer wrote: whiteouts and opaque markers leave them alone. */
@@ -79,6 +83,13 @@ export class Extractor {
     this.maxEntries = options.maxEntries ?? 2_000_000;
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.chown = options.preserveOwnership ?? process.getuid?.() === 0;
+    this.idMap = options.idMap;
+  }
+
+  /** The host owner of an entry's uid or gid: -1 (leave it) unless owners are set. */
+  private owner(id: number): number {
+    if (!this.chown) return -1;
+    return this.idMap ? toHostId(id, this.idMap) : id;
   }
 
   open(): void {
@@ -131,8 +142,8 @@ export class Extractor {
     this.added.add(rel);
     const sec = Math.floor(h.mtime);
     const nsec = sec === h.mtime ? 0 : Math.min(999_999_999, Math.round((h.mtime - sec) * 1e9));
-    const owner = this.chown ? h.uid : -1;
-    const group = this.chown ? h.gid : -1;
+    const owner = this.owner(h.uid);
+    const group = this.owner(h.gid);
     const xattrs = h.xattrs.size === 0 ? null : flatXattrs(h.xattrs);
     return this.files.add(dirFd, base, data, owner, group, h.mode & 0o7777, sec, nsec, xattrs, rel);
   }
@@ -230,8 +241,8 @@ export class Extractor {
   private metadata(h: TarHeader): sys.Metadata {
     const sec = Math.floor(h.mtime);
     return {
-      uid: this.chown ? h.uid : -1,
-      gid: this.chown ? h.gid : -1,
+      uid: this.owner(h.uid),
+      gid: this.owner(h.gid),
       mode: h.mode & 0o7777,
       mtimeSec: sec,
       mtimeNsec: Math.min(999_999_999, Math.round((h.mtime - sec) * 1e9)),

@@ -4,12 +4,15 @@ import type { BigIntStats } from 'node:fs';
 import * as fs from 'node:fs';
 import type { TarHeader } from '../archive/entry.js';
 import * as sys from '../internal/sys.js';
+import { type IdMap, toContainerId } from './idmap.js';
 
 export interface HeaderOptions {
   /** Every entry gets this mtime (seconds), for reproducible layers; default: the file's. */
   mtime?: number;
   /** Keep sub-second mtimes (written as PAX records); default false, whole seconds. */
   subsecondTimes?: boolean;
+  /** Owners as a user namespace with this mapping sees them (host ids shifted back, unmapped ones nobody). */
+  idMap?: IdMap;
 }
 
 /**
@@ -97,8 +100,8 @@ export function headerFromStat(
     name: kind === 'directory' ? `${name}/` : name,
     type: kind,
     mode: Number(st.mode & 0o7777n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
+    uid: options.idMap ? toContainerId(Number(st.uid), options.idMap) : Number(st.uid),
+    gid: options.idMap ? toContainerId(Number(st.gid), options.idMap) : Number(st.gid),
     size: 0,
     mtime,
     linkname: '',

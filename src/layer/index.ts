@@ -5,5 +5,6 @@ export { applyLayerInWorker, LayerApplyPool, type LayerApplyPoolOptions } from '
 export { type CreateOptions, createLayerFromDirectory, createLayerFromOverlayUpper } from './create.js';
 export { diffDirectories } from './diff.js';
 export type { HeaderOptions } from './headers.js';
+export { type IdMap, OVERFLOW_ID, toContainerId, toHostId } from './idmap.js';
 export { OPAQUE_MARKER, WHITEOUT_PREFIX } from './names.js';
 export type { LayerBlob, LayerDigests, PackOptions } from './pack.js';
