@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { type Distribution, makeImage, run, sha256, skopeo, startDistribution, writeOciLayout } from './client-helpers.js';
 import { type Sandbox, sandbox } from './images-helpers.js';
-import { copyImage, hostPlatform, MemoryImageStore, OCI_INDEX, writeImage } from '../src/image/index.js';
+import { copyImage, hostPlatform, OCI_INDEX } from '../src/image/index.js';
 import { openStore } from '../src/store/index.js';
-import { tarOf } from './store-fixtures.js';
+import { multiArchIndex } from './store-fixtures.js';
 
 let box: Sandbox;
 let reg: Distribution;
@@ -147,17 +147,7 @@ test('image diff: a layer over its parent, and two images', async () => {
 });
 
 test('push --all sends the whole index the image came from, each platform by digest first', async () => {
-  const mem = new MemoryImageStore();
-  const children = [];
-  for (const architecture of ['amd64', 'arm64']) {
-    const w = await writeImage(mem, [{ tar: () => tarOf([{ name: `arch-${architecture}`, body: architecture }]) }], {
-      created: '2024-01-01T00:00:00Z',
-      config: { architecture, os: 'linux' },
-    });
-    children.push({ ...w.descriptor, platform: { architecture, os: 'linux' } });
-  }
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: children }));
-  const indexDesc = await mem.writeManifest(index, OCI_INDEX, 'multi');
+  const { mem, children, index, indexDesc } = await multiArchIndex();
   const store = await openStore({ root: box.root, runroot: box.runroot });
   const handle = await mem.open('multi');
   await store.withLease((lease) => copyImage(handle, store.sink(lease, { repository: `${host}/multi/all` }), { tag: 'v1', platform: 'all' }));

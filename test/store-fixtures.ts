@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { TarWriter, tarHeader } from '../src/archive/index.js';
-import { writeImage, type WrittenImage } from '../src/image/index.js';
+import { MemoryImageStore, OCI_INDEX, writeImage, type WrittenImage } from '../src/image/index.js';
 import { openStore, type Store, type StoreOptions } from '../src/store/index.js';
 
 export interface FileSpec {
@@ -60,4 +60,20 @@ export async function tempStore(extra: Partial<StoreOptions> = {}) {
   const options = { root: path.join(dir, 'root'), runroot: path.join(dir, 'run'), ...extra };
   const store = await openStore(options);
   return { dir, options, store, done: () => fs.rm(dir, { recursive: true, force: true }) };
+}
+
+/** A two-platform index (amd64, arm64; one small layer each) tagged "multi" in a memory store. */
+export async function multiArchIndex() {
+  const mem = new MemoryImageStore();
+  const children = [];
+  for (const architecture of ['amd64', 'arm64']) {
+    const w = await writeImage(mem, [{ tar: () => tarOf([{ name: `arch-${architecture}`, body: architecture }]) }], {
+      created: '2024-01-01T00:00:00Z',
+      config: { architecture, os: 'linux' },
+    });
+    children.push({ ...w.descriptor, platform: { architecture, os: 'linux' } });
+  }
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: children }));
+  const indexDesc = await mem.writeManifest(index, OCI_INDEX, 'multi');
+  return { mem, children, index, indexDesc };
 }

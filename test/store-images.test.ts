@@ -5,9 +5,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { digestHex } from '../src/digest/digest.js';
-import { copyImage, hostPlatform, MemoryImageStore, OCI_INDEX, writeImage } from '../src/image/index.js';
+import { copyImage, hostPlatform, MemoryImageStore } from '../src/image/index.js';
 import { openStore } from '../src/store/index.js';
-import { putImage, tarOf, tempStore } from './store-fixtures.js';
+import { multiArchIndex, putImage, tempStore } from './store-fixtures.js';
 
 const BASE = [{ name: 'etc', type: 'directory' as const }, { name: 'etc/os-release', body: 'ID=test\n' }];
 const APP = [{ name: 'app', body: '#!/bin/sh\necho hi\n', mode: 0o755 }];
@@ -145,17 +145,7 @@ test('a layer whose content does not hash to its diffID is refused and leaves no
 test('a multi-arch index copied in: one image per platform, the tag and index digest on the host one', async () => {
   const t = await tempStore();
   try {
-    const mem = new MemoryImageStore();
-    const children = [];
-    for (const architecture of ['amd64', 'arm64']) {
-      const w = await writeImage(mem, [{ tar: () => tarOf([{ name: `arch-${architecture}`, body: architecture }]) }], {
-        created: '2024-01-01T00:00:00Z',
-        config: { architecture, os: 'linux' },
-      });
-      children.push({ ...w.descriptor, platform: { architecture, os: 'linux' } });
-    }
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: children }));
-    const indexDesc = await mem.writeManifest(index, OCI_INDEX, 'multi');
+    const { mem, indexDesc } = await multiArchIndex();
     const handle = await mem.open('multi');
 
     // Only the host's platform, as docker pull does.
