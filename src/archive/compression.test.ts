@@ -223,3 +223,25 @@ test('compressZstd gives the same bytes however the input is cut (layer digests 
   }
   for (const out of outputs.slice(1)) assert.ok(out.equals(outputs[0]));
 });
+
+test('an abort while the first bytes are awaited (a stalled source) ends decompress at once, the source destroyed', async () => {
+  const stalled = new PassThrough();
+  const controller = new AbortController();
+  const pending = decompress(stalled, { signal: controller.signal });
+  setTimeout(() => controller.abort(), 20);
+  await assert.rejects(pending, (e: unknown) => isBerthError(e, 'aborted'));
+  assert.ok(stalled.destroyed);
+});
+
+test('an abort after detection ends a plain stream too, not only a decompressing one', async () => {
+  const src = new PassThrough();
+  src.write(Buffer.alloc(600, 1));
+  const controller = new AbortController();
+  const { format, stream } = await decompress(src, { signal: controller.signal });
+  assert.equal(format, 'none');
+  const reading = (async () => {
+    for await (const _ of stream);
+  })();
+  controller.abort();
+  await assert.rejects(reading, (e: unknown) => isBerthError(e, 'aborted'));
+});

@@ -102,25 +102,34 @@ export async function decompress(source: Readable, options: DecompressOptions = 
     throw aborted('cannot decompress: aborted');
   }
   let peeked: { head: Buffer; stream: Readable };
+  // An abort while the first bytes are awaited (a stalled download) ends the wait too.
+  const abortPeek = () => source.destroy(aborted('cannot decompress: aborted'));
+  signal?.addEventListener('abort', abortPeek, { once: true });
   try {
     peeked = await peek(source, MAGIC_BYTES);
   } catch (err) {
     throw err instanceof BerthError ? err : new BerthError(kindOfSystemError(err), `cannot decompress: ${(err as Error).message}`, { cause: err });
+  } finally {
+    signal?.removeEventListener('abort', abortPeek);
   }
   const format = detectCompression(peeked.head);
   if (format === 'bzip2' || format === 'xz') {
     peeked.stream.destroy();
     throw unsupported(`cannot decompress: ${format} compressed layers are not supported (only gzip and zstd)`);
   }
-  if (format === 'none') return { format, stream: peeked.stream };
-  const transform = format === 'gzip' ? createGunzip() : createZstdDecompress();
-  pipeline(peeked.stream, transform, () => {});
-  if (signal !== undefined) {
-    const onAbort = () => transform.destroy(aborted('cannot decompress: aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    transform.once('close', () => signal.removeEventListener('abort', onAbort));
+  let stream = peeked.stream;
+  if (format !== 'none') {
+    const transform = format === 'gzip' ? createGunzip() : createZstdDecompress();
+    pipeline(peeked.stream, transform, () => {});
+    stream = transform;
   }
-  return { format, stream: transform };
+  if (signal !== undefined) {
+    if (signal.aborted) stream.destroy(aborted('cannot decompress: aborted'));
+    const onAbort = () => stream.destroy(aborted('cannot decompress: aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.once('close', () => signal.removeEventListener('abort', onAbort));
+  }
+  return { format, stream };
 }
 
 /** zlib's errors say "incorrect header check"; callers want a 'corrupt' BerthError. */
