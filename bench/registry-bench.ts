@@ -2,6 +2,8 @@
 // client: skopeo push and pull of a ~300 MB multi-layer image on fresh roots (wall time and
 // the server's own CPU seconds, its whole process tree), then wrk requests per second for
 // manifest and blob HEAD (ab) and GET (wrk) under concurrency. Run: npm run bench (BENCH=registry).
+// BENCH_TOOLS=distribution,berth times only those servers; BENCH_RPS=0 skips the request rates
+// (for repeated transfer-only runs on a busy host).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
@@ -19,6 +21,9 @@ const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
 const WRK_CONNECTIONS = Number(process.env.BENCH_WRK_CONNECTIONS ?? 32);
 const CACHE = process.env.BENCH_CACHE ?? path.join(os.tmpdir(), 'berth-bench-registry-image');
 const CLK_TCK = 100;
+const ALL_KINDS: Kind[] = ['distribution', 'berth', 'berth-direct', 'berth-nosync'];
+const KINDS = ALL_KINDS.filter((k) => (process.env.BENCH_TOOLS ?? ALL_KINDS.join(',')).split(',').includes(k));
+const RPS = process.env.BENCH_RPS !== '0';
 
 const sh = (cmd: string, args: string[]) =>
   new Promise<string>((resolve, reject) =>
@@ -249,7 +254,7 @@ async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-bench-registry-'));
   try {
     console.log(`registry bench: image ${LAYERS} layers, ${(total / 1e6).toFixed(0)} MB; ${ROUNDS} rounds (median); wrk ${WRK_CONNECTIONS} connections, ${WRK_SECONDS}s`);
-    const kinds: Kind[] = ['distribution', 'berth', 'berth-direct', 'berth-nosync'];
+    const kinds = KINDS;
     const samples = new Map<Kind, { push: Sample[]; pull: Sample[] }>(kinds.map((k) => [k, { push: [], pull: [] }]));
     // Rounds interleave the servers so that load from elsewhere falls on all of them alike.
     for (let round = 0; round < ROUNDS; round++) {
@@ -259,7 +264,7 @@ async function main(): Promise<void> {
         samples.get(kind)!.pull.push(pull);
       }
     }
-    const med = (k: Kind, op: 'push' | 'pull', f: 'wall' | 'cpu') => median(samples.get(k)![op].map((x) => x[f]));
+    const med = (k: Kind, op: 'push' | 'pull', f: 'wall' | 'cpu') => (samples.has(k) ? median(samples.get(k)![op].map((x) => x[f])) : Number.NaN);
     const row = (label: string, d: number, b: number, extra: number[], unit: string) =>
       console.log(
         `${label.padEnd(24)} ${d.toFixed(2).padStart(10)} ${b.toFixed(2).padStart(10)} ${extra.map((n) => n.toFixed(2).padStart(12)).join(' ')} ${unit.padEnd(6)} berth/distribution ${(b / d).toFixed(2)}${extra.length ? `, direct ${(extra[0] / d).toFixed(2)}` : ''}`,
@@ -271,8 +276,9 @@ async function main(): Promise<void> {
       }
     }
     const r: Record<string, Record<string, number>> = {};
-    for (const kind of ['distribution', 'berth'] as const) r[kind] = await requestRates(kind, layout, work);
     console.log(`raw samples: ${JSON.stringify(Object.fromEntries(samples))}`);
+    if (!RPS || !KINDS.includes('distribution') || !KINDS.includes('berth')) return;
+    for (const kind of ['distribution', 'berth'] as const) r[kind] = await requestRates(kind, layout, work);
     for (const k of Object.keys(r.berth)) row(k, r.distribution[k], r.berth[k], [], 'req/s');
   } finally {
     await fs.rm(work, { recursive: true, force: true });
