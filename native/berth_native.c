@@ -1087,13 +1087,21 @@ static napi_value js_zstd_process_async(napi_env env, napi_callback_info info) {
 // it then waits for writability with a uv_poll on the event loop, so a slow client holds no
 // pool thread. Node must have nothing queued on the socket meanwhile (the caller flushes the
 // headers first), else both would write into the same stream.
+// A copying job (for a peer on this host) reads the file into a small buffer and writes that:
+// over loopback the reader copies from whatever pages the sender queued, and page-cache pages
+// are cold in its CPU cache while a just-written 256 KiB buffer is not; zero-copy there only
+// moves the slow copy into the client (measured: skopeo pulls 5-14% slower than with a copy).
 
 #define SF_STEP 0x7ffff000L
+#define SF_COPY_BUF (256 * 1024)
 
 typedef struct sf_job {
   struct sf_job *next;
   int32_t id;
   int receiving; // 0: file to socket (sendfile); 1: socket to file (recvFile)
+  // Copying jobs only: the bytes read from the file and not yet written ([pos, len)).
+  unsigned char *buf;
+  size_t buf_pos, buf_len;
   int sock, file;
   off_t off;
   int64_t left, sent;
@@ -1187,6 +1195,22 @@ static void rf_execute(sf_job *j) {
   }
 }
 
+// Writes the buffer, refilled from the file at j->off whenever it is empty. Returns what
+// sendfile would: bytes written, 0 at the end of the file, -1 with errno.
+static ssize_t sf_copy(sf_job *j) {
+  if (j->buf_pos == j->buf_len) {
+    size_t want = j->left > SF_COPY_BUF ? SF_COPY_BUF : (size_t)j->left;
+    ssize_t r = pread(j->file, j->buf, want, j->off);
+    if (r <= 0) return r;
+    j->off += r;
+    j->buf_pos = 0;
+    j->buf_len = (size_t)r;
+  }
+  ssize_t n = write(j->sock, j->buf + j->buf_pos, j->buf_len - j->buf_pos);
+  if (n > 0) j->buf_pos += (size_t)n;
+  return n;
+}
+
 static void sf_execute(napi_env env, void *data) {
   sf_job *j = data;
   if (j->receiving) {
@@ -1196,7 +1220,7 @@ static void sf_execute(napi_env env, void *data) {
   sf_turn turn;
   turn_start(&turn);
   while (j->left > 0 && !__atomic_load_n(&j->cancelled, __ATOMIC_RELAXED)) {
-    ssize_t n = sendfile(j->sock, j->file, &j->off, j->left > SF_STEP ? SF_STEP : (size_t)j->left);
+    ssize_t n = j->buf ? sf_copy(j) : sendfile(j->sock, j->file, &j->off, j->left > SF_STEP ? SF_STEP : (size_t)j->left);
     if (n > 0) {
       j->left -= n;
       j->sent += n;
@@ -1216,6 +1240,7 @@ static void sf_execute(napi_env env, void *data) {
 static void sf_closed(uv_handle_t *h) {
   sf_job *j = h->data;
   close(j->sock);
+  free(j->buf);
   free(j);
 }
 
@@ -1317,17 +1342,25 @@ static napi_value sf_start(napi_env env, sf_job *j) {
   return promise;
 }
 
-// sendfileAsync(id, socketFd, fileFd, offset, length): a Promise of the bytes sent, fewer than
-// length only when the file ended first. sendfileCancel(id) stops it (ECANCELED).
+// sendfileAsync(id, socketFd, fileFd, offset, length, copy): a Promise of the bytes sent, fewer
+// than length only when the file ended first; copy != 0 goes through a buffer instead of
+// sendfile. sendfileCancel(id) stops it (ECANCELED).
 static napi_value js_sendfile_async(napi_env env, napi_callback_info info) {
-  ARGS(5);
-  int32_t id, sock, file;
+  ARGS(6);
+  int32_t id, sock, file, copy;
   int64_t off, len;
   if (!get_i32(env, argv[0], &id) || !get_i32(env, argv[1], &sock) || !get_i32(env, argv[2], &file) ||
-      !get_i64(env, argv[3], &off) || !get_i64(env, argv[4], &len))
+      !get_i64(env, argv[3], &off) || !get_i64(env, argv[4], &len) || !get_i32(env, argv[5], &copy))
     return NULL;
   if (off < 0 || len < 0) return throw_errno(env, EINVAL, "sendfile", NULL);
   sf_job *j = sf_new(env, id, sock, file, off, len, "sendfile");
+  if (j && copy) {
+    j->buf = malloc(SF_COPY_BUF);
+    if (!j->buf) {
+      uv_close((uv_handle_t *)&j->poll, sf_closed);
+      return throw_errno(env, ENOMEM, "sendfile", NULL);
+    }
+  }
   return j ? sf_start(env, j) : NULL;
 }
 

@@ -1,5 +1,6 @@
-// Blob bodies served with sendfile(2) on plain TCP: byte-exact bodies and ranges, the
-// connection kept alive for the next request, and clients that stall or leave mid-body.
+// Blob bodies served with sendfile(2) on plain TCP (through a native buffer for clients on this
+// host): byte-exact bodies and ranges, the connection kept alive for the next request, and
+// clients that stall or leave mid-body.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -44,7 +45,7 @@ async function rawGet(url: string): Promise<net.Socket> {
   return sock;
 }
 
-test('sendfileTarget takes plain TCP responses only; sendFileRange sends an exact range or reports a short file', async () => {
+for (const copy of [false, true]) test(`sendfileTarget takes plain TCP responses only; sendFileRange (${copy ? 'copy' : 'sendfile'}) sends an exact range or reports a short file`, async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-sendfile-'));
   const file = path.join(dir, 'f');
   await fs.writeFile(file, big);
@@ -55,7 +56,7 @@ test('sendfileTarget takes plain TCP responses only; sendFileRange sends an exac
     try {
       assert.equal(sendfileTarget(res), res);
       res.writeHead(200, { 'Content-Length': end - start + 1 });
-      results.push(await sendFileRange(res, fh.fd, start, end, file));
+      results.push(await sendFileRange(res, fh.fd, start, end, file, undefined, copy));
       res.end();
     } catch (e) {
       results.push((e as { kind?: string }).kind ?? String(e));

@@ -69,7 +69,7 @@ interface Native {
   zstdCreate(compress: boolean, level: number): object;
   zstdProcess(stream: object, input: Buffer, end: boolean): ZstdStep;
   zstdProcessAsync(stream: object, input: Buffer, end: boolean): Promise<ZstdStep>;
-  sendfileAsync(id: number, socketFd: number, fileFd: number, offset: number, length: number): Promise<number>;
+  sendfileAsync(id: number, socketFd: number, fileFd: number, offset: number, length: number, copy: number): Promise<number>;
   sendfileCancel(id: number): void;
   alignedBuffer(size: number, align: number): Buffer;
   recvFileAsync(
@@ -438,10 +438,13 @@ let nextSendfileId = 1;
  * Copies `length` bytes of the file at `fileFd` from `offset` to the (non-blocking) socket
  * `socketFd` with sendfile(2), off the event loop; resolves with the bytes sent, fewer only
  * when the file ended first. Nothing else may write to the socket until it settles. An abort
- * stops it with an ECANCELED error; a closed peer rejects with EPIPE or ECONNRESET.
+ * stops it with an ECANCELED error; a closed peer rejects with EPIPE or ECONNRESET. With
+ * `copy`, the bytes go through a 256 KiB buffer (read, then write) instead of sendfile: for a
+ * reader on this host, which then copies from memory its CPU cache holds rather than from cold
+ * page-cache pages.
  */
-export function sendFile(socketFd: number, fileFd: number, offset: number, length: number, options: { signal?: AbortSignal } = {}): Promise<number> {
-  return cancellable((id) => native().sendfileAsync(id, socketFd, fileFd, offset, length), options.signal);
+export function sendFile(socketFd: number, fileFd: number, offset: number, length: number, options: { signal?: AbortSignal; copy?: boolean } = {}): Promise<number> {
+  return cancellable((id) => native().sendfileAsync(id, socketFd, fileFd, offset, length, options.copy ? 1 : 0), options.signal);
 }
 
 /** Runs a socket job under a fresh id that an abort of `signal` cancels. */

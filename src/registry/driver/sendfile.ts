@@ -23,6 +23,18 @@ export function sendfileTarget(sink: Writable): ServerResponse | undefined {
   return socketFd(socket) === undefined ? undefined : sink;
 }
 
+/**
+ * Whether the client runs on this host (a loopback address). Its reads then copy from what
+ * the server queued: from cold page-cache pages after sendfile, from a buffer still in the
+ * CPU cache after a copy. A skopeo pull over loopback measured 5-14% slower wall time with
+ * sendfile than with the copy (the client's system time grew more than the server's shrank);
+ * a remote client reads from its own NIC's buffers either way, so sendfile costs it nothing.
+ */
+export function isLocalPeer(socket: Socket): boolean {
+  const a = socket.remoteAddress;
+  return a !== undefined && (a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.'));
+}
+
 function socketFd(socket: Socket): number | undefined {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
@@ -32,9 +44,18 @@ function socketFd(socket: Socket): number | undefined {
  * Sends bytes [offset, end] of the open file `fileFd` as the body of `res`. Returns false,
  * having written nothing of the body, when the response cannot take raw bytes (chunked
  * encoding): the caller copies instead. Throws when the client went away or the file ended
- * early; the response is then unusable and the caller destroys it.
+ * early; the response is then unusable and the caller destroys it. `copy` (default: for a
+ * client on this host) writes through a native buffer instead of sendfile.
  */
-export async function sendFileRange(res: ServerResponse, fileFd: number, offset: number, end: number, what: string, signal?: AbortSignal): Promise<boolean> {
+export async function sendFileRange(
+  res: ServerResponse,
+  fileFd: number,
+  offset: number,
+  end: number,
+  what: string,
+  signal?: AbortSignal,
+  copy = isLocalPeer(res.socket as Socket),
+): Promise<boolean> {
   const socket = res.socket as Socket;
   const gone = new AbortController();
   const onClose = () => gone.abort(new Error('the client went away'));
@@ -52,7 +73,7 @@ export async function sendFileRange(res: ServerResponse, fileFd: number, offset:
     if (gone.signal.aborted || fd === undefined || socket.writableLength !== 0) throw new Error('the client went away');
     if ((res as unknown as { chunkedEncoding: boolean }).chunkedEncoding) return false;
     const length = end - offset + 1;
-    const sent = await sendFile(fd, fileFd, offset, length, { signal: gone.signal });
+    const sent = await sendFile(fd, fileFd, offset, length, { signal: gone.signal, copy });
     if (sent < length) throw new BerthError('corrupt', `cannot read ${what}: file ended at ${offset + sent}, before ${end + 1}`);
     return true;
   } finally {
