@@ -1,7 +1,7 @@
 // The few store reads and writes a container start needs (resolve an image, read its config,
 // hold and release it), through the store's own small modules: `run` does not load the
 // layer applier, the image formats and the content ingester that opening the whole Store does.
-import * as fs from 'node:fs/promises';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { type Digest, parseDigest } from '../digest/digest.js';
 import { resourceExhausted } from '../internal/errors.js';
 import { parseNormalizedReference } from '../reference/normalize.js';
@@ -45,14 +45,14 @@ export class Catalog {
 
   async readBlob(digest: Digest): Promise<Buffer> {
     const file = this.layout.blobPath(parseDigest(digest));
-    const st = await fs.stat(file);
+    const st = statSync(file);
     if (st.size > MAX_CONFIG) throw resourceExhausted(`cannot read blob ${digest}: ${st.size} bytes exceeds the limit of ${MAX_CONFIG}`);
-    return fs.readFile(file);
+    return readFileSync(file);
   }
 
   /** Store.hold's protocol: holds.json rewritten under the store's metadata lock. */
   async hold(holder: string, refs: HoldRefs): Promise<void> {
-    await fs.mkdir(this.layout.locksDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.layout.locksDir, { recursive: true, mode: 0o700 });
     await withLock(this.layout.metadataLock, {}, () => this.#holds.set(holder, refs));
   }
 

@@ -1,6 +1,6 @@
 // `create`: resolve the image or layer, pick the runtime, take a unique name, hold the image
 // in the store and prepare the copy-on-write snapshot. Nothing runs until `start`.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
@@ -42,7 +42,7 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
       do rec.name = randomName(i++);
       while (taken.has(rec.name));
     }
-    await fs.mkdir(paths.bundle, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
     if (spec.userns) await openToMappedRoot(host, paths, spec.userns.hostId);
     await host.records.save(rec);
   } catch (err) {
@@ -98,15 +98,17 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
   const { unmountRootfs } = await import('./rootfs.js');
   await unmountRootfs(driver, paths);
   // Once unmounted, nothing uses the image's layers: the rest is independent, but the record's
-  // dir goes last, so a crash half way leaves a record for the next rm to finish.
+  // dir goes last, so a crash half way leaves a record for the next rm to finish. The release
+  // goes first: its flushes wait on the disk in the thread pool while the removals, direct
+  // calls on a few small files, run here.
   await allDone([
+    host.catalog.release(ContainerHost.holder(rec.id)),
     driver.remove(rec.snapshot).catch((err: unknown) => {
       if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
     }),
-    host.catalog.release(ContainerHost.holder(rec.id)),
-    fs.rm(paths.stateDir, { recursive: true, force: true }),
+    (async () => rmSync(paths.stateDir, { recursive: true, force: true }))(),
   ]);
-  await fs.rm(paths.dir, { recursive: true, force: true });
+  rmSync(paths.dir, { recursive: true, force: true });
 }
 
 /** Waits for every one (none is left running behind a failure), then throws the first failure. */
@@ -125,7 +127,7 @@ async function chooseRuntime(host: ContainerHost, wanted: string | undefined): P
   const key = `${wanted ?? ''}|${(candidates ?? []).join(',')}`;
   let cache: Record<string, { path: string; name: string }> = {};
   try {
-    cache = JSON.parse(await fs.readFile(file, 'utf8')) as typeof cache;
+    cache = JSON.parse(readFileSync(file, 'utf8')) as typeof cache;
   } catch {}
   const hit = cache[key];
   if (hit && existsSync(hit.path)) return hit;

@@ -1,6 +1,6 @@
 // Facts about this host that every container start reads and that hold until a reboot, kept
 // in the run root (a tmpfs, gone at reboot) so a start reads one small file, not the kernel's.
-import * as fs from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
@@ -18,11 +18,13 @@ export async function hostFacts(runroot: string): Promise<HostFacts> {
   const file = path.join(runroot, 'engine-host.json');
   const kernel = os.release();
   try {
-    const cached = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<HostFacts>;
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as Partial<HostFacts>;
     if (cached.kernel === kernel && typeof cached.x32 === 'boolean') return { kernel, x32: cached.x32 };
   } catch {}
   const facts: HostFacts = { kernel, x32: await kernelHasX32(kernel) };
-  await fs.mkdir(runroot, { recursive: true, mode: 0o700 }).catch(() => {});
+  try {
+    mkdirSync(runroot, { recursive: true, mode: 0o700 });
+  } catch {}
   await writeJsonAtomic(file, facts, { durable: false }).catch(() => {});
   return facts;
 }

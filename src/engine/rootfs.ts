@@ -1,7 +1,6 @@
 // A container's root: its graph-driver snapshot mounted on the bundle's rootfs dir, and the
 // /etc/hosts, /etc/resolv.conf and /etc/hostname files berth provides beside it.
-import { readFileSync } from 'node:fs';
-import * as fs from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GraphDriver } from '../graphdriver/index.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerPaths } from './records.js';
@@ -26,11 +25,15 @@ export async function unmountRootfs(driver: GraphDriver, paths: ContainerPaths):
   }
 }
 
-/** Without a network of its own a container still resolves its own name and localhost. */
+/**
+ * Without a network of its own a container still resolves its own name and localhost.
+ * Small files, read and written by direct calls (a trip through the thread pool each costs
+ * more than the I/O).
+ */
 export async function writeEtcFiles(rec: ContainerRecord, paths: ContainerPaths): Promise<void> {
-  const hostname = rec.spec.utsMode === 'host' ? (await fs.readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : (rec.spec.hostname ?? rec.id.slice(0, 12));
+  const hostname = rec.spec.utsMode === 'host' ? readOr('/etc/hostname', 'localhost').trim() : (rec.spec.hostname ?? rec.id.slice(0, 12));
   let hosts: string;
-  if (rec.spec.networkMode === 'host') hosts = await fs.readFile('/etc/hosts', 'utf8').catch(() => '');
+  if (rec.spec.networkMode === 'host') hosts = readOr('/etc/hosts', '');
   else {
     hosts = [
       '127.0.0.1\tlocalhost',
@@ -44,17 +47,23 @@ export async function writeEtcFiles(rec: ContainerRecord, paths: ContainerPaths)
     ].join('\n');
   }
   // docker drops loopback resolvers for containers with their own network namespace: they would not answer there.
-  let resolv = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  let resolv = readOr('/etc/resolv.conf', '');
   if (rec.spec.networkMode !== 'host') {
     resolv = resolv
       .split('\n')
       .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
       .join('\n');
   }
-  await fs.mkdir(paths.dir, { recursive: true });
-  await Promise.all([
-    fs.writeFile(paths.hosts, hosts, { mode: 0o644 }),
-    fs.writeFile(paths.resolvConf, resolv, { mode: 0o644 }),
-    fs.writeFile(paths.hostname, `${hostname}\n`, { mode: 0o644 }),
-  ]);
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.hosts, hosts, { mode: 0o644 });
+  writeFileSync(paths.resolvConf, resolv, { mode: 0o644 });
+  writeFileSync(paths.hostname, `${hostname}\n`, { mode: 0o644 });
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
 }

@@ -1,7 +1,6 @@
 // From a container record and its mounted rootfs to the runtime's SpecInput: the image's
 // process settings under the user's flags, the user resolved in the image's own files.
-import { existsSync, readFileSync } from 'node:fs';
-import * as fs from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
 import { cgroupsPathFor, detectCgroups, resourcesFrom } from '../runtime/cgroups.js';
@@ -53,9 +52,9 @@ async function checkCommand(rootfs: string, args: string[], env: string[]): Prom
   const candidates = cmd.includes('/') ? [cmd.startsWith('/') ? cmd : `/${cmd}`] : pathVar.split(':').filter((d) => d.startsWith('/')).map((d) => `${d}/${cmd}`);
   for (const c of candidates) {
     const host = await securePath(rootfs, c);
-    let st: import('node:fs').Stats;
+    let st: Stats;
     try {
-      st = await fs.stat(host);
+      st = statSync(host);
     } catch {
       continue;
     }
@@ -94,9 +93,11 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   // The working dir comes from the image or -w: resolved inside the rootfs (symlinks cannot
   // lead out) and created there, as docker does.
   const cwdHost = cwdPath.value;
-  await fs.mkdir(cwdHost, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+  try {
+    mkdirSync(cwdHost, { recursive: true, mode: 0o755 });
+  } catch (err) {
     throw BerthError.wrap(err, `cannot create working directory ${cwd}`, 'invalid-argument');
-  });
+  }
 
   const mounts: MountInput[] = [];
   const etc: [string, string][] = [
@@ -159,7 +160,8 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     ...(opts.apparmor ? { apparmorProfile: opts.apparmor } : {}),
     ...(opts.label ? { selinuxLabel: opts.label } : {}),
     ...(s.shmSize ? { shmSize: s.shmSize } : {}),
-    host: { x32: (await host).x32 },
+    // The layout just read: the spec's cgroup namespace follows it without reading it again.
+    host: { x32: (await host).x32, cgroupMode: layout.mode },
   };
   if (s.userns) {
     input.uidMappings = [{ containerID: 0, hostID: s.userns.hostId, size: s.userns.size }];

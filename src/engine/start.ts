@@ -2,7 +2,7 @@
 // either under conmon (detached: it outlives the CLI) or in the foreground of the CLI itself.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { failedPrecondition, internal } from '../internal/errors.js';
@@ -21,7 +21,7 @@ async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: S
   await mountRootfs(driver, rec, paths);
   try {
     const spec = generateSpec(await specInputFor(rec, paths, facts));
-    await fs.writeFile(paths.spec, JSON.stringify(spec), { mode: 0o600 });
+    writeFileSync(paths.spec, JSON.stringify(spec), { mode: 0o600 });
   } catch (err) {
     await unmountRootfs(driver, paths).catch(() => {});
     throw err;
@@ -150,15 +150,15 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
     child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
   });
   for (const s of FORWARDED) process.off(s, forward);
-  const log = code === 0 ? [] : errorsFromLog(await fs.readFile(logFile, 'utf8').catch(() => ''));
+  const log = code === 0 ? [] : errorsFromLog(readOr(logFile));
   const failed = code === -1 || (code !== 0 && log.length > 0);
   if (!cur.spec.autoRemove) {
-    await fs.rm(logFile, { force: true });
+    rmSync(logFile, { force: true });
     // The exit file has conmon's format, so every later command reads one kind of record. (A
     // --rm container needs none: it is removed now, or, should this CLI die first, by the next
     // command that finds its monitor, this process, gone.)
-    await fs.mkdir(path.join(paths.stateDir, 'exits'), { recursive: true });
-    await fs.writeFile(path.join(paths.stateDir, 'exits', cur.id), String(failed ? 127 : code));
+    mkdirSync(path.join(paths.stateDir, 'exits'), { recursive: true });
+    writeFileSync(path.join(paths.stateDir, 'exits', cur.id), String(failed ? 127 : code));
   }
   await finishForeground(host, cur.id, failed ? 127 : code);
   if (failed) throw internal(`cannot start container ${cur.name}: ${runtime.name}: ${log.join('; ') || 'failed to run'}`);
@@ -183,5 +183,13 @@ async function finishForeground(host: ContainerHost, id: string, exitCode: numbe
     }
   } finally {
     await lock.release();
+  }
+}
+
+function readOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }

@@ -1,6 +1,6 @@
 // Mounting MountSpecs through mount(2) in the native addon, and unmounting, with the one
 // trick overlay needs: relative lower dirs resolved against a working directory.
-import * as fs from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { BerthError, invalidArgument } from '../internal/errors.js';
 import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, mount, umount2 } from '../internal/sys.js';
 import type { MountSpec } from './driver.js';
@@ -10,7 +10,7 @@ export const MOUNT_DATA_MAX = 4095;
 
 /** Mounts each spec on `target` in order (later ones stack on earlier ones). */
 export async function mountAll(mounts: MountSpec[], target: string): Promise<void> {
-  await fs.mkdir(target, { recursive: true });
+  mkdirSync(target, { recursive: true });
   for (const m of mounts) {
     try {
       mountOne(m, target);
@@ -67,7 +67,7 @@ export async function unmountPath(target: string, options: { detach?: boolean } 
  * at /), or in its super options (an overlay's upperdir, workdir or lowerdir).
  */
 export async function isInUse(dir: string): Promise<boolean> {
-  const info = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const info = readFileSync('/proc/self/mountinfo', 'utf8');
   const under = (p: string) => p === dir || p.startsWith(`${dir}/`);
   for (const line of info.split('\n')) {
     const fields = line.split(' ');

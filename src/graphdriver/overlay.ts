@@ -1,12 +1,12 @@
 // The overlay driver: every layer is its own lower dir, each snapshot an upper and a work
 // dir; deep stacks name their lowers through short links in l/ to fit one page of options.
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs/promises';
+import { mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
 import { resourceExhausted } from '../internal/errors.js';
 import { mergeTree, shiftOwners } from './copy.js';
-import type { DiffSource, DriverInfo, GraphDriver, IdMap, MountSpec } from './driver.js';
+import type { DiffSource, DriverInfo, GraphDriver, IdMap, MountSpec, SnapshotInfo } from './driver.js';
 import { MOUNT_DATA_MAX } from './mount.js';
 import { type DriverOptions, refuseShifted, SnapshotDirs } from './snapshots.js';
 
@@ -16,6 +16,8 @@ const LINK_LENGTH = 16;
 export class OverlayDriver extends SnapshotDirs implements GraphDriver {
   readonly name = 'overlay' as const;
   private readonly linksDir: string;
+  /** l/ was made and swept by this instance (on first need: only deep stacks use it). */
+  #linksReady = false;
 
   constructor(
     options: DriverOptions,
@@ -26,21 +28,11 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
     this.linksDir = path.join(options.root, 'l');
   }
 
-  /** Also drops links whose layer was freed since. */
-  override async open(): Promise<void> {
-    await super.open();
-    await fs.mkdir(this.linksDir, { recursive: true, mode: 0o700 });
-    for (const name of await fs.readdir(this.linksDir)) {
-      const link = path.join(this.linksDir, name);
-      if (!(await fs.stat(link).catch(() => undefined))) await fs.rm(link, { force: true });
-    }
-  }
-
   protected async populate(dir: string, parents: Digest[], readonly: boolean, signal?: AbortSignal, idMap?: IdMap): Promise<void> {
     if (readonly) return;
     const upper = path.join(dir, 'upper');
-    await fs.mkdir(upper, { mode: 0o755 });
-    await fs.mkdir(path.join(dir, 'work'), { mode: 0o700 });
+    mkdirSync(upper, { mode: 0o755 });
+    mkdirSync(path.join(dir, 'work'), { mode: 0o700 });
     if (idMap) {
       // The whole tree, merged and shifted, in the upper dir: mounted on its own (see mounts).
       for (const p of parents) await mergeTree(this.lowerPath(p), upper, { signal });
@@ -53,8 +45,7 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
    * Otherwise overlay, lowers top first, in absolute form when it fits in a page, else
    * as l/<link> names relative to l/ (mount with workingDir).
    */
-  async mounts(key: string): Promise<MountSpec[]> {
-    const info = await this.stat(key);
+  protected async mountsOf(key: string, info: SnapshotInfo): Promise<MountSpec[]> {
     const dir = this.dir(key);
     const readonly = info.kind !== 'active';
     const upper = path.join(dir, 'upper');
@@ -110,23 +101,45 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
 
   /** l/<name> -> the layer's diff dir, made on first use; the name is derived from the chain ID. */
   private async link(chain: Digest): Promise<string> {
+    this.sweepLinks();
     const name = linkName(chain);
     const link = path.join(this.linksDir, name);
     const target = this.lowerPath(chain);
-    const current = await fs.readlink(link).catch(() => undefined);
-    if (current === target) return name;
-    if (current !== undefined) await fs.rm(link, { force: true });
+    let current: string | undefined;
     try {
-      await fs.symlink(target, link);
+      current = readlinkSync(link);
+    } catch {}
+    if (current === target) return name;
+    if (current !== undefined) rmSync(link, { force: true });
+    try {
+      symlinkSync(target, link);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     return name;
   }
 
+  /**
+   * Makes l/ and drops links whose layer was freed since, once per instance when a deep stack
+   * first needs a link (not at every open: most stacks fit a page and use no link).
+   */
+  private sweepLinks(): void {
+    if (this.#linksReady) return;
+    mkdirSync(this.linksDir, { recursive: true, mode: 0o700 });
+    for (const name of readdirSync(this.linksDir)) {
+      const link = path.join(this.linksDir, name);
+      try {
+        statSync(link);
+      } catch {
+        rmSync(link, { force: true });
+      }
+    }
+    this.#linksReady = true;
+  }
+
   private async emptyDir(): Promise<string> {
     const dir = path.join(this.root, 'empty');
-    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
     return dir;
   }
 }

@@ -1,6 +1,7 @@
 // Host facts the driver choice depends on: can overlay mount on this graph root (probed once
 // with a real mount, cached in the run root), and what file system backs the graph root.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,7 +42,7 @@ export async function probeOverlay(root: string, runroot: string): Promise<Overl
   const cache = path.join(runroot, 'graphdriver', 'overlay-probe.json');
   const kernel = os.release();
   try {
-    const cached = JSON.parse(await fs.readFile(cache, 'utf8')) as OverlayProbe;
+    const cached = JSON.parse(readFileSync(cache, 'utf8')) as OverlayProbe;
     if (cached.kernel === kernel && cached.root === root) return cached;
   } catch {
     // no cache yet

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
 import { mergeTree, shiftOwners } from './copy.js';
-import type { DiffSource, GraphDriver, IdMap, MountSpec } from './driver.js';
+import type { DiffSource, GraphDriver, IdMap, MountSpec, SnapshotInfo } from './driver.js';
 import { type DriverOptions, refuseShifted, SnapshotDirs } from './snapshots.js';
 
 export class VfsDriver extends SnapshotDirs implements GraphDriver {
@@ -21,8 +21,7 @@ export class VfsDriver extends SnapshotDirs implements GraphDriver {
     if (idMap) await shiftOwners(tree, idMap, { signal });
   }
 
-  async mounts(key: string): Promise<MountSpec[]> {
-    const info = await this.stat(key);
+  protected async mountsOf(key: string, info: SnapshotInfo): Promise<MountSpec[]> {
     return [{ type: 'bind', source: path.join(this.dir(key), 'fs'), options: ['rbind', info.kind === 'active' ? 'rw' : 'ro'] }];
   }
 

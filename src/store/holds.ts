@@ -1,6 +1,6 @@
 // Holds: images and layers that something outside the store uses (a container's rootfs),
 // kept in holds.json so rmi refuses and the collector spares them. The hook for the engine.
-import * as fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Digest } from '../digest/digest.js';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError } from '../internal/errors.js';
@@ -25,7 +25,7 @@ export class Holds {
 
   async load(): Promise<Hold[]> {
     try {
-      return (JSON.parse(await fs.readFile(this.layout.holdsFile, 'utf8')) as { holds: Hold[] }).holds ?? [];
+      return (JSON.parse(readFileSync(this.layout.holdsFile, 'utf8')) as { holds: Hold[] }).holds ?? [];
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw BerthError.wrap(err, `cannot read ${this.layout.holdsFile}`);

@@ -1,6 +1,6 @@
 // Image records: names and digests -> the stored manifest, config and layer chain, kept in
 // one images.json rewritten atomically under the metadata lock; readers need no lock.
-import * as fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Digest } from '../digest/digest.js';
 import { isDigest } from '../digest/digest.js';
 import { writeJsonAtomic } from '../internal/atomic.js';
@@ -68,7 +68,7 @@ export class ImageRecords {
 
   async load(): Promise<ImageRecord[]> {
     try {
-      const file = JSON.parse(await fs.readFile(this.layout.imagesFile, 'utf8')) as ImagesFile;
+      const file = JSON.parse(readFileSync(this.layout.imagesFile, 'utf8')) as ImagesFile;
       return file.images ?? [];
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];

@@ -1,6 +1,7 @@
 // Leases: what an operation in progress (a pull, an import) is about to reference, so a
 // concurrent rmi's garbage collection spares it (containerd's lease, kept in the run root).
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
@@ -62,7 +63,7 @@ export class Lease {
 
   private async append(lock: FileLock, refs: { chains?: string[]; blobs?: string[] }): Promise<void> {
     const lines = [...(refs.chains ?? []).map((c) => `chain ${c}\n`), ...(refs.blobs ?? []).map((b) => `blob ${b}\n`)];
-    if (lines.length > 0) await lock.fileHandle.appendFile(lines.join(''));
+    if (lines.length > 0) appendFileSync(lock.fd, lines.join(''));
   }
 
   /** Ends the lease; what only it referenced becomes collectable. */

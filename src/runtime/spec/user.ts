@@ -1,8 +1,9 @@
 // Resolves `--user` (name, uid, uid:gid, name:group) against the image's own /etc/passwd and
 // /etc/group, read inside the rootfs without ever following a symlink out of it.
-import * as fs from 'node:fs/promises';
+// The walks are direct (sync) lstat/readlink/open calls: a container start makes a dozen of
+// them, each a trip through libuv's thread pool otherwise (0.1-0.4 ms on a busy host).
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { constants } from 'node:fs';
 import { BerthError, invalidArgument, notFound } from '../../internal/errors.js';
 
 export interface ResolvedUser {
@@ -36,9 +37,9 @@ export async function securePath(rootfs: string, inside: string): Promise<string
       continue;
     }
     const candidate = path.join(root, ...done, part);
-    let st: import('node:fs').Stats;
+    let st: Stats;
     try {
-      st = await fs.lstat(candidate);
+      st = lstatSync(candidate);
     } catch {
       // A missing component ends the walk: the caller's open fails with not-found.
       done.push(part, ...pending);
@@ -46,7 +47,7 @@ export async function securePath(rootfs: string, inside: string): Promise<string
     }
     if (st.isSymbolicLink()) {
       if (++links > MAX_SYMLINKS) throw invalidArgument(`cannot resolve ${inside} in ${rootfs}: too many symlinks`);
-      const target = await fs.readlink(candidate);
+      const target = readlinkSync(candidate);
       if (target.startsWith('/')) done.length = 0;
       pending.unshift(...target.split('/').filter(Boolean));
       continue;
@@ -59,21 +60,21 @@ export async function securePath(rootfs: string, inside: string): Promise<string
 /** Reads a small regular file inside the rootfs; undefined when it does not exist. */
 async function readInside(rootfs: string, inside: string): Promise<string | undefined> {
   const host = await securePath(rootfs, inside);
-  let fh: fs.FileHandle;
+  let fd: number;
   try {
-    fh = await fs.open(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw BerthError.wrap(err, `cannot read ${inside} in the container's rootfs`);
   }
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) throw invalidArgument(`cannot read ${inside} in the container's rootfs: not a regular file`);
     if (st.size > MAX_DB_SIZE) throw invalidArgument(`cannot read ${inside} in the container's rootfs: too large`);
-    return await fh.readFile('utf8');
+    return readFileSync(fd, 'utf8');
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
