@@ -139,13 +139,15 @@ export class RegistryServer {
             remote: req.socket.remoteAddress,
             method: ctx.method,
             path: ctx.path,
-            status: res.statusCode,
+            // 499 as nginx logs it: the client closed the connection before the response.
+            status: ctx.aborted ? 499 : res.statusCode,
             bytes: ctx.bytes ?? 0,
             duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
             user: ctx.user,
             agent: req.headers['user-agent'],
           });
-        if (res.writableFinished) done();
+        // A connection the client closed mid-request closed the response before we got here.
+        if (res.writableFinished || res.closed) done();
         else res.once('close', done);
       }
     }
