@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { sha256, startRegistry, type TestRegistry } from './registry-helpers.js';
+import { filesUnder, sha256, startRegistry, type TestRegistry } from './registry-helpers.js';
 
 let reg: TestRegistry;
 before(async () => {
@@ -176,4 +176,69 @@ test('over TLS, large bodies both ways take the stream paths and stay exact', as
     await own.close();
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+/** Sends a request head and part of its body on a raw socket, then leaves. */
+async function leaveMidBody(base: string, head: string, send: Buffer): Promise<void> {
+  const u = new URL(base);
+  const sock = net.connect(Number(u.port), u.hostname);
+  await new Promise((r) => sock.once('connect', r));
+  sock.on('error', () => {});
+  sock.write(`${head}Host: ${u.host}\r\n\r\n`);
+  await new Promise<void>((r) => sock.write(send, () => r()));
+  await new Promise((r) => setTimeout(r, 150));
+  sock.destroy();
+}
+
+test('a client leaving mid-upload is logged as 499, not as an internal error; a session stays resumable, a monolithic upload is removed', async () => {
+  const log = path.join(os.tmpdir(), `berth-reg-leave-${process.pid}.log`);
+  const own = await startRegistry({ log: { access: log } });
+  const stderr: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stderr.push(String(chunk));
+    return (write as (...a: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    const post = await fetch(`${own.url}/v2/recv/gone/blobs/uploads/`, { method: 'POST' });
+    const loc = post.headers.get('location')!;
+    const sent = 2 * 1024 * 1024 + 5;
+    // Content-Length: the body is read natively from the socket.
+    await leaveMidBody(own.url, `PATCH ${loc} HTTP/1.1\r\nContent-Length: ${big.length}\r\n`, big.subarray(0, sent));
+    // Chunked: the body goes through Node's parser.
+    const post2 = await fetch(`${own.url}/v2/recv/gone/blobs/uploads/`, { method: 'POST' });
+    const loc2 = post2.headers.get('location')!;
+    await leaveMidBody(own.url, `PATCH ${loc2} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n`, Buffer.from('100000\r\n' + 'x'.repeat(4096)));
+    // A monolithic upload: its id was never returned, so nothing could resume it.
+    await leaveMidBody(own.url, `POST /v2/recv/gone/blobs/uploads/?digest=${bigDigest} HTTP/1.1\r\nContent-Length: ${big.length}\r\n`, big.subarray(0, sent));
+
+    let sessions: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      sessions = [...new Set((await filesUnder(path.join(own.root, 'v2', 'uploads'))).map((f) => f.split('/')[0]))];
+      if (sessions.length === 2) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(sessions.sort(), [loc, loc2].map((l) => l.slice(l.lastIndexOf('/') + 1)).sort(), 'only the two sessions remain');
+    const status = await fetch(`${own.url}${loc}`);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.get('range'), `0-${sent - 1}`, 'the session resumes where the client left');
+  } finally {
+    process.stderr.write = write;
+    await own.close();
+  }
+  const lines = (await fs.readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  await fs.rm(log, { force: true });
+  const left = lines.filter((l) => l.method !== 'GET' && l.status !== 202);
+  assert.deepEqual(
+    left.map((l) => [l.method, l.status]),
+    [
+      ['PATCH', 499],
+      ['PATCH', 499],
+      ['POST', 499],
+    ],
+  );
+  assert.deepEqual(
+    stderr.filter((s) => s.includes('internal error')),
+    [],
+  );
 });

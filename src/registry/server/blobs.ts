@@ -102,7 +102,13 @@ export async function startUpload(ctx: RequestContext, deps: BlobDeps, name: str
   if (digest !== null) {
     const d = checkDigest(digest);
     const id = await deps.uploads.start(name);
-    await deps.uploads.finish(name, id, d, ctx.req);
+    try {
+      await deps.uploads.finish(name, id, d, ctx.req);
+    } catch (e) {
+      // The client never learnt this upload's id, so it cannot resume it: remove it now.
+      await deps.uploads.cancel(name, id).catch(() => {});
+      throw e;
+    }
     reply(ctx, 201, { Location: `/v2/${name}/blobs/${d}`, 'Docker-Content-Digest': d });
     return;
   }

@@ -1,6 +1,7 @@
 // Small HTTP helpers shared by the handlers: the request context, replies, bodies with a
 // limit, and error replies in the distribution-spec's JSON form.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isBerthError } from '../../internal/errors.js';
 import { regError, type RegistryError } from './errors.js';
 
 export interface RequestContext {
@@ -13,6 +14,8 @@ export interface RequestContext {
   user?: string;
   /** Body bytes sent, for the access log. */
   bytes?: number;
+  /** The client went away before the response: no reply, logged as 499. */
+  aborted?: boolean;
 }
 
 export function reply(ctx: RequestContext, status: number, headers: Record<string, string | number>, body?: string | Buffer): void {
@@ -52,6 +55,21 @@ export async function readBody(req: IncomingMessage, limit: number, what: string
     chunks.push(chunk as Buffer);
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+/** Socket errors that mean the client closed the connection (or Node saw it abort a body). */
+const GONE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ECANCELED']);
+
+/**
+ * Whether `e` is the client going away rather than a fault of the server: an `aborted`
+ * failure (a body read natively that ended early), or a socket error on a request whose
+ * connection is closed.
+ */
+export function clientWentAway(ctx: RequestContext, e: unknown): boolean {
+  if (isBerthError(e, 'aborted')) return true;
+  const closed = ctx.req.destroyed || ctx.res.destroyed || ctx.req.socket?.destroyed !== false;
+  const code = (e as { code?: unknown } | null)?.code;
+  return closed && typeof code === 'string' && GONE_CODES.has(code);
 }
 
 /** Whether the request carries a body worth reading (PATCH/PUT with content). */

@@ -3,7 +3,7 @@
 import type { Authenticator, Principal, Scope } from './auth.js';
 import { cancelUpload, deleteBlob, getBlob, patchUpload, putUpload, startUpload, uploadStatus } from './blobs.js';
 import { type ErrorCode, regError, toRegistryError } from './errors.js';
-import { type RequestContext, replyError, replyJson } from './http.js';
+import { clientWentAway, type RequestContext, replyError, replyJson } from './http.js';
 import { deleteManifest, getManifest, listCatalog, listReferrers, listTags, putManifest } from './manifests.js';
 import { checkName } from './names.js';
 import type { RegistryStorage } from './storage.js';
@@ -108,6 +108,12 @@ export async function dispatch(ctx: RequestContext, deps: RouterDeps): Promise<v
     }
     throw regError('NAME_UNKNOWN', `no route for ${path.slice(0, 200)}`, { status: 404 });
   } catch (e) {
+    if (clientWentAway(ctx, e)) {
+      // Nobody is left to answer; what the upload received stays resumable (or expires).
+      ctx.aborted = true;
+      ctx.res.destroy();
+      return;
+    }
     const err = toRegistryError(e, codes);
     if (err.code === 'UNKNOWN') reportInternal(e, ctx);
     replyError(ctx, err);
