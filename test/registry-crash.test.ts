@@ -86,6 +86,59 @@ test('kill -9 during a monolithic upload: no blob, and the orphan upload expires
   }
 });
 
+test('kill -9 mid-upload and mid-commit: its temp files are gone after the next start, no blob under a digest it lacks', async () => {
+  const one = await spawnRegistry(['--root', root]);
+  const d = await (async () => {
+    const b = Buffer.from('a committed layer');
+    const r = await fetch(`${one.url}/v2/crash/temps/blobs/uploads/?digest=${sha256(b)}`, { method: 'POST', body: bytes(b) });
+    assert.equal(r.status, 201);
+    return sha256(b);
+  })();
+  const pending = fetch(`${one.url}/v2/crash/temps/blobs/uploads/?digest=${digest}`, { method: 'POST', body: stalledBody(data.subarray(0, 1024 * 1024)), duplex: 'half' } as RequestInit).catch((e) => e);
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(one.pid, 'SIGKILL');
+  await one.stop();
+  await pending;
+  // What a kill at other moments leaves: a link being written, an upload's info being
+  // written, an upload renamed away by its delete, a blob dir made just before the rename of
+  // its verified data, under the digest of different bytes.
+  const v2 = path.join(root, 'v2');
+  const hex = d.slice(7);
+  const uploads = (await fs.readdir(path.join(v2, 'uploads'))).filter((n) => !n.startsWith('.'));
+  const leftovers = [
+    `repositories/crash/temps/_layers/sha256/${hex}/.link.tmp-0123456789ab`,
+    `uploads/${uploads[0]}/.info.tmp-0123456789ab`,
+    'uploads/.5d8e2b1c-0000-4000-8000-000000000000.tmp-0123456789ab/data',
+    `repositories/crash/temps/_manifests/tags/.v1.tmp-abcdef012345/current/link`,
+  ];
+  for (const f of leftovers) {
+    await fs.mkdir(path.dirname(path.join(v2, f)), { recursive: true });
+    await fs.writeFile(path.join(v2, f), 'partial');
+  }
+  await fs.mkdir(path.join(v2, 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7)), { recursive: true });
+  // uploads.maxAge of 1ms makes every temp file old enough to be a leftover at start.
+
+  const config = path.join(root, '..', `${path.basename(root)}-temps.yaml`);
+  await fs.writeFile(config, `root: ${root}\nuploads:\n  maxAge: 1ms\n`);
+  const two = await spawnRegistry(['--config', config]);
+  try {
+    let left: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      left = (await filesUnder(v2)).filter((f) => f.includes('.tmp-') || f.startsWith('uploads/'));
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(left, [], 'no temp file and no expired upload is left');
+    assert.equal((await fetch(`${two.url}/v2/crash/temps/blobs/${digest}`, { method: 'HEAD' })).status, 404, 'the half-sent blob is not visible');
+    assert.equal((await fetch(`${two.url}/v2/crash/temps/blobs/${d}`, { method: 'HEAD' })).status, 200, 'the committed blob stays');
+    assert.equal((await fetch(`${two.url}/v2/crash/temps/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes(data) })).status, 201);
+    assert.equal(sha256(Buffer.from(await (await fetch(`${two.url}/v2/crash/temps/blobs/${digest}`)).arrayBuffer())), digest);
+  } finally {
+    await two.stop();
+    await fs.rm(config, { force: true });
+  }
+});
+
 test('SIGTERM stops the server cleanly', async () => {
   const one = await spawnRegistry(['--root', root]);
   assert.equal((await fetch(`${one.url}/v2/`)).status, 200);

@@ -37,6 +37,12 @@ export interface StorageDriver {
    * Drivers without it are served through `reader`.
    */
   copyTo?(path: string, sink: Writable, offset: number, end: number, options?: DriverOptions): Promise<void>;
+  /**
+   * Optional: removes what writes cut short by a crash left under `path` (temp files of
+   * putContent, trees that delete renamed away and had not removed yet), when last modified
+   * before `olderThan`; returns their paths. Drivers that leave nothing behind have none.
+   */
+  removeTemps?(path: string, olderThan: Date, options?: DriverOptions): Promise<string[]>;
 }
 
 export interface DriverOptions {

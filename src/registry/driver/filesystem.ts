@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { syncDir, tempPathFor } from '../../internal/atomic.js';
+import { isTempName, syncDir, tempPathFor } from '../../internal/atomic.js';
 import { BerthError, notFound } from '../../internal/errors.js';
 import { checkPath, type DriverOptions, type FileInfo, type FileWriter, type ReaderOptions, type StorageDriver } from './driver.js';
 import { FsFileWriter, probeDirect } from './file-writer.js';
@@ -188,6 +188,31 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw wrap(err, source, 'move');
     }
+  }
+
+  async removeTemps(p: string, olderThan: Date, _options?: DriverOptions): Promise<string[]> {
+    const removed: string[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw wrap(err, rel, 'list');
+      }
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        const r = `${rel === '/' ? '' : rel}/${e.name}`;
+        if (isTempName(e.name)) {
+          const st = await fs.lstat(full).catch(() => undefined);
+          if (!st || st.mtime >= olderThan) continue;
+          await fs.rm(full, { recursive: true, force: true });
+          removed.push(r);
+        } else if (e.isDirectory()) await walk(full, r);
+      }
+    };
+    await walk(this.fullPath(p), p);
+    return removed;
   }
 
   async delete(p: string, _options?: DriverOptions): Promise<void> {

@@ -5,7 +5,7 @@ import { isBerthError } from '../../internal/errors.js';
 import type { StorageDriver } from '../driver/driver.js';
 import { paths } from './paths.js';
 import { RegistryStorage } from './storage.js';
-import { Uploads } from './uploads.js';
+import { TEMP_MAX_AGE_MS, Uploads } from './uploads.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -25,6 +25,8 @@ export interface GcReport {
   manifests: { name: string; digest: Digest }[];
   blobs: { digest: Digest; size: number }[];
   uploads: string[];
+  /** Temp files that crashed writes left (paths), removed when older than a minute. */
+  temps: string[];
   bytesFreed: number;
   blobsKept: number;
 }
@@ -74,7 +76,7 @@ export async function collectGarbage(driver: StorageDriver, options: GcOptions =
   const now = options.now ?? Date.now();
   const grace = options.graceMs ?? 10 * 60_000;
   const storage = new RegistryStorage(driver, { linkCacheMs: 0 });
-  const report: GcReport = { manifests: [], blobs: [], uploads: [], bytesFreed: 0, blobsKept: 0 };
+  const report: GcReport = { manifests: [], blobs: [], uploads: [], temps: [], bytesFreed: 0, blobsKept: 0 };
   const marked = new Set<Digest>();
   const young = async (p: string) => {
     try {
@@ -177,7 +179,10 @@ export async function collectGarbage(driver: StorageDriver, options: GcOptions =
     for (const dir of await listOr(driver, paths.uploadsRoot())) {
       if (!(await youngTree(driver, dir, now, uploadMaxAge))) report.uploads.push(dir.slice(dir.lastIndexOf('/') + 1));
     }
-  } else report.uploads = await new Uploads(storage).purge(uploadMaxAge, now);
+  } else {
+    report.uploads = await new Uploads(storage).purge(uploadMaxAge, now);
+    report.temps = (await driver.removeTemps?.('/', new Date(now - Math.min(grace, TEMP_MAX_AGE_MS)))) ?? [];
+  }
   return report;
 }
 

@@ -18,7 +18,7 @@ import { AccessLog } from './log.js';
 import { dispatch, type RouterDeps } from './router.js';
 import { RegistryStorage } from './storage.js';
 import { TokenSigner } from './token.js';
-import { Uploads } from './uploads.js';
+import { TEMP_MAX_AGE_MS, Uploads } from './uploads.js';
 
 export interface ServeOptions {
   /** A driver to use instead of the one the config names (tests). */
@@ -34,6 +34,7 @@ export class RegistryServer {
   private stopping = false;
   private inFlight = 0;
   private idle: (() => void) | undefined;
+  private sweep: Promise<void> | undefined;
 
   constructor(config: RegistryConfig, private readonly options: ServeOptions = {}) {
     this.config = config;
@@ -50,7 +51,7 @@ export class RegistryServer {
 
   private async open(): Promise<string> {
     const c = this.config;
-    const driver = this.options.driver ?? (c.driver === 'inmemory' ? new MemoryDriver() : new FilesystemDriver(c.root, { durable: c.durable, direct: c.direct }));
+    const driver: StorageDriver = this.options.driver ?? (c.driver === 'inmemory' ? new MemoryDriver() : new FilesystemDriver(c.root, { durable: c.durable, direct: c.direct }));
     if (driver instanceof FilesystemDriver) await fs.mkdir(driver.root, { recursive: true });
     const storage = new RegistryStorage(driver, { linkCacheMs: c.linkCacheMs });
     const uploads = new Uploads(storage);
@@ -76,6 +77,14 @@ export class RegistryServer {
       });
     });
     await uploads.purge(c.uploadMaxAgeMs).catch(() => {});
+    // Temp files of writes that a crash cut short, anywhere in the tree (the uploads tree is
+    // swept with every purge); in the background, as a large root takes a while to walk.
+    this.sweep = driver.removeTemps?.('/', new Date(Date.now() - Math.min(c.uploadMaxAgeMs, TEMP_MAX_AGE_MS))).then(
+      () => {},
+      (e) => {
+        process.stderr.write(`berth registry: cannot remove temp files: ${(e as Error).message}\n`);
+      },
+    );
     this.purgeTimer = setInterval(() => {
       uploads.purge(c.uploadMaxAgeMs).catch((e) => process.stderr.write(`berth registry: cannot expire uploads: ${(e as Error).message}\n`));
     }, c.uploadPurgeIntervalMs);
@@ -104,6 +113,7 @@ export class RegistryServer {
     // A handler may still be logging a response whose connection already closed.
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     this.server = undefined;
+    await this.sweep;
     await this.log?.close();
   }
 

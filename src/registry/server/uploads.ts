@@ -10,6 +10,11 @@ import { paths } from './paths.js';
 import type { RegistryStorage } from './storage.js';
 
 const UPLOAD_ID = /^[a-f0-9-]{36}$/;
+/**
+ * Temp files older than this are left by a crash: an atomic write or a delete finishes in far
+ * less. A younger one may belong to another server on the same root, so it waits its turn.
+ */
+export const TEMP_MAX_AGE_MS = 60_000;
 
 interface Session {
   name: string;
@@ -138,7 +143,11 @@ export class Uploads {
     });
   }
 
-  /** Deletes uploads untouched for longer than `maxAgeMs`; returns their ids. */
+  /**
+   * Deletes uploads untouched for longer than `maxAgeMs`; returns their ids. Also removes the
+   * temp files a killed server left in the uploads tree (a session's info being written, an
+   * upload renamed away by its delete), which are no upload and so never expire as one.
+   */
   async purge(maxAgeMs: number, now = Date.now()): Promise<string[]> {
     let dirs: string[];
     try {
@@ -164,6 +173,7 @@ export class Uploads {
         if (!isBerthError(e, 'not-found')) throw e;
       }
     }
+    await this.driver.removeTemps?.(paths.uploadsRoot(), new Date(now - Math.min(maxAgeMs, TEMP_MAX_AGE_MS)));
     return removed;
   }
 
