@@ -1,10 +1,12 @@
 // The overlay driver against the kernel's overlayfs: the shared suite, plus the deep stack
 // that only fits one page of mount options through short links.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { MOUNT_DATA_MAX, openGraphDriver } from '../src/graphdriver/index.js';
+import { MOUNT_DATA_MAX, openGraphDriver, probeOverlay } from '../src/graphdriver/index.js';
+import { mount } from '../src/internal/sys.js';
 import { driverSuite, fixture } from './graphdriver-suite.js';
 
 const open = (root: string, runroot: string) => openGraphDriver({ root, runroot, driver: 'overlay' });
@@ -62,6 +64,28 @@ test('overlay: the probe result is cached in the run root', async () => {
     const cached = JSON.parse(await fs.readFile(path.join(f.runroot, 'graphdriver', 'overlay-probe.json'), 'utf8'));
     assert.equal(cached.supported, true);
     assert.equal((await f.driver.info()).driver, 'overlay');
+  } finally {
+    await f.done();
+  }
+});
+
+test('overlay: what a probe killed between its mount and unmount left is released by the next probe', async () => {
+  const f = await fixture(open);
+  try {
+    // A prober that is gone (its PID names no process now), with its test overlay still mounted.
+    const dead = spawnSync('true').pid;
+    const left = path.join(f.root, `.overlay-probe-${dead}-0badf00d`);
+    const [lower, upper, work, merged] = ['l1', 'u', 'w', 'm'].map((n) => path.join(left, n));
+    for (const d of [lower, upper, work, merged]) await fs.mkdir(d, { recursive: true });
+    mount('overlay', merged, 'overlay', 0, `lowerdir=${lower},upperdir=${upper},workdir=${work}`);
+    // A live prober's dir is not touched.
+    const live = path.join(f.root, `.overlay-probe-${process.pid}-0badf00d`);
+    await fs.mkdir(live);
+    await fs.rm(path.join(f.runroot, 'graphdriver', 'overlay-probe.json'));
+    assert.equal((await probeOverlay(f.root, f.runroot)).supported, true);
+    const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8');
+    assert.ok(!mountinfo.includes(left), 'the left mount is gone');
+    assert.deepEqual((await fs.readdir(f.root)).filter((n) => n.startsWith('.overlay-probe-')), [path.basename(live)]);
   } finally {
     await f.done();
   }

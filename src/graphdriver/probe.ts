@@ -1,12 +1,12 @@
 // Host facts the driver choice depends on: can overlay mount on this graph root (probed once
 // with a real mount, cached in the run root), and what file system backs the graph root.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
-import { mount, umount2 } from '../internal/sys.js';
+import { MNT_DETACH, mount, umount2 } from '../internal/sys.js';
 
 export interface OverlayProbe {
   supported: boolean;
@@ -53,9 +53,13 @@ export async function probeOverlay(root: string, runroot: string): Promise<Overl
   return result;
 }
 
+const PROBE_PREFIX = '.overlay-probe-';
+
 async function runProbe(root: string, kernel: string): Promise<OverlayProbe> {
   await fs.mkdir(root, { recursive: true });
-  const dir = path.join(root, `.overlay-probe-${randomBytes(4).toString('hex')}`);
+  sweepProbes(root);
+  // The PID in the name tells the next probe whether this one's owner still runs.
+  const dir = path.join(root, `${PROBE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
   const [l1, l2, upper, work, merged] = ['l1', 'l2', 'u', 'w', 'm'].map((n) => path.join(dir, n));
   try {
     for (const d of [l1, l2, upper, work, merged]) await fs.mkdir(d, { recursive: true });
@@ -83,5 +87,40 @@ async function runProbe(root: string, kernel: string): Promise<OverlayProbe> {
     return { supported: false, indexOff: false, reason: (err as Error).message, kernel, root };
   } finally {
     await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/**
+ * Removes what probes killed half way left (kill -9 between their mount and unmount leaves the
+ * test overlay mounted in the graph root). Such a kill also left no cache, so the next command
+ * probes again and comes here. Dirs of a live prober are left alone.
+ */
+function sweepProbes(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(PROBE_PREFIX)) continue;
+    const pid = Number(/^\.overlay-probe-(\d+)-/.exec(name)?.[1]);
+    if (pid && pidAlive(pid)) continue;
+    const dir = path.join(root, name);
+    try {
+      umount2(path.join(dir, 'm'), MNT_DETACH);
+    } catch {}
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {}
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
