@@ -50,7 +50,7 @@ type RunInst = Extract<Instruction, { kind: 'run' }>;
 
 /** Things to undo after a step: temp dirs, mounted views. */
 class Scratch {
-  private readonly undo: (() => Promise<void>)[] = [];
+  private readonly undo: (() => Promise<unknown>)[] = [];
   constructor(private readonly ctx: StepContext) {}
 
   tempDir(): string {

@@ -18,10 +18,14 @@ export async function mountRootfs(driver: GraphDriver, rec: ContainerRecord, pat
   await driver.mount(await driver.mounts(rec.snapshot), paths.rootfs);
 }
 
-/** Unmounts every layer of mounts stacked on the rootfs (a retry after a crash may find several). */
+/**
+ * Unmounts every layer of mounts stacked on the rootfs (a retry after a crash may find several),
+ * until the kernel says nothing is mounted there: no reading of mountinfo around each unmount.
+ */
 export async function unmountRootfs(driver: GraphDriver, paths: ContainerPaths): Promise<void> {
-  for (let i = 0; i < 8 && isMountPoint(paths.rootfs); i++) {
-    await driver.unmount(paths.rootfs).catch(async () => driver.unmount(paths.rootfs, { detach: true }));
+  for (let i = 0; i < 8; i++) {
+    const unmounted = await driver.unmount(paths.rootfs).catch(async () => driver.unmount(paths.rootfs, { detach: true }));
+    if (!unmounted) return;
   }
 }
 

@@ -87,7 +87,8 @@ export interface GraphDriver {
   /** The mounts of an existing snapshot. */
   mounts(key: string): Promise<MountSpec[]>;
   mount(mounts: MountSpec[], target: string): Promise<void>;
-  unmount(target: string, options?: { detach?: boolean }): Promise<void>;
+  /** True when a mount was removed; nothing mounted on target is no error. */
+  unmount(target: string, options?: { detach?: boolean }): Promise<boolean>;
   commit(key: string): Promise<void>;
   remove(key: string): Promise<void>;
   diff(key: string): Promise<DiffSource>;

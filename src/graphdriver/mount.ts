@@ -50,13 +50,17 @@ function mountOne(m: MountSpec, target: string): void {
   }
 }
 
-/** Unmounts `target`; a target that is not mounted is fine (EINVAL), so cleanup can repeat. */
-export async function unmountPath(target: string, options: { detach?: boolean } = {}): Promise<void> {
+/**
+ * Unmounts `target`; a target that is not mounted is fine (EINVAL), so cleanup can repeat.
+ * True when a mount was removed, false when there was none.
+ */
+export async function unmountPath(target: string, options: { detach?: boolean } = {}): Promise<boolean> {
   try {
     umount2(target, options.detach ? MNT_DETACH : 0);
+    return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EINVAL' || code === 'ENOENT') return;
+    if (code === 'EINVAL' || code === 'ENOENT') return false;
     throw BerthError.wrap(err, `cannot unmount ${target}`);
   }
 }

@@ -114,7 +114,7 @@ export abstract class SnapshotDirs {
     return mountAll(mounts, target);
   }
 
-  unmount(target: string, options: { detach?: boolean } = {}): Promise<void> {
+  unmount(target: string, options: { detach?: boolean } = {}): Promise<boolean> {
     return unmountPath(target, options);
   }
 
