@@ -1,10 +1,11 @@
 // `create`: resolve the image or layer, pick the runtime, take a unique name, hold the image
 // in the store and prepare the copy-on-write snapshot. Nothing runs until `start`.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError, failedPrecondition } from '../internal/errors.js';
+import { removeTree } from '../internal/remove.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
 import { ContainerHost } from './host.js';
 import type { ContainerPaths } from './records.js';
@@ -106,9 +107,9 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
     driver.remove(rec.snapshot).catch((err: unknown) => {
       if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
     }),
-    (async () => rmSync(paths.stateDir, { recursive: true, force: true }))(),
+    (async () => removeTree(paths.stateDir))(),
   ]);
-  rmSync(paths.dir, { recursive: true, force: true });
+  removeTree(paths.dir);
 }
 
 /** Waits for every one (none is left running behind a failure), then throws the first failure. */

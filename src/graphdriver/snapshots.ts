@@ -3,12 +3,13 @@
 // The few small metadata calls of a container's start and removal are direct (sync) calls:
 // each would otherwise be a trip through libuv's thread pool (0.1-0.4 ms on a busy host).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
 import { digestHex, parseDigest } from '../digest/digest.js';
 import { writeJsonAtomic } from '../internal/atomic.js';
+import { removeTree } from '../internal/remove.js';
 import { alreadyExists, BerthError, failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
 import type { DriverInfo, IdMap, MountSpec, PrepareOptions, SnapshotInfo, SnapshotKind } from './driver.js';
 import { isInUse, mountAll, unmountPath } from './mount.js';
@@ -137,7 +138,7 @@ export abstract class SnapshotDirs {
     // Direct calls: a container's upper dir usually holds a few entries, each of which would
     // cost a trip through the thread pool; a big tree blocks the event loop meanwhile, which
     // the CLI, waiting for this removal anyway, can afford.
-    rmSync(gone, { recursive: true, force: true });
+    removeTree(gone);
   }
 
   async info(): Promise<DriverInfo> {
