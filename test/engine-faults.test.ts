@@ -36,8 +36,11 @@ async function assertGone(ids: string[]): Promise<void> {
     assert.ok(!runtimeState.includes(id), `runtime state of ${id} is gone`);
     for (const ctl of ['memory', 'pids', 'cpu', 'freezer']) assert.equal(existsSync(`/sys/fs/cgroup/${ctl}/berth/${id}`), false, `${ctl} cgroup of ${id}`);
   }
-  const holds = JSON.parse(await fs.readFile(path.join(fx.root, 'holds.json'), 'utf8').catch(() => '{"holds":[]}')) as { holds: { holder: string }[] };
-  assert.deepEqual(holds.holds.filter((h) => ids.some((id) => h.holder.includes(id))), [], 'no holds');
+  // Both holds files: the graph root's, and the run root's (a --rm container's hold).
+  for (const dir of [fx.root, fx.runroot]) {
+    const holds = JSON.parse(await fs.readFile(path.join(dir, 'holds.json'), 'utf8').catch(() => '{"holds":[]}')) as { holds: { holder: string }[] };
+    assert.deepEqual(holds.holds.filter((h) => ids.some((id) => h.holder.includes(id))), [], `no holds in ${dir}`);
+  }
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 }
 
@@ -119,6 +122,9 @@ test('kill -9 of the CLI of a foreground run --rm: the container is found, stopp
   await closed;
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'fg']), 'running', 'the container outlives the CLI');
   const id = await ok(fx, ['inspect', '-f', '{{.Id}}', 'fg']);
+  // A running --rm container holds its image until the reboot that would end it: in the run root.
+  const bootHolds = JSON.parse(await fs.readFile(path.join(fx.runroot, 'holds.json'), 'utf8')) as { holds: { holder: string }[] };
+  assert.ok(bootHolds.holds.some((h) => h.holder.includes(id)), 'held in the run root');
   await ok(fx, ['stop', '-t', '0', 'fg']);
   // --rm is honoured by whichever command saw the exit.
   assert.equal((await berth(fx, ['inspect', 'fg'])).code, 1);

@@ -103,6 +103,32 @@ test('holds: rmi refuses an image a container uses, and prune spares held layers
   }
 });
 
+test('holds until reboot live in the run root: rmi refuses all the same, and a holder is in one file only', async () => {
+  const t = await tempStore();
+  try {
+    await putImage(t.store, 'docker.io/library/brief', 'latest', [BASE]);
+    const rec = await t.store.resolveImage('brief');
+    const refs = { images: [rec.id], layers: rec.layers.map((l) => l.chainID) };
+    const read = async (file: string) => JSON.parse(await fs.readFile(file, 'utf8').catch(() => '{"holds":[]}')).holds.map((h: { holder: string }) => h.holder);
+    const [durable, boot] = [path.join(t.options.root, 'holds.json'), path.join(t.options.runroot, 'holds.json')];
+    await t.store.hold('container-rm', refs, { untilReboot: true });
+    assert.deepEqual(await read(boot), ['container-rm']);
+    assert.deepEqual(await read(durable), []);
+    assert.deepEqual((await t.store.holds()).map((h) => h.holder), ['container-rm']);
+    await assert.rejects(t.store.removeImage('brief'), (e: { message: string }) => /in use by container-rm/.test(e.message));
+    // Held again durably, it moves to the graph root's file.
+    await t.store.hold('container-rm', refs);
+    assert.deepEqual([await read(durable), await read(boot)], [['container-rm'], []]);
+    await t.store.hold('container-rm', refs, { untilReboot: true });
+    assert.deepEqual([await read(durable), await read(boot)], [[], ['container-rm']]);
+    await t.store.release('container-rm');
+    assert.deepEqual(await t.store.holds(), []);
+    await t.store.removeImage('brief');
+  } finally {
+    await t.done();
+  }
+});
+
 test('a stored image is a lazy handle again: copying it out gives the same manifest', async () => {
   const t = await tempStore();
   try {

@@ -204,13 +204,13 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
  * What create and run share: the container from `IMAGE [COMMAND...]` and the create flags
  * (--name, --pull). The engine's create module loads here, not in every verb that imports this file.
  */
-export async function createFromFlags(host: ContainerHost, flags: Flags): Promise<{ spec: ContainerSpec; rec: ContainerRecord }> {
+export async function createFromFlags(host: ContainerHost, flags: Flags, options: { startNow?: boolean } = {}): Promise<{ spec: ContainerSpec; rec: ContainerRecord }> {
   const { createContainer } = await import('../engine/create.js');
   const [image, ...cmd] = flags.args;
   const spec = containerSpecFrom(flags, image, cmd);
   const name = flags.string('name');
   const pull = flags.string('pull') as 'missing' | undefined;
-  const rec = await createContainer(host, spec, { ...(name !== undefined ? { name } : {}), ...(pull ? { pull } : {}) });
+  const rec = await createContainer(host, spec, { ...(name !== undefined ? { name } : {}), ...(pull ? { pull } : {}), ...options });
   return { spec, rec };
 }
 

@@ -17,7 +17,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
-  const { spec, rec } = await createFromFlags(host, flags);
+  const { spec, rec } = await createFromFlags(host, flags, { startNow: true });
   try {
     if (flags.bool('detach')) {
       await startContainer(host, rec);

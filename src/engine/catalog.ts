@@ -6,7 +6,7 @@ import { type Digest, parseDigest } from '../digest/digest.js';
 import { resourceExhausted } from '../internal/errors.js';
 import { parseNormalizedReference } from '../reference/normalize.js';
 import { fullString, withTag } from '../reference/reference.js';
-import { Holds, type HoldRefs } from '../store/holds.js';
+import { type HoldOptions, Holds, type HoldRefs } from '../store/holds.js';
 import { type ImageRecord, ImageRecords } from '../store/images.js';
 import { StoreLayout } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
@@ -51,9 +51,9 @@ export class Catalog {
   }
 
   /** Store.hold's protocol: holds.json rewritten under the store's metadata lock. */
-  async hold(holder: string, refs: HoldRefs): Promise<void> {
+  async hold(holder: string, refs: HoldRefs, options: HoldOptions = {}): Promise<void> {
     mkdirSync(this.layout.locksDir, { recursive: true, mode: 0o700 });
-    await withLock(this.layout.metadataLock, {}, () => this.#holds.set(holder, refs));
+    await withLock(this.layout.metadataLock, {}, () => this.#holds.set(holder, refs, options));
   }
 
   async release(holder: string): Promise<void> {

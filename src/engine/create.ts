@@ -14,6 +14,8 @@ import { resolveSource, type ResolveSourceOptions } from './source.js';
 
 export interface CreateContainerOptions extends ResolveSourceOptions {
   name?: string;
+  /** The caller starts the container right away (`run`), not some time later (`create`). */
+  startNow?: boolean;
 }
 
 export async function createContainer(host: ContainerHost, spec: ContainerSpec, options: CreateContainerOptions = {}): Promise<ContainerRecord> {
@@ -53,7 +55,11 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
     await lock.release();
   }
   try {
-    await host.catalog.hold(ContainerHost.holder(id), { images: source.imageId ? [source.imageId] : [], layers: source.layers });
+    // A --rm container that runs does not outlive a reboot (the first command after one finds it
+    // stopped and removes it), so its hold need not either: kept in the run root, no fsync. One
+    // only created waits for its start however long, reboots included: its hold is durable.
+    const refs = { images: source.imageId ? [source.imageId] : [], layers: source.layers };
+    await host.catalog.hold(ContainerHost.holder(id), refs, { untilReboot: spec.autoRemove === true && options.startNow === true });
     const driver = await host.driver();
     // --read-only still gets an (empty) upper dir, as docker's does: the runtime makes the mount
     // points of /etc/hosts and the user's mounts there; the spec mounts the root read-only.

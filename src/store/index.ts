@@ -6,6 +6,6 @@ export { ContentWriter, type Expected, type IngestStatus } from './content/write
 export { chainID, chainIDs, LayerStore, type ApplyLayer, type CompressedForm, type LayerRecord, type UnpackRequest } from './layers.js';
 export { imageBlobs, ImageRecords, repoOf, resolveIn, type ImageLayer, type ImageRecord, type ResolveOptions } from './images.js';
 export { Lease } from './lease.js';
-export type { Hold, HoldRefs } from './holds.js';
+export type { Hold, HoldOptions, HoldRefs } from './holds.js';
 export { StoreLayout } from './layout.js';
 export { acquireLock, FileLock, isLocked, withLock, type LockMode, type LockOptions } from './lock.js';

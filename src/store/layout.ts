@@ -44,10 +44,14 @@ export class StoreLayout {
   get holdsFile(): string {
     return path.join(this.root, 'holds.json');
   }
+  /** Holds that end with the boot (HoldOptions.untilReboot), in the run root. */
+  get bootHoldsFile(): string {
+    return path.join(this.runroot, 'holds.json');
+  }
   get locksDir(): string {
     return path.join(this.runroot, 'locks');
   }
-  /** Guards images.json, holds.json, leases' contents and every decision to delete. */
+  /** Guards images.json, both holds.json, leases' contents and every decision to delete. */
   get metadataLock(): string {
     return path.join(this.locksDir, 'store.lock');
   }

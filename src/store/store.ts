@@ -15,7 +15,7 @@ import { Lease, liveLeases } from './lease.js';
 import { type ApplyLayer, LayerStore } from './layers.js';
 import { withLock } from './lock.js';
 import { StoreLayout } from './layout.js';
-import { Holds, type HoldRefs } from './holds.js';
+import { type HoldOptions, Holds, type HoldRefs } from './holds.js';
 import { pickChild, StoreSink, type StoreSinkOptions, StoreSource } from './sink.js';
 
 export interface StoreOptions {
@@ -288,8 +288,8 @@ export class Store {
   }
 
   /** Marks images and layers as used by `holder` (a container): kept by prune, rmi refuses. */
-  hold(holder: string, refs: HoldRefs): Promise<void> {
-    return this.locked(() => this.holdsFile.set(holder, refs));
+  hold(holder: string, refs: HoldRefs, options: HoldOptions = {}): Promise<void> {
+    return this.locked(() => this.holdsFile.set(holder, refs, options));
   }
 
   /** Drops what `holder` held; what nothing else uses is freed by the next prune. */
@@ -304,11 +304,15 @@ export class Store {
   /**
    * Removes temp files of images.json or holds.json that a writer killed mid-write left. Under
    * the metadata lock, because every writer of those files holds it while its temp exists.
+   * (In the run root only holds.json's: other files there have writers that take no lock.)
    */
   async cleanRecordTemps(): Promise<void> {
     await this.locked(async () => {
       for (const name of await fs.readdir(this.layout.root)) {
         if (isTempName(name)) await fs.rm(path.join(this.layout.root, name), { force: true });
+      }
+      for (const name of await fs.readdir(this.layout.runroot).catch(() => [] as string[])) {
+        if (isTempName(name) && name.startsWith('.holds.json.')) await fs.rm(path.join(this.layout.runroot, name), { force: true });
       }
     });
   }
