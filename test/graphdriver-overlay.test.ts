@@ -90,3 +90,29 @@ test('overlay: what a probe killed between its mount and unmount left is release
     await f.done();
   }
 });
+
+test('overlay: a volatile snapshot mounts with "volatile" and mounts again after its unmount', async () => {
+  const f = await fixture(open);
+  try {
+    const probe = JSON.parse(await fs.readFile(path.join(f.runroot, 'graphdriver', 'overlay-probe.json'), 'utf8'));
+    assert.equal(typeof probe.volatile, 'boolean');
+    const base = await f.layer('vbase', (d) => fs.writeFile(path.join(d, 'f'), 'base'));
+    const mounts = await f.driver.prepare('brief', [base], { volatile: true });
+    assert.equal(mounts[0].options.includes('volatile'), probe.volatile);
+    assert.equal((await f.driver.stat('brief')).volatile, true);
+    assert.ok(!(await f.driver.prepare('kept', [base]))[0].options.includes('volatile'));
+    const target = await f.mountpoint();
+    for (const round of ['first', 'second']) {
+      await f.driver.mount(await f.driver.mounts('brief'), target);
+      try {
+        assert.equal(await fs.readFile(path.join(target, 'f'), 'utf8'), round === 'first' ? 'base' : 'first');
+        await fs.writeFile(path.join(target, 'f'), round);
+      } finally {
+        await f.driver.unmount(target);
+      }
+    }
+    await f.driver.remove('brief');
+  } finally {
+    await f.done();
+  }
+});

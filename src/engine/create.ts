@@ -54,18 +54,21 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
   } finally {
     await lock.release();
   }
+  // A --rm container that runs does not outlive a reboot (the first command after one finds it
+  // stopped and removes it): neither need its hold (kept in the run root, no fsync) nor its
+  // snapshot's changes (mounted volatile: no syncs of the graph root's file system, at the
+  // unmount either). One only created waits for its start however long, reboots included.
+  const untilReboot = spec.autoRemove === true && options.startNow === true;
   try {
-    // A --rm container that runs does not outlive a reboot (the first command after one finds it
-    // stopped and removes it), so its hold need not either: kept in the run root, no fsync. One
-    // only created waits for its start however long, reboots included: its hold is durable.
     const refs = { images: source.imageId ? [source.imageId] : [], layers: source.layers };
-    await host.catalog.hold(ContainerHost.holder(id), refs, { untilReboot: spec.autoRemove === true && options.startNow === true });
+    await host.catalog.hold(ContainerHost.holder(id), refs, { untilReboot });
     const driver = await host.driver();
     // --read-only still gets an (empty) upper dir, as docker's does: the runtime makes the mount
     // points of /etc/hosts and the user's mounts there; the spec mounts the root read-only.
     // In a user namespace the container's root owns its tree only in an id-shifted copy.
     const idMap = spec.userns ? { hostId: spec.userns.hostId, size: spec.userns.size } : undefined;
-    await allDone([driver.prepare(rec.snapshot, source.layers, idMap ? { idMap } : {}), writeEtcFiles(rec, paths)]);
+    const prepared = driver.prepare(rec.snapshot, source.layers, { ...(idMap ? { idMap } : {}), ...(untilReboot ? { volatile: true } : {}) });
+    await allDone([prepared, writeEtcFiles(rec, paths)]);
   } catch (err) {
     await discardContainer(host, rec).catch(() => {});
     throw BerthError.wrap(err, `cannot create container from ${spec.image}`);

@@ -32,6 +32,8 @@ export interface SnapshotInfo {
   createdAt: string;
   /** Set for a snapshot whose tree is its own id-shifted copy of the parents (PrepareOptions.idMap). */
   idMap?: IdMap;
+  /** Its changes need not survive a crash (PrepareOptions.volatile). */
+  volatile?: boolean;
 }
 
 /** What the layer code needs to turn a snapshot's changes into a layer tarball. */
@@ -72,6 +74,14 @@ export interface PrepareOptions {
    * without the shared layers below, and has no diff (commit and diff refuse it).
    */
   idMap?: IdMap;
+  /**
+   * The snapshot's changes are thrown away after a crash (a --rm container's: the first command
+   * after a reboot removes it): where the kernel can, overlay mounts it with "volatile", which
+   * skips every sync of the upper dir's file system, the one at its unmount too. Such a mount
+   * leaves a marker that refuses the next mount of the same upper dir; berth's mount removes it,
+   * since a volatile snapshot is mounted again only after a clean unmount, never after a crash.
+   */
+  volatile?: boolean;
   signal?: AbortSignal;
 }
 

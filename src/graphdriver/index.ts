@@ -27,7 +27,7 @@ export async function openGraphDriver(options: OpenDriverOptions): Promise<Graph
   if (want === 'vfs') driver = new VfsDriver(options);
   else if (want === 'overlay' || want === 'overlay2' || want === 'auto') {
     const probe = await probeOverlay(options.root, options.runroot);
-    if (probe.supported) driver = new OverlayDriver(options, probe.indexOff);
+    if (probe.supported) driver = new OverlayDriver(options, probe.indexOff, probe.volatile === true);
     else if (want === 'auto') driver = withReason(new VfsDriver(options), probe.reason ?? 'overlay is not supported');
     else throw invalidArgument(`cannot use the overlay driver on ${options.root}: ${probe.reason}`);
   } else throw invalidArgument(`unknown storage driver "${want}": use overlay or vfs`);

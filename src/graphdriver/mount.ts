@@ -1,6 +1,7 @@
 // Mounting MountSpecs through mount(2) in the native addon, and unmounting, with the one
 // trick overlay needs: relative lower dirs resolved against a working directory.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
 import { BerthError, invalidArgument } from '../internal/errors.js';
 import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, mount, umount2 } from '../internal/sys.js';
 import type { MountSpec } from './driver.js';
@@ -35,6 +36,7 @@ function mountOne(m: MountSpec, target: string): void {
   if (data.length > MOUNT_DATA_MAX) {
     throw invalidArgument(`cannot mount overlay on ${target}: ${data.length} bytes of options exceed one page`);
   }
+  if (m.options.includes('volatile')) clearVolatileMarker(m.options);
   if (!m.workingDir) {
     mount(m.source, target, 'overlay', ro ? MS_RDONLY : 0, data);
     return;
@@ -48,6 +50,17 @@ function mountOne(m: MountSpec, target: string): void {
   } finally {
     process.chdir(before);
   }
+}
+
+/**
+ * An overlay mounted "volatile" leaves work/incompat/volatile in its workdir, and the kernel then
+ * refuses every later mount of that upper dir, as its changes may have been lost in a crash.
+ * Only snapshots whose changes are thrown away after a crash are mounted volatile
+ * (PrepareOptions.volatile): mounted again, they were cleanly unmounted, so the marker goes.
+ */
+function clearVolatileMarker(options: string[]): void {
+  const work = options.find((o) => o.startsWith('workdir='))?.slice('workdir='.length);
+  if (work) rmSync(path.join(work, 'work', 'incompat'), { recursive: true, force: true });
 }
 
 /**

@@ -23,6 +23,8 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
     options: DriverOptions,
     /** From the probe: the kernel accepts index=off. */
     private readonly indexOff: boolean,
+    /** From the probe: the kernel accepts volatile (Linux 5.10). */
+    private readonly volatileOk = false,
   ) {
     super(options);
     this.linksDir = path.join(options.root, 'l');
@@ -65,6 +67,7 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
       if (hasUpper) lowers.unshift(upper as Digest);
     } else {
       tail.push(`upperdir=${upper}`, `workdir=${path.join(dir, 'work')}`);
+      if (info.volatile && this.volatileOk) tail.push('volatile');
     }
     if (this.indexOff) tail.push('index=off');
     if (readonly && lowers.length === 1) {

@@ -12,6 +12,8 @@ export interface OverlayProbe {
   supported: boolean;
   /** The kernel takes index=off (kept off so one lower may sit under many uppers). */
   indexOff: boolean;
+  /** The kernel takes volatile (Linux 5.10: no syncs of the upper dir's file system). */
+  volatile?: boolean;
   reason?: string;
   kernel: string;
   root: string;
@@ -43,7 +45,8 @@ export async function probeOverlay(root: string, runroot: string): Promise<Overl
   const kernel = os.release();
   try {
     const cached = JSON.parse(readFileSync(cache, 'utf8')) as OverlayProbe;
-    if (cached.kernel === kernel && cached.root === root) return cached;
+    // A cache from before the volatile probe is probed again, once.
+    if (cached.kernel === kernel && cached.root === root && (!cached.supported || typeof cached.volatile === 'boolean')) return cached;
   } catch {
     // no cache yet
   }
@@ -60,9 +63,9 @@ async function runProbe(root: string, kernel: string): Promise<OverlayProbe> {
   sweepProbes(root);
   // The PID in the name tells the next probe whether this one's owner still runs.
   const dir = path.join(root, `${PROBE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
-  const [l1, l2, upper, work, merged] = ['l1', 'l2', 'u', 'w', 'm'].map((n) => path.join(dir, n));
+  const [l1, l2, upper, work, merged, upper2, work2] = ['l1', 'l2', 'u', 'w', 'm', 'u2', 'w2'].map((n) => path.join(dir, n));
   try {
-    for (const d of [l1, l2, upper, work, merged]) await fs.mkdir(d, { recursive: true });
+    for (const d of [l1, l2, upper, work, merged, upper2, work2]) await fs.mkdir(d, { recursive: true });
     await fs.writeFile(path.join(l1, 'f'), 'x');
     const base = `lowerdir=${l2}:${l1},upperdir=${upper},workdir=${work}`;
     for (const [data, indexOff] of [
@@ -80,7 +83,15 @@ async function runProbe(root: string, kernel: string): Promise<OverlayProbe> {
       } finally {
         umount2(merged, 0);
       }
-      return { supported: true, indexOff, kernel, root };
+      // volatile on fresh upper and work dirs (a volatile mount marks its work dir).
+      let volatile = true;
+      try {
+        mount('overlay', merged, 'overlay', 0, `lowerdir=${l2}:${l1},upperdir=${upper2},workdir=${work2}${indexOff ? ',index=off' : ''},volatile`);
+      } catch {
+        volatile = false;
+      }
+      if (volatile) umount2(merged, 0);
+      return { supported: true, indexOff, volatile, kernel, root };
     }
     return { supported: false, indexOff: false, reason: 'overlay mount failed', kernel, root };
   } catch (err) {

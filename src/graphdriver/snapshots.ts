@@ -70,6 +70,7 @@ export abstract class SnapshotDirs {
     const temp = this.tempPath(`prepare-${key}`);
     const info: SnapshotInfo = { key, kind: options.readonly ? 'view' : 'active', parents: chain, createdAt: new Date().toISOString() };
     if (options.idMap) info.idMap = { ...options.idMap };
+    if (options.volatile && !options.readonly) info.volatile = true;
     try {
       mkdirSync(temp, { mode: 0o700 });
       await this.populate(temp, chain, options.readonly ?? false, options.signal, options.idMap);
