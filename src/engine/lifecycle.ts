@@ -1,6 +1,6 @@
 // The verbs on a container that exists: stop (signal, grace period, SIGKILL), kill, pause,
 // unpause, wait, rename, restart and rm; each reconciles first and leaves the truth on disk.
-import { watch } from 'node:fs';
+import { mkdirSync, watch, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { failedPrecondition } from '../internal/errors.js';
@@ -14,7 +14,7 @@ const RUNNING = new Set(['running', 'paused', 'restarting']);
 /** Waits until the container is no longer running (exit file watched, liveness checked). */
 export async function waitStopped(host: ContainerHost, rec: ContainerRecord, timeoutMs = Infinity): Promise<ContainerRecord | undefined> {
   const exits = path.join(host.records.paths(rec.id).stateDir, 'exits');
-  await fs.mkdir(exits, { recursive: true });
+  mkdirSync(exits, { recursive: true });
   const deadline = Date.now() + timeoutMs;
   let wake: (() => void) | undefined;
   const watcher = watch(exits, () => wake?.());
@@ -162,7 +162,9 @@ export async function removeContainer(host: ContainerHost, query: string, option
     if (rec.spec.restart && rec.spec.restart.name !== 'no') await markStoppedByUser(host, rec);
     // rm cleans up below; the monitor's exit command sees the marker and leaves it to us.
     const marker = host.records.paths(rec.id).removingMarker;
-    await fs.writeFile(marker, '').catch(() => {});
+    try {
+      writeFileSync(marker, '');
+    } catch {}
     try {
       await killAll(host, rec);
     } catch (err) {

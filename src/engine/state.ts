@@ -1,6 +1,6 @@
 // Reconciliation: the recorded state checked against the truth (the monitor's exit file, the
 // container's and monitor's processes, the runtime's state), and the cleanup of what stopped.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { acquireLock } from '../store/lock.js';
@@ -155,12 +155,7 @@ export async function cleanupStopped(host: ContainerHost, rec: ContainerRecord):
   const runtime = host.runtimeOf(rec);
   // runc and crun keep a container's state in <root>/<id>: without it there is nothing to delete
   // (the runtime would only say so), and asking would cost a runtime process.
-  const known =
-    !['runc', 'crun'].includes(runtime.name) ||
-    (await fs.access(path.join(runtime.root, rec.id)).then(
-      () => true,
-      () => false,
-    ));
+  const known = !['runc', 'crun'].includes(runtime.name) || existsSync(path.join(runtime.root, rec.id));
   // The runtime's state and the rootfs mount are independent: released side by side.
   const deleted = known
     ? runtime.delete(rec.id, { force: true }).catch((err: unknown) => {
@@ -183,8 +178,12 @@ export async function cleanupStopped(host: ContainerHost, rec: ContainerRecord):
  */
 async function adoptCreated(host: ContainerHost, rec: ContainerRecord): Promise<ContainerRecord> {
   const p = host.records.paths(rec.id);
-  const pidText = await fs.readFile(path.join(p.stateDir, 'pidfile'), 'utf8').catch(() => undefined);
-  if (pidText === undefined) return rec;
+  let pidText: string;
+  try {
+    pidText = readFileSync(path.join(p.stateDir, 'pidfile'), 'utf8');
+  } catch {
+    return rec;
+  }
   const lock = await acquireLock(p.lock, { wait: false });
   if (!lock) return rec;
   try {
@@ -215,7 +214,7 @@ async function adoptCreated(host: ContainerHost, rec: ContainerRecord): Promise<
 /** Every record, reconciled (the view `ps` and `inspect` show); stale rootfs mounts released. */
 export async function listContainers(host: ContainerHost): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = [];
-  const info = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const info = readFileSync('/proc/self/mountinfo', 'utf8');
   for (const rec of await host.records.list()) {
     const r = await refresh(host, rec);
     if (!r) continue;
@@ -250,6 +249,6 @@ export async function lookupContainer(host: ContainerHost, query: string): Promi
 /** Removes the exit file of a previous run before a new start. */
 export async function clearExit(host: ContainerHost, id: string): Promise<void> {
   const p = host.records.paths(id);
-  await fs.rm(`${p.stateDir}/exits/${id}`, { force: true });
-  await fs.rm(`${p.stateDir}/oom`, { force: true });
+  rmSync(`${p.stateDir}/exits/${id}`, { force: true });
+  rmSync(`${p.stateDir}/oom`, { force: true });
 }
