@@ -1,6 +1,6 @@
 // Mounting MountSpecs through mount(2) in the native addon, and unmounting, with the one
 // trick overlay needs: relative lower dirs resolved against a working directory.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, invalidArgument } from '../internal/errors.js';
 import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, mount, umount2 } from '../internal/sys.js';
@@ -60,7 +60,9 @@ function mountOne(m: MountSpec, target: string): void {
  */
 function clearVolatileMarker(options: string[]): void {
   const work = options.find((o) => o.startsWith('workdir='))?.slice('workdir='.length);
-  if (work) rmSync(path.join(work, 'work', 'incompat'), { recursive: true, force: true });
+  // Checked first: a first mount has no marker, and rmSync learns that from a thrown ENOENT.
+  const marker = work && path.join(work, 'work', 'incompat');
+  if (marker && existsSync(marker)) rmSync(marker, { recursive: true, force: true });
 }
 
 /**
