@@ -77,7 +77,28 @@ async function finish(outFile) {
   // ASCII only, so launch.cjs reads it as Latin-1 (~3 ms less than decoding UTF-8). esbuild escapes
   // strings but not regular expressions; \uXXXX means the same there (and in identifiers).
   const ascii = bundled.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (ascii !== bundled) await writeFile(outFile, ascii);
+  const text = lazyBuiltins(ascii);
+  if (text !== bundled) await writeFile(outFile, text);
+}
+
+/**
+ * Builtins that cost a start milliseconds to load (node:child_process ~2.5 ms: it loads net and
+ * dgram; node:crypto ~2 ms) become loaded on first use: a module that imports them initializes
+ * with a stand-in that requires the builtin at its first property access. `run --rm` then loads
+ * neither (it spawns the runtime natively and takes random names from /dev/urandom). esbuild writes
+ * a named import of a builtin as `import_node_x = require("node:x")`, used only as
+ * `import_node_x.name`, so a stand-in that forwards property reads is exact; namespace imports
+ * (`__toESM(require(...))`) are left as they are.
+ */
+function lazyBuiltins(text) {
+  const lazy = /(\bimport_node_(?:crypto|child_process)\d* = )require\("(node:(?:crypto|child_process))"\);/g;
+  if (!lazy.test(text)) return text;
+  return `${text.replace(lazy, '$1__berthLazyBuiltin("$2");')}
+function __berthLazyBuiltin(name) {
+  let mod;
+  return new Proxy({}, { get: (_, key) => (mod ??= require(name))[key] });
+}
+`;
 }
 // Code caches belong to one build of the bundles: new bundles start without them.
 await rm(path.join(outDir, 'cache'), { recursive: true, force: true });

@@ -1,12 +1,12 @@
 // Turns what a build step made into store content: layer blobs ingested and unpacked under
 // the build's lease, and finally the image's config, manifest and record.
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Digest, digestOf } from '../digest/digest.js';
 import { aborted } from '../internal/errors.js';
 import { type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST } from '../image/index.js';
 import type { LayerBlob } from '../layer/index.js';
 import { chainID, type ImageLayer, type ImageRecord, type Lease, type Store } from '../store/index.js';
+import { randomHex } from '../internal/random.js';
 
 /**
  * Layers a build makes are stored as plain tar, as podman's storage keeps them: gzip costs
@@ -27,7 +27,7 @@ export class Committer {
     options: { mediaType?: string; signal?: AbortSignal } = {},
   ): Promise<ImageLayer> {
     const { signal } = options;
-    const ref = `build-${this.lease.id}-${randomBytes(4).toString('hex')}`;
+    const ref = `build-${this.lease.id}-${randomHex(4)}`;
     const [info, digests] = await Promise.all([this.store.content.ingest(ref, blob.stream, { signal }), blob.done]);
     const still = await this.lease.add({ blobs: [info.digest] }, () => this.store.content.exists(info.digest));
     if (!still) throw aborted(`cannot store layer ${info.digest}: it was removed by a concurrent prune; retry`);

@@ -1,15 +1,15 @@
 // Names for what a build makes in the graph driver and run root (snapshots, views, bundle
 // and temp dirs) carry the builder's PID, so a later build removes what a killed one left.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GraphDriver } from '../graphdriver/index.js';
+import { randomHex } from '../internal/random.js';
 
 const PATTERN = /^build-(\d+)-[a-z]+-[0-9a-f]+$/;
 
 /** "build-<pid>-<role>-<random>": a snapshot key and a directory name at once. */
 export function buildKey(role: string): string {
-  return `build-${process.pid}-${role}-${randomBytes(6).toString('hex')}`;
+  return `build-${process.pid}-${role}-${randomHex(6)}`;
 }
 
 function alive(pid: number): boolean {

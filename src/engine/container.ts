@@ -1,9 +1,9 @@
 // The container as berth records it: a closed status enum, the user's settings (docker's flags,
 // parsed), and the live facts (pids, times, exit) kept in containers/<id>/config.json.
-import { randomBytes } from 'node:crypto';
 import type { Digest } from '../digest/digest.js';
 import { invalidArgument } from '../internal/errors.js';
 import type { ResourceInput } from '../runtime/cgroups.js';
+import { randomBytes, randomHex } from '../internal/random.js';
 
 /** docker's states; "removing" while rm runs, "dead" when cleanup failed half way. */
 export const CONTAINER_STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
@@ -110,7 +110,7 @@ export interface ContainerRecord {
 
 /** A new 64-hex container ID. */
 export function newContainerId(): string {
-  return randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

@@ -1,7 +1,6 @@
 // `exec`: another process in a running container, with the container's own confinement
 // (capabilities, seccomp, AppArmor from its spec) and docker's -e/-u/-w/-t/-i/-d overrides.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { constants } from 'node:os';
 import * as path from 'node:path';
@@ -11,6 +10,7 @@ import type { RuntimeSpec, SpecProcess } from '../runtime/spec/types.js';
 import { resolveUser } from '../runtime/spec/user.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
+import { randomHex } from '../internal/random.js';
 
 export interface ExecRequest {
   cmd: string[];
@@ -53,7 +53,7 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
   }
   const runtime = host.runtimeOf(rec);
   await fs.mkdir(runtime.root, { recursive: true, mode: 0o700 });
-  const tag = randomBytes(6).toString('hex');
+  const tag = randomHex(6);
   const procFile = path.join(runtime.root, `.exec-${tag}.json`);
   const logFile = path.join(runtime.root, `.log-${tag}.json`);
   await fs.writeFile(procFile, JSON.stringify(proc), { mode: 0o600 });

@@ -1,12 +1,12 @@
 // Host facts the driver choice depends on: can overlay mount on this graph root (probed once
 // with a real mount, cached in the run root), and what file system backs the graph root.
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { MNT_DETACH, mount, umount2 } from '../internal/sys.js';
+import { randomHex } from '../internal/random.js';
 
 export interface OverlayProbe {
   supported: boolean;
@@ -62,7 +62,7 @@ async function runProbe(root: string, kernel: string): Promise<OverlayProbe> {
   await fs.mkdir(root, { recursive: true });
   sweepProbes(root);
   // The PID in the name tells the next probe whether this one's owner still runs.
-  const dir = path.join(root, `${PROBE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dir = path.join(root, `${PROBE_PREFIX}${process.pid}-${randomHex(4)}`);
   const [l1, l2, upper, work, merged, upper2, work2] = ['l1', 'l2', 'u', 'w', 'm', 'u2', 'w2'].map((n) => path.join(dir, n));
   try {
     for (const d of [l1, l2, upper, work, merged, upper2, work2]) await fs.mkdir(d, { recursive: true });

@@ -2,7 +2,6 @@
 // dirs, created whole by one rename so a killed prepare leaves only a temp dir to clean.
 // The few small metadata calls of a container's start and removal are direct (sync) calls:
 // each would otherwise be a trip through libuv's thread pool (0.1-0.4 ms on a busy host).
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -14,6 +13,7 @@ import { alreadyExists, BerthError, failedPrecondition, invalidArgument, notFoun
 import type { DriverInfo, IdMap, MountSpec, PrepareOptions, SnapshotInfo, SnapshotKind } from './driver.js';
 import { isInUse, mountAll, unmountPath } from './mount.js';
 import { backingFilesystem } from './probe.js';
+import { randomHex } from '../internal/random.js';
 
 export interface DriverOptions {
   /** Graph root: snapshots/ and l/ live here. */
@@ -158,7 +158,7 @@ export abstract class SnapshotDirs {
    * process removes it only once its owner is dead (a prepare in flight is left alone).
    */
   protected tempPath(what: string): string {
-    return path.join(this.snapshotsDir, `${TEMP_PREFIX}${process.pid}-${what}-${randomBytes(4).toString('hex')}`);
+    return path.join(this.snapshotsDir, `${TEMP_PREFIX}${process.pid}-${what}-${randomHex(4)}`);
   }
 
   protected dir(key: string): string {

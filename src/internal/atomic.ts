@@ -1,11 +1,11 @@
 // Atomic file writes: others never see a half-written file. Temp file in the same
 // directory, fsync, rename over the target, fsync the directory.
-import { randomBytes } from 'node:crypto';
 import { closeSync, fsync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError } from './errors.js';
+import { randomHex } from './random.js';
 
 const fsyncFd = promisify(fsync);
 
@@ -17,7 +17,7 @@ export interface AtomicWriteOptions {
 
 /** A temp name next to `target`, recognisable by cleanup as `.<base>.tmp-<random>`. */
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
+  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomHex(6)}`);
 }
 
 export function isTempName(name: string): boolean {

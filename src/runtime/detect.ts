@@ -1,7 +1,6 @@
 // Finds the OCI runtime to use: --runtime NAME|PATH, else the first of crun, runc that works
 // here. "Works" is probed once (a throwaway container) and cached, since crun 1.8 refuses hybrid cgroups.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,6 +10,7 @@ import { detectCgroups } from './cgroups.js';
 import { errorsFromLog } from './errors.js';
 import { OciRuntime } from './oci-runtime.js';
 import { generateSpec } from './spec/generate.js';
+import { randomHex } from '../internal/random.js';
 
 export const DEFAULT_RUNTIMES = ['crun', 'runc'];
 const SEARCH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -65,8 +65,8 @@ interface ProbeCache {
  * exist; "not found" means namespaces and cgroups were set up, anything else is the reason.
  */
 export async function probeRuntime(binary: string, workDir: string): Promise<{ ok: boolean; reason?: string }> {
-  const dir = path.join(workDir, `.probe-${randomBytes(6).toString('hex')}`);
-  const id = `berth-probe-${randomBytes(6).toString('hex')}`;
+  const dir = path.join(workDir, `.probe-${randomHex(6)}`);
+  const id = `berth-probe-${randomHex(6)}`;
   const root = path.join(dir, 'state');
   const logFile = path.join(dir, 'log.json');
   await fs.mkdir(path.join(dir, 'rootfs'), { recursive: true });

@@ -2,13 +2,13 @@
 // --root state directory so berth's containers never mix with podman's or docker's.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { internal } from '../internal/errors.js';
 import { errorsFromLog, runtimeError } from './errors.js';
 import type { SpecProcess, SpecResources } from './spec/types.js';
+import { randomHex } from '../internal/random.js';
 
 export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'stopped', 'paused'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
@@ -166,7 +166,7 @@ export class OciRuntime {
 
   /** Runs a process in the container; without detach, waits and collects its output. */
   async exec(id: string, process: SpecProcess, options: ExecOptions = {}): Promise<ExecResult> {
-    const file = path.join(this.root, `.exec-${randomBytes(6).toString('hex')}.json`);
+    const file = path.join(this.root, `.exec-${randomHex(6)}.json`);
     await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
     await fs.writeFile(file, JSON.stringify(process), { mode: 0o600 });
     try {
@@ -193,7 +193,7 @@ export class OciRuntime {
    * exit 1 or 255 with a message on stderr).
    */
   async spawnExec(id: string, process: SpecProcess): Promise<ChildProcess> {
-    const file = path.join(this.root, `.exec-${randomBytes(6).toString('hex')}.json`);
+    const file = path.join(this.root, `.exec-${randomHex(6)}.json`);
     await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
     await fs.writeFile(file, JSON.stringify(process), { mode: 0o600 });
     const child = spawn(this.path, [...this.globalArgs(), 'exec', '--process', file, id], { stdio: 'pipe' });
@@ -216,7 +216,7 @@ export class OciRuntime {
       stdio?: StdioOptions;
     } = {},
   ): Promise<RunResult> {
-    const logFile = opts.noLog ? undefined : path.join(this.root, `.log-${randomBytes(6).toString('hex')}.json`);
+    const logFile = opts.noLog ? undefined : path.join(this.root, `.log-${randomHex(6)}.json`);
     const full = logFile ? [...this.globalArgs(), '--log-format=json', `--log=${logFile}`, ...args] : args;
     if (logFile) mkdirSync(this.root, { recursive: true, mode: 0o700 });
     const result = await new Promise<{ stdout: string; stderr: string; code: number; spawnError?: Error }>((resolve) => {

@@ -1,6 +1,6 @@
 // The layer store: each layer unpacked once per chain ID under layers/<chain-id>/diff, with
 // its record in layer.json. An unpack runs in a temp dir and is renamed into place whole.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,6 +10,7 @@ import { BerthError, corrupt } from '../internal/errors.js';
 import type { Lease } from './lease.js';
 import { acquireLock, isLocked } from './lock.js';
 import type { StoreLayout } from './layout.js';
+import { randomHex } from '../internal/random.js';
 
 /** A compressed form of a layer seen in a manifest (the same diff may arrive gzip, zstd or plain). */
 export interface CompressedForm {
@@ -125,7 +126,7 @@ export class LayerStore {
       if (again) return this.noteCompressed(again, req.compressed, true);
       if (!this.apply) throw new BerthError('failed-precondition', 'cannot unpack layers: no layer applier was given to the store');
       await this.removeTemps(chain);
-      const temp = path.join(this.layout.layersDir, `${TEMP_PREFIX}${digestHex(chain)}-${randomBytes(4).toString('hex')}`);
+      const temp = path.join(this.layout.layersDir, `${TEMP_PREFIX}${digestHex(chain)}-${randomHex(4)}`);
       await fs.mkdir(path.join(temp, 'diff'), { recursive: true, mode: 0o700 });
       try {
         const source = await req.open();
@@ -161,7 +162,7 @@ export class LayerStore {
    * and returns the dir to delete once the lock is released.
    */
   async detach(chain: Digest): Promise<string | undefined> {
-    const dest = path.join(this.layout.layersDir, `${DEL_PREFIX}${digestHex(chain)}-${randomBytes(4).toString('hex')}`);
+    const dest = path.join(this.layout.layersDir, `${DEL_PREFIX}${digestHex(chain)}-${randomHex(4)}`);
     try {
       await fs.rename(this.layout.layerPath(chain), dest);
       return dest;

@@ -1,6 +1,5 @@
 // Leases: what an operation in progress (a pull, an import) is about to reference, so a
 // concurrent rmi's garbage collection spares it (containerd's lease, kept in the run root).
-import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -8,6 +7,7 @@ import type { Digest } from '../digest/digest.js';
 import { failedPrecondition } from '../internal/errors.js';
 import { acquireLock, type FileLock, isLocked, withLock } from './lock.js';
 import type { StoreLayout } from './layout.js';
+import { randomHex } from '../internal/random.js';
 
 export interface LeasedRefs {
   /** Layer chain IDs. */
@@ -32,7 +32,7 @@ export class Lease {
 
   /** @internal use Store.lease(). */
   static async create(layout: StoreLayout): Promise<Lease> {
-    const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    const id = `${process.pid}-${randomHex(6)}`;
     return withLock(layout.metadataLock, {}, async () => {
       const lock = await acquireLock(layout.leasePath(id), { wait: false });
       if (!lock) throw failedPrecondition(`cannot create lease ${id}: its file is locked`);
