@@ -77,7 +77,7 @@ async function finish(outFile) {
   // ASCII only, so launch.cjs reads it as Latin-1 (~3 ms less than decoding UTF-8). esbuild escapes
   // strings but not regular expressions; \uXXXX means the same there (and in identifiers).
   const ascii = bundled.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const text = lazyBuiltins(ascii);
+  const text = sharedBuiltinNamespaces(lazyBuiltins(ascii));
   if (text !== bundled) await writeFile(outFile, text);
 }
 
@@ -97,6 +97,25 @@ function lazyBuiltins(text) {
 function __berthLazyBuiltin(name) {
   let mod;
   return new Proxy({}, { get: (_, key) => (mod ??= require(name))[key] });
+}
+`;
+}
+
+/**
+ * A namespace import of a builtin (`import * as path from 'node:path'`) is, in esbuild's output,
+ * `__toESM(require("node:path"), 1)`: a fresh object with a getter per export, made again in
+ * every module that imports it (68 times for path and fs/promises in `run`'s bundle, ~1 ms of a
+ * start). The object only forwards reads, so one per builtin serves every module.
+ */
+function sharedBuiltinNamespaces(text) {
+  const ns = /__toESM\(require\("(node:[a-z_/]+)"\), 1\)/g;
+  if (!ns.test(text)) return text;
+  return `${text.replace(ns, '__berthBuiltinNs("$1")')}
+function __berthBuiltinNs(name) {
+  const made = (__berthBuiltinNs.made ??= new Map());
+  let ns = made.get(name);
+  if (ns === undefined) made.set(name, (ns = __toESM(require(name), 1)));
+  return ns;
 }
 `;
 }
