@@ -1,8 +1,9 @@
 // Typed access to berth's native addon (native/berth_native.c): the Linux system calls Node
-// lacks. All calls are synchronous except the *Async ones and sendFile; failures throw errors
-// with errno codes.
+// lacks. All calls are synchronous except the *Async ones, sendFile and spawnWait's exit;
+// failures throw errors with errno codes.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import * as path from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { failedPrecondition } from './errors.js';
@@ -85,6 +86,7 @@ interface Native {
   sha256Create(): object;
   sha256Update(state: object, data: Uint8Array): void;
   sha256Digest(state: object): string;
+  spawn(file: string, argv: string[], stdinNull: boolean): [pid: number, exited: Promise<[code: number, signal: number]>];
   [constant: string]: unknown;
 }
 
@@ -516,4 +518,37 @@ export class Sha256 {
 /** A Buffer of `size` bytes whose memory starts on an `align` boundary (a power of two), for O_DIRECT I/O. */
 export function alignedBuffer(size: number, align: number): Buffer {
   return native().alignedBuffer(size, align);
+}
+
+/** How a process spawned by spawnWait ended: its exit code, or the signal that killed it. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface SpawnedProcess {
+  pid: number;
+  /** Settles once the process exited and was reaped (until then its pid cannot be reused). */
+  exited: Promise<ProcessExit>;
+}
+
+/**
+ * Starts the program `file` (a path, or a name looked up in PATH) with `args` and this
+ * process's environment, without node:child_process: posix_spawn (no fork of the Node process),
+ * a clean signal state, fds 1 and 2 inherited, fd 0 inherited or /dev/null, no other fd.
+ * Throws an errno error (ENOENT, EACCES, ...; syscall 'spawn') when it cannot be executed.
+ * The exit is watched on the event loop, which it keeps alive meanwhile.
+ */
+export function spawnWait(file: string, args: string[], options: { stdin: 'inherit' | 'null' }): SpawnedProcess {
+  const [pid, exited] = native().spawn(file, [file, ...args], options.stdin === 'null');
+  return {
+    pid,
+    exited: exited.then(([code, signal]) => (signal ? { code: null, signal: signalName(signal) } : { code, signal: null })),
+  };
+}
+
+function signalName(signal: number): NodeJS.Signals {
+  for (const [name, n] of Object.entries(constants.signals)) if (n === signal) return name as NodeJS.Signals;
+  // A real-time signal has no name in Node; the number keeps what is known.
+  return `SIG${signal}` as NodeJS.Signals;
 }
