@@ -1,11 +1,11 @@
 // `start`: mount the rootfs, write the one runtime spec, and hand the bundle to the runtime,
 // either under conmon (detached: it outlives the CLI) or in the foreground of the CLI itself.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { failedPrecondition, internal } from '../internal/errors.js';
+import { type SpawnedProcess, spawnWait } from '../internal/sys.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
 import type { ContainerRecord } from './container.js';
@@ -137,18 +137,34 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
   // The runtime's log sits in the container's dir: read only after a failure, and with --rm
   // gone with that dir. (A log a killed CLI left there goes with the container.)
   const logFile = path.join(paths.dir, `runtime-${randomBytes(6).toString('hex')}.log`);
-  const child = spawn(runtime.path, [...runtime.globalArgs(), '--log-format=json', `--log=${logFile}`, 'run', '--bundle', paths.bundle, cur.id], {
-    stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-  });
+  // Spawned by the addon, not node:child_process: loading that module's graph (net, dgram,
+  // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (sys.spawnWait: how).
+  let child: SpawnedProcess | undefined;
+  let notRun = 'failed to run';
+  try {
+    child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', `--log=${logFile}`, 'run', '--bundle', paths.bundle, cur.id], {
+      stdin: options.stdin ? 'inherit' : 'null',
+    });
+  } catch (err) {
+    // A runtime that cannot be executed (ENOENT, EACCES): a failure to start, as below.
+    notRun = err instanceof Error ? err.message : String(err);
+  }
+  const pid = child?.pid;
   const forward = (sig: NodeJS.Signals) => {
-    child.kill(sig);
+    try {
+      if (pid) process.kill(pid, sig);
+    } catch {
+      // Gone already: its exit is on the way.
+    }
   };
   for (const s of FORWARDED) process.on(s, forward);
   options.onSpawn?.();
-  const code = await new Promise<number>((resolve) => {
-    child.on('error', () => resolve(-1));
-    child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
-  });
+  const code = child
+    ? await child.exited.then(
+        (e) => e.code ?? 128 + (e.signal ? (constants.signals[e.signal] ?? 0) : 0),
+        () => -1,
+      )
+    : -1;
   for (const s of FORWARDED) process.off(s, forward);
   const log = code === 0 ? [] : errorsFromLog(readOr(logFile));
   const failed = code === -1 || (code !== 0 && log.length > 0);
@@ -161,7 +177,7 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
     writeFileSync(path.join(paths.stateDir, 'exits', cur.id), String(failed ? 127 : code));
   }
   await finishForeground(host, cur.id, failed ? 127 : code);
-  if (failed) throw internal(`cannot start container ${cur.name}: ${runtime.name}: ${log.join('; ') || 'failed to run'}`);
+  if (failed) throw internal(`cannot start container ${cur.name}: ${runtime.name}: ${log.join('; ') || notRun}`);
   return code;
 }
 
