@@ -1,10 +1,10 @@
 // `start`: mount the rootfs, write the one runtime spec, and hand the bundle to the runtime,
 // either under conmon (detached: it outlives the CLI) or in the foreground of the CLI itself.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { failedPrecondition, internal } from '../internal/errors.js';
+import { randomHex } from '../internal/random.js';
 import { type SpawnedProcess, spawnWait } from '../internal/sys.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
@@ -136,7 +136,7 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
   }
   // The runtime's log sits in the container's dir: read only after a failure, and with --rm
   // gone with that dir. (A log a killed CLI left there goes with the container.)
-  const logFile = path.join(paths.dir, `runtime-${randomBytes(6).toString('hex')}.log`);
+  const logFile = path.join(paths.dir, `runtime-${randomHex(6)}.log`);
   // Spawned by the addon, not node:child_process: loading that module's graph (net, dgram,
   // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (sys.spawnWait: how).
   let child: SpawnedProcess | undefined;
