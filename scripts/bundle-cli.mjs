@@ -82,16 +82,16 @@ async function finish(outFile) {
 }
 
 /**
- * Builtins that cost a start milliseconds to load (node:child_process ~2.5 ms: it loads net and
- * dgram; node:crypto ~2 ms) become loaded on first use: a module that imports them initializes
- * with a stand-in that requires the builtin at its first property access. `run --rm` then loads
- * neither (it spawns the runtime natively and takes random names from /dev/urandom). esbuild writes
- * a named import of a builtin as `import_node_x = require("node:x")`, used only as
- * `import_node_x.name`, so a stand-in that forwards property reads is exact; namespace imports
- * (`__toESM(require(...))`) are left as they are.
+ * Builtins load on first use: a module that imports one initializes with a stand-in that requires
+ * the builtin at its first property read. Loading costs a start milliseconds (node:child_process
+ * ~2.5 ms: it loads net and dgram; node:crypto ~2 ms; node:fs/promises ~1 ms) that a verb often
+ * never needs: `run --rm` spawns the runtime natively, takes random names from /dev/urandom and
+ * makes its few file calls synchronously. esbuild writes a named import of a builtin as
+ * `import_x = require("node:x")`, used only as `import_x.name`, so a stand-in that forwards
+ * property reads is exact. node:fs and node:path stay as they are: Node has loaded them already.
  */
 function lazyBuiltins(text) {
-  const lazy = /(\bimport_node_(?:crypto|child_process)\d* = )require\("(node:(?:crypto|child_process))"\);/g;
+  const lazy = /(\bimport_[A-Za-z0-9_$]+ = )require\("(node:(?!fs"|path")[a-z_/]+)"\);/g;
   if (!lazy.test(text)) return text;
   return `${text.replace(lazy, '$1__berthLazyBuiltin("$2");')}
 function __berthLazyBuiltin(name) {
@@ -105,7 +105,9 @@ function __berthLazyBuiltin(name) {
  * A namespace import of a builtin (`import * as path from 'node:path'`) is, in esbuild's output,
  * `__toESM(require("node:path"), 1)`: a fresh object with a getter per export, made again in
  * every module that imports it (68 times for path and fs/promises in `run`'s bundle, ~1 ms of a
- * start). The object only forwards reads, so one per builtin serves every module.
+ * start). The object only forwards reads, so one per builtin serves every module; and it is
+ * made, and the builtin loaded, at the first read (node:fs/promises alone costs ~1 ms to load,
+ * and `run --rm` makes its few file calls synchronously).
  */
 function sharedBuiltinNamespaces(text) {
   const ns = /__toESM\(require\("(node:[a-z_/]+)"\), 1\)/g;
@@ -114,7 +116,11 @@ function sharedBuiltinNamespaces(text) {
 function __berthBuiltinNs(name) {
   const made = (__berthBuiltinNs.made ??= new Map());
   let ns = made.get(name);
-  if (ns === undefined) made.set(name, (ns = __toESM(require(name), 1)));
+  if (ns === undefined) {
+    let real;
+    ns = new Proxy({}, { get: (_, key) => (real ??= __toESM(require(name), 1))[key] });
+    made.set(name, ns);
+  }
   return ns;
 }
 `;

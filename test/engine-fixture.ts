@@ -9,7 +9,12 @@ import { writeImage } from '../src/image/index.js';
 import { createLayerFromDirectory } from '../src/layer/index.js';
 import { openStore } from '../src/store/index.js';
 
-export const BERTH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'engine-berth.js');
+/**
+ * The CLI as bin/berth runs it: launch.cjs picks the verb's bundle (dist/cli/verbs/VERB.cjs) and
+ * its code cache, so these tests exercise what users run, bundle rewrites included; conmon's exit
+ * command re-runs the same file, so cleanup uses the build under test too.
+ */
+export const BERTH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'launch.cjs');
 
 export interface EngineFixture {
   dir: string;
