@@ -11,10 +11,17 @@ import { takeRequestBody } from './receive.js';
 
 /** File offsets, lengths and memory of O_DIRECT writes are multiples of this. */
 const DIRECT_ALIGN = 4096;
-/** Staging buffer of a writer: one write per this many bytes. */
-const STAGE_SIZE = 1 << 20;
+/**
+ * Staging buffer of a writer: one write per this many bytes. Through the page cache, a stage
+ * that stays in the CPU's L2 cache (1 MiB a core here) between the socket read, the hash and the
+ * write: with 1 MiB the copy into the page cache read cold memory and took half the server's
+ * CPU (skopeo push of 315 MB, server CPU: 1 MiB 0.63-0.80 s, 128 KiB 0.46-0.53 s, 64 KiB the
+ * same). O_DIRECT writes skip that copy and gain from fewer, larger requests (1 MiB 0.41 s,
+ * 128 KiB 0.52 s).
+ */
+const STAGE_SIZE = { buffered: 128 << 10, direct: 1 << 20 };
 /** Staging buffers kept for the next writers: aligned memory is slow to get and to fault in. */
-const stagePool: Buffer[] = [];
+const stagePools = { buffered: [] as Buffer[], direct: [] as Buffer[] };
 
 /**
  * A stream write. Bytes gather in an aligned staging buffer that goes to the file in full
@@ -40,7 +47,8 @@ export class FsFileWriter implements FileWriter {
     private readonly durable: boolean,
   ) {
     this.written = size;
-    this.stage = stagePool.pop() ?? alignedBuffer(STAGE_SIZE, DIRECT_ALIGN);
+    const kind = direct ? 'direct' : 'buffered';
+    this.stage = stagePools[kind].pop() ?? alignedBuffer(STAGE_SIZE[kind], DIRECT_ALIGN);
   }
 
   static async open(full: string, append: boolean, durable: boolean, direct: boolean): Promise<FsFileWriter> {
@@ -78,11 +86,11 @@ export class FsFileWriter implements FileWriter {
   async write(chunk: Uint8Array): Promise<void> {
     if (this.closed) throw new BerthError('failed-precondition', `cannot write ${this.full}: writer is closed`);
     for (let off = 0; off < chunk.byteLength; ) {
-      const n = Math.min(chunk.byteLength - off, STAGE_SIZE - this.stageLen);
+      const n = Math.min(chunk.byteLength - off, this.stage.length - this.stageLen);
       this.stage.set(off === 0 && n === chunk.byteLength ? chunk : chunk.subarray(off, off + n), this.stageLen);
       this.stageLen += n;
       off += n;
-      if (this.stageLen === STAGE_SIZE) await this.writeStage(STAGE_SIZE);
+      if (this.stageLen === this.stage.length) await this.writeStage(this.stage.length);
     }
   }
 
@@ -166,7 +174,8 @@ export class FsFileWriter implements FileWriter {
   private async release(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (stagePool.length < 16) stagePool.push(this.stage);
+    const pool = this.direct ? stagePools.direct : stagePools.buffered;
+    if (pool.length < 16) pool.push(this.stage);
     await this.direct?.close().catch(() => {});
     await this.fh.close().catch(() => {});
   }
