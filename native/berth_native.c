@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -1092,20 +1093,23 @@ static napi_value js_zstd_process_async(napi_env env, napi_callback_info info) {
 // it then waits for writability with a uv_poll on the event loop, so a slow client holds no
 // pool thread. Node must have nothing queued on the socket meanwhile (the caller flushes the
 // headers first), else both would write into the same stream.
-// A copying job (for a peer on this host) reads the file into a small buffer and writes that:
-// over loopback the reader copies from whatever pages the sender queued, and page-cache pages
-// are cold in its CPU cache while a just-written 256 KiB buffer is not; zero-copy there only
-// moves the slow copy into the client (measured: skopeo pulls 5-14% slower than with a copy).
+// A copying job (for a peer on this host) writes from a mapped window of the file instead, so
+// the kernel copies the bytes into fresh socket buffers: over loopback the reader copies from
+// whatever pages the sender queued, and page-cache pages are cold in its CPU cache while
+// just-copied ones are not; zero-copy there only moves the slow copy into the client
+// (measured: skopeo pulls 5-14% slower than with a copy). Mapping rather than reading into a
+// buffer saves the second copy (server CPU of a 315 MB skopeo pull: 0.10-0.12 -> 0.08-0.10 s).
 
 #define SF_STEP 0x7ffff000L
-#define SF_COPY_BUF (256 * 1024)
+#define SF_MAP_WINDOW (4L << 20)
 
 typedef struct sf_job {
   struct sf_job *next;
   int32_t id;
   int receiving; // 0: file to socket (sendfile); 1: socket to file (recvFile)
-  // Copying jobs only: the bytes read from the file and not yet written ([pos, len)).
-  unsigned char *buf;
+  // Copying jobs only: the mapped window of the file and what of it is written ([pos, len)).
+  int copying;
+  unsigned char *map;
   size_t buf_pos, buf_len;
   int sock, file;
   off_t off;
@@ -1200,19 +1204,31 @@ static void rf_execute(sf_job *j) {
   }
 }
 
-// Writes the buffer, refilled from the file at j->off whenever it is empty. Returns what
+// Writes from a window of the file mapped into memory, mapped afresh whenever it is used up:
+// one copy (page cache to socket) where reading into a buffer first made two. The window never
+// reaches past the file's end (fstat before each map), so no access can fault. Returns what
 // sendfile would: bytes written, 0 at the end of the file, -1 with errno.
 static ssize_t sf_copy(sf_job *j) {
   if (j->buf_pos == j->buf_len) {
-    size_t want = j->left > SF_COPY_BUF ? SF_COPY_BUF : (size_t)j->left;
-    ssize_t r = pread(j->file, j->buf, want, j->off);
-    if (r <= 0) return r;
-    j->off += r;
-    j->buf_pos = 0;
-    j->buf_len = (size_t)r;
+    if (j->map) munmap(j->map, j->buf_len);
+    j->map = NULL;
+    struct stat st;
+    if (fstat(j->file, &st) != 0) return -1;
+    if (st.st_size <= j->off) return 0;
+    off_t base = j->off & ~(off_t)(sysconf(_SC_PAGESIZE) - 1);
+    off_t end = j->off + (j->left < SF_MAP_WINDOW ? j->left : SF_MAP_WINDOW);
+    if (end > st.st_size) end = st.st_size;
+    void *m = mmap(NULL, (size_t)(end - base), PROT_READ, MAP_SHARED | MAP_POPULATE, j->file, base);
+    if (m == MAP_FAILED) return -1;
+    j->map = m;
+    j->buf_pos = (size_t)(j->off - base);
+    j->buf_len = (size_t)(end - base);
   }
-  ssize_t n = write(j->sock, j->buf + j->buf_pos, j->buf_len - j->buf_pos);
-  if (n > 0) j->buf_pos += (size_t)n;
+  ssize_t n = write(j->sock, j->map + j->buf_pos, j->buf_len - j->buf_pos);
+  if (n > 0) {
+    j->buf_pos += (size_t)n;
+    j->off += n;
+  }
   return n;
 }
 
@@ -1225,7 +1241,7 @@ static void sf_execute(napi_env env, void *data) {
   sf_turn turn;
   turn_start(&turn);
   while (j->left > 0 && !__atomic_load_n(&j->cancelled, __ATOMIC_RELAXED)) {
-    ssize_t n = j->buf ? sf_copy(j) : sendfile(j->sock, j->file, &j->off, j->left > SF_STEP ? SF_STEP : (size_t)j->left);
+    ssize_t n = j->copying ? sf_copy(j) : sendfile(j->sock, j->file, &j->off, j->left > SF_STEP ? SF_STEP : (size_t)j->left);
     if (n > 0) {
       j->left -= n;
       j->sent += n;
@@ -1245,7 +1261,7 @@ static void sf_execute(napi_env env, void *data) {
 static void sf_closed(uv_handle_t *h) {
   sf_job *j = h->data;
   close(j->sock);
-  free(j->buf);
+  if (j->map) munmap(j->map, j->buf_len);
   free(j);
 }
 
@@ -1359,13 +1375,7 @@ static napi_value js_sendfile_async(napi_env env, napi_callback_info info) {
     return NULL;
   if (off < 0 || len < 0) return throw_errno(env, EINVAL, "sendfile", NULL);
   sf_job *j = sf_new(env, id, sock, file, off, len, "sendfile");
-  if (j && copy) {
-    j->buf = malloc(SF_COPY_BUF);
-    if (!j->buf) {
-      uv_close((uv_handle_t *)&j->poll, sf_closed);
-      return throw_errno(env, ENOMEM, "sendfile", NULL);
-    }
-  }
+  if (j && copy) j->copying = 1;
   return j ? sf_start(env, j) : NULL;
 }
 

@@ -45,7 +45,7 @@ function socketFd(socket: Socket): number | undefined {
  * having written nothing of the body, when the response cannot take raw bytes (chunked
  * encoding): the caller copies instead. Throws when the client went away or the file ended
  * early; the response is then unusable and the caller destroys it. `copy` (default: for a
- * client on this host) writes through a native buffer instead of sendfile.
+ * client on this host) writes from a mapped window of the file instead of sendfile.
  */
 export async function sendFileRange(
   res: ServerResponse,
