@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GraphDriver } from '../graphdriver/index.js';
 import { randomHex } from '../internal/random.js';
+import { processAlive } from '../internal/process.js';
 
 const PATTERN = /^build-(\d+)-[a-z]+-[0-9a-f]+$/;
 
@@ -12,21 +13,13 @@ export function buildKey(role: string): string {
   return `build-${process.pid}-${role}-${randomHex(6)}`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Unmounts and removes the snapshots and dirs of builds whose process is gone. */
 export async function removeStale(driver: GraphDriver, runroot: string): Promise<void> {
   const dir = path.join(runroot, 'build');
   const dead = (name: string) => {
     const m = PATTERN.exec(name);
-    return m !== null && !alive(Number(m[1]));
+    return m !== null && !processAlive(Number(m[1]));
   };
   const mounts = fs
     .readFileSync('/proc/self/mounts', 'utf8')

@@ -9,19 +9,10 @@ import type { ExitRecord } from '../runtime/monitor.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { unmountRootfs } from './rootfs.js';
+import { processAlive } from '../internal/process.js';
 
 /** Exit code recorded when a container ended with nobody left to see how (monitor killed). */
 export const UNKNOWN_EXIT = 255;
-
-function alive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const ACTIVE = new Set(['running', 'paused', 'restarting']);
 
@@ -32,7 +23,7 @@ let bootTime: number | undefined;
  * its number (after a reboot, or pid reuse): a process that began after the start is another.
  */
 function sameProcess(pid: number, startedAt: string | undefined): boolean {
-  if (!alive(pid)) return false;
+  if (!processAlive(pid)) return false;
   if (!startedAt) return true;
   try {
     bootTime ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000;

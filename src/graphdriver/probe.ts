@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { MNT_DETACH, mount, umount2 } from '../internal/sys.js';
 import { randomHex } from '../internal/random.js';
+import { processAlive } from '../internal/process.js';
 
 export interface OverlayProbe {
   supported: boolean;
@@ -116,7 +117,7 @@ function sweepProbes(root: string): void {
   for (const name of names) {
     if (!name.startsWith(PROBE_PREFIX)) continue;
     const pid = Number(/^\.overlay-probe-(\d+)-/.exec(name)?.[1]);
-    if (pid && pidAlive(pid)) continue;
+    if (processAlive(pid)) continue;
     const dir = path.join(root, name);
     try {
       umount2(path.join(dir, 'm'), MNT_DETACH);
@@ -127,11 +128,3 @@ function sweepProbes(root: string): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

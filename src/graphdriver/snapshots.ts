@@ -14,6 +14,7 @@ import type { DriverInfo, IdMap, MountSpec, PrepareOptions, SnapshotInfo, Snapsh
 import { isInUse, mountAll, unmountPath } from './mount.js';
 import { backingFilesystem } from './probe.js';
 import { randomHex } from '../internal/random.js';
+import { processAlive } from '../internal/process.js';
 
 export interface DriverOptions {
   /** Graph root: snapshots/ and l/ live here. */
@@ -178,14 +179,7 @@ export function refuseShifted(info: SnapshotInfo, what: string): void {
 
 /** Whether the process that named a temp dir ".tmp-<pid>-..." still runs. */
 function ownerAlive(name: string): boolean {
-  const pid = Number(/^\.tmp-(\d+)-/.exec(name)?.[1]);
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processAlive(Number(/^\.tmp-(\d+)-/.exec(name)?.[1]));
 }
 
 function checkKey(key: string): void {
