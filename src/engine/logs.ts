@@ -1,8 +1,7 @@
 // A container's log (conmon's k8s-file): read whole with docker's filters, or followed while
-// the container runs (the file watched, read from where the last read stopped).
-import { watch } from 'node:fs';
-import * as fs from 'node:fs/promises';
-import { type LogEntry, parseK8sLine, readLogs } from '../runtime/logs.js';
+// the container runs (runtime/logs.ts followLogs: the file watched, read from where the last
+// read stopped, so no line written between two reads is lost).
+import { followLogs, type LogEntry, readLogs } from '../runtime/logs.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { refresh } from './state.js';
@@ -22,67 +21,13 @@ export async function containerLogs(host: ContainerHost, rec: ContainerRecord, o
     for (const e of await readLogs(file, options)) onEntry(e);
     return;
   }
-  const first = await readLogs(file, options);
-  for (const e of first) onEntry(e);
-  let offset = (await fs.stat(file).catch(() => ({ size: 0 }))).size;
-  let partial = '';
-  const pending: Record<string, string> = {};
-  let wake: (() => void) | undefined;
-  const watcher = (() => {
-    try {
-      return watch(file, () => wake?.());
-    } catch {
-      return undefined;
-    }
-  })();
-  const drain = async () => {
-    const fh = await fs.open(file, 'r').catch(() => undefined);
-    if (!fh) return;
-    try {
-      for (;;) {
-        const buf = Buffer.alloc(64 * 1024);
-        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-        if (bytesRead === 0) break;
-        offset += bytesRead;
-        const text = partial + buf.subarray(0, bytesRead).toString('utf8');
-        const lines = text.split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) {
-          const raw = parseK8sLine(line);
-          if (!raw) continue;
-          if (raw.partial) {
-            pending[raw.stream] = (pending[raw.stream] ?? '') + raw.text;
-            continue;
-          }
-          const joined = (pending[raw.stream] ?? '') + raw.text;
-          pending[raw.stream] = '';
-          onEntry({ time: raw.time, timestamp: new Date(raw.time), stream: raw.stream, text: `${joined}\n` });
-        }
-      }
-    } finally {
-      await fh.close();
-    }
+  // The container has stopped once refresh says so; its monitor wrote the exit only after the
+  // last output, so what the file holds then is all there is (followLogs reads it to the end).
+  const done = async (): Promise<boolean> => {
+    const cur = await refresh(host, await host.records.load(rec.id).catch(() => rec), { cleanup: false });
+    return !cur || (cur.state.status !== 'running' && cur.state.status !== 'paused');
   };
-  try {
-    for (;;) {
-      await drain();
-      if (options.signal?.aborted) return;
-      const cur = await refresh(host, await host.records.load(rec.id).catch(() => rec), { cleanup: false });
-      if (!cur || (cur.state.status !== 'running' && cur.state.status !== 'paused')) {
-        await drain();
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 100);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-  } finally {
-    watcher?.close();
-  }
+  for await (const e of followLogs(file, { ...options, done })) onEntry(e);
 }
 
 /**

@@ -63,3 +63,36 @@ test('followLogs: tail of what exists, then appended lines, ending when done() a
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('followLogs loses no line a writer appends while it reads, and joins a character split between reads', async () => {
+  const { followLogs } = await import('./logs.js');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-logs-'));
+  try {
+    const file = path.join(dir, 'ctr.log');
+    await fs.writeFile(file, '');
+    let finished = false;
+    const seen: string[] = [];
+    const writer = (async () => {
+      const fh = await fs.open(file, 'a');
+      try {
+        for (let i = 0; i < 400; i++) {
+          // A line in two writes, the second splitting "é" (0xc3 0xa9) from its first byte.
+          const bytes = Buffer.from(`2024-01-01T00:00:00.000000000+00:00 stdout F n${i} \u00e9\n`);
+          const cut = bytes.length - 2;
+          await fh.write(bytes.subarray(0, cut));
+          if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+          await fh.write(bytes.subarray(cut));
+        }
+      } finally {
+        await fh.close();
+      }
+      finished = true;
+    })();
+    for await (const e of followLogs(file, { pollMs: 1, done: async () => finished })) seen.push(e.text);
+    await writer;
+    assert.equal(seen.length, 400);
+    seen.forEach((t, i) => assert.equal(t, `n${i} \u00e9\n`));
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

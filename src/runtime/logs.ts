@@ -1,8 +1,9 @@
 // Reads a container's log as conmon writes it (k8s-file: "TIME STREAM P|F TEXT" per line),
 // joining partial lines, with docker's --since/--until/--tail filters.
-import { createReadStream } from 'node:fs';
+import { createReadStream, type FSWatcher, watch } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { BerthError } from '../internal/errors.js';
 
 export interface LogEntry {
@@ -70,6 +71,7 @@ export interface FollowLogOptions {
   /** Only the last N entries already in the file, then everything new. */
   tail?: number;
   since?: Date;
+  until?: Date;
   /** Checked whenever the file has no new bytes: true ends the stream (e.g. the exit file exists). */
   done?: () => Promise<boolean>;
   signal?: AbortSignal;
@@ -101,55 +103,73 @@ export async function* followLogs(logPath: string, options: FollowLogOptions = {
     }
     return out;
   };
-  for (;;) {
-    if (options.signal?.aborted) return;
-    let chunk = '';
-    let fh: fs.FileHandle | undefined;
+  // Bytes are decoded across reads: a character split between two reads is not mangled.
+  const decoder = new StringDecoder('utf8');
+  // The file's changes wake the wait at once; the poll is the fallback (and covers a log that
+  // does not exist yet, which cannot be watched).
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  const watchLog = () => {
+    if (watcher) return;
     try {
-      fh = await fs.open(logPath, 'r');
-      const st = await fh.stat();
-      if (st.size < offset) offset = 0; // rotated or truncated: start over
-      // The first read takes everything there is, so --tail applies to what existed.
-      while (st.size > offset) {
-        const buf = Buffer.alloc(Math.min(st.size - offset, 4 * 1024 * 1024));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-        if (bytesRead === 0) break;
-        offset += bytesRead;
-        chunk += buf.subarray(0, bytesRead).toString('utf8');
-        if (!first) break;
+      watcher = watch(logPath, () => wake?.());
+      watcher.on('error', () => {});
+    } catch {}
+  };
+  try {
+    for (;;) {
+      if (options.signal?.aborted) return;
+      watchLog();
+      let chunk = '';
+      let fh: fs.FileHandle | undefined;
+      try {
+        fh = await fs.open(logPath, 'r');
+        const st = await fh.stat();
+        if (st.size < offset) offset = 0; // rotated or truncated: start over
+        // The first read takes everything there is, so --tail applies to what existed.
+        while (st.size > offset) {
+          const buf = Buffer.alloc(Math.min(st.size - offset, 4 * 1024 * 1024));
+          const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+          if (bytesRead === 0) break;
+          offset += bytesRead;
+          chunk += decoder.write(buf.subarray(0, bytesRead));
+          if (!first) break;
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw BerthError.wrap(err, `cannot read container log ${logPath}`);
+      } finally {
+        await fh?.close();
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw BerthError.wrap(err, `cannot read container log ${logPath}`);
-    } finally {
-      await fh?.close();
-    }
-    let entries = take(chunk);
-    if (first) {
-      first = false;
-      if (options.tail !== undefined && options.tail >= 0) entries = entries.slice(Math.max(0, entries.length - options.tail));
-    }
-    yield* entries;
-    if (chunk) continue;
-    if (options.done && (await options.done())) {
-      // Bytes written just before the writer finished are read on the next turn.
-      const st = await fs.stat(logPath).catch(() => undefined);
-      if (st && st.size > offset) continue;
-      const out: LogEntry[] = [];
-      for (const p of Object.values(pending)) if (p) push(out, p, p.text, options);
-      yield* out;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, pollMs);
-      options.signal?.addEventListener(
-        'abort',
-        () => {
+      let entries = take(chunk);
+      if (first) {
+        first = false;
+        if (options.tail !== undefined && options.tail >= 0) entries = entries.slice(Math.max(0, entries.length - options.tail));
+      }
+      yield* entries;
+      if (chunk) continue;
+      if (options.done && (await options.done())) {
+        // Bytes written just before the writer finished are read on the next turn.
+        const st = await fs.stat(logPath).catch(() => undefined);
+        if (st && st.size > offset) continue;
+        const out: LogEntry[] = [];
+        for (const p of Object.values(pending)) if (p) push(out, p, p.text, options);
+        yield* out;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const end = () => {
           clearTimeout(t);
+          options.signal?.removeEventListener('abort', end);
+          wake = undefined;
           resolve();
-        },
-        { once: true },
-      );
-    });
+        };
+        const t = setTimeout(end, pollMs);
+        wake = end;
+        options.signal?.addEventListener('abort', end, { once: true });
+      });
+    }
+  } finally {
+    watcher?.close();
   }
 }
 
