@@ -91,7 +91,7 @@ test('followLogs loses no line a writer appends while it reads, and joins a char
     for await (const e of followLogs(file, { pollMs: 1, done: async () => finished })) seen.push(e.text);
     await writer;
     assert.equal(seen.length, 400);
-    seen.forEach((t, i) => assert.equal(t, `n${i} \u00e9\n`));
+    for (const [i, t] of seen.entries()) assert.equal(t, `n${i} \u00e9\n`);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
