@@ -131,6 +131,18 @@ test('kill -9 of the CLI of a foreground run --rm: the container is found, stopp
   await assertGone([id]);
 });
 
+test('a create killed before its record was written leaves a dir the next create removes', async () => {
+  // What a kill between the create's mkdir and its record leaves: the dir, maybe a temp record.
+  const orphan = 'ab'.repeat(32);
+  await fs.mkdir(path.join(fx.root, 'containers', orphan, 'bundle'), { recursive: true });
+  await fs.writeFile(path.join(fx.root, 'containers', orphan, '.config.json.tmp-0123456789ab'), '{"id":');
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  const id = await ok(fx, ['create', fx.image, 'true']);
+  assert.deepEqual(await fs.readdir(path.join(fx.root, 'containers')), [id]);
+  await ok(fx, ['rm', id]);
+  await assertGone([id]);
+});
+
 test('a stale rootfs mount (a command killed after mounting) is released by the next ps', async () => {
   const id = await ok(fx, ['create', fx.image, 'true']);
   // What a start killed right after mounting leaves: the rootfs mounted, the record 'created'.

@@ -2,7 +2,7 @@
 // rewrites), found by full ID, unique ID prefix or name; names kept unique under one lock.
 // Records are small local files read with direct calls: each would otherwise be a trip
 // through libuv's thread pool (0.1-0.4 ms on a busy host), and a `run` reads several.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { alreadyExists, BerthError, invalidArgument, notFound } from '../internal/errors.js';
@@ -146,6 +146,27 @@ export class ContainerRecords {
       if (hits.length > 1) throw invalidArgument(`multiple containers match ID prefix "${q}": give more of it`);
     }
     throw notFound(`no such container: ${query}`);
+  }
+
+  /**
+   * Removes container dirs that hold no record: a create killed between making the dir and
+   * writing the record (under namesLock, which a create holds across that window, so under
+   * that lock no such dir is still being made). Call under namesLock. A dir a concurrent `rm`
+   * is emptying may be removed here too, which is what that rm is doing anyway.
+   */
+  sweepUnrecorded(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const id of names) {
+      if (!/^[0-9a-f]{64}$/.test(id) || existsSync(path.join(this.dir, id, 'config.json'))) continue;
+      try {
+        rmSync(path.join(this.dir, id), { recursive: true, force: true });
+      } catch {}
+    }
   }
 
   /** Throws when `name` is taken by another container; call under namesLock. */
