@@ -1,6 +1,6 @@
-// Typed access to berth's native addon (native/berth_native.c): the Linux system calls Node
-// lacks. All calls are synchronous except the *Async ones, sendFile and spawnWait's exit;
-// failures throw errors with errno codes.
+// Typed access to berth's native addon (native/: one C file a concern; berth_native.c makes
+// the module): the Linux system calls Node lacks. All calls are synchronous except the *Async
+// ones, sendFile and spawnWait's exit; failures throw errors with errno codes.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
