@@ -2,6 +2,7 @@
 // /etc/hosts, /etc/resolv.conf and /etc/hostname files berth provides beside it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GraphDriver } from '../graphdriver/index.js';
+import { readTextOr } from '../internal/read.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerPaths } from './records.js';
 
@@ -35,9 +36,9 @@ export async function unmountRootfs(driver: GraphDriver, paths: ContainerPaths):
  * more than the I/O).
  */
 export async function writeEtcFiles(rec: ContainerRecord, paths: ContainerPaths): Promise<void> {
-  const hostname = rec.spec.utsMode === 'host' ? readOr('/etc/hostname', 'localhost').trim() : (rec.spec.hostname ?? rec.id.slice(0, 12));
+  const hostname = rec.spec.utsMode === 'host' ? readTextOr('/etc/hostname', 'localhost').trim() : (rec.spec.hostname ?? rec.id.slice(0, 12));
   let hosts: string;
-  if (rec.spec.networkMode === 'host') hosts = readOr('/etc/hosts', '');
+  if (rec.spec.networkMode === 'host') hosts = readTextOr('/etc/hosts', '');
   else {
     hosts = [
       '127.0.0.1\tlocalhost',
@@ -51,7 +52,7 @@ export async function writeEtcFiles(rec: ContainerRecord, paths: ContainerPaths)
     ].join('\n');
   }
   // docker drops loopback resolvers for containers with their own network namespace: they would not answer there.
-  let resolv = readOr('/etc/resolv.conf', '');
+  let resolv = readTextOr('/etc/resolv.conf', '');
   if (rec.spec.networkMode !== 'host') {
     resolv = resolv
       .split('\n')
@@ -62,12 +63,4 @@ export async function writeEtcFiles(rec: ContainerRecord, paths: ContainerPaths)
   writeFileSync(paths.hosts, hosts, { mode: 0o644 });
   writeFileSync(paths.resolvConf, resolv, { mode: 0o644 });
   writeFileSync(paths.hostname, `${hostname}\n`, { mode: 0o644 });
-}
-
-function readOr(file: string, fallback: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return fallback;
-  }
 }

@@ -1,11 +1,12 @@
 // `start`: mount the rootfs, write the one runtime spec, and hand the bundle to the runtime,
 // either under conmon (detached: it outlives the CLI) or in the foreground of the CLI itself.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { failedPrecondition, internal } from '../internal/errors.js';
 import { randomHex } from '../internal/random.js';
 import { type SpawnedProcess, spawnWait } from '../internal/sys.js';
+import { readTextOr } from '../internal/read.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
 import type { ContainerRecord } from './container.js';
@@ -166,7 +167,7 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
       )
     : -1;
   for (const s of FORWARDED) process.off(s, forward);
-  const log = code === 0 ? [] : errorsFromLog(readOr(logFile));
+  const log = code === 0 ? [] : errorsFromLog(readTextOr(logFile));
   const failed = code === -1 || (code !== 0 && log.length > 0);
   if (!cur.spec.autoRemove) {
     rmSync(logFile, { force: true });
@@ -199,13 +200,5 @@ async function finishForeground(host: ContainerHost, id: string, exitCode: numbe
     }
   } finally {
     await lock.release();
-  }
-}
-
-function readOr(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
   }
 }

@@ -2,10 +2,11 @@
 // --root state directory so berth's containers never mix with podman's or docker's.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { mkdirSync, unlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { internal } from '../internal/errors.js';
+import { readTextOr } from '../internal/read.js';
 import { errorsFromLog, runtimeError } from './errors.js';
 import type { SpecProcess, SpecResources } from './spec/types.js';
 import { randomHex } from '../internal/random.js';
@@ -243,7 +244,7 @@ export class OciRuntime {
     if (logFile) {
       // Read only after a failure (nothing consults it after a success), in direct calls: an
       // awaited fs.promises call is a trip through the thread pool (0.1-0.4 ms on a busy host).
-      if (result.code !== 0 || result.spawnError) log = errorsFromLog(readOr(logFile));
+      if (result.code !== 0 || result.spawnError) log = errorsFromLog(readTextOr(logFile));
       try {
         unlinkSync(logFile);
       } catch {}
@@ -284,12 +285,4 @@ export function parseState(text: string, runtimeName = 'runtime'): ContainerStat
     ...(value.created ? { created: value.created } : {}),
     ...(value.annotations ? { annotations: value.annotations } : {}),
   };
-}
-
-function readOr(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
