@@ -1,7 +1,6 @@
 // Atomic file writes: others never see a half-written file. Temp file in the same
 // directory, fsync, rename over the target, fsync the directory.
 import { closeSync, fsync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError } from './errors.js';
@@ -45,7 +44,7 @@ export async function writeFileAtomic(
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, target);
-    if (durable) await syncDirFd(path.dirname(target));
+    if (durable) await syncDir(path.dirname(target));
   } catch (err) {
     if (fd !== undefined) closeQuietly(fd);
     try {
@@ -61,26 +60,17 @@ function closeQuietly(fd: number): void {
   } catch {}
 }
 
-/** syncDir with the open and close as direct calls (see writeFileAtomic). */
-async function syncDirFd(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
-  try {
-    await fsyncFd(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export async function writeJsonAtomic(target: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
   await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
 /** fsync a directory so a rename inside it survives a crash. */
 export async function syncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, 'r');
+  // The open and close are direct calls; only the flush, which waits on the disk, goes to the pool.
+  const fd = openSync(dir, 'r');
   try {
-    await fh.sync();
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
