@@ -38,7 +38,7 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
   const paths = host.records.paths(id);
   const lock = await host.records.namesLock();
   try {
-    host.records.sweepUnrecorded();
+    await host.records.sweepUnrecorded();
     if (wanted) await host.records.checkNameFree(wanted);
     else {
       const taken = new Set((await host.records.list()).map((r) => r.name));

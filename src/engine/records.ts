@@ -2,10 +2,11 @@
 // rewrites), found by full ID, unique ID prefix or name; names kept unique under one lock.
 // Records are small local files read with direct calls: each would otherwise be a trip
 // through libuv's thread pool (0.1-0.4 ms on a busy host), and a `run` reads several.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { alreadyExists, BerthError, invalidArgument, notFound } from '../internal/errors.js';
+import { removeTree } from '../internal/remove.js';
 import { acquireLock, type FileLock } from '../store/lock.js';
 import type { ContainerRecord } from './container.js';
 
@@ -154,17 +155,11 @@ export class ContainerRecords {
    * that lock no such dir is still being made). Call under namesLock. A dir a concurrent `rm`
    * is emptying may be removed here too, which is what that rm is doing anyway.
    */
-  sweepUnrecorded(): void {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return;
-    }
-    for (const id of names) {
-      if (!/^[0-9a-f]{64}$/.test(id) || existsSync(path.join(this.dir, id, 'config.json'))) continue;
+  async sweepUnrecorded(): Promise<void> {
+    for (const id of await this.ids()) {
+      if (existsSync(this.paths(id).record)) continue;
       try {
-        rmSync(path.join(this.dir, id), { recursive: true, force: true });
+        removeTree(this.paths(id).dir);
       } catch {}
     }
   }
