@@ -14,6 +14,11 @@ if [ native/monitor/attach.c -nt native/monitor/build/berth-attach ]; then
   echo "build: attach helper"
   mkdir -p native/monitor/build && cc -O2 -Wall -o native/monitor/build/berth-attach native/monitor/attach.c
 fi
+# bin/berth: a symlink to the CLI's launcher (native/launcher/berth.c says why it is C).
+if [ native/launcher/berth.c -nt native/launcher/build/berth ]; then
+  echo "build: launcher"
+  mkdir -p native/launcher/build && cc -O2 -Wall -o native/launcher/build/berth native/launcher/berth.c
+fi
 # Output of sources that no longer exist must not linger (a deleted test would still run).
 if [ -d dist ]; then
   find dist -name '*.js' | while read -r js; do

@@ -11,7 +11,7 @@ export function projectRoot(): string {
   if (cached) return cached;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'bin', 'berth'))) return (cached = dir);
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'native', 'binding.gyp'))) return (cached = dir);
     const up = path.dirname(dir);
     if (up === dir) throw new Error('berth: cannot find the project root above ' + fileURLToPath(import.meta.url));
     dir = up;
