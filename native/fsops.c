@@ -190,7 +190,71 @@ static napi_value js_flock_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+
+// ---- removeTree ------------------------------------------------------------------------
+// rm -rf of one path in system calls only: each directory opened once relative to its parent
+// (O_NOFOLLOW: a symlink is removed, never followed), its entries removed by unlinkat with the
+// type readdir gave. No path is built, so depth is not bounded by PATH_MAX; it is bounded by
+// one open fd per level, up to REMOVE_MAX_DEPTH levels (deeper: ELOOP, and the caller's own
+// walk takes over). A name already gone (a concurrent removal) is not an error.
+
+#define REMOVE_MAX_DEPTH 256
+
+static int remove_at(int dfd, const char *name, int is_dir, int depth);
+
+static int remove_entries(int fd, int depth) {
+  DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    int err = errno;
+    close(fd);
+    return err;
+  }
+  int err = 0;
+  struct dirent *e;
+  for (;;) {
+    errno = 0;
+    if ((e = readdir(d)) == NULL) {
+      err = errno;
+      break;
+    }
+    if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0'))) continue;
+    // DT_UNKNOWN (a file system without d_type): tried as a file first, EISDIR says otherwise.
+    if ((err = remove_at(dirfd(d), e->d_name, e->d_type == DT_DIR, depth + 1)) != 0) break;
+  }
+  closedir(d);
+  return err;
+}
+
+static int remove_at(int dfd, const char *name, int is_dir, int depth) {
+  if (!is_dir) {
+    if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT) return 0;
+    if (errno != EISDIR) return errno;
+  }
+  if (depth >= REMOVE_MAX_DEPTH) return ELOOP;
+  int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return 0;
+    // A symlink or file where readdir saw a directory (replaced meanwhile): removed as such.
+    if (errno == ENOTDIR || errno == ELOOP) return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : errno;
+    return errno;
+  }
+  int err = remove_entries(fd, depth);
+  if (err) return err;
+  return unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : errno;
+}
+
+// removeTree(path): removes path and everything under it; a missing path is fine.
+static napi_value js_remove_tree(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  char path[PATH_MAX];
+  if (!get_str(env, argv[0], path, sizeof path)) return NULL;
+  int err = remove_at(AT_FDCWD, path, 0, 0);
+  if (err) return throw_errno(env, err, "removeTree", path);
+  return undefined(env);
+}
+
 void register_fsops(napi_env env, napi_value exports) {
+  export_fn(env, exports, "removeTree", js_remove_tree);
   export_fn(env, exports, "mknod", js_mknod);
   export_fn(env, exports, "lsetxattr", js_lsetxattr);
   export_fn(env, exports, "lgetxattr", js_lgetxattr);

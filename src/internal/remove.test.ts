@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -46,4 +47,38 @@ test('removeTree takes a missing target and a plain file', () => {
   fs.writeFileSync(f, '');
   removeTree(f);
   assert.equal(fs.existsSync(f), false);
+});
+
+test('removeTree removes a tree deeper than the addon walks (the JS walk takes over), and special files', () => {
+  const t = path.join(dir, 'deep');
+  // 300 levels: past the addon's 256.
+  fs.mkdirSync(t);
+  let cur = t;
+  for (let i = 0; i < 300; i++) {
+    cur = path.join(cur, 'd');
+    fs.mkdirSync(cur);
+  }
+  fs.writeFileSync(path.join(cur, 'leaf'), 'x');
+  const fifo = path.join(t, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  removeTree(t);
+  assert.equal(fs.existsSync(t), false);
+});
+
+test('removeTree reports what it cannot remove, and leaves the rest where it failed', () => {
+  // A directory whose entries cannot be listed (no read permission) cannot be emptied; root
+  // ignores permission bits, so an immutable file stands in (chattr +i), where chattr works.
+  const t = path.join(dir, 'stuck');
+  fs.mkdirSync(t);
+  const f = path.join(t, 'immutable');
+  fs.writeFileSync(f, 'x');
+  if (spawnSync('chattr', ['+i', f]).status !== 0) return;
+  try {
+    assert.throws(() => removeTree(t), (err: NodeJS.ErrnoException) => err.code === 'EPERM' && /removeTree/.test(err.message));
+    assert.equal(fs.readFileSync(f, 'utf8'), 'x');
+  } finally {
+    spawnSync('chattr', ['-i', f]);
+  }
+  removeTree(t);
+  assert.equal(fs.existsSync(t), false);
 });

@@ -67,6 +67,7 @@ interface Native {
   ): Promise<(string | null)[] | null>;
   typeAt(dirFd: number, name: string): number;
   unlinkAt(dirFd: number, name: string, isDir: boolean): void;
+  removeTree(path: string): void;
   zstdCreate(compress: boolean, level: number): object;
   zstdProcess(stream: object, input: Buffer, end: boolean): ZstdStep;
   zstdProcessAsync(stream: object, input: Buffer, end: boolean): Promise<ZstdStep>;
@@ -397,6 +398,15 @@ export function typeAt(dirFd: number, name: string): number {
 /** unlinkat(2): removes a non-directory, or an empty directory when isDir. */
 export function unlinkAt(dirFd: number, name: string, isDir: boolean): void {
   native().unlinkAt(dirFd, name, isDir);
+}
+
+/**
+ * rm -rf of `target` in system calls only (directories opened relative to their parent,
+ * O_NOFOLLOW; a symlink is removed, not followed); a missing target is fine. Throws ELOOP for
+ * a tree deeper than 256 levels (one fd per level is held), other errno errors as they come.
+ */
+export function removeTreeNative(target: string): void {
+  native().removeTree(target);
 }
 
 /** The path through /proc that reaches `name` inside the directory of an fd, for path-only APIs. */
