@@ -96,13 +96,30 @@ static void free_argv(char **argv) {
 
 // The child's process state, as libuv gives a child of node:child_process: no signal blocked,
 // every signal's disposition the default (Node ignores SIGPIPE, and an ignored signal would
-// outlive the exec), fds 0-2 blocking, fd 0 this process's or /dev/null, and no fd above 2
-// (Node opens its own with O_CLOEXEC; closefrom also stops those a parent leaked to berth).
-static int spawn_child(pid_t *pid, const char *file, char **argv, int stdin_null) {
-  for (int fd = stdin_null ? 1 : 0; fd <= 2; fd++) {
-    int fl = fcntl(fd, F_GETFL);
+// outlive the exec), its fds as `fds` lists them (fds[i] becomes the child's fd i: -1 for
+// /dev/null, else this process's fd, blocking), and no fd above them (Node opens its own with
+// O_CLOEXEC; closefrom also stops those a parent leaked to berth); cwd and env when given.
+#define SPAWN_MAX_FDS 16
+
+static int spawn_child(pid_t *pid, const char *file, char **argv, const int *fds, int nfds, const char *cwd, char **envp) {
+  int moved[SPAWN_MAX_FDS];
+  int err = 0;
+  for (int i = 0; i < nfds; i++) moved[i] = -1;
+  for (int i = 0; i < nfds; i++) {
+    if (fds[i] < 0) continue;
+    int fl = fcntl(fds[i], F_GETFL);
+    if (fl < 0) {
+      err = errno;
+      goto out;
+    }
     // The open file description is shared with this process, as in libuv's child.
-    if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (fl & O_NONBLOCK) fcntl(fds[i], F_SETFL, fl & ~O_NONBLOCK);
+    // An fd that goes to another slot is first copied above the table: the dup2 onto a lower
+    // slot must not overwrite the source of a later one.
+    if (fds[i] != i && (moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, nfds)) < 0) {
+      err = errno;
+      goto out;
+    }
   }
   // An ignored SIGCHLD (inherited from berth's parent) would reap the child unasked.
   struct sigaction chld;
@@ -119,48 +136,80 @@ static int spawn_child(pid_t *pid, const char *file, char **argv, int stdin_null
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawn_file_actions_init(&actions);
-  if (stdin_null) posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  // Node sets FD_CLOEXEC on its fds 0-2 too; a dup2 onto the same fd clears it in the child.
-  for (int fd = stdin_null ? 1 : 0; fd <= 2; fd++) posix_spawn_file_actions_adddup2(&actions, fd, fd);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  for (int i = 0; i < nfds; i++) {
+    if (fds[i] < 0) posix_spawn_file_actions_addopen(&actions, i, "/dev/null", O_RDWR, 0);
+    // Node sets FD_CLOEXEC on its fds 0-2 too; a dup2 onto the same fd clears it in the child.
+    else posix_spawn_file_actions_adddup2(&actions, moved[i] >= 0 ? moved[i] : i, i);
+  }
+  posix_spawn_file_actions_addclosefrom_np(&actions, nfds);
+  if (cwd) posix_spawn_file_actions_addchdir_np(&actions, cwd);
   // posix_spawnp searches PATH for a bare name, as Node's spawn does; exec failures (ENOENT,
   // EACCES, ...) come back as its result.
-  int err = posix_spawnp(pid, file, &actions, &attr, argv, environ);
+  err = posix_spawnp(pid, file, &actions, &attr, argv, envp ? envp : environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
+out:
+  for (int i = 0; i < nfds; i++)
+    if (moved[i] >= 0) close(moved[i]);
   return err;
 }
 
-// spawn(file, argv, stdinNull): [pid, Promise<[code, signal]>]; throws an errno error
-// (syscall "spawn", path `file`) when the program cannot be executed.
-static napi_value js_spawn(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  bool stdin_null;
+// A NULL-terminated malloc'd copy of an array of strings; NULL with an exception pending.
+static char **dup_strings(napi_env env, napi_value arr) {
   uint32_t n;
-  if (napi_get_value_bool(env, argv[2], &stdin_null) != napi_ok) return throw_type(env, "expected a boolean");
-  if (napi_get_array_length(env, argv[1], &n) != napi_ok || n == 0) return throw_type(env, "expected a non-empty array");
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EIO, "spawn", NULL);
-  char *file = dup_str(env, argv[0]);
-  if (!file) return NULL;
-  char **args = calloc(n + 1, sizeof *args);
-  if (!args) {
-    free(file);
-    return throw_errno(env, ENOMEM, "spawn", NULL);
+  if (napi_get_array_length(env, arr, &n) != napi_ok) {
+    throw_type(env, "expected an array of strings");
+    return NULL;
+  }
+  char **out = calloc(n + 1, sizeof *out);
+  if (!out) {
+    throw_errno(env, ENOMEM, "spawn", NULL);
+    return NULL;
   }
   for (uint32_t i = 0; i < n; i++) {
     napi_value el;
-    napi_get_element(env, argv[1], i, &el);
-    if (!(args[i] = dup_str(env, el))) {
-      free_argv(args);
-      free(file);
+    napi_get_element(env, arr, i, &el);
+    if (!(out[i] = dup_str(env, el))) {
+      free_argv(out);
       return NULL;
     }
   }
+  return out;
+}
+
+// spawn(file, argv, fds, cwd, env): [pid, Promise<[code, signal]>]; fds[i] is the child's fd i
+// (-1: /dev/null), cwd and env (an array of "K=V") null for this process's. Throws an errno
+// error (syscall "spawn", path `file`) when the program cannot be executed.
+static napi_value js_spawn(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  uint32_t n, nfds;
+  if (napi_get_array_length(env, argv[1], &n) != napi_ok || n == 0) return throw_type(env, "expected a non-empty array");
+  if (napi_get_array_length(env, argv[2], &nfds) != napi_ok || nfds > SPAWN_MAX_FDS) return throw_type(env, "expected an array of at most 16 fds");
+  int fds[SPAWN_MAX_FDS];
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value el;
+    napi_get_element(env, argv[2], i, &el);
+    if (!get_i32(env, el, &fds[i])) return NULL;
+  }
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EIO, "spawn", NULL);
+  char cwd[PATH_MAX];
+  int has_cwd = !is_nullish(env, argv[3]);
+  if (has_cwd && !get_str(env, argv[3], cwd, sizeof cwd)) return NULL;
+  char **envp = NULL;
+  if (!is_nullish(env, argv[4]) && !(envp = dup_strings(env, argv[4]))) return NULL;
+  char *file = dup_str(env, argv[0]);
+  char **args = file ? dup_strings(env, argv[1]) : NULL;
+  if (!args) {
+    free(file);
+    free_argv(envp);
+    return NULL;
+  }
   spawn_job *j = calloc(1, sizeof *j);
   pid_t pid;
-  int err = j ? spawn_child(&pid, file, args, stdin_null) : ENOMEM;
+  int err = j ? spawn_child(&pid, file, args, fds, (int)nfds, has_cwd ? cwd : NULL, envp) : ENOMEM;
   free_argv(args);
+  free_argv(envp);
   if (err) {
     free(j);
     napi_value r = throw_errno(env, err, "spawn", file);
@@ -202,6 +251,134 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// memfd(name): an anonymous file's fd (close-on-exec), for a child's captured output or input.
+static napi_value js_memfd(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  char name[250];
+  if (!get_str(env, argv[0], name, sizeof name)) return NULL;
+  int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "memfd_create", NULL);
+  return int_value(env, fd);
+}
+
+
+// ---- a pipe, and a line from it on the event loop ------------------------------------------
+// conmon answers on a pipe (its "sync pipe", fd 3) once the runtime created the container. The
+// pipe comes from here and its line is read on the event loop through a uv_poll, like a child's
+// exit above: no node:net or node:child_process for a start.
+
+// pipe(): [readFd, writeFd], both close-on-exec.
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return throw_errno(env, errno, "pipe2", NULL);
+  napi_value result;
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, int_value(env, p[0]));
+  napi_set_element(env, result, 1, int_value(env, p[1]));
+  return result;
+}
+
+typedef struct {
+  napi_env env;
+  napi_deferred deferred;
+  napi_async_context context;
+  napi_ref resource;
+  uv_poll_t poll;
+  int fd;
+  size_t len, max;
+  char buf[];
+} line_job;
+
+static void line_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
+// The fd became readable (or hung up): reads what is there; once a newline, EOF, an error or
+// `max` bytes arrived, settles the promise with the bytes read (a Buffer) or the error.
+static void line_ready(uv_poll_t *h, int status, int events) {
+  (void)events;
+  line_job *j = h->data;
+  int err = status < 0 ? -status : 0;
+  int done = err != 0;
+  while (!done) {
+    ssize_t r = read(j->fd, j->buf + j->len, j->max - j->len);
+    if (r > 0) {
+      j->len += (size_t)r;
+      if (memchr(j->buf + j->len - (size_t)r, '\n', (size_t)r) || j->len == j->max) done = 1;
+    } else if (r == 0) {
+      done = 1;
+    } else if (errno == EAGAIN) {
+      return; // all read for now: wait for more
+    } else if (errno != EINTR) {
+      err = errno;
+      done = 1;
+    }
+  }
+  uv_poll_stop(h);
+  napi_env env = j->env;
+  napi_handle_scope handles;
+  napi_open_handle_scope(env, &handles);
+  napi_value resource;
+  napi_get_reference_value(env, j->resource, &resource);
+  napi_callback_scope scope;
+  napi_open_callback_scope(env, resource, j->context, &scope);
+  if (err) {
+    throw_errno(env, err, "read", NULL);
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_reject_deferred(env, j->deferred, error);
+  } else {
+    napi_value result;
+    void *data;
+    napi_create_buffer_copy(env, j->len, j->buf, &data, &result);
+    napi_resolve_deferred(env, j->deferred, result);
+  }
+  napi_close_callback_scope(env, scope);
+  napi_async_destroy(env, j->context);
+  napi_delete_reference(env, j->resource);
+  napi_close_handle_scope(env, handles);
+  uv_close((uv_handle_t *)h, line_closed); // frees j on a later turn of the loop
+}
+
+// readLine(fd, max): Promise<Buffer> of what fd gives up to and with its first newline (or
+// until EOF, or `max` bytes). The fd is made non-blocking and is not closed here.
+static napi_value js_read_line(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd, max;
+  if (!get_i32(env, argv[0], &fd) || !get_i32(env, argv[1], &max)) return NULL;
+  if (max <= 0 || max > (1 << 20)) return throw_type(env, "max must be 1 to 1 MiB");
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EIO, "readLine", NULL);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return throw_errno(env, errno, "fcntl", NULL);
+  line_job *j = calloc(1, sizeof *j + (size_t)max);
+  if (!j) return throw_errno(env, ENOMEM, "readLine", NULL);
+  j->env = env;
+  j->fd = fd;
+  j->max = (size_t)max;
+  int err = -uv_poll_init(loop, &j->poll, fd);
+  if (err) {
+    free(j);
+    return throw_errno(env, err, "uv_poll_init", NULL);
+  }
+  j->poll.data = j;
+  if ((err = -uv_poll_start(&j->poll, UV_READABLE | UV_DISCONNECT, line_ready)) != 0) {
+    uv_close((uv_handle_t *)&j->poll, line_closed);
+    return throw_errno(env, err, "uv_poll_start", NULL);
+  }
+  napi_value promise, resource, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &j->resource);
+  napi_create_string_utf8(env, "berth:readLine", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, resource, name, &j->context);
+  return promise;
+}
+
 void register_spawn(napi_env env, napi_value exports) {
   export_fn(env, exports, "spawn", js_spawn);
+  export_fn(env, exports, "memfd", js_memfd);
+  export_fn(env, exports, "pipe", js_pipe);
+  export_fn(env, exports, "readLine", js_read_line);
 }

@@ -306,6 +306,9 @@ test('run -it: a shell on a pty, typed into through the attach socket', async ()
     const att = await attachContainer(c.attachSocket, { stdin, stdout: sink, stderr: sink });
     await fx.runtime.start(id);
     stdin.write('stty size; tty\n');
+    // The next line only once the first one's output is there: typed earlier, the terminal's
+    // echo of it lands between the outputs of stty and tty.
+    for (let i = 0; i < 200 && !/\/dev\/pts\/\d+\r\n/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
     stdin.write('exit 6\n');
     await att.done;
     assert.equal((await waitForExit(stateDir, id, { timeoutMs: 10000 })).exitCode, 6);

@@ -122,6 +122,12 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 export async function runForeground(host: ContainerHost, rec: ContainerRecord, options: ForegroundOptions): Promise<number> {
   const paths = host.records.paths(rec.id);
   const runtime = host.runtimeOf(rec);
+  // The runtime's log sits in the container's dir: read only after a failure, and with --rm
+  // gone with that dir. (A log a killed CLI left there goes with the container.)
+  const logFile = path.join(paths.dir, `runtime-${randomHex(6)}.log`);
+  let child: SpawnedProcess | undefined;
+  let notRun = 'failed to run';
+  let unsaved: unknown;
   const lock = await host.records.lock(rec.id);
   let cur: ContainerRecord;
   try {
@@ -130,25 +136,33 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
     cur = ok;
     const size = options.tty && process.stdout.isTTY && process.stdout.rows > 0 ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
     await prepareBundle(host, cur, { terminal: options.tty, ...(size ? { consoleSize: size } : {}) });
+    // The runtime starts before the record says "running": the write and the lock's release
+    // then overlap the runtime's own start instead of delaying it. Until the record is written
+    // the lock is held, so no other command sees the container half-started.
+    // Spawned by the addon, not node:child_process: loading that module's graph (net, dgram,
+    // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (sys.spawnWait: how).
+    try {
+      child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', `--log=${logFile}`, 'run', '--bundle', paths.bundle, cur.id], {
+        fds: [options.stdin ? 'inherit' : 'null', 'inherit', 'inherit'],
+      });
+    } catch (err) {
+      // A runtime that cannot be executed (ENOENT, EACCES): a failure to start, as below.
+      notRun = err instanceof Error ? err.message : String(err);
+    }
     cur.state = { ...cur.state, status: 'running', pid: 0, monitorPid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), stoppedByUser: false };
-    await host.records.save(cur);
+    unsaved = await host.records.save(cur).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
   } finally {
     await lock.release();
   }
-  // The runtime's log sits in the container's dir: read only after a failure, and with --rm
-  // gone with that dir. (A log a killed CLI left there goes with the container.)
-  const logFile = path.join(paths.dir, `runtime-${randomHex(6)}.log`);
-  // Spawned by the addon, not node:child_process: loading that module's graph (net, dgram,
-  // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (sys.spawnWait: how).
-  let child: SpawnedProcess | undefined;
-  let notRun = 'failed to run';
-  try {
-    child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', `--log=${logFile}`, 'run', '--bundle', paths.bundle, cur.id], {
-      stdin: options.stdin ? 'inherit' : 'null',
-    });
-  } catch (err) {
-    // A runtime that cannot be executed (ENOENT, EACCES): a failure to start, as below.
-    notRun = err instanceof Error ? err.message : String(err);
+  if (unsaved !== undefined) {
+    // Unrecorded, the container must not run on: stopped, then settled like any exit.
+    if (child) process.kill(child.pid, 'SIGKILL');
+    await child?.exited.catch(() => {});
+    await finishForeground(host, cur.id, 127).catch(() => {});
+    throw unsaved;
   }
   const pid = child?.pid;
   const forward = (sig: NodeJS.Signals) => {

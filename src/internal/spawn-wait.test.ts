@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { kindOfSystemError } from './errors.js';
-import { spawnWait } from './sys.js';
+import { memfd, spawnWait } from './sys.js';
 
 let dir: string;
 before(() => {
@@ -25,7 +25,7 @@ const sysUrl = new URL('./sys.js', import.meta.url).href;
 function viaHelper(script: string, stdin: 'inherit' | 'null', input = ''): { out: string; err: string; exit: unknown } {
   const helper = `
     const { spawnWait } = await import(${JSON.stringify(sysUrl)});
-    const p = spawnWait('/bin/sh', ['-c', ${JSON.stringify(script)}], { stdin: ${JSON.stringify(stdin)} });
+    const p = spawnWait('/bin/sh', ['-c', ${JSON.stringify(script)}], { fds: [${JSON.stringify(stdin)}, 'inherit', 'inherit'] });
     const { writeSync } = await import('node:fs');
     writeSync(3, JSON.stringify(await p.exited));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', helper], {
@@ -39,29 +39,29 @@ function viaHelper(script: string, stdin: 'inherit' | 'null', input = ''): { out
 }
 
 test('exit codes and deaths by signal', async () => {
-  assert.deepEqual(await spawnWait('/bin/sh', ['-c', 'exit 7'], { stdin: 'null' }).exited, { code: 7, signal: null });
-  assert.deepEqual(await spawnWait('/bin/true', [], { stdin: 'null' }).exited, { code: 0, signal: null });
-  assert.deepEqual(await spawnWait('/bin/sh', ['-c', 'kill -TERM $$'], { stdin: 'null' }).exited, { code: null, signal: 'SIGTERM' });
+  assert.deepEqual(await spawnWait('/bin/sh', ['-c', 'exit 7'], { fds: ['null', 'inherit', 'inherit'] }).exited, { code: 7, signal: null });
+  assert.deepEqual(await spawnWait('/bin/true', [], { fds: ['null', 'inherit', 'inherit'] }).exited, { code: 0, signal: null });
+  assert.deepEqual(await spawnWait('/bin/sh', ['-c', 'kill -TERM $$'], { fds: ['null', 'inherit', 'inherit'] }).exited, { code: null, signal: 'SIGTERM' });
   // A signal from this process, by pid, as runForeground forwards them.
-  const p = spawnWait('/bin/sleep', ['30'], { stdin: 'null' });
+  const p = spawnWait('/bin/sleep', ['30'], { fds: ['null', 'inherit', 'inherit'] });
   assert.ok(p.pid > 0);
   process.kill(p.pid, 'SIGINT');
   assert.deepEqual(await p.exited, { code: null, signal: 'SIGINT' });
 });
 
 test('a bare name is looked up in PATH', async () => {
-  assert.deepEqual(await spawnWait('true', [], { stdin: 'null' }).exited, { code: 0, signal: null });
+  assert.deepEqual(await spawnWait('true', [], { fds: ['null', 'inherit', 'inherit'] }).exited, { code: 0, signal: null });
 });
 
 test('a program that cannot be executed throws ENOENT or EACCES at once', () => {
   assert.throws(
-    () => spawnWait(path.join(dir, 'nope'), [], { stdin: 'null' }),
+    () => spawnWait(path.join(dir, 'nope'), [], { fds: ['null', 'inherit', 'inherit'] }),
     (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && err.syscall === 'spawn' && kindOfSystemError(err) === 'not-found',
   );
   const plain = path.join(dir, 'not-executable');
   fs.writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
   assert.throws(
-    () => spawnWait(plain, [], { stdin: 'null' }),
+    () => spawnWait(plain, [], { fds: ['null', 'inherit', 'inherit'] }),
     (err: NodeJS.ErrnoException) => err.code === 'EACCES' && err.path === plain,
   );
 });
@@ -86,11 +86,73 @@ test('the child starts with no signal blocked or ignored (Node ignores SIGPIPE)'
 test('libuv reaps only its own children: both kinds of exit arrive with child_process in use', async () => {
   const viaNode = spawn('/bin/sh', ['-c', 'sleep 0.2; exit 3']);
   const nodeExit = new Promise((resolve) => viaNode.on('exit', (code) => resolve(code)));
-  const ours = spawnWait('/bin/sh', ['-c', 'sleep 0.1; exit 5'], { stdin: 'null' });
-  const early = spawnWait('/bin/sh', ['-c', 'exit 9'], { stdin: 'null' });
+  const ours = spawnWait('/bin/sh', ['-c', 'sleep 0.1; exit 5'], { fds: ['null', 'inherit', 'inherit'] });
+  const early = spawnWait('/bin/sh', ['-c', 'exit 9'], { fds: ['null', 'inherit', 'inherit'] });
   assert.deepEqual(await Promise.all([ours.exited, early.exited, nodeExit]), [
     { code: 5, signal: null },
     { code: 9, signal: null },
     3,
   ]);
+});
+
+/** What an fd from memfd() holds, read from its start. */
+function readAll(fd: number): string {
+  const size = fs.fstatSync(fd).size;
+  const buf = Buffer.alloc(size);
+  fs.readSync(fd, buf, 0, size, 0);
+  return buf.toString('utf8');
+}
+
+test('fds: output into anonymous files, input from one, an fd moved to another slot, /dev/null', async () => {
+  const out = memfd('out');
+  const err = memfd('err');
+  const input = memfd('in');
+  const extra = memfd('extra');
+  try {
+    fs.writeSync(input, 'fed through a file\n', 0, 'utf8');
+    // The child's fd 3 is `extra`, whatever number it has here; fd 4 is /dev/null.
+    const p = spawnWait('/bin/sh', ['-c', 'cat; echo oops >&2; echo three >&3; readlink /proc/$$/fd/4 >&3; ls /proc/$$/fd >&3; exit 2'], {
+      fds: [input, out, err, extra, 'null'],
+    });
+    assert.deepEqual(await p.exited, { code: 2, signal: null });
+    assert.equal(readAll(out), 'fed through a file\n');
+    assert.equal(readAll(err), 'oops\n');
+    const [three, null4, ...fds] = readAll(extra).split('\n').filter(Boolean);
+    assert.equal(three, 'three');
+    assert.equal(null4, '/dev/null');
+    // 0-4 and none of this process's; sh keeps copies of its own at 10 and up while it redirects.
+    assert.deepEqual(
+      fds.map(Number).filter((fd) => fd < 10),
+      [0, 1, 2, 3, 4],
+    );
+  } finally {
+    for (const fd of [out, err, input, extra]) fs.closeSync(fd);
+  }
+});
+
+test('fds swapped between slots land where asked (sources are copied before the dup2s)', async () => {
+  const a = memfd('a');
+  const b = memfd('b');
+  try {
+    // Both ways at once: child 1 <- a, child 2 <- b, and a second spawn with them crossed.
+    await spawnWait('/bin/sh', ['-c', 'echo one; echo two >&2'], { fds: ['null', a, b] }).exited;
+    await spawnWait('/bin/sh', ['-c', 'echo three; echo four >&2'], { fds: ['null', b, a] }).exited;
+    assert.equal(readAll(a), 'one\nfour\n');
+    assert.equal(readAll(b), 'two\nthree\n');
+  } finally {
+    fs.closeSync(a);
+    fs.closeSync(b);
+  }
+});
+
+test('cwd and env', async () => {
+  const out = memfd('out');
+  try {
+    const p = spawnWait('/bin/sh', ['-c', 'pwd; echo "$ONLY|$HOME"'], { fds: ['null', out, 'inherit'], cwd: dir, env: { ONLY: 'this', PATH: '/usr/bin:/bin', NOPE: undefined } });
+    assert.deepEqual(await p.exited, { code: 0, signal: null });
+    assert.equal(readAll(out), `${fs.realpathSync(dir)}\nthis|\n`);
+    await assert.rejects(async () => spawnWait('/bin/true', [], { cwd: path.join(dir, 'missing') }), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+  } finally {
+    fs.closeSync(out);
+  }
 });

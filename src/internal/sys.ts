@@ -2,7 +2,6 @@
 // the module): the Linux system calls Node lacks. All calls are synchronous except the *Async
 // ones, sendFile and spawnWait's exit; failures throw errors with errno codes.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { getSystemErrorName } from 'node:util';
@@ -87,7 +86,10 @@ interface Native {
   sha256Create(): object;
   sha256Update(state: object, data: Uint8Array): void;
   sha256Digest(state: object): string;
-  spawn(file: string, argv: string[], stdinNull: boolean): [pid: number, exited: Promise<[code: number, signal: number]>];
+  spawn(file: string, argv: string[], fds: number[], cwd: string | null, env: string[] | null): [pid: number, exited: Promise<[code: number, signal: number]>];
+  memfd(name: string): number;
+  pipe(): [readFd: number, writeFd: number];
+  readLine(fd: number, max: number): Promise<Buffer>;
   [constant: string]: unknown;
 }
 
@@ -97,7 +99,11 @@ function native(): Native {
   if (loaded) return loaded;
   const file = path.join(projectRoot(), 'native', 'build', 'Release', 'berth_native.node');
   try {
-    loaded = createRequire(import.meta.url)(file) as Native;
+    // process.dlopen, not require(): the path is absolute and known, so the module loader's
+    // resolution (stat calls, its caches) has nothing to add to a start.
+    const mod = { exports: {} as Native };
+    process.dlopen(mod, file);
+    loaded = mod.exports;
   } catch (err) {
     throw failedPrecondition(`cannot load the native addon ${file}: ${(err as Error).message} (run scripts/build.sh)`, {
       cause: err,
@@ -542,19 +548,54 @@ export interface SpawnedProcess {
   exited: Promise<ProcessExit>;
 }
 
+/** What a child's fd is: this process's same fd ('inherit'), /dev/null ('null'), or an fd of this process. */
+export type SpawnFd = 'inherit' | 'null' | number;
+
+export interface SpawnOptions {
+  /** The child's fds 0, 1, 2 and on (at most 16); default: 0 from /dev/null, 1 and 2 inherited. */
+  fds?: SpawnFd[];
+  /** Its working directory; default this process's. */
+  cwd?: string;
+  /** Its whole environment; default this process's. */
+  env?: Record<string, string | undefined>;
+}
+
 /**
- * Starts the program `file` (a path, or a name looked up in PATH) with `args` and this
- * process's environment, without node:child_process: posix_spawn (no fork of the Node process),
- * a clean signal state, fds 1 and 2 inherited, fd 0 inherited or /dev/null, no other fd.
- * Throws an errno error (ENOENT, EACCES, ...; syscall 'spawn') when it cannot be executed.
- * The exit is watched on the event loop, which it keeps alive meanwhile.
+ * Starts the program `file` (a path, or a name looked up in PATH) with `args`, without
+ * node:child_process: posix_spawn (no fork of the Node process), a clean signal state, the fds
+ * `fds` lists and no other. Throws an errno error (ENOENT, EACCES, ...; syscall 'spawn') when
+ * it cannot be executed. The exit is watched on the event loop, which it keeps alive meanwhile.
  */
-export function spawnWait(file: string, args: string[], options: { stdin: 'inherit' | 'null' }): SpawnedProcess {
-  const [pid, exited] = native().spawn(file, [file, ...args], options.stdin === 'null');
+export function spawnWait(file: string, args: string[], options: SpawnOptions = {}): SpawnedProcess {
+  const fds = (options.fds ?? ['null', 'inherit', 'inherit']).map((fd, i) => (fd === 'inherit' ? i : fd === 'null' ? -1 : fd));
+  const env = options.env
+    ? Object.entries(options.env)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${v}`)
+    : null;
+  const [pid, exited] = native().spawn(file, [file, ...args], fds, options.cwd ?? null, env);
   return {
     pid,
     exited: exited.then(([code, signal]) => (signal ? { code: null, signal: signalName(signal) } : { code, signal: null })),
   };
+}
+
+/** A pipe: [read end, write end], both close-on-exec (a child gets one through spawnWait's fds). */
+export function pipe(): [readFd: number, writeFd: number] {
+  return native().pipe();
+}
+
+/**
+ * What `fd` (a pipe's read end) gives up to and with its first newline, or until EOF, or
+ * `max` bytes; read on the event loop (the fd is made non-blocking; it is not closed here).
+ */
+export function readLine(fd: number, max = 65536): Promise<Buffer> {
+  return native().readLine(fd, max);
+}
+
+/** An anonymous file (memfd_create, close-on-exec): a child's captured output, or its input. */
+export function memfd(name: string): number {
+  return native().memfd(name);
 }
 
 function signalName(signal: number): NodeJS.Signals {

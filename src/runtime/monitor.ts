@@ -1,10 +1,11 @@
 // The container monitor: conmon (Debian's package) outlives the berth CLI, holds the container's
 // stdio, writes its log (k8s-file) and, at exit, the exit code in <exitDir>/<id> (time = mtime).
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, internal, notFound } from '../internal/errors.js';
+import { readFdText } from '../internal/read.js';
+import { memfd, pipe, readLine, type SpawnedProcess, spawnWait } from '../internal/sys.js';
 import { lookupBinary } from './detect.js';
 import { errorsFromLog, runtimeError } from './errors.js';
 import type { OciRuntime } from './oci-runtime.js';
@@ -32,7 +33,6 @@ export interface MonitorOptions {
   /** conmon binary; default from PATH. */
   conmonPath?: string;
   noPivot?: boolean;
-  signal?: AbortSignal;
 }
 
 export interface MonitoredContainer {
@@ -112,39 +112,29 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
 
   // fd 3 is the sync pipe: conmon writes {"data": PID} or {"data": -1, "message": ...} after create.
   // cwd is the state dir: conmon outlives the CLI and must neither pin the caller's working
-  // directory (a mount point, a test's temp dir) nor drop files into it.
-  const child = spawn(conmon, args, {
-    cwd: options.stateDir,
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, _OCI_SYNCPIPE: '3' },
-    signal: options.signal,
-  });
+  // directory (a mount point, a test's temp dir) nor drop files into it. Spawned by the addon
+  // (no fork of the Node process, no node:child_process to load); its stderr goes to an
+  // anonymous file, read if it fails.
+  const [syncRead, syncWrite] = pipe();
+  const errFile = memfd('conmon-stderr');
+  let line: string;
   let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    let exited: number | null | undefined;
-    sync.setEncoding('utf8');
-    sync.on('data', (d: string) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(buf.slice(0, nl));
-    });
-    sync.on('error', () => {});
-    sync.on('end', () => resolve(buf));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      exited = code;
-      // conmon's first process exits once it forked; a non-zero exit before any sync is a usage error.
-      if (exited !== 0 && buf === '') setTimeout(() => resolve(buf), 50);
-    });
-  });
-  sync.destroy();
-  child.stderr?.destroy();
-  child.unref();
+  try {
+    let child: SpawnedProcess;
+    try {
+      child = spawnWait(conmon, args, { fds: ['null', 'null', errFile, syncWrite], cwd: options.stateDir, env: { ...process.env, _OCI_SYNCPIPE: '3' } });
+    } finally {
+      closeSync(syncWrite);
+    }
+    // conmon's first process exits once it forked its monitor, which answers on the pipe; a
+    // conmon that fails before that (a usage error) leaves the pipe closed: EOF, no line.
+    line = (await readLine(syncRead)).toString('utf8').trim();
+    await child.exited;
+    stderr = readFdText(errFile);
+  } finally {
+    closeSync(syncRead);
+    closeSync(errFile);
+  }
 
   let msg: { data?: number; message?: string };
   try {

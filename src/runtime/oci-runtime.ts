@@ -2,14 +2,15 @@
 // --root state directory so berth's containers never mix with podman's or docker's.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { internal } from '../internal/errors.js';
-import { readTextOr } from '../internal/read.js';
+import { readFdText, readTextOr } from '../internal/read.js';
 import { errorsFromLog, runtimeError } from './errors.js';
 import type { SpecProcess, SpecResources } from './spec/types.js';
 import { randomHex } from '../internal/random.js';
+import { memfd, type SpawnFd, type SpawnedProcess, spawnWait } from '../internal/sys.js';
 
 export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'stopped', 'paused'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
@@ -48,6 +49,22 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+}
+
+interface RunOptions {
+  signal?: AbortSignal;
+  input?: string;
+  noLog?: boolean;
+  allowExitCode?: boolean;
+  detached?: boolean;
+  stdio?: StdioOptions;
+}
+
+interface Spawned {
+  stdout: string;
+  stderr: string;
+  code: number;
+  spawnError?: Error;
 }
 
 interface RunResult {
@@ -205,22 +222,35 @@ export class OciRuntime {
   }
 
   /** Runs the runtime; a non-zero exit (or an error in its log) becomes a BerthError. */
-  async #run(
-    args: string[],
-    context: string,
-    opts: {
-      signal?: AbortSignal;
-      input?: string;
-      noLog?: boolean;
-      allowExitCode?: boolean;
-      detached?: boolean;
-      stdio?: StdioOptions;
-    } = {},
-  ): Promise<RunResult> {
+  async #run(args: string[], context: string, opts: RunOptions = {}): Promise<RunResult> {
     const logFile = opts.noLog ? undefined : path.join(this.root, `.log-${randomHex(6)}.json`);
     const full = logFile ? [...this.globalArgs(), '--log-format=json', `--log=${logFile}`, ...args] : args;
     if (logFile) mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    const result = await new Promise<{ stdout: string; stderr: string; code: number; spawnError?: Error }>((resolve) => {
+    // With an abort signal or the caller's own stdio, node:child_process (it kills on abort and
+    // takes any stdio); otherwise the addon: no fork of the Node process, and node:child_process
+    // (~2.5 ms to load) never loaded by a verb that only starts, stops or removes containers.
+    const result = opts.signal || opts.stdio ? await this.#spawnNode(full, opts) : await this.#spawnNative(full, opts);
+    let log: string[] = [];
+    if (logFile) {
+      // Read only after a failure (nothing consults it after a success), in direct calls: an
+      // awaited fs.promises call is a trip through the thread pool (0.1-0.4 ms on a busy host).
+      if (result.code !== 0 || result.spawnError) log = errorsFromLog(readTextOr(logFile));
+      try {
+        unlinkSync(logFile);
+      } catch {}
+    }
+    if (result.spawnError) {
+      if ((result.spawnError as NodeJS.ErrnoException).name === 'AbortError') throw result.spawnError;
+      throw runtimeError(context, this.name, [result.spawnError.message], result.stderr);
+    }
+    if (result.code !== 0 && !(opts.allowExitCode && log.length === 0)) {
+      throw runtimeError(context, this.name, log, result.stderr);
+    }
+    return { ...result, log };
+  }
+  /** The runtime as a child of node:child_process, stdout and stderr through pipes. */
+  #spawnNode(full: string[], opts: RunOptions): Promise<Spawned> {
+    return new Promise<Spawned>((resolve) => {
       // A create leaves the container's init holding the stdio it was given: pipes we waited
       // on would only close when the container exits, so a create gets the caller's fds or none.
       const stdin = opts.input === undefined ? 'ignore' : 'pipe';
@@ -240,23 +270,44 @@ export class OciRuntime {
       child.on('error', (e) => resolve({ stdout, stderr, code: -1, spawnError: e }));
       child.on('close', (code, sig) => resolve({ stdout, stderr, code: code ?? 128 + signalNumber(sig) }));
     });
-    let log: string[] = [];
-    if (logFile) {
-      // Read only after a failure (nothing consults it after a success), in direct calls: an
-      // awaited fs.promises call is a trip through the thread pool (0.1-0.4 ms on a busy host).
-      if (result.code !== 0 || result.spawnError) log = errorsFromLog(readTextOr(logFile));
+  }
+
+  /**
+   * The runtime spawned by the addon, its stdout and stderr into anonymous files read after it
+   * exited (its input, if any, from another). Detached (a create, exec -d), it gets /dev/null:
+   * the container's process keeps the stdio it was given for as long as it runs.
+   */
+  async #spawnNative(full: string[], opts: RunOptions): Promise<Spawned> {
+    const files: number[] = [];
+    try {
+      const file = (name: string) => {
+        const fd = memfd(name);
+        files.push(fd);
+        return fd;
+      };
+      let fds: SpawnFd[] = ['null', 'null', 'null'];
+      if (!opts.detached) {
+        let stdin: SpawnFd = 'null';
+        if (opts.input !== undefined) {
+          stdin = file('runtime-stdin');
+          // At offset 0 (pwrite): the file's offset stays at its start for the runtime to read.
+          writeSync(stdin, opts.input, 0, 'utf8');
+        }
+        fds = [stdin, file('runtime-stdout'), file('runtime-stderr')];
+      }
+      let child: SpawnedProcess;
       try {
-        unlinkSync(logFile);
-      } catch {}
+        child = spawnWait(this.path, full, { fds });
+      } catch (err) {
+        return { stdout: '', stderr: '', code: -1, spawnError: err as Error };
+      }
+      const exit = await child.exited;
+      const code = exit.code ?? 128 + signalNumber(exit.signal);
+      if (opts.detached) return { stdout: '', stderr: '', code };
+      return { stdout: readFdText(fds[1] as number), stderr: readFdText(fds[2] as number), code };
+    } finally {
+      for (const fd of files) closeSync(fd);
     }
-    if (result.spawnError) {
-      if ((result.spawnError as NodeJS.ErrnoException).name === 'AbortError') throw result.spawnError;
-      throw runtimeError(context, this.name, [result.spawnError.message], result.stderr);
-    }
-    if (result.code !== 0 && !(opts.allowExitCode && log.length === 0)) {
-      throw runtimeError(context, this.name, log, result.stderr);
-    }
-    return { ...result, log };
   }
 }
 
