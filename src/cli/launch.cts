@@ -43,7 +43,8 @@ let cachedData: Buffer | undefined;
 try {
   cachedData = fs.readFileSync(cacheFile);
 } catch {}
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+// The bundle is a function expression, CommonJS's wrapper written in by bundle-cli.mjs.
+const script = new vm.Script(source, {
   filename: bundle,
   ...(cachedData ? { cachedData } : {}),
 });
