@@ -171,6 +171,18 @@ export async function removeContainer(host: ContainerHost, query: string, option
       await fs.rm(marker, { force: true });
       throw err;
     }
+    // Under conmon, the runtime's delete --force (it kills what is left, waits for it and
+    // releases the runtime's state and cgroups) and the rootfs unmount need not wait for the
+    // exit record: done now, their ~10 ms overlap the monitor's exit bookkeeping, and the
+    // reconciliation below finds them done. (A foreground run's `runtime run` deletes its own.)
+    if (rec.state.mode !== 'foreground') {
+      const lock = await host.records.lock(rec.id);
+      try {
+        await cleanupStopped(host, rec).catch(() => {});
+      } finally {
+        await lock.release();
+      }
+    }
     rec = (await waitStopped(host, rec, 10_000)) ?? rec;
   }
   const lock = await host.records.lock(rec.id);
