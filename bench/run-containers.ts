@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { projectRoot } from '../src/internal/paths.js';
 
 const RUNS = Number(process.argv[2] ?? 20);
-// The CLI as users start it: bin/berth (a sh wrapper that keeps NODE_EXTRA_CA_CERTS out of
+// The CLI as users start it: bin/berth (the launcher, which keeps NODE_EXTRA_CA_CERTS out of
 // node's start-up) running this build's dist/.
 const BERTH_BIN = path.join(projectRoot(), 'bin', 'berth');
 

@@ -3,7 +3,7 @@
 // the same on the container paths, including conmon's exit command, which re-runs the bundle.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { projectRoot } from '../src/internal/paths.js';
@@ -74,4 +74,27 @@ test('bin/berth run -d, then rm -f; run -d --rm is removed by the exit command (
   while (readdirSync(path.join(fx.root, 'containers')).length > 0 && Date.now() < deadline) await sleep(100);
   assert.deepEqual(readdirSync(path.join(fx.root, 'containers')), []);
   assert.deepEqual(await mountsUnder(fx), []);
+});
+
+test('bin/berth is the launcher: Node never sees NODE_EXTRA_CA_CERTS, berth gets it as BERTH_EXTRA_CA_CERTS', () => {
+  // Node warns at start-up about a CA file it cannot load; through the launcher it never tries.
+  const missing = path.join(fx.root, 'no-such-ca.pem');
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: missing };
+  delete env.BERTH_EXTRA_CA_CERTS;
+  const r = spawnSync(BIN, ['version'], { encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^berth version /);
+  assert.doesNotMatch(r.stderr, /extra certs/i);
+  // The same node, started directly, does warn: the check above means something.
+  const direct = spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', env });
+  assert.match(direct.stderr, /extra certs/i);
+  // What berth's own TLS code reads instead.
+  writeFileSync(
+    path.join(fx.root, 'print-env.cjs'),
+    "process.stderr.write(`BERTH_EXTRA_CA_CERTS=${process.env.BERTH_EXTRA_CA_CERTS}\\nNODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS ?? 'unset'}\\n`);\n",
+  );
+  const seen = spawnSync(BIN, ['--help'], { encoding: 'utf8', env: { ...env, NODE_OPTIONS: `--require=${path.join(fx.root, 'print-env.cjs')}` } });
+  assert.equal(seen.status, 0, seen.stderr);
+  assert.match(seen.stderr, new RegExp(`BERTH_EXTRA_CA_CERTS=${missing}\\b`));
+  assert.match(seen.stderr, /NODE_EXTRA_CA_CERTS=unset/);
 });
