@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import * as path from 'node:path';
 import { failedPrecondition, internal } from '../internal/errors.js';
 import { randomHex } from '../internal/random.js';
-import { type SpawnedProcess, spawnWait } from '../internal/sys.js';
+import { type SpawnedProcess, spawnWait } from '../internal/spawn.js';
 import { readTextOr } from '../internal/read.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, internal, notFound } from '../internal/errors.js';
 import { readFdText } from '../internal/read.js';
-import { memfd, pipe, readLine, type SpawnedProcess, spawnWait } from '../internal/sys.js';
+import { memfd, pipe, readLine, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
 import { lookupBinary } from './detect.js';
 import { errorsFromLog, runtimeError } from './errors.js';
 import type { OciRuntime } from './oci-runtime.js';

@@ -10,7 +10,7 @@ import { readFdText, readTextOr } from '../internal/read.js';
 import { errorsFromLog, runtimeError } from './errors.js';
 import type { SpecProcess, SpecResources } from './spec/types.js';
 import { randomHex } from '../internal/random.js';
-import { memfd, type SpawnFd, type SpawnedProcess, spawnWait } from '../internal/sys.js';
+import { memfd, type SpawnFd, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
 
 export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'stopped', 'paused'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];

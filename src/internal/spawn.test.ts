@@ -1,4 +1,4 @@
-// spawnWait (sys.ts): exit codes, deaths by signal, exec errors, the child's stdio, fds and
+// spawn.ts: exit codes, deaths by signal, exec errors, the child's fd table, cwd, env and
 // signal state. What the child prints is read in a helper Node process, not the test runner's.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { kindOfSystemError } from './errors.js';
-import { memfd, spawnWait } from './sys.js';
+import { memfd, spawnWait } from './spawn.js';
 
 let dir: string;
 before(() => {
@@ -15,7 +15,7 @@ before(() => {
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const sysUrl = new URL('./sys.js', import.meta.url).href;
+const sysUrl = new URL('./spawn.js', import.meta.url).href;
 
 /**
  * Runs `sh -c script` through spawnWait in a fresh Node process whose fd 3 is an inherited
