@@ -112,18 +112,23 @@ function __berthLazyBuiltin(name) {
  * every module that imports it (68 times for path and fs/promises in `run`'s bundle, ~1 ms of a
  * start). The object only forwards reads, so one per builtin serves every module; and it is
  * made, and the builtin loaded, at the first read (node:fs/promises alone costs ~1 ms to load,
- * and `run --rm` makes its few file calls synchronously).
+ * and `run --rm` makes its few file calls synchronously). node:fs and node:path, which Node has
+ * loaded already, are their module objects themselves: a read through the stand-in is two
+ * calls (its trap, then __toESM's getter), and `run --rm` reads path.join alone ~130 times.
  */
 function sharedBuiltinNamespaces(text) {
   const ns = /__toESM\(require\("(node:[a-z_/]+)"\), 1\)/g;
   if (!ns.test(text)) return text;
   return `${text.replace(ns, '__berthBuiltinNs("$1")')}
 function __berthBuiltinNs(name) {
+  // node:fs and node:path are loaded by Node itself before any user code: the module object
+  // serves as the namespace, with no stand-in to call through on each of ~300 reads a start.
+  if (name === 'node:fs' || name === 'node:path') return require(name);
   const made = (__berthBuiltinNs.made ??= new Map());
   let ns = made.get(name);
   if (ns === undefined) {
     let real;
-    ns = new Proxy({}, { get: (_, key) => (real ??= __toESM(require(name), 1))[key] });
+    ns = new Proxy({}, { get: (_, key) => ((real ??= require(name)), key === 'default' ? real : real[key]) });
     made.set(name, ns);
   }
   return ns;

@@ -10,59 +10,54 @@ import { removeTree } from '../internal/remove.js';
 import { acquireLock, type FileLock } from '../store/lock.js';
 import type { ContainerRecord } from './container.js';
 
-/** Every path of one container, from one place. */
+/**
+ * Every path of one container, from one place. The two roots are joined (normalized) once;
+ * the rest are those plus a fixed name, built without path.join's normalization each time (a
+ * start reads them ~60 times, in code that runs once and so is interpreted).
+ */
 export class ContainerPaths {
-  constructor(
-    readonly root: string,
-    readonly runroot: string,
-    readonly id: string,
-  ) {}
   /** Graph-root dir: the record, the OCI bundle, hosts/resolv.conf/hostname, the log. */
-  get dir(): string {
-    return path.join(this.root, 'containers', this.id);
-  }
-  get record(): string {
-    return path.join(this.dir, 'config.json');
-  }
-  get bundle(): string {
-    return path.join(this.dir, 'bundle');
-  }
-  get spec(): string {
-    return path.join(this.bundle, 'config.json');
-  }
-  /** The rootfs mount point (the spec names it relative to the bundle). */
-  get rootfs(): string {
-    return path.join(this.bundle, 'rootfs');
-  }
-  get log(): string {
-    return path.join(this.dir, 'ctr.log');
-  }
-  get hosts(): string {
-    return path.join(this.dir, 'hosts');
-  }
-  get resolvConf(): string {
-    return path.join(this.dir, 'resolv.conf');
-  }
-  get hostname(): string {
-    return path.join(this.dir, 'hostname');
-  }
+  readonly dir: string;
   /** Run-root dir: conmon's pidfiles and exits/, gone after a reboot like the container. */
-  get stateDir(): string {
-    return path.join(this.runroot, 'containers', this.id);
-  }
+  readonly stateDir: string;
+  readonly record: string;
+  readonly bundle: string;
+  readonly spec: string;
+  /** The rootfs mount point (the spec names it relative to the bundle). */
+  readonly rootfs: string;
+  readonly log: string;
+  readonly hosts: string;
+  readonly resolvConf: string;
+  readonly hostname: string;
   /** conmon's attach sockets, shared and short (sun_path holds 108 bytes). */
-  get socketDir(): string {
-    return path.join(this.runroot, 's');
-  }
-  get lock(): string {
-    return path.join(this.runroot, 'locks', `ctr-${this.id}.lock`);
-  }
+  readonly socketDir: string;
+  readonly lock: string;
   /**
    * Present while `rm -f` removes a running container: conmon's exit command then starts no
    * cleanup of its own (rm does it), sparing a Node start that would race rm for the CPU.
    */
-  get removingMarker(): string {
-    return path.join(this.stateDir, 'removing');
+  readonly removingMarker: string;
+
+  constructor(
+    readonly root: string,
+    readonly runroot: string,
+    readonly id: string,
+  ) {
+    // path.join's output is normalized and never ends in "/" (it is no root here): appending
+    // "/name" gives what path.join(dir, name) would.
+    this.dir = path.join(root, 'containers', id);
+    this.stateDir = path.join(runroot, 'containers', id);
+    this.record = `${this.dir}/config.json`;
+    this.bundle = `${this.dir}/bundle`;
+    this.spec = `${this.bundle}/config.json`;
+    this.rootfs = `${this.bundle}/rootfs`;
+    this.log = `${this.dir}/ctr.log`;
+    this.hosts = `${this.dir}/hosts`;
+    this.resolvConf = `${this.dir}/resolv.conf`;
+    this.hostname = `${this.dir}/hostname`;
+    this.socketDir = path.join(runroot, 's');
+    this.lock = path.join(runroot, 'locks', `ctr-${id}.lock`);
+    this.removingMarker = `${this.stateDir}/removing`;
   }
 }
 
@@ -72,8 +67,18 @@ export class ContainerRecords {
     readonly runroot: string,
   ) {}
 
+  // One ContainerPaths per id (a start asks ~10 times); a long-running service forgets them
+  // all now and then rather than keep one for every container it ever saw.
+  #paths = new Map<string, ContainerPaths>();
+
   paths(id: string): ContainerPaths {
-    return new ContainerPaths(this.root, this.runroot, id);
+    let p = this.#paths.get(id);
+    if (p === undefined) {
+      if (this.#paths.size >= 1024) this.#paths.clear();
+      p = new ContainerPaths(this.root, this.runroot, id);
+      this.#paths.set(id, p);
+    }
+    return p;
   }
 
   get dir(): string {
