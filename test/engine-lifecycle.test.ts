@@ -34,6 +34,8 @@ test('run attached: output, the exit code, and --rm leaves nothing', async () =>
   assert.equal(await ok(fx, ['ps', '-aq']), '');
   assert.deepEqual(await mountsUnder(fx), []);
   assert.deepEqual(await fs.readdir(path.join(fx.root, 'containers')), []);
+  // Not even its lock file: the run root would collect one per container.
+  assert.deepEqual((await fs.readdir(path.join(fx.runroot, 'locks'))).filter((f) => f.startsWith('ctr-')), []);
 });
 
 test('run without --rm keeps the container and its log; logs, inspect, rm', async () => {
@@ -103,6 +105,7 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   assert.deepEqual(await mountsUnder(fx), []);
   assert.equal(existsSync(path.join(fx.runroot, 'runc', id)), false, 'runtime state is gone');
   assert.equal(existsSync(`/sys/fs/cgroup/memory/berth/${id}`), false, 'cgroup is gone');
+  assert.equal(existsSync(path.join(fx.runroot, 'locks', `ctr-${id}.lock`)), false, 'its lock file is gone');
 });
 
 test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of a running container', async () => {

@@ -64,3 +64,38 @@ test('waiting ends with aborted when the signal fires', async () => {
     await t.done();
   }
 });
+
+test('a holder may delete the lock file: a waiter then locks the new file, never the deleted one alone', async () => {
+  const t = await tmp();
+  try {
+    const a = await acquireLock(t.file);
+    assert.ok(a);
+    // b waits on the file a holds; a deletes it and lets go.
+    const waiting = acquireLock(t.file);
+    await new Promise((r) => setTimeout(r, 10));
+    await a.releaseAndDelete();
+    // c comes after the delete: it creates the file anew. b and c must not both hold a lock.
+    const c = await acquireLock(t.file, { wait: false });
+    const b = await Promise.race([waiting, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+    if (c) {
+      // c got the new file first: b, retrying on it, is still waiting.
+      assert.equal(b, undefined);
+      await c.release();
+      const got = await waiting;
+      assert.ok(got?.held);
+      await got.release();
+    } else {
+      // b got there first (on the new file): c found it taken.
+      assert.ok(b?.held);
+      await b.release();
+    }
+    // The path names a lock file that works as before.
+    assert.equal(await isLocked(t.file), false);
+    const again = await acquireLock(t.file, { wait: false });
+    assert.ok(again?.held);
+    await again.releaseAndDelete();
+    await assert.rejects(fs.stat(t.file), /ENOENT/);
+  } finally {
+    await t.done();
+  }
+});

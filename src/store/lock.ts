@@ -1,6 +1,6 @@
 // Cross-process locks on files under the run root: flock(2) through the native addon, so a
 // holder that dies (even by kill -9) releases its locks with its file descriptors.
-import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { aborted, BerthError } from '../internal/errors.js';
@@ -17,8 +17,10 @@ export interface LockOptions {
 
 /**
  * A held lock. flock locks belong to the open file description, so two acquisitions in one
- * process exclude each other exactly as two processes do. Lock files are never deleted: a
- * deleted lock file lets a waiter lock an orphaned inode while a newcomer locks a new one.
+ * process exclude each other exactly as two processes do. A lock file may be deleted by its
+ * holder (releaseAndDelete, for locks of things that are gone, such as a removed container's):
+ * a waiter that then gets the lock of the deleted inode sees that the path no longer names the
+ * file it locked, and starts over on the path's new file.
  */
 export class FileLock {
   #fd: number | undefined;
@@ -47,6 +49,26 @@ export class FileLock {
     // Closing the last descriptor drops the flock; no explicit LOCK_UN needed.
     if (fd !== undefined) closeSync(fd);
   }
+
+  /** Deletes the lock file, then releases the lock: for the lock of something now gone. */
+  async releaseAndDelete(): Promise<void> {
+    if (this.#fd !== undefined) {
+      try {
+        unlinkSync(this.path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    await this.release();
+  }
+}
+
+/** Whether `file` still names the inode open as `fd` (a holder may have deleted it meanwhile). */
+function stillNamed(fd: number, file: string): boolean {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st === undefined) return false;
+  const own = fstatSync(fd);
+  return st.ino === own.ino && st.dev === own.dev;
 }
 
 const POLL_MIN_MS = 2;
@@ -72,7 +94,13 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
   try {
     let delay = POLL_MIN_MS;
     for (;;) {
-      if (flock(fd, op, true)) return new FileLock(file, mode, fd);
+      if (flock(fd, op, true)) {
+        if (stillNamed(fd, file)) return new FileLock(file, mode, fd);
+        // Locked, but deleted by its last holder: the lock that counts is the path's new file.
+        closeSync(fd);
+        fd = openLockFile(file);
+        continue;
+      }
       if (options.wait === false) {
         closeSync(fd);
         return undefined;
