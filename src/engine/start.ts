@@ -1,12 +1,11 @@
 // `start`: mount the rootfs, write the one runtime spec, and hand the bundle to the runtime,
 // either under conmon (detached: it outlives the CLI) or in the foreground of the CLI itself.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { failedPrecondition, internal } from '../internal/errors.js';
-import { randomHex } from '../internal/random.js';
-import { type SpawnedProcess, spawnWait } from '../internal/spawn.js';
-import { readTextOr } from '../internal/read.js';
+import { memfd, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
+import { readFdText } from '../internal/read.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
 import type { ContainerRecord } from './container.js';
@@ -120,11 +119,19 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  * the CLI records the exit code. Returns the container's exit code.
  */
 export async function runForeground(host: ContainerHost, rec: ContainerRecord, options: ForegroundOptions): Promise<number> {
+  // The runtime's log is an anonymous file, its fd 3 (`--log=/proc/self/fd/3` reopens it), read
+  // only after a failure: no file to create and remove in the container's dir.
+  const logFd = memfd('runtime-log');
+  try {
+    return await runWithLog(host, rec, options, logFd);
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: ForegroundOptions, logFd: number): Promise<number> {
   const paths = host.records.paths(rec.id);
   const runtime = host.runtimeOf(rec);
-  // The runtime's log sits in the container's dir: read only after a failure, and with --rm
-  // gone with that dir. (A log a killed CLI left there goes with the container.)
-  const logFile = path.join(paths.dir, `runtime-${randomHex(6)}.log`);
   let child: SpawnedProcess | undefined;
   let notRun = 'failed to run';
   let unsaved: unknown;
@@ -142,8 +149,8 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
     // Spawned by the addon, not node:child_process: loading that module's graph (net, dgram,
     // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (sys.spawnWait: how).
     try {
-      child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', `--log=${logFile}`, 'run', '--bundle', paths.bundle, cur.id], {
-        fds: [options.stdin ? 'inherit' : 'null', 'inherit', 'inherit'],
+      child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', '--log=/proc/self/fd/3', 'run', '--bundle', paths.bundle, cur.id], {
+        fds: [options.stdin ? 'inherit' : 'null', 'inherit', 'inherit', logFd],
       });
     } catch (err) {
       // A runtime that cannot be executed (ENOENT, EACCES): a failure to start, as below.
@@ -181,10 +188,9 @@ export async function runForeground(host: ContainerHost, rec: ContainerRecord, o
       )
     : -1;
   for (const s of FORWARDED) process.off(s, forward);
-  const log = code === 0 ? [] : errorsFromLog(readTextOr(logFile));
+  const log = code === 0 ? [] : errorsFromLog(readFdText(logFd));
   const failed = code === -1 || (code !== 0 && log.length > 0);
   if (!cur.spec.autoRemove) {
-    rmSync(logFile, { force: true });
     // The exit file has conmon's format, so every later command reads one kind of record. (A
     // --rm container needs none: it is removed now, or, should this CLI die first, by the next
     // command that finds its monitor, this process, gone.)

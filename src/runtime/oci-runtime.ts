@@ -60,19 +60,14 @@ interface RunOptions {
   stdio?: StdioOptions;
 }
 
-interface Spawned {
-  stdout: string;
-  stderr: string;
-  code: number;
-  spawnError?: Error;
-}
-
 interface RunResult {
   stdout: string;
   stderr: string;
   code: number;
   /** The errors the runtime logged; read after a failure only (empty after a success). */
   log: string[];
+  /** It could not be started (or an abort signal ended it). */
+  spawnError?: Error;
 }
 
 /** Stats from `runtime events --stats`: the runtime's own JSON, kept as it is. */
@@ -223,34 +218,34 @@ export class OciRuntime {
 
   /** Runs the runtime; a non-zero exit (or an error in its log) becomes a BerthError. */
   async #run(args: string[], context: string, opts: RunOptions = {}): Promise<RunResult> {
-    const logFile = opts.noLog ? undefined : path.join(this.root, `.log-${randomHex(6)}.json`);
-    const full = logFile ? [...this.globalArgs(), '--log-format=json', `--log=${logFile}`, ...args] : args;
-    if (logFile) mkdirSync(this.root, { recursive: true, mode: 0o700 });
     // With an abort signal or the caller's own stdio, node:child_process (it kills on abort and
     // takes any stdio); otherwise the addon: no fork of the Node process, and node:child_process
     // (~2.5 ms to load) never loaded by a verb that only starts, stops or removes containers.
-    const result = opts.signal || opts.stdio ? await this.#spawnNode(full, opts) : await this.#spawnNative(full, opts);
-    let log: string[] = [];
-    if (logFile) {
-      // Read only after a failure (nothing consults it after a success), in direct calls: an
-      // awaited fs.promises call is a trip through the thread pool (0.1-0.4 ms on a busy host).
-      if (result.code !== 0 || result.spawnError) log = errorsFromLog(readTextOr(logFile));
-      try {
-        unlinkSync(logFile);
-      } catch {}
-    }
+    const result = opts.signal || opts.stdio ? await this.#spawnNode(args, opts) : await this.#spawnNative(args, opts);
     if (result.spawnError) {
       if ((result.spawnError as NodeJS.ErrnoException).name === 'AbortError') throw result.spawnError;
       throw runtimeError(context, this.name, [result.spawnError.message], result.stderr);
     }
-    if (result.code !== 0 && !(opts.allowExitCode && log.length === 0)) {
-      throw runtimeError(context, this.name, log, result.stderr);
+    if (result.code !== 0 && !(opts.allowExitCode && result.log.length === 0)) {
+      throw runtimeError(context, this.name, result.log, result.stderr);
     }
-    return { ...result, log };
+    return result;
   }
-  /** The runtime as a child of node:child_process, stdout and stderr through pipes. */
-  #spawnNode(full: string[], opts: RunOptions): Promise<Spawned> {
-    return new Promise<Spawned>((resolve) => {
+
+  /** The runtime's global arguments and its log, as JSON into `log`, before the command's own. */
+  #withLog(args: string[], log: string): string[] {
+    return [...this.globalArgs(), '--log-format=json', `--log=${log}`, ...args];
+  }
+
+  /**
+   * The runtime as a child of node:child_process, stdout and stderr through pipes, its log in a
+   * file of the state root, read after a failure only (nothing consults it after a success).
+   */
+  async #spawnNode(args: string[], opts: RunOptions): Promise<RunResult> {
+    const logFile = opts.noLog ? undefined : path.join(this.root, `.log-${randomHex(6)}.json`);
+    if (logFile) mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    const full = logFile ? this.#withLog(args, logFile) : args;
+    const result = await new Promise<RunResult>((resolve) => {
       // A create leaves the container's init holding the stdio it was given: pipes we waited
       // on would only close when the container exits, so a create gets the caller's fds or none.
       const stdin = opts.input === undefined ? 'ignore' : 'pipe';
@@ -267,17 +262,25 @@ export class OciRuntime {
       // A runtime that fails early closes its stdin: EPIPE then is its failure, reported below.
       child.stdin?.on('error', () => {});
       child.stdin?.end(opts.input);
-      child.on('error', (e) => resolve({ stdout, stderr, code: -1, spawnError: e }));
-      child.on('close', (code, sig) => resolve({ stdout, stderr, code: code ?? 128 + signalNumber(sig) }));
+      child.on('error', (e) => resolve({ stdout, stderr, code: -1, log: [], spawnError: e }));
+      child.on('close', (code, sig) => resolve({ stdout, stderr, code: code ?? 128 + signalNumber(sig), log: [] }));
     });
+    if (logFile) {
+      if (result.code !== 0 || result.spawnError) result.log = errorsFromLog(readTextOr(logFile));
+      try {
+        unlinkSync(logFile);
+      } catch {}
+    }
+    return result;
   }
 
   /**
-   * The runtime spawned by the addon, its stdout and stderr into anonymous files read after it
-   * exited (its input, if any, from another). Detached (a create, exec -d), it gets /dev/null:
-   * the container's process keeps the stdio it was given for as long as it runs.
+   * The runtime spawned by the addon, its stdout, stderr and log (its fd 3, which
+   * `--log=/proc/self/fd/3` reopens) into anonymous files read after it exited, its input, if
+   * any, from another: no file to create and remove. Detached (a create, exec -d), its stdio
+   * is /dev/null: the container's process keeps the stdio it was given for as long as it runs.
    */
-  async #spawnNative(full: string[], opts: RunOptions): Promise<Spawned> {
+  async #spawnNative(args: string[], opts: RunOptions): Promise<RunResult> {
     const files: number[] = [];
     try {
       const file = (name: string) => {
@@ -285,26 +288,28 @@ export class OciRuntime {
         files.push(fd);
         return fd;
       };
-      let fds: SpawnFd[] = ['null', 'null', 'null'];
+      const fds: SpawnFd[] = ['null', 'null', 'null'];
       if (!opts.detached) {
-        let stdin: SpawnFd = 'null';
         if (opts.input !== undefined) {
-          stdin = file('runtime-stdin');
+          fds[0] = file('runtime-stdin');
           // At offset 0 (pwrite): the file's offset stays at its start for the runtime to read.
-          writeSync(stdin, opts.input, 0, 'utf8');
+          writeSync(fds[0], opts.input, 0, 'utf8');
         }
-        fds = [stdin, file('runtime-stdout'), file('runtime-stderr')];
+        fds[1] = file('runtime-stdout');
+        fds[2] = file('runtime-stderr');
       }
+      const log = opts.noLog ? undefined : file('runtime-log');
+      if (log !== undefined) fds[3] = log;
       let child: SpawnedProcess;
       try {
-        child = spawnWait(this.path, full, { fds });
+        child = spawnWait(this.path, log !== undefined ? this.#withLog(args, '/proc/self/fd/3') : args, { fds });
       } catch (err) {
-        return { stdout: '', stderr: '', code: -1, spawnError: err as Error };
+        return { stdout: '', stderr: '', code: -1, log: [], spawnError: err as Error };
       }
       const exit = await child.exited;
       const code = exit.code ?? 128 + signalNumber(exit.signal);
-      if (opts.detached) return { stdout: '', stderr: '', code };
-      return { stdout: readFdText(fds[1] as number), stderr: readFdText(fds[2] as number), code };
+      const read = (fd: SpawnFd) => (typeof fd === 'number' ? readFdText(fd) : '');
+      return { stdout: read(fds[1]), stderr: read(fds[2]), code, log: code !== 0 && log !== undefined ? errorsFromLog(readFdText(log)) : [] };
     } finally {
       for (const fd of files) closeSync(fd);
     }
