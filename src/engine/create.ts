@@ -60,17 +60,24 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
   // snapshot's changes (mounted volatile: no syncs of the graph root's file system, at the
   // unmount either). One only created waits for its start however long, reboots included.
   const untilReboot = spec.autoRemove === true && options.startNow === true;
+  // The hold goes beside the snapshot and the /etc files: its fsync (a durable hold) runs on the
+  // thread pool while they are made. Nothing mounts the layers before the start, and the hold
+  // is in holds.json (renamed into place) before this create returns.
+  const refs = { images: source.imageId ? [source.imageId] : [], layers: source.layers };
+  const held = host.catalog.hold(ContainerHost.holder(id), refs, { untilReboot });
+  // Handled now (its failure is reported through allDone below), not when allDone gets to it.
+  held.catch(() => {});
   try {
-    const refs = { images: source.imageId ? [source.imageId] : [], layers: source.layers };
-    await host.catalog.hold(ContainerHost.holder(id), refs, { untilReboot });
     const driver = await host.driver();
     // --read-only still gets an (empty) upper dir, as docker's does: the runtime makes the mount
     // points of /etc/hosts and the user's mounts there; the spec mounts the root read-only.
     // In a user namespace the container's root owns its tree only in an id-shifted copy.
     const idMap = spec.userns ? { hostId: spec.userns.hostId, size: spec.userns.size } : undefined;
     const prepared = driver.prepare(rec.snapshot, source.layers, { ...(idMap ? { idMap } : {}), ...(untilReboot ? { volatile: true } : {}) });
-    await allDone([prepared, writeEtcFiles(rec, paths)]);
+    await allDone([held, prepared, writeEtcFiles(rec, paths)]);
   } catch (err) {
+    // The hold settles first: the discard's release must come after it, not race it.
+    await held.catch(() => {});
     await discardContainer(host, rec).catch(() => {});
     throw BerthError.wrap(err, `cannot create container from ${spec.image}`);
   }
