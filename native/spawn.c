@@ -14,11 +14,56 @@
 
 extern char **environ;
 
+// ---- a promise a uv callback settles -------------------------------------------------------
+// A child's exit and a pipe's line arrive in uv_poll callbacks, outside any JS call: the
+// promise is settled there inside a callback scope (so its reactions run), in the async
+// context made when it was created.
+
 typedef struct {
   napi_env env;
   napi_deferred deferred;
   napi_async_context context;
   napi_ref resource;
+} pending_promise;
+
+// Makes the promise (returned) and the async context `name` it will be settled in.
+static napi_value pending_start(napi_env env, pending_promise *p, const char *name) {
+  napi_value promise, resource, name_v;
+  p->env = env;
+  napi_create_promise(env, &p->deferred, &promise);
+  napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &p->resource);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &name_v);
+  napi_async_init(env, resource, name_v, &p->context);
+  return promise;
+}
+
+// Settles the promise from a uv callback: rejected with an errno error (`syscall`) when err is
+// set, else resolved with what make(env, arg) builds. The context and resource are freed.
+static void pending_settle(pending_promise *p, int err, const char *syscall, napi_value (*make)(napi_env, void *), void *arg) {
+  napi_env env = p->env;
+  napi_handle_scope handles;
+  napi_open_handle_scope(env, &handles);
+  napi_value resource;
+  napi_get_reference_value(env, p->resource, &resource);
+  napi_callback_scope scope;
+  napi_open_callback_scope(env, resource, p->context, &scope);
+  if (err) {
+    throw_errno(env, err, syscall, NULL);
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_reject_deferred(env, p->deferred, error);
+  } else {
+    napi_resolve_deferred(env, p->deferred, make(env, arg));
+  }
+  napi_close_callback_scope(env, scope);
+  napi_async_destroy(env, p->context);
+  napi_delete_reference(env, p->resource);
+  napi_close_handle_scope(env, handles);
+}
+
+typedef struct {
+  pending_promise exited;
   uv_poll_t poll;
   pid_t pid;
   int pidfd;
@@ -28,6 +73,16 @@ static void spawn_closed(uv_handle_t *h) {
   spawn_job *j = h->data;
   close(j->pidfd);
   free(j);
+}
+
+// [exit code or -1, signal number or 0] of a wait status.
+static napi_value exit_value(napi_env env, void *arg) {
+  int ws = *(int *)arg;
+  napi_value result;
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, int_value(env, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1));
+  napi_set_element(env, result, 1, int_value(env, WIFSIGNALED(ws) ? WTERMSIG(ws) : 0));
+  return result;
 }
 
 // The pidfd became readable: the child exited. Reaps it and settles the promise with
@@ -41,30 +96,8 @@ static void spawn_exited(uv_poll_t *h, int status, int events) {
   if (r == 0) return; // not yet (a spurious wake-up): keep watching
   int err = r < 0 ? errno : 0;
   uv_poll_stop(h);
+  pending_settle(&j->exited, err, "waitpid", exit_value, &ws);
   uv_close((uv_handle_t *)h, spawn_closed); // frees j on a later turn of the loop
-  napi_env env = j->env;
-  napi_handle_scope handles;
-  napi_open_handle_scope(env, &handles);
-  napi_value resource;
-  napi_get_reference_value(env, j->resource, &resource);
-  napi_callback_scope scope;
-  napi_open_callback_scope(env, resource, j->context, &scope);
-  if (err) {
-    throw_errno(env, err, "waitpid", NULL);
-    napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_reject_deferred(env, j->deferred, error);
-  } else {
-    napi_value result;
-    napi_create_array_with_length(env, 2, &result);
-    napi_set_element(env, result, 0, int_value(env, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1));
-    napi_set_element(env, result, 1, int_value(env, WIFSIGNALED(ws) ? WTERMSIG(ws) : 0));
-    napi_resolve_deferred(env, j->deferred, result);
-  }
-  napi_close_callback_scope(env, scope);
-  napi_async_destroy(env, j->context);
-  napi_delete_reference(env, j->resource);
-  napi_close_handle_scope(env, handles);
 }
 
 // A malloc'd copy of a string argument of any length; NULL with an exception pending.
@@ -218,7 +251,6 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   }
   free(file);
   j->pid = pid;
-  j->env = env;
   j->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); // O_CLOEXEC by definition
   const char *failed = NULL;
   if (j->pidfd < 0) {
@@ -239,12 +271,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
     else free(j);
     return throw_errno(env, err, failed, NULL);
   }
-  napi_value promise, resource, name, result;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_object(env, &resource);
-  napi_create_reference(env, resource, 1, &j->resource);
-  napi_create_string_utf8(env, "berth:spawn", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, resource, name, &j->context);
+  napi_value promise = pending_start(env, &j->exited, "berth:spawn"), result;
   napi_create_array_with_length(env, 2, &result);
   napi_set_element(env, result, 0, int_value(env, pid));
   napi_set_element(env, result, 1, promise);
@@ -280,10 +307,7 @@ static napi_value js_pipe(napi_env env, napi_callback_info info) {
 }
 
 typedef struct {
-  napi_env env;
-  napi_deferred deferred;
-  napi_async_context context;
-  napi_ref resource;
+  pending_promise line;
   uv_poll_t poll;
   int fd;
   size_t len, max;
@@ -292,6 +316,18 @@ typedef struct {
 
 static void line_closed(uv_handle_t *h) {
   free(h->data);
+}
+
+// The bytes a line job read, as a Buffer.
+static napi_value line_value(napi_env env, void *arg) {
+  line_job *j = arg;
+  // Up to and with the first newline: what a read brought after it is dropped.
+  char *nl = memchr(j->buf, '\n', j->len);
+  size_t len = nl ? (size_t)(nl - j->buf) + 1 : j->len;
+  napi_value result;
+  void *data;
+  napi_create_buffer_copy(env, len, j->buf, &data, &result);
+  return result;
 }
 
 // The fd became readable (or hung up): reads what is there; once a newline, EOF, an error or
@@ -316,33 +352,13 @@ static void line_ready(uv_poll_t *h, int status, int events) {
     }
   }
   uv_poll_stop(h);
-  napi_env env = j->env;
-  napi_handle_scope handles;
-  napi_open_handle_scope(env, &handles);
-  napi_value resource;
-  napi_get_reference_value(env, j->resource, &resource);
-  napi_callback_scope scope;
-  napi_open_callback_scope(env, resource, j->context, &scope);
-  if (err) {
-    throw_errno(env, err, "read", NULL);
-    napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_reject_deferred(env, j->deferred, error);
-  } else {
-    napi_value result;
-    void *data;
-    napi_create_buffer_copy(env, j->len, j->buf, &data, &result);
-    napi_resolve_deferred(env, j->deferred, result);
-  }
-  napi_close_callback_scope(env, scope);
-  napi_async_destroy(env, j->context);
-  napi_delete_reference(env, j->resource);
-  napi_close_handle_scope(env, handles);
+  pending_settle(&j->line, err, "read", line_value, j);
   uv_close((uv_handle_t *)h, line_closed); // frees j on a later turn of the loop
 }
 
 // readLine(fd, max): Promise<Buffer> of what fd gives up to and with its first newline (or
-// until EOF, or `max` bytes). The fd is made non-blocking and is not closed here.
+// until EOF, or `max` bytes); bytes a read brought after the newline are dropped (a reader of
+// one line, as conmon's sync pipe has). The fd is made non-blocking and is not closed here.
 static napi_value js_read_line(napi_env env, napi_callback_info info) {
   ARGS(2);
   int32_t fd, max;
@@ -354,7 +370,6 @@ static napi_value js_read_line(napi_env env, napi_callback_info info) {
   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return throw_errno(env, errno, "fcntl", NULL);
   line_job *j = calloc(1, sizeof *j + (size_t)max);
   if (!j) return throw_errno(env, ENOMEM, "readLine", NULL);
-  j->env = env;
   j->fd = fd;
   j->max = (size_t)max;
   int err = -uv_poll_init(loop, &j->poll, fd);
@@ -367,13 +382,7 @@ static napi_value js_read_line(napi_env env, napi_callback_info info) {
     uv_close((uv_handle_t *)&j->poll, line_closed);
     return throw_errno(env, err, "uv_poll_start", NULL);
   }
-  napi_value promise, resource, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_object(env, &resource);
-  napi_create_reference(env, resource, 1, &j->resource);
-  napi_create_string_utf8(env, "berth:readLine", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, resource, name, &j->context);
-  return promise;
+  return pending_start(env, &j->line, "berth:readLine");
 }
 
 void register_spawn(napi_env env, napi_value exports) {

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { kindOfSystemError } from './errors.js';
-import { memfd, spawnWait } from './spawn.js';
+import { memfd, pipe, readLine, spawnWait } from './spawn.js';
 
 let dir: string;
 before(() => {
@@ -154,5 +154,27 @@ test('cwd and env', async () => {
     await assert.rejects(async () => spawnWait('/bin/true', [], { cwd: path.join(dir, 'missing') }), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
   } finally {
     fs.closeSync(out);
+  }
+});
+
+test('pipe and readLine: a line as soon as it comes, what came before EOF, nothing at an empty EOF', async () => {
+  const cases: [string, string][] = [
+    ['printf "first\\nsecond\\n" >&3; sleep 0.2', 'first\n'],
+    ['printf "no newline" >&3', 'no newline'],
+    ['true', ''],
+  ];
+  for (const [script, want] of cases) {
+    const [r, w] = pipe();
+    try {
+      const child = spawnWait('/bin/sh', ['-c', script], { fds: ['null', 'inherit', 'inherit', w] });
+      fs.closeSync(w);
+      const t0 = Date.now();
+      assert.equal((await readLine(r)).toString('utf8'), want);
+      // The line came before the writer ended (it sleeps 0.2 s after writing it).
+      if (want === 'first\n') assert.ok(Date.now() - t0 < 150, 'the line arrived before the writer exited');
+      assert.deepEqual(await child.exited, { code: 0, signal: null });
+    } finally {
+      fs.closeSync(r);
+    }
   }
 });

@@ -57,6 +57,7 @@ export function pipe(): [readFd: number, writeFd: number] {
 /**
  * What `fd` (a pipe's read end) gives up to and with its first newline, or until EOF, or
  * `max` bytes; read on the event loop (the fd is made non-blocking; it is not closed here).
+ * Bytes that came in the same read after the newline are dropped: for one line, then close.
  */
 export function readLine(fd: number, max = 65536): Promise<Buffer> {
   return native().readLine(fd, max);
