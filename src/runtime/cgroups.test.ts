@@ -46,6 +46,10 @@ test('docker flags to linux.resources', () => {
   assert.throws(() => resourcesFrom({ memory: 67108864, memorySwap: 1000 }), /larger than or equal/);
   assert.throws(() => resourcesFrom({ cpus: 1, cpuQuota: 5 }), /conflicts/);
   assert.throws(() => resourcesFrom({ cpus: 0 }), /above 0/);
+  // docker's bounds: 0.01 to the host's CPU count.
+  assert.deepEqual(resourcesFrom({ cpus: 4, hostCpus: 4 }).cpu, { quota: 400000, period: 100000 });
+  assert.throws(() => resourcesFrom({ cpus: 4.5, hostCpus: 4 }), /range of CPUs is from 0\.01 to 4\.00, as there are only 4 CPUs available/);
+  assert.throws(() => resourcesFrom({ cpus: 0.005, hostCpus: 4 }), /range of CPUs/);
 });
 
 test('byte sizes', () => {

@@ -1,5 +1,6 @@
 // Which cgroup layout the host has (v1, v2 or hybrid), where a container's cgroup goes, and
 // docker's resource flags as the runtime-spec's linux.resources (runc writes v1 or v2 files).
+import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { invalidArgument } from '../internal/errors.js';
 import type { SpecResources } from './spec/types.js';
@@ -68,6 +69,8 @@ export interface ResourceInput {
   cpusetMems?: string;
   /** --pids-limit; 0 or -1 = unlimited. */
   pidsLimit?: number;
+  /** The CPUs this host offers, the bound of --cpus; default os.availableParallelism(). */
+  hostCpus?: number;
 }
 
 const CPU_PERIOD = 100000;
@@ -105,6 +108,11 @@ export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): Spec
       throw invalidArgument('invalid --cpus: conflicts with --cpu-quota and --cpu-period');
     }
     if (!(input.cpus > 0)) throw invalidArgument(`invalid --cpus ${input.cpus}: must be above 0`);
+    // docker's bounds: a quota of at least 1% of a CPU, at most every CPU there is.
+    const hostCpus = input.hostCpus ?? availableParallelism();
+    if (input.cpus < 0.01 || input.cpus > hostCpus) {
+      throw invalidArgument(`invalid --cpus ${input.cpus}: range of CPUs is from 0.01 to ${hostCpus}.00, as there are only ${hostCpus} CPUs available`);
+    }
     out.cpu = { quota: Math.round(input.cpus * CPU_PERIOD), period: CPU_PERIOD };
   } else {
     if (input.cpuQuota !== undefined) (out.cpu ??= {}).quota = input.cpuQuota;
