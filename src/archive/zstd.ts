@@ -2,7 +2,7 @@
 // native step makes at most 4 MiB, so a bomb waits on backpressure instead of ballooning.
 import { Transform, type TransformCallback } from 'node:stream';
 import { BerthError, corrupt, internal } from '../internal/errors.js';
-import { ZstdCoder, type ZstdStep } from '../internal/sys.js';
+import { ZstdCoder, type ZstdStep } from '../internal/sys-zstd.js';
 
 /**
  * Inputs at least this big are worked on libuv's thread pool (the event loop stays free

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { kindOfSystemError } from './errors.js';
+import * as at from './sys-at.js';
 import * as sys from './sys.js';
 
 let dir: string;
@@ -131,17 +132,17 @@ test('openDirInRoot keeps symlinks and .. inside the root and creates missing pa
   fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
   fs.symlinkSync('/etc', path.join(root, 'abs'));
   fs.symlinkSync('../../../..', path.join(root, 'up'));
-  const rootFd = sys.openRoot(root);
+  const rootFd = at.openRoot(root);
   try {
     for (const rel of ['abs', 'up/etc', '../../etc']) {
-      const fd = sys.openDirInRoot(rootFd, rel, false);
+      const fd = at.openDirInRoot(rootFd, rel, false);
       try {
-        assert.equal(fs.realpathSync(sys.procPath(fd)), path.join(root, 'etc'), rel);
+        assert.equal(fs.realpathSync(at.procPath(fd)), path.join(root, 'etc'), rel);
       } finally {
         fs.closeSync(fd);
       }
     }
-    const fd = sys.openDirInRoot(rootFd, 'abs/new/deeper', true);
+    const fd = at.openDirInRoot(rootFd, 'abs/new/deeper', true);
     fs.closeSync(fd);
     assert.ok(fs.statSync(path.join(root, 'etc', 'new', 'deeper')).isDirectory());
     assert.equal(fs.existsSync('/etc/new/deeper'), false);
@@ -153,10 +154,10 @@ test('openDirInRoot keeps symlinks and .. inside the root and creates missing pa
 test('createAt and setMetaAt make entries without following the last component', () => {
   const root = path.join(dir, 'create');
   fs.mkdirSync(root);
-  const fd = sys.openRoot(root);
+  const fd = at.openRoot(root);
   try {
-    const file = sys.createAt(fd, 'f', sys.NodeKind.File, { data: Buffer.from('abc') });
-    sys.setMetaAt(fd, 'f', file, false, { uid: 1, gid: 2, mode: 0o4755, mtimeSec: 100, mtimeNsec: 5 });
+    const file = at.createAt(fd, 'f', at.NodeKind.File, { data: Buffer.from('abc') });
+    at.setMetaAt(fd, 'f', file, false, { uid: 1, gid: 2, mode: 0o4755, mtimeSec: 100, mtimeNsec: 5 });
     const st = fs.lstatSync(path.join(root, 'f'), { bigint: true });
     assert.equal(fs.readFileSync(path.join(root, 'f'), 'utf8'), 'abc');
     assert.equal(st.mode & 0o7777n, 0o4755n);
@@ -164,21 +165,21 @@ test('createAt and setMetaAt make entries without following the last component',
     assert.equal(st.mtimeNs, 100_000_000_005n);
 
     fs.symlinkSync('/etc/passwd', path.join(root, 'evil'));
-    assert.throws(() => sys.createAt(fd, 'evil', sys.NodeKind.File, {}), { code: 'EEXIST' });
-    assert.equal(sys.typeAt(fd, 'evil'), sys.S_IFLNK);
-    assert.equal(sys.typeAt(fd, 'absent'), 0);
-    sys.setMetaAt(fd, 'evil', -1, true, { uid: 3, gid: 3, mode: 0o777, mtimeSec: 7 });
+    assert.throws(() => at.createAt(fd, 'evil', at.NodeKind.File, {}), { code: 'EEXIST' });
+    assert.equal(at.typeAt(fd, 'evil'), sys.S_IFLNK);
+    assert.equal(at.typeAt(fd, 'absent'), 0);
+    at.setMetaAt(fd, 'evil', -1, true, { uid: 3, gid: 3, mode: 0o777, mtimeSec: 7 });
     assert.equal(fs.lstatSync(path.join(root, 'evil')).uid, 3);
     assert.notEqual(fs.statSync('/etc/passwd').uid, 3);
 
-    sys.createAt(fd, 'hl', sys.NodeKind.Hardlink, { linkDirFd: fd, linkName: 'f' });
+    at.createAt(fd, 'hl', at.NodeKind.Hardlink, { linkDirFd: fd, linkName: 'f' });
     assert.equal(fs.statSync(path.join(root, 'hl')).nlink, 2);
-    sys.createAt(fd, 'd', sys.NodeKind.Directory);
-    sys.setMetaAt(fd, 'd', -1, false, { uid: 0, gid: 0, mode: 0o1777, xattrs: ['user.a', Buffer.from('1')] });
+    at.createAt(fd, 'd', at.NodeKind.Directory);
+    at.setMetaAt(fd, 'd', -1, false, { uid: 0, gid: 0, mode: 0o1777, xattrs: ['user.a', Buffer.from('1')] });
     assert.equal(fs.statSync(path.join(root, 'd')).mode & 0o7777, 0o1777);
     assert.deepEqual(sys.lgetxattr(path.join(root, 'd'), 'user.a'), Buffer.from('1'));
-    sys.unlinkAt(fd, 'd', true);
-    sys.unlinkAt(fd, 'hl', false);
+    at.unlinkAt(fd, 'd', true);
+    at.unlinkAt(fd, 'hl', false);
     assert.deepEqual(fs.readdirSync(root).sort(), ['evil', 'f']);
   } finally {
     fs.closeSync(fd);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { TarEntry, TarHeader } from '../archive/entry.js';
 import { BerthError, invalidArgument, resourceExhausted } from '../internal/errors.js';
+import * as at from '../internal/sys-at.js';
 import * as sys from '../internal/sys.js';
 import { SmallFileBatcher } from './file-batch.js';
 import { type IdMap, toHostId } from './idmap.js';
@@ -43,14 +44,14 @@ export interface ExtractOptions {
 const SMALL_FILE = 1 << 20;
 /** Directory fds kept open between entries; tars list siblings together, so few suffice. */
 const DIR_CACHE = 64;
-const KINDS: Record<TarHeader['type'], sys.NodeKind> = {
-  file: sys.NodeKind.File,
-  directory: sys.NodeKind.Directory,
-  symlink: sys.NodeKind.Symlink,
-  hardlink: sys.NodeKind.Hardlink,
-  char: sys.NodeKind.Char,
-  block: sys.NodeKind.Block,
-  fifo: sys.NodeKind.Fifo,
+const KINDS: Record<TarHeader['type'], at.NodeKind> = {
+  file: at.NodeKind.File,
+  directory: at.NodeKind.Directory,
+  symlink: at.NodeKind.Symlink,
+  hardlink: at.NodeKind.Hardlink,
+  char: at.NodeKind.Char,
+  block: at.NodeKind.Block,
+  fifo: at.NodeKind.Fifo,
 };
 
 interface DirTime {
@@ -93,7 +94,7 @@ export class Extractor {
   }
 
   open(): void {
-    this.rootFd = sys.openRoot(this.target);
+    this.rootFd = at.openRoot(this.target);
     this.noteMtime('', this.rootFd);
   }
 
@@ -193,7 +194,7 @@ export class Extractor {
 
   /** A large file: created, then streamed to disk chunk by chunk; returns its open fd. */
   private async createFile(entry: TarEntry, dirFd: number, base: string): Promise<number> {
-    const fd = this.create(dirFd, base, sys.NodeKind.File, {});
+    const fd = this.create(dirFd, base, at.NodeKind.File, {});
     try {
       await writeBody(entry.body, fd);
     } catch (err) {
@@ -204,8 +205,8 @@ export class Extractor {
   }
 
   /** Creates a non-file node; false when an existing directory is kept for a directory entry. */
-  private createNode(h: TarHeader, kind: sys.NodeKind, dirFd: number, base: string): boolean {
-    const options: sys.CreateAtOptions = { major: h.devmajor, minor: h.devminor };
+  private createNode(h: TarHeader, kind: at.NodeKind, dirFd: number, base: string): boolean {
+    const options: at.CreateAtOptions = { major: h.devmajor, minor: h.devminor };
     if (h.type === 'symlink') options.link = h.linkname;
     if (h.type === 'hardlink') {
       const linkRel = cleanEntryName(h.linkname, this.maxDepth);
@@ -214,20 +215,20 @@ export class Extractor {
       options.linkDirFd = this.dir(linkParent, false);
       options.linkName = linkBase;
     }
-    if (h.type === 'directory' && sys.typeAt(dirFd, base) === sys.S_IFDIR) return false;
+    if (h.type === 'directory' && at.typeAt(dirFd, base) === sys.S_IFDIR) return false;
     this.create(dirFd, base, kind, options);
     return true;
   }
 
   /** createAt, replacing whatever holds the name (the spec's "Changeset over existing files"). */
-  private create(dirFd: number, base: string, kind: sys.NodeKind, options: sys.CreateAtOptions): number {
+  private create(dirFd: number, base: string, kind: at.NodeKind, options: at.CreateAtOptions): number {
     try {
-      return sys.createAt(dirFd, base, kind, options);
+      return at.createAt(dirFd, base, kind, options);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     this.remove(dirFd, base);
-    return sys.createAt(dirFd, base, kind, options);
+    return at.createAt(dirFd, base, kind, options);
   }
 
   private setMeta(dirFd: number, base: string, fd: number, h: TarHeader, rel: string): void {
@@ -235,10 +236,10 @@ export class Extractor {
     const meta = this.metadata(h);
     // A directory's time is set at the end, once no child changes it any more.
     if (isDir) this.dirTimes.push({ rel, sec: meta.mtimeSec!, nsec: meta.mtimeNsec! });
-    sys.setMetaAt(dirFd, base, fd, h.type === 'symlink', isDir ? { ...meta, mtimeSec: undefined } : meta);
+    at.setMetaAt(dirFd, base, fd, h.type === 'symlink', isDir ? { ...meta, mtimeSec: undefined } : meta);
   }
 
-  private metadata(h: TarHeader): sys.Metadata {
+  private metadata(h: TarHeader): at.Metadata {
     const sec = Math.floor(h.mtime);
     return {
       uid: this.owner(h.uid),
@@ -256,22 +257,22 @@ export class Extractor {
     if (this.added.has(rel)) return;
     if (this.mode === 'overlay-lower') {
       const dirFd = this.dir(parent, true);
-      this.create(dirFd, hidden, sys.NodeKind.Char, { major: 0, minor: 0 });
+      this.create(dirFd, hidden, at.NodeKind.Char, { major: 0, minor: 0 });
       return;
     }
     const dirFd = this.existingDir(parent);
-    if (dirFd !== -1 && sys.typeAt(dirFd, hidden) !== 0) this.remove(dirFd, hidden);
+    if (dirFd !== -1 && at.typeAt(dirFd, hidden) !== 0) this.remove(dirFd, hidden);
   }
 
   private opaque(parent: string): void {
     if (this.mode === 'overlay-lower') {
       const dirFd = this.dir(parent, true);
-      sys.lsetxattr(`${sys.procPath(dirFd)}/.`, 'trusted.overlay.opaque', Buffer.from('y'));
+      sys.lsetxattr(`${at.procPath(dirFd)}/.`, 'trusted.overlay.opaque', Buffer.from('y'));
       return;
     }
     const dirFd = this.existingDir(parent);
     if (dirFd === -1) return;
-    for (const name of fs.readdirSync(`${sys.procPath(dirFd)}/.`)) {
+    for (const name of fs.readdirSync(`${at.procPath(dirFd)}/.`)) {
       if (!this.added.has(joinRel(parent, name))) this.remove(dirFd, name);
     }
   }
@@ -281,10 +282,10 @@ export class Extractor {
    * have been reached through it, so they go; dirFd itself stays valid and cached.
    */
   private remove(dirFd: number, base: string): void {
-    if (sys.typeAt(dirFd, base) === sys.S_IFDIR) {
-      fs.rmSync(sys.procPath(dirFd, base), { recursive: true, force: true });
+    if (at.typeAt(dirFd, base) === sys.S_IFDIR) {
+      fs.rmSync(at.procPath(dirFd, base), { recursive: true, force: true });
     } else {
-      sys.unlinkAt(dirFd, base, false);
+      at.unlinkAt(dirFd, base, false);
     }
     this.dropDirCache(dirFd);
   }
@@ -294,7 +295,7 @@ export class Extractor {
     if (rel === '') return this.rootFd;
     const cached = this.dirs.get(rel);
     if (cached !== undefined) return cached;
-    const fd = sys.openDirInRoot(this.rootFd, rel, create);
+    const fd = at.openDirInRoot(this.rootFd, rel, create);
     this.noteMtime(rel, fd);
     if (this.dirs.size >= DIR_CACHE) {
       const [oldest, oldFd] = this.dirs.entries().next().value as [string, number];
@@ -337,8 +338,8 @@ export class Extractor {
   private setDirTime(rel: string, sec: number, nsec: number): void {
     const [parent, base] = rel === '' ? ['', '.'] : splitParent(rel);
     const dirFd = this.existingDir(parent);
-    if (dirFd === -1 || (base !== '.' && sys.typeAt(dirFd, base) !== sys.S_IFDIR)) return;
-    sys.setMetaAt(dirFd, base, -1, false, { uid: -1, gid: -1, mode: -1, mtimeSec: sec, mtimeNsec: nsec });
+    if (dirFd === -1 || (base !== '.' && at.typeAt(dirFd, base) !== sys.S_IFDIR)) return;
+    at.setMetaAt(dirFd, base, -1, false, { uid: -1, gid: -1, mode: -1, mtimeSec: sec, mtimeNsec: nsec });
   }
 
   /** Releases every fd, after queued files settled (they may still use them). */

@@ -1,7 +1,7 @@
 // Small files written in batches on a worker thread, in order, while the main thread reads
 // the next tar entries: creating a file is mostly kernel time, which then overlaps parsing.
 import * as fs from 'node:fs';
-import * as sys from '../internal/sys.js';
+import * as sys from '../internal/sys-at.js';
 
 /** A batch goes to the worker at this many files or bytes, whichever comes first. */
 const BATCH_FILES = 256;

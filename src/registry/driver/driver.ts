@@ -2,7 +2,7 @@
 // (small content, streamed readers and writers, stat, list, move, delete).
 import type { Readable, Writable } from 'node:stream';
 import { invalidArgument } from '../../internal/errors.js';
-import type { Sha256 } from '../../internal/sys.js';
+import type { Sha256 } from '../../internal/sys-socket.js';
 
 /**
  * Paths are absolute, slash-separated, made of [A-Za-z0-9._-] components ("/blobs/sha256/ab/..").

@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../internal/errors.js';
-import { alignedBuffer, recvFile, type Sha256 } from '../../internal/sys.js';
+import { alignedBuffer, recvFile, type Sha256 } from '../../internal/sys-socket.js';
 import type { DriverOptions, FileWriter } from './driver.js';
 import { takeRequestBody } from './receive.js';
 

@@ -5,7 +5,7 @@ import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Writable } from 'node:stream';
 import { BerthError } from '../../internal/errors.js';
-import { sendFile } from '../../internal/sys.js';
+import { sendFile } from '../../internal/sys-socket.js';
 
 /** Below this many bytes the buffer copy costs less than the extra round trips of sendfile. */
 export const SENDFILE_MIN = 64 * 1024;

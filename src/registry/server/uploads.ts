@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Digest, digestAlgorithm } from '../../digest/digest.js';
 import { isBerthError } from '../../internal/errors.js';
-import { Sha256 } from '../../internal/sys.js';
+import { Sha256 } from '../../internal/sys-socket.js';
 import { regError } from './errors.js';
 import { paths } from './paths.js';
 import type { RegistryStorage } from './storage.js';
