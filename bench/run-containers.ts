@@ -1,6 +1,10 @@
 // Benchmark: `run --rm IMAGE /bin/true` and `run -d` + `rm -f` side by side for berth, podman
 // (runc, cgroupfs), docker (dockerd 20.10) and plain `runc run` on a prepared bundle; medians by hyperfine.
 // Run: node dist/bench/run-containers.js [RUNS]   (as root; each peer gets its own temp roots)
+// BENCH_ROUNDS rounds (default 3), each a hyperfine of every command with RUNS runs, the
+// commands' order rotated from round to round: this host's speed drifts within minutes, and a
+// command always timed right after another would carry that drift into the ratios. Reported:
+// the median of each command's round medians, and the ratios of those.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -9,6 +13,7 @@ import * as path from 'node:path';
 import { projectRoot } from '../src/internal/paths.js';
 
 const RUNS = Number(process.argv[2] ?? 20);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // The CLI as users start it: bin/berth (the launcher, which keeps NODE_EXTRA_CA_CERTS out of
 // node's start-up) running this build's dist/.
 const BERTH_BIN = path.join(projectRoot(), 'bin', 'berth');
@@ -16,7 +21,10 @@ const BERTH_BIN = path.join(projectRoot(), 'bin', 'berth');
 interface Row {
   name: string;
   command: string;
+  /** The median of the round medians. */
   median?: number;
+  /** Each round's median, in round order. */
+  rounds?: number[];
   note?: string;
 }
 
@@ -27,16 +35,36 @@ function sh(cmd: string, args: string[], opts: { input?: string; allowFail?: boo
 }
 
 /** hyperfine's median (ms) of each command, run one after another without a shell. */
-async function hyperfine(dir: string, rows: Row[]): Promise<void> {
-  const live = rows.filter((r) => !r.note);
-  if (!live.length) return;
+async function hyperfineOnce(dir: string, live: Row[]): Promise<number[]> {
   const out = path.join(dir, `hf-${Date.now()}.json`);
   const args = ['-N', '--warmup', '3', '--runs', String(RUNS), '--export-json', out, ...live.map((r) => r.command)];
   const r = spawnSync('hyperfine', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
   const json = JSON.parse(await fs.readFile(out, 'utf8')) as { results: { median: number }[] };
-  json.results.forEach((res, i) => {
-    live[i].median = res.median * 1000;
+  return json.results.map((res) => res.median * 1000);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** ROUNDS hyperfine runs of the rows, the order rotated each round; each row's median of its round medians. */
+async function hyperfine(dir: string, rows: Row[]): Promise<void> {
+  const live = rows.filter((r) => !r.note);
+  if (!live.length) return;
+  const perRow = live.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = live.map((_, i) => (i + round) % live.length);
+    const medians = await hyperfineOnce(
+      dir,
+      order.map((i) => live[i]),
+    );
+    order.forEach((i, k) => perRow[i].push(medians[k]));
+  }
+  live.forEach((row, i) => {
+    row.rounds = perRow[i];
+    row.median = median(perRow[i]);
   });
 }
 
@@ -136,13 +164,20 @@ async function main(): Promise<void> {
     await hyperfine(dir, detached);
 
     const runc = sh('runc', ['--version']).split('\n')[0];
-    console.log(`container run bench (${runc}, ${RUNS} runs each after 3 warm-ups, medians by hyperfine -N)`);
+    console.log(`container run bench (${runc}; ${ROUNDS} rounds of hyperfine -N, ${RUNS} runs each after 3 warm-ups; median of the round medians, then each round's)`);
     for (const r of [...runRm, ...detached]) {
-      console.log(`  ${r.name.padEnd(40)} ${r.median !== undefined ? `${r.median.toFixed(1)} ms` : r.note}`);
+      const rounds = r.rounds ? `  (${r.rounds.map((m) => m.toFixed(1)).join(', ')})` : '';
+      console.log(`  ${r.name.padEnd(40)} ${r.median !== undefined ? `${r.median.toFixed(1)} ms${rounds}` : r.note}`);
     }
     const get = (n: string) => [...runRm, ...detached].find((r) => r.name === n)?.median;
     const [berthRm, podmanRm, runcRm] = [get('berth run --rm'), get('podman run --rm'), get("plain runc run (berth's spec)")];
-    if (berthRm && podmanRm) console.log(`  berth/podman (run --rm): ${(berthRm / podmanRm).toFixed(2)} (aim < 0.5)`);
+    const [berthD, podmanD] = [get('berth run -d + rm -f'), get('podman run -d + rm -f')];
+    const perRound = (a: string, b: string) => {
+      const [x, y] = [[...runRm, ...detached].find((r) => r.name === a)?.rounds, [...runRm, ...detached].find((r) => r.name === b)?.rounds];
+      return x && y ? ` (rounds: ${x.map((v, i) => (v / y[i]).toFixed(2)).join(', ')})` : '';
+    };
+    if (berthRm && podmanRm) console.log(`  berth/podman (run --rm): ${(berthRm / podmanRm).toFixed(2)}${perRound('berth run --rm', 'podman run --rm')} (aim < 0.5)`);
+    if (berthD && podmanD) console.log(`  berth/podman (run -d + rm -f): ${(berthD / podmanD).toFixed(2)}${perRound('berth run -d + rm -f', 'podman run -d + rm -f')} (aim < 0.5)`);
     if (berthRm && runcRm) console.log(`  berth - plain runc with berth's spec (run --rm): ${(berthRm - runcRm).toFixed(1)} ms (aim < 60 ms)`);
     console.log(`  commands:\n${[...runRm, ...detached].map((r) => `    ${r.command}`).join('\n')}`);
   } finally {
