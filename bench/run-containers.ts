@@ -60,7 +60,9 @@ async function hyperfine(dir: string, rows: Row[]): Promise<void> {
       dir,
       order.map((i) => live[i]),
     );
-    order.forEach((i, k) => perRow[i].push(medians[k]));
+    order.forEach((i, k) => {
+      perRow[i].push(medians[k]);
+    });
   }
   live.forEach((row, i) => {
     row.rounds = perRow[i];
