@@ -107,3 +107,13 @@ void export_int(napi_env env, napi_value exports, const char *name, int64_t valu
 
 // Finalizer of an external buffer whose memory came from malloc or posix_memalign.
 void free_part(napi_env env, void *data, void *hint) { free(data); }
+
+napi_value queue_work(napi_env env, const char *name, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data,
+                      napi_deferred *deferred, napi_async_work *work) {
+  napi_value promise, name_v;
+  napi_create_promise(env, deferred, &promise);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &name_v);
+  napi_create_async_work(env, NULL, name_v, execute, complete, data, work);
+  napi_queue_async_work(env, *work);
+  return promise;
+}

@@ -47,6 +47,10 @@ napi_value int_value(napi_env env, int64_t n);
 // Finalizer of an external buffer whose memory came from malloc or posix_memalign.
 void free_part(napi_env env, void *data, void *hint);
 void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb);
+// Runs `execute` on libuv's thread pool and then `complete` on the event loop, as async resource
+// `name`; returns the promise `complete` settles through *deferred (*work is set for it too).
+napi_value queue_work(napi_env env, const char *name, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data,
+                      napi_deferred *deferred, napi_async_work *work);
 void export_int(napi_env env, napi_value exports, const char *name, int64_t value);
 
 #define ARGS(n)                                                  \

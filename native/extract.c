@@ -484,12 +484,7 @@ static napi_value js_write_files_packed(napi_env env, napi_callback_info info) {
     it->nx = fn / 2;
   }
   napi_create_reference(env, argv[2], 1, &b->keep);
-  napi_value promise, resource_name;
-  napi_create_promise(env, &b->deferred, &promise);
-  napi_create_string_utf8(env, "berth:writeFiles", NAPI_AUTO_LENGTH, &resource_name);
-  napi_create_async_work(env, NULL, resource_name, batch_execute, packed_complete, b, &b->work);
-  napi_queue_async_work(env, b->work);
-  return promise;
+  return queue_work(env, "berth:writeFiles", batch_execute, packed_complete, b, &b->deferred, &b->work);
 }
 
 // typeAt(dirFd, name): the S_IFMT bits of name (not following a symlink), 0 if absent.

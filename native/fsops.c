@@ -182,12 +182,7 @@ static napi_value js_flock_async(napi_env env, napi_callback_info info) {
   if (!job) return throw_errno(env, ENOMEM, "flock", NULL);
   job->fd = fd;
   job->op = op;
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "berth:flock", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, flock_execute, flock_complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_work(env, "berth:flock", flock_execute, flock_complete, job, &job->deferred, &job->work);
 }
 
 

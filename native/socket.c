@@ -268,13 +268,10 @@ static sf_job *sf_new(napi_env env, int32_t id, int sock, int file, int64_t off,
 }
 
 static napi_value sf_start(napi_env env, sf_job *j) {
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, j->receiving ? "berth:recvfile" : "berth:sendfile", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, sf_execute, sf_complete, j, &j->work);
+  napi_value promise = queue_work(env, j->receiving ? "berth:recvfile" : "berth:sendfile", sf_execute, sf_complete, j, &j->deferred, &j->work);
+  // Listed for sendfileCancel; the list is touched on the main thread only, as here.
   j->next = sf_jobs;
   sf_jobs = j;
-  napi_queue_async_work(env, j->work);
   return promise;
 }
 

@@ -237,12 +237,7 @@ static napi_value js_zstd_process_async(napi_env env, napi_callback_info info) {
   while (job->nspare < ZSTD_MAX_PARTS && (job->spare[job->nspare] = malloc(ZSTD_OUT_CHUNK)) != NULL) job->nspare++;
   napi_create_reference(env, objs[0], 1, &job->keep_stream);
   napi_create_reference(env, objs[1], 1, &job->keep_input);
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "berth:zstd", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, zstd_execute, zstd_complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_work(env, "berth:zstd", zstd_execute, zstd_complete, job, &job->deferred, &job->work);
 }
 
 void register_zstd(napi_env env, napi_value exports) {
