@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError, failedPrecondition } from '../internal/errors.js';
 import { removeTree } from '../internal/remove.js';
+import { deleteLockFile } from '../store/lock.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
 import { ContainerHost } from './host.js';
 import type { ContainerPaths } from './records.js';
@@ -109,7 +110,11 @@ async function openToMappedRoot(host: ContainerHost, paths: ContainerPaths, host
   }
 }
 
-/** Removes what create made: the snapshot, the hold, the dirs (rm's last step too). */
+/**
+ * Removes what create made: the snapshot, the hold, the dirs, and last the container's lock
+ * file (the run root would collect one per container), which the caller holds (rm's last
+ * step, a --rm run's finish) or nobody knows of yet (a create that failed).
+ */
 export async function discardContainer(host: ContainerHost, rec: ContainerRecord): Promise<void> {
   const paths = host.records.paths(rec.id);
   const driver = await host.driver();
@@ -127,6 +132,7 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
     (async () => removeTree(paths.stateDir))(),
   ]);
   removeTree(paths.dir);
+  deleteLockFile(paths.lock);
 }
 
 /** Waits for every one (none is left running behind a failure), then throws the first failure. */

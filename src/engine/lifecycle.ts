@@ -186,7 +186,6 @@ export async function removeContainer(host: ContainerHost, query: string, option
     rec = (await waitStopped(host, rec, 10_000)) ?? rec;
   }
   const lock = await host.records.lock(rec.id);
-  let gone = false;
   try {
     const cur = await host.records.load(rec.id).catch(() => undefined);
     if (!cur) return rec;
@@ -194,11 +193,9 @@ export async function removeContainer(host: ContainerHost, query: string, option
     await host.records.save(cur);
     await cleanupStopped(host, cur);
     await discardContainer(host, cur);
-    gone = true;
     return cur;
   } finally {
-    // The container's lock file goes with it (the run root would collect one per container).
-    await (gone ? lock.releaseAndDelete() : lock.release());
+    await lock.release();
   }
 }
 

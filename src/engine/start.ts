@@ -208,19 +208,17 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
  */
 async function finishForeground(host: ContainerHost, id: string, exitCode: number): Promise<void> {
   const lock = await host.records.lock(id);
-  let gone = false;
   try {
     const cur = await host.records.load(id);
     cur.state = { ...cur.state, status: 'exited', pid: 0, monitorPid: 0, exitCode, finishedAt: new Date().toISOString() };
     if (cur.spec.autoRemove) {
       cur.state.status = 'removing';
       await discardContainer(host, cur);
-      gone = true;
     } else {
       await unmountRootfs(await host.driver(), host.records.paths(id));
       await host.records.save(cur);
     }
   } finally {
-    await (gone ? lock.releaseAndDelete() : lock.release());
+    await lock.release();
   }
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { acquireLock, isLocked, withLock } from './lock.js';
+import { acquireLock, deleteLockFile, isLocked, withLock } from './lock.js';
 
 async function tmp() {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-lock-'));
@@ -73,7 +73,8 @@ test('a holder may delete the lock file: a waiter then locks the new file, never
     // b waits on the file a holds; a deletes it and lets go.
     const waiting = acquireLock(t.file);
     await new Promise((r) => setTimeout(r, 10));
-    await a.releaseAndDelete();
+    deleteLockFile(t.file);
+    await a.release();
     // c comes after the delete: it creates the file anew. b and c must not both hold a lock.
     const c = await acquireLock(t.file, { wait: false });
     const b = await Promise.race([waiting, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
@@ -93,7 +94,8 @@ test('a holder may delete the lock file: a waiter then locks the new file, never
     assert.equal(await isLocked(t.file), false);
     const again = await acquireLock(t.file, { wait: false });
     assert.ok(again?.held);
-    await again.releaseAndDelete();
+    deleteLockFile(t.file);
+    await again.release();
     await assert.rejects(fs.stat(t.file), /ENOENT/);
   } finally {
     await t.done();

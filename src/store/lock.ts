@@ -18,7 +18,7 @@ export interface LockOptions {
 /**
  * A held lock. flock locks belong to the open file description, so two acquisitions in one
  * process exclude each other exactly as two processes do. A lock file may be deleted by its
- * holder (releaseAndDelete, for locks of things that are gone, such as a removed container's):
+ * holder (deleteLockFile, for locks of things that are gone, such as a removed container's):
  * a waiter that then gets the lock of the deleted inode sees that the path no longer names the
  * file it locked, and starts over on the path's new file.
  */
@@ -49,17 +49,17 @@ export class FileLock {
     // Closing the last descriptor drops the flock; no explicit LOCK_UN needed.
     if (fd !== undefined) closeSync(fd);
   }
+}
 
-  /** Deletes the lock file, then releases the lock: for the lock of something now gone. */
-  async releaseAndDelete(): Promise<void> {
-    if (this.#fd !== undefined) {
-      try {
-        unlinkSync(this.path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-    await this.release();
+/**
+ * Deletes the lock file `file`, for the lock of something now gone; its holder calls this
+ * before it releases the lock (a missing file is fine).
+ */
+export function deleteLockFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 
