@@ -1,10 +1,9 @@
 // `start`: mount the rootfs, write the one runtime spec, and hand the bundle to the runtime,
 // either under conmon (detached: it outlives the CLI) or in the foreground of the CLI itself.
 import { closeSync, mkdirSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import * as path from 'node:path';
 import { failedPrecondition, internal } from '../internal/errors.js';
-import { memfd, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
+import { exitStatus, memfd, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
 import { readFdText } from '../internal/read.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
@@ -147,7 +146,7 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
     // then overlap the runtime's own start instead of delaying it. Until the record is written
     // the lock is held, so no other command sees the container half-started.
     // Spawned by the addon, not node:child_process: loading that module's graph (net, dgram,
-    // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (sys.spawnWait: how).
+    // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (spawn.ts: how).
     try {
       child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', '--log=/proc/self/fd/3', 'run', '--bundle', paths.bundle, cur.id], {
         fds: [options.stdin ? 'inherit' : 'null', 'inherit', 'inherit', logFd],
@@ -183,7 +182,7 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
   options.onSpawn?.();
   const code = child
     ? await child.exited.then(
-        (e) => e.code ?? 128 + (e.signal ? (constants.signals[e.signal] ?? 0) : 0),
+        (e) => exitStatus(e),
         () => -1,
       )
     : -1;

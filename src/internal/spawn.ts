@@ -11,6 +11,14 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * A process's exit as one status, the shell's $?: its exit code, or 128 plus the number of the
+ * signal that killed it (a signal without a name in Node counts as 0).
+ */
+export function exitStatus(exit: ProcessExit): number {
+  return exit.code ?? 128 + (exit.signal ? (constants.signals[exit.signal] ?? 0) : 0);
+}
+
 export interface SpawnedProcess {
   pid: number;
   /** Settles once the process exited and was reaped (until then its pid cannot be reused). */

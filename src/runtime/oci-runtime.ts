@@ -1,7 +1,6 @@
 // OciRuntime: one OCI runtime binary (runc or crun) driven through its CLI, with its own
 // --root state directory so berth's containers never mix with podman's or docker's.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { closeSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -10,7 +9,7 @@ import { readFdText, readTextOr } from '../internal/read.js';
 import { errorsFromLog, runtimeError } from './errors.js';
 import type { SpecProcess, SpecResources } from './spec/types.js';
 import { randomHex } from '../internal/random.js';
-import { memfd, type SpawnFd, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
+import { exitStatus, memfd, type SpawnFd, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
 
 export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'stopped', 'paused'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
@@ -263,7 +262,7 @@ export class OciRuntime {
       child.stdin?.on('error', () => {});
       child.stdin?.end(opts.input);
       child.on('error', (e) => resolve({ stdout, stderr, code: -1, log: [], spawnError: e }));
-      child.on('close', (code, sig) => resolve({ stdout, stderr, code: code ?? 128 + signalNumber(sig), log: [] }));
+      child.on('close', (code, signal) => resolve({ stdout, stderr, code: exitStatus({ code, signal }), log: [] }));
     });
     if (logFile) {
       if (result.code !== 0 || result.spawnError) result.log = errorsFromLog(readTextOr(logFile));
@@ -306,18 +305,13 @@ export class OciRuntime {
       } catch (err) {
         return { stdout: '', stderr: '', code: -1, log: [], spawnError: err as Error };
       }
-      const exit = await child.exited;
-      const code = exit.code ?? 128 + signalNumber(exit.signal);
+      const code = exitStatus(await child.exited);
       const read = (fd: SpawnFd) => (typeof fd === 'number' ? readFdText(fd) : '');
       return { stdout: read(fds[1]), stderr: read(fds[2]), code, log: code !== 0 && log !== undefined ? errorsFromLog(readFdText(log)) : [] };
     } finally {
       for (const fd of files) closeSync(fd);
     }
   }
-}
-
-function signalNumber(sig: NodeJS.Signals | null): number {
-  return sig ? (constants.signals[sig] ?? 0) : 0;
 }
 
 export function parseState(text: string, runtimeName = 'runtime'): ContainerState {
