@@ -98,7 +98,7 @@ test('berth registry gc prints what it removed and the space freed', async () =>
       for (const f of await fs.readdir(dir, { recursive: true })) await fs.utimes(path.join(dir, f), old, old);
     }
     const out: string[] = [];
-    const ctx = { root: reg.root, runroot: reg.root, logLevel: 'warn', stdout: { write: (s: string) => out.push(s) }, stderr: process.stderr } as never;
+    const ctx = { root: reg.root, runroot: reg.root, logLevel: 'warn', out: (s: string) => void out.push(s), err: (s: string) => void process.stderr.write(s) } as never;
     const { run } = await import('../src/cli/registry.js');
     assert.equal(await run(['gc', '--root', reg.root, '--dry-run'], ctx), 0);
     assert.match(out.join(''), /would remove blob sha256:[0-9a-f]{64} \(18 bytes\)/);

@@ -3,31 +3,17 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { main } from '../src/cli/main.js';
 
 async function berth(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (c: Buffer) => {
-    out += c.toString();
+  const code = await main(args, {
+    out: (t) => void (out += typeof t === 'string' ? t : Buffer.from(t).toString()),
+    err: (t) => void (err += typeof t === 'string' ? t : Buffer.from(t).toString()),
   });
-  stderr.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  const saved = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = stdout.write.bind(stdout) as typeof process.stdout.write;
-  process.stderr.write = stderr.write.bind(stderr) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = saved.out;
-    process.stderr.write = saved.err;
-  }
+  return { code, out, err };
 }
 
 test('berth info shows the driver, backing file system, roots, runtime and versions', async () => {

@@ -38,7 +38,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     if (attached) {
       await attached.done;
       process.stdin.destroy();
-    } else await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.text), { follow: true, tail: 0 });
+    } else await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(e.text), { follow: true, tail: 0 });
     const done = await waitStopped(host, rec);
     return done?.state.exitCode ?? 0;
   } finally {

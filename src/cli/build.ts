@@ -116,17 +116,17 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     );
     const iid = flags.string('iidfile');
     if (iid) fs.writeFileSync(iid, result.id);
-    if (quiet) ctx.stdout.write(`${result.id}\n`);
+    if (quiet) ctx.out(`${result.id}\n`);
     else {
-      ctx.stdout.write(`COMMIT ${result.record.names.join(' ')}\n`);
-      for (const n of result.record.names.filter((x) => flags.list('tag').length > 0 && x)) ctx.stdout.write(`Successfully tagged ${n}\n`);
-      ctx.stdout.write(`${result.id.slice(7)}\n`);
+      ctx.out(`COMMIT ${result.record.names.join(' ')}\n`);
+      for (const n of result.record.names.filter((x) => flags.list('tag').length > 0 && x)) ctx.out(`Successfully tagged ${n}\n`);
+      ctx.out(`${result.id.slice(7)}\n`);
     }
     return 0;
   } catch (err) {
     const code = (err as BerthError).detail?.exitCode;
     if (err instanceof BerthError) {
-      ctx.stderr.write(`Error: ${err.message}\n`);
+      ctx.err(`Error: ${err.message}\n`);
       return typeof code === 'number' && code > 0 ? code : 125;
     }
     throw err;
@@ -137,9 +137,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
 
 function textReporter(ctx: CliContext): BuildReporter {
   return {
-    step: (n, total, text) => ctx.stdout.write(`STEP ${n}/${total}: ${text}\n`),
-    cached: () => ctx.stdout.write('--> Using cache\n'),
-    note: (text) => ctx.stdout.write(`--> ${text}\n`),
+    step: (n, total, text) => ctx.out(`STEP ${n}/${total}: ${text}\n`),
+    cached: () => ctx.out('--> Using cache\n'),
+    note: (text) => ctx.out(`--> ${text}\n`),
     stdout: ctx.stdout,
     stderr: ctx.stderr,
   };

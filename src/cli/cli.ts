@@ -1,6 +1,7 @@
 // The CLI's frame: global flags, dispatch to a verb, errors to exit codes. Holds no verb
 // table, so that a verb's own bundle (dist/cli/verbs/VERB.cjs, scripts/bundle-cli.mjs) is this
 // file and that verb only; main.ts has the table of every verb.
+import { writeSync } from 'node:fs';
 import { BerthError, type ErrorKind } from '../internal/errors.js';
 
 export interface CliContext {
@@ -9,6 +10,11 @@ export interface CliContext {
   /** Run root (runtime state, locks): --runroot, BERTH_RUNROOT, or /run/berth. */
   runroot: string;
   logLevel: string;
+  /** Text (or bytes) for the user: written at once to fd 1 (fdWriter below). */
+  out(data: string | Uint8Array): void;
+  /** Messages and errors: written at once to fd 2. */
+  err(data: string | Uint8Array): void;
+  /** The process's stdout as a stream, for what pipes into it (archives, progress, attach). */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
@@ -23,6 +29,42 @@ export const EXIT_ENGINE_ERROR = 125;
 /** Maps a failure to docker's exit codes: 125 for berth's own errors. */
 export function exitCodeFor(_kind: ErrorKind): number {
   return EXIT_ENGINE_ERROR;
+}
+
+/**
+ * A writer for one of the process's standard descriptors by write(2), the stream untouched:
+ * Node makes process.stdout on first touch, a net.Socket when it is a pipe (~3.5 ms of a start,
+ * as in `id=$(berth run -d ...)`), and a verb that prints a line or a table needs none of it.
+ * Writes are synchronous, as Node's own stdout writes to pipes, files and terminals are on
+ * Linux, so the order with any stream writes holds. A non-blocking descriptor that is full
+ * (EAGAIN) hands the rest, and every later write, to the stream, which waits for room. A reader
+ * that went away (EPIPE: `berth logs -f C | head -1`) ends the process quietly with 141, the
+ * status of docker's CLI, which SIGPIPE ends there; Node ignores SIGPIPE, so it is done here.
+ */
+export function fdWriter(fd: number, stream: () => NodeJS.WritableStream): (data: string | Uint8Array) => void {
+  let state: 'direct' | 'stream' = 'direct';
+  return (data) => {
+    if (state === 'stream') {
+      stream().write(data);
+      return;
+    }
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let done = 0;
+    while (done < bytes.byteLength) {
+      try {
+        done += writeSync(fd, bytes, done);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') {
+          state = 'stream';
+          stream().write(bytes.subarray(done));
+          return;
+        }
+        if (code === 'EPIPE') process.exit(141);
+        throw err;
+      }
+    }
+  };
 }
 
 function defaultRoot(): string {
@@ -48,15 +90,18 @@ Commands:
 
 /**
  * Runs one command line: the global flags, then the verb from the table: every verb in the
- * full CLI (main.ts), a single one in a verb's own bundle (scripts/bundle-cli.mjs).
+ * full CLI (main.ts), a single one in a verb's own bundle (scripts/bundle-cli.mjs). `io` takes
+ * the text output in place of the process's descriptors (a test that runs a verb in-process).
  */
-export async function runCli(argv: string[], verbs: VerbTable): Promise<number> {
+export async function runCli(argv: string[], verbs: VerbTable, io: Partial<Pick<CliContext, 'out' | 'err'>> = {}): Promise<number> {
   const ctx: CliContext = {
     root: defaultRoot(),
     runroot: defaultRunroot(),
     logLevel: process.env.BERTH_LOG_LEVEL ?? 'warn',
-    // Node makes process.stdout on first touch (~2 ms): a verb that prints nothing, like a
-    // `run --rm` whose container writes to the inherited descriptors, never pays for it.
+    out: io.out ?? fdWriter(1, () => process.stdout),
+    err: io.err ?? fdWriter(2, () => process.stderr),
+    // Node makes process.stdout on first touch (~2-3.5 ms): only a verb that pipes a stream
+    // into it pays for it.
     get stdout() {
       return process.stdout;
     },
@@ -79,13 +124,13 @@ export async function runCli(argv: string[], verbs: VerbTable): Promise<number> 
     else if (a === '-v' || a === '--version') return run(verbs, 'version', [], ctx);
     else if (a === '-h' || a === '--help') break;
     else if (a.startsWith('-')) {
-      ctx.stderr.write(`berth: unknown flag: ${a}\nSee 'berth --help'.\n`);
+      ctx.err(`berth: unknown flag: ${a}\nSee 'berth --help'.\n`);
       return EXIT_ENGINE_ERROR;
     } else break;
   }
   const verb = argv[i];
   if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
-    ctx.stdout.write(USAGE + Object.keys(verbs).sort().map((v) => `  ${v}\n`).join(''));
+    ctx.out(USAGE + Object.keys(verbs).sort().map((v) => `  ${v}\n`).join(''));
     return verb === undefined ? EXIT_ENGINE_ERROR : 0;
   }
   return run(verbs, verb, argv.slice(i + 1), ctx);
@@ -95,7 +140,7 @@ async function run(verbs: VerbTable, verb: string, rest: string[], ctx: CliConte
   // Own properties only: `berth constructor` is not a verb.
   const load = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
   if (!load) {
-    ctx.stderr.write(`berth: '${verb}' is not a berth command.\nSee 'berth --help'.\n`);
+    ctx.err(`berth: '${verb}' is not a berth command.\nSee 'berth --help'.\n`);
     return EXIT_ENGINE_ERROR;
   }
   try {
@@ -107,13 +152,13 @@ async function run(verbs: VerbTable, verb: string, rest: string[], ctx: CliConte
 }
 
 /** Prints an error the way users expect ("Error: cannot ...") and returns the exit code. */
-export function reportError(err: unknown, ctx: Pick<CliContext, 'stderr' | 'logLevel'>): number {
+export function reportError(err: unknown, ctx: Pick<CliContext, 'err' | 'logLevel'>): number {
   if (err instanceof BerthError) {
-    ctx.stderr.write(`Error: ${err.message}\n`);
-    if (ctx.logLevel === 'debug' && err.stack) ctx.stderr.write(`${err.stack}\n`);
+    ctx.err(`Error: ${err.message}\n`);
+    if (ctx.logLevel === 'debug' && err.stack) ctx.err(`${err.stack}\n`);
     return exitCodeFor(err.kind);
   }
-  ctx.stderr.write(`Error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  ctx.err(`Error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT_ENGINE_ERROR;
 }
 

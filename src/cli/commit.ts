@@ -27,6 +27,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     ...(flags.string('author') !== undefined ? { author: flags.string('author') } : {}),
     pause: !flags.has('pause') || flags.bool('pause'),
   });
-  ctx.stdout.write(`${rec.id}\n`);
+  ctx.out(`${rec.id}\n`);
   return 0;
 }

@@ -225,10 +225,10 @@ export async function eachContainer(ctx: CliContext, names: string[], fn: (name:
   for (const n of names) {
     try {
       const out = await fn(n);
-      if (out !== undefined) ctx.stdout.write(`${out}\n`);
+      if (out !== undefined) ctx.out(`${out}\n`);
     } catch (err) {
       failed = true;
-      ctx.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+      ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
   return failed ? 1 : 0;

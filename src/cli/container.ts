@@ -58,7 +58,7 @@ ${[...Object.keys(ALIASES), 'prune'].sort().map((c) => `  ${c}`).join('\n')}
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    ctx.stdout.write(USAGE);
+    ctx.out(USAGE);
     return sub === undefined ? 125 : 0;
   }
   const host = containerHost(ctx);
@@ -71,13 +71,13 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     if (!flags) return 0;
     const until = flags.list('filter').find((f) => f.startsWith('until='));
     const removed = await pruneContainers(host, until ? { until: parseTime(until.slice(6)) } : {});
-    ctx.stdout.write(removed.length ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '');
-    ctx.stdout.write('Total reclaimed space: 0B\n');
+    ctx.out(removed.length ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '');
+    ctx.out('Total reclaimed space: 0B\n');
     return 0;
   }
   const load = ALIASES[sub];
   if (!load) {
-    ctx.stderr.write(`berth: 'container ${sub}' is not a berth command.\nSee 'berth container --help'.\n`);
+    ctx.err(`berth: 'container ${sub}' is not a berth command.\nSee 'berth container --help'.\n`);
     return 125;
   }
   return (await load()).run(rest, ctx);

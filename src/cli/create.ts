@@ -15,6 +15,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const { rec } = await createFromFlags(containerHost(ctx), flags);
-  ctx.stdout.write(`${rec.id}\n`);
+  ctx.out(`${rec.id}\n`);
   return 0;
 }

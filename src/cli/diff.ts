@@ -9,6 +9,6 @@ const SPEC: VerbSpec = { usage: 'berth diff CONTAINER', summary: "Inspect change
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
-  for (const c of await containerChanges(containerHost(ctx), flags.args[0])) ctx.stdout.write(`${c.kind} ${c.path}\n`);
+  for (const c of await containerChanges(containerHost(ctx), flags.args[0])) ctx.out(`${c.kind} ${c.path}\n`);
   return 0;
 }

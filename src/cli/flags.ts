@@ -164,10 +164,10 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
  * parseFlags for a verb: with -h/--help it writes the verb's help to `out` and returns
  * undefined, and the verb returns 0. Every verb starts this way.
  */
-export function parseVerb(spec: VerbSpec, argv: string[], out: { stdout: NodeJS.WritableStream }): Flags | undefined {
+export function parseVerb(spec: VerbSpec, argv: string[], ctx: { out(text: string): void }): Flags | undefined {
   const flags = parseFlags(spec, argv);
   if (!flags.help) return flags;
-  out.stdout.write(helpText(spec));
+  ctx.out(helpText(spec));
   return undefined;
 }
 

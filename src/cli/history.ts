@@ -26,7 +26,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const noTrunc = flags.bool('no-trunc');
   const human = !flags.has('human') || flags.bool('human');
   if (flags.bool('quiet')) {
-    for (const r of rows) ctx.stdout.write(`${r.id === '<missing>' || noTrunc ? r.id : shortId(r.id)}\n`);
+    for (const r of rows) ctx.out(`${r.id === '<missing>' || noTrunc ? r.id : shortId(r.id)}\n`);
     return 0;
   }
   const spec = {
@@ -50,6 +50,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       };
     },
   };
-  ctx.stdout.write(formatRows(rows, spec, flags.string('format')));
+  ctx.out(formatRows(rows, spec, flags.string('format')));
   return 0;
 }

@@ -20,10 +20,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const store = await openImageStore(ctx);
   const entries = await diffImages(store, flags.args[0], flags.args[1]);
   if (flags.string('format') === 'json') {
-    ctx.stdout.write(`${JSON.stringify(entries.map((e) => ({ kind: e.kind, path: e.path, size: e.size })), null, 2)}\n`);
+    ctx.out(`${JSON.stringify(entries.map((e) => ({ kind: e.kind, path: e.path, size: e.size })), null, 2)}\n`);
     return 0;
   }
   const letter = { added: 'A', changed: 'C', deleted: 'D' } as const;
-  ctx.stdout.write(entries.map((e) => `${letter[e.kind]} ${e.path}${e.before?.type === 'dir' || e.after?.type === 'dir' ? '' : ` ${humanSize(e.size)}`}\n`).join(''));
+  ctx.out(entries.map((e) => `${letter[e.kind]} ${e.path}${e.before?.type === 'dir' || e.after?.type === 'dir' ? '' : ` ${humanSize(e.size)}`}\n`).join(''));
   return 0;
 }

@@ -21,7 +21,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const store = await openImageStore(ctx);
   const roots = await layerTree(store);
   if (flags.string('format') === 'json') {
-    ctx.stdout.write(`${JSON.stringify(roots, null, 2)}\n`);
+    ctx.out(`${JSON.stringify(roots, null, 2)}\n`);
     return 0;
   }
   const noTrunc = flags.bool('no-trunc');
@@ -37,6 +37,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   roots.forEach((r, i) => {
     show(r, '', i === roots.length - 1);
   });
-  ctx.stdout.write(lines.map((l) => `${l}\n`).join(''));
+  ctx.out(lines.map((l) => `${l}\n`).join(''));
   return 0;
 }

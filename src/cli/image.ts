@@ -30,7 +30,7 @@ const USAGE = `Usage: berth image COMMAND\n\nManage images\n\nCommands:\n${SUBS.
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-    ctx.stdout.write(USAGE);
+    ctx.out(USAGE);
     return sub === undefined ? 125 : 0;
   }
   if (sub === 'inspect') return inspect(rest, ctx);
@@ -59,13 +59,13 @@ async function inspect(argv: string[], ctx: CliContext): Promise<number> {
       docs.push(await inspectImage(store, q));
     } catch (err) {
       if (!isBerthError(err, 'not-found')) throw err;
-      ctx.stderr.write(`Error: ${err.message}\n`);
+      ctx.err(`Error: ${err.message}\n`);
       code = 1;
     }
   }
   const format = flags.string('format');
-  if (format && format !== 'json') for (const d of docs) ctx.stdout.write(`${renderTemplate(format, d)}\n`);
-  else ctx.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
+  if (format && format !== 'json') for (const d of docs) ctx.out(`${renderTemplate(format, d)}\n`);
+  else ctx.out(`${JSON.stringify(docs, null, 4)}\n`);
   return code;
 }
 
@@ -85,15 +85,15 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const store = await openImageStore(ctx);
   const victims = await imagesToPrune(store, { all: flags.bool('all'), filters: flags.list('filter') });
-  ctx.stdout.write('Deleted Images:\n');
+  ctx.out('Deleted Images:\n');
   for (const r of victims) {
     const result = await store.removeImage(r.id, { force: false, prune: false });
-    for (const n of result.untagged) ctx.stdout.write(`untagged: ${n}\n`);
-    for (const id of result.deleted) ctx.stdout.write(`deleted: ${id}\n`);
+    for (const n of result.untagged) ctx.out(`untagged: ${n}\n`);
+    for (const id of result.deleted) ctx.out(`deleted: ${id}\n`);
   }
   const pruned = await store.prune();
-  for (const l of pruned.layers) ctx.stdout.write(`deleted: ${l}\n`);
-  ctx.stdout.write(`\nTotal reclaimed: ${pruned.blobs.length} blobs, ${pruned.layers.length} layers\n`);
+  for (const l of pruned.layers) ctx.out(`deleted: ${l}\n`);
+  ctx.out(`\nTotal reclaimed: ${pruned.blobs.length} blobs, ${pruned.layers.length} layers\n`);
   return 0;
 }
 

@@ -63,7 +63,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     const seen = new Set<string>();
     for (const r of rows) {
       const id = noTrunc ? r.id : shortId(r.id);
-      if (!seen.has(id)) ctx.stdout.write(`${id}\n`);
+      if (!seen.has(id)) ctx.out(`${id}\n`);
       seen.add(id);
     }
     return 0;
@@ -85,10 +85,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       Dangling: r.dangling,
       Names: r.names,
     }));
-    ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    ctx.out(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
   if (format === 'table') format = undefined;
-  ctx.stdout.write(formatRows(rows, imageFormat(noTrunc, flags.bool('digests')), format));
+  ctx.out(formatRows(rows, imageFormat(noTrunc, flags.bool('digests')), format));
   return 0;
 }

@@ -40,6 +40,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     ...(flags.string('message') ? { message: flags.string('message') } : {}),
     ...(platform ? { platform: parsePlatform(platform) } : {}),
   });
-  ctx.stdout.write(`${result.id}\n`);
+  ctx.out(`${result.id}\n`);
   return 0;
 }

@@ -27,11 +27,11 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const info = await gather(ctx, flags.string('storage-driver'));
   const format = flags.string('format');
   if (format === 'json' || format === '{{json .}}') {
-    ctx.stdout.write(`${JSON.stringify(info)}\n`);
+    ctx.out(`${JSON.stringify(info)}\n`);
   } else if (format !== undefined) {
-    ctx.stdout.write(`${format.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_m, k: string) => fieldText((info as unknown as Record<string, unknown>)[k]))}\n`);
+    ctx.out(`${format.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_m, k: string) => fieldText((info as unknown as Record<string, unknown>)[k]))}\n`);
   } else {
-    ctx.stdout.write(human(info));
+    ctx.out(human(info));
   }
   return 0;
 }

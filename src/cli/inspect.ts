@@ -32,12 +32,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       objects.push(await inspectOne(host, q, type));
     } catch (err) {
       failed = true;
-      ctx.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+      ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
   const format = flags.string('format');
-  if (format === undefined || format === 'json') ctx.stdout.write(`${JSON.stringify(objects, null, 4)}\n`);
-  else for (const o of objects) ctx.stdout.write(`${renderTemplate(format, o)}\n`);
+  if (format === undefined || format === 'json') ctx.out(`${JSON.stringify(objects, null, 4)}\n`);
+  else for (const o of objects) ctx.out(`${renderTemplate(format, o)}\n`);
   return failed ? 1 : 0;
 }
 

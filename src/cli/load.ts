@@ -36,8 +36,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     const loaded = await loadImages(store, file);
     if (!flags.bool('quiet')) {
       for (const l of loaded) {
-        if (l.names.length === 0) ctx.stdout.write(`Loaded image ID: ${l.id}\n`);
-        for (const n of l.names) ctx.stdout.write(`Loaded image: ${familiarString(parseNormalizedReference(n))}\n`);
+        if (l.names.length === 0) ctx.out(`Loaded image ID: ${l.id}\n`);
+        for (const n of l.names) ctx.out(`Loaded image: ${familiarString(parseNormalizedReference(n))}\n`);
       }
     }
   } finally {

@@ -51,6 +51,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     ...(flags.string('authfile') ? { authFile: flags.string('authfile') } : {}),
     ...(flags.has('tls-verify') ? { tlsVerify: flags.bool('tls-verify') } : {}),
   });
-  ctx.stdout.write(result.scheme === 'none' ? 'Login Succeeded (the registry needs no authentication)\n' : 'Login Succeeded!\n');
+  ctx.out(result.scheme === 'none' ? 'Login Succeeded (the registry needs no authentication)\n' : 'Login Succeeded!\n');
   return 0;
 }

@@ -22,6 +22,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const authFile = flags.string('authfile');
   const removed = await logout(flags.args[0], { all, ...(authFile ? { authFile } : {}) });
   if (!removed) throw notFound(`not logged in to ${flags.args[0] ?? 'docker.io'}`);
-  ctx.stdout.write(all ? 'Removed login credentials for all registries\n' : `Removing login credentials for ${flags.args[0] ?? 'docker.io'}\n`);
+  ctx.out(all ? 'Removed login credentials for all registries\n' : `Removing login credentials for ${flags.args[0] ?? 'docker.io'}\n`);
   return 0;
 }

@@ -44,7 +44,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   await containerLogs(
     host,
     rec,
-    (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(stamps ? `${e.time} ${e.text}` : e.text),
+    (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(stamps ? `${e.time} ${e.text}` : e.text),
     {
       follow: flags.bool('follow'),
       ...(tailText !== undefined && tailText !== 'all' ? { tail: Number(tailText) } : {}),

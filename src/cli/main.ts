@@ -61,7 +61,7 @@ export function verbTable(): VerbTable {
   return VERBS;
 }
 
-/** Runs one command line against every verb. */
-export function main(argv: string[]): Promise<number> {
-  return runCli(argv, VERBS);
+/** Runs one command line against every verb (`io`: the text output, for runCli). */
+export function main(argv: string[], io?: Parameters<typeof runCli>[2]): Promise<number> {
+  return runCli(argv, VERBS, io);
 }

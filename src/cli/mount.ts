@@ -16,7 +16,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (flags.args.length === 0) {
     for (const r of await listContainers(host)) {
       const p = host.records.paths(r.id).rootfs;
-      if (isMountPoint(p)) ctx.stdout.write(`${r.id.slice(0, 12)} ${p}\n`);
+      if (isMountPoint(p)) ctx.out(`${r.id.slice(0, 12)} ${p}\n`);
     }
     return 0;
   }

@@ -96,9 +96,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (last !== undefined && last >= 0) rows = rows.slice(0, last);
   const noTrunc = flags.bool('no-trunc');
   if (flags.bool('quiet')) {
-    for (const r of rows) ctx.stdout.write(`${noTrunc ? r.id : r.id.slice(0, 12)}\n`);
+    for (const r of rows) ctx.out(`${noTrunc ? r.id : r.id.slice(0, 12)}\n`);
     return 0;
   }
-  ctx.stdout.write(formatRows(rows, psFormat(noTrunc), flags.string('format')));
+  ctx.out(formatRows(rows, psFormat(noTrunc), flags.string('format')));
   return 0;
 }

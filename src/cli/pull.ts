@@ -61,13 +61,13 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     });
     progress?.finish();
     if (quiet) {
-      ctx.stdout.write(`${result.reference}\n`);
+      ctx.out(`${result.reference}\n`);
       continue;
     }
-    ctx.stdout.write(`Digest: ${result.digest}\n`);
+    ctx.out(`Digest: ${result.digest}\n`);
     const familiar = familiarString(parseNormalizedReference(result.reference));
-    ctx.stdout.write(fetched ? `Status: Downloaded newer image for ${familiar}\n` : `Status: Image is up to date for ${familiar}\n`);
-    ctx.stdout.write(`${result.reference}\n`);
+    ctx.out(fetched ? `Status: Downloaded newer image for ${familiar}\n` : `Status: Image is up to date for ${familiar}\n`);
+    ctx.out(`${result.reference}\n`);
   }
   return 0;
 }

@@ -29,12 +29,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     onEvent: quiet
       ? undefined
       : (e) => {
-          if (e.type === 'target') ctx.stdout.write(`The push refers to repository [${e.repository}]\n`);
-          else if (e.outcome !== 'pushing') ctx.stdout.write(`${shortId(e.digest)}: ${words[e.outcome]}\n`);
+          if (e.type === 'target') ctx.out(`The push refers to repository [${e.repository}]\n`);
+          else if (e.outcome !== 'pushing') ctx.out(`${shortId(e.digest)}: ${words[e.outcome]}\n`);
         },
   });
   const tag = result.reference.slice(result.reference.lastIndexOf(':') + 1);
-  if (quiet) ctx.stdout.write(`${result.reference}\n`);
-  else ctx.stdout.write(`${tag}: digest: ${result.digest} size: ${result.size}\n`);
+  if (quiet) ctx.out(`${result.reference}\n`);
+  else ctx.out(`${tag}: digest: ${result.digest} size: ${result.size}\n`);
   return 0;
 }

@@ -52,7 +52,7 @@ async function config(flags: ReturnType<typeof parseFlags>, ctx: CliContext): Pr
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '-h' || sub === '--help') {
-    ctx.stdout.write(USAGE);
+    ctx.out(USAGE);
     return sub === undefined ? 125 : 0;
   }
   if (sub === 'serve') return serve(rest, ctx);
@@ -65,10 +65,10 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const server = new RegistryServer(await config(flags, ctx));
   const url = await server.start();
-  ctx.stderr.write(`berth registry: listening on ${url}, storage in ${server.config.root}\n`);
+  ctx.err(`berth registry: listening on ${url}, storage in ${server.config.root}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      ctx.stderr.write(`berth registry: ${signal}: finishing in-flight requests\n`);
+      ctx.err(`berth registry: ${signal}: finishing in-flight requests\n`);
       server.stop().then(resolve, resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -87,10 +87,10 @@ async function gc(argv: string[], ctx: CliContext): Promise<number> {
     uploadMaxAgeMs: c.uploadMaxAgeMs,
   });
   const verb = flags.bool('dry-run') ? 'would remove' : 'removed';
-  for (const m of report.manifests) ctx.stdout.write(`${verb} manifest ${m.name}@${m.digest}\n`);
-  for (const b of report.blobs) ctx.stdout.write(`${verb} blob ${b.digest} (${b.size} bytes)\n`);
-  for (const u of report.uploads) ctx.stdout.write(`${verb} upload ${u}\n`);
-  ctx.stdout.write(
+  for (const m of report.manifests) ctx.out(`${verb} manifest ${m.name}@${m.digest}\n`);
+  for (const b of report.blobs) ctx.out(`${verb} blob ${b.digest} (${b.size} bytes)\n`);
+  for (const u of report.uploads) ctx.out(`${verb} upload ${u}\n`);
+  ctx.out(
     `${verb}: ${report.manifests.length} manifests, ${report.blobs.length} blobs, ${report.uploads.length} uploads; ${report.bytesFreed} bytes ${flags.bool('dry-run') ? 'would be ' : ''}freed (${report.blobsKept} blobs kept)\n`,
   );
   return 0;

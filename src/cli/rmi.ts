@@ -28,10 +28,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       for (const n of result.untagged) {
         const at = n.indexOf('@');
         const shown = at === -1 ? `${splitName(n).repository}:${splitName(n).tag}` : `${splitName(n.slice(0, at)).repository}@${n.slice(at + 1)}`;
-        ctx.stdout.write(`Untagged: ${shown}\n`);
+        ctx.out(`Untagged: ${shown}\n`);
       }
-      for (const id of result.deleted) ctx.stdout.write(`Deleted: ${id}\n`);
-      for (const l of result.pruned.layers) ctx.stdout.write(`Deleted: ${l}\n`);
+      for (const id of result.deleted) ctx.out(`Deleted: ${id}\n`);
+      for (const l of result.pruned.layers) ctx.out(`Deleted: ${l}\n`);
     } catch (err) {
       code = reportError(err, ctx);
     }

@@ -21,7 +21,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   try {
     if (flags.bool('detach')) {
       await startContainer(host, rec);
-      ctx.stdout.write(`${rec.id}\n`);
+      ctx.out(`${rec.id}\n`);
       return 0;
     }
     if (spec.autoRemove || spec.tty || spec.openStdin) {
@@ -36,7 +36,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
     try {
-      await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.text), { follow: true });
+      await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(e.text), { follow: true });
       const done = await waitStopped(host, rec);
       return done?.state.exitCode ?? 0;
     } finally {

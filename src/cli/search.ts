@@ -30,6 +30,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     headers: { Name: 'NAME', Index: 'INDEX', Repository: 'REPOSITORY' },
     view: (r: (typeof results)[number]) => ({ Name: r.name, Index: r.registry, Repository: r.repository }),
   };
-  ctx.stdout.write(formatRows(results, spec, flags.string('format')));
+  ctx.out(formatRows(results, spec, flags.string('format')));
   return 0;
 }

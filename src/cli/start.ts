@@ -28,7 +28,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     try {
       const since = new Date();
       const rec = await startContainer(host, await lookupContainer(host, flags.args[0]));
-      await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.text), { follow: true, since });
+      await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(e.text), { follow: true, since });
       const done = await waitStopped(host, rec);
       return done?.state.exitCode ?? 0;
     } catch (err) {

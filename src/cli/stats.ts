@@ -67,7 +67,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const runningIds = async () => (await listContainers(host)).filter((r) => r.state.status === 'running').map((r) => r.id);
   if (flags.bool('no-stream')) {
     const rows = await Promise.all((named ? flags.args : await runningIds()).map((n) => containerStats(host, n)));
-    ctx.stdout.write(formatRows(rows, spec, flags.string('format')));
+    ctx.out(formatRows(rows, spec, flags.string('format')));
     return 0;
   }
   // Streaming: named containers drop out as they stop (the stream ends when none is left);
@@ -96,7 +96,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
         if (first && failed) throw failed.reason;
         return 0;
       }
-      ctx.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${formatRows(rows, spec, flags.string('format'))}`);
+      ctx.out(`${tty ? '\x1b[2J\x1b[H' : ''}${formatRows(rows, spec, flags.string('format'))}`);
       await sleep(Math.max(0, REFRESH_MS - (Date.now() - started)), undefined, { signal: interrupted.signal }).catch(() => {});
     }
     return 0;

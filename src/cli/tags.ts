@@ -24,7 +24,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const digests = flags.bool('digests');
   const { repository, tags } = await remoteTags(flags.args[0], { ...remoteOptions(flags), digests });
   if (flags.bool('quiet')) {
-    ctx.stdout.write(tags.map((t) => `${t.tag}\n`).join(''));
+    ctx.out(tags.map((t) => `${t.tag}\n`).join(''));
     return 0;
   }
   const spec = {
@@ -32,6 +32,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     headers: { Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST' },
     view: (t: (typeof tags)[number]) => ({ Repository: repository, Tag: t.tag, Digest: t.digest ?? '<none>' }),
   };
-  ctx.stdout.write(formatRows(tags, spec, flags.string('format')));
+  ctx.out(formatRows(tags, spec, flags.string('format')));
   return 0;
 }

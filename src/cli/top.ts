@@ -11,6 +11,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const rows = await containerTop(containerHost(ctx), flags.args[0]);
-  ctx.stdout.write(alignColumns(['UID\tPID\tPPID\tSTAT\tCMD', ...rows.map((r) => `${r.uid}\t${r.pid}\t${r.ppid}\t${r.state}\t${r.cmd}`)]));
+  ctx.out(alignColumns(['UID\tPID\tPPID\tSTAT\tCMD', ...rows.map((r) => `${r.uid}\t${r.pid}\t${r.ppid}\t${r.state}\t${r.cmd}`)]));
   return 0;
 }

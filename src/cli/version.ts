@@ -7,9 +7,9 @@ import type { CliContext } from './main.js';
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const pkg = JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
   if (argv.includes('--format') || argv.some((a) => a.startsWith('--format='))) {
-    ctx.stdout.write(`${JSON.stringify({ Version: pkg.version, GoVersion: undefined, NodeVersion: process.version, Os: process.platform, Arch: process.arch })}\n`);
+    ctx.out(`${JSON.stringify({ Version: pkg.version, GoVersion: undefined, NodeVersion: process.version, Os: process.platform, Arch: process.arch })}\n`);
     return 0;
   }
-  ctx.stdout.write(`berth version ${pkg.version}\nnode ${process.version} ${process.platform}/${process.arch}\n`);
+  ctx.out(`berth version ${pkg.version}\nnode ${process.version} ${process.platform}/${process.arch}\n`);
   return 0;
 }
