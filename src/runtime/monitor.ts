@@ -122,7 +122,9 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
   try {
     let child: SpawnedProcess;
     try {
-      child = spawnWait(conmon, args, { fds: ['null', 'null', errFile, syncWrite], cwd: options.stateDir, env: { ...process.env, _OCI_SYNCPIPE: '3' } });
+      // LC_ALL=C: conmon calls setlocale(LC_ALL, ""), which under a UTF-8 locale reads a dozen
+      // locale files (~0.7 ms a start); it copies the container's bytes as they are either way.
+      child = spawnWait(conmon, args, { fds: ['null', 'null', errFile, syncWrite], cwd: options.stateDir, env: { ...process.env, LC_ALL: 'C', _OCI_SYNCPIPE: '3' } });
     } finally {
       closeSync(syncWrite);
     }
