@@ -278,6 +278,101 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---- the end of a process that is not our child ---------------------------------------------
+// `rm -f` waits for a container's monitor (conmon, whose child the container is) to be gone
+// before it removes the files the monitor writes in: a pidfd turns readable when any process
+// exits, child or not, and is watched on the event loop like a child's exit above, with a
+// timer beside it so that a hung process cannot hold the wait (or the event loop) for good.
+
+typedef struct {
+  pending_promise gone;
+  uv_poll_t poll;
+  uv_timer_t timer;
+  int pidfd;
+  int open_handles;
+  int exited;
+} gone_job;
+
+static void gone_closed(uv_handle_t *h) {
+  gone_job *j = h->data;
+  if (--j->open_handles > 0) return;
+  close(j->pidfd);
+  free(j);
+}
+
+static napi_value bool_result(napi_env env, void *arg) {
+  napi_value b;
+  napi_get_boolean(env, *(int *)arg != 0, &b);
+  return b;
+}
+
+// The process exited (the pidfd polled readable or failed) or the time ran out: settles the
+// promise with whether it exited, and closes both handles (the second close frees the job).
+static void gone_settle(gone_job *j, int exited) {
+  uv_poll_stop(&j->poll);
+  uv_timer_stop(&j->timer);
+  j->exited = exited;
+  pending_settle(&j->gone, 0, NULL, bool_result, &j->exited);
+  uv_close((uv_handle_t *)&j->poll, gone_closed);
+  uv_close((uv_handle_t *)&j->timer, gone_closed);
+}
+
+static void gone_ready(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  gone_settle(h->data, 1);
+}
+
+static void gone_timeout(uv_timer_t *t) {
+  gone_settle(t->data, 0);
+}
+
+// processGone(pid, timeoutMs): a Promise of true once process `pid` has exited (at once if
+// there is no such process), or of false after timeoutMs. Not a wait(): it reaps no child.
+static napi_value js_process_gone(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t pid, timeout;
+  if (!get_i32(env, argv[0], &pid) || !get_i32(env, argv[1], &timeout)) return NULL;
+  if (pid <= 0) return throw_type(env, "pid must be positive");
+  if (timeout < 0) return throw_type(env, "timeoutMs must not be negative");
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EIO, "processGone", NULL);
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) {
+    if (errno != ESRCH) return throw_errno(env, errno, "pidfd_open", NULL);
+    napi_deferred d;
+    napi_value promise, yes;
+    napi_create_promise(env, &d, &promise);
+    napi_get_boolean(env, true, &yes);
+    napi_resolve_deferred(env, d, yes);
+    return promise;
+  }
+  gone_job *j = calloc(1, sizeof *j);
+  if (!j) {
+    close(pidfd);
+    return throw_errno(env, ENOMEM, "processGone", NULL);
+  }
+  j->pidfd = pidfd;
+  int err = -uv_poll_init(loop, &j->poll, pidfd);
+  if (err) {
+    close(pidfd);
+    free(j);
+    return throw_errno(env, err, "uv_poll_init", NULL);
+  }
+  j->poll.data = j;
+  j->open_handles = 1;
+  uv_timer_init(loop, &j->timer); // cannot fail
+  j->timer.data = j;
+  j->open_handles = 2;
+  if ((err = -uv_poll_start(&j->poll, UV_READABLE, gone_ready)) != 0) {
+    uv_close((uv_handle_t *)&j->poll, gone_closed);
+    uv_close((uv_handle_t *)&j->timer, gone_closed);
+    return throw_errno(env, err, "uv_poll_start", NULL);
+  }
+  uv_timer_start(&j->timer, gone_timeout, (uint64_t)timeout, 0);
+  return pending_start(env, &j->gone, "berth:processGone");
+}
+
 // memfd(name): an anonymous file's fd (close-on-exec), for a child's captured output or input.
 static napi_value js_memfd(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -390,4 +485,5 @@ void register_spawn(napi_env env, napi_value exports) {
   export_fn(env, exports, "memfd", js_memfd);
   export_fn(env, exports, "pipe", js_pipe);
   export_fn(env, exports, "readLine", js_read_line);
+  export_fn(env, exports, "processGone", js_process_gone);
 }

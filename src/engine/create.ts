@@ -113,23 +113,25 @@ async function openToMappedRoot(host: ContainerHost, paths: ContainerPaths, host
 /**
  * Removes what create made: the snapshot, the hold, the dirs, and last the container's lock
  * file (the run root would collect one per container), which the caller holds (rm's last
- * step, a --rm run's finish) or nobody knows of yet (a create that failed).
+ * step, a --rm run's finish) or nobody knows of yet (a create that failed). runtimeDeleted:
+ * the runtime's delete of the container, under way (rm -f): awaited before the record goes.
  */
-export async function discardContainer(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+export async function discardContainer(host: ContainerHost, rec: ContainerRecord, runtimeDeleted?: Promise<unknown>): Promise<void> {
   const paths = host.records.paths(rec.id);
   const driver = await host.driver();
   const { unmountRootfs } = await import('./rootfs.js');
   await unmountRootfs(driver, paths);
   // Once unmounted, nothing uses the image's layers: the rest is independent, but the record's
-  // dir goes last, so a crash half way leaves a record for the next rm to finish. The release
-  // goes first: its flushes wait on the disk in the thread pool while the removals, direct
-  // calls on a few small files, run here.
+  // dir goes last (after the runtime's delete, when one is under way), so a crash half way
+  // leaves a record for the next rm to finish. The release goes first: its flushes wait on the
+  // disk in the thread pool while the removals, direct calls on a few small files, run here.
   await allDone([
     host.catalog.release(ContainerHost.holder(rec.id)),
     driver.remove(rec.snapshot).catch((err: unknown) => {
       if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
     }),
     (async () => removeTree(paths.stateDir))(),
+    ...(runtimeDeleted ? [runtimeDeleted] : []),
   ]);
   removeTree(paths.dir);
   deleteLockFile(paths.lock);

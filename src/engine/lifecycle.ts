@@ -7,7 +7,8 @@ import { failedPrecondition } from '../internal/errors.js';
 import { checkName, type ContainerRecord } from './container.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
-import { cleanupStopped, initRunning, lookupContainer, refresh } from './state.js';
+import { cleanupStopped, deleteRuntimeState, initRunning, lookupContainer, refresh } from './state.js';
+import { processGone } from '../internal/spawn.js';
 
 const RUNNING = new Set(['running', 'paused', 'restarting']);
 
@@ -165,12 +166,15 @@ export async function removeContainer(host: ContainerHost, query: string, option
     try {
       writeFileSync(marker, '');
     } catch {}
+    // Asked before the kill: the monitor ends a moment after the container.
+    const monitored = rec.state.status === 'running' && rec.state.mode === 'monitor' && (await monitorAlive(host, rec));
     try {
       await killAll(host, rec);
     } catch (err) {
       await fs.rm(marker, { force: true });
       throw err;
     }
+    if (monitored) return removeKilled(host, rec);
     // Under conmon, the runtime's delete --force (it kills what is left, waits for it and
     // releases the runtime's state and cgroups) and the rootfs unmount need not wait for the
     // exit record: done now, their ~10 ms overlap the monitor's exit bookkeeping, and the
@@ -193,6 +197,47 @@ export async function removeContainer(host: ContainerHost, query: string, option
     await host.records.save(cur);
     await cleanupStopped(host, cur);
     await discardContainer(host, cur);
+    return cur;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Whether the container's recorded monitor is that conmon, still running (not a reused pid). */
+async function monitorAlive(host: ContainerHost, rec: ContainerRecord): Promise<boolean> {
+  if (rec.state.monitorPid <= 0) return false;
+  const { monitorRunning } = await import('../runtime/monitor.js');
+  return monitorRunning(host.records.paths(rec.id).stateDir, rec.id, rec.state.monitorPid);
+}
+
+/**
+ * The rest of `rm -f` for a running container under its monitor, once SIGKILL is sent: all
+ * under the container's lock. Once the container's init is gone, the runtime's delete --force
+ * (its state and cgroups, ~8 ms of a runtime process) runs while everything else goes: once
+ * the monitor is gone too (it reaped the container, wrote the exit record and ran its exit
+ * command, which the marker turned away, so nothing writes in the container's files any more),
+ * the record says "removing" and the rootfs, snapshot, hold and monitor files are removed; the
+ * record's own dir goes last, after the runtime's delete, so a crash half way leaves a record
+ * for the next rm to finish. (The runtime, asked while the init still ran, would kill it again
+ * and poll for its end in 100 ms steps.)
+ */
+async function removeKilled(host: ContainerHost, rec: ContainerRecord): Promise<ContainerRecord> {
+  const lock = await host.records.lock(rec.id);
+  try {
+    const cur = await host.records.load(rec.id).catch(() => undefined);
+    if (!cur) return rec;
+    await processGone(rec.state.pid, 10_000);
+    const deleted = deleteRuntimeState(host, cur);
+    try {
+      // conmon ends a moment after the container; one that hangs is given up after 10 s (its
+      // exit command then finds the marker gone and the record "removing", and does nothing).
+      await processGone(rec.state.monitorPid, 10_000);
+      cur.state.status = 'removing';
+      await host.records.save(cur);
+      await discardContainer(host, cur, deleted);
+    } finally {
+      await deleted;
+    }
     return cur;
   } finally {
     await lock.release();

@@ -143,23 +143,29 @@ function shouldRestart(rec: ContainerRecord): boolean {
 
 /** Releases what a stopped container held: the runtime's state and cgroups, the rootfs mount. */
 export async function cleanupStopped(host: ContainerHost, rec: ContainerRecord): Promise<void> {
-  const runtime = host.runtimeOf(rec);
-  // runc and crun keep a container's state in <root>/<id>: without it there is nothing to delete
-  // (the runtime would only say so), and asking would cost a runtime process.
-  const known = !['runc', 'crun'].includes(runtime.name) || existsSync(path.join(runtime.root, rec.id));
   // The runtime's state and the rootfs mount are independent: released side by side.
-  const deleted = known
-    ? runtime.delete(rec.id, { force: true }).catch((err: unknown) => {
-        if (!(err instanceof BerthError && /does not exist|not exist|not found/i.test(err.message))) {
-          rec.state.error = err instanceof Error ? err.message : String(err);
-        }
-      })
-    : undefined;
+  const deleted = deleteRuntimeState(host, rec);
   try {
     await unmountRootfs(await host.driver(), host.records.paths(rec.id));
   } finally {
     await deleted;
   }
+}
+
+/**
+ * The runtime's `delete --force` of the container (its state and cgroups); never rejects: a
+ * failure other than "no such container" is kept in rec.state.error.
+ */
+export async function deleteRuntimeState(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+  const runtime = host.runtimeOf(rec);
+  // runc and crun keep a container's state in <root>/<id>: without it there is nothing to delete
+  // (the runtime would only say so), and asking would cost a runtime process.
+  if (['runc', 'crun'].includes(runtime.name) && !existsSync(path.join(runtime.root, rec.id))) return;
+  await runtime.delete(rec.id, { force: true }).catch((err: unknown) => {
+    if (!(err instanceof BerthError && /does not exist|not exist|not found/i.test(err.message))) {
+      rec.state.error = err instanceof Error ? err.message : String(err);
+    }
+  });
 }
 
 /**

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { kindOfSystemError } from './errors.js';
-import { memfd, pipe, readLine, spawnWait } from './spawn.js';
+import { memfd, pipe, processGone, readLine, spawnWait } from './spawn.js';
 
 let dir: string;
 before(() => {
@@ -177,4 +177,28 @@ test('pipe and readLine: a line as soon as it comes, what came before EOF, nothi
       fs.closeSync(r);
     }
   }
+});
+
+test('processGone: true when a process that is not our child exits, at once for none, false after the timeout', async () => {
+  // A grandchild: sh starts sleep in the background and prints its pid; sh's exit makes sleep
+  // nobody's child of ours.
+  const sh = spawnSync('/bin/sh', ['-c', 'sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+  const pid = Number(sh.stdout.trim());
+  assert.ok(pid > 0);
+  const t0 = Date.now();
+  assert.equal(await processGone(pid, 150), false);
+  assert.ok(Date.now() - t0 >= 140, 'gave up before the timeout');
+  let gone: boolean | undefined;
+  const waiting = processGone(pid, 60_000).then((g) => {
+    gone = g;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(gone, undefined, 'settled while the process still ran');
+  process.kill(pid, 'SIGKILL');
+  await waiting;
+  assert.equal(gone, true);
+  // No such process (it is gone and reaped by init now): true at once.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await processGone(pid, 60_000), true);
+  assert.throws(() => processGone(0, 1), /pid must be positive/);
 });

@@ -57,6 +57,15 @@ export function spawnWait(file: string, args: string[], options: SpawnOptions = 
   };
 }
 
+/**
+ * Whether process `pid` exited within timeoutMs (true at once when there is none): a pidfd
+ * watched on the event loop, for a process that is not our child (a container's monitor). It
+ * reaps nothing.
+ */
+export function processGone(pid: number, timeoutMs: number): Promise<boolean> {
+  return native().processGone(pid, timeoutMs);
+}
+
 /** A pipe: [read end, write end], both close-on-exec (a child gets one through spawnWait's fds). */
 export function pipe(): [readFd: number, writeFd: number] {
   return native().pipe();

@@ -91,6 +91,7 @@ interface Native {
   memfd(name: string): number;
   pipe(): [readFd: number, writeFd: number];
   readLine(fd: number, max: number): Promise<Buffer>;
+  processGone(pid: number, timeoutMs: number): Promise<boolean>;
   [constant: string]: unknown;
 }
 

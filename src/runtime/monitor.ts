@@ -201,10 +201,15 @@ export async function readExit(stateDir: string, id: string): Promise<ExitRecord
   return { exitCode, exitedAt: mtime, oomKilled: existsSync(p.oomFile) };
 }
 
-/** Whether the container's conmon still runs (a zombie counts as gone). */
-export async function monitorRunning(stateDir: string, id: string): Promise<boolean> {
+/**
+ * Whether the container's conmon still runs (a zombie counts as gone); `pid`, when given, must
+ * be the one its pid file names.
+ */
+export async function monitorRunning(stateDir: string, id: string, pid?: number): Promise<boolean> {
   const pidText = await fs.readFile(monitorPaths(stateDir, id).conmonPidFile, 'utf8').catch(() => '');
-  const pid = Number(pidText.trim());
+  const recorded = Number(pidText.trim());
+  if (pid !== undefined && recorded !== pid) return false;
+  pid = recorded;
   if (!Number.isInteger(pid) || pid <= 0) return false;
   const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   // "pid (comm) state ...": the comm may hold spaces, so read after the last ')'.
