@@ -14,6 +14,11 @@ if [ native/monitor/attach.c -nt native/monitor/build/berth-attach ]; then
   echo "build: attach helper"
   mkdir -p native/monitor/build && cc -O2 -Wall -o native/monitor/build/berth-attach native/monitor/attach.c
 fi
+# The runtime conmon runs for a container started at once: create + start in one process.
+if [ native/monitor/run-detached.c -nt native/monitor/build/berth-run-detached ]; then
+  echo "build: run-detached shim"
+  mkdir -p native/monitor/build && cc -O2 -Wall -o native/monitor/build/berth-run-detached native/monitor/run-detached.c
+fi
 # bin/berth: a symlink to the CLI's launcher (native/launcher/berth.c says why it is C).
 if [ native/launcher/berth.c -nt native/launcher/build/berth ]; then
   echo "build: launcher"
