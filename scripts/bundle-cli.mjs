@@ -14,11 +14,12 @@ const outDir = path.join(root, 'dist', 'cli');
 /** What launch.cjs expects each bundle to start with (and end with `\n})`). */
 const FUNCTION_HEAD = '(function (exports, require, module, __filename, __dirname) {';
 
-// Two rewrites of tsc's output on the way in. Each module keeps the import.meta.url of its own
-// file in dist/src (found from the bundle's __dirname, so the tree can move): what it finds next
-// to itself (the project root above it, a worker script beside it) is where tsc put it. And a
-// builtin imported on demand is required (esbuild keeps import() of what it does not bundle,
-// and launch.cjs compiles the bundle as a plain script, with no module loader for import()).
+// Two rewrites of tsc's output on the way in. Each module keeps the import.meta.url and
+// import.meta.dirname of its own file in dist/src (found from the bundle's __dirname, so the
+// tree can move): what it finds next to itself (the project root above it, a worker script
+// beside it) is where tsc put it. And a builtin imported on demand is required (esbuild keeps
+// import() of what it does not bundle, and launch.cjs compiles the bundle as a plain script,
+// with no module loader for import()).
 const fromDist = (bundleDir) => ({
   name: 'from-dist',
   setup(b) {
@@ -26,9 +27,10 @@ const fromDist = (bundleDir) => ({
       let text = await readFile(args.path, 'utf8');
       text = text.replace(/\bimport\((['"])(node:[a-z_/]+)\1\)/g, (_m, _q, name) => `Promise.resolve().then(() => require(${JSON.stringify(name)}))`);
       if (!text.includes('import.meta')) return { contents: text, loader: 'js' };
-      const rel = JSON.stringify(path.relative(bundleDir, args.path));
-      const url = `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${rel})).href`;
-      return { contents: text.replaceAll('import.meta.url', `(${url})`), loader: 'js' };
+      const rel = path.relative(bundleDir, args.path);
+      const url = `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(rel)})).href`;
+      const dirname = `require('node:path').join(__dirname, ${JSON.stringify(path.dirname(rel))})`;
+      return { contents: text.replaceAll('import.meta.url', `(${url})`).replaceAll('import.meta.dirname', `(${dirname})`), loader: 'js' };
     });
   },
 });
