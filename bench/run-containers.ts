@@ -1,5 +1,7 @@
 // Benchmark: `run --rm IMAGE /bin/true` and `run -d` + `rm -f` side by side for berth, podman
-// (runc, cgroupfs), docker (dockerd 20.10) and plain `runc run` on a prepared bundle; medians by hyperfine.
+// (runc, cgroupfs), docker (dockerd 20.10) and plain `runc run` on a prepared bundle; medians by
+// hyperfine. Beside the pair, its floor for any Node CLI on runc: runc's create, start and
+// delete on the same bundle, and two starts of an empty Node script.
 // Run: node dist/bench/run-containers.js [RUNS]   (as root; each peer gets its own temp roots)
 // BENCH_ROUNDS rounds (default 3), each a hyperfine of every command with RUNS runs, the
 // commands' order rotated from round to round: this host's speed drifts within minutes, and a
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     const ctr = berth(['create', 'bench/busybox', '/bin/true']).trim();
     berth(['start', ctr]);
     const berthSpec = JSON.parse(await fs.readFile(path.join(dir, 'berth/root/containers', ctr, 'bundle/config.json'), 'utf8')) as {
+      process: { args: string[] };
       root: { path: string };
       mounts: { type: string; source: string }[];
       linux: { cgroupsPath?: string };
@@ -158,7 +161,24 @@ async function main(): Promise<void> {
     // run -d then rm -f, as one shell line per engine (the shell's own cost is the same for all).
     // podman's rm -f first waits out a 10 s stop timeout; --time 0 makes it kill at once, as docker and berth do.
     const pair = (cli: string, extra: string, rm = 'rm -f') => `sh -c 'id=$(${cli} run -d ${extra} sleep 1000) && ${cli} ${rm} $id >/dev/null'`;
+    // The floor under any engine's pair that runs runc (no monitor, no image, no records): the
+    // runtime's create, start and, once the init is dead (a zombie counts), delete, on the
+    // prepared bundle; and what a Node CLI pays twice before and after any work of its own.
+    const state = path.join(dir, 'runc-state');
+    await fs.writeFile(path.join(dir, 'runc-cycle.sh'), [
+      'set -e',
+      `runc --root ${state} create --bundle ${bundles.berth} --pid-file ${dir}/cycle.pid bench-cycle </dev/null >/dev/null`,
+      `runc --root ${state} start bench-cycle`,
+      `p=$(cat ${dir}/cycle.pid); kill -9 $p`,
+      'while [ -e /proc/$p ] && ! grep -q "^[0-9]* (.*) [ZX]" /proc/$p/stat 2>/dev/null; do :; done',
+      `runc --root ${state} delete --force bench-cycle`,
+      '',
+    ].join('\n'));
+    berthSpec.process.args = ['sleep', '1000'];
+    await fs.writeFile(path.join(bundles.berth, 'config.json'), JSON.stringify(berthSpec));
     const detached: Row[] = [
+      { name: 'plain runc create + start + delete', command: `sh ${path.join(dir, 'runc-cycle.sh')}` },
+      { name: 'node start and exit (empty script)', command: `env -u NODE_EXTRA_CA_CERTS ${process.execPath} -e 0` },
       { name: 'berth run -d + rm -f', command: pair(berthCmd, 'bench/busybox') },
       { name: 'podman run -d + rm -f', command: pair(`${podmanCmd}`, '--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bench/busybox', 'rm -f --time 0'), ...(podmanNote ? { note: podmanNote } : {}) },
       { name: 'docker run -d + rm -f', command: pair(dockerCmd, '--network none bench/busybox'), ...(dockerNote ? { note: dockerNote } : {}) },
@@ -181,6 +201,11 @@ async function main(): Promise<void> {
     if (berthRm && podmanRm) console.log(`  berth/podman (run --rm): ${(berthRm / podmanRm).toFixed(2)}${perRound('berth run --rm', 'podman run --rm')} (aim < 0.5)`);
     if (berthD && podmanD) console.log(`  berth/podman (run -d + rm -f): ${(berthD / podmanD).toFixed(2)}${perRound('berth run -d + rm -f', 'podman run -d + rm -f')} (aim < 0.5)`);
     if (berthRm && runcRm) console.log(`  berth - plain runc with berth's spec (run --rm): ${(berthRm - runcRm).toFixed(1)} ms (aim < 60 ms)`);
+    const [cycle, nodeStart] = [get('plain runc create + start + delete'), get('node start and exit (empty script)')];
+    if (cycle && nodeStart && berthD && podmanD) {
+      const floor = cycle + 2 * nodeStart;
+      console.log(`  floor of run -d + rm -f for a Node CLI on runc (runc's cycle + 2 node starts): ${floor.toFixed(1)} ms = ${(floor / podmanD).toFixed(2)} of podman's; berth is ${(berthD - floor).toFixed(1)} ms above it`);
+    }
     console.log(`  commands:\n${[...runRm, ...detached].map((r) => `    ${r.command}`).join('\n')}`);
   } finally {
     if (dockerd?.pid) {
