@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, internal, notFound } from '../internal/errors.js';
 import { projectRoot } from '../internal/paths.js';
-import { readFdText } from '../internal/read.js';
+import { readFdText, readTextOr } from '../internal/read.js';
 import { memfd, pipe, readLine, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
 import { lookupBinary } from './detect.js';
 import { errorsFromLog, runtimeError } from './errors.js';
@@ -237,18 +237,11 @@ export async function readExit(stateDir: string, id: string): Promise<ExitRecord
 export async function monitorRunning(stateDir: string, id: string, pid?: number): Promise<boolean> {
   // Direct reads of two small files: through fs.promises (its module, the thread pool) they
   // cost ~3 ms of an rm -f.
-  const read = (file: string) => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const recorded = Number(read(monitorPaths(stateDir, id).conmonPidFile).trim());
+  const recorded = Number(readTextOr(monitorPaths(stateDir, id).conmonPidFile).trim());
   if (pid !== undefined && recorded !== pid) return false;
   pid = recorded;
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  const stat = read(`/proc/${pid}/stat`);
+  const stat = readTextOr(`/proc/${pid}/stat`);
   // "pid (comm) state ...": the comm may hold spaces, so read after the last ')'.
   const close = stat.lastIndexOf(')');
   if (close < 0 || !stat.slice(stat.indexOf('(') + 1, close).startsWith('conmon')) return false;
