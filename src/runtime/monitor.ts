@@ -35,10 +35,10 @@ export interface MonitorOptions {
   conmonPath?: string;
   noPivot?: boolean;
   /**
-   * The runtime starts the container as it creates it (`run --detach`, through
-   * runDetachedShim()): no `start` to call after. For runc and crun only.
+   * runDetachedShim()'s path: conmon runs it as its runtime, and the runtime starts the
+   * container as it creates it (`run --detach`): no `start` to call after. For runc and crun.
    */
-  runDetached?: boolean;
+  runDetachedShim?: string;
 }
 
 export interface MonitoredContainer {
@@ -93,7 +93,7 @@ function canRunDetached(runtime: OciRuntime): boolean {
 /**
  * Creates the container under conmon and returns once the runtime's create is done (the
  * container's init waits for `start`): the engine can set up networking in between. With
- * runDetached the runtime also started it.
+ * runDetachedShim the runtime also started it.
  */
 export async function createMonitored(options: MonitorOptions): Promise<MonitoredContainer> {
   const conmon = options.conmonPath ?? lookupBinary('conmon');
@@ -106,8 +106,7 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
   for (const dir of [p.exitDir, socketDir, path.dirname(p.logPath), options.runtime.root]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   rmSync(runtimeLog, { force: true });
 
-  const shim = options.runDetached ? runDetachedShim() : undefined;
-  if (options.runDetached && !shim) throw internal('cannot start container: native/monitor/build/berth-run-detached is not built (run scripts/build.sh)');
+  const shim = options.runDetachedShim;
   const args = [
     '--api-version', '1',
     '-c', options.id,
@@ -194,7 +193,8 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
  * and crun do both in one `run --detach` when the shim is built.
  */
 export async function startContainer(options: MonitorOptions): Promise<MonitoredContainer> {
-  if (canRunDetached(options.runtime) && runDetachedShim()) return createMonitored({ ...options, runDetached: true });
+  const shim = canRunDetached(options.runtime) ? runDetachedShim() : undefined;
+  if (shim) return createMonitored({ ...options, runDetachedShim: shim });
   const created = await createMonitored(options);
   try {
     await options.runtime.start(options.id);
