@@ -360,7 +360,6 @@ static napi_value js_process_gone(napi_env env, napi_callback_info info) {
     return throw_errno(env, err, "uv_poll_init", NULL);
   }
   j->poll.data = j;
-  j->open_handles = 1;
   uv_timer_init(loop, &j->timer); // cannot fail
   j->timer.data = j;
   j->open_handles = 2;
