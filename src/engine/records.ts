@@ -162,9 +162,10 @@ export class ContainerRecords {
    */
   async sweepUnrecorded(): Promise<void> {
     for (const id of await this.ids()) {
-      if (existsSync(this.paths(id).record)) continue;
+      const p = this.paths(id);
+      if (existsSync(p.record)) continue;
       try {
-        removeTree(this.paths(id).dir);
+        removeTree(p.dir);
       } catch {}
     }
   }
