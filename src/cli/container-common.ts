@@ -6,7 +6,7 @@ import type { ContainerRecord, ContainerSpec } from '../engine/container.js';
 import { loadEngineConfig } from '../engine/config.js';
 import { ContainerHost } from '../engine/host.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
-import { parseBytes } from '../runtime/cgroups.js';
+import { parseBytes, type ResourceInput } from '../runtime/cgroups.js';
 import type { FlagSpec, Flags } from './flags.js';
 import type { CliContext } from './main.js';
 
@@ -20,6 +20,22 @@ export function containerHost(ctx: CliContext): ContainerHost {
     ...(self ? { cleanupCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'container', 'cleanup'] } : {}),
   });
 }
+
+/** docker's cgroup flags, shared by create/run and update. */
+export const RESOURCE_FLAGS: FlagSpec[] = [
+  { name: 'memory', short: 'm', type: 'string', value: 'BYTES', description: 'Memory limit' },
+  { name: 'memory-swap', type: 'string', value: 'BYTES', description: 'Memory plus swap limit (-1: unlimited swap)' },
+  { name: 'memory-reservation', type: 'string', value: 'BYTES', description: 'Memory soft limit' },
+  { name: 'memory-swappiness', type: 'string', value: 'N', description: 'Tune container memory swappiness (0 to 100; cgroup v1)' },
+  { name: 'oom-kill-disable', type: 'bool', description: "Disable the OOM killer (cgroup v1)" },
+  { name: 'cpus', type: 'string', value: 'N', description: 'Number of CPUs' },
+  { name: 'cpu-shares', short: 'c', type: 'string', value: 'N', description: 'CPU shares (relative weight)' },
+  { name: 'cpu-period', type: 'string', value: 'US', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { name: 'cpu-quota', type: 'string', value: 'US', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+  { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { name: 'cpuset-mems', type: 'string', value: 'LIST', description: 'Memory nodes in which to allow execution (0-3, 0,1)' },
+  { name: 'pids-limit', type: 'string', value: 'N', description: 'Tune container pids limit (-1 for unlimited)' },
+];
 
 export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', value: 'NAME', description: 'Assign a name to the container' },
@@ -48,13 +64,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'init', type: 'bool', description: 'Run an init (tini) as PID 1 that forwards signals and reaps' },
   { name: 'label', short: 'l', type: 'list', value: 'KEY=VALUE', description: 'Set metadata on the container' },
   { name: 'restart', type: 'string', value: 'POLICY', description: 'no, always, on-failure[:N], unless-stopped' },
-  { name: 'memory', short: 'm', type: 'string', value: 'BYTES', description: 'Memory limit' },
-  { name: 'memory-swap', type: 'string', value: 'BYTES', description: 'Memory plus swap limit (-1: unlimited swap)' },
-  { name: 'memory-reservation', type: 'string', value: 'BYTES', description: 'Memory soft limit' },
-  { name: 'cpus', type: 'string', value: 'N', description: 'Number of CPUs' },
-  { name: 'cpu-shares', short: 'c', type: 'string', value: 'N', description: 'CPU shares (relative weight)' },
-  { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs in which to allow execution' },
-  { name: 'pids-limit', type: 'string', value: 'N', description: 'Tune container pids limit (-1 for unlimited)' },
+  ...RESOURCE_FLAGS,
   { name: 'shm-size', type: 'string', value: 'BYTES', description: 'Size of /dev/shm' },
   { name: 'runtime', type: 'string', value: 'NAME|PATH', description: 'OCI runtime (runc, crun or a path)' },
   { name: 'stop-signal', type: 'string', value: 'SIGNAL', description: 'Signal to stop the container' },
@@ -125,6 +135,38 @@ function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
   return { name: m[1] as 'always', ...(m[2] ? { maximumRetryCount: Number(m[2]) } : {}) };
 }
 
+/** The RESOURCE_FLAGS given, in the engine's terms (only those set: update changes only them). */
+export function resourcesFromFlags(flags: Flags): ResourceInput {
+  const out: ResourceInput = {};
+  const memory = bytesFlag(flags, 'memory');
+  if (memory !== undefined) out.memory = memory;
+  const memorySwap = bytesFlag(flags, 'memory-swap');
+  if (memorySwap !== undefined) out.memorySwap = memorySwap;
+  const memoryReservation = bytesFlag(flags, 'memory-reservation');
+  if (memoryReservation !== undefined) out.memoryReservation = memoryReservation;
+  const swappiness = intFlag(flags, 'memory-swappiness');
+  if (swappiness !== undefined) out.memorySwappiness = swappiness;
+  if (flags.bool('oom-kill-disable')) out.oomKillDisable = true;
+  const cpus = flags.string('cpus');
+  if (cpus !== undefined) {
+    if (!/^\d*\.?\d+$/.test(cpus)) throw invalidArgument(`invalid --cpus "${cpus}": want a number such as 1.5`);
+    out.cpus = Number(cpus);
+  }
+  const cpuShares = intFlag(flags, 'cpu-shares');
+  if (cpuShares !== undefined) out.cpuShares = cpuShares;
+  const cpuPeriod = intFlag(flags, 'cpu-period');
+  if (cpuPeriod !== undefined) out.cpuPeriod = cpuPeriod;
+  const cpuQuota = intFlag(flags, 'cpu-quota');
+  if (cpuQuota !== undefined) out.cpuQuota = cpuQuota;
+  const cpusetCpus = flags.string('cpuset-cpus');
+  if (cpusetCpus !== undefined) out.cpusetCpus = cpusetCpus;
+  const cpusetMems = flags.string('cpuset-mems');
+  if (cpusetMems !== undefined) out.cpusetMems = cpusetMems;
+  const pidsLimit = intFlag(flags, 'pids-limit');
+  if (pidsLimit !== undefined) out.pidsLimit = pidsLimit;
+  return out;
+}
+
 /** The flags of create/run (after the image) as a ContainerSpec. */
 export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): ContainerSpec {
   const network = flags.string('network');
@@ -132,7 +174,6 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     throw invalidArgument(`invalid --network "${network}": berth supports none and host (bridged networks come later)`);
   }
   const entrypoint = flags.string('entrypoint');
-  const cpus = flags.string('cpus');
   const userns = flags.string('userns');
   let usernsMap: ContainerSpec['userns'];
   if (userns !== undefined && userns !== '' && userns !== 'host') {
@@ -142,12 +183,6 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   }
   const pull = flags.string('pull');
   if (pull !== undefined && !['missing', 'never', 'always'].includes(pull)) throw invalidArgument(`invalid --pull "${pull}": want missing, never or always`);
-  const memory = bytesFlag(flags, 'memory');
-  const memorySwap = bytesFlag(flags, 'memory-swap');
-  const memoryReservation = bytesFlag(flags, 'memory-reservation');
-  const cpuShares = intFlag(flags, 'cpu-shares');
-  const pidsLimit = intFlag(flags, 'pids-limit');
-  const cpusetCpus = flags.string('cpuset-cpus');
   const stopTimeout = intFlag(flags, 'stop-timeout');
   const shm = bytesFlag(flags, 'shm-size');
   const pidMode = hostOrPrivate(flags, 'pid');
@@ -172,15 +207,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ulimits: flags.list('ulimit'),
     init: flags.bool('init'),
     autoRemove: flags.bool('rm'),
-    resources: {
-      ...(memory !== undefined ? { memory } : {}),
-      ...(memorySwap !== undefined ? { memorySwap } : {}),
-      ...(memoryReservation !== undefined ? { memoryReservation } : {}),
-      ...(cpus !== undefined ? { cpus: Number(cpus) } : {}),
-      ...(cpuShares !== undefined ? { cpuShares } : {}),
-      ...(cpusetCpus !== undefined ? { cpusetCpus } : {}),
-      ...(pidsLimit !== undefined ? { pidsLimit } : {}),
-    },
+    resources: resourcesFromFlags(flags),
     ...(flags.string('workdir') !== undefined ? { workingDir: flags.string('workdir') } : {}),
     ...(flags.string('user') !== undefined ? { user: flags.string('user') } : {}),
     ...(flags.string('hostname') !== undefined ? { hostname: flags.string('hostname') } : {}),

@@ -60,3 +60,24 @@ test('byte sizes', () => {
   assert.equal(parseBytes('2MiB'), 2097152);
   assert.throws(() => parseBytes('lots'), /invalid size/);
 });
+
+test('resourcesFrom: the CFS period and quota, cpusets, swappiness and the OOM killer as docker checks them', () => {
+  const v1 = { mode: 'v1' as const, controllers: {}, swapAccounting: true };
+  const v2 = { mode: 'v2' as const, controllers: {}, swapAccounting: true };
+  const hostCpuset = { cpus: '0-1', mems: '0' };
+  assert.deepEqual(resourcesFrom({ cpuPeriod: 50000, cpuQuota: 25000 }).cpu, { quota: 25000, period: 50000 });
+  assert.throws(() => resourcesFrom({ cpuPeriod: 999 }), /can not be less than 1ms \(i\.e\. 1000\) or larger than 1s/);
+  assert.throws(() => resourcesFrom({ cpuPeriod: 1000001 }), /or larger than 1s/);
+  assert.throws(() => resourcesFrom({ cpuQuota: 500 }), /quota can not be less than 1ms/);
+  assert.deepEqual(resourcesFrom({ cpusetCpus: '0,1', cpusetMems: '0', hostCpuset }).cpu, { cpus: '0,1', mems: '0' });
+  assert.deepEqual(resourcesFrom({ cpusetCpus: '0-1', hostCpuset }).cpu, { cpus: '0-1' });
+  assert.throws(() => resourcesFrom({ cpusetCpus: '0-4', hostCpuset }), /requested CPUs are not available - requested 0-4, available: 0-1/);
+  assert.throws(() => resourcesFrom({ cpusetMems: '1', hostCpuset }), /requested memory nodes are not available/);
+  assert.throws(() => resourcesFrom({ cpusetCpus: '1-0', hostCpuset }), /want a list such as 0-3/);
+  assert.throws(() => resourcesFrom({ cpusetCpus: 'a', hostCpuset }), /want a list/);
+  assert.deepEqual(resourcesFrom({ memorySwappiness: 10, oomKillDisable: true }, v1).memory, { swappiness: 10, disableOOMKiller: true });
+  // cgroup v2 has neither: docker drops both (with a warning).
+  assert.deepEqual(resourcesFrom({ memorySwappiness: 10, oomKillDisable: true }, v2), {});
+  assert.deepEqual(resourcesFrom({ memorySwappiness: -1 }, v1), {});
+  assert.throws(() => resourcesFrom({ memorySwappiness: 101 }, v1), /valid memory swappiness range is 0-100/);
+});

@@ -59,6 +59,10 @@ export interface ResourceInput {
   /** --memory-swap, bytes of memory+swap; -1 unlimited swap. Default (docker): twice --memory. */
   memorySwap?: number;
   memoryReservation?: number;
+  /** --memory-swappiness, 0..100 (-1: the host's); cgroup v1 only, dropped on v2 as docker drops it. */
+  memorySwappiness?: number;
+  /** --oom-kill-disable; cgroup v1 only, dropped on v2 as docker drops it. */
+  oomKillDisable?: boolean;
   /** --cpus, e.g. 1.5. */
   cpus?: number;
   cpuQuota?: number;
@@ -71,6 +75,8 @@ export interface ResourceInput {
   pidsLimit?: number;
   /** The CPUs this host offers, the bound of --cpus; default os.availableParallelism(). */
   hostCpus?: number;
+  /** The host's online CPUs and memory nodes as lists ("0-3"), the bound of --cpuset-*; default read from sysfs. */
+  hostCpuset?: { cpus: string; mems: string };
 }
 
 const CPU_PERIOD = 100000;
@@ -118,9 +124,59 @@ export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): Spec
     if (input.cpuQuota !== undefined) (out.cpu ??= {}).quota = input.cpuQuota;
     if (input.cpuPeriod !== undefined) (out.cpu ??= {}).period = input.cpuPeriod;
   }
+  if (input.cpuPeriod !== undefined && input.cpuPeriod !== 0 && (input.cpuPeriod < 1000 || input.cpuPeriod > 1000000)) {
+    throw invalidArgument(`invalid --cpu-period ${input.cpuPeriod}: CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)`);
+  }
+  if (input.cpuQuota !== undefined && input.cpuQuota > 0 && input.cpuQuota < 1000) {
+    throw invalidArgument(`invalid --cpu-quota ${input.cpuQuota}: CPU cfs quota can not be less than 1ms (i.e. 1000)`);
+  }
   if (input.cpuShares !== undefined && input.cpuShares > 0) (out.cpu ??= {}).shares = input.cpuShares;
-  if (input.cpusetCpus) (out.cpu ??= {}).cpus = input.cpusetCpus;
-  if (input.cpusetMems) (out.cpu ??= {}).mems = input.cpusetMems;
+  let host = input.hostCpuset;
+  const hostSet = () => (host ??= hostCpuset());
+  if (input.cpusetCpus) (out.cpu ??= {}).cpus = checkCpuset('--cpuset-cpus', input.cpusetCpus, () => hostSet().cpus, 'CPUs');
+  if (input.cpusetMems) (out.cpu ??= {}).mems = checkCpuset('--cpuset-mems', input.cpusetMems, () => hostSet().mems, 'memory nodes');
+  if (input.memorySwappiness !== undefined && input.memorySwappiness !== -1) {
+    if (!Number.isInteger(input.memorySwappiness) || input.memorySwappiness < 0 || input.memorySwappiness > 100) {
+      throw invalidArgument(`invalid --memory-swappiness ${input.memorySwappiness}: valid memory swappiness range is 0-100`);
+    }
+    if ((layout ?? detectCgroups()).mode !== 'v2') (out.memory ??= {}).swappiness = input.memorySwappiness;
+  }
+  if (input.oomKillDisable && (layout ?? detectCgroups()).mode !== 'v2') (out.memory ??= {}).disableOOMKiller = true;
   if (input.pidsLimit !== undefined && input.pidsLimit > 0) out.pids = { limit: input.pidsLimit };
   return out;
+}
+
+/** The host's online CPUs and memory nodes, in the kernel's list syntax. */
+function hostCpuset(): { cpus: string; mems: string } {
+  const read = (file: string, fallback: string) => {
+    try {
+      return readFileSync(file, 'utf8').trim() || fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  return { cpus: read('/sys/devices/system/cpu/online', `0-${availableParallelism() - 1}`), mems: read('/sys/devices/system/node/online', '0') };
+}
+
+/** The numbers in a list such as "0-2,5"; undefined when it is not one. */
+function parseCpuList(list: string): Set<number> | undefined {
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list)) return undefined;
+  const out = new Set<number>();
+  for (const part of list.split(',')) {
+    const [a, b = a] = part.split('-').map(Number);
+    if (b < a || b - a > 4096) return undefined;
+    for (let i = a; i <= b; i++) out.add(i);
+  }
+  return out;
+}
+
+/** docker's check of --cpuset-cpus/--cpuset-mems: the list's syntax, and only what the host has online. */
+function checkCpuset(flag: string, list: string, available: () => string, what: string): string {
+  const wanted = parseCpuList(list);
+  if (!wanted) throw invalidArgument(`invalid ${flag} "${list}": want a list such as 0-3 or 0,1`);
+  const have = parseCpuList(available());
+  if (have && [...wanted].some((n) => !have.has(n))) {
+    throw invalidArgument(`invalid ${flag} "${list}": requested ${what} are not available - requested ${list}, available: ${available()}`);
+  }
+  return list;
 }
