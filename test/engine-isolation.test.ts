@@ -83,6 +83,104 @@ test('memory and pids limits are enforced (OOM kill is exit 137; forks beyond th
   assert.match(cpu, /50000/);
 });
 
+test('the CFS period and quota, cpusets, swappiness and the OOM killer reach the cgroup', async () => {
+  const files = 'cpu/cpu.cfs_period_us cpu/cpu.cfs_quota_us cpuset/cpuset.cpus cpuset/cpuset.mems memory/memory.swappiness';
+  const v1 = `cd /sys/fs/cgroup && for f in ${files}; do echo $(basename $f)=$(cat $f); done; grep oom_kill_disable memory/memory.oom_control | tr " " =`;
+  const out = await ok(fx, ['run', '--rm', '--cpu-period', '50000', '--cpu-quota', '25000', '--cpuset-cpus', '0', '--cpuset-mems', '0', '--memory-swappiness', '10', '--oom-kill-disable', '-m', '64m', fx.image, ...sh(`if [ -d /sys/fs/cgroup/cpu ]; then ${v1}; else echo cpu.max=$(cat /sys/fs/cgroup/cpu.max); fi`)]);
+  if (field(out, 'cpu.max') !== undefined) assert.equal(field(out, 'cpu.max'), '25000 50000');
+  else {
+    assert.equal(field(out, 'cpu.cfs_period_us'), '50000');
+    assert.equal(field(out, 'cpu.cfs_quota_us'), '25000');
+    assert.equal(field(out, 'cpuset.cpus'), '0');
+    assert.equal(field(out, 'cpuset.mems'), '0');
+    assert.equal(field(out, 'memory.swappiness'), '10');
+    assert.equal(field(out, 'oom_kill_disable'), '1');
+  }
+  // Refused before anything is made, as docker refuses them.
+  for (const [flags, message] of [
+    [['--cpu-period', '500'], /can not be less than 1ms/],
+    [['--cpuset-cpus', '0-4096'], /requested CPUs are not available/],
+    [['--memory-swappiness', '101'], /range is 0-100/],
+  ] as const) {
+    const r = await berth(fx, ['run', '--rm', ...flags, fx.image, 'true']);
+    assert.equal(r.code, 125, flags.join(' '));
+    assert.match(r.stderr, message);
+  }
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+});
+
+test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname, --annotation, --label-file, --cidfile', async () => {
+  const labelFile = path.join(fx.dir, 'labels');
+  await fs.writeFile(labelFile, '# team\nteam=blue\nbare\n');
+  const cid = path.join(fx.dir, 'cid');
+  const script = [
+    // (busybox's read takes procfs files a byte at a time, which sysctl files do not serve)
+    'echo ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)',
+    'echo msgmax=$(cat /proc/sys/kernel/msgmax)',
+    'echo x > /dev/mynull && echo wrote=yes',
+    'echo zero=$(head -c 3 /dev/zero | wc -c)',
+    'echo groups=$(id -G)',
+    'echo oom=$(cat /proc/self/oom_score_adj)',
+    'echo domain=$(cat /proc/sys/kernel/domainname)',
+    'echo cgroup=$(grep -c ":/$" /proc/self/cgroup)',
+  ].join('; ');
+  const out = await ok(fx, [
+    'run', '--name', 'flags', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=65536', '--device', '/dev/null:/dev/mynull:rw', '--device', '/dev/zero',
+    '--group-add', 'extra', '--group-add', '4242', '--oom-score-adj', '500', '--cgroupns', 'private', '--domainname', 'example.org',
+    '--annotation', 'org.example.x=1', '--label-file', labelFile, '--label', 'team=red', '--cidfile', cid, fx.image, ...sh(script),
+  ]);
+  assert.equal(field(out, 'ip_forward'), '1');
+  assert.equal(field(out, 'msgmax'), '65536');
+  assert.equal(field(out, 'wrote'), 'yes');
+  assert.equal(field(out, 'zero'), '3');
+  assert.deepEqual(field(out, 'groups')?.split(' ').sort(), ['0', '2000', '4242']);
+  assert.equal(field(out, 'oom'), '500');
+  assert.equal(field(out, 'domain'), 'example.org');
+  // A private cgroup namespace: every hierarchy is the container's own root.
+  assert.notEqual(field(out, 'cgroup'), '0');
+  const id = await fs.readFile(cid, 'utf8');
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const view = JSON.parse(await ok(fx, ['inspect', '--format', '{{json .}}', 'flags']));
+  assert.equal(view.Id, id);
+  assert.deepEqual(view.Config.Labels, { team: 'red', bare: '' });
+  assert.equal(view.Config.Domainname, 'example.org');
+  assert.deepEqual(view.HostConfig.Sysctls, { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '65536' });
+  assert.deepEqual(view.HostConfig.Devices[0], { PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' });
+  assert.deepEqual(view.HostConfig.GroupAdd, ['extra', '4242']);
+  assert.equal(view.HostConfig.OomScoreAdj, 500);
+  assert.equal(view.HostConfig.CgroupnsMode, 'private');
+  assert.deepEqual(view.HostConfig.Annotations, { 'org.example.x': '1' });
+  // The same --cidfile again: docker refuses before creating anything.
+  const again = await berth(fx, ['run', '--rm', '--cidfile', cid, fx.image, 'true']);
+  assert.equal(again.code, 125);
+  assert.match(again.stderr, /container ID file found/);
+  await ok(fx, ['rm', 'flags']);
+  // A create that fails takes its --cidfile with it.
+  const cid2 = path.join(fx.dir, 'cid2');
+  assert.equal((await berth(fx, ['run', '--rm', '--cidfile', cid2, 'no-such-image-here', 'true'])).code, 125);
+  await assert.rejects(fs.stat(cid2), { code: 'ENOENT' });
+  for (const [flags, message] of [
+    [['--sysctl', 'kernel.panic=1'], /not namespaced/],
+    [['--sysctl', 'kernel.shmmax'], /want KEY=VALUE/],
+    [['--network', 'host', '--sysctl', 'net.ipv4.ip_forward=1'], /needs a private network namespace/],
+    [['--device', '/dev/no-such-device'], /no such device on the host/],
+    [['--device', '/dev/null:/x:rwx'], /combination of r, w and m/],
+    [['--device', 'dev/null'], /not an absolute path/],
+    [['--group-add', 'nosuchgroup'], /unable to find group nosuchgroup/],
+    [['--oom-score-adj', '1001'], /range for oom score adj is \[-1000, 1000\]/],
+    [['--cgroupns', 'shared'], /want host or private/],
+    [['--uts', 'host', '--domainname', 'x'], /conflicting options/],
+    [['--platform', 'windows/amd64'], /linux containers only/],
+    [['--platform', 'linux/arm64', '--pull', 'never'], /does not match the specified platform: wanted linux\/arm64, actual: linux\/amd64/],
+  ] as const) {
+    const r = await berth(fx, ['run', '--rm', ...flags, fx.image, 'true']);
+    assert.equal(r.code, 125, flags.join(' '));
+    assert.match(r.stderr, message, flags.join(' '));
+  }
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  assert.deepEqual(await mountsUnder(fx), []);
+});
+
 test('--privileged, --cap-add/--cap-drop, no-new-privileges, seccomp=unconfined', async () => {
   const caps = 'grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status | sed "s/:\\s*/=/"';
   const priv = await ok(fx, ['run', '--rm', '--privileged', fx.image, ...sh(`${caps}; ls /dev | wc -l | sed "s/^/devs=/"`)]);

@@ -2,7 +2,8 @@
 // create/run flags turned into the engine's ContainerSpec (parsing only; the engine checks).
 import * as fs from 'node:fs';
 import { invalidArgument } from '../internal/errors.js';
-import type { ContainerRecord, ContainerSpec } from '../engine/container.js';
+import { type ContainerRecord, type ContainerSpec, parseDevice } from '../engine/container.js';
+import { parsePlatform } from '../image/platform.js';
 import { loadEngineConfig } from '../engine/config.js';
 import { ContainerHost } from '../engine/host.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
@@ -72,6 +73,17 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'pull', type: 'string', value: 'POLICY', description: 'Pull image before running: missing (default), never, always' },
   { name: 'userns', type: 'string', value: 'HOSTID:SIZE', description: 'Map container root to host ids HOSTID..+SIZE in a user namespace' },
   { name: 'sig-proxy', type: 'bool', description: 'Proxy received signals to the process (default true)' },
+  { name: 'sysctl', type: 'list', value: 'KEY=VALUE', description: 'Namespaced kernel parameters (net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)' },
+  { name: 'device', type: 'list', value: 'HOST[:CTR[:PERMS]]', description: 'Add a host device to the container' },
+  { name: 'group-add', type: 'list', value: 'GROUP', description: 'Add additional groups to join' },
+  { name: 'oom-score-adj', type: 'string', value: 'N', description: "Tune host's OOM preferences (-1000 to 1000)" },
+  { name: 'annotation', type: 'list', value: 'KEY=VALUE', description: 'Add an annotation to the container (passed through to the OCI runtime)' },
+  { name: 'cgroupns', type: 'string', value: 'MODE', description: 'Cgroup namespace: host or private (default: private on cgroup v2, host on v1)' },
+  { name: 'domainname', type: 'string', value: 'NAME', description: 'Container NIS domain name' },
+  { name: 'label-file', type: 'list', value: 'FILE', description: 'Read in a line delimited file of labels' },
+  { name: 'cidfile', type: 'string', value: 'FILE', description: 'Write the container ID to the file' },
+  { name: 'platform', type: 'string', value: 'OS/ARCH', description: 'Set platform if server is multi-platform capable' },
+  { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the pull output' },
 ];
 
 function intFlag(flags: Flags, name: string): number | undefined {
@@ -99,17 +111,7 @@ function hostOrPrivate(flags: Flags, name: string): 'host' | 'private' | undefin
 function envEntries(flags: Flags): string[] {
   const out: string[] = [];
   for (const file of flags.list('env-file')) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      throw invalidArgument(`invalid --env-file: cannot read ${file}`);
-    }
-    for (const line of text.split('\n')) {
-      const l = line.trim();
-      if (l === '' || l.startsWith('#')) continue;
-      out.push(l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`);
-    }
+    for (const l of fileLines('env-file', file)) out.push(l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`);
   }
   for (const e of flags.list('env')) {
     if (e.startsWith('=')) throw invalidArgument(`invalid -e "${e}": empty variable name`);
@@ -119,13 +121,52 @@ function envEntries(flags: Flags): string[] {
   return out;
 }
 
-function labels(flags: Flags): Record<string, string> {
+/** The lines of --env-file or --label-file files: blank lines and # comments skipped. */
+function fileLines(flag: string, file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw invalidArgument(`invalid --${flag}: cannot read ${file}`);
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** KEY=VALUE flags as a map (a bare KEY has an empty value; the last of a key wins). */
+function keyValues(entries: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const l of flags.list('label')) {
+  for (const l of entries) {
     const eq = l.indexOf('=');
     out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
   return out;
+}
+
+/** --label-file's lines, then --label (which wins), as docker reads them. */
+function labels(flags: Flags): Record<string, string> {
+  return keyValues([...flags.list('label-file').flatMap((f) => fileLines('label-file', f)), ...flags.list('label')]);
+}
+
+/** --sysctl KEY=VALUE: which keys a container may set is the spec's check (namespaced ones only). */
+function sysctls(flags: Flags): Record<string, string> | undefined {
+  const list = flags.list('sysctl');
+  if (list.length === 0) return undefined;
+  for (const e of list) {
+    if (!/^[a-z0-9_][a-z0-9_.\/-]*=/.test(e)) throw invalidArgument(`invalid --sysctl "${e}": want KEY=VALUE, such as net.ipv4.ip_forward=1`);
+  }
+  return keyValues(list);
+}
+
+function annotations(flags: Flags): Record<string, string> | undefined {
+  const list = flags.list('annotation');
+  if (list.length === 0) return undefined;
+  for (const e of list) {
+    if (!/^[^=]+=/.test(e)) throw invalidArgument(`invalid --annotation "${e}": want KEY=VALUE`);
+  }
+  return keyValues(list);
 }
 
 function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
@@ -188,6 +229,19 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   const pidMode = hostOrPrivate(flags, 'pid');
   const ipcMode = hostOrPrivate(flags, 'ipc');
   const utsMode = hostOrPrivate(flags, 'uts');
+  const oomScoreAdj = intFlag(flags, 'oom-score-adj');
+  if (oomScoreAdj !== undefined && (oomScoreAdj < -1000 || oomScoreAdj > 1000)) {
+    throw invalidArgument(`invalid --oom-score-adj ${oomScoreAdj}: range for oom score adj is [-1000, 1000]`);
+  }
+  const cgroupns = flags.string('cgroupns');
+  if (cgroupns !== undefined && cgroupns !== 'host' && cgroupns !== 'private') throw invalidArgument(`invalid --cgroupns "${cgroupns}": want host or private`);
+  const platform = flags.string('platform');
+  if (platform !== undefined && parsePlatform(platform).os !== 'linux') throw invalidArgument(`invalid --platform "${platform}": berth runs linux containers only`);
+  const groupAdd = flags.list('group-add');
+  for (const g of groupAdd) if (!/^[^:\s]+$/.test(g)) throw invalidArgument(`invalid --group-add "${g}": want a group name or id`);
+  const sysctlMap = sysctls(flags);
+  const annotationMap = annotations(flags);
+  const devices = flags.list('device').map(parseDevice);
   const restart = restartPolicy(flags.string('restart'));
   if (restart && flags.bool('rm')) throw invalidArgument('conflicting options: --restart and --rm');
   const spec: ContainerSpec = {
@@ -221,7 +275,16 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(restart ? { restart } : {}),
     ...(flags.string('runtime') !== undefined ? { runtime: flags.string('runtime') } : {}),
     ...(usernsMap ? { userns: usernsMap } : {}),
+    ...(sysctlMap ? { sysctls: sysctlMap } : {}),
+    ...(devices.length ? { devices } : {}),
+    ...(groupAdd.length ? { groupAdd } : {}),
+    ...(oomScoreAdj !== undefined ? { oomScoreAdj } : {}),
+    ...(annotationMap ? { annotations: annotationMap } : {}),
+    ...(cgroupns ? { cgroupnsMode: cgroupns as 'host' } : {}),
+    ...(flags.string('domainname') !== undefined ? { domainname: flags.string('domainname') } : {}),
+    ...(platform !== undefined ? { platform } : {}),
   };
+  if (spec.domainname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --domainname and --uts=host');
   if (spec.hostname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --hostname and --uts=host');
   return spec;
 }
@@ -237,7 +300,33 @@ export async function createFromFlags(host: ContainerHost, flags: Flags, options
   const spec = containerSpecFrom(flags, image, cmd);
   const name = flags.string('name');
   const pull = flags.string('pull') as 'missing' | undefined;
-  const rec = await createContainer(host, spec, { ...(name !== undefined ? { name } : {}), ...(pull ? { pull } : {}), ...options });
+  const cidfile = flags.string('cidfile');
+  // docker makes the file first, so a second container with the same --cidfile fails before it is created.
+  let cidFd: number | undefined;
+  if (cidfile !== undefined) {
+    try {
+      cidFd = fs.openSync(cidfile, 'wx', 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw invalidArgument(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);
+      }
+      throw invalidArgument(`cannot create the container ID file ${cidfile}: ${(err as Error).message}`);
+    }
+  }
+  let rec: ContainerRecord;
+  try {
+    rec = await createContainer(host, spec, { ...(name !== undefined ? { name } : {}), ...(pull ? { pull } : {}), ...(spec.platform ? { platform: spec.platform } : {}), ...options });
+  } catch (err) {
+    if (cidFd !== undefined) {
+      fs.closeSync(cidFd);
+      fs.rmSync(cidfile as string, { force: true });
+    }
+    throw err;
+  }
+  if (cidFd !== undefined) {
+    fs.writeSync(cidFd, rec.id);
+    fs.closeSync(cidFd);
+  }
   return { spec, rec };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkName, newContainerId, randomName, statusText } from './container.js';
+import { checkName, newContainerId, parseDevice, randomName, statusText } from './container.js';
 
 test('IDs are 64 hex digits', () => {
   assert.match(newContainerId(), /^[0-9a-f]{64}$/);
@@ -18,4 +18,17 @@ test("docker's status words", () => {
   assert.equal(statusText({ status: 'created', pid: 0, monitorPid: 0, restartCount: 0 }, now), 'Created');
   assert.equal(statusText({ status: 'running', pid: 1, monitorPid: 1, restartCount: 0, startedAt: '2024-01-01T00:08:00Z' }, now), 'Up 2 minutes');
   assert.equal(statusText({ status: 'exited', pid: 0, monitorPid: 0, restartCount: 0, exitCode: 3, finishedAt: '2024-01-01T00:09:59Z' }, now), 'Exited (3) 1 second ago');
+});
+
+test("docker's --device syntax: HOST[:CONTAINER][:PERMISSIONS]", () => {
+  assert.deepEqual(parseDevice('/dev/fuse'), { host: '/dev/fuse', container: '/dev/fuse', permissions: 'rwm' });
+  assert.deepEqual(parseDevice('/dev/fuse:r'), { host: '/dev/fuse', container: '/dev/fuse', permissions: 'r' });
+  assert.deepEqual(parseDevice('/dev/sda:/dev/xvda'), { host: '/dev/sda', container: '/dev/xvda', permissions: 'rwm' });
+  assert.deepEqual(parseDevice('/dev/sda:/dev/xvda:rw'), { host: '/dev/sda', container: '/dev/xvda', permissions: 'rw' });
+  assert.deepEqual(parseDevice('/dev/snd/:/dev/snd/'), { host: '/dev/snd', container: '/dev/snd', permissions: 'rwm' });
+  assert.throws(() => parseDevice('dev/sda'), /not an absolute path/);
+  assert.throws(() => parseDevice('/dev/sda:xvda:rw'), /not an absolute path/);
+  assert.throws(() => parseDevice('/dev/sda:/dev/xvda:rwx'), /combination of r, w and m/);
+  assert.throws(() => parseDevice('/dev/sda:/dev/xvda:rr'), /combination of r, w and m/);
+  assert.throws(() => parseDevice('/a:/b:r:w'), /want HOST\[:CONTAINER\]\[:PERMISSIONS\]/);
 });

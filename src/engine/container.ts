@@ -53,6 +53,52 @@ export interface ContainerSpec {
   runtime?: string;
   /** --userns: a single mapping "host:size" for container root. */
   userns?: { hostId: number; size: number };
+  /** --sysctl KEY=VALUE: namespaced kernel parameters. */
+  sysctls?: Record<string, string>;
+  /** --device HOST[:CONTAINER[:PERMISSIONS]]: a host device node (or a dir of them) for the container. */
+  devices?: DeviceRequest[];
+  /** --group-add: supplementary groups, by name (the container's /etc/group) or gid. */
+  groupAdd?: string[];
+  /** --oom-score-adj, -1000..1000. */
+  oomScoreAdj?: number;
+  /** --annotation KEY=VALUE: OCI annotations for the runtime. */
+  annotations?: Record<string, string>;
+  /** --cgroupns: private by default on cgroup v2, the host's on v1 (docker's defaults). */
+  cgroupnsMode?: 'private' | 'host';
+  /** --domainname: the NIS domain name in the container's UTS namespace. */
+  domainname?: string;
+  /** --platform os/arch[/variant]: the image must be (or be pulled) for it. */
+  platform?: string;
+}
+
+/** A --device request, checked for syntax (the node is looked up on the host at each start, as docker does). */
+export interface DeviceRequest {
+  host: string;
+  container: string;
+  permissions: string;
+}
+
+/** docker's --device syntax: HOST[:CONTAINER][:PERMISSIONS], both paths absolute, permissions of r, w, m. */
+export function parseDevice(text: string): DeviceRequest {
+  const parts = text.split(':');
+  const isPerms = (p: string) => /^[rwm]{1,3}$/.test(p) && new Set(p).size === p.length;
+  let host = parts[0];
+  let container = host;
+  let permissions = 'rwm';
+  if (parts.length === 2) {
+    if (isPerms(parts[1])) permissions = parts[1];
+    else container = parts[1];
+  } else if (parts.length === 3) {
+    container = parts[1];
+    permissions = parts[2];
+  } else if (parts.length !== 1) throw invalidArgument(`invalid --device "${text}": want HOST[:CONTAINER][:PERMISSIONS]`);
+  if (container === '') container = host;
+  if (!isPerms(permissions)) throw invalidArgument(`invalid --device "${text}": permissions "${permissions}" must be a combination of r, w and m`);
+  for (const p of [host, container]) {
+    if (!p.startsWith('/')) throw invalidArgument(`invalid --device "${text}": "${p}" is not an absolute path`);
+  }
+  host = host.replace(/\/+$/, '') || '/';
+  return { host, container: container.replace(/\/+$/, '') || '/', permissions };
 }
 
 /** The image the rootfs came from, resolved at create. */

@@ -1,5 +1,6 @@
 // docker's `container inspect` JSON from a reconciled record: the fields docker users and
 // their scripts read (State, Config, HostConfig, Mounts, GraphDriver, Name with its "/").
+import { detectCgroups } from '../runtime/cgroups.js';
 import { commandOf, envOf } from './spec.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -64,6 +65,12 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       PidsLimit: s.resources?.pidsLimit ?? null,
       Ulimits: (s.ulimits ?? []).map((u) => ({ Name: u.split('=')[0], Value: u.split('=')[1] ?? '' })),
       Init: s.init ?? false,
+      Sysctls: s.sysctls ?? null,
+      Devices: (s.devices ?? []).map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
+      GroupAdd: s.groupAdd ?? null,
+      OomScoreAdj: s.oomScoreAdj ?? 0,
+      CgroupnsMode: s.cgroupnsMode ?? (detectCgroups().mode === 'v2' ? 'private' : 'host'),
+      Annotations: s.annotations ?? null,
     },
     GraphDriver: { Name: driverName, Data: { MergedDir: paths.rootfs } },
     Mounts: (s.mounts ?? []).map((m) =>
@@ -73,6 +80,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
     ),
     Config: {
       Hostname: s.hostname ?? rec.id.slice(0, 12),
+      Domainname: s.domainname ?? '',
       User: s.user ?? rec.source.config.user ?? '',
       Tty: s.tty ?? false,
       OpenStdin: s.openStdin ?? false,

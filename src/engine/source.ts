@@ -3,7 +3,8 @@
 import type { Digest } from '../digest/digest.js';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
 import { parseImageConfig } from '../image/config.js';
-import type { ContainerConfig } from '../image/types.js';
+import { formatPlatform, parsePlatform, platformSatisfies } from '../image/platform.js';
+import type { ContainerConfig, Platform } from '../image/types.js';
 import type { ImageRecord, LayerRecord, Store } from '../store/index.js';
 import type { RootfsSource } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -17,33 +18,46 @@ interface ImageSource {
 export interface ResolveSourceOptions {
   /** "missing" (default): pull when not stored; "never": fail; "always": pull first. */
   pull?: 'missing' | 'never' | 'always';
+  /** --platform "os/arch[/variant]": a stored image for another platform counts as missing. */
+  platform?: string;
   signal?: AbortSignal;
 }
 
 /** Finds the image or layer; pulls a missing image through src/engine/images when allowed. */
 export async function resolveSource(host: ContainerHost, query: string, options: ResolveSourceOptions = {}): Promise<RootfsSource> {
   const pull = options.pull ?? 'missing';
+  const platform = options.platform === undefined ? undefined : parsePlatform(options.platform);
   if (pull !== 'always') {
     // The common case, an image by name or ID, needs only the image records.
     const image = await findImage(host.catalog, query);
-    if (image) return fromImage(host.catalog, image);
-    const store = await host.store();
-    const layer = await findLayer(store, query);
-    if (layer) return fromLayer(store, layer);
-    if (pull === 'never') throw notFound(`cannot create container: image "${query}" not known locally (and --pull=never)`);
+    if (image) {
+      const { source, platform: have } = await fromImage(host.catalog, image);
+      if (!platform || platformSatisfies(have, platform)) return source;
+      // docker: the stored image is for another platform; a pull may find the one asked for.
+      if (pull === 'never' || !looksPullable(query)) {
+        throw notFound(
+          `cannot create container: image "${query}" was found but does not match the specified platform: wanted ${formatPlatform(platform)}, actual: ${formatPlatform(have)}`,
+        );
+      }
+    } else {
+      const store = await host.store();
+      const layer = await findLayer(store, query);
+      if (layer) return fromLayer(store, layer);
+      if (pull === 'never') throw notFound(`cannot create container: image "${query}" not known locally (and --pull=never)`);
+    }
   }
   const store = await host.store();
   let pulled: ImageRecord;
   try {
     const { pullImage } = await import('./images/index.js');
-    pulled = (await pullImage(store, query, { signal: options.signal })).record;
+    pulled = (await pullImage(store, query, { signal: options.signal, ...(platform ? { platform } : {}) })).record;
   } catch (err) {
     if (err instanceof BerthError && err.kind === 'invalid-argument') {
       throw notFound(`cannot create container: image "${query}" not known locally, and it is no reference to pull: ${err.message}`);
     }
     throw BerthError.wrap(err, `cannot create container: image "${query}" not known locally, and the pull failed`);
   }
-  return fromImage(host.catalog, pulled);
+  return (await fromImage(host.catalog, pulled)).source;
 }
 
 async function findImage(store: ImageSource, query: string): Promise<ImageRecord | undefined> {
@@ -64,9 +78,14 @@ async function findLayer(store: Store, query: string): Promise<LayerRecord | und
   return hits[0];
 }
 
-async function readConfig(store: Pick<ImageSource, 'readBlob'>, image: ImageRecord): Promise<ContainerConfig> {
-  const config = parseImageConfig(await store.readBlob(image.config.digest));
-  return config.config ?? {};
+async function readConfig(store: Pick<ImageSource, 'readBlob'>, image: ImageRecord): Promise<{ config: ContainerConfig; platform: Platform }> {
+  const c = parseImageConfig(await store.readBlob(image.config.digest));
+  return { config: c.config ?? {}, platform: { os: c.os, architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) } };
+}
+
+/** An image ID (or its prefix) names a stored image only: nothing to pull for another platform. */
+function looksPullable(query: string): boolean {
+  return !/^(sha256:)?[0-9a-f]{4,64}$/.test(query);
 }
 
 function processOf(c: ContainerConfig, withCommand: boolean): RootfsSource['config'] {
@@ -81,13 +100,11 @@ function processOf(c: ContainerConfig, withCommand: boolean): RootfsSource['conf
   };
 }
 
-async function fromImage(store: ImageSource, image: ImageRecord): Promise<RootfsSource> {
-  return {
-    imageId: image.id,
-    imageName: image.names[0] ?? image.id,
-    layers: image.layers.map((l) => l.chainID),
-    config: processOf(await readConfig(store, image), true),
-  };
+/** The rootfs source of an image, and the platform its config names. */
+async function fromImage(store: ImageSource, image: ImageRecord): Promise<{ source: RootfsSource; platform: Platform }> {
+  const { config, platform } = await readConfig(store, image);
+  const source = { imageId: image.id, imageName: image.names[0] ?? image.id, layers: image.layers.map((l) => l.chainID), config: processOf(config, true) };
+  return { source, platform };
 }
 
 /**
@@ -106,6 +123,6 @@ async function fromLayer(store: Store, layer: LayerRecord): Promise<RootfsSource
   const images = await store.listImages();
   const top = images.find((i) => i.layers[i.layers.length - 1]?.chainID === layer.chainID);
   const containing = top ?? images.find((i) => i.layers.some((l) => l.chainID === layer.chainID));
-  const config = containing ? processOf(await readConfig(store.content, containing), top !== undefined) : {};
+  const config = containing ? processOf((await readConfig(store.content, containing)).config, top !== undefined) : {};
   return { ...(top ? { imageId: top.id } : {}), imageName: layer.chainID, layers, config };
 }

@@ -7,8 +7,10 @@ import { cgroupsPathFor, detectCgroups, resourcesFrom } from '../runtime/cgroups
 import type { MountInput, NamespaceMode, SpecInput } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
 import { parseSeccompProfile } from '../runtime/spec/seccomp.js';
-import { resolveUser, securePath } from '../runtime/spec/user.js';
-import type { ContainerRecord } from './container.js';
+import { deviceFromHost, hostDevices } from '../runtime/spec/host.js';
+import type { SpecDevice, SpecDeviceRule } from '../runtime/spec/types.js';
+import { resolveGroups, resolveUser, securePath } from '../runtime/spec/user.js';
+import type { ContainerRecord, DeviceRequest } from './container.js';
 import { hostFacts } from './hostfacts.js';
 import type { ContainerPaths } from './records.js';
 
@@ -89,6 +91,12 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   if (resolved.status === 'rejected') throw BerthError.wrap(resolved.reason, 'cannot start container', 'invalid-argument');
   if (cwdPath.status === 'rejected') throw cwdPath.reason;
   const user = resolved.value;
+  if (s.groupAdd?.length) {
+    const extra = await resolveGroups(rootfs, s.groupAdd).catch((err: unknown) => {
+      throw BerthError.wrap(err, 'cannot start container', 'invalid-argument');
+    });
+    user.additionalGids = [...new Set([...user.additionalGids, ...extra])];
+  }
 
   // The working dir comes from the image or -w: resolved inside the rootfs (symlinks cannot
   // lead out) and created there, as docker does.
@@ -140,6 +148,7 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
       capAdd: s.capAdd,
       capDrop: s.capDrop,
       rlimits: (s.ulimits ?? []).map(parseUlimit),
+      ...(s.oomScoreAdj !== undefined ? { oomScoreAdj: s.oomScoreAdj } : {}),
     },
     privileged: s.privileged ?? false,
     mounts,
@@ -148,18 +157,23 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
       ipc: ns(s.ipcMode),
       uts: ns(s.utsMode),
       network: s.networkMode === 'host' ? 'host' : 'private',
-      ...(layout.mode === 'v2' ? { cgroup: 'private' as const } : {}),
+      // docker's default: a private cgroup namespace on v2, the host's on v1 and hybrid.
+      ...((s.cgroupnsMode ?? (layout.mode === 'v2' ? 'private' : 'host')) === 'private' ? { cgroup: 'private' as const } : { cgroup: 'host' as const }),
       ...(s.userns ? { user: 'private' as const } : {}),
     },
     resources: resourcesFrom(s.resources ?? {}, layout),
     cgroupsPath: cgroupsPathFor(rec.id),
     seccomp: opts.seccomp,
-    annotations: { 'io.berth.container.name': rec.name },
+    annotations: { ...s.annotations, 'io.berth.container.name': rec.name },
     ...(s.utsMode === 'host' ? {} : { hostname: s.hostname ?? rec.id.slice(0, 12) }),
     ...(opts.systemPathsUnconfined ? { maskedPaths: [], readonlyPaths: [] } : {}),
     ...(opts.apparmor ? { apparmorProfile: opts.apparmor } : {}),
     ...(opts.label ? { selinuxLabel: opts.label } : {}),
     ...(s.shmSize ? { shmSize: s.shmSize } : {}),
+    // The domain name as docker sets it: the UTS namespace's kernel.domainname sysctl (runc
+    // before 1.2 ignores the spec's domainname field).
+    ...(s.sysctls || s.domainname ? { sysctls: { ...(s.domainname ? { 'kernel.domainname': s.domainname } : {}), ...s.sysctls } } : {}),
+    ...(s.devices?.length ? { devices: s.devices.flatMap(devicesFor) } : {}),
     // The layout just read: the spec's cgroup namespace follows it without reading it again.
     host: { x32: (await host).x32, cgroupMode: layout.mode },
   };
@@ -168,6 +182,20 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     input.gidMappings = [{ containerID: 0, hostID: s.userns.hostId, size: s.userns.size }];
   }
   return input;
+}
+
+/** A --device request as spec devices: one node, or every node under a directory (docker's rule). */
+function devicesFor(d: DeviceRequest): { device: SpecDevice; rule: SpecDeviceRule }[] {
+  let st: Stats;
+  try {
+    st = statSync(d.host);
+  } catch {
+    throw notFound(`cannot add device ${d.host}: no such device on the host`);
+  }
+  if (!st.isDirectory()) return [deviceFromHost(d.host, d.container, d.permissions)];
+  const nodes = hostDevices(d.host).map((n) => deviceFromHost(n.path, path.posix.join(d.container, path.relative(d.host, n.path)), d.permissions));
+  if (nodes.length === 0) throw invalidArgument(`cannot add device ${d.host}: the directory holds no device nodes`);
+  return nodes;
 }
 
 interface SecurityOpts {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isBerthError } from '../../internal/errors.js';
-import { resolveUser, securePath } from './user.js';
+import { resolveGroups, resolveUser, securePath } from './user.js';
 
 let dir: string;
 let outside: string;
@@ -92,4 +92,13 @@ test('a FIFO as /etc/passwd is refused without blocking', async () => {
   const { execFileSync } = await import('node:child_process');
   execFileSync('mkfifo', [path.join(r, 'etc/passwd')]);
   await assert.rejects(resolveUser(r, 'x'), /not a regular file/);
+});
+
+test("--group-add: names from the rootfs's /etc/group, numbers as given, a missing name refused", async () => {
+  const r = await rootfs('groupadd');
+  assert.deepEqual(await resolveGroups(r, ['wheel', '4242', 'extra']), [10, 4242, 2000]);
+  await assert.rejects(resolveGroups(r, ['nosuch']), /unable to find group nosuch: no matching entries in group file/);
+  await assert.rejects(resolveGroups(r, ['-5']), /ids cannot be negative/);
+  // Numbers alone need no group file at all.
+  assert.deepEqual(await resolveGroups(await rootfs('nogroupfile', {}), ['7']), [7]);
 });

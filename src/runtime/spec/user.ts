@@ -162,3 +162,14 @@ export async function resolveUser(rootfs: string, userSpec = ''): Promise<Resolv
   result.additionalGids = [...new Set(extra)];
   return result;
 }
+
+/** docker's --group-add: each group by name from the rootfs's /etc/group, or a gid as given. */
+export async function resolveGroups(rootfs: string, names: string[]): Promise<number[]> {
+  const numeric = names.map((n) => numericId(n, 'group'));
+  const groups = numeric.every((n) => n !== undefined) ? [] : parseGroup(await readInside(rootfs, '/etc/group'));
+  return names.map((name, i) => {
+    const gid = numeric[i] ?? groups.find((g) => g.name === name)?.gid;
+    if (gid === undefined) throw notFound(`unable to find group ${name}: no matching entries in group file`);
+    return gid;
+  });
+}
