@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { kindOfSystemError } from './errors.js';
-import { memfd, pipe, processGone, readLine, spawnWait } from './spawn.js';
+import { memfd, pipe, processGone, readLine, runCaptured, spawnWait } from './spawn.js';
 
 let dir: string;
 before(() => {
@@ -143,6 +143,12 @@ test('fds swapped between slots land where asked (sources are copied before the 
     fs.closeSync(a);
     fs.closeSync(b);
   }
+});
+
+test('runCaptured: stdout and stderr apart, the exit, env; ENOENT thrown', async () => {
+  const r = await runCaptured('/bin/sh', ['-c', 'echo "out $X"; echo err >&2; exit 3'], { env: { X: 'x', PATH: '/usr/bin:/bin' } });
+  assert.deepEqual(r, { exit: { code: 3, signal: null }, stdout: 'out x\n', stderr: 'err\n' });
+  await assert.rejects(runCaptured(path.join(dir, 'nope'), []), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
 });
 
 test('cwd and env', async () => {

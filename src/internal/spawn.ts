@@ -2,7 +2,9 @@
 // table, its exit watched through a pidfd on the event loop; the anonymous files and pipes a
 // child is given. Why: loading node:child_process (net, dgram, ...) costs ~2.5 ms of a start,
 // and libuv's fork() copies the page tables of the ~50 MB Node process for each child.
+import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
+import { readFdText } from './read.js';
 import { native } from './sys.js';
 
 /** How a process spawned by spawnWait ended: its exit code, or the signal that killed it. */
@@ -55,6 +57,31 @@ export function spawnWait(file: string, args: string[], options: SpawnOptions = 
     pid,
     exited: exited.then(([code, signal]) => (signal ? { code: null, signal: signalName(signal) } : { code, signal: null })),
   };
+}
+
+/** What a one-shot command printed, and how it ended. */
+export interface CapturedRun {
+  exit: ProcessExit;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `file` with `args` to its end through spawnWait, stdin /dev/null, its stdout and stderr
+ * captured in anonymous files read once it exited: a short command whose output is parsed (ps).
+ * Throws as spawnWait does when it cannot be executed.
+ */
+export async function runCaptured(file: string, args: string[], options: Omit<SpawnOptions, 'fds'> = {}): Promise<CapturedRun> {
+  const out = memfd('captured-stdout');
+  let err: number | undefined;
+  try {
+    err = memfd('captured-stderr');
+    const exit = await spawnWait(file, args, { ...options, fds: ['null', out, err] }).exited;
+    return { exit, stdout: readFdText(out), stderr: readFdText(err) };
+  } finally {
+    closeSync(out);
+    if (err !== undefined) closeSync(err);
+  }
 }
 
 /**
