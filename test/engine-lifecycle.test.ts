@@ -67,6 +67,41 @@ test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 
+/** `top` of a container whose one process is `sleep 1000`: docker's ps options and errors. */
+async function topAsDocker(name: string): Promise<void> {
+  const pid = await ok(fx, ['inspect', '-f', '{{.State.Pid}}', name]);
+  const table = async (args: string[]) => (await ok(fx, ['top', name, ...args])).split('\n').map((l) => l.trim().split(/\s+/));
+  // The default, ps -ef: its titles and the container's command line, nothing of the host's.
+  const ef = await ok(fx, ['top', name]);
+  const [head, ...rows] = ef.split('\n');
+  assert.deepEqual(head.split(/\s+/), ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
+  assert.equal(rows.length, 1, ef);
+  assert.match(rows[0], new RegExp(`^root\\s+${pid}\\s+\\d+\\s.*\\ssleep 1000$`));
+  // What follows the name is ps's, not berth's flags.
+  assert.deepEqual(await table(['-o', 'pid,comm']), [['PID', 'COMMAND'], [pid, 'sleep']]);
+  assert.deepEqual(await table(['-o', 'pid=PID', '-o', 'comm=NAME']), [['PID', 'NAME'], [pid, 'sleep']]);
+  // BSD syntax; and a forest, which ps cannot list with -q: ps runs again over every process
+  // and only the container's are kept (one row: not the test runner's, nor any other).
+  for (const args of [['aux'], ['-ef', 'f']]) {
+    const out = await ok(fx, ['top', name, ...args]);
+    const lines = out.split('\n');
+    assert.equal(lines.length, 2, out);
+    assert.match(lines[0], /^(USER|UID)\s+PID\s/);
+    assert.equal(lines[1].split(/\s+/)[1], pid);
+    assert.match(lines[1], /sleep 1000$/);
+  }
+  // docker's errors: a column other than pid titled PID; no PID column; ps refusing its options.
+  const fails = async (args: string[], message: string) => {
+    const r = await berth(fx, ['top', name, ...args]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `Error: ${message}\n`);
+  };
+  await fails(['-o', 'comm=PID'], 'specifying "comm=PID" is not allowed');
+  await fails(['-o', 'pid=X'], 'cannot list processes: no PID column in the output of ps -o pid=X');
+  await fails(['--bogus'], 'cannot list processes: ps --bogus: error: unknown gnu long option');
+}
+
 test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace period then SIGKILL', async () => {
   const id = await ok(fx, ['run', '-d', '--name', 'web', '-e', 'A=1', fx.image, 'sh', '-c', 'echo ready; exec sleep 1000']);
   assert.match(id, /^[0-9a-f]{64}$/);
@@ -77,8 +112,7 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   assert.equal(await ok(fx, ['exec', '-e', 'B=2', '-u', 'app', '-w', '/tmp', 'web', 'sh', '-c', 'echo $B $(id -u):$(id -g) $(pwd)']), '2 1000:1000 /tmp');
   assert.equal((await berth(fx, ['exec', 'web', 'sh', '-c', 'exit 5'])).code, 5);
   assert.equal((await berth(fx, ['exec', 'web', 'nosuchcmd'])).code, 127);
-  const top = await ok(fx, ['top', 'web']);
-  assert.match(top, /sleep 1000/);
+  await topAsDocker('web');
   const stats = await ok(fx, ['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'web']);
   assert.equal(stats, 'web 1');
   // Without --no-stream: a fresh sample every second until interrupted.
@@ -97,6 +131,9 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   assert.ok(Date.now() - t0 >= 900, 'stop waited the grace period');
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'web']), 'exited 137');
   assert.deepEqual(await mountsUnder(fx), []);
+  const stopped = await berth(fx, ['top', 'web']);
+  assert.equal(stopped.code, 125);
+  assert.equal(stopped.stderr, 'Error: container web is not running\n');
   // Started again: same container, same log with the new output appended.
   await ok(fx, ['start', 'web']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Running}}', 'web']), 'true');

@@ -15,6 +15,6 @@ export { type ExecRequest, execInContainer } from './exec.js';
 export { inspectView } from './inspect.js';
 export { type Change, containerChanges, copyFromContainer, copyToContainer, exportContainer, mountContainer, unmountContainer } from './files.js';
 export { applyChange, type CommitOptions, commitContainer } from './commit.js';
-export { containerStats, containerTop, type ProcessRow, type StatsRow } from './observe.js';
+export { type ContainerTop, containerStats, containerTop, type StatsRow } from './observe.js';
 export { isMountPoint } from './rootfs.js';
 export { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from './config.js';

@@ -1,18 +1,15 @@
-// Looking at running containers from the host: top (their processes from /proc) and one
-// sample of stats (cgroup counters through the runtime).
-import * as fs from 'node:fs/promises';
-import { failedPrecondition } from '../internal/errors.js';
+// Looking at running containers from the host: top (the host's ps over their processes, as
+// docker's daemon does) and one sample of stats (cgroup counters through the runtime).
+import { failedPrecondition, invalidArgument } from '../internal/errors.js';
+import { runCaptured } from '../internal/spawn.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
 
-export interface ProcessRow {
-  uid: number;
-  pid: number;
-  ppid: number;
-  /** Start time in clock ticks after boot (for sorting); cmd line joined by spaces. */
-  cmd: string;
-  state: string;
+/** docker's ContainerTopOKBody: ps's column titles, then a row of fields per process. */
+export interface ContainerTop {
+  titles: string[];
+  processes: string[][];
 }
 
 async function running(host: ContainerHost, query: string): Promise<ContainerRecord> {
@@ -23,19 +20,81 @@ async function running(host: ContainerHost, query: string): Promise<ContainerRec
   return rec;
 }
 
-/** docker top: the container's processes with host pids. */
-export async function containerTop(host: ContainerHost, query: string): Promise<ProcessRow[]> {
+/**
+ * docker's validatePSArgs, over the ps arguments joined by spaces: a column renamed to a title
+ * starting with PID ("-o comm=PID") would pass for the PID column, so only "pid=..." may be.
+ */
+export function validatePsArgs(psArgs: string): void {
+  for (const m of psArgs.matchAll(/\s+(\S*)=\s*(PID\S*)/g)) {
+    if (m[1] !== 'pid') throw invalidArgument(`specifying "${m[1]}=${m[2]}" is not allowed`);
+  }
+}
+
+/** Split on ASCII whitespace only (docker's fieldsASCII): a non-ASCII space stays in its field. */
+function fieldsAscii(line: string): string[] {
+  return line.split(/[\t\n\f\r ]+/).filter((f) => f !== '');
+}
+
+/**
+ * docker's parsePSOutput: the first line's fields are the titles; each later line a process,
+ * its fields past the last title joined by single spaces (the command line), kept only when
+ * its PID is one of `pids`. A line with "-" as PID (a thread, ps's m option) follows the line
+ * before it. `command` is the ps command line, for errors.
+ */
+export function parsePsOutput(output: string, pids: readonly number[], command: string): ContainerTop {
+  const lines = output.split('\n');
+  const titles = fieldsAscii(lines[0] ?? '');
+  const pidIndex = titles.indexOf('PID');
+  if (pidIndex === -1) throw invalidArgument(`cannot list processes: no PID column in the output of ${command}`);
+  const wanted = new Set(pids);
+  const processes: string[][] = [];
+  const row = (fields: string[]) => {
+    const head = titles.slice(0, -1).map((_, i) => fields[i] ?? '');
+    processes.push([...head, fields.slice(titles.length - 1).join(' ')]);
+  };
+  let previousKept = false;
+  for (const line of lines.slice(1)) {
+    const fields = fieldsAscii(line);
+    if (fields.length === 0) continue;
+    const field = fields[pidIndex] ?? '';
+    if (field === '-') {
+      if (previousKept) row(fields);
+      continue;
+    }
+    if (!/^\d+$/.test(field)) throw invalidArgument(`cannot list processes: unexpected PID "${field}" in the output of ${command}`);
+    previousKept = wanted.has(Number(field));
+    if (previousKept) row(fields);
+  }
+  return { titles, processes };
+}
+
+/**
+ * docker top: the host's ps with `psArgs` (docker's ps_args: words split on spaces; "-ef" when
+ * empty) over the container's processes (host pids). ps is asked for them alone (-q); as some
+ * options cannot go with -q (f, a forest), it runs again without, and the output is filtered.
+ */
+export async function containerTop(host: ContainerHost, query: string, psArgs = ''): Promise<ContainerTop> {
+  const args = psArgs === '' ? ['-ef'] : psArgs.split(' ').filter((a) => a !== '');
+  validatePsArgs(psArgs === '' ? '-ef' : psArgs);
   const rec = await running(host, query);
   const pids = await host.runtimeOf(rec).ps(rec.id);
-  const out: ProcessRow[] = [];
-  for (const pid of pids) {
-    const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
-    if (!status) continue;
-    const field = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
-    const cmdline = (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean).join(' ');
-    out.push({ uid: Number(field('Uid').split(/\s+/)[0]), pid, ppid: Number(field('PPid')), cmd: cmdline || `[${field('Name')}]`, state: field('State').split(' ')[0] });
+  // Without COLUMNS from a terminal, ps never cuts a command line to its width.
+  const env = { ...process.env, COLUMNS: undefined };
+  const ps = async (argv: string[]) => {
+    try {
+      return await runCaptured('ps', argv, { env });
+    } catch (err) {
+      throw failedPrecondition(`cannot list processes: cannot run ps (from procps): ${(err as Error).message}`, { cause: err });
+    }
+  };
+  let run = await ps([...args, '-q', pids.join(',')]);
+  if (run.exit.code !== 0) run = await ps(args);
+  const command = `ps ${args.join(' ')}`;
+  if (run.exit.code !== 0) {
+    const why = run.stderr.split('\n').find((l) => l.trim() !== '') ?? `exit status ${run.exit.code ?? run.exit.signal}`;
+    throw invalidArgument(`cannot list processes: ${command}: ${why.trim()}`);
   }
-  return out.sort((a, b) => a.pid - b.pid);
+  return parsePsOutput(run.stdout, pids, command);
 }
 
 export interface StatsRow {
