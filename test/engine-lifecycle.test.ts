@@ -8,6 +8,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BERTH, berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
+import { sha256 } from './client-helpers.js';
+import { buildImage, hostileRegistry } from './images-helpers.js';
 
 let fx: EngineFixture;
 before(async () => {
@@ -50,6 +52,32 @@ test('run without --rm keeps the container and its log; logs, inspect, rm', asyn
   assert.deepEqual(await mountsUnder(fx), [], 'an exited container keeps no mount');
   await ok(fx, ['rm', 'once']);
   assert.equal((await berth(fx, ['inspect', 'once'])).code, 1);
+});
+
+test("create of an image not stored pulls it, with docker's output on stderr (-q: none)", async () => {
+  const image = buildImage([[{ name: 'etc/motd', body: 'pulled\n' }]]);
+  const reg = await hostileRegistry(image);
+  try {
+    const ref = `${reg.host}/test/img:1`;
+    const made = await berth(fx, ['create', '--name', 'pulled', ref, 'true']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^[0-9a-f]{64}\n$/);
+    const lines = made.stderr.split('\n');
+    assert.equal(lines[0], `Unable to find image '${ref}' locally`);
+    assert.equal(lines[1], `1: Pulling from ${reg.host}/test/img`);
+    assert.ok(lines.includes(`${image.layerDigests[0].slice(7, 19)}: Pull complete`), made.stderr);
+    assert.ok(lines.includes(`Digest: ${sha256(image.manifest)}`), made.stderr);
+    assert.ok(lines.includes(`Status: Downloaded newer image for ${ref}`), made.stderr);
+    await ok(fx, ['rm', 'pulled']);
+    await ok(fx, ['rmi', ref]);
+    const quiet = await berth(fx, ['create', '-q', '--name', 'quiet', ref, 'true']);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stderr, '');
+    await ok(fx, ['rm', 'quiet']);
+    await ok(fx, ['rmi', ref]);
+  } finally {
+    await reg.close();
+  }
 });
 
 test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127 not found", async () => {

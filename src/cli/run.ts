@@ -2,7 +2,8 @@
 // exit code is the container's (125 berth's own failure, 126 cannot invoke, 127 not found).
 import { runForeground, startContainer } from '../engine/start.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { CREATE_FLAGS, containerHost, createFromFlags, startFailureCode } from './container-common.js';
+import { containerHost, startFailureCode } from './container-common.js';
+import { CREATE_FLAGS, createFromFlags } from './container-create.js';
 import { type CliContext, reportError } from './cli.js';
 
 const SPEC: VerbSpec = {
@@ -17,7 +18,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
-  const { spec, rec } = await createFromFlags(host, flags, { startNow: true });
+  const { spec, rec } = await createFromFlags(host, flags, { startNow: true, ctx });
   try {
     if (flags.bool('detach')) {
       await startContainer(host, rec);

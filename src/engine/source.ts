@@ -6,6 +6,7 @@ import { parseImageConfig } from '../image/config.js';
 import { formatPlatform, parsePlatform, platformSatisfies } from '../image/platform.js';
 import type { ContainerConfig, Platform } from '../image/types.js';
 import type { ImageRecord, LayerRecord, Store } from '../store/index.js';
+import type { PullEvent } from './images/index.js';
 import type { RootfsSource } from './container.js';
 import type { ContainerHost } from './host.js';
 
@@ -21,6 +22,15 @@ export interface ResolveSourceOptions {
   /** --platform "os/arch[/variant]": a stored image for another platform counts as missing. */
   platform?: string;
   signal?: AbortSignal;
+  /** Told of a pull when the image is not stored: what docker's run shows on stderr. */
+  pullObserver?: PullObserver;
+}
+
+export interface PullObserver {
+  /** Not stored (or not for the platform asked): the pull starts. */
+  missing(query: string): void;
+  event(e: PullEvent): void;
+  pulled(result: { reference: string; digest: Digest }): void;
 }
 
 /** Finds the image or layer; pulls a missing image through src/engine/images when allowed. */
@@ -47,10 +57,14 @@ export async function resolveSource(host: ContainerHost, query: string, options:
     }
   }
   const store = await host.store();
+  const observer = options.pullObserver;
   let pulled: ImageRecord;
   try {
     const { pullImage } = await import('./images/index.js');
-    pulled = (await pullImage(store, query, { signal: options.signal, ...(platform ? { platform } : {}) })).record;
+    observer?.missing(query);
+    const result = await pullImage(store, query, { signal: options.signal, ...(platform ? { platform } : {}), ...(observer ? { onEvent: (e) => observer.event(e) } : {}) });
+    observer?.pulled(result);
+    pulled = result.record;
   } catch (err) {
     if (err instanceof BerthError && err.kind === 'invalid-argument') {
       throw notFound(`cannot create container: image "${query}" not known locally, and it is no reference to pull: ${err.message}`);

@@ -1,0 +1,365 @@
+// create and run's flags (docker's), turned into the engine's ContainerSpec (parsing only;
+// the engine checks), and the create both verbs share, with docker's pull output on stderr.
+import * as fs from 'node:fs';
+import { type ContainerRecord, type ContainerSpec, parseDevice } from '../engine/container.js';
+import type { ContainerHost } from '../engine/host.js';
+import type { PullEvent } from '../engine/images/index.js';
+import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
+import type { PullObserver } from '../engine/source.js';
+import { parsePlatform } from '../image/platform.js';
+import { invalidArgument } from '../internal/errors.js';
+import { familiarString, parseNormalizedReference } from '../reference/index.js';
+import { parseBytes, type ResourceInput } from '../runtime/cgroups.js';
+import type { FlagSpec, Flags } from './flags.js';
+import type { CliContext } from './main.js';
+import { PullProgress } from './progress.js';
+
+/** docker's cgroup flags, shared by create/run and update. */
+export const RESOURCE_FLAGS: FlagSpec[] = [
+  { name: 'memory', short: 'm', type: 'string', value: 'BYTES', description: 'Memory limit' },
+  { name: 'memory-swap', type: 'string', value: 'BYTES', description: 'Memory plus swap limit (-1: unlimited swap)' },
+  { name: 'memory-reservation', type: 'string', value: 'BYTES', description: 'Memory soft limit' },
+  { name: 'memory-swappiness', type: 'string', value: 'N', description: 'Tune container memory swappiness (0 to 100; cgroup v1)' },
+  { name: 'oom-kill-disable', type: 'bool', description: "Disable the OOM killer (cgroup v1)" },
+  { name: 'cpus', type: 'string', value: 'N', description: 'Number of CPUs' },
+  { name: 'cpu-shares', short: 'c', type: 'string', value: 'N', description: 'CPU shares (relative weight)' },
+  { name: 'cpu-period', type: 'string', value: 'US', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { name: 'cpu-quota', type: 'string', value: 'US', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+  { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { name: 'cpuset-mems', type: 'string', value: 'LIST', description: 'Memory nodes in which to allow execution (0-3, 0,1)' },
+  { name: 'pids-limit', type: 'string', value: 'N', description: 'Tune container pids limit (-1 for unlimited)' },
+];
+
+export const CREATE_FLAGS: FlagSpec[] = [
+  { name: 'name', type: 'string', value: 'NAME', description: 'Assign a name to the container' },
+  { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open' },
+  { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+  { name: 'rm', type: 'bool', description: 'Remove the container when it exits' },
+  { name: 'env', short: 'e', type: 'list', value: 'KEY=VALUE', description: 'Set environment variables' },
+  { name: 'env-file', type: 'list', value: 'FILE', description: 'Read environment variables from a file' },
+  { name: 'workdir', short: 'w', type: 'string', value: 'DIR', description: 'Working directory inside the container' },
+  { name: 'user', short: 'u', type: 'string', value: 'USER[:GROUP]', description: 'User name or UID (and group)' },
+  { name: 'entrypoint', type: 'string', value: 'CMD', description: "Overwrite the image's ENTRYPOINT" },
+  { name: 'volume', short: 'v', type: 'list', value: 'HOST:CTR[:ro]', description: 'Bind mount a host path' },
+  { name: 'mount', type: 'list', value: 'SPEC', description: 'Attach a mount: type=bind|tmpfs,source=,target=[,readonly]' },
+  { name: 'tmpfs', type: 'list', value: 'DIR[:OPTS]', description: 'Mount a tmpfs' },
+  { name: 'read-only', type: 'bool', description: "Mount the container's root filesystem read-only" },
+  { name: 'privileged', type: 'bool', description: 'All capabilities, no seccomp, host devices' },
+  { name: 'cap-add', type: 'list', value: 'CAP', description: 'Add Linux capabilities' },
+  { name: 'cap-drop', type: 'list', value: 'CAP', description: 'Drop Linux capabilities' },
+  { name: 'security-opt', type: 'list', value: 'OPT', description: 'Security options (no-new-privileges, seccomp=, apparmor=, label=)' },
+  { name: 'pid', type: 'string', value: 'MODE', description: 'PID namespace: host or private' },
+  { name: 'ipc', type: 'string', value: 'MODE', description: 'IPC namespace: host, private or shareable' },
+  { name: 'uts', type: 'string', value: 'MODE', description: 'UTS namespace: host or private' },
+  { name: 'network', type: 'string', value: 'MODE', aliases: ['net'], description: 'Network: none (default) or host' },
+  { name: 'hostname', type: 'string', value: 'NAME', description: 'Container host name' },
+  { name: 'ulimit', type: 'list', value: 'NAME=SOFT[:HARD]', description: 'Ulimit options' },
+  { name: 'init', type: 'bool', description: 'Run an init (tini) as PID 1 that forwards signals and reaps' },
+  { name: 'label', short: 'l', type: 'list', value: 'KEY=VALUE', description: 'Set metadata on the container' },
+  { name: 'restart', type: 'string', value: 'POLICY', description: 'no, always, on-failure[:N], unless-stopped' },
+  ...RESOURCE_FLAGS,
+  { name: 'shm-size', type: 'string', value: 'BYTES', description: 'Size of /dev/shm' },
+  { name: 'runtime', type: 'string', value: 'NAME|PATH', description: 'OCI runtime (runc, crun or a path)' },
+  { name: 'stop-signal', type: 'string', value: 'SIGNAL', description: 'Signal to stop the container' },
+  { name: 'stop-timeout', type: 'string', value: 'SECONDS', description: 'Timeout to stop the container' },
+  { name: 'pull', type: 'string', value: 'POLICY', description: 'Pull image before running: missing (default), never, always' },
+  { name: 'userns', type: 'string', value: 'HOSTID:SIZE', description: 'Map container root to host ids HOSTID..+SIZE in a user namespace' },
+  { name: 'sig-proxy', type: 'bool', description: 'Proxy received signals to the process (default true)' },
+  { name: 'sysctl', type: 'list', value: 'KEY=VALUE', description: 'Namespaced kernel parameters (net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)' },
+  { name: 'device', type: 'list', value: 'HOST[:CTR[:PERMS]]', description: 'Add a host device to the container' },
+  { name: 'group-add', type: 'list', value: 'GROUP', description: 'Add additional groups to join' },
+  { name: 'oom-score-adj', type: 'string', value: 'N', description: "Tune host's OOM preferences (-1000 to 1000)" },
+  { name: 'annotation', type: 'list', value: 'KEY=VALUE', description: 'Add an annotation to the container (passed through to the OCI runtime)' },
+  { name: 'cgroupns', type: 'string', value: 'MODE', description: 'Cgroup namespace: host or private (default: private on cgroup v2, host on v1)' },
+  { name: 'domainname', type: 'string', value: 'NAME', description: 'Container NIS domain name' },
+  { name: 'label-file', type: 'list', value: 'FILE', description: 'Read in a line delimited file of labels' },
+  { name: 'cidfile', type: 'string', value: 'FILE', description: 'Write the container ID to the file' },
+  { name: 'platform', type: 'string', value: 'OS/ARCH', description: 'Set platform if server is multi-platform capable' },
+  { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the pull output' },
+];
+
+function intFlag(flags: Flags, name: string): number | undefined {
+  const v = flags.string(name);
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid --${name} "${v}": want an integer`);
+  return Number(v);
+}
+
+function bytesFlag(flags: Flags, name: string): number | undefined {
+  const v = flags.string(name);
+  if (v === undefined) return undefined;
+  if (v === '-1') return -1;
+  return parseBytes(v);
+}
+
+function hostOrPrivate(flags: Flags, name: string): 'host' | 'private' | undefined {
+  const v = flags.string(name);
+  if (v === undefined || v === '' || v === 'private' || v === 'shareable') return v === undefined ? undefined : 'private';
+  if (v === 'host') return 'host';
+  throw invalidArgument(`invalid --${name} "${v}": want host or private`);
+}
+
+/** `-e KEY` takes KEY from the CLI's environment, as docker does. */
+function envEntries(flags: Flags): string[] {
+  const out: string[] = [];
+  for (const file of flags.list('env-file')) {
+    for (const l of fileLines('env-file', file)) out.push(l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`);
+  }
+  for (const e of flags.list('env')) {
+    if (e.startsWith('=')) throw invalidArgument(`invalid -e "${e}": empty variable name`);
+    if (e.includes('=')) out.push(e);
+    else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
+  }
+  return out;
+}
+
+/** The lines of --env-file or --label-file files: blank lines and # comments skipped. */
+function fileLines(flag: string, file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw invalidArgument(`invalid --${flag}: cannot read ${file}`);
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** KEY=VALUE flags as a map (a bare KEY has an empty value; the last of a key wins). */
+function keyValues(entries: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of entries) {
+    const eq = l.indexOf('=');
+    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return out;
+}
+
+/** --label-file's lines, then --label (which wins), as docker reads them. */
+function labels(flags: Flags): Record<string, string> {
+  return keyValues([...flags.list('label-file').flatMap((f) => fileLines('label-file', f)), ...flags.list('label')]);
+}
+
+/** --sysctl KEY=VALUE: which keys a container may set is the spec's check (namespaced ones only). */
+function sysctls(flags: Flags): Record<string, string> | undefined {
+  const list = flags.list('sysctl');
+  if (list.length === 0) return undefined;
+  for (const e of list) {
+    if (!/^[a-z0-9_][a-z0-9_.\/-]*=/.test(e)) throw invalidArgument(`invalid --sysctl "${e}": want KEY=VALUE, such as net.ipv4.ip_forward=1`);
+  }
+  return keyValues(list);
+}
+
+function annotations(flags: Flags): Record<string, string> | undefined {
+  const list = flags.list('annotation');
+  if (list.length === 0) return undefined;
+  for (const e of list) {
+    if (!/^[^=]+=/.test(e)) throw invalidArgument(`invalid --annotation "${e}": want KEY=VALUE`);
+  }
+  return keyValues(list);
+}
+
+function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
+  if (v === undefined || v === '' || v === 'no') return undefined;
+  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
+  if (!m || (m[2] && m[1] !== 'on-failure')) throw invalidArgument(`invalid --restart "${v}": want no, always, unless-stopped or on-failure[:N]`);
+  return { name: m[1] as 'always', ...(m[2] ? { maximumRetryCount: Number(m[2]) } : {}) };
+}
+
+/** The RESOURCE_FLAGS given, in the engine's terms (only those set: update changes only them). */
+export function resourcesFromFlags(flags: Flags): ResourceInput {
+  const out: ResourceInput = {};
+  const memory = bytesFlag(flags, 'memory');
+  if (memory !== undefined) out.memory = memory;
+  const memorySwap = bytesFlag(flags, 'memory-swap');
+  if (memorySwap !== undefined) out.memorySwap = memorySwap;
+  const memoryReservation = bytesFlag(flags, 'memory-reservation');
+  if (memoryReservation !== undefined) out.memoryReservation = memoryReservation;
+  const swappiness = intFlag(flags, 'memory-swappiness');
+  if (swappiness !== undefined) out.memorySwappiness = swappiness;
+  if (flags.bool('oom-kill-disable')) out.oomKillDisable = true;
+  const cpus = flags.string('cpus');
+  if (cpus !== undefined) {
+    if (!/^\d*\.?\d+$/.test(cpus)) throw invalidArgument(`invalid --cpus "${cpus}": want a number such as 1.5`);
+    out.cpus = Number(cpus);
+  }
+  const cpuShares = intFlag(flags, 'cpu-shares');
+  if (cpuShares !== undefined) out.cpuShares = cpuShares;
+  const cpuPeriod = intFlag(flags, 'cpu-period');
+  if (cpuPeriod !== undefined) out.cpuPeriod = cpuPeriod;
+  const cpuQuota = intFlag(flags, 'cpu-quota');
+  if (cpuQuota !== undefined) out.cpuQuota = cpuQuota;
+  const cpusetCpus = flags.string('cpuset-cpus');
+  if (cpusetCpus !== undefined) out.cpusetCpus = cpusetCpus;
+  const cpusetMems = flags.string('cpuset-mems');
+  if (cpusetMems !== undefined) out.cpusetMems = cpusetMems;
+  const pidsLimit = intFlag(flags, 'pids-limit');
+  if (pidsLimit !== undefined) out.pidsLimit = pidsLimit;
+  return out;
+}
+
+/** The flags of create/run (after the image) as a ContainerSpec. */
+export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): ContainerSpec {
+  const network = flags.string('network');
+  if (network !== undefined && network !== 'none' && network !== 'host') {
+    throw invalidArgument(`invalid --network "${network}": berth supports none and host (bridged networks come later)`);
+  }
+  const entrypoint = flags.string('entrypoint');
+  const userns = flags.string('userns');
+  let usernsMap: ContainerSpec['userns'];
+  if (userns !== undefined && userns !== '' && userns !== 'host') {
+    const m = /^(\d+):(\d+)$/.exec(userns);
+    if (!m) throw invalidArgument(`invalid --userns "${userns}": want HOSTID:SIZE (container root maps to HOSTID)`);
+    usernsMap = { hostId: Number(m[1]), size: Number(m[2]) };
+  }
+  const pull = flags.string('pull');
+  if (pull !== undefined && !['missing', 'never', 'always'].includes(pull)) throw invalidArgument(`invalid --pull "${pull}": want missing, never or always`);
+  const stopTimeout = intFlag(flags, 'stop-timeout');
+  const shm = bytesFlag(flags, 'shm-size');
+  const pidMode = hostOrPrivate(flags, 'pid');
+  const ipcMode = hostOrPrivate(flags, 'ipc');
+  const utsMode = hostOrPrivate(flags, 'uts');
+  const oomScoreAdj = intFlag(flags, 'oom-score-adj');
+  if (oomScoreAdj !== undefined && (oomScoreAdj < -1000 || oomScoreAdj > 1000)) {
+    throw invalidArgument(`invalid --oom-score-adj ${oomScoreAdj}: range for oom score adj is [-1000, 1000]`);
+  }
+  const cgroupns = flags.string('cgroupns');
+  if (cgroupns !== undefined && cgroupns !== 'host' && cgroupns !== 'private') throw invalidArgument(`invalid --cgroupns "${cgroupns}": want host or private`);
+  const platform = flags.string('platform');
+  if (platform !== undefined && parsePlatform(platform).os !== 'linux') throw invalidArgument(`invalid --platform "${platform}": berth runs linux containers only`);
+  const groupAdd = flags.list('group-add');
+  for (const g of groupAdd) if (!/^[^:\s]+$/.test(g)) throw invalidArgument(`invalid --group-add "${g}": want a group name or id`);
+  const sysctlMap = sysctls(flags);
+  const annotationMap = annotations(flags);
+  const devices = flags.list('device').map(parseDevice);
+  const restart = restartPolicy(flags.string('restart'));
+  if (restart && flags.bool('rm')) throw invalidArgument('conflicting options: --restart and --rm');
+  const spec: ContainerSpec = {
+    image,
+    ...(cmd.length ? { cmd } : {}),
+    ...(entrypoint !== undefined ? { entrypoint: entrypoint === '' ? [''] : [entrypoint] } : {}),
+    env: envEntries(flags),
+    labels: labels(flags),
+    tty: flags.bool('tty'),
+    openStdin: flags.bool('interactive'),
+    mounts: [...flags.list('volume').map(parseVolume), ...flags.list('mount').map(parseMount), ...flags.list('tmpfs').map(parseTmpfs)],
+    readonlyRootfs: flags.bool('read-only'),
+    privileged: flags.bool('privileged'),
+    capAdd: flags.list('cap-add'),
+    capDrop: flags.list('cap-drop'),
+    securityOpt: flags.list('security-opt'),
+    ulimits: flags.list('ulimit'),
+    init: flags.bool('init'),
+    autoRemove: flags.bool('rm'),
+    resources: resourcesFromFlags(flags),
+    ...(flags.string('workdir') !== undefined ? { workingDir: flags.string('workdir') } : {}),
+    ...(flags.string('user') !== undefined ? { user: flags.string('user') } : {}),
+    ...(flags.string('hostname') !== undefined ? { hostname: flags.string('hostname') } : {}),
+    ...(flags.string('stop-signal') !== undefined ? { stopSignal: flags.string('stop-signal') } : {}),
+    ...(stopTimeout !== undefined ? { stopTimeout } : {}),
+    ...(shm !== undefined ? { shmSize: shm } : {}),
+    ...(pidMode ? { pidMode } : {}),
+    ...(ipcMode ? { ipcMode } : {}),
+    ...(utsMode ? { utsMode } : {}),
+    ...(network ? { networkMode: network as 'none' } : {}),
+    ...(restart ? { restart } : {}),
+    ...(flags.string('runtime') !== undefined ? { runtime: flags.string('runtime') } : {}),
+    ...(usernsMap ? { userns: usernsMap } : {}),
+    ...(sysctlMap ? { sysctls: sysctlMap } : {}),
+    ...(devices.length ? { devices } : {}),
+    ...(groupAdd.length ? { groupAdd } : {}),
+    ...(oomScoreAdj !== undefined ? { oomScoreAdj } : {}),
+    ...(annotationMap ? { annotations: annotationMap } : {}),
+    ...(cgroupns ? { cgroupnsMode: cgroupns as 'host' } : {}),
+    ...(flags.string('domainname') !== undefined ? { domainname: flags.string('domainname') } : {}),
+    ...(platform !== undefined ? { platform } : {}),
+  };
+  if (spec.domainname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --domainname and --uts=host');
+  if (spec.hostname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --hostname and --uts=host');
+  return spec;
+}
+
+/**
+ * What create and run share: the container from `IMAGE [COMMAND...]` and the create flags
+ * (--name, --pull). The engine's create module loads here, not in every verb that imports this file.
+ */
+export async function createFromFlags(
+  host: ContainerHost,
+  flags: Flags,
+  options: { startNow?: boolean; ctx?: CliContext } = {},
+): Promise<{ spec: ContainerSpec; rec: ContainerRecord }> {
+  const { createContainer } = await import('../engine/create.js');
+  const [image, ...cmd] = flags.args;
+  const spec = containerSpecFrom(flags, image, cmd);
+  const name = flags.string('name');
+  const pull = flags.string('pull') as 'missing' | undefined;
+  const cidfile = flags.string('cidfile');
+  // docker makes the file first, so a second container with the same --cidfile fails before it is created.
+  let cidFd: number | undefined;
+  if (cidfile !== undefined) {
+    try {
+      cidFd = fs.openSync(cidfile, 'wx', 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw invalidArgument(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);
+      }
+      throw invalidArgument(`cannot create the container ID file ${cidfile}: ${(err as Error).message}`);
+    }
+  }
+  let rec: ContainerRecord;
+  try {
+    const pullObserver = options.ctx && !flags.bool('quiet') ? pullOutput(options.ctx) : undefined;
+    rec = await createContainer(host, spec, {
+      ...(name !== undefined ? { name } : {}),
+      ...(pull ? { pull } : {}),
+      ...(spec.platform ? { platform: spec.platform } : {}),
+      ...(pullObserver ? { pullObserver } : {}),
+      ...(options.startNow ? { startNow: true } : {}),
+    });
+  } catch (err) {
+    if (cidFd !== undefined) {
+      fs.closeSync(cidFd);
+      fs.rmSync(cidfile as string, { force: true });
+    }
+    throw err;
+  }
+  if (cidFd !== undefined) {
+    fs.writeSync(cidFd, rec.id);
+    fs.closeSync(cidFd);
+  }
+  return { spec, rec };
+}
+
+/** docker run's output on stderr when the image must be pulled first (-q: none). */
+function pullOutput(ctx: CliContext): PullObserver {
+  let progress: { onEvent(e: PullEvent): void; finish(): void } | undefined;
+  let fetched = false;
+  return {
+    missing(query) {
+      ctx.err(`Unable to find image '${displayName(query)}' locally\n`);
+      progress = new PullProgress(ctx.stderr, (ctx.stderr as NodeJS.WriteStream).isTTY === true);
+    },
+    event(e) {
+      if (e.type === 'layer' && e.phase === 'downloading') fetched = true;
+      progress?.onEvent(e);
+    },
+    pulled(result) {
+      progress?.finish();
+      ctx.err(`Digest: ${result.digest}\n`);
+      const familiar = displayName(result.reference);
+      ctx.err(fetched ? `Status: Downloaded newer image for ${familiar}\n` : `Status: Image is up to date for ${familiar}\n`);
+    },
+  };
+}
+
+/** The familiar form docker prints ("busybox:latest"), or the text as given when it is no reference. */
+function displayName(text: string): string {
+  try {
+    return familiarString(parseNormalizedReference(text));
+  } catch {
+    return text;
+  }
+}
+
