@@ -123,11 +123,14 @@ test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname
     'echo oom=$(cat /proc/self/oom_score_adj)',
     'echo domain=$(cat /proc/sys/kernel/domainname)',
     'echo cgroup=$(grep -c ":/$" /proc/self/cgroup)',
+    'echo db=$(grep -w db /etc/hosts)',
+    'echo resolv=$(cat /etc/resolv.conf)',
   ].join('; ');
   const out = await ok(fx, [
     'run', '--name', 'flags', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=65536', '--device', '/dev/null:/dev/mynull:rw', '--device', '/dev/zero',
     '--group-add', 'extra', '--group-add', '4242', '--oom-score-adj', '500', '--cgroupns', 'private', '--domainname', 'example.org',
-    '--annotation', 'org.example.x=1', '--label-file', labelFile, '--label', 'team=red', '--cidfile', cid, fx.image, ...sh(script),
+    '--annotation', 'org.example.x=1', '--label-file', labelFile, '--label', 'team=red', '--cidfile', cid,
+    '--add-host', 'db:10.0.0.5', '--dns', '9.9.9.9', '--dns-search', 'example.com', '--dns-option', 'ndots:2', fx.image, ...sh(script),
   ]);
   assert.equal(field(out, 'ip_forward'), '1');
   assert.equal(field(out, 'msgmax'), '65536');
@@ -138,6 +141,8 @@ test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname
   assert.equal(field(out, 'domain'), 'example.org');
   // A private cgroup namespace: every hierarchy is the container's own root.
   assert.notEqual(field(out, 'cgroup'), '0');
+  assert.equal(field(out, 'db'), '10.0.0.5 db');
+  assert.equal(field(out, 'resolv'), 'search example.com nameserver 9.9.9.9 options ndots:2');
   const id = await fs.readFile(cid, 'utf8');
   assert.match(id, /^[0-9a-f]{64}$/);
   const view = JSON.parse(await ok(fx, ['inspect', '--format', '{{json .}}', 'flags']));
@@ -171,6 +176,9 @@ test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname
     [['--cgroupns', 'shared'], /want host or private/],
     [['--uts', 'host', '--domainname', 'x'], /conflicting options/],
     [['--platform', 'windows/amd64'], /linux containers only/],
+    [['--add-host', 'db'], /want HOST:IP/],
+    [['--add-host', 'db:10.0.0.300'], /not an IP address/],
+    [['--dns', 'dns.example'], /not an IP address/],
     [['--platform', 'linux/arm64', '--pull', 'never'], /does not match the specified platform: wanted linux\/arm64, actual: linux\/amd64/],
   ] as const) {
     const r = await berth(fx, ['run', '--rm', ...flags, fx.image, 'true']);

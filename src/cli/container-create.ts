@@ -1,7 +1,8 @@
 // create and run's flags (docker's), turned into the engine's ContainerSpec (parsing only;
 // the engine checks), and the create both verbs share, with docker's pull output on stderr.
 import * as fs from 'node:fs';
-import { type ContainerRecord, type ContainerSpec, parseDevice } from '../engine/container.js';
+import { isIP } from 'node:net';
+import { type ContainerRecord, type ContainerSpec, parseDevice, parseExtraHost } from '../engine/container.js';
 import type { ContainerHost } from '../engine/host.js';
 import type { PullEvent } from '../engine/images/index.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
@@ -76,6 +77,10 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'cidfile', type: 'string', value: 'FILE', description: 'Write the container ID to the file' },
   { name: 'platform', type: 'string', value: 'OS/ARCH', description: 'Set platform if server is multi-platform capable' },
   { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the pull output' },
+  { name: 'add-host', type: 'list', value: 'HOST:IP', description: 'Add a custom host-to-IP mapping to /etc/hosts' },
+  { name: 'dns', type: 'list', value: 'IP', description: 'Set custom DNS servers' },
+  { name: 'dns-search', type: 'list', value: 'DOMAIN', description: 'Set custom DNS search domains' },
+  { name: 'dns-option', type: 'list', value: 'OPT', aliases: ['dns-opt'], description: 'Set DNS options' },
 ];
 
 function intFlag(flags: Flags, name: string): number | undefined {
@@ -231,6 +236,10 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   if (platform !== undefined && parsePlatform(platform).os !== 'linux') throw invalidArgument(`invalid --platform "${platform}": berth runs linux containers only`);
   const groupAdd = flags.list('group-add');
   for (const g of groupAdd) if (!/^[^:\s]+$/.test(g)) throw invalidArgument(`invalid --group-add "${g}": want a group name or id`);
+  const extraHosts = flags.list('add-host');
+  for (const h of extraHosts) parseExtraHost(h);
+  const dns = flags.list('dns');
+  for (const d of dns) if (isIP(d) === 0) throw invalidArgument(`invalid --dns "${d}": not an IP address`);
   const sysctlMap = sysctls(flags);
   const annotationMap = annotations(flags);
   const devices = flags.list('device').map(parseDevice);
@@ -275,6 +284,10 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(cgroupns ? { cgroupnsMode: cgroupns as 'host' } : {}),
     ...(flags.string('domainname') !== undefined ? { domainname: flags.string('domainname') } : {}),
     ...(platform !== undefined ? { platform } : {}),
+    ...(extraHosts.length ? { extraHosts } : {}),
+    ...(dns.length ? { dns } : {}),
+    ...(flags.list('dns-search').length ? { dnsSearch: flags.list('dns-search') } : {}),
+    ...(flags.list('dns-option').length ? { dnsOptions: flags.list('dns-option') } : {}),
   };
   if (spec.domainname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --domainname and --uts=host');
   if (spec.hostname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --hostname and --uts=host');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkName, newContainerId, parseDevice, randomName, statusText } from './container.js';
+import { checkName, newContainerId, parseDevice, parseExtraHost, randomName, statusText } from './container.js';
 
 test('IDs are 64 hex digits', () => {
   assert.match(newContainerId(), /^[0-9a-f]{64}$/);
@@ -31,4 +31,15 @@ test("docker's --device syntax: HOST[:CONTAINER][:PERMISSIONS]", () => {
   assert.throws(() => parseDevice('/dev/sda:/dev/xvda:rwx'), /combination of r, w and m/);
   assert.throws(() => parseDevice('/dev/sda:/dev/xvda:rr'), /combination of r, w and m/);
   assert.throws(() => parseDevice('/a:/b:r:w'), /want HOST\[:CONTAINER\]\[:PERMISSIONS\]/);
+});
+
+test("docker's --add-host: HOST:IP or HOST=IP, IPv6 with or without brackets", () => {
+  assert.deepEqual(parseExtraHost('db:10.0.0.5'), { host: 'db', ip: '10.0.0.5' });
+  assert.deepEqual(parseExtraHost('db=10.0.0.5'), { host: 'db', ip: '10.0.0.5' });
+  assert.deepEqual(parseExtraHost('v6:::1'), { host: 'v6', ip: '::1' });
+  assert.deepEqual(parseExtraHost('v6=[2001:db8::1]'), { host: 'v6', ip: '2001:db8::1' });
+  assert.throws(() => parseExtraHost('db'), /want HOST:IP/);
+  assert.throws(() => parseExtraHost(':10.0.0.5'), /want HOST:IP/);
+  assert.throws(() => parseExtraHost('db:nope'), /not an IP address/);
+  assert.throws(() => parseExtraHost('db:host-gateway'), /bridged network/);
 });

@@ -1,6 +1,7 @@
 // The container as berth records it: a closed status enum, the user's settings (docker's flags,
 // parsed), and the live facts (pids, times, exit) kept in containers/<id>/config.json.
 import type { Digest } from '../digest/digest.js';
+import { isIP } from 'node:net';
 import { invalidArgument } from '../internal/errors.js';
 import type { ResourceInput } from '../runtime/cgroups.js';
 import { randomBytes, randomHex } from '../internal/random.js';
@@ -69,6 +70,23 @@ export interface ContainerSpec {
   domainname?: string;
   /** --platform os/arch[/variant]: the image must be (or be pulled) for it. */
   platform?: string;
+  /** --add-host: "HOST:IP" lines added to the container's /etc/hosts. */
+  extraHosts?: string[];
+  /** --dns, --dns-search, --dns-option: replace those lines of the host's resolv.conf. */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+}
+
+/** docker's --add-host HOST:IP (or HOST=IP): a host name and an IPv4 or IPv6 address. */
+export function parseExtraHost(text: string): { host: string; ip: string } {
+  const sep = text.search(/[:=]/);
+  const host = sep < 0 ? '' : text.slice(0, sep);
+  const ip = sep < 0 ? '' : text.slice(sep + 1).replace(/^\[(.*)\]$/, '$1');
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(host)) throw invalidArgument(`invalid --add-host "${text}": want HOST:IP`);
+  if (ip === 'host-gateway') throw invalidArgument(`invalid --add-host "${text}": host-gateway needs a bridged network, which berth does not have yet`);
+  if (isIP(ip) === 0) throw invalidArgument(`invalid --add-host "${text}": "${ip}" is not an IP address`);
+  return { host, ip };
 }
 
 /** A --device request, checked for syntax (the node is looked up on the host at each start, as docker does). */

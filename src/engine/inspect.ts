@@ -71,6 +71,10 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       OomScoreAdj: s.oomScoreAdj ?? 0,
       CgroupnsMode: s.cgroupnsMode ?? (detectCgroups().mode === 'v2' ? 'private' : 'host'),
       Annotations: s.annotations ?? null,
+      ExtraHosts: s.extraHosts ?? null,
+      Dns: s.dns ?? [],
+      DnsSearch: s.dnsSearch ?? [],
+      DnsOptions: s.dnsOptions ?? [],
     },
     GraphDriver: { Name: driverName, Data: { MergedDir: paths.rootfs } },
     Mounts: (s.mounts ?? []).map((m) =>

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GraphDriver } from '../graphdriver/index.js';
 import { readTextOr } from '../internal/read.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, parseExtraHost } from './container.js';
 import type { ContainerPaths } from './records.js';
 
 /** Whether `target` is a mount point in this mount namespace. */
@@ -51,6 +51,10 @@ export async function writeEtcFiles(rec: ContainerRecord, paths: ContainerPaths)
       '',
     ].join('\n');
   }
+  for (const h of rec.spec.extraHosts ?? []) {
+    const { host, ip } = parseExtraHost(h);
+    hosts += `${hosts === '' || hosts.endsWith('\n') ? '' : '\n'}${ip}\t${host}\n`;
+  }
   // docker drops loopback resolvers for containers with their own network namespace: they would not answer there.
   let resolv = readTextOr('/etc/resolv.conf', '');
   if (rec.spec.networkMode !== 'host') {
@@ -59,8 +63,29 @@ export async function writeEtcFiles(rec: ContainerRecord, paths: ContainerPaths)
       .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
       .join('\n');
   }
+  if (rec.spec.dns?.length || rec.spec.dnsSearch?.length || rec.spec.dnsOptions?.length) resolv = customResolv(resolv, rec.spec);
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(paths.hosts, hosts, { mode: 0o644 });
   writeFileSync(paths.resolvConf, resolv, { mode: 0o644 });
   writeFileSync(paths.hostname, `${hostname}\n`, { mode: 0o644 });
+}
+
+/**
+ * docker's --dns, --dns-search and --dns-option: each replaces the host's lines of its kind
+ * (a search domain "." means none); what the user left alone stays as the host has it.
+ */
+export function customResolv(hostResolv: string, spec: Pick<ContainerRecord['spec'], 'dns' | 'dnsSearch' | 'dnsOptions'>): string {
+  const lines = hostResolv.split('\n').filter((l) => l.trim() !== '');
+  const keep = (kind: string, replaced: boolean) => (l: string) => !(replaced && new RegExp(`^\\s*${kind}\\b`).test(l));
+  const dns = spec.dns ?? [];
+  const search = (spec.dnsSearch ?? []).filter((d) => d !== '.');
+  const options = spec.dnsOptions ?? [];
+  const out = lines
+    .filter(keep('nameserver', dns.length > 0))
+    .filter(keep('(search|domain)', (spec.dnsSearch ?? []).length > 0))
+    .filter(keep('options', options.length > 0));
+  if (search.length) out.push(`search ${search.join(' ')}`);
+  for (const ip of dns) out.push(`nameserver ${ip}`);
+  if (options.length) out.push(`options ${options.join(' ')}`);
+  return `${out.join('\n')}\n`;
 }
