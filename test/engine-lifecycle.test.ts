@@ -190,6 +190,9 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
 
   await ok(fx, ['restart', '-t', '0', 'c2']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'running');
+  // -s: the signal restart stops with (USR1 makes it exit 42 before the grace period ends).
+  await ok(fx, ['restart', '-s', 'USR1', '-t', '10', 'c2']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'running');
   await ok(fx, ['pause', 'c2']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'paused');
   assert.match((await berth(fx, ['pause', 'c2'])).stderr, /already paused/);
@@ -283,6 +286,16 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=web', '--format', '{{.Names}}']), 'misc');
   assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=db', '-q']), '');
   assert.equal(await ok(fx, ['ps', '--filter', 'status=running', '--filter', `ancestor=${fx.image}`, '-q']), id.slice(0, 12));
+  // One key's values are ORed, the keys ANDed (docker's rule); before/since by another container.
+  const later = await ok(fx, ['create', '--name', 'later', fx.image, 'true']);
+  assert.equal(await ok(fx, ['ps', '-a', '--filter', 'status=running', '--filter', 'status=created', '--format', '{{.Names}}']), 'later\nmisc');
+  assert.equal(await ok(fx, ['ps', '-a', '--filter', 'since=misc', '-q', '--no-trunc']), later);
+  assert.equal(await ok(fx, ['ps', '-a', '--filter', 'before=later', '--filter', 'name=misc', '-q', '--no-trunc']), id);
+  assert.equal((await berth(fx, ['ps', '--filter', 'before=nosuch'])).code, 125);
+  await ok(fx, ['rm', 'later']);
+  const envFile = path.join(fx.dir, 'exec-env');
+  await fs.writeFile(path.join(fx.dir, 'exec-env'), '# exec\nFROM_FILE=1\nBOTH=file\n');
+  assert.equal(await ok(fx, ['exec', '--env-file', envFile, '-e', 'BOTH=flag', 'misc', 'sh', '-c', 'echo $FROM_FILE $BOTH']), '1 flag');
   assert.equal(await ok(fx, ['container', 'ls', '-q', '--no-trunc']), id);
   assert.equal(await ok(fx, ['logs', '--since', '1h', 'misc']), 'first');
   assert.equal(await ok(fx, ['logs', '--since', '2099-01-01T00:00:00Z', 'misc']), '');

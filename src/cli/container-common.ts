@@ -1,8 +1,11 @@
 // What the container verbs share: the container host from --root/--runroot, docker's exit
-// codes for a failed start, and one action over several containers. (create and run's flags:
-// container-create.ts, kept out of the other verbs' bundles.)
+// codes for a failed start, one action over several containers, and -e/--env-file (run and
+// exec). (create and run's other flags: container-create.ts, kept out of the other verbs' bundles.)
+import * as fs from 'node:fs';
 import { loadEngineConfig } from '../engine/config.js';
 import { ContainerHost } from '../engine/host.js';
+import { invalidArgument } from '../internal/errors.js';
+import type { Flags } from './flags.js';
 import type { CliContext } from './main.js';
 
 export function containerHost(ctx: CliContext): ContainerHost {
@@ -35,4 +38,32 @@ export async function eachContainer(ctx: CliContext, names: string[], fn: (name:
     }
   }
   return failed ? 1 : 0;
+}
+
+/** The lines of --env-file or --label-file files: blank lines and # comments skipped. */
+export function fileLines(flag: string, file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw invalidArgument(`invalid --${flag}: cannot read ${file}`);
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** `-e KEY` takes KEY from the CLI's environment, as docker does. */
+export function envEntries(flags: Flags): string[] {
+  const out: string[] = [];
+  for (const file of flags.list('env-file')) {
+    for (const l of fileLines('env-file', file)) out.push(l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`);
+  }
+  for (const e of flags.list('env')) {
+    if (e.startsWith('=')) throw invalidArgument(`invalid -e "${e}": empty variable name`);
+    if (e.includes('=')) out.push(e);
+    else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
+  }
+  return out;
 }

@@ -12,6 +12,7 @@ import { invalidArgument } from '../internal/errors.js';
 import { familiarString, parseNormalizedReference } from '../reference/index.js';
 import { parseBytes, type ResourceInput } from '../runtime/cgroups.js';
 import type { FlagSpec, Flags } from './flags.js';
+import { envEntries, fileLines } from './container-common.js';
 import type { CliContext } from './main.js';
 import { PullProgress } from './progress.js';
 
@@ -104,33 +105,7 @@ function hostOrPrivate(flags: Flags, name: string): 'host' | 'private' | undefin
   throw invalidArgument(`invalid --${name} "${v}": want host or private`);
 }
 
-/** `-e KEY` takes KEY from the CLI's environment, as docker does. */
-function envEntries(flags: Flags): string[] {
-  const out: string[] = [];
-  for (const file of flags.list('env-file')) {
-    for (const l of fileLines('env-file', file)) out.push(l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`);
-  }
-  for (const e of flags.list('env')) {
-    if (e.startsWith('=')) throw invalidArgument(`invalid -e "${e}": empty variable name`);
-    if (e.includes('=')) out.push(e);
-    else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
-  }
-  return out;
-}
 
-/** The lines of --env-file or --label-file files: blank lines and # comments skipped. */
-function fileLines(flag: string, file: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw invalidArgument(`invalid --${flag}: cannot read ${file}`);
-  }
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-}
 
 /** KEY=VALUE flags as a map (a bare KEY has an empty value; the last of a key wins). */
 function keyValues(entries: string[]): Record<string, string> {

@@ -2,7 +2,7 @@
 // the command's (126/127 when it cannot be run).
 import { execInContainer } from '../engine/exec.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { containerHost, startFailureCode } from './container-common.js';
+import { containerHost, envEntries, startFailureCode } from './container-common.js';
 import { type CliContext, reportError } from './cli.js';
 
 const SPEC: VerbSpec = {
@@ -15,6 +15,7 @@ const SPEC: VerbSpec = {
     { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
     { name: 'detach', short: 'd', type: 'bool', description: 'Run the command in the background' },
     { name: 'env', short: 'e', type: 'list', value: 'KEY=VALUE', description: 'Set environment variables' },
+    { name: 'env-file', type: 'list', value: 'FILE', description: 'Read in a file of environment variables' },
     { name: 'user', short: 'u', type: 'string', value: 'USER[:GROUP]', description: 'User name or UID' },
     { name: 'workdir', short: 'w', type: 'string', value: 'DIR', description: 'Working directory inside the container' },
     { name: 'privileged', type: 'bool', description: 'Give extended privileges to the command' },
@@ -28,7 +29,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   try {
     return await execInContainer(containerHost(ctx), container, {
       cmd,
-      env: flags.list('env').map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)),
+      env: envEntries(flags),
       tty: flags.bool('tty'),
       stdin: flags.bool('interactive'),
       detach: flags.bool('detach'),

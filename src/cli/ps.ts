@@ -18,17 +18,35 @@ export const SPEC: VerbSpec = {
     { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
     { name: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container' },
     { name: 'last', short: 'n', type: 'string', value: 'N', description: 'Show n last created containers' },
-    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: id, name, label, status, exited, ancestor' },
+    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: id, name, label, status, exited, ancestor, before, since' },
     { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
     { name: 'size', short: 's', type: 'bool', description: 'Accepted for compatibility' },
   ],
 };
 
-function matches(rec: ContainerRecord, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq < 0) throw invalidArgument(`invalid filter "${filter}": want KEY=VALUE`);
-  const key = filter.slice(0, eq);
-  const value = filter.slice(eq + 1);
+const FILTER_KEYS = ['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since'];
+
+/** --filter KEY=VALUE flags by key: docker ORs the values of one key (all labels must match) and ANDs the keys. */
+function parseFilters(list: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const filter of list) {
+    const eq = filter.indexOf('=');
+    if (eq < 0) throw invalidArgument(`invalid filter "${filter}": want KEY=VALUE`);
+    const key = filter.slice(0, eq);
+    if (!FILTER_KEYS.includes(key)) throw invalidArgument(`invalid filter "${key}": want ${FILTER_KEYS.slice(0, -1).join(', ')} or ${FILTER_KEYS.at(-1)}`);
+    out.set(key, [...(out.get(key) ?? []), filter.slice(eq + 1)]);
+  }
+  return out;
+}
+
+/** The container a before=/since= filter names (ID, ID prefix or name), among all of them. */
+function reference(all: ContainerRecord[], key: string, query: string): ContainerRecord {
+  const hit = all.find((r) => r.name === query.replace(/^\//, '')) ?? all.find((r) => r.id === query) ?? all.filter((r) => r.id.startsWith(query)).at(0);
+  if (!hit) throw invalidArgument(`invalid filter "${key}=${query}": no such container`);
+  return hit;
+}
+
+function matchOne(rec: ContainerRecord, key: string, value: string, all: ContainerRecord[]): boolean {
   switch (key) {
     case 'id':
       return rec.id.startsWith(value);
@@ -45,9 +63,20 @@ function matches(rec: ContainerRecord, filter: string): boolean {
     }
     case 'ancestor':
       return rec.spec.image === value || rec.source.imageName === value || (rec.source.imageId ?? '').replace('sha256:', '').startsWith(value.replace('sha256:', ''));
+    case 'before':
+      return rec.created < reference(all, key, value).created;
     default:
-      throw invalidArgument(`invalid filter "${key}": want id, name, label, status, exited or ancestor`);
+      // since
+      return rec.created > reference(all, key, value).created;
   }
+}
+
+function matches(rec: ContainerRecord, filters: Map<string, string[]>, all: ContainerRecord[]): boolean {
+  for (const [key, values] of filters) {
+    const hit = key === 'label' ? values.every((v) => matchOne(rec, key, v, all)) : values.some((v) => matchOne(rec, key, v, all));
+    if (!hit) return false;
+  }
+  return true;
 }
 
 export function psFormat(noTrunc: boolean): FormatSpec<ContainerRecord> {
@@ -91,8 +120,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   rows.sort((a, b) => b.created.localeCompare(a.created));
   const last = flags.bool('latest') ? 1 : flags.string('last') !== undefined ? Number(flags.string('last')) : undefined;
   const all = flags.bool('all') || last !== undefined || flags.list('filter').some((f) => /^(status|exited)=/.test(f));
+  const everyOne = rows;
   if (!all) rows = rows.filter((r) => r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting');
-  for (const f of flags.list('filter')) rows = rows.filter((r) => matches(r, f));
+  const filters = parseFilters(flags.list('filter'));
+  if (filters.size) rows = rows.filter((r) => matches(r, filters, everyOne));
   if (last !== undefined && last >= 0) rows = rows.slice(0, last);
   const noTrunc = flags.bool('no-trunc');
   if (flags.bool('quiet')) {

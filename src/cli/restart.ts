@@ -8,7 +8,10 @@ const SPEC: VerbSpec = {
   usage: 'berth restart [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'Restart one or more containers',
   minArgs: 1,
-  flags: [{ name: 'time', short: 't', type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container' }],
+  flags: [
+    { name: 'time', short: 't', type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container' },
+    { name: 'signal', short: 's', type: 'string', value: 'SIGNAL', description: 'Signal to send to the container (default: its stop signal)' },
+  ],
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
@@ -16,8 +19,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const host = containerHost(ctx);
   const t = flags.int('time');
+  const signal = flags.string('signal');
   return eachContainer(ctx, flags.args, async (q) => {
-    await restartContainer(host, q, t !== undefined ? { timeoutSec: t } : {});
+    await restartContainer(host, q, { ...(t !== undefined ? { timeoutSec: t } : {}), ...(signal !== undefined ? { signal } : {}) });
     return q;
   });
 }

@@ -127,7 +127,7 @@ export async function renameContainer(host: ContainerHost, query: string, newNam
   }
 }
 
-export async function restartContainer(host: ContainerHost, query: string, options: { timeoutSec?: number } = {}): Promise<ContainerRecord> {
+export async function restartContainer(host: ContainerHost, query: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<ContainerRecord> {
   const rec = await stopContainer(host, query, options);
   const { startContainer } = await import('./start.js');
   return startContainer(host, rec);
