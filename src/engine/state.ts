@@ -95,6 +95,9 @@ export async function refresh(host: ContainerHost, rec: ContainerRecord, options
       return undefined;
     }
     if (!ACTIVE.has(cur.state.status)) return cur;
+    // Started again since the probe (a restart policy's start by whoever settled that exit
+    // first): the probe saw the run before, and this one must not be settled, or restarted, by it.
+    if (cur.state.startedAt !== rec.state.startedAt) return cur;
     cur.state = exitedState(cur, seen);
     await cleanupStopped(host, cur);
     await host.records.save(cur);
