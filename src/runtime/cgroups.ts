@@ -147,7 +147,7 @@ export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): Spec
 }
 
 /** The host's online CPUs and memory nodes, in the kernel's list syntax. */
-function hostCpuset(): { cpus: string; mems: string } {
+export function hostCpuset(): { cpus: string; mems: string } {
   const read = (file: string, fallback: string) => {
     try {
       return readFileSync(file, 'utf8').trim() || fallback;

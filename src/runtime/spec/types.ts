@@ -109,6 +109,8 @@ export interface SpecResources {
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
   blockIO?: { weight?: number };
+  /** cgroup v2 files and their values, written as they are (runc and crun). */
+  unified?: Record<string, string>;
 }
 
 export interface SpecSeccompArg {

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, test } from 'node:test';
+import { resourcesFrom } from '../runtime/cgroups.js';
+import type { ContainerRecord } from './container.js';
+import { ContainerHost } from './host.js';
+import { mergeResources, runtimeResources, updateContainer } from './update.js';
+
+const M = 1024 * 1024;
+const V1 = { mode: 'hybrid' as const, controllers: {}, swapAccounting: true };
+const V2 = { mode: 'v2' as const, controllers: {}, swapAccounting: true };
+
+test('merge: only the given settings change', () => {
+  assert.deepEqual(mergeResources({ memory: 64 * M, pidsLimit: 10, cpuShares: 512 }, { pidsLimit: 50 }), { memory: 64 * M, pidsLimit: 50, cpuShares: 512 });
+  assert.deepEqual(mergeResources({}, { memory: 128 * M, memorySwap: 256 * M, cpus: 0.5 }), { memory: 128 * M, memorySwap: 256 * M, cpus: 0.5 });
+  assert.deepEqual(mergeResources({ cpusetCpus: '0' }, {}), { cpusetCpus: '0' });
+});
+
+test('merge: --cpus and the CFS period/quota replace each other', () => {
+  assert.deepEqual(mergeResources({ cpuPeriod: 50000, cpuQuota: 25000, cpuShares: 512 }, { cpus: 1 }), { cpus: 1, cpuShares: 512 });
+  assert.deepEqual(mergeResources({ cpus: 1.5 }, { cpuQuota: 20000 }), { cpuQuota: 20000 });
+  assert.deepEqual(mergeResources({ cpus: 1.5 }, { cpuPeriod: 50000 }), { cpuPeriod: 50000 });
+  // Both in one call stay for resourcesFrom to refuse, as create refuses them.
+  const both = mergeResources({}, { cpus: 1, cpuQuota: 20000 });
+  assert.throws(() => resourcesFrom(both, V1), /conflicts with --cpu-quota/);
+});
+
+test('merge: values that mean "none" remove the setting', () => {
+  const stored = { memory: 64 * M, memorySwap: 256 * M, memoryReservation: 32 * M, memorySwappiness: 10, oomKillDisable: true, cpuShares: 512, cpuQuota: 20000, cpuPeriod: 50000, cpusetCpus: '0', cpusetMems: '0', pidsLimit: 10 };
+  const cleared = mergeResources(stored, { memory: -1, memoryReservation: 0, memorySwappiness: -1, oomKillDisable: false, cpuShares: 0, cpuQuota: -1, cpuPeriod: 0, cpusetCpus: '', cpusetMems: '', pidsLimit: -1 });
+  assert.deepEqual(cleared, {}, 'no memory limit takes the recorded memory+swap limit with it');
+  assert.deepEqual(mergeResources({ memory: 64 * M, memorySwap: 256 * M }, { memorySwap: 0 }), { memory: 64 * M });
+  assert.deepEqual(mergeResources({ memory: 64 * M }, { memorySwap: -1 }), { memory: 64 * M, memorySwap: -1 });
+  assert.deepEqual(mergeResources({ pidsLimit: 10 }, { pidsLimit: 0 }), {});
+});
+
+test("merge: docker's memory rules", () => {
+  // Above the recorded memory+swap limit without a new one: docker's message.
+  assert.throws(() => mergeResources({ memory: 64 * M, memorySwap: 128 * M }, { memory: 256 * M }), /Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
+  assert.deepEqual(mergeResources({ memory: 64 * M, memorySwap: 128 * M }, { memory: 128 * M }), { memory: 128 * M, memorySwap: 128 * M });
+  assert.deepEqual(mergeResources({ memory: 64 * M, memorySwap: 128 * M }, { memory: 256 * M, memorySwap: 512 * M }), { memory: 256 * M, memorySwap: 512 * M });
+  // The default memory+swap limit (twice the memory) follows the memory limit.
+  assert.deepEqual(resourcesFrom(mergeResources({ memory: 64 * M }, { memory: 256 * M }), V1).memory, { limit: 256 * M, swap: 512 * M });
+  // A memory+swap limit needs a memory limit; below the memory limit it is refused.
+  assert.throws(() => resourcesFrom(mergeResources({}, { memorySwap: 256 * M }), V1), /set --memory as well/);
+  assert.throws(() => resourcesFrom(mergeResources({ memory: 128 * M }, { memorySwap: 64 * M }), V1), /larger than or equal to --memory/);
+  assert.throws(() => resourcesFrom(mergeResources({}, { memory: 1024 }), V1), /minimum allowed memory limit is 6MB/);
+});
+
+test('the runtime gets every setting, and values that undo the settings removed', () => {
+  const host = () => ({ cpus: '0-3', mems: '0' });
+  const before = resourcesFrom({ memory: 64 * M, memoryReservation: 32 * M, cpuShares: 512, cpuPeriod: 50000, cpuQuota: 25000, cpusetCpus: '0', cpusetMems: '0', pidsLimit: 10, hostCpuset: { cpus: '0-3', mems: '0' } }, V1);
+  const after = resourcesFrom({ cpus: 0.5 }, V1);
+  assert.deepEqual(runtimeResources(before, after, V1, host), {
+    memory: { limit: -1, swap: -1, reservation: -1 },
+    cpu: { quota: 50000, period: 100000, shares: 1024, cpus: '0-3', mems: '0' },
+    pids: { limit: -1 },
+  });
+  // On cgroup v2, the reservation and the weight through their files (runc would write -1 and weight 39).
+  assert.deepEqual(runtimeResources(resourcesFrom({ memoryReservation: 32 * M, cpuShares: 512 }, V2), {}, V2, host), { unified: { 'memory.low': '0', 'cpu.weight': '100' } });
+  // Unchanged settings are sent as they are; nothing to undo, nothing added; never device rules.
+  const same = resourcesFrom({ memory: 64 * M, pidsLimit: 10 }, V1);
+  assert.deepEqual(runtimeResources(same, { ...same, devices: [{ allow: false, access: 'rwm' }] }, V1, host), same);
+  assert.deepEqual(runtimeResources({}, {}, V1, host), {});
+});
+
+const dir = mkdtempSync(path.join(tmpdir(), 'berth-update-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const host = new ContainerHost({ root: path.join(dir, 'root'), runroot: path.join(dir, 'run') });
+
+async function stored(name: string, status: ContainerRecord['state']['status'], spec: Partial<ContainerRecord['spec']> = {}): Promise<ContainerRecord> {
+  const rec: ContainerRecord = {
+    id: name.padEnd(64, '0'),
+    name,
+    created: new Date().toISOString(),
+    spec: { image: 'i', ...spec },
+    source: { imageName: 'i', layers: [], config: {} },
+    runtime: { path: '/nonexistent/runc', name: 'runc' },
+    snapshot: 'a',
+    state: { status, pid: 0, monitorPid: 0, restartCount: 0 },
+  };
+  mkdirSync(path.dirname(host.records.paths(rec.id).record), { recursive: true });
+  await host.records.save(rec);
+  return rec;
+}
+
+test('a stopped container: the record changes, no runtime is asked', async () => {
+  await stored('a1', 'exited', { resources: { memory: 64 * M, cpuShares: 512 } });
+  const rec = await updateContainer(host, 'a1', { resources: { memory: 128 * M, pidsLimit: 50 }, restart: { name: 'on-failure', maximumRetryCount: 3 } }, { layout: V1 });
+  assert.deepEqual(rec.spec.resources, { memory: 128 * M, cpuShares: 512, pidsLimit: 50 });
+  assert.deepEqual((await host.records.load(rec.id)).spec, rec.spec);
+  assert.deepEqual(rec.spec.restart, { name: 'on-failure', maximumRetryCount: 3 });
+  const cleared = await updateContainer(host, 'a1', { restart: { name: 'no' } }, { layout: V1 });
+  assert.equal(cleared.spec.restart, undefined);
+});
+
+test('refused: a bad value, a restart policy with --rm, a container being removed; the record unchanged', async () => {
+  const rec = await stored('b1', 'created', { resources: { memory: 64 * M } });
+  await assert.rejects(updateContainer(host, 'b1', { resources: { memory: 1024 } }, { layout: V1 }), /^BerthError: cannot update container b1: invalid --memory: minimum allowed memory limit is 6MB$/);
+  assert.deepEqual((await host.records.load(rec.id)).spec, rec.spec);
+  const rm = await stored('b2', 'created', { autoRemove: true });
+  await assert.rejects(updateContainer(host, 'b2', { restart: { name: 'always' } }), /cannot update container b2: Restart policy cannot be updated because AutoRemove is enabled for the container/);
+  assert.equal((await updateContainer(host, 'b2', { restart: { name: 'no' } })).spec.restart, undefined);
+  assert.deepEqual((await host.records.load(rm.id)).spec, rm.spec);
+  await stored('b3', 'removing');
+  await assert.rejects(updateContainer(host, 'b3', { resources: { pidsLimit: 5 } }), /cannot update container b3: it is being removed/);
+  await stored('b4', 'dead');
+  await assert.rejects(updateContainer(host, 'b4', { resources: { pidsLimit: 5 } }), /it is dead/);
+  await assert.rejects(updateContainer(host, 'nosuch', { resources: { pidsLimit: 5 } }), /no such container/);
+});

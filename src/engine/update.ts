@@ -1,0 +1,172 @@
+// docker update: new cgroup limits and restart policy for a container that exists. The given
+// settings are merged over the record's and checked as create checks them; a running or paused
+// container gets them from the runtime's `update` first, and only once the runtime took them
+// does the record change. A stopped container gets them at its next start.
+import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
+import { type CgroupLayout, detectCgroups, hostCpuset, type ResourceInput, resourcesFrom } from '../runtime/cgroups.js';
+import type { SpecResources } from '../runtime/spec/types.js';
+import type { ContainerRecord, ContainerSpec } from './container.js';
+import type { ContainerHost } from './host.js';
+import { lookupContainer } from './state.js';
+
+export interface UpdateRequest {
+  /** Only the settings given (docker's flags): the others keep their recorded values. */
+  resources?: ResourceInput;
+  /** A new restart policy; name "no" clears it. */
+  restart?: NonNullable<ContainerSpec['restart']>;
+}
+
+/**
+ * The record's resources with the given ones over them. A value meaning "none" (a memory limit,
+ * reservation or pids limit of 0 or -1, shares or quota of 0, an empty cpuset, swappiness -1)
+ * removes the setting. --cpus and the CFS pair are one setting in two forms: a new --cpus
+ * replaces a recorded period and quota, a new --cpu-period or --cpu-quota a recorded --cpus.
+ * docker's rule: a memory limit above the recorded memory+swap limit needs a new --memory-swap.
+ */
+export function mergeResources(stored: ResourceInput, given: ResourceInput): ResourceInput {
+  const out: ResourceInput = { ...stored };
+  delete out.hostCpus;
+  delete out.hostCpuset;
+  if (given.cpus !== undefined) {
+    delete out.cpuPeriod;
+    delete out.cpuQuota;
+  }
+  if (given.cpuPeriod !== undefined || given.cpuQuota !== undefined) delete out.cpus;
+  if (given.memory !== undefined && given.memorySwap === undefined) {
+    if (given.memory > 0 && stored.memorySwap !== undefined && stored.memorySwap > 0 && given.memory > stored.memorySwap) {
+      throw invalidArgument('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+    }
+    // No memory limit, no memory+swap limit either.
+    if (given.memory <= 0) delete out.memorySwap;
+  }
+  for (const [key, value] of Object.entries(given)) {
+    if (value !== undefined && key !== 'hostCpus' && key !== 'hostCpuset') (out as Record<string, unknown>)[key] = value;
+  }
+  const none: [keyof ResourceInput, (v: never) => boolean][] = [
+    ['memory', (v: number) => v <= 0],
+    ['memorySwap', (v: number) => v === 0],
+    ['memoryReservation', (v: number) => v <= 0],
+    ['memorySwappiness', (v: number) => v === -1],
+    ['oomKillDisable', (v: boolean) => !v],
+    ['cpuShares', (v: number) => v <= 0],
+    ['cpuQuota', (v: number) => v <= 0],
+    ['cpuPeriod', (v: number) => v === 0],
+    ['cpusetCpus', (v: string) => v === ''],
+    ['cpusetMems', (v: string) => v === ''],
+    ['pidsLimit', (v: number) => v <= 0],
+  ];
+  for (const [key, isNone] of none) if (out[key] !== undefined && isNone(out[key] as never)) delete out[key];
+  return out;
+}
+
+/**
+ * What the runtime's update gets for a running container: every setting the merged resources
+ * have (a field left out is left as it is), plus the value that undoes each setting the old
+ * ones had and the new ones lack (unlimited, the default period and shares, every CPU), so the
+ * cgroup ends as a start with the new settings would make it. Never device rules.
+ */
+export function runtimeResources(before: SpecResources, after: SpecResources, layout: CgroupLayout, host: () => { cpus: string; mems: string } = hostCpuset): SpecResources {
+  const out: SpecResources = structuredClone(after);
+  delete out.devices;
+  const v2 = layout.mode === 'v2';
+  const memory = (out.memory ??= {});
+  const cpu = (out.cpu ??= {});
+  const unified: Record<string, string> = {};
+  if (before.memory?.limit !== undefined && memory.limit === undefined) memory.limit = -1;
+  if (before.memory?.swap !== undefined && memory.swap === undefined) memory.swap = -1;
+  // runc writes -1 to v1's soft limit (none) but would write it to v2's memory.low as is.
+  if (before.memory?.reservation !== undefined && memory.reservation === undefined) {
+    if (v2) unified['memory.low'] = '0';
+    else memory.reservation = -1;
+  }
+  if (before.cpu?.quota !== undefined && cpu.quota === undefined) cpu.quota = -1;
+  if (before.cpu?.period !== undefined && cpu.period === undefined) cpu.period = 100000;
+  // v2's default weight is 100; runc would turn shares 1024 into weight 39.
+  if (before.cpu?.shares !== undefined && cpu.shares === undefined) {
+    if (v2) unified['cpu.weight'] = '100';
+    else cpu.shares = 1024;
+  }
+  if (before.cpu?.cpus !== undefined && cpu.cpus === undefined) cpu.cpus = host().cpus;
+  if (before.cpu?.mems !== undefined && cpu.mems === undefined) cpu.mems = host().mems;
+  if (before.pids !== undefined && out.pids === undefined) out.pids = { limit: -1 };
+  if (Object.keys(memory).length === 0) delete out.memory;
+  if (Object.keys(cpu).length === 0) delete out.cpu;
+  if (Object.keys(unified).length > 0) out.unified = unified;
+  return out;
+}
+
+const LIVE = new Set(['running', 'paused']);
+
+/** The merged resources of `rec` with `given`, checked; the error names the container. */
+function checked<T>(rec: ContainerRecord, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw BerthError.wrap(err, `cannot update container ${rec.name}`, 'invalid-argument');
+  }
+}
+
+/** docker update of one container (name or ID): its record after the change. */
+export async function updateContainer(host: ContainerHost, query: string, request: UpdateRequest, options: { layout?: CgroupLayout } = {}): Promise<ContainerRecord> {
+  const found = await lookupContainer(host, query);
+  const lock = await host.records.lock(found.id);
+  try {
+    const cur = await host.records.load(found.id);
+    const status = cur.state.status;
+    if (status === 'removing' || status === 'dead') {
+      throw failedPrecondition(`cannot update container ${cur.name}: it is ${status === 'removing' ? 'being removed' : 'dead'}`);
+    }
+    const spec: ContainerSpec = { ...cur.spec };
+    if (request.restart) {
+      if (request.restart.name === 'no') delete spec.restart;
+      else if (cur.spec.autoRemove) {
+        throw invalidArgument(`cannot update container ${cur.name}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
+      } else spec.restart = request.restart;
+    }
+    const given = request.resources ?? {};
+    if (Object.keys(given).length > 0) {
+      const layout = options.layout ?? detectCgroups();
+      const merged = checked(cur, () => mergeResources(cur.spec.resources ?? {}, given));
+      const after = checked(cur, () => resourcesFrom(merged, layout));
+      spec.resources = merged;
+      if (LIVE.has(status)) await applyLive(host, cur, after, layout);
+    }
+    cur.spec = spec;
+    await host.records.save(cur);
+    return cur;
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * The runtime's update of a running or paused container; one that stopped meanwhile is left to
+ * its next start. A failure puts back what the runtime may have half changed.
+ */
+async function applyLive(host: ContainerHost, rec: ContainerRecord, after: SpecResources, layout: CgroupLayout): Promise<void> {
+  let before: SpecResources = {};
+  try {
+    before = resourcesFrom(rec.spec.resources ?? {}, layout);
+  } catch {
+    // Recorded settings this host no longer takes (fewer CPUs): nothing of theirs to undo.
+  }
+  // runc's update sets neither (they stay as the container started): refused rather than recorded unapplied.
+  if (before.memory?.swappiness !== after.memory?.swappiness || (before.memory?.disableOOMKiller ?? false) !== (after.memory?.disableOOMKiller ?? false)) {
+    throw failedPrecondition(`cannot update container ${rec.name}: --memory-swappiness and --oom-kill-disable cannot change while it runs: stop it first`);
+  }
+  const runtime = host.runtimeOf(rec);
+  try {
+    await runtime.update(rec.id, runtimeResources(before, after, layout));
+  } catch (err) {
+    const now = await runtime.state(rec.id).then(
+      (s) => s.status,
+      () => 'missing',
+    );
+    if (now !== 'running' && now !== 'paused') return;
+    // The runtime may have set some files before one failed: the old settings back, as far as they go.
+    await runtime.update(rec.id, runtimeResources(after, before, layout)).catch(() => {});
+    // The runtime's message names the container by its ID; the user named it.
+    if (err instanceof BerthError) throw new BerthError(err.kind, err.message.replace(rec.id, rec.name), { cause: err, detail: err.detail });
+    throw err;
+  }
+}
