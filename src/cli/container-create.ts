@@ -141,7 +141,8 @@ function annotations(flags: Flags): Record<string, string> | undefined {
   return keyValues(list);
 }
 
-function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
+/** docker's --restart POLICY; "no" (or nothing) is no policy. */
+export function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
   if (v === undefined || v === '' || v === 'no') return undefined;
   const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
   if (!m || (m[2] && m[1] !== 'on-failure')) throw invalidArgument(`invalid --restart "${v}": want no, always, unless-stopped or on-failure[:N]`);
@@ -159,7 +160,8 @@ export function resourcesFromFlags(flags: Flags): ResourceInput {
   if (memoryReservation !== undefined) out.memoryReservation = memoryReservation;
   const swappiness = intFlag(flags, 'memory-swappiness');
   if (swappiness !== undefined) out.memorySwappiness = swappiness;
-  if (flags.bool('oom-kill-disable')) out.oomKillDisable = true;
+  // --oom-kill-disable=false is given too: update clears a recorded one with it.
+  if (flags.has('oom-kill-disable')) out.oomKillDisable = flags.bool('oom-kill-disable');
   const cpus = flags.string('cpus');
   if (cpus !== undefined) {
     if (!/^\d*\.?\d+$/.test(cpus)) throw invalidArgument(`invalid --cpus "${cpus}": want a number such as 1.5`);

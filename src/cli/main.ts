@@ -47,6 +47,7 @@ const VERBS: VerbTable = {
   top: () => import('./top.js'),
   stats: () => import('./stats.js'),
   rename: () => import('./rename.js'),
+  update: () => import('./update.js'),
   cp: () => import('./cp.js'),
   diff: () => import('./diff.js'),
   commit: () => import('./commit.js'),
