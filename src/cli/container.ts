@@ -28,6 +28,7 @@ const ALIASES: Record<string, () => Promise<VerbModule>> = {
   attach: () => import('./attach.js'),
   top: () => import('./top.js'),
   stats: () => import('./stats.js'),
+  update: () => import('./update.js'),
   cp: () => import('./cp.js'),
   diff: () => import('./diff.js'),
   commit: () => import('./commit.js'),
