@@ -80,6 +80,35 @@ test("create of an image not stored pulls it, with docker's output on stderr (-q
   }
 });
 
+test("events: each change a container goes through, as docker's stream; followed and filtered", async () => {
+  const since = new Date(Date.now() - 1000).toISOString();
+  // Followed: a start seen as it happens; SIGINT ends the stream with 0.
+  const follow = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'events', '--filter', 'event=start', '--format', '{{.Actor.Attributes.name}} {{.Status}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let streamed = '';
+  follow.stdout.setEncoding('utf8').on('data', (d: string) => (streamed += d));
+  await new Promise((r) => setTimeout(r, 500));
+  const id = await ok(fx, ['run', '-d', '--name', 'ev', '--label', 'team=a', fx.image, 'sleep', '1000']);
+  await ok(fx, ['exec', 'ev', 'true']);
+  await ok(fx, ['rename', 'ev', 'ev2']);
+  await ok(fx, ['stop', '-t', '0', 'ev2']);
+  await ok(fx, ['rm', 'ev2']);
+  await waitFor(async () => streamed.includes('ev start'), 'the followed start');
+  follow.kill('SIGINT');
+  const [code] = await once(follow, 'exit');
+  assert.equal(code, 0);
+  assert.equal(streamed, 'ev start\n');
+  const until = new Date(Date.now() + 1000).toISOString();
+  const actions = await ok(fx, ['events', '--since', since, '--until', until, '--filter', `container=${id}`, '--format', '{{.Action}}']);
+  assert.deepEqual(actions.split('\n'), ['create', 'start', 'exec_create: true', 'exec_start: true', 'exec_die', 'rename', 'kill', 'die', 'stop', 'destroy']);
+  const line = (await ok(fx, ['events', '--since', since, '--until', until, '--filter', 'event=create', '--filter', 'label=team=a'])).split('\n');
+  assert.equal(line.length, 1);
+  assert.match(line[0], new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container create ${id} \\(image=${fx.image.replace(/[/.]/g, '\\$&')}, name=ev, team=a\\)$`));
+  const json = JSON.parse((await ok(fx, ['events', '--since', since, '--until', until, '--filter', 'event=die', '--filter', `container=${id}`, '--format', 'json'])).split('\n')[0]);
+  assert.equal(json.status, 'die');
+  assert.equal(json.Actor.Attributes.exitCode, '137');
+  assert.equal((await berth(fx, ['events', '--filter', 'bogus=1'])).code, 125);
+});
+
 test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127 not found", async () => {
   assert.equal((await berth(fx, ['run', '--rm', '--bogus', fx.image])).code, 125);
   const missing = await berth(fx, ['run', '--rm', '--pull', 'never', 'no/such:image', 'true']);

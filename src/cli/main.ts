@@ -34,6 +34,7 @@ const VERBS: VerbTable = {
   start: () => import('./start.js'),
   ps: () => import('./ps.js'),
   logs: () => import('./logs.js'),
+  events: () => import('./events.js'),
   exec: () => import('./exec.js'),
   attach: () => import('./attach.js'),
   stop: () => import('./stop.js'),

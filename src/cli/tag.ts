@@ -1,4 +1,5 @@
 // berth tag SOURCE TARGET: give a local image another name.
+import { tagImage } from '../engine/images/index.js';
 import { normalizeName } from '../store/store.js';
 import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
@@ -15,7 +16,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   for (const target of targets) {
     const name = normalizeName(target);
     if (!name || name.includes('@')) throw invalidArgument(`invalid reference format: "${target}" is not a valid image name with a tag`);
-    await store.tag(source, name);
+    await tagImage(store, source, name);
   }
   return 0;
 }

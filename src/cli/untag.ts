@@ -1,4 +1,5 @@
 // berth untag IMAGE [NAME...]: remove names from a local image (all of them without NAME).
+import { untagImage } from '../engine/images/index.js';
 import { normalizeName } from '../store/store.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
@@ -13,6 +14,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const [query, ...names] = flags.args;
   const rec = await store.resolveImage(query);
   const drop = names.length > 0 ? names.map((n) => normalizeName(n) ?? n) : [...rec.names];
-  for (const n of drop) await store.untag(n);
+  for (const n of drop) await untagImage(store, n);
   return 0;
 }

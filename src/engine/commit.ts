@@ -1,5 +1,6 @@
 // `commit`: the container's changes (its overlay upper, or a tree diff under vfs) become one new
 // layer on top of its image's, with the image config changed by -c/--change, -m and -a.
+import { containerEvent } from './events.js';
 import { type BigIntStats, readdirSync } from 'node:fs';
 import type { Digest } from '../digest/digest.js';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
@@ -148,6 +149,7 @@ export async function commitContainer(host: ContainerHost, query: string, option
       await sink.writeManifest(Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST, tag);
       const written = sink.written[sink.written.length - 1];
       if (!written) throw new BerthError('internal', `cannot commit ${rec.name}: the store recorded no image`);
+      containerEvent(host.runroot, rec, 'commit', { comment: options.message ?? '', imageID: written.id, ...(repository ? { imageName: `${repository}:${tag}` } : {}) });
       return written;
     });
   } finally {

@@ -10,6 +10,7 @@ import { deleteLockFile } from '../store/lock.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
 import { ContainerHost } from './host.js';
 import type { ContainerPaths } from './records.js';
+import { containerEvent } from './events.js';
 import { writeEtcFiles } from './rootfs.js';
 import { resolveSource, type ResolveSourceOptions } from './source.js';
 
@@ -82,6 +83,7 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
     await discardContainer(host, rec).catch(() => {});
     throw BerthError.wrap(err, `cannot create container from ${spec.image}`);
   }
+  containerEvent(host.runroot, rec, 'create');
   return rec;
 }
 
@@ -125,6 +127,7 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
   // dir goes last (after the runtime's delete, when one is under way), so a crash half way
   // leaves a record for the next rm to finish. The release goes first: its flushes wait on the
   // disk in the thread pool while the removals, direct calls on a few small files, run here.
+  if (rec.state.status === 'removing') containerEvent(host.runroot, rec, 'destroy');
   await allDone([
     host.catalog.release(ContainerHost.holder(rec.id)),
     driver.remove(rec.snapshot).catch((err: unknown) => {

@@ -9,6 +9,7 @@ import { errorsFromLog } from '../runtime/errors.js';
 import type { RuntimeSpec, SpecProcess } from '../runtime/spec/types.js';
 import { resolveUser } from '../runtime/spec/user.js';
 import type { ContainerHost } from './host.js';
+import { containerEvent } from './events.js';
 import { lookupContainer } from './state.js';
 import { randomHex } from '../internal/random.js';
 
@@ -62,6 +63,9 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
     if (req.detach) args.push('--detach');
     if (req.tty && !req.detach) args.push('--tty');
     args.push(rec.id);
+    const execId = randomHex(32);
+    const what = req.cmd.join(' ');
+    containerEvent(host.runroot, rec, 'exec_create: ' + what, { execID: execId });
     const child = spawn(runtime.path, args, {
       stdio: req.detach ? 'ignore' : [req.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     });
@@ -70,11 +74,13 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
     };
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
+    containerEvent(host.runroot, rec, 'exec_start: ' + what, { execID: execId });
     const code = await new Promise<number>((resolve) => {
       child.on('error', () => resolve(-1));
       child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
     });
     for (const s of signals) process.off(s, forward);
+    if (!req.detach) containerEvent(host.runroot, rec, 'exec_die', { execID: execId, exitCode: String(code) });
     const log = errorsFromLog(await fs.readFile(logFile, 'utf8').catch(() => ''));
     if (code === -1 || (code !== 0 && log.length > 0)) {
       const text = log.join('; ');

@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { failedPrecondition } from '../internal/errors.js';
 import { checkName, type ContainerRecord } from './container.js';
+import { containerEvent, signalNumber } from './events.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
 import { cleanupStopped, deleteRuntimeState, initRunning, lookupContainer, refresh } from './state.js';
@@ -48,12 +49,14 @@ export async function stopContainer(host: ContainerHost, query: string, options:
   const sig = options.signal ?? rec.spec.stopSignal ?? rec.source.config.stopSignal ?? 'SIGTERM';
   const timeout = options.timeoutSec ?? rec.spec.stopTimeout ?? 10;
   await runtime.kill(rec.id, sig).catch(() => {});
+  containerEvent(host.runroot, rec, 'kill', { signal: signalNumber(sig) });
   let cur = timeout > 0 ? await waitStopped(host, rec, timeout * 1000) : rec;
   if (cur && RUNNING.has(cur.state.status)) {
     await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
     cur = await waitStopped(host, rec, 10_000);
   }
   rec = cur ?? rec;
+  containerEvent(host.runroot, rec, 'stop');
   return rec;
 }
 
@@ -79,6 +82,7 @@ export async function killContainer(host: ContainerHost, query: string, signal =
   await markStoppedByUser(host, rec);
   const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
   await host.runtimeOf(rec).kill(rec.id, sig);
+  containerEvent(host.runroot, rec, 'kill', { signal: signalNumber(sig) });
   return rec;
 }
 
@@ -95,6 +99,7 @@ export async function pauseContainer(host: ContainerHost, query: string, pause: 
     const cur = await host.records.load(rec.id);
     cur.state.status = pause ? 'paused' : 'running';
     await host.records.save(cur);
+    containerEvent(host.runroot, cur, pause ? 'pause' : 'unpause');
     return cur;
   } finally {
     await lock.release();
@@ -117,8 +122,10 @@ export async function renameContainer(host: ContainerHost, query: string, newNam
     const clock = await host.records.lock(rec.id);
     try {
       const cur = await host.records.load(rec.id);
+      const oldName = cur.name;
       cur.name = name;
       await host.records.save(cur);
+      containerEvent(host.runroot, cur, 'rename', { oldName: `/${oldName}` });
     } finally {
       await clock.release();
     }
@@ -130,7 +137,9 @@ export async function renameContainer(host: ContainerHost, query: string, newNam
 export async function restartContainer(host: ContainerHost, query: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<ContainerRecord> {
   const rec = await stopContainer(host, query, options);
   const { startContainer } = await import('./start.js');
-  return startContainer(host, rec);
+  const started = await startContainer(host, rec);
+  containerEvent(host.runroot, started, 'restart');
+  return started;
 }
 
 /**
@@ -170,6 +179,7 @@ export async function removeContainer(host: ContainerHost, query: string, option
     const monitored = rec.state.status === 'running' && rec.state.mode === 'monitor' && (await monitorAlive(host, rec));
     try {
       await killAll(host, rec);
+      containerEvent(host.runroot, rec, 'kill', { signal: '9' });
     } catch (err) {
       await fs.rm(marker, { force: true });
       throw err;
@@ -232,6 +242,7 @@ async function removeKilled(host: ContainerHost, rec: ContainerRecord): Promise<
       // conmon ends a moment after the container; one that hangs is given up after 10 s (its
       // exit command then finds the marker gone and the record "removing", and does nothing).
       await processGone(rec.state.monitorPid, 10_000);
+      containerEvent(host.runroot, cur, 'die', { exitCode: '137' });
       cur.state.status = 'removing';
       await host.records.save(cur);
       await discardContainer(host, cur, deleted);

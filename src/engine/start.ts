@@ -8,6 +8,7 @@ import { readFdText } from '../internal/read.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
 import type { ContainerRecord } from './container.js';
+import { containerEvent } from './events.js';
 import type { ContainerHost } from './host.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { type SpecFacts, specInputFor } from './spec.js';
@@ -87,6 +88,7 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord, 
       throw err;
     }
     await host.records.save(cur);
+    containerEvent(host.runroot, cur, 'start');
     return cur;
   } finally {
     await lock.release();
@@ -179,6 +181,7 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
     }
   };
   for (const s of FORWARDED) process.on(s, forward);
+  if (child) containerEvent(host.runroot, cur, 'start');
   options.onSpawn?.();
   const code = child
     ? await child.exited.then(
@@ -210,6 +213,7 @@ async function finishForeground(host: ContainerHost, id: string, exitCode: numbe
   try {
     const cur = await host.records.load(id);
     cur.state = { ...cur.state, status: 'exited', pid: 0, monitorPid: 0, exitCode, finishedAt: new Date().toISOString() };
+    containerEvent(host.runroot, cur, 'die', { exitCode: String(exitCode) });
     if (cur.spec.autoRemove) {
       cur.state.status = 'removing';
       await discardContainer(host, cur);

@@ -7,6 +7,7 @@ import { acquireLock } from '../store/lock.js';
 import { BerthError } from '../internal/errors.js';
 import type { ExitRecord } from '../runtime/monitor.js';
 import type { ContainerRecord } from './container.js';
+import { containerEvent } from './events.js';
 import type { ContainerHost } from './host.js';
 import { unmountRootfs } from './rootfs.js';
 import { processAlive } from '../internal/process.js';
@@ -101,6 +102,7 @@ export async function refresh(host: ContainerHost, rec: ContainerRecord, options
     cur.state = exitedState(cur, seen);
     await cleanupStopped(host, cur);
     await host.records.save(cur);
+    containerEvent(host.runroot, cur, 'die', { exitCode: String(cur.state.exitCode ?? UNKNOWN_EXIT) });
     rec = cur;
   } finally {
     await lock.release();

@@ -1,5 +1,6 @@
 // save, load and import: local images to and from docker-archive and oci-archive files (what
 // `docker save`/`docker load` and podman's oci-archive exchange), and a rootfs tarball as a base image.
+import { familiarName, recordEvent } from '../events.js';
 import type { Readable } from 'node:stream';
 import { decompress } from '../../archive/index.js';
 import type { Digest } from '../../digest/digest.js';
@@ -54,6 +55,7 @@ export async function saveImages(store: Store, queries: string[], file: string, 
       await copyImage(handle, sink, { ...(tag ? { tag } : {}), signal: options.signal });
     }
     await sink.commit({ signal: options.signal });
+    for (const q of queries) recordEvent(store.layout.runroot, 'image', 'save', q, { name: q });
   } catch (err) {
     await sink.abort().catch(() => {});
     throw isBerthError(err) && err.message.startsWith('cannot ') ? err : BerthError.wrap(err, `cannot save to ${file}`);
@@ -89,7 +91,7 @@ export async function loadImages(store: Store, file: string, options: { signal?:
       const names = entry.repoTags.map((t) => normalizeName(t)).filter((n): n is string => n !== undefined);
       out.push(await storeCopy(store, image, names, options.signal, platform));
     }
-    return out;
+    return loaded(store, out);
   }
   const layout = new OciArchive(file);
   const index = await layout.indexManifest();
@@ -99,7 +101,12 @@ export async function loadImages(store: Store, file: string, options: { signal?:
     const handle = await layout.open(ref ?? desc.digest).catch(async () => layout.open(desc.digest));
     out.push(await storeCopy(store, handle, name ? [name] : [], options.signal, platform));
   }
-  return out;
+  return loaded(store, out);
+}
+
+function loaded(store: Store, images: LoadedImage[]): LoadedImage[] {
+  for (const i of images) recordEvent(store.layout.runroot, 'image', 'load', i.id, { name: i.names[0] ? familiarName(i.names[0]) : i.id });
+  return images;
 }
 
 async function storeCopy(store: Store, source: Parameters<typeof copyImage>[0], names: string[], signal: AbortSignal | undefined, platform: Platform): Promise<LoadedImage> {
@@ -142,6 +149,7 @@ export async function importTarball(store: Store, source: Readable, options: Imp
     });
     return sink.written[sink.written.length - 1];
   });
+  recordEvent(store.layout.runroot, 'image', 'import', written.id, { name: name ? familiarName(name) : written.id });
   return { id: written.id, ...(name ? { name } : {}) };
 }
 

@@ -9,5 +9,5 @@ export { layerTree, type TreeNode } from './tree.js';
 export { type DiffEntry, diffImages, diffViews, mergedView, type PathState, stackOf } from './diff.js';
 export { login, loginKey, logout, type RemoteTag, remoteTags, type SearchResult, searchImages } from './remote-info.js';
 export { applyChanges, type ArchiveFormat, archiveFormat, importTarball, type LoadedImage, loadImages, saveImages } from './archive.js';
-export { removeImage } from './remove.js';
+export { removeImage, tagImage, untagImage } from './remove.js';
 export { imagesToPrune, type PruneImagesOptions } from './prune.js';

@@ -1,5 +1,6 @@
 // berth pull: resolve, fetch the manifest (verified), pick the platform, then download layers in
 // parallel and unpack each while it downloads; the image record is written last, or not at all.
+import { familiarName, recordEvent } from '../events.js';
 import { PassThrough, Readable } from 'node:stream';
 import type { Digest } from '../../digest/digest.js';
 import { BerthError, invalidArgument } from '../../internal/errors.js';
@@ -59,7 +60,9 @@ export async function pullImage(store: Store, input: string, options: PullOption
     const ref = found.candidate.reference;
     const what = `cannot pull ${fullString(ref)}`;
     try {
-      return await pullFound(store, ref, found.repository, found.manifest, options);
+      const result = await pullFound(store, ref, found.repository, found.manifest, options);
+      recordEvent(store.layout.runroot, 'image', 'pull', familiarName(result.reference), { name: familiarName(result.reference) });
+      return result;
     } catch (err) {
       // What a failed pull made (layers unpacked, blobs verified) is referenced by nothing once
       // its lease is gone: collect it, so no part of a failed pull lingers in the store.

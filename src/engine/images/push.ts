@@ -1,5 +1,6 @@
 // berth push: a local image to a registry. Blobs the repository lacks are uploaded (or mounted
 // from another repository on the same registry that has them), layers in parallel, the manifest last.
+import { familiarName, recordEvent } from '../events.js';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import type { Digest } from '../../digest/digest.js';
@@ -33,6 +34,12 @@ export interface PushResult {
 
 /** Pushes the local image `source` to `destination` (default: the same name). */
 export async function pushImage(store: Store, source: string, destination: string | undefined, options: PushOptions = {}): Promise<PushResult> {
+  const result = await pushOnce(store, source, destination, options);
+  recordEvent(store.layout.runroot, 'image', 'push', familiarName(result.reference), { name: familiarName(result.reference) });
+  return result;
+}
+
+async function pushOnce(store: Store, source: string, destination: string | undefined, options: PushOptions = {}): Promise<PushResult> {
   const rec = await store.resolveImage(source).catch((err: unknown) => {
     throw BerthError.wrap(err, `cannot push ${source}`);
   });

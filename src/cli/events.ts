@@ -1,0 +1,82 @@
+// berth events: docker's event stream from the engine's event log (src/engine/events.ts): the
+// events since --since, then new ones as they happen, until --until or an interrupt.
+import { type EngineEvent, type EventFilter, followEvents, readEvents } from '../engine/events.js';
+import { invalidArgument } from '../internal/errors.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { renderTemplate } from './format.js';
+import { parseTime } from './logs.js';
+import type { CliContext } from './main.js';
+
+const SPEC: VerbSpec = {
+  usage: 'berth events [OPTIONS]',
+  summary: 'Get real time events from the engine',
+  maxArgs: 0,
+  flags: [
+    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: container, image, event, type, label' },
+    { name: 'format', type: 'string', value: 'FORMAT', description: 'json, or a Go template' },
+    { name: 'since', type: 'string', value: 'TIME', description: 'Show events created since this time (RFC 3339, Unix seconds or a duration)' },
+    { name: 'until', type: 'string', value: 'TIME', description: 'Stream events until this time' },
+  ],
+};
+
+const FILTER_KEYS = ['container', 'image', 'event', 'type', 'label'];
+
+function parseFilters(list: string[]): EventFilter {
+  const out: EventFilter = {};
+  for (const f of list) {
+    const eq = f.indexOf('=');
+    const key = eq < 0 ? f : f.slice(0, eq);
+    if (eq < 0 || !FILTER_KEYS.includes(key)) throw invalidArgument(`invalid filter "${f}": want KEY=VALUE with KEY one of ${FILTER_KEYS.join(', ')}`);
+    (out[key] ??= []).push(f.slice(eq + 1));
+  }
+  return out;
+}
+
+/** docker's text line: "TIME TYPE ACTION ID (k=v, ...)", attributes sorted by name. */
+export function eventLine(e: EngineEvent): string {
+  const ns = BigInt(Math.round(e.timeNano));
+  const secs = new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
+  const frac = String(ns % 1_000_000_000n).padStart(9, '0');
+  const attrs = Object.entries(e.Actor.Attributes)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return `${secs}.${frac}Z ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}\n`;
+}
+
+/** What templates and json see: the API message with docker's legacy status/id/from for containers. */
+function view(e: EngineEvent): Record<string, unknown> {
+  const legacy = e.Type === 'container' ? { status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image ?? '' } : {};
+  return { ...legacy, Type: e.Type, Action: e.Action, Actor: e.Actor, scope: e.scope, time: e.time, timeNano: e.timeNano, Status: e.Action, ID: e.Actor.ID, From: e.Actor.Attributes.image ?? '', Time: e.time, TimeNano: e.timeNano };
+}
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseVerb(SPEC, argv, ctx);
+  if (!flags) return 0;
+  const filters = parseFilters(flags.list('filter'));
+  const now = Date.now();
+  const sinceText = flags.string('since');
+  const untilText = flags.string('until');
+  const since = sinceText !== undefined ? parseTime(sinceText, now).getTime() : undefined;
+  const until = untilText !== undefined ? parseTime(untilText, now).getTime() : undefined;
+  const format = flags.string('format');
+  const print = (e: EngineEvent) => {
+    if (format === undefined || format === '') ctx.out(eventLine(e));
+    else if (format === 'json') ctx.out(`${JSON.stringify(view(e))}\n`);
+    else ctx.out(`${renderTemplate(format, view(e) as never)}\n`);
+  };
+  // The past first (only when asked for, as docker), then what comes, unless the window is over.
+  if (since !== undefined) for (const e of readEvents(ctx.runroot, { since, ...(until !== undefined ? { until } : {}), filters })) print(e);
+  if (until !== undefined && until <= Date.now()) return 0;
+  const stop = new AbortController();
+  const end = () => stop.abort();
+  process.once('SIGINT', end);
+  process.once('SIGTERM', end);
+  try {
+    await followEvents(ctx.runroot, print, { filters, signal: stop.signal, ...(until !== undefined ? { until } : {}) });
+  } finally {
+    process.off('SIGINT', end);
+    process.off('SIGTERM', end);
+  }
+  return 0;
+}
