@@ -109,6 +109,31 @@ test("events: each change a container goes through, as docker's stream; followed
   assert.equal((await berth(fx, ['events', '--filter', 'bogus=1'])).code, 125);
 });
 
+test('--log-driver none keeps no log (attached output still shown); --log-opt max-size caps the file', async () => {
+  const attached = await berth(fx, ['run', '--name', 'nolog', '--log-driver', 'none', fx.image, 'sh', '-c', 'echo shown; exit 3']);
+  assert.equal(attached.code, 3);
+  assert.equal(attached.stdout, 'shown\n');
+  const logs = await berth(fx, ['logs', 'nolog']);
+  assert.equal(logs.code, 125);
+  assert.match(logs.stderr, /configured logging driver does not support reading/);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'nolog']), '{"Type":"none","Config":{}}');
+  await ok(fx, ['rm', 'nolog']);
+  const id = await ok(fx, ['run', '-d', '--log-opt', 'max-size=2k', fx.image, 'sh', '-c', 'i=0; while [ $i -lt 300 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; echo done']);
+  await ok(fx, ['wait', id]);
+  const size = (await fs.stat(path.join(fx.root, 'containers', id, 'ctr.log'))).size;
+  assert.ok(size <= 2048 + 100, `log of ${size} bytes`);
+  assert.equal((await ok(fx, ['logs', '--tail', '1', id])), 'done');
+  await ok(fx, ['rm', id]);
+  for (const [flags, message] of [
+    [['--log-driver', 'syslog'], /invalid --log-driver "syslog"/],
+    [['--log-opt', 'max-file=3'], /keeps one log file/],
+  ] as const) {
+    const r = await berth(fx, ['run', '--rm', ...flags, fx.image, 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, message);
+  }
+});
+
 test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127 not found", async () => {
   assert.equal((await berth(fx, ['run', '--rm', '--bogus', fx.image])).code, 125);
   const missing = await berth(fx, ['run', '--rm', '--pull', 'never', 'no/such:image', 'true']);

@@ -2,7 +2,7 @@
 // the engine checks), and the create both verbs share, with docker's pull output on stderr.
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
-import { type ContainerRecord, type ContainerSpec, parseDevice, parseExtraHost } from '../engine/container.js';
+import { type ContainerRecord, type ContainerSpec, parseDevice, parseExtraHost, parseLogConfig } from '../engine/container.js';
 import type { ContainerHost } from '../engine/host.js';
 import type { PullEvent } from '../engine/images/index.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
@@ -82,6 +82,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'dns', type: 'list', value: 'IP', description: 'Set custom DNS servers' },
   { name: 'dns-search', type: 'list', value: 'DOMAIN', description: 'Set custom DNS search domains' },
   { name: 'dns-option', type: 'list', value: 'OPT', aliases: ['dns-opt'], description: 'Set DNS options' },
+  { name: 'log-driver', type: 'string', value: 'DRIVER', description: 'Logging driver: json-file (default), k8s-file, local or none' },
+  { name: 'log-opt', type: 'list', value: 'KEY=VALUE', description: 'Log driver options: max-size' },
 ];
 
 function intFlag(flags: Flags, name: string): number | undefined {
@@ -217,6 +219,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   for (const h of extraHosts) parseExtraHost(h);
   const dns = flags.list('dns');
   for (const d of dns) if (isIP(d) === 0) throw invalidArgument(`invalid --dns "${d}": not an IP address`);
+  const log = parseLogConfig(flags.string('log-driver'), flags.list('log-opt'), parseBytes);
   const sysctlMap = sysctls(flags);
   const annotationMap = annotations(flags);
   const devices = flags.list('device').map(parseDevice);
@@ -262,6 +265,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(flags.string('domainname') !== undefined ? { domainname: flags.string('domainname') } : {}),
     ...(platform !== undefined ? { platform } : {}),
     ...(extraHosts.length ? { extraHosts } : {}),
+    ...(log ? { log } : {}),
     ...(dns.length ? { dns } : {}),
     ...(flags.list('dns-search').length ? { dnsSearch: flags.list('dns-search') } : {}),
     ...(flags.list('dns-option').length ? { dnsOptions: flags.list('dns-option') } : {}),

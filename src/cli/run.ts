@@ -25,7 +25,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       ctx.out(`${rec.id}\n`);
       return 0;
     }
-    if (spec.autoRemove || spec.tty || spec.openStdin) {
+    // With no log to follow (--log-driver none), the CLI holds the container's output itself.
+    if (spec.autoRemove || spec.tty || spec.openStdin || spec.log?.driver === 'none') {
       return await runForeground(host, rec, { stdin: spec.openStdin ?? false, tty: spec.tty ?? false });
     }
     // Attached without a terminal: conmon holds the container (its log stays for `logs`), we follow.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkName, newContainerId, parseDevice, parseExtraHost, randomName, statusText } from './container.js';
+import { checkName, newContainerId, parseDevice, parseExtraHost, parseLogConfig, randomName, statusText } from './container.js';
 
 test('IDs are 64 hex digits', () => {
   assert.match(newContainerId(), /^[0-9a-f]{64}$/);
@@ -42,4 +42,17 @@ test("docker's --add-host: HOST:IP or HOST=IP, IPv6 with or without brackets", (
   assert.throws(() => parseExtraHost(':10.0.0.5'), /want HOST:IP/);
   assert.throws(() => parseExtraHost('db:nope'), /not an IP address/);
   assert.throws(() => parseExtraHost('db:host-gateway'), /bridged network/);
+});
+
+test("docker's --log-driver/--log-opt as far as conmon's one log file goes", () => {
+  const bytes = (t: string) => Number(t.replace(/k$/, '')) * (t.endsWith('k') ? 1024 : 1);
+  assert.equal(parseLogConfig(undefined, [], bytes), undefined);
+  assert.deepEqual(parseLogConfig(undefined, ['max-size=2k'], bytes), { driver: 'json-file', options: { 'max-size': '2k' }, maxSize: 2048 });
+  assert.deepEqual(parseLogConfig('none', [], bytes), { driver: 'none', options: {} });
+  assert.deepEqual(parseLogConfig('k8s-file', ['max-file=1', 'max-size=-1'], bytes), { driver: 'k8s-file', options: { 'max-file': '1', 'max-size': '-1' } });
+  assert.throws(() => parseLogConfig('syslog', [], bytes), /invalid --log-driver "syslog"/);
+  assert.throws(() => parseLogConfig('json-file', ['max-file=3'], bytes), /keeps one log file/);
+  assert.throws(() => parseLogConfig('json-file', ['foo=1'], bytes), /unknown log opt 'foo' for json-file log driver/);
+  assert.throws(() => parseLogConfig('json-file', ['max-size'], bytes), /want KEY=VALUE/);
+  assert.throws(() => parseLogConfig('none', ['max-size=1k'], bytes), /takes no options/);
 });

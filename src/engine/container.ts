@@ -76,6 +76,44 @@ export interface ContainerSpec {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
+  /** --log-driver and --log-opt, checked (parseLogConfig). */
+  log?: LogConfig;
+}
+
+/** A container's log: conmon's k8s-file (what json-file and local ask for too), or none. */
+export interface LogConfig {
+  driver: 'k8s-file' | 'json-file' | 'local' | 'none';
+  /** --log-opt as given (docker's HostConfig.LogConfig.Config). */
+  options: Record<string, string>;
+  /** max-size in bytes: conmon starts the file over past it. */
+  maxSize?: number;
+}
+
+const LOG_DRIVERS = ['json-file', 'k8s-file', 'local', 'none'];
+
+/** docker's --log-driver/--log-opt, as far as conmon's log goes: one file, optionally capped by max-size. */
+export function parseLogConfig(driver: string | undefined, opts: string[], parseBytes: (text: string) => number): LogConfig | undefined {
+  if (driver === undefined && opts.length === 0) return undefined;
+  const d = driver ?? 'json-file';
+  if (!LOG_DRIVERS.includes(d)) throw invalidArgument(`invalid --log-driver "${d}": berth keeps its log with conmon: want ${LOG_DRIVERS.join(', ')}`);
+  const options: Record<string, string> = {};
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw invalidArgument(`invalid --log-opt "${o}": want KEY=VALUE`);
+    options[o.slice(0, eq)] = o.slice(eq + 1);
+  }
+  const out: LogConfig = { driver: d as LogConfig['driver'], options };
+  for (const [k, v] of Object.entries(options)) {
+    if (d === 'none') throw invalidArgument(`invalid --log-opt "${k}": the none log driver takes no options`);
+    if (k === 'max-size') {
+      if (v !== '-1') out.maxSize = parseBytes(v);
+    } else if (k === 'max-file') {
+      if (v !== '1') throw invalidArgument(`invalid --log-opt max-file=${v}: berth keeps one log file, which conmon starts over past max-size (max-file=1)`);
+    } else if (!['mode', 'max-buffer-size', 'tag', 'labels', 'env', 'compress'].includes(k)) {
+      throw invalidArgument(`unknown log opt '${k}' for ${d} log driver`);
+    }
+  }
+  return out;
 }
 
 /** docker's --add-host HOST:IP (or HOST=IP): a host name and an IPv4 or IPv6 address. */

@@ -79,6 +79,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       CgroupnsMode: s.cgroupnsMode ?? (detectCgroups().mode === 'v2' ? 'private' : 'host'),
       Annotations: s.annotations ?? null,
       ExtraHosts: s.extraHosts ?? null,
+      LogConfig: { Type: s.log?.driver ?? 'json-file', Config: s.log?.options ?? {} },
       Dns: s.dns ?? [],
       DnsSearch: s.dnsSearch ?? [],
       DnsOptions: s.dnsOptions ?? [],

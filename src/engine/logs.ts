@@ -2,6 +2,7 @@
 // the container runs (runtime/logs.ts followLogs: the file watched, read from where the last
 // read stopped, so no line written between two reads is lost).
 import { followLogs, type LogEntry, readLogs } from '../runtime/logs.js';
+import { failedPrecondition } from '../internal/errors.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { refresh } from './state.js';
@@ -16,6 +17,7 @@ export interface LogOptions {
 
 /** Calls `onEntry` for each entry; with follow, until the container stops and its log is drained. */
 export async function containerLogs(host: ContainerHost, rec: ContainerRecord, onEntry: (e: LogEntry) => void, options: LogOptions = {}): Promise<void> {
+  if (rec.spec.log?.driver === 'none') throw failedPrecondition(`cannot read the logs of container ${rec.name}: configured logging driver does not support reading`);
   const file = host.records.paths(rec.id).log;
   if (!options.follow) {
     for (const e of await readLogs(file, options)) onEntry(e);

@@ -68,6 +68,8 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord, 
         socketDir: paths.socketDir,
         terminal: cur.spec.tty ?? false,
         stdin: cur.spec.openStdin ?? false,
+        ...(cur.spec.log?.driver === 'none' ? { noLog: true } : {}),
+        ...(cur.spec.log?.maxSize ? { logSizeMax: cur.spec.log.maxSize } : {}),
         ...(cleanup ? { exitCommand: exitCommand(cleanup, cur.id, paths.removingMarker) } : {}),
       });
       cur.state = {

@@ -20,6 +20,8 @@ export interface MonitorOptions {
   stateDir: string;
   /** k8s-file log path; default <stateDir>/ctr.log. */
   logPath?: string;
+  /** No log at all (conmon's none driver): the container's output goes nowhere. */
+  noLog?: boolean;
   /** Rotate the log past this many bytes (conmon --log-size-max). */
   logSizeMax?: number;
   /** Allocate a pseudo-terminal (conmon -t: it takes the console from runc). */
@@ -118,7 +120,7 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
     '--exit-dir', p.exitDir,
     '--persist-dir', options.stateDir,
     '--socket-dir-path', socketDir,
-    '-l', `k8s-file:${p.logPath}`,
+    '-l', options.noLog ? 'none:' : `k8s-file:${p.logPath}`,
     '--log-level', 'error',
     '--conmon-pidfile', p.conmonPidFile,
   ];
