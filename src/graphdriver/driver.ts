@@ -105,4 +105,9 @@ export interface GraphDriver {
   stat(key: string): Promise<SnapshotInfo>;
   list(): Promise<SnapshotInfo[]>;
   info(): Promise<DriverInfo>;
+  /**
+   * Bytes of the snapshot's own tree (overlay: its upper dir; vfs: its whole copy), what its
+   * removal frees: the sizes of the files, links and devices in it, a hard-linked file once.
+   */
+  usage(key: string): Promise<number>;
 }

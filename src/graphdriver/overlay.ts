@@ -88,6 +88,10 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
     return [{ type: 'overlay', source: 'overlay', options: short, workingDir: this.linksDir }];
   }
 
+  protected ownTree(key: string): string {
+    return path.join(this.dir(key), 'upper');
+  }
+
   async diff(key: string): Promise<DiffSource> {
     const info = await this.stat(key);
     refuseShifted(info, 'diff');

@@ -45,6 +45,13 @@ export abstract class SnapshotDirs {
   protected abstract populate(dir: string, parents: Digest[], readonly: boolean, signal?: AbortSignal, idMap?: IdMap): Promise<void>;
   /** The mounts of a snapshot described by `info`. */
   protected abstract mountsOf(key: string, info: SnapshotInfo): Promise<MountSpec[]>;
+  /** The dir holding the snapshot's own files (what `usage` measures). */
+  protected abstract ownTree(key: string): string;
+
+  async usage(key: string): Promise<number> {
+    checkKey(key);
+    return treeSize(this.ownTree(key));
+  }
 
   async mounts(key: string): Promise<MountSpec[]> {
     return this.mountsOf(key, await this.stat(key));
@@ -175,6 +182,43 @@ export abstract class SnapshotDirs {
 /** An id-shifted copy holds the whole tree, owners moved: its changes cannot be told apart. */
 export function refuseShifted(info: SnapshotInfo, what: string): void {
   if (info.idMap) throw unsupported(`cannot ${what} snapshot ${info.key}: it is an id-shifted copy for a user namespace (--userns)`);
+}
+
+/**
+ * The bytes of the non-directory entries under `dir` (st_size, as docker's directory.Size
+ * counts), each inode once; 0 for a dir that does not exist (a read-only view has no upper).
+ * Entries that vanish during the walk (a running container writes) are skipped.
+ */
+export async function treeSize(dir: string): Promise<number> {
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await fs.readdir(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw BerthError.wrap(err, `cannot measure ${d}`);
+    }
+    for (const name of names) {
+      const p = path.join(d, name);
+      const st = await fs.lstat(p).catch(() => undefined);
+      if (!st) continue;
+      if (st.isDirectory()) {
+        await walk(p);
+        continue;
+      }
+      if (st.nlink > 1) {
+        const id = `${st.dev}:${st.ino}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+      }
+      total += st.size;
+    }
+  };
+  await walk(dir);
+  return total;
 }
 
 /** Whether the process that named a temp dir ".tmp-<pid>-..." still runs. */

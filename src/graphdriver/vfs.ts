@@ -25,6 +25,10 @@ export class VfsDriver extends SnapshotDirs implements GraphDriver {
     return [{ type: 'bind', source: path.join(this.dir(key), 'fs'), options: ['rbind', info.kind === 'active' ? 'rw' : 'ro'] }];
   }
 
+  protected ownTree(key: string): string {
+    return path.join(this.dir(key), 'fs');
+  }
+
   /** The snapshot's tree against a fresh merge of its parents (removed by `release`). */
   async diff(key: string): Promise<DiffSource> {
     const info = await this.stat(key);
