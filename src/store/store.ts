@@ -12,7 +12,7 @@ import { fullString, withTag } from '../reference/reference.js';
 import { ContentStore } from './content/store.js';
 import { type ImageLayer, type ImageRecord, ImageRecords, type ResolveOptions, assignName, imageBlobs, resolveIn } from './images.js';
 import { Lease, liveLeases } from './lease.js';
-import { type ApplyLayer, LayerStore } from './layers.js';
+import { type ApplyLayer, type LayerRecord, LayerStore } from './layers.js';
 import { withLock } from './lock.js';
 import { StoreLayout } from './layout.js';
 import { type HoldOptions, Holds, type HoldRefs } from './holds.js';
@@ -57,6 +57,8 @@ export interface RemoveResult {
 export interface PruneResult {
   layers: Digest[];
   blobs: Digest[];
+  /** What was freed: the layers' recorded unpacked sizes plus the blobs' file sizes. */
+  bytes: number;
 }
 
 /**
@@ -244,7 +246,7 @@ export class Store {
       await this.images.save(images.filter((i) => i !== rec));
       return { untagged: [...rec.names, ...rec.digests], deleted: [rec.id] };
     });
-    const pruned = options.prune === false || result.deleted.length === 0 ? { layers: [], blobs: [] } : await this.prune();
+    const pruned = options.prune === false || result.deleted.length === 0 ? { layers: [], blobs: [], bytes: 0 } : await this.prune();
     return { ...result, pruned };
   }
 
@@ -257,34 +259,40 @@ export class Store {
     const result = await this.locked(async () => {
       const images = await this.images.load();
       const leased = await liveLeases(this.layout);
-      const holds = await this.holdsFile.load();
-      const chains = new Set<string>(leased.chains);
+      const layers = await this.layers.list();
+      const chains = keptChains(images, await this.holdsFile.load(), leased.chains, layers);
       const blobs = new Set<string>(leased.blobs);
-      for (const i of images) {
-        for (const l of i.layers) chains.add(l.chainID);
-        for (const b of imageBlobs(i)) blobs.add(b);
-      }
-      for (const h of holds) for (const c of h.layers) chains.add(c);
-      // A kept layer keeps its parents: an image made by commit may reference only the top.
-      for (const l of await this.layers.list()) if (chains.has(l.chainID) && l.parent) chains.add(l.parent);
-      const out: PruneResult = { layers: [], blobs: [] };
-      for (const l of await this.layers.list()) {
+      for (const i of images) for (const b of imageBlobs(i)) blobs.add(b);
+      const out: PruneResult = { layers: [], blobs: [], bytes: 0 };
+      for (const l of layers) {
         if (chains.has(l.chainID)) continue;
         const dir = await this.layers.detach(l.chainID);
         if (dir) {
           detached.push(dir);
           out.layers.push(l.chainID);
+          out.bytes += l.size;
         }
       }
       for await (const b of this.content.walk()) {
         if (blobs.has(b.digest)) continue;
         await this.content.delete(b.digest).catch(() => {});
         out.blobs.push(b.digest);
+        out.bytes += b.size;
       }
       return out;
     });
     for (const dir of detached) await fs.rm(dir, { recursive: true, force: true });
     return result;
+  }
+
+  /**
+   * The layer chain IDs a prune would keep now (images, holds, live leases, and the parents of
+   * each), with every layer record: what `system df` weighs. Read without the lock: a view.
+   */
+  async layerUsage(): Promise<{ kept: Set<string>; layers: LayerRecord[] }> {
+    const layers = await this.layers.list();
+    const leased = await liveLeases(this.layout);
+    return { kept: keptChains(await this.images.load(), await this.holdsFile.load(), leased.chains, layers), layers };
   }
 
   /** Marks images and layers as used by `holder` (a container): kept by prune, rmi refuses. */
@@ -320,6 +328,25 @@ export class Store {
   private locked<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(this.layout.metadataLock, {}, fn);
   }
+}
+
+/** The chains that images, holds and leases reference; a kept layer keeps its parents. */
+function keptChains(images: ImageRecord[], holds: { layers: Digest[] }[], leased: Iterable<string>, layers: LayerRecord[]): Set<string> {
+  const chains = new Set<string>(leased);
+  for (const i of images) for (const l of i.layers) chains.add(l.chainID);
+  for (const h of holds) for (const c of h.layers) chains.add(c);
+  // An image made by commit may reference only the top. Parents listed after their child are
+  // reached by going round until nothing changes.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const l of layers) {
+      if (chains.has(l.chainID) && l.parent && !chains.has(l.parent)) {
+        chains.add(l.parent);
+        grew = true;
+      }
+    }
+  }
+  return chains;
 }
 
 /**
