@@ -3,7 +3,9 @@
 import { cleanupContainer, pruneContainers } from '../engine/lifecycle.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
+import { humanSize } from './format.js';
 import { parseTime } from './logs.js';
+import { containersSection } from './prune-common.js';
 import type { CliContext, VerbModule } from './main.js';
 
 const ALIASES: Record<string, () => Promise<VerbModule>> = {
@@ -72,8 +74,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     if (!flags) return 0;
     const until = flags.list('filter').find((f) => f.startsWith('until='));
     const removed = await pruneContainers(host, until ? { until: parseTime(until.slice(6)) } : {});
-    ctx.out(removed.length ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '');
-    ctx.out('Total reclaimed space: 0B\n');
+    ctx.out(containersSection(removed));
+    ctx.out(`Total reclaimed space: ${humanSize(removed.reduce((n, c) => n + c.size, 0))}\n`);
     return 0;
   }
   const load = ALIASES[sub];

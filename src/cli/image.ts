@@ -1,11 +1,12 @@
 // berth image SUBCOMMAND: the `image` group (inspect, history, prune, exists, tree, diff, ls,
 // rm, tag, untag, pull, push, save, load, import); most sub-verbs are the top-level verbs.
 import { BerthError, isBerthError } from '../internal/errors.js';
-import { imagesToPrune, inspectImage } from '../engine/images/index.js';
+import { inspectImage, pruneImages } from '../engine/images/index.js';
+import { imagesSection } from './prune-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext, VerbModule } from './main.js';
-import { renderTemplate } from './format.js';
+import { humanSize, renderTemplate } from './format.js';
 
 const ALIASES: Record<string, () => Promise<VerbModule>> = {
   ls: () => import('./images.js'),
@@ -84,16 +85,9 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(PRUNE, argv, ctx);
   if (!flags) return 0;
   const store = await openImageStore(ctx);
-  const victims = await imagesToPrune(store, { all: flags.bool('all'), filters: flags.list('filter') });
-  ctx.out('Deleted Images:\n');
-  for (const r of victims) {
-    const result = await store.removeImage(r.id, { force: false, prune: false });
-    for (const n of result.untagged) ctx.out(`untagged: ${n}\n`);
-    for (const id of result.deleted) ctx.out(`deleted: ${id}\n`);
-  }
-  const pruned = await store.prune();
-  for (const l of pruned.layers) ctx.out(`deleted: ${l}\n`);
-  ctx.out(`\nTotal reclaimed: ${pruned.blobs.length} blobs, ${pruned.layers.length} layers\n`);
+  const result = await pruneImages(store, { all: flags.bool('all'), filters: flags.list('filter') });
+  ctx.out(imagesSection(result));
+  ctx.out(`Total reclaimed space: ${humanSize(result.pruned.bytes)}\n`);
   return 0;
 }
 

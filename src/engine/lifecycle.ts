@@ -3,7 +3,7 @@
 import { mkdirSync, watch, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { failedPrecondition } from '../internal/errors.js';
+import { failedPrecondition, isBerthError } from '../internal/errors.js';
 import { checkName, type ContainerRecord } from './container.js';
 import { containerEvent, signalNumber } from './events.js';
 import { discardContainer } from './create.js';
@@ -255,17 +255,43 @@ async function removeKilled(host: ContainerHost, rec: ContainerRecord): Promise<
   }
 }
 
-/** docker container prune: every stopped container (exited, created, dead) is removed. */
-export async function pruneContainers(host: ContainerHost, options: { until?: Date } = {}): Promise<string[]> {
+export interface PrunedContainer {
+  id: string;
+  /** Bytes of its writable layer, measured just before its removal. */
+  size: number;
+}
+
+/**
+ * docker container prune: every stopped container (exited, created, dead) is removed, each one's
+ * writable layer measured first (what the removal frees). `labels`: each must hold (a label
+ * present, or equal when a value is given); `notLabels`: none may.
+ */
+export async function pruneContainers(
+  host: ContainerHost,
+  options: { until?: Date; labels?: { key: string; value?: string }[]; notLabels?: { key: string; value?: string }[] } = {},
+): Promise<PrunedContainer[]> {
   const { listContainers } = await import('./state.js');
-  const removed: string[] = [];
+  const removed: PrunedContainer[] = [];
   for (const rec of await listContainers(host)) {
     if (RUNNING.has(rec.state.status)) continue;
     if (options.until && Date.parse(rec.created) >= options.until.getTime()) continue;
+    const labels = rec.spec.labels ?? {};
+    const has = (l: { key: string; value?: string }) => l.key in labels && (l.value === undefined || labels[l.key] === l.value);
+    if (!(options.labels ?? []).every(has) || (options.notLabels ?? []).some(has)) continue;
+    const size = await containerSize(host, rec);
     await removeContainer(host, rec.id, { force: false });
-    removed.push(rec.id);
+    removed.push({ id: rec.id, size });
   }
   return removed;
+}
+
+/** Bytes of a container's writable layer (0 when its snapshot is gone). */
+export async function containerSize(host: ContainerHost, rec: ContainerRecord): Promise<number> {
+  const driver = await host.driver();
+  return driver.usage(rec.snapshot).catch((err) => {
+    if (isBerthError(err, 'not-found') || isBerthError(err, 'invalid-argument')) return 0;
+    throw err;
+  });
 }
 
 /** Run by conmon after a container exits: record the exit, release mounts and runtime state, --rm, restart. */

@@ -10,4 +10,4 @@ export { type DiffEntry, diffImages, diffViews, mergedView, type PathState, stac
 export { login, loginKey, logout, type RemoteTag, remoteTags, type SearchResult, searchImages } from './remote-info.js';
 export { applyChanges, type ArchiveFormat, archiveFormat, importTarball, type LoadedImage, loadImages, saveImages } from './archive.js';
 export { removeImage, tagImage, untagImage } from './remove.js';
-export { imagesToPrune, type PruneImagesOptions } from './prune.js';
+export { imagesToPrune, parsePruneFilters, parseUntil, type PrunedImages, pruneImages, type PruneImagesOptions } from './prune.js';

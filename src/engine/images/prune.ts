@@ -1,7 +1,8 @@
 // berth image prune: which images go. Dangling ones (every unused one with `all`), never one a
 // container holds, narrowed by docker's prune filters until=TIME and label[!]=KEY[=VALUE].
-import { invalidArgument } from '../../internal/errors.js';
-import type { ImageRecord, Store } from '../../store/index.js';
+import { invalidArgument, isBerthError } from '../../internal/errors.js';
+import type { Digest } from '../../digest/digest.js';
+import type { ImageRecord, PruneResult, Store } from '../../store/index.js';
 import { imageConfigOf } from './list.js';
 
 export interface PruneImagesOptions {
@@ -41,6 +42,33 @@ export async function imagesToPrune(store: Store, options: PruneImagesOptions = 
   return out.sort((a, b) => createdOf(a) - createdOf(b));
 }
 
+export interface PrunedImages {
+  /** Each removed image in turn: the names and digests taken off it, and its ID. */
+  removed: { untagged: string[]; deleted: Digest[] }[];
+  /** What the store's collection freed afterwards (layers, blobs, bytes). */
+  pruned: PruneResult;
+}
+
+/**
+ * docker image prune: removes the images `imagesToPrune` picks, then collects the layers and
+ * blobs nothing references any more. An image a container took meanwhile is skipped.
+ */
+export async function pruneImages(store: Store, options: PruneImagesOptions = {}): Promise<PrunedImages> {
+  const out: PrunedImages = { removed: [], pruned: { layers: [], blobs: [], bytes: 0 } };
+  for (const r of await imagesToPrune(store, options)) {
+    try {
+      const result = await store.removeImage(r.id, { force: false, prune: false });
+      out.removed.push({ untagged: result.untagged, deleted: result.deleted });
+    } catch (err) {
+      // Held by a container created since the listing, or removed by another command.
+      if (isBerthError(err, 'failed-precondition') || isBerthError(err, 'not-found')) continue;
+      throw err;
+    }
+  }
+  out.pruned = await store.prune();
+  return out;
+}
+
 /** The image's creation time as its config says (the record's add time when it says none). */
 function createdOf(rec: ImageRecord): number {
   return Date.parse(rec.created ?? rec.addedAt) || 0;
@@ -55,7 +83,7 @@ export function parsePruneFilters(specs: string[], now: number): PruneFilters {
   const out: PruneFilters = { labels: [], notLabels: [] };
   for (const spec of specs) {
     const m = /^(until|label|label!)=(.*)$/s.exec(spec);
-    if (!m) throw invalidArgument(`invalid filter "${spec}": image prune knows until=TIME, label=KEY[=VALUE] and label!=KEY[=VALUE]`);
+    if (!m) throw invalidArgument(`invalid filter "${spec}": prune knows until=TIME, label=KEY[=VALUE] and label!=KEY[=VALUE]`);
     const [, key, value] = m;
     if (key === 'until') {
       if (out.until !== undefined) throw invalidArgument(`invalid filter "${spec}": until is given twice`);
