@@ -2,14 +2,17 @@
 // and Go-style templates ("table {{.Repository}}\t{{.Tag}}", "{{json .}}"), sizes and ages.
 import { invalidArgument } from '../internal/errors.js';
 
-/** Aligns tab-separated cells into columns three spaces apart, as docker's tabwriter does. */
-export function alignColumns(lines: string[]): string {
+/**
+ * Aligns tab-separated cells into columns three spaces apart, as docker's tabwriter does; a
+ * cell takes at least `minWidth` (docker's minwidth, 10 for `system df`).
+ */
+export function alignColumns(lines: string[], minWidth = 0): string {
   const rows = lines.map((l) => l.split('\t'));
   const widths: number[] = [];
   for (const r of rows) {
     for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
   }
-  return rows.map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()}\n`).join('');
+  return rows.map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(minWidth, widths[i] + 3)))).join('').trimEnd()}\n`).join('');
 }
 
 /** docker's units.HumanSize: decimal units, three significant digits ("1.24MB", "4.26kB"). */
@@ -133,6 +136,8 @@ export interface FormatSpec<T> {
   headers: Record<string, string>;
   /** The row as templates see it ({{.Repository}}). */
   view(row: T): Record<string, unknown>;
+  /** The tables' minimum cell width (docker's tabwriter minwidth); default none. */
+  minWidth?: number;
 }
 
 /**
@@ -146,7 +151,7 @@ export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | u
   if (format === undefined || format === '' || format === 'table') {
     const head = spec.columns.map((c) => c.header).join('\t');
     const tpl = tableTemplate(spec.columns.map((c) => c.field));
-    return alignColumns([head, ...views.map((v) => renderTemplate(tpl, v))]);
+    return alignColumns([head, ...views.map((v) => renderTemplate(tpl, v))], spec.minWidth);
   }
   if (format.startsWith('table ') || format.startsWith('table\t')) {
     const tpl = format.slice(6);
@@ -155,7 +160,7 @@ export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | u
       const field = w.find((x) => x.startsWith('.'));
       return field ? (spec.headers[field.slice(1)] ?? field.slice(1).toUpperCase()) : action.toUpperCase();
     });
-    return alignColumns([renderTemplate(header, {}), ...views.map((v) => renderTemplate(tpl, v))]);
+    return alignColumns([renderTemplate(header, {}), ...views.map((v) => renderTemplate(tpl, v))], spec.minWidth);
   }
   return views.map((v) => `${renderTemplate(format, v)}\n`).join('');
 }

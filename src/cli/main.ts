@@ -56,6 +56,8 @@ const VERBS: VerbTable = {
   mount: () => import('./mount.js'),
   container: () => import('./container.js'),
   build: () => import('./build.js'),
+  builder: () => import('./builder.js'),
+  system: () => import('./system.js'),
 };
 
 /** Every verb: the table above (scripts/bundle-cli.mjs reads it to bundle each verb alone). */

@@ -19,3 +19,4 @@ export { applyChange, type CommitOptions, commitContainer } from './commit.js';
 export { type ContainerTop, containerStats, containerTop, type StatsRow } from './observe.js';
 export { isMountPoint } from './rootfs.js';
 export { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from './config.js';
+export { containerUsage, diskUsage, imageUsage, percentOf, type UsageRow, volumeUsage } from './disk-usage.js';

@@ -1,0 +1,113 @@
+// berth system SUBCOMMAND: df (disk usage as docker's four rows) and prune (stopped
+// containers, dangling or unused images, the build cache).
+import { BuildCache, buildCacheUsage, pruneBuildCache } from '../build/cache.js';
+import { diskUsage, percentOf, pruneContainers, type UsageRow } from '../engine/index.js';
+import { parsePruneFilters, pruneImages } from '../engine/images/index.js';
+import { BerthError } from '../internal/errors.js';
+import { containerHost } from './container-common.js';
+import { parseVerb, type VerbSpec } from './flags.js';
+import { type FormatSpec, formatRows, humanSize } from './format.js';
+import type { CliContext } from './main.js';
+import { cacheSection, confirm, containersSection, imagesSection } from './prune-common.js';
+
+/** Sub-verb -> its handler; `service` (the API server) will join them here. */
+const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { df, prune };
+
+const USAGE = `Usage: berth system COMMAND\n\nManage berth\n\nCommands:\n  df          Show berth disk usage\n  prune       Remove unused data\n`;
+
+export async function run(argv: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
+    ctx.out(USAGE);
+    return sub === undefined ? 125 : 0;
+  }
+  const handler = Object.hasOwn(SUBS, sub) ? SUBS[sub] : undefined;
+  if (!handler) throw new BerthError('invalid-argument', `berth system: unknown command "${sub}"; known: ${Object.keys(SUBS).sort().join(', ')}`);
+  return handler(rest, ctx);
+}
+
+const DF: VerbSpec = {
+  usage: 'berth system df [OPTIONS]',
+  summary: 'Show berth disk usage',
+  maxArgs: 0,
+  flags: [{ name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template ({{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}})' }],
+};
+
+/** docker's `system df` table: strings in every field, as docker's JSON shows them too. */
+export const DF_FORMAT: FormatSpec<UsageRow> = {
+  columns: [
+    { header: 'TYPE', field: '.Type' },
+    { header: 'TOTAL', field: '.TotalCount' },
+    { header: 'ACTIVE', field: '.Active' },
+    { header: 'SIZE', field: '.Size' },
+    { header: 'RECLAIMABLE', field: '.Reclaimable' },
+  ],
+  headers: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
+  view: (r) => ({
+    Type: r.type,
+    TotalCount: String(r.total),
+    Active: String(r.active),
+    Size: humanSize(r.size),
+    // docker gives the build cache's without a share.
+    Reclaimable: `${humanSize(r.reclaimable)}${r.type === 'Build Cache' ? '' : percentOf(r.reclaimable, r.size)}`,
+  }),
+  minWidth: 10,
+};
+
+async function df(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseVerb(DF, argv, ctx);
+  if (!flags) return 0;
+  const host = containerHost(ctx);
+  const rows = await diskUsage(host);
+  const store = await host.store();
+  const { kept, layers } = await store.layerUsage();
+  const cache = buildCacheUsage((await new BuildCache(ctx.root).list()).map((e) => e.entry), layers, kept);
+  rows.push({ type: 'Build Cache', total: cache.total, active: 0, size: cache.size, reclaimable: cache.size });
+  const format = flags.string('format');
+  ctx.out(formatRows(rows, DF_FORMAT, format === 'table' ? undefined : format));
+  return 0;
+}
+
+const PRUNE: VerbSpec = {
+  usage: 'berth system prune [OPTIONS]',
+  summary: 'Remove stopped containers, dangling images (all unused with -a) and the build cache',
+  maxArgs: 0,
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', description: 'Remove all unused images, not just dangling ones' },
+    { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+    { name: 'filter', type: 'list', value: 'KEY=VALUE', description: 'until=TIME (created before), label=KEY[=VALUE], label!=KEY[=VALUE]' },
+  ],
+};
+
+export function systemPrunePrompt(all: boolean): string {
+  const images = all ? 'all images without at least one container associated to them' : 'all dangling images';
+  return `WARNING! This will remove:\n  - all stopped containers\n  - ${images}\n  - unused build cache\n\nAre you sure you want to continue? [y/N] `;
+}
+
+async function prune(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseVerb(PRUNE, argv, ctx);
+  if (!flags) return 0;
+  const all = flags.bool('all');
+  const specs = flags.list('filter');
+  // Checked before the prompt: a bad filter is an error (125), not a question.
+  const filters = parsePruneFilters(specs, Date.now());
+  if (!flags.bool('force') && !confirm(ctx, systemPrunePrompt(all))) return 0;
+  const host = containerHost(ctx);
+  const containers = await pruneContainers(host, {
+    ...(filters.until !== undefined ? { until: new Date(filters.until) } : {}),
+    labels: filters.labels,
+    notLabels: filters.notLabels,
+  });
+  const store = await host.store();
+  const images = await pruneImages(store, { all, filters: specs });
+  const labelFilter = filters.labels.length > 0 || filters.notLabels.length > 0;
+  const cache = await pruneBuildCache(store, ctx.root, { until: filters.until, labelFilter });
+  ctx.out(containersSection(containers));
+  ctx.out(imagesSection(images));
+  ctx.out(cacheSection(cache.deleted, cache.pruned.layers));
+  // Measured, not guessed: the writable layers' bytes before their removal, plus what each
+  // store collection freed (the layers' recorded sizes and the blobs' file sizes).
+  const total = containers.reduce((n, c) => n + c.size, 0) + images.pruned.bytes + cache.pruned.bytes;
+  ctx.out(`Total reclaimed space: ${humanSize(total)}\n`);
+  return 0;
+}
