@@ -134,6 +134,51 @@ test('--log-driver none keeps no log (attached output still shown); --log-opt ma
   }
 });
 
+test('attach: the detach keys leave a -di container running; start -a -i attaches before the start', async () => {
+  await ok(fx, ['run', '-di', '--name', 'sh1', fx.image, 'sh']);
+  // Typed after the output came back: the default ctrl-p,ctrl-q then detaches, the shell lives on.
+  const attach = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'attach', 'sh1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  attach.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  attach.stdin.write('echo first\n');
+  await waitFor(async () => out === 'first\n', 'the first echo');
+  attach.stdin.write('\x10\x11echo never\n');
+  const [code] = await once(attach, 'exit');
+  assert.equal(code, 0);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'sh1']), 'running');
+  // Other keys; a partial match is typed on as it was.
+  const again = await berth(fx, ['attach', '--detach-keys', 'ctrl-a,d', 'sh1'], { input: 'echo \x01x\nexit 5\n' });
+  assert.equal(again.code, 5);
+  assert.equal(again.stdout, '\x01x\n');
+  const bad = await berth(fx, ['attach', '--detach-keys', 'ctrl-1', 'sh1']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid detach keys \(ctrl-1\)/);
+  await ok(fx, ['rm', 'sh1']);
+  // A terminal: the local one raw, its size passed on, ctrl-p ctrl-q detaching.
+  await ok(fx, ['run', '-dit', '--name', 'tty1', fx.image, 'sh']);
+  const cli = `${process.execPath} ${BERTH} --root ${fx.root} --runroot ${fx.runroot}`;
+  const term = spawn('script', ['-qec', `stty rows 33 cols 99; ${cli} attach tty1; echo attach-rc=$?`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  term.stdout.setEncoding('utf8').on('data', (d: string) => (screen += d));
+  await new Promise((r) => setTimeout(r, 1000));
+  term.stdin.write('stty size\r');
+  await waitFor(async () => /33 99/.test(screen), 'stty size through the attach');
+  term.stdin.write('\x10\x11');
+  await once(term, 'exit');
+  assert.match(screen, /attach-rc=0/);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'tty1']), 'running');
+  await ok(fx, ['rm', '-f', 'tty1']);
+  // start -a: attached before the runtime starts it, so even a quick command's output is all there.
+  await ok(fx, ['create', '--name', 'quick', fx.image, 'sh', '-c', 'echo a; echo b >&2; exit 6']);
+  const quick = await berth(fx, ['start', '-a', 'quick']);
+  assert.deepEqual([quick.code, quick.stdout, quick.stderr], [6, 'a\n', 'b\n']);
+  await ok(fx, ['rm', 'quick']);
+  await ok(fx, ['create', '-i', '--name', 'in', fx.image, 'sh', '-c', 'read x; echo got-$x; exit 4']);
+  const fed = await berth(fx, ['start', '-a', '-i', 'in'], { input: 'ping\n' });
+  assert.deepEqual([fed.code, fed.stdout], [4, 'got-ping\n']);
+  await ok(fx, ['rm', 'in']);
+});
+
 test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127 not found", async () => {
   assert.equal((await berth(fx, ['run', '--rm', '--bogus', fx.image])).code, 125);
   const missing = await berth(fx, ['run', '--rm', '--pull', 'never', 'no/such:image', 'true']);

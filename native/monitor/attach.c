@@ -2,7 +2,10 @@
  * module cannot open one). Packets from conmon start with a byte: 2 = stdout, 3 = stderr.
  * Our stdin goes to the container's stdin as packets; stdin EOF shuts our write side, and
  * conmon then closes the container's stdin. Exits 0 when conmon closes the socket.
- * Usage: berth-attach SOCKET_PATH */
+ * With DETACH_KEYS (the key sequence as hex, "1011" for docker's ctrl-p,ctrl-q), that sequence
+ * typed on stdin is not sent: the helper leaves, exit code 3, and the container runs on; a
+ * partial match is sent as typed once the next key differs.
+ * Usage: berth-attach SOCKET_PATH [DETACH_KEYS] */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -32,10 +35,29 @@ static int write_all(int fd, const char *buf, size_t len) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: berth-attach SOCKET_PATH\n");
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: berth-attach SOCKET_PATH [DETACH_KEYS]\n");
     return 2;
   }
+  unsigned char keys[32];
+  size_t nkeys = 0;
+  if (argc == 3) {
+    const char *hex = argv[2];
+    size_t len = strlen(hex);
+    if (len % 2 != 0 || len / 2 > sizeof(keys)) {
+      fprintf(stderr, "berth-attach: invalid detach keys %s\n", hex);
+      return 2;
+    }
+    for (size_t i = 0; i < len / 2; i++) {
+      unsigned int b;
+      if (sscanf(hex + 2 * i, "%2x", &b) != 1) {
+        fprintf(stderr, "berth-attach: invalid detach keys %s\n", hex);
+        return 2;
+      }
+      keys[nkeys++] = (unsigned char)b;
+    }
+  }
+  size_t matched = 0;
   signal(SIGPIPE, SIG_IGN);
 
   /* sun_path holds 108 bytes: reach long paths through /proc/self/fd/N of their directory. */
@@ -86,9 +108,29 @@ int main(int argc, char **argv) {
         nfds = 1;
         continue;
       }
-      if (send(sock, buf, (size_t)n, 0) < 0) {
-        nfds = 1;
+      /* What is sent: the input less the detach sequence (held back while it may be one). */
+      char out[BUF_SIZE + sizeof(keys)];
+      size_t o = 0;
+      int detach = 0;
+      for (ssize_t i = 0; i < n && !detach; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (nkeys > 0 && c == keys[matched]) {
+          if (++matched == nkeys) detach = 1;
+          continue;
+        }
+        if (matched > 0) {
+          memcpy(out + o, keys, matched);
+          o += matched;
+          matched = 0;
+          if (nkeys > 0 && c == keys[0]) {
+            matched = 1;
+            continue;
+          }
+        }
+        out[o++] = (char)c;
       }
+      if (o > 0 && send(sock, out, o, 0) < 0) nfds = 1;
+      if (detach) return 3;
     }
   }
 }

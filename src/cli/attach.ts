@@ -1,10 +1,13 @@
 // berth attach: the caller's stdio joined to a running container through conmon's attach
-// socket (stdin when it was created with -i), to its exit; returns the container's exit code.
+// socket (stdin when it was created with -i; attach-session.ts), to its exit or a detach;
+// returns the container's exit code (0 after a detach).
 import { waitStopped } from '../engine/lifecycle.js';
-import { attachStreams, containerLogs } from '../engine/logs.js';
+import { containerLogs } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
 import { failedPrecondition } from '../internal/errors.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../runtime/attach.js';
 import { parseVerb, type VerbSpec } from './flags.js';
+import { DETACH_KEYS_FLAG, openSession } from './attach-session.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -16,29 +19,31 @@ const SPEC: VerbSpec = {
   flags: [
     { name: 'no-stdin', type: 'bool', description: 'Do not attach STDIN' },
     { name: 'sig-proxy', type: 'bool', description: 'Proxy received signals to the container (default true)' },
+    DETACH_KEYS_FLAG,
   ],
 };
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
+  // Bad keys are refused before anything is looked up, as docker's CLI does.
+  parseDetachKeys(flags.string('detach-keys') ?? DEFAULT_DETACH_KEYS);
   const host = containerHost(ctx);
   const rec = await lookupContainer(host, flags.args[0]);
   if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
     throw failedPrecondition(`cannot attach to container ${rec.name}: it is not running; start it first`);
   }
   const proxy = !flags.has('sig-proxy') || flags.bool('sig-proxy');
+  const session = await openSession(ctx, host, rec, flags, { stdin: !flags.bool('no-stdin'), proxySignals: proxy });
+  if (session) return (await session.wait()) ?? 0;
+  // A container whose CLI is its monitor (run --rm, -it): its output, through the log it keeps.
   const forward = (sig: NodeJS.Signals) => {
     host.runtimeOf(rec).kill(rec.id, sig).catch(() => {});
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  if (proxy) for (const s of signals) process.on(s, forward);
+  const signals: NodeJS.Signals[] = proxy ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : [];
+  for (const s of signals) process.on(s, forward);
   try {
-    const attached = await attachStreams(host, rec, { ...(flags.bool('no-stdin') ? {} : { stdin: process.stdin }), stdout: ctx.stdout, stderr: ctx.stderr });
-    if (attached) {
-      await attached.done;
-      process.stdin.destroy();
-    } else await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(e.text), { follow: true, tail: 0 });
+    await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(e.text), { follow: true, tail: 0 });
     const done = await waitStopped(host, rec);
     return done?.state.exitCode ?? 0;
   } finally {

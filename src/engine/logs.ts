@@ -39,13 +39,15 @@ export async function containerLogs(host: ContainerHost, rec: ContainerRecord, o
 export async function attachStreams(
   host: ContainerHost,
   rec: ContainerRecord,
-  streams: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
-): Promise<{ done: Promise<void>; detach(): void } | undefined> {
+  streams: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; detachKeys?: Buffer },
+  /** The socket conmon just made, for a container not started yet (startContainer's beforeStart). */
+  socket?: string,
+): Promise<{ done: Promise<{ detached: boolean }>; detach(): void } | undefined> {
   const { attachContainer, attachHelperPath } = await import('../runtime/attach.js');
   const { existsSync } = await import('node:fs');
-  if (!existsSync(attachHelperPath()) || rec.state.mode !== 'monitor') return undefined;
-  const socket = `${host.records.paths(rec.id).bundle}/attach`;
-  return attachContainer(socket, {
+  if (!existsSync(attachHelperPath()) || (socket === undefined && rec.state.mode !== 'monitor')) return undefined;
+  return attachContainer(socket ?? `${host.records.paths(rec.id).bundle}/attach`, {
+    ...(streams.detachKeys ? { detachKeys: streams.detachKeys } : {}),
     stdout: streams.stdout as import('node:stream').Writable,
     stderr: streams.stderr as import('node:stream').Writable,
     ...(streams.stdin && rec.spec.openStdin ? { stdin: streams.stdin as import('node:stream').Readable } : {}),

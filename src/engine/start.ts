@@ -42,7 +42,11 @@ async function startable(host: ContainerHost, id: string): Promise<ContainerReco
  * Starts a created or exited container under conmon; returns its record once it runs.
  * countRestart: this start is a restart policy's (RestartCount goes up with it).
  */
-export async function startContainer(host: ContainerHost, rec: ContainerRecord, options: { countRestart?: boolean } = {}): Promise<ContainerRecord> {
+export async function startContainer(
+  host: ContainerHost,
+  rec: ContainerRecord,
+  options: { countRestart?: boolean; beforeStart?: (attachSocket: string) => Promise<void> } = {},
+): Promise<ContainerRecord> {
   const lock = await host.records.lock(rec.id);
   try {
     const cur = await startable(host, rec.id);
@@ -68,6 +72,10 @@ export async function startContainer(host: ContainerHost, rec: ContainerRecord, 
         socketDir: paths.socketDir,
         terminal: cur.spec.tty ?? false,
         stdin: cur.spec.openStdin ?? false,
+        // docker's StdinOnce is for an attached `run -i`, which berth runs in the foreground: a
+        // monitored container's stdin stays open across attaches, so a detach leaves a -di shell.
+        leaveStdinOpen: true,
+        ...(options.beforeStart ? { beforeStart: options.beforeStart } : {}),
         ...(cur.spec.log?.driver === 'none' ? { noLog: true } : {}),
         ...(cur.spec.log?.maxSize ? { logSizeMax: cur.spec.log.maxSize } : {}),
         ...(cleanup ? { exitCommand: exitCommand(cleanup, cur.id, paths.removingMarker) } : {}),

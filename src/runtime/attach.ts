@@ -1,10 +1,10 @@
 // Attaching to a running container through conmon's attach socket (SOCK_SEQPACKET, byte 2 =
 // stdout, 3 = stderr), via the small native/monitor helper since Node cannot open SEQPACKET.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { failedPrecondition, unavailable } from '../internal/errors.js';
+import { failedPrecondition, invalidArgument, unavailable } from '../internal/errors.js';
 import { projectRoot } from '../internal/paths.js';
 
 export interface AttachOptions {
@@ -13,11 +13,13 @@ export interface AttachOptions {
   stdout: Writable;
   stderr: Writable;
   signal?: AbortSignal;
+  /** Typed on stdin, this sequence detaches instead of reaching the container (parseDetachKeys). */
+  detachKeys?: Buffer;
 }
 
 export interface Attachment {
-  /** Resolves when the container closed its output (it exited) or detach() was called. */
-  done: Promise<void>;
+  /** Resolves when the container closed its output (it exited), detach() was called, or the detach keys were typed (detached: true). */
+  done: Promise<{ detached: boolean }>;
   /** Leaves the container running. */
   detach(): void;
 }
@@ -33,7 +35,7 @@ export function attachHelperPath(): string {
 export async function attachContainer(attachSocket: string, options: AttachOptions): Promise<Attachment> {
   const helper = attachHelperPath();
   if (!existsSync(helper)) throw failedPrecondition(`cannot attach: ${helper} is not built (run scripts/build.sh)`);
-  const child = spawn(helper, [attachSocket], {
+  const child = spawn(helper, [attachSocket, ...(options.detachKeys?.length ? [options.detachKeys.toString('hex')] : [])], {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, BERTH_ATTACH_READY_FD: '3' },
     signal: options.signal,
@@ -56,10 +58,10 @@ export async function attachContainer(attachSocket: string, options: AttachOptio
   child.stderr?.pipe(options.stderr, { end: false });
   child.stdin?.on('error', () => {});
   if (options.stdin) options.stdin.pipe(child.stdin as Writable);
-  const done = new Promise<void>((resolve) => {
-    child.once('close', () => {
+  const done = new Promise<{ detached: boolean }>((resolve) => {
+    child.once('close', (code) => {
       options.stdin?.unpipe(child.stdin as Writable);
-      resolve();
+      resolve({ detached: code === 3 });
     });
   });
   return {
@@ -68,4 +70,40 @@ export async function attachContainer(attachSocket: string, options: AttachOptio
       if (child.exitCode === null) child.kill('SIGTERM');
     },
   };
+}
+
+/**
+ * docker's --detach-keys: comma-separated keys, each "ctrl-X" (X a letter or one of @ [ \ ] ^ _)
+ * or a single character; "" turns detaching off. Default ctrl-p,ctrl-q.
+ */
+export function parseDetachKeys(text: string): Buffer {
+  if (text === '') return Buffer.alloc(0);
+  const out: number[] = [];
+  for (const key of text.split(',')) {
+    const ctrl = /^ctrl-(.)$/i.exec(key);
+    if (ctrl) {
+      const c = ctrl[1].toLowerCase();
+      const special = '@[\\]^_'.indexOf(c);
+      if (c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 96);
+      else if (special >= 0) out.push(special === 0 ? 0 : 26 + special);
+      else throw invalidArgument(`invalid detach keys (${text}) provided: "${key}" is no ctrl-<a-z@[\\]^_> key`);
+    } else if (key.length === 1) out.push(key.charCodeAt(0));
+    else throw invalidArgument(`invalid detach keys (${text}) provided: "${key}" is neither a character nor ctrl-<key>`);
+  }
+  return Buffer.from(out);
+}
+
+export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
+
+/** Tells conmon the terminal's size (its ctl FIFO in the bundle: "1 ROWS COLUMNS"). */
+export function resizeTerminal(bundle: string, rows: number, columns: number): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path.join(bundle, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+    writeSync(fd, `1 ${rows} ${columns}\n`);
+  } catch {
+    // conmon gone (the container stopped) or not listening: nothing to resize
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

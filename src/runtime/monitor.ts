@@ -20,6 +20,11 @@ export interface MonitorOptions {
   stateDir: string;
   /** k8s-file log path; default <stateDir>/ctr.log. */
   logPath?: string;
+  /**
+   * With stdin: an attached client that leaves (its stdin at EOF, or detached) does not close
+   * the container's stdin (docker's -i without StdinOnce). Default: the first client's EOF closes it.
+   */
+  leaveStdinOpen?: boolean;
   /** No log at all (conmon's none driver): the container's output goes nowhere. */
   noLog?: boolean;
   /** Rotate the log past this many bytes (conmon --log-size-max). */
@@ -41,6 +46,12 @@ export interface MonitorOptions {
    * container as it creates it (`run --detach`): no `start` to call after. For runc and crun.
    */
   runDetachedShim?: string;
+  /**
+   * Called once conmon made the container (its attach socket exists) and before the runtime
+   * starts it: `start -a` attaches here, so no output is lost. Without it runc and crun create
+   * and start in one process.
+   */
+  beforeStart?: (attachSocket: string) => Promise<void>;
 }
 
 export interface MonitoredContainer {
@@ -130,6 +141,7 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
   if (options.logSizeMax) args.push('--log-size-max', String(options.logSizeMax));
   if (options.terminal) args.push('-t');
   if (options.stdin) args.push('-i');
+  if (options.stdin && options.leaveStdinOpen) args.push('--leave-stdin-open');
   if (options.noPivot) args.push('--no-pivot');
   if (options.exitCommand?.length) {
     args.push('--exit-command', options.exitCommand[0]);
@@ -195,10 +207,11 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
  * and crun do both in one `run --detach` when the shim is built.
  */
 export async function startContainer(options: MonitorOptions): Promise<MonitoredContainer> {
-  const shim = canRunDetached(options.runtime) ? runDetachedShim() : undefined;
+  const shim = options.beforeStart === undefined && canRunDetached(options.runtime) ? runDetachedShim() : undefined;
   if (shim) return createMonitored({ ...options, runDetachedShim: shim });
   const created = await createMonitored(options);
   try {
+    await options.beforeStart?.(created.attachSocket);
     await options.runtime.start(options.id);
   } catch (err) {
     await options.runtime.delete(options.id, { force: true }).catch(() => {});

@@ -1,0 +1,72 @@
+// What `attach` and `start -a` share: the caller's stdio joined to a container through conmon's
+// attach socket, docker's way: the local terminal raw and its size passed on when the container
+// has one, signals forwarded otherwise, and the detach keys (ctrl-p,ctrl-q) leaving it running.
+import type { ContainerHost } from '../engine/host.js';
+import type { ContainerRecord } from '../engine/container.js';
+import { waitStopped } from '../engine/lifecycle.js';
+import { attachStreams } from '../engine/logs.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys, resizeTerminal } from '../runtime/attach.js';
+import type { FlagSpec, Flags } from './flags.js';
+import type { CliContext } from './main.js';
+
+export const DETACH_KEYS_FLAG: FlagSpec = { name: 'detach-keys', type: 'string', value: 'KEYS', description: `Override the key sequence for detaching a container (default ${DEFAULT_DETACH_KEYS})` };
+
+export interface Session {
+  /** Until the container exits (its exit code) or the user detaches (undefined). */
+  wait(): Promise<number | undefined>;
+}
+
+/**
+ * Connects to the container (running, or made and not yet started when `socket` is given);
+ * undefined when the attach helper is not built or the container has no monitor.
+ */
+export async function openSession(
+  ctx: CliContext,
+  host: ContainerHost,
+  rec: ContainerRecord,
+  flags: Flags,
+  options: { stdin: boolean; proxySignals: boolean; socket?: string },
+): Promise<Session | undefined> {
+  const detachKeys = parseDetachKeys(flags.string('detach-keys') ?? DEFAULT_DETACH_KEYS);
+  const withStdin = options.stdin && rec.spec.openStdin === true;
+  const terminal = withStdin && rec.spec.tty === true && process.stdin.isTTY === true;
+  const attached = await attachStreams(
+    host,
+    rec,
+    { ...(withStdin ? { stdin: process.stdin, detachKeys } : {}), stdout: ctx.stdout, stderr: ctx.stderr },
+    options.socket,
+  );
+  if (!attached) return undefined;
+  return {
+    async wait() {
+      const bundle = host.records.paths(rec.id).bundle;
+      const resize = () => {
+        if (process.stdout.isTTY) resizeTerminal(bundle, process.stdout.rows, process.stdout.columns);
+      };
+      // With a terminal, ctrl-c is a byte for the container; without, docker forwards signals.
+      const forward = (sig: NodeJS.Signals) => {
+        host.runtimeOf(rec).kill(rec.id, sig).catch(() => {});
+      };
+      const signals: NodeJS.Signals[] = options.proxySignals && !terminal ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : [];
+      for (const s of signals) process.on(s, forward);
+      if (terminal) {
+        process.stdin.setRawMode(true);
+        resize();
+        process.on('SIGWINCH', resize);
+      }
+      try {
+        const { detached } = await attached.done;
+        if (detached) return undefined;
+      } finally {
+        if (terminal) {
+          process.off('SIGWINCH', resize);
+          process.stdin.setRawMode(false);
+        }
+        for (const s of signals) process.off(s, forward);
+        if (withStdin) process.stdin.destroy();
+      }
+      const done = await waitStopped(host, rec);
+      return done?.state.exitCode ?? 0;
+    },
+  };
+}
