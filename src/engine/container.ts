@@ -10,10 +10,14 @@ import { randomBytes, randomHex } from '../internal/random.js';
 export const CONTAINER_STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
 
-/** A -v, --mount or --tmpfs request, checked (absolute destination, host source exists). */
+/**
+ * A -v, --mount or --tmpfs request, checked (absolute destination, host source exists). A
+ * volume's name is "" for an anonymous one until create gives it one (a record always names it).
+ */
 export type MountRequest =
   | { type: 'bind'; source: string; destination: string; readonly: boolean; propagation?: string }
-  | { type: 'tmpfs'; destination: string; options: string[] };
+  | { type: 'tmpfs'; destination: string; options: string[] }
+  | { type: 'volume'; name: string; destination: string; readonly: boolean; nocopy?: boolean; labels?: Record<string, string> };
 
 /** Everything `create` takes; defaults are docker's. */
 export interface ContainerSpec {
@@ -33,6 +37,8 @@ export interface ContainerSpec {
   stopSignal?: string;
   stopTimeout?: number;
   mounts?: MountRequest[];
+  /** --volumes-from CONTAINER[:ro|:rw]: resolved into `mounts` at create, kept for inspect. */
+  volumesFrom?: string[];
   readonlyRootfs?: boolean;
   privileged?: boolean;
   capAdd?: string[];
@@ -174,6 +180,8 @@ export interface RootfsSource {
     user?: string;
     stopSignal?: string;
     labels?: Record<string, string>;
+    /** The image's VOLUME destinations (anonymous volumes unless a user mount covers one). */
+    volumes?: string[];
   };
 }
 

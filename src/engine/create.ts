@@ -13,6 +13,7 @@ import type { ContainerPaths } from './records.js';
 import { containerEvent } from './events.js';
 import { writeEtcFiles } from './rootfs.js';
 import { resolveSource, type ResolveSourceOptions } from './source.js';
+import { dropCreated, removeAnonymousVolumes, resolveVolumes } from './container-volumes.js';
 
 export interface CreateContainerOptions extends ResolveSourceOptions {
   name?: string;
@@ -38,7 +39,18 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
     state: { status: 'created', pid: 0, monitorPid: 0, restartCount: 0 },
   };
   const paths = host.records.paths(id);
-  const lock = await host.records.namesLock();
+  // The volumes it names exist (made when missing) and stay, under the volume lock, until the
+  // record that names them is saved: a concurrent `volume rm` then sees the container using them.
+  const volumes = await resolveVolumes(host, spec, source);
+  rec.spec = { ...spec, mounts: volumes.mounts };
+  let lock: Awaited<ReturnType<typeof host.records.namesLock>>;
+  try {
+    lock = await host.records.namesLock();
+  } catch (err) {
+    await volumes.lock?.release();
+    await dropCreated(host, volumes.created);
+    throw err;
+  }
   try {
     await host.records.sweepUnrecorded();
     if (wanted) await host.records.checkNameFree(wanted);
@@ -53,10 +65,13 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
     await host.records.save(rec);
   } catch (err) {
     await fs.rm(paths.dir, { recursive: true, force: true });
-    throw err;
-  } finally {
     await lock.release();
+    await volumes.lock?.release();
+    await dropCreated(host, volumes.created);
+    throw err;
   }
+  await lock.release();
+  await volumes.lock?.release();
   // A --rm container that runs does not outlive a reboot (the first command after one finds it
   // stopped and removes it): neither need its hold (kept in the run root, no fsync) nor its
   // snapshot's changes (mounted volatile: no syncs of the graph root's file system, at the
@@ -81,6 +96,7 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
     // The hold settles first: the discard's release must come after it, not race it.
     await held.catch(() => {});
     await discardContainer(host, rec).catch(() => {});
+    await removeAnonymousVolumes(host, rec).catch(() => {});
     throw BerthError.wrap(err, `cannot create container from ${spec.image}`);
   }
   containerEvent(host.runroot, rec, 'create');

@@ -28,6 +28,14 @@ test('containerUsage: active are the running ones, reclaimable the rest', () => 
     { type: 'Containers', total: 3, active: 1, size: 12000, reclaimable: 4000 },
   );
   assert.deepEqual(volumeUsage(), { type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 });
+  assert.deepEqual(
+    volumeUsage([
+      { inUse: true, size: 100 },
+      { inUse: false, size: 30 },
+      { inUse: false, size: 0 },
+    ]),
+    { type: 'Local Volumes', total: 3, active: 1, size: 130, reclaimable: 30 },
+  );
 });
 
 test('percentOf is docker integer share, none for an empty size', () => {

@@ -52,9 +52,15 @@ export function containerUsage(containers: { running: boolean; size: number }[])
   return { type: 'Containers', total: containers.length, active: containers.filter((c) => c.running).length, size, reclaimable };
 }
 
-/** berth has no named volumes yet: docker still prints the row. */
-export function volumeUsage(): UsageRow {
-  return { type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 };
+/** Local Volumes: ACTIVE those a container record names; RECLAIMABLE the _data trees of the rest. */
+export function volumeUsage(volumes: { inUse: boolean; size: number }[] = []): UsageRow {
+  let size = 0;
+  let reclaimable = 0;
+  for (const v of volumes) {
+    size += v.size;
+    if (!v.inUse) reclaimable += v.size;
+  }
+  return { type: 'Local Volumes', total: volumes.length, active: volumes.filter((v) => v.inUse).length, size, reclaimable };
 }
 
 /** docker's reclaimable column: "800kB (66%)", the share an integer, truncated; none for size 0. */
@@ -72,6 +78,9 @@ export async function diskUsage(host: ContainerHost): Promise<UsageRow[]> {
   const { layers } = await store.layerUsage();
   const images = imageUsage(await store.listImages(), layers, await store.holds());
   const ctrs: { running: boolean; size: number }[] = [];
-  for (const rec of await listContainers(host)) ctrs.push({ running: ACTIVE_STATUSES.has(rec.state.status), size: await containerSize(host, rec) });
-  return [images, containerUsage(ctrs), volumeUsage()];
+  const recs = await listContainers(host);
+  for (const rec of recs) ctrs.push({ running: ACTIVE_STATUSES.has(rec.state.status), size: await containerSize(host, rec) });
+  const { treeSize, usersOf } = await import('./volumes.js');
+  const vols = host.volumes.list().map((v) => ({ inUse: usersOf(recs, v.Name).length > 0, size: treeSize(v.Mountpoint) }));
+  return [images, containerUsage(ctrs), volumeUsage(vols)];
 }

@@ -9,7 +9,7 @@ import { familiarString, parseNormalizedReference } from '../reference/index.js'
 import type { ContainerRecord } from './container.js';
 
 /** docker's event types berth emits. */
-export type EventType = 'container' | 'image';
+export type EventType = 'container' | 'image' | 'volume';
 
 /** One event as docker's API sends it (GET /events): Type, Action, Actor, time in s and ns. */
 export interface EngineEvent {
@@ -97,6 +97,8 @@ export function eventMatches(e: EngineEvent, filters: EventFilter): boolean {
           return e.Type === 'container' && (e.Actor.ID.startsWith(v) || attrs.name === v);
         case 'image':
           return attrs.image === v || (e.Type === 'image' && (e.Actor.ID === v || e.Actor.ID.replace(/^sha256:/, '').startsWith(v.replace(/^sha256:/, '')) || attrs.name === v));
+        case 'volume':
+          return e.Type === 'volume' && e.Actor.ID === v;
         case 'label': {
           const eq = v.indexOf('=');
           return eq < 0 ? v in attrs : attrs[v.slice(0, eq)] === v.slice(eq + 1);

@@ -8,6 +8,7 @@ import type { EngineConfig } from './config.js';
 import type { ContainerRecord } from './container.js';
 import { Catalog } from './catalog.js';
 import { ContainerRecords } from './records.js';
+import { VolumeStore } from './volumes.js';
 
 export interface ContainerHostOptions {
   root: string;
@@ -31,6 +32,8 @@ export class ContainerHost {
   readonly records: ContainerRecords;
   /** The store's image records and holds, without opening the whole store. */
   readonly catalog: Catalog;
+  /** Local volumes: <root>/volumes. */
+  readonly volumes: VolumeStore;
   readonly options: ContainerHostOptions;
   #store: Promise<Store> | undefined;
   #driver: Promise<GraphDriver> | undefined;
@@ -42,6 +45,7 @@ export class ContainerHost {
     this.runroot = path.resolve(options.runroot);
     this.records = new ContainerRecords(this.root, this.runroot);
     this.catalog = new Catalog(this.root, this.runroot);
+    this.volumes = new VolumeStore(this.root, this.runroot);
   }
 
   store(): Promise<Store> {

@@ -44,6 +44,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
     OCIRuntime: rec.runtime.name,
     HostConfig: {
       Binds: (s.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
+      VolumesFrom: s.volumesFrom ?? null,
       NetworkMode: s.networkMode ?? 'none',
       RestartPolicy: { Name: s.restart?.name ?? 'no', MaximumRetryCount: s.restart?.maximumRetryCount ?? 0 },
       AutoRemove: s.autoRemove ?? false,
@@ -88,7 +89,9 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
     Mounts: (s.mounts ?? []).map((m) =>
       m.type === 'bind'
         ? { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: m.propagation ?? 'rprivate' }
-        : { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: !m.options.includes('ro'), Propagation: '' },
+        : m.type === 'volume'
+          ? { Type: 'volume', Name: m.name, Source: host.volumes.mountpoint(m.name), Destination: m.destination, Driver: 'local', Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: '' }
+          : { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: !m.options.includes('ro'), Propagation: '' },
     ),
     Config: {
       Hostname: s.hostname ?? rec.id.slice(0, 12),

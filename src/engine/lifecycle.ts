@@ -161,8 +161,20 @@ async function killAll(host: ContainerHost, rec: ContainerRecord): Promise<void>
   await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
 }
 
-/** docker rm: a running container only with force (killed first); everything it held goes. */
-export async function removeContainer(host: ContainerHost, query: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
+/**
+ * docker rm: a running container only with force (killed first); everything it held goes.
+ * `volumes` (rm -v, --rm): its anonymous volumes too, once its record is gone.
+ */
+export async function removeContainer(host: ContainerHost, query: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<ContainerRecord> {
+  const rec = await removeRecord(host, query, options);
+  if (options.volumes && rec.spec.mounts?.some((m) => m.type === 'volume')) {
+    const { removeAnonymousVolumes } = await import('./container-volumes.js');
+    await removeAnonymousVolumes(host, rec);
+  }
+  return rec;
+}
+
+async function removeRecord(host: ContainerHost, query: string, options: { force?: boolean }): Promise<ContainerRecord> {
   let rec = await lookupContainer(host, query);
   if (RUNNING.has(rec.state.status)) {
     if (!options.force) {

@@ -29,11 +29,22 @@ test('a missing host source is not-found', () => {
   assert.throws(() => parseVolume('/no/such/berth/dir:/x'), (e) => isBerthError(e, 'not-found'));
 });
 
-test('named and anonymous volumes are unsupported, clearly', () => {
-  assert.throws(() => parseVolume('myvol:/x'), (e) => isBerthError(e, 'unsupported'));
-  assert.throws(() => parseVolume('/x'), (e) => isBerthError(e, 'unsupported'));
+test('-v NAME:/ctr is a named volume, -v /ctr an anonymous one', () => {
+  assert.deepEqual(parseVolume('myvol:/x'), { type: 'volume', name: 'myvol', destination: '/x', readonly: false });
+  assert.deepEqual(parseVolume('my_vol.1-a:/x/../y:ro,nocopy'), { type: 'volume', name: 'my_vol.1-a', destination: '/y', readonly: true, nocopy: true });
+  assert.deepEqual(parseVolume('/data/'), { type: 'volume', name: '', destination: '/data', readonly: false });
 });
 
+test('bad volume names and paths are refused', () => {
+  for (const bad of ['a/b:/x', '..:/x', '.v:/x', '-v:/x', 'x:/x']) {
+    assert.throws(() => parseVolume(bad), (e) => isBerthError(e, 'invalid-argument') && /invalid volume name/.test(e.message), bad);
+  }
+  assert.throws(() => parseVolume('vol:relative/path'), (e) => isBerthError(e, 'invalid-argument') && /absolute/.test(e.message));
+  assert.throws(() => parseVolume('relative'), /absolute container path/);
+  assert.throws(() => parseVolume('vol:/x:rshared'), /invalid -v option/, 'propagation is for binds');
+  assert.throws(() => parseVolume('/tmp:/x:nocopy'), /invalid -v option/, 'nocopy is for volumes');
+  assert.throws(() => parseVolume('vol:/'), /over the container's root/);
+});
 test('an unknown -v option is refused', () => {
   assert.throws(() => parseVolume('/tmp:/x:exec'), /invalid -v option/);
 });
@@ -41,11 +52,20 @@ test('an unknown -v option is refused', () => {
 test('--mount bind and tmpfs', () => {
   assert.deepEqual(parseMount('type=bind,source=/tmp,target=/t,readonly'), { type: 'bind', source: '/tmp', destination: '/t', readonly: true });
   assert.deepEqual(parseMount('type=tmpfs,target=/run,tmpfs-size=64m'), { type: 'tmpfs', destination: '/run', options: ['size=64m'] });
-  assert.throws(() => parseMount('type=volume,source=v,target=/v'), /bind and tmpfs/);
+  assert.throws(() => parseMount('type=image,source=v,target=/v'), /bind, volume and tmpfs/);
   assert.throws(() => parseMount('type=bind,source=/tmp'), /target is required/);
 });
 
 test('--tmpfs with options; a hostile option is refused', () => {
   assert.deepEqual(parseTmpfs('/run:size=1m,mode=1777'), { type: 'tmpfs', destination: '/run', options: ['size=1m', 'mode=1777'] });
   assert.throws(() => parseTmpfs('/run:size=1m;rm -rf'), /invalid --tmpfs option/);
+});
+
+test('--mount type=volume: named, anonymous, read-only, nocopy, labels; drivers and options refused', () => {
+  assert.deepEqual(parseMount('type=volume,source=v1,target=/v'), { type: 'volume', name: 'v1', destination: '/v', readonly: false });
+  assert.deepEqual(parseMount('target=/v,readonly,volume-nocopy'), { type: 'volume', name: '', destination: '/v', readonly: true, nocopy: true });
+  assert.deepEqual(parseMount('type=volume,src=v1,dst=/v,volume-label=a=b'), { type: 'volume', name: 'v1', destination: '/v', readonly: false, labels: { a: 'b' } });
+  assert.throws(() => parseMount('type=volume,source=../x,target=/v'), /invalid volume name/);
+  assert.throws(() => parseMount('type=volume,source=v1,target=/v,volume-driver=nfs'), (e) => isBerthError(e, 'unsupported') && /plain directories/.test(e.message));
+  assert.throws(() => parseMount('type=volume,source=v1,target=/v,volume-opt=type=nfs'), (e) => isBerthError(e, 'unsupported') && /plain directories/.test(e.message));
 });

@@ -1,8 +1,10 @@
 // docker's -v, --mount and --tmpfs syntaxes into checked MountRequests: absolute, normalised
-// destinations (never "/" or a path that climbs out), host sources that exist.
+// destinations (never "/" or a path that climbs out), host sources that exist, volume names
+// by docker's rule (a source that is no absolute path names a volume).
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument, notFound, unsupported } from '../internal/errors.js';
+import { checkVolumeName } from './volumes.js';
 import type { MountRequest } from './container.js';
 
 const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
@@ -17,9 +19,6 @@ export function checkDestination(dest: string, flag: string): string {
 }
 
 function checkSource(src: string, flag: string): string {
-  if (!src.startsWith('/')) {
-    throw unsupported(`invalid ${flag} source "${src}": named volumes are not supported yet; give an absolute host path`);
-  }
   const abs = path.resolve(src);
   try {
     statSync(abs);
@@ -29,38 +28,61 @@ function checkSource(src: string, flag: string): string {
   return abs;
 }
 
-/** -v /host:/ctr[:ro|rw][,propagation] */
+/**
+ * -v /host:/ctr[:ro|rw][,propagation], -v NAME:/ctr[:ro|rw][,nocopy] (a named volume, made if
+ * missing) and -v /ctr (an anonymous volume).
+ */
 export function parseVolume(text: string): MountRequest {
   const parts = text.split(':');
-  if (parts.length < 2 || parts.length > 3) {
-    if (parts.length === 1) throw unsupported(`invalid -v "${text}": anonymous volumes are not supported yet; use --tmpfs or host:container`);
-    throw invalidArgument(`invalid -v "${text}": want /host/path:/container/path[:ro]`);
+  if (parts.length === 1) {
+    if (!text.startsWith('/')) throw invalidArgument(`invalid -v "${text}": an anonymous volume needs an absolute container path`);
+    return { type: 'volume', name: '', destination: checkDestination(text, '-v'), readonly: false };
   }
+  if (parts.length > 3) throw invalidArgument(`invalid -v "${text}": want /host/path:/container/path[:ro] or NAME:/container/path[:ro]`);
   const [src, dest, opts = ''] = parts;
+  const isVolume = !src.startsWith('/');
   let readonly = false;
+  let nocopy = false;
   let propagation: string | undefined;
   for (const o of opts.split(',').filter(Boolean)) {
     if (o === 'ro') readonly = true;
     else if (o === 'rw') readonly = false;
-    else if (PROPAGATIONS.includes(o)) propagation = o;
+    else if (PROPAGATIONS.includes(o) && !isVolume) propagation = o;
+    else if (o === 'nocopy' && isVolume) nocopy = true;
     else if (o === 'z' || o === 'Z') continue;
-    else throw invalidArgument(`invalid -v option "${o}" in "${text}": want ro, rw or a propagation`);
+    else throw invalidArgument(`invalid -v option "${o}" in "${text}": want ro, rw, ${isVolume ? 'nocopy' : 'or a propagation'}`);
+  }
+  if (isVolume) {
+    const name = checkVolumeName(src);
+    return { type: 'volume', name, destination: checkDestination(dest, '-v'), readonly, ...(nocopy ? { nocopy } : {}) };
   }
   return { type: 'bind', source: checkSource(src, '-v'), destination: checkDestination(dest, '-v'), readonly, ...(propagation ? { propagation } : {}) };
 }
 
-/** --mount type=bind,source=/a,target=/b[,readonly][,bind-propagation=rshared] and type=tmpfs,target=/t[,tmpfs-size=..] */
+/**
+ * --mount type=bind,source=/a,target=/b[,readonly][,bind-propagation=rshared],
+ * type=volume[,source=NAME],target=/v[,readonly][,volume-nocopy][,volume-label=K=V] (no source:
+ * anonymous) and type=tmpfs,target=/t[,tmpfs-size=..]
+ */
 export function parseMount(text: string): MountRequest {
   const kv = new Map<string, string>();
+  const labels: Record<string, string> = {};
   for (const field of text.split(',')) {
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
-    kv.set(key, eq < 0 ? 'true' : field.slice(eq + 1));
+    const value = eq < 0 ? 'true' : field.slice(eq + 1);
+    if (key === 'volume-label') {
+      const leq = value.indexOf('=');
+      labels[leq < 0 ? value : value.slice(0, leq)] = leq < 0 ? '' : value.slice(leq + 1);
+    } else if (key === 'volume-opt') {
+      throw unsupported(`invalid --mount "${text}": volume options are not supported: berth's local volumes are plain directories under the graph root`);
+    } else kv.set(key, value);
   }
+  const flag = (k: string) => kv.has(k) && kv.get(k) !== 'false' && kv.get(k) !== '0';
   const type = kv.get('type') ?? 'volume';
   const target = kv.get('target') ?? kv.get('destination') ?? kv.get('dst');
   if (!target) throw invalidArgument(`invalid --mount "${text}": target is required`);
-  const readonly = ['readonly', 'ro'].some((k) => kv.has(k) && kv.get(k) !== 'false' && kv.get(k) !== '0');
+  const readonly = ['readonly', 'ro'].some(flag);
   if (type === 'bind') {
     const src = kv.get('source') ?? kv.get('src');
     if (!src) throw invalidArgument(`invalid --mount "${text}": source is required for a bind mount`);
@@ -77,7 +99,24 @@ export function parseMount(text: string): MountRequest {
     if (readonly) options.push('ro');
     return { type: 'tmpfs', destination: checkDestination(target, '--mount'), options };
   }
-  throw unsupported(`invalid --mount type "${type}": berth supports bind and tmpfs (volumes come later)`);
+  if (type === 'volume') {
+    const driver = kv.get('volume-driver');
+    if (driver !== undefined && driver !== 'local') {
+      throw unsupported(`invalid --mount volume-driver "${driver}": berth's local volumes are plain directories under the graph root (driver "local" only)`);
+    }
+    const src = kv.get('source') ?? kv.get('src') ?? '';
+    const name = src === '' ? '' : checkVolumeName(src);
+    const nocopy = flag('volume-nocopy');
+    return {
+      type: 'volume',
+      name,
+      destination: checkDestination(target, '--mount'),
+      readonly,
+      ...(nocopy ? { nocopy } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    };
+  }
+  throw unsupported(`invalid --mount type "${type}": berth supports bind, volume and tmpfs`);
 }
 
 /** --tmpfs /run[:size=64m,mode=1777] */

@@ -111,6 +111,7 @@ function processOf(c: ContainerConfig, withCommand: boolean): RootfsSource['conf
     ...(c.User ? { user: c.User } : {}),
     ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
     ...(c.Labels ? { labels: { ...c.Labels } } : {}),
+    ...(c.Volumes && Object.keys(c.Volumes).length > 0 ? { volumes: Object.keys(c.Volumes) } : {}),
   };
 }
 

@@ -121,6 +121,9 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   for (const m of s.mounts ?? []) {
     if (m.type === 'bind') {
       mounts.push({ type: 'bind', source: m.source, destination: m.destination, readonly: m.readonly, ...(m.propagation ? { propagation: m.propagation as 'rprivate' } : {}) });
+    } else if (m.type === 'volume') {
+      // The volume's _data, rbind and rprivate (the spec's default for a bind).
+      mounts.push({ type: 'bind', source: path.join(paths.root, 'volumes', m.name, '_data'), destination: m.destination, readonly: m.readonly });
     } else mounts.push({ type: 'tmpfs', destination: m.destination, options: m.options });
   }
   if (s.init) {

@@ -20,6 +20,10 @@ async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: S
   const driver = await host.driver();
   await mountRootfs(driver, rec, paths);
   try {
+    if (rec.spec.mounts?.some((m) => m.type === 'volume')) {
+      const { populateVolumes } = await import('./container-volumes.js');
+      await populateVolumes(host, rec, paths.rootfs);
+    }
     const spec = generateSpec(await specInputFor(rec, paths, facts));
     writeFileSync(paths.spec, JSON.stringify(spec), { mode: 0o600 });
   } catch (err) {
@@ -227,6 +231,11 @@ async function finishForeground(host: ContainerHost, id: string, exitCode: numbe
     if (cur.spec.autoRemove) {
       cur.state.status = 'removing';
       await discardContainer(host, cur);
+      // docker's --rm takes the container's anonymous volumes with it.
+      if (cur.spec.mounts?.some((m) => m.type === 'volume')) {
+        const { removeAnonymousVolumes } = await import('./container-volumes.js');
+        await removeAnonymousVolumes(host, cur);
+      }
     } else {
       await unmountRootfs(await host.driver(), host.records.paths(id));
       await host.records.save(cur);

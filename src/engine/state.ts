@@ -109,7 +109,7 @@ export async function refresh(host: ContainerHost, rec: ContainerRecord, options
   }
   if (rec.spec.autoRemove) {
     const { removeContainer } = await import('./lifecycle.js');
-    await removeContainer(host, rec.id, { force: true }).catch(() => {});
+    await removeContainer(host, rec.id, { force: true, volumes: true }).catch(() => {});
     return undefined;
   }
   if (shouldRestart(rec)) {

@@ -1,0 +1,385 @@
+// docker's local volumes: <graph root>/volumes/<name>/_data, a plain directory bind-mounted into
+// containers, and volume.json beside it (labels, creation time, whether it is anonymous). A
+// volume appears by a rename of a finished temp dir and leaves by a rename before its removal,
+// so a command killed half way leaves only dot-named dirs, which no listing shows and the next
+// create, rm or prune sweeps. Create and remove hold <runroot>/locks/volumes.lock; so does a
+// container's create from its volumes' creation until its record (which names them) is saved.
+import { closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
+import { randomHex } from '../internal/random.js';
+import { removeTree } from '../internal/remove.js';
+import { mknod } from '../internal/sys.js';
+import { acquireLock, type FileLock } from '../store/lock.js';
+import type { ContainerRecord, MountRequest } from './container.js';
+import { recordEvent } from './events.js';
+
+/** docker 23+ marks anonymous volumes with this label; `volume prune` without -a removes only those. */
+export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** docker's volume name rule, [a-zA-Z0-9][a-zA-Z0-9_.-]+: no "/", no leading ".", so no "..". */
+export function checkVolumeName(name: string): string {
+  if (!NAME.test(name) || name.length > 255) {
+    throw invalidArgument(`invalid volume name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least two characters`);
+  }
+  return name;
+}
+
+/** What volume.json keeps; the mount point follows from the graph root. */
+interface VolumeMeta {
+  name: string;
+  createdAt: string;
+  labels: Record<string, string>;
+  anonymous: boolean;
+}
+
+/** A volume as `volume inspect` shows it (docker's fields), plus whether it is anonymous. */
+export interface Volume {
+  Name: string;
+  Driver: 'local';
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string>;
+  Options: Record<string, string> | null;
+  Scope: 'local';
+  Anonymous: boolean;
+}
+
+export interface CreateVolumeOptions {
+  /** Absent: an anonymous volume with a random 64-hex name. */
+  name?: string;
+  labels?: Record<string, string>;
+  driver?: string;
+  /** --opt KEY=VALUE: refused, berth's local volumes are plain directories. */
+  options?: Record<string, string>;
+}
+
+/** The ids of the containers whose records mount the volume `name`. */
+export function usersOf(records: ContainerRecord[], name: string): string[] {
+  return records.filter((r) => (r.spec.mounts ?? []).some((m) => m.type === 'volume' && m.name === name)).map((r) => r.id);
+}
+
+/** docker's volume label filter: "KEY" present, or "KEY=VALUE" equal. */
+function hasLabel(labels: Record<string, string>, spec: string): boolean {
+  const eq = spec.indexOf('=');
+  return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
+}
+
+/**
+ * `volume ls --filter`: dangling=true|false (not used by any container, or used), name=
+ * (a substring, or a regular expression as docker's), label=KEY[=VALUE], driver=local. A key's
+ * values are ORed, keys ANDed, as docker's filters are.
+ */
+export function filterVolumes(volumes: Volume[], filters: string[], inUse: (name: string) => boolean): Volume[] {
+  const byKey = new Map<string, string[]>();
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) throw invalidArgument(`invalid filter "${f}": want KEY=VALUE`);
+    const key = f.slice(0, eq);
+    if (!['dangling', 'name', 'label', 'driver'].includes(key)) throw invalidArgument(`invalid filter '${key}': want dangling, name, label or driver`);
+    byKey.set(key, [...(byKey.get(key) ?? []), f.slice(eq + 1)]);
+  }
+  for (const d of byKey.get('dangling') ?? []) {
+    if (!['true', 'false', '1', '0'].includes(d)) throw invalidArgument(`invalid filter 'dangling=${d}': want true or false`);
+  }
+  const nameMatch = (pattern: string, name: string) => {
+    try {
+      return new RegExp(pattern).test(name);
+    } catch {
+      return name.includes(pattern);
+    }
+  };
+  return volumes.filter((v) =>
+    [...byKey].every(([key, values]) =>
+      values.some((val) => {
+        if (key === 'dangling') return (val === 'true' || val === '1') === !inUse(v.Name);
+        if (key === 'name') return nameMatch(val, v.Name);
+        if (key === 'label') return hasLabel(v.Labels, val);
+        return val === v.Driver;
+      }),
+    ),
+  );
+}
+
+/** The volume store of one graph root. */
+export class VolumeStore {
+  readonly dir: string;
+
+  constructor(
+    readonly root: string,
+    readonly runroot: string,
+  ) {
+    this.dir = path.join(root, 'volumes');
+  }
+
+  mountpoint(name: string): string {
+    return path.join(this.dir, name, '_data');
+  }
+
+  /** Held across a create, a removal, a prune, and a container's create (see the head of this file). */
+  lock(): Promise<FileLock> {
+    return acquireLock(path.join(this.runroot, 'locks', 'volumes.lock')) as Promise<FileLock>;
+  }
+
+  async #locked<T>(fn: () => Promise<T> | T): Promise<T> {
+    const lock = await this.lock();
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** A volume by name, or undefined. */
+  get(name: string): Volume | undefined {
+    if (!NAME.test(name)) return undefined;
+    let meta: VolumeMeta;
+    try {
+      meta = JSON.parse(readFileSync(path.join(this.dir, name, 'volume.json'), 'utf8')) as VolumeMeta;
+    } catch {
+      return undefined;
+    }
+    return this.#view(meta);
+  }
+
+  /** A volume by name, or docker's "no such volume". */
+  inspect(name: string): Volume {
+    const v = this.get(name);
+    if (!v) throw notFound(`no such volume: ${name}`);
+    return v;
+  }
+
+  #view(meta: VolumeMeta): Volume {
+    return {
+      Name: meta.name,
+      Driver: 'local',
+      Mountpoint: this.mountpoint(meta.name),
+      CreatedAt: meta.createdAt,
+      Labels: meta.labels,
+      Options: null,
+      Scope: 'local',
+      Anonymous: meta.anonymous,
+    };
+  }
+
+  /** Every volume, by name; half-made or half-removed ones (dot names) are not volumes. */
+  list(): Volume[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    return names
+      .filter((n) => NAME.test(n))
+      .sort()
+      .map((n) => this.get(n))
+      .filter((v): v is Volume => v !== undefined);
+  }
+
+  /** docker volume create: the existing volume when the name is taken (docker's idempotence). */
+  create(options: CreateVolumeOptions = {}): Promise<{ volume: Volume; created: boolean }> {
+    return this.#locked(() => this.createLocked(options));
+  }
+
+  /** create, for a caller that holds lock(). */
+  createLocked(options: CreateVolumeOptions = {}): { volume: Volume; created: boolean } {
+    if (options.driver !== undefined && options.driver !== 'local') {
+      throw unsupported(`volume driver "${options.driver}" is not supported: berth's local volumes are plain directories under the graph root (driver "local" only)`);
+    }
+    const opts = Object.keys(options.options ?? {});
+    if (opts.length > 0) {
+      throw unsupported(`volume options are not supported (${opts.join(', ')}): berth's local volumes are plain directories under the graph root, with no mount options`);
+    }
+    const anonymous = options.name === undefined;
+    const name = anonymous ? randomHex(32) : checkVolumeName(options.name as string);
+    this.sweep();
+    const existing = this.get(name);
+    if (existing) return { volume: existing, created: false };
+    mkdirSync(this.dir, { recursive: true, mode: 0o701 });
+    const tmp = path.join(this.dir, `.tmp-${randomHex(8)}`);
+    const meta: VolumeMeta = {
+      name,
+      createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      labels: { ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}), ...options.labels },
+      anonymous,
+    };
+    try {
+      mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
+      writeFileSync(path.join(tmp, 'volume.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+      renameSync(tmp, path.join(this.dir, name));
+    } catch (err) {
+      removeTree(tmp);
+      throw err;
+    }
+    recordEvent(this.runroot, 'volume', 'create', name, { driver: 'local' });
+    return { volume: this.#view(meta), created: true };
+  }
+
+  /**
+   * docker volume rm: refused while a container record names it (docker's "volume is in use"),
+   * whatever `force` says; force only makes a missing volume no error.
+   */
+  remove(name: string, records: () => Promise<ContainerRecord[]>, options: { force?: boolean } = {}): Promise<boolean> {
+    return this.#locked(async () => this.removeLocked(name, await records(), options));
+  }
+
+  /** remove, for a caller that holds lock(); `records`: every container record. */
+  removeLocked(name: string, records: ContainerRecord[], options: { force?: boolean } = {}): boolean {
+    if (!this.get(name)) {
+      if (options.force) return false;
+      throw notFound(`no such volume: ${name}`);
+    }
+    const users = usersOf(records, name);
+    if (users.length > 0) throw failedPrecondition(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    const gone = path.join(this.dir, `.rm-${randomHex(8)}`);
+    renameSync(path.join(this.dir, name), gone);
+    removeTree(gone);
+    recordEvent(this.runroot, 'volume', 'destroy', name, { driver: 'local' });
+    return true;
+  }
+
+  /**
+   * docker volume prune: unused volumes, anonymous ones only unless `all` (docker 23+), each
+   * measured before removal. `labels`/`notLabels`: --filter label=, label!=.
+   */
+  prune(records: () => Promise<ContainerRecord[]>, options: { all?: boolean; labels?: string[]; notLabels?: string[] } = {}): Promise<{ name: string; size: number }[]> {
+    return this.#locked(async () => {
+      this.sweep();
+      const recs = await records();
+      const out: { name: string; size: number }[] = [];
+      for (const v of this.list()) {
+        if (!options.all && !v.Anonymous) continue;
+        if (!(options.labels ?? []).every((l) => hasLabel(v.Labels, l))) continue;
+        if ((options.notLabels ?? []).some((l) => hasLabel(v.Labels, l))) continue;
+        if (usersOf(recs, v.Name).length > 0) continue;
+        const size = treeSize(v.Mountpoint);
+        this.removeLocked(v.Name, recs);
+        out.push({ name: v.Name, size });
+      }
+      return out;
+    });
+  }
+
+  /** Removes what killed creates and removals left (dot-named dirs); call under lock(). */
+  sweep(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const n of names) if (/^\.(tmp|rm)-[0-9a-f]+$/.test(n)) removeTree(path.join(this.dir, n));
+  }
+}
+
+/** Bytes of the files under `dir` (a hard-linked file once), as docker's volume size counts. */
+export function treeSize(dir: string): number {
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = path.join(d, n);
+      let st: Stats;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) {
+        walk(p);
+        continue;
+      }
+      const key = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      total += st.size;
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/**
+ * docker's copy-up: the image's files at a volume's destination into the volume, once, while the
+ * volume is empty. `from` is the destination resolved inside the rootfs (securePath: a symlink in
+ * the image cannot lead the copy out of it); the walk follows no symlink (they are copied as
+ * links), so it reads nothing outside `from` and writes nothing outside `to`. Owners, modes,
+ * times, hard links, device nodes and fifos are kept; sockets are skipped.
+ */
+export function copyUp(from: string, to: string): void {
+  let top: Stats;
+  try {
+    top = lstatSync(from);
+  } catch {
+    return;
+  }
+  if (!top.isDirectory()) return;
+  if (readdirSync(to).length > 0) return;
+  const links = new Map<string, string>();
+  const copyDir = (src: string, dst: string) => {
+    for (const n of readdirSync(src)) copyEntry(path.join(src, n), path.join(dst, n));
+  };
+  const copyEntry = (src: string, dst: string) => {
+    const st = lstatSync(src);
+    if (st.isSymbolicLink()) {
+      symlinkSync(readlinkSync(src), dst);
+      lchownSync(dst, st.uid, st.gid);
+      lutimesSync(dst, st.atime, st.mtime);
+      return;
+    }
+    if (st.isDirectory()) {
+      mkdirSync(dst, { mode: 0o700 });
+      copyDir(src, dst);
+      setMeta(dst, st, constants.O_DIRECTORY);
+      return;
+    }
+    const key = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1 ? links.get(key) : undefined;
+    if (first) {
+      linkSync(first, dst);
+      return;
+    }
+    if (st.isFile()) copyFileSync(src, dst, constants.COPYFILE_EXCL);
+    else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
+      mknod(dst, st.mode, (st.rdev >>> 8) & 0xfff, (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00));
+    } else return;
+    if (st.nlink > 1) links.set(key, dst);
+    setMeta(dst, st, st.isFile() ? 0 : -1);
+  };
+  copyDir(from, to);
+  setMeta(to, top, constants.O_DIRECTORY);
+}
+
+/** Owner, mode and times through a descriptor opened without following a symlink (flags -1: a node, not opened). */
+function setMeta(file: string, st: Stats, flags: number): void {
+  if (flags === -1) {
+    // A device node or fifo: opening it could block or act; owner by lchown, mode by mknod.
+    lchownSync(file, st.uid, st.gid);
+    lutimesSync(file, st.atime, st.mtime);
+    return;
+  }
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | flags);
+  try {
+    fchownSync(fd, st.uid, st.gid);
+    fchmodSync(fd, st.mode & 0o7777);
+    futimesSync(fd, st.atime, st.mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The volume mounts of a container's mounts. */
+export function volumeMounts(mounts: MountRequest[] | undefined): Extract<MountRequest, { type: 'volume' }>[] {
+  return (mounts ?? []).filter((m): m is Extract<MountRequest, { type: 'volume' }> => m.type === 'volume');
+}
