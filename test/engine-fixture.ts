@@ -144,12 +144,17 @@ export async function mountsUnder(fx: EngineFixture): Promise<string[]> {
     .filter((m): m is string => m?.startsWith(fx.dir) ?? false);
 }
 
-/** Another image over the same busybox layer, with the given container config (hostile values too). */
-export async function makeImage(fx: EngineFixture, name: string, config: Record<string, unknown>): Promise<void> {
+/**
+ * Another image over the same busybox layer, with the given container config (hostile values
+ * too: Volumes among them); `extraLayer`, a directory made into a second layer on top.
+ */
+export async function makeImage(fx: EngineFixture, name: string, config: Record<string, unknown>, extraLayer?: string): Promise<void> {
   const store = await openStore({ root: fx.root, runroot: fx.runroot });
   const slash = name.lastIndexOf(':');
+  const layers = [{ tar: () => createLayerFromDirectory(path.join(fx.dir, 'tree'), { compression: 'none' }).stream }];
+  if (extraLayer) layers.push({ tar: () => createLayerFromDirectory(extraLayer, { compression: 'none' }).stream });
   await store.withLease((lease) =>
-    writeImage(store.sink(lease, { repository: `docker.io/${name.slice(0, slash)}` }), [{ tar: () => createLayerFromDirectory(path.join(fx.dir, 'tree'), { compression: 'none' }).stream }], {
+    writeImage(store.sink(lease, { repository: `docker.io/${name.slice(0, slash)}` }), layers, {
       tag: name.slice(slash + 1),
       created: '2024-01-01T00:00:00Z',
       config: { architecture: 'amd64', os: 'linux', config },

@@ -12,14 +12,14 @@ const SPEC: VerbSpec = {
   summary: 'Get real time events from the engine',
   maxArgs: 0,
   flags: [
-    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: container, image, event, type, label' },
+    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: container, image, volume, event, type, label' },
     { name: 'format', type: 'string', value: 'FORMAT', description: 'json, or a Go template' },
     { name: 'since', type: 'string', value: 'TIME', description: 'Show events created since this time (RFC 3339, Unix seconds or a duration)' },
     { name: 'until', type: 'string', value: 'TIME', description: 'Stream events until this time' },
   ],
 };
 
-const FILTER_KEYS = ['container', 'image', 'event', 'type', 'label'];
+const FILTER_KEYS = ['container', 'image', 'volume', 'event', 'type', 'label'];
 
 function parseFilters(list: string[]): EventFilter {
   const out: EventFilter = {};

@@ -58,6 +58,7 @@ const VERBS: VerbTable = {
   build: () => import('./build.js'),
   builder: () => import('./builder.js'),
   system: () => import('./system.js'),
+  volume: () => import('./volume.js'),
 };
 
 /** Every verb: the table above (scripts/bundle-cli.mjs reads it to bundle each verb alone). */

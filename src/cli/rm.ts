@@ -10,7 +10,7 @@ const SPEC: VerbSpec = {
   minArgs: 1,
   flags: [
     { name: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
-    { name: 'volumes', short: 'v', type: 'bool', description: 'Accepted for compatibility (no anonymous volumes yet)' },
+    { name: 'volumes', short: 'v', type: 'bool', description: 'Remove anonymous volumes associated with the container' },
   ],
 };
 
@@ -19,7 +19,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const host = containerHost(ctx);
   return eachContainer(ctx, flags.args, async (q) => {
-    await removeContainer(host, q, { force: flags.bool('force') });
+    await removeContainer(host, q, { force: flags.bool('force'), volumes: flags.bool('volumes') });
     return q;
   });
 }

@@ -47,7 +47,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   } catch (err) {
     if (spec.autoRemove) {
       const { removeContainer } = await import('../engine/lifecycle.js');
-      await removeContainer(host, rec.id, { force: true }).catch(() => {});
+      await removeContainer(host, rec.id, { force: true, volumes: true }).catch(() => {});
     }
     const code = startFailureCode(err);
     if (code !== undefined) {

@@ -1,0 +1,229 @@
+// End to end through the berth CLI with real overlay and runc: docker's local volumes. Named and
+// anonymous volumes in containers, the image's VOLUMEs with their copy-up, --volumes-from,
+// rm -v and --rm, the volume verbs, inspect's Mounts, system df's row, and the hostile cases.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, ok } from './engine-fixture.js';
+
+let fx: EngineFixture;
+before(async () => {
+  fx = await makeEngineFixture();
+  // An image with files at its VOLUME: owners and modes that the copy-up must keep.
+  const layer = path.join(fx.dir, 'vol-layer');
+  await fs.mkdir(path.join(layer, 'srv/app/sub'), { recursive: true });
+  await fs.writeFile(path.join(layer, 'srv/app/conf'), 'from the image\n');
+  await fs.chmod(path.join(layer, 'srv/app/conf'), 0o640);
+  await fs.chown(path.join(layer, 'srv/app/conf'), 1000, 2000);
+  await fs.chmod(path.join(layer, 'srv/app/sub'), 0o750);
+  await fs.chown(path.join(layer, 'srv/app/sub'), 1000, 1000);
+  await fs.chmod(path.join(layer, 'srv/app'), 0o711);
+  await fs.symlink('conf', path.join(layer, 'srv/app/link'));
+  // Hostile: a symlink at a VOLUME that points at a host path, and one inside a VOLUME.
+  await fs.symlink(path.join(fx.dir, 'host-secret'), path.join(layer, 'sneaky'));
+  await fs.mkdir(path.join(layer, 'vol'));
+  await fs.symlink(path.join(fx.dir, 'host-target'), path.join(layer, 'vol/escape'));
+  await fs.mkdir(path.join(fx.dir, 'host-secret'));
+  await fs.writeFile(path.join(fx.dir, 'host-secret/marker'), 'host only\n');
+  await fs.mkdir(path.join(fx.dir, 'host-target'));
+  await makeImage(fx, 'test/vol:1', { Cmd: ['sh'], Volumes: { '/srv/app': {} } }, layer);
+  await makeImage(fx, 'test/hostile-vol:1', { Cmd: ['sh'], Volumes: { '/../../etc': {}, '/sneaky': {}, '/vol': {} } }, layer);
+});
+after(async () => {
+  await cleanupFixture(fx);
+});
+
+async function volumes(...filters: string[]): Promise<string[]> {
+  const out = await ok(fx, ['volume', 'ls', '-q', ...filters.flatMap((f) => ['--filter', f])]);
+  return out === '' ? [] : out.split('\n');
+}
+
+function mountsOf(inspectJson: string): { Type: string; Name?: string; Source: string; Destination: string; RW: boolean; Driver?: string; Mode: string; Propagation: string }[] {
+  return (JSON.parse(inspectJson) as { Mounts: [] }[])[0].Mounts;
+}
+
+test('a named volume keeps its data past rm and shows it to the next container', async () => {
+  await ok(fx, ['run', '--name', 'w1', '-v', 'data1:/data', fx.image, 'sh', '-c', 'echo kept > /data/f']);
+  await ok(fx, ['rm', '-v', 'w1']);
+  assert.ok((await volumes()).includes('data1'), 'made on first use and kept by rm -v (it is named)');
+  assert.equal(await ok(fx, ['run', '--rm', '-v', 'data1:/data:ro', fx.image, 'cat', '/data/f']), 'kept');
+  const ro = await berth(fx, ['run', '--rm', '-v', 'data1:/data:ro', fx.image, 'sh', '-c', 'echo x > /data/g']);
+  assert.notEqual(ro.code, 0, 'a read-only volume refuses writes');
+  const [v] = JSON.parse(await ok(fx, ['volume', 'inspect', 'data1'])) as Record<string, unknown>[];
+  assert.deepEqual(Object.keys(v), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
+  assert.equal(v.Mountpoint, path.join(fx.root, 'volumes/data1/_data'));
+  assert.equal(v.Driver, 'local');
+  assert.equal(await fs.readFile(path.join(v.Mountpoint as string, 'f'), 'utf8'), 'kept\n');
+  await ok(fx, ['volume', 'rm', 'data1']);
+});
+
+test('volume create, ls (table, filters, format), inspect, rm; events', async () => {
+  const since = String(Date.now() / 1000);
+  assert.equal(await ok(fx, ['volume', 'create', '--label', 'team=a', 'va']), 'va');
+  assert.equal(await ok(fx, ['volume', 'create', '--name', 'vb']), 'vb');
+  assert.equal(await ok(fx, ['volume', 'create', 'va']), 'va', 'an existing name is no error');
+  const anon = await ok(fx, ['volume', 'create']);
+  assert.match(anon, /^[0-9a-f]{64}$/);
+  const table = await ok(fx, ['volume', 'ls']);
+  assert.match(table, /^DRIVER {4}VOLUME NAME\n/);
+  assert.match(table, /\nlocal {5}va\n/);
+  assert.deepEqual(await volumes('label=team=a'), ['va']);
+  assert.deepEqual(await volumes('name=v[ab]'), ['va', 'vb']);
+  assert.deepEqual((await volumes('dangling=true')).sort(), [anon, 'va', 'vb'].sort());
+  assert.equal(await ok(fx, ['volume', 'ls', '--filter', 'name=va', '--format', '{{.Name}} {{.Driver}} {{.Labels}}']), 'va local team=a');
+  const [a] = JSON.parse(await ok(fx, ['volume', 'inspect', anon])) as { Labels: Record<string, string> }[];
+  assert.deepEqual(a.Labels, { 'com.docker.volume.anonymous': '' });
+  const missing = await berth(fx, ['volume', 'inspect', 'nope']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no such volume: nope/);
+  assert.equal(await ok(fx, ['volume', 'rm', 'va', 'vb', anon]), `va\nvb\n${anon}`);
+  assert.equal((await berth(fx, ['volume', 'rm', 'va'])).code, 1);
+  assert.equal((await berth(fx, ['volume', 'rm', '-f', 'va'])).code, 0, '-f: a missing volume is no error');
+  const events = await ok(fx, ['events', '--since', since, '--until', String(Date.now() / 1000 + 1), '--filter', 'type=volume', '--format', '{{.Action}} {{.Actor.ID}}']);
+  assert.ok(events.includes('create va') && events.includes('destroy vb'), events);
+});
+
+test('bad names, drivers, options and paths are refused clearly', async () => {
+  for (const name of ['a/b', '..', '.hidden', 'x']) {
+    const r = await berth(fx, ['volume', 'create', name]);
+    assert.equal(r.code, 125, name);
+    assert.match(r.stderr, /invalid volume name/);
+  }
+  const drv = await berth(fx, ['volume', 'create', '-d', 'nfs', 'x1']);
+  assert.equal(drv.code, 125);
+  assert.match(drv.stderr, /plain directories/);
+  const opt = await berth(fx, ['volume', 'create', '--opt', 'type=tmpfs', 'x1']);
+  assert.match(opt.stderr, /volume options are not supported.*plain directories/);
+  const rel = await berth(fx, ['run', '--rm', '-v', 'x1:relative/path', fx.image, 'true']);
+  assert.equal(rel.code, 125);
+  assert.match(rel.stderr, /must be an absolute path/);
+  const slash = await berth(fx, ['run', '--rm', '-v', 'a/../b:/x', fx.image, 'true']);
+  assert.match(slash.stderr, /invalid volume name/);
+  assert.deepEqual(await volumes(), [], 'nothing was made by the refused commands');
+});
+
+test('an anonymous volume: listed as dangling after rm, removed by rm -v; --rm removes its own', async () => {
+  await ok(fx, ['run', '--name', 'a1', '-v', '/data', fx.image, 'sh', '-c', 'echo x > /data/x']);
+  const [m] = mountsOf(await ok(fx, ['inspect', 'a1']));
+  assert.equal(m.Type, 'volume');
+  assert.match(m.Name ?? '', /^[0-9a-f]{64}$/);
+  assert.deepEqual(await volumes('dangling=false'), [m.Name]);
+  await ok(fx, ['rm', 'a1']);
+  assert.deepEqual(await volumes('dangling=true'), [m.Name], 'rm without -v leaves it, now dangling');
+  await ok(fx, ['run', '--name', 'a2', '-v', '/data', fx.image, 'true']);
+  const [m2] = mountsOf(await ok(fx, ['inspect', 'a2']));
+  await ok(fx, ['rm', '-v', 'a2']);
+  assert.ok(!(await volumes()).includes(m2.Name as string), 'rm -v removed it');
+  // --rm (the foreground path) and run -d --rm (the monitor's cleanup) take their anonymous volumes along.
+  await ok(fx, ['run', '--rm', '-v', '/scratch', fx.image, 'true']);
+  await ok(fx, ['run', '-d', '--rm', '--name', 'a3', '-v', '/scratch', fx.image, 'true']);
+  for (let i = 0; i < 100 && existsSync(path.join(fx.root, 'containers')) && (await fs.readdir(path.join(fx.root, 'containers'))).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(await volumes(), [m.Name]);
+  await ok(fx, ['volume', 'rm', m.Name as string]);
+});
+
+test("the image's VOLUME: an anonymous volume with a copy of the image's files (owners, modes, links)", async () => {
+  await ok(fx, ['run', '--name', 'cu', 'test/vol:1', 'true']);
+  const [m] = mountsOf(await ok(fx, ['inspect', 'cu']));
+  assert.deepEqual({ ...m, Name: '' }, { Type: 'volume', Name: '', Source: path.join(fx.root, 'volumes', m.Name as string, '_data'), Destination: '/srv/app', Driver: 'local', Mode: '', RW: true, Propagation: '' });
+  const data = m.Source;
+  assert.equal(await fs.readFile(path.join(data, 'conf'), 'utf8'), 'from the image\n');
+  const conf = await fs.stat(path.join(data, 'conf'));
+  assert.deepEqual([conf.mode & 0o7777, conf.uid, conf.gid], [0o640, 1000, 2000]);
+  const sub = await fs.stat(path.join(data, 'sub'));
+  assert.deepEqual([sub.mode & 0o7777, sub.uid], [0o750, 1000]);
+  assert.equal((await fs.stat(data)).mode & 0o7777, 0o711, "the volume's root takes the image dir's mode");
+  assert.equal(await fs.readlink(path.join(data, 'link')), 'conf');
+  // A user mount at the VOLUME's place covers it: a named volume, copied up too; nocopy: empty.
+  assert.equal(await ok(fx, ['run', '--rm', '-v', 'named-cu:/srv/app', 'test/vol:1', 'cat', '/srv/app/conf']), 'from the image');
+  assert.equal(await ok(fx, ['run', '--rm', '--mount', 'type=volume,source=empty-cu,target=/srv/app,volume-nocopy', 'test/vol:1', 'ls', '/srv/app']), '');
+  // A bind mount covers it as well: no anonymous volume is made.
+  await ok(fx, ['create', '--name', 'cov', '-v', `${fx.dir}:/srv/app`, 'test/vol:1']);
+  assert.deepEqual(mountsOf(await ok(fx, ['inspect', 'cov'])).map((x) => x.Type), ['bind']);
+  await ok(fx, ['rm', 'cov']);
+  await ok(fx, ['rm', '-v', 'cu']);
+  await ok(fx, ['volume', 'rm', 'named-cu', 'empty-cu']);
+});
+
+test('a hostile VOLUME stays inside the rootfs: "/../../etc" is /etc, a symlinked one reads nothing of the host', async () => {
+  await ok(fx, ['run', '--name', 'hv', 'test/hostile-vol:1', 'true']);
+  const mounts = mountsOf(await ok(fx, ['inspect', 'hv']));
+  assert.deepEqual(mounts.map((m) => m.Destination).sort(), ['/etc', '/sneaky', '/vol']);
+  const byDest = Object.fromEntries(mounts.map((m) => [m.Destination, m.Source]));
+  // /etc: the image's own /etc, copied from inside the rootfs.
+  assert.match(await fs.readFile(path.join(byDest['/etc'], 'passwd'), 'utf8'), /^root:x:0:0/);
+  // /sneaky -> <host path>: resolved inside the rootfs, where nothing is; the host's marker is not read.
+  assert.deepEqual(await fs.readdir(byDest['/sneaky']), []);
+  // /vol/escape -> <host path>: copied as a link, never followed; nothing written on the host.
+  assert.equal(await fs.readlink(path.join(byDest['/vol'], 'escape')), path.join(fx.dir, 'host-target'));
+  assert.deepEqual(await fs.readdir(path.join(fx.dir, 'host-target')), []);
+  assert.deepEqual(await fs.readdir(path.join(fx.dir, 'host-secret')), ['marker']);
+  await ok(fx, ['rm', '-v', 'hv']);
+  assert.deepEqual(await volumes(), []);
+});
+
+test('--volumes-from mounts the volumes and binds of another container at the same places', async () => {
+  const bindDir = path.join(fx.dir, 'bind-src');
+  await fs.mkdir(bindDir);
+  await fs.writeFile(path.join(bindDir, 'b'), 'bound\n');
+  await ok(fx, ['create', '--name', 'src1', '-v', 'shared:/shared', '-v', '/anon', '-v', `${bindDir}:/bind`, fx.image, 'true']);
+  await ok(fx, ['run', '--rm', '-v', 'shared:/shared', fx.image, 'sh', '-c', 'echo one > /shared/s']);
+  assert.equal(await ok(fx, ['run', '--rm', '--volumes-from', 'src1', fx.image, 'sh', '-c', 'cat /shared/s /bind/b; echo two > /anon/a; cat /anon/a']), 'one\nbound\ntwo');
+  const ro = await berth(fx, ['run', '--rm', '--volumes-from', 'src1:ro', fx.image, 'sh', '-c', 'echo x > /shared/t']);
+  assert.notEqual(ro.code, 0, ':ro makes every mount read-only');
+  // The --rm container took none of src1's anonymous volume: it is src1's, still in use.
+  const [anon] = mountsOf(await ok(fx, ['inspect', 'src1'])).filter((m) => m.Destination === '/anon');
+  assert.ok((await volumes()).includes(anon.Name as string));
+  await ok(fx, ['rm', '-v', 'src1']);
+  assert.deepEqual(await volumes(), ['shared']);
+  await ok(fx, ['volume', 'rm', 'shared']);
+});
+
+test('volume rm of a volume in use is refused (-f too) and leaves it intact', async () => {
+  const id = await ok(fx, ['create', '--name', 'user1', '-v', 'busy:/b', fx.image, 'true']);
+  await fs.writeFile(path.join(fx.root, 'volumes/busy/_data/keep'), 'k');
+  for (const args of [['volume', 'rm', 'busy'], ['volume', 'rm', '-f', 'busy']]) {
+    const r = await berth(fx, args);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `Error: remove busy: volume is in use - [${id}]\n`);
+  }
+  assert.equal(await fs.readFile(path.join(fx.root, 'volumes/busy/_data/keep'), 'utf8'), 'k');
+  assert.deepEqual(await volumes('dangling=false'), ['busy']);
+  // container prune leaves volumes, as docker's does.
+  await ok(fx, ['container', 'prune', '-f']);
+  assert.deepEqual(await volumes('dangling=true'), ['busy']);
+  await ok(fx, ['volume', 'rm', 'busy']);
+});
+
+test('volume prune: asks; anonymous unused only, all unused with -a; system df counts volumes', async () => {
+  await ok(fx, ['volume', 'create', 'named-p']);
+  await ok(fx, ['volume', 'create', '--label', 'k=v', 'labelled-p']);
+  const anon = await ok(fx, ['volume', 'create']);
+  await fs.writeFile(path.join(fx.root, 'volumes', anon, '_data/f'), 'x'.repeat(3000));
+  await ok(fx, ['create', '--name', 'holder', '-v', '/held', fx.image, 'true']);
+  const held = mountsOf(await ok(fx, ['inspect', 'holder']))[0].Name as string;
+  const df = async () => (JSON.parse(await ok(fx, ['system', 'df', '--format', 'json'])) as Record<string, string>[]).find((r) => r.Type === 'Local Volumes');
+  assert.deepEqual({ ...(await df()) }, { Type: 'Local Volumes', TotalCount: '4', Active: '1', Size: '3kB', Reclaimable: '3kB (100%)' });
+  const asked = await berth(fx, ['volume', 'prune'], { input: 'n\n' });
+  assert.equal(asked.stdout, 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ');
+  assert.equal((await volumes()).length, 4);
+  assert.equal(await ok(fx, ['volume', 'prune', '-f']), `Deleted Volumes:\n${anon}\n\nTotal reclaimed space: 3kB`);
+  assert.equal(await ok(fx, ['volume', 'prune', '-f', '-a', '--filter', 'label=k']), 'Deleted Volumes:\nlabelled-p\n\nTotal reclaimed space: 0B');
+  assert.equal(await ok(fx, ['volume', 'prune', '-af']), 'Deleted Volumes:\nnamed-p\n\nTotal reclaimed space: 0B');
+  assert.deepEqual(await volumes(), [held], 'the volume in use stays');
+  await ok(fx, ['rm', '-v', 'holder']);
+  assert.deepEqual(await volumes(), []);
+});
+
+test('a create killed half way leaves no volume: a temp dir is not listed, and swept', async () => {
+  const tmp = path.join(fx.root, 'volumes/.tmp-0123456789abcdef');
+  await fs.mkdir(path.join(tmp, '_data'), { recursive: true });
+  await fs.writeFile(path.join(tmp, 'volume.json'), JSON.stringify({ name: 'half', createdAt: '', labels: {}, anonymous: false }));
+  assert.deepEqual(await volumes(), []);
+  assert.equal((await berth(fx, ['volume', 'inspect', 'half'])).code, 1);
+  await ok(fx, ['volume', 'create', 'whole']);
+  assert.ok(!existsSync(tmp), 'the next create swept it');
+  await ok(fx, ['volume', 'rm', 'whole']);
+});
