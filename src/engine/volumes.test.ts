@@ -132,3 +132,20 @@ test('usersOf and treeSize', () => {
   assert.equal(treeSize(t), 15);
   assert.equal(treeSize(path.join(dir, 'missing')), 0);
 });
+
+test('concurrent creates of one name make it once; a remove waits for the lock', async () => {
+  const s = store();
+  const results = await Promise.all(Array.from({ length: 8 }, () => s.create({ name: 'shared' })));
+  assert.equal(results.filter((r) => r.created).length, 1);
+  assert.ok(results.every((r) => r.volume.CreatedAt === results[0].volume.CreatedAt));
+  const held = await s.lock();
+  let removed = false;
+  const removal = s.remove('shared', async () => []).then(() => {
+    removed = true;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(removed, false, 'the holder of the lock keeps the volume');
+  await held.release();
+  await removal;
+  assert.equal(s.get('shared'), undefined);
+});
