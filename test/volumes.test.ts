@@ -45,7 +45,11 @@ function mountsOf(inspectJson: string): { Type: string; Name?: string; Source: s
 }
 
 test('a named volume keeps its data past rm and shows it to the next container', async () => {
-  await ok(fx, ['run', '--name', 'w1', '-v', 'data1:/data', fx.image, 'sh', '-c', 'echo kept > /data/f']);
+  const since = String(Date.now() / 1000);
+  const w1 = await ok(fx, ['create', '--name', 'w1', '-v', 'data1:/data', fx.image, 'sh', '-c', 'echo kept > /data/f']);
+  await ok(fx, ['start', '-a', 'w1']);
+  const mounted = await ok(fx, ['events', '--since', since, '--until', String(Date.now() / 1000 + 1), '--filter', 'event=mount', '--format', '{{.Type}} {{.Actor.ID}} {{.Actor.Attributes.container}} {{.Actor.Attributes.destination}}']);
+  assert.equal(mounted, `volume data1 ${w1} /data`);
   await ok(fx, ['rm', '-v', 'w1']);
   assert.ok((await volumes()).includes('data1'), 'made on first use and kept by rm -v (it is named)');
   assert.equal(await ok(fx, ['run', '--rm', '-v', 'data1:/data:ro', fx.image, 'cat', '/data/f']), 'kept');

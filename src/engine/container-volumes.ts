@@ -9,6 +9,7 @@ import { securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord, ContainerSpec, MountRequest, RootfsSource } from './container.js';
 import type { ContainerHost } from './host.js';
 import { checkDestination } from './mounts.js';
+import { recordEvent } from './events.js';
 import { copyUp, volumeMounts } from './volumes.js';
 
 export interface ResolvedVolumes {
@@ -93,8 +94,9 @@ export async function populateVolumes(host: ContainerHost, rec: ContainerRecord,
   for (const m of volumeMounts(rec.spec.mounts)) {
     const data = host.volumes.mountpoint(m.name);
     if (!existsSync(data)) throw notFound(`cannot start container ${rec.name}: volume ${m.name} is gone`);
-    if (m.nocopy) continue;
-    copyUp(await securePath(rootfs, m.destination), data);
+    if (!m.nocopy) copyUp(await securePath(rootfs, m.destination), data);
+    // docker's event for each volume a starting container mounts.
+    recordEvent(host.runroot, 'volume', 'mount', m.name, { container: rec.id, destination: m.destination, driver: 'local', propagation: '', 'read/write': String(!m.readonly) });
   }
 }
 
