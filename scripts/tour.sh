@@ -62,6 +62,13 @@ show berth commit -m "tour snapshot" tour-web localhost/tour/app:snapshot
 show berth stop -t 1 tour-web
 show berth rm tour-web
 
+step "a named volume outlives its containers; the event log; disk use"
+show berth volume create tour-data
+show berth run --rm -v tour-data:/data localhost/tour/app:1 sh -c 'echo "kept in a volume" > /data/note'
+show berth run --rm -v tour-data:/data localhost/tour/app:1 cat /data/note
+show berth events --since 2m --until 0s --filter type=container --filter event=die --format '{{.Action}} {{.Actor.Attributes.name}} exitCode={{.Actor.Attributes.exitCode}}'
+show berth system df
+
 step "a registry: berth registry serve, push, pull"
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 berth registry serve --listen "127.0.0.1:$port" --root "$work/registry" > "$work/registry.log" 2>&1 &
