@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { type ContainerRecord, type ContainerSpec, parseDevice, parseExtraHost, parseLogConfig } from '../engine/container.js';
 import type { ContainerHost } from '../engine/host.js';
 import type { PullEvent } from '../engine/images/index.js';
+import { healthConfigFromFlags } from '../engine/health.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
 import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
@@ -85,6 +86,12 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'dns-option', type: 'list', value: 'OPT', aliases: ['dns-opt'], description: 'Set DNS options' },
   { name: 'log-driver', type: 'string', value: 'DRIVER', description: 'Logging driver: json-file (default), k8s-file, local or none' },
   { name: 'log-opt', type: 'list', value: 'KEY=VALUE', description: 'Log driver options: max-size' },
+  { name: 'health-cmd', type: 'string', value: 'CMD', description: 'Command to run to check health' },
+  { name: 'health-interval', type: 'string', value: 'DURATION', description: 'Time between running the check (ms|s|m|h) (default 0s)' },
+  { name: 'health-timeout', type: 'string', value: 'DURATION', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
+  { name: 'health-start-period', type: 'string', value: 'DURATION', description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  { name: 'health-retries', type: 'int', value: 'N', description: 'Consecutive failures needed to report unhealthy' },
+  { name: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
 ];
 
 function intFlag(flags: Flags, name: string): number | undefined {
@@ -226,6 +233,14 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   const devices = flags.list('device').map(parseDevice);
   const restart = restartPolicy(flags.string('restart'));
   if (restart && flags.bool('rm')) throw invalidArgument('conflicting options: --restart and --rm');
+  const healthcheck = healthConfigFromFlags({
+    ...(flags.string('health-cmd') !== undefined ? { cmd: flags.string('health-cmd') } : {}),
+    ...(flags.string('health-interval') !== undefined ? { interval: flags.string('health-interval') } : {}),
+    ...(flags.string('health-timeout') !== undefined ? { timeout: flags.string('health-timeout') } : {}),
+    ...(flags.string('health-start-period') !== undefined ? { startPeriod: flags.string('health-start-period') } : {}),
+    ...(flags.int('health-retries') !== undefined ? { retries: flags.int('health-retries') } : {}),
+    none: flags.bool('no-healthcheck'),
+  });
   const spec: ContainerSpec = {
     image,
     ...(cmd.length ? { cmd } : {}),
@@ -271,6 +286,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(dns.length ? { dns } : {}),
     ...(flags.list('dns-search').length ? { dnsSearch: flags.list('dns-search') } : {}),
     ...(flags.list('dns-option').length ? { dnsOptions: flags.list('dns-option') } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
   };
   if (spec.domainname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --domainname and --uts=host');
   if (spec.hostname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --hostname and --uts=host');

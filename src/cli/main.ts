@@ -59,6 +59,7 @@ const VERBS: VerbTable = {
   builder: () => import('./builder.js'),
   system: () => import('./system.js'),
   volume: () => import('./volume.js'),
+  healthcheck: () => import('./healthcheck.js'),
 };
 
 /** Every verb: the table above (scripts/bundle-cli.mjs reads it to bundle each verb alone). */

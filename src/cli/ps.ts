@@ -18,13 +18,14 @@ export const SPEC: VerbSpec = {
     { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
     { name: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container' },
     { name: 'last', short: 'n', type: 'string', value: 'N', description: 'Show n last created containers' },
-    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: id, name, label, status, exited, ancestor, before, since' },
+    { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: id, name, label, status, exited, ancestor, before, since, health' },
     { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
     { name: 'size', short: 's', type: 'bool', description: 'Accepted for compatibility' },
   ],
 };
 
-const FILTER_KEYS = ['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since'];
+const FILTER_KEYS = ['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since', 'health'];
+const HEALTH_VALUES = ['starting', 'healthy', 'unhealthy', 'none'];
 
 /** --filter KEY=VALUE flags by key: docker ORs the values of one key (all labels must match) and ANDs the keys. */
 function parseFilters(list: string[]): Map<string, string[]> {
@@ -33,6 +34,7 @@ function parseFilters(list: string[]): Map<string, string[]> {
     const eq = filter.indexOf('=');
     if (eq < 0) throw invalidArgument(`invalid filter "${filter}": want KEY=VALUE`);
     const key = filter.slice(0, eq);
+    if (key === 'health' && !HEALTH_VALUES.includes(filter.slice(eq + 1))) throw invalidArgument(`Unrecognised filter value for health: ${filter.slice(eq + 1)}`);
     if (!FILTER_KEYS.includes(key)) throw invalidArgument(`invalid filter "${key}": want ${FILTER_KEYS.slice(0, -1).join(', ')} or ${FILTER_KEYS.at(-1)}`);
     out.set(key, [...(out.get(key) ?? []), filter.slice(eq + 1)]);
   }
@@ -65,6 +67,9 @@ function matchOne(rec: ContainerRecord, key: string, value: string, all: Contain
       return rec.spec.image === value || rec.source.imageName === value || (rec.source.imageId ?? '').replace('sha256:', '').startsWith(value.replace('sha256:', ''));
     case 'before':
       return rec.created < reference(all, key, value).created;
+    case 'health':
+      // docker's: the health status of the container's run, "none" for one without a check.
+      return (rec.state.health?.Status ?? 'none') === value;
     default:
       // since
       return rec.created > reference(all, key, value).created;

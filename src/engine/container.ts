@@ -5,6 +5,8 @@ import { isIP } from 'node:net';
 import { invalidArgument } from '../internal/errors.js';
 import type { ResourceInput } from '../runtime/cgroups.js';
 import { randomBytes, randomHex } from '../internal/random.js';
+import type { HealthConfig } from '../image/types.js';
+import type { HealthState } from './health.js';
 
 /** docker's states; "removing" while rm runs, "dead" when cleanup failed half way. */
 export const CONTAINER_STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
@@ -84,6 +86,11 @@ export interface ContainerSpec {
   dnsOptions?: string[];
   /** --log-driver and --log-opt, checked (parseLogConfig). */
   log?: LogConfig;
+  /**
+   * docker's Healthcheck: --health-* and --no-healthcheck as given, replaced at create by the
+   * resolved config (the image's, overridden field by field; Test ["NONE"]: no check).
+   */
+  healthcheck?: HealthConfig;
 }
 
 /** A container's log: conmon's k8s-file (what json-file and local ask for too), or none. */
@@ -182,6 +189,8 @@ export interface RootfsSource {
     labels?: Record<string, string>;
     /** The image's VOLUME destinations (anonymous volumes unless a user mount covers one). */
     volumes?: string[];
+    /** The image's HEALTHCHECK. */
+    healthcheck?: HealthConfig;
   };
 }
 
@@ -203,6 +212,10 @@ export interface ContainerState {
   restartCount: number;
   /** Mounted by `berth mount`: left mounted until `berth unmount`. */
   userMounted?: boolean;
+  /** docker's State.Health, for a container with a health check once it ran. */
+  health?: HealthState;
+  /** The pid of its berth-health-timer while it runs (health.ts: checked before any signal). */
+  healthTimerPid?: number;
 }
 
 export interface ContainerRecord {
@@ -248,8 +261,10 @@ export function randomName(attempt = 0): string {
 export function statusText(state: ContainerState, now = Date.now()): string {
   const ago = (iso: string | undefined) => duration(iso ? (now - Date.parse(iso)) / 1000 : 0);
   switch (state.status) {
-    case 'running':
-      return `Up ${ago(state.startedAt)}`;
+    case 'running': {
+      const h = state.health?.Status;
+      return `Up ${ago(state.startedAt)}${h ? ` (${h === 'starting' ? 'health: starting' : h})` : ''}`;
+    }
     case 'paused':
       return `Up ${ago(state.startedAt)} (Paused)`;
     case 'exited':

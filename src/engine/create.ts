@@ -11,6 +11,7 @@ import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, ra
 import { ContainerHost } from './host.js';
 import type { ContainerPaths } from './records.js';
 import { containerEvent } from './events.js';
+import { mergeHealthConfig } from './health.js';
 import { writeEtcFiles } from './rootfs.js';
 import { resolveSource, type ResolveSourceOptions } from './source.js';
 import { dropCreated, removeAnonymousVolumes, resolveVolumes } from './container-volumes.js';
@@ -43,6 +44,9 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
   // record that names them is saved: a concurrent `volume rm` then sees the container using them.
   const volumes = await resolveVolumes(host, spec, source);
   rec.spec = { ...spec, mounts: volumes.mounts };
+  // The health check as it will run: the image's, overridden field by field by --health-*.
+  const healthcheck = mergeHealthConfig(source.config.healthcheck, spec.healthcheck);
+  if (healthcheck) rec.spec.healthcheck = healthcheck;
   let lock: Awaited<ReturnType<typeof host.records.namesLock>>;
   try {
     lock = await host.records.namesLock();

@@ -12,6 +12,8 @@ import type { ContainerHost } from './host.js';
 import { containerEvent } from './events.js';
 import { lookupContainer } from './state.js';
 import { randomHex } from '../internal/random.js';
+import { readFdText } from '../internal/read.js';
+import type { ContainerRecord } from './container.js';
 
 export interface ExecRequest {
   cmd: string[];
@@ -30,28 +32,7 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
   if (rec.state.status === 'paused') throw failedPrecondition(`cannot exec in container ${rec.name}: it is paused, unpause it first`);
   if (rec.state.status !== 'running') throw failedPrecondition(`cannot exec in container ${rec.name}: it is not running`);
   if (req.cmd.length === 0) throw failedPrecondition('cannot exec: no command given');
-  const paths = host.records.paths(rec.id);
-  const spec = JSON.parse(await fs.readFile(paths.spec, 'utf8')) as RuntimeSpec;
-  const proc: SpecProcess = { ...spec.process, args: req.cmd, terminal: req.tty ?? false };
-  delete proc.consoleSize;
-  if (req.env?.length) {
-    const env = new Map(proc.env.map((e) => [e.split('=')[0], e]));
-    for (const e of req.env) env.set(e.split('=')[0], e);
-    proc.env = [...env.values()];
-  }
-  if (req.user !== undefined) {
-    // The user is looked up in the container's current files, as docker does.
-    const u = await resolveUser(paths.rootfs, req.user).catch((err: unknown) => {
-      throw BerthError.wrap(err, 'cannot exec', 'invalid-argument');
-    });
-    proc.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
-  }
-  if (req.workingDir !== undefined) proc.cwd = path.posix.normalize(`/${req.workingDir}`);
-  if (req.privileged && proc.capabilities) {
-    const { hostCapabilities } = await import('../runtime/spec/capabilities.js');
-    const all = hostCapabilities();
-    proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
-  }
+  const proc = await execProcess(host, rec, req);
   const runtime = host.runtimeOf(rec);
   await fs.mkdir(runtime.root, { recursive: true, mode: 0o700 });
   const tag = randomHex(6);
@@ -93,5 +74,97 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
   } finally {
     await fs.rm(procFile, { force: true });
     await fs.rm(logFile, { force: true });
+  }
+}
+
+/** The exec's process: the container's own (its spec's) with the request's command and overrides. */
+async function execProcess(host: ContainerHost, rec: ContainerRecord, req: ExecRequest): Promise<SpecProcess> {
+  const paths = host.records.paths(rec.id);
+  const spec = JSON.parse(await fs.readFile(paths.spec, 'utf8')) as RuntimeSpec;
+  const proc: SpecProcess = { ...spec.process, args: req.cmd, terminal: req.tty ?? false };
+  delete proc.consoleSize;
+  if (req.env?.length) {
+    const env = new Map(proc.env.map((e) => [e.split('=')[0], e]));
+    for (const e of req.env) env.set(e.split('=')[0], e);
+    proc.env = [...env.values()];
+  }
+  if (req.user !== undefined) {
+    // The user is looked up in the container's current files, as docker does.
+    const u = await resolveUser(paths.rootfs, req.user).catch((err: unknown) => {
+      throw BerthError.wrap(err, 'cannot exec', 'invalid-argument');
+    });
+    proc.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
+  }
+  if (req.workingDir !== undefined) proc.cwd = path.posix.normalize(`/${req.workingDir}`);
+  if (req.privileged && proc.capabilities) {
+    const { hostCapabilities } = await import('../runtime/spec/capabilities.js');
+    const all = hostCapabilities();
+    proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
+  }
+  return proc;
+}
+
+/** What a check run by execCaptured gave: its exit status and output, or that it timed out. */
+export interface CapturedExec {
+  exitCode: number;
+  /** stdout and stderr as written, interleaved, up to `maxOutput` bytes. */
+  output: Buffer;
+  timedOut: boolean;
+}
+
+/**
+ * Runs `cmd` in the running container with no stdin and stdout and stderr caught in one
+ * anonymous file (a health check): killed after `timeoutMs` (its process in the container by
+ * the pid the runtime wrote, then the runtime's own process).
+ */
+export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cmd: string[], timeoutMs: number, maxOutput = 4096): Promise<CapturedExec> {
+  const { memfd, spawnWait, exitStatus } = await import('../internal/spawn.js');
+  const { closeSync, readSync, readFileSync, rmSync, writeFileSync, mkdirSync } = await import('node:fs');
+  const proc = await execProcess(host, rec, { cmd });
+  const runtime = host.runtimeOf(rec);
+  mkdirSync(runtime.root, { recursive: true, mode: 0o700 });
+  const tag = randomHex(6);
+  const procFile = path.join(runtime.root, `.exec-${tag}.json`);
+  const pidFile = path.join(runtime.root, `.pid-${tag}`);
+  writeFileSync(procFile, JSON.stringify(proc), { mode: 0o600 });
+  const out = memfd('health-output');
+  const log = memfd('runtime-log');
+  try {
+    const child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', '--log=/proc/self/fd/3', 'exec', '--process', procFile, '--pid-file', pidFile, rec.id], {
+      fds: ['null', out, out, log],
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      let pid = 0;
+      try {
+        pid = Number(readFileSync(pidFile, 'utf8').trim());
+      } catch {}
+      try {
+        if (pid > 0) process.kill(pid, 'SIGKILL');
+        else process.kill(child.pid, 'SIGKILL');
+      } catch {}
+      // A runtime that does not end once its process did is ended itself.
+      setTimeout(() => {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {}
+      }, 1000).unref();
+    }, timeoutMs);
+    const exit = await child.exited;
+    clearTimeout(timer);
+    const buf = Buffer.alloc(maxOutput);
+    const n = readSync(out, buf, 0, maxOutput, 0);
+    const code = exitStatus(exit);
+    if (!timedOut && code !== 0) {
+      const errors = errorsFromLog(readFdText(log));
+      if (errors.length > 0) return { exitCode: code === 0 ? 1 : code, output: Buffer.from(errors.join('; ')), timedOut };
+    }
+    return { exitCode: code, output: buf.subarray(0, n), timedOut };
+  } finally {
+    closeSync(out);
+    closeSync(log);
+    rmSync(procFile, { force: true });
+    rmSync(pidFile, { force: true });
   }
 }

@@ -31,6 +31,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       StartedAt: st.startedAt ?? ZERO_TIME,
       FinishedAt: st.finishedAt ?? ZERO_TIME,
       MonitorPid: st.monitorPid,
+      ...(st.health ? { Health: { Status: st.health.Status, FailingStreak: st.health.FailingStreak, Log: st.health.Log } } : {}),
     },
     Image: rec.source.imageId ?? rec.source.layers[rec.source.layers.length - 1] ?? '',
     ResolvConfPath: paths.resolvConf,
@@ -107,6 +108,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       Labels: { ...rec.source.config.labels, ...s.labels },
       StopSignal: s.stopSignal ?? rec.source.config.stopSignal ?? 'SIGTERM',
       ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
+      ...(s.healthcheck ? { Healthcheck: s.healthcheck } : {}),
     },
     NetworkSettings: { Networks: {} },
   };

@@ -112,7 +112,19 @@ function processOf(c: ContainerConfig, withCommand: boolean): RootfsSource['conf
     ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
     ...(c.Labels ? { labels: { ...c.Labels } } : {}),
     ...(c.Volumes && Object.keys(c.Volumes).length > 0 ? { volumes: Object.keys(c.Volumes) } : {}),
+    ...(c.Healthcheck && typeof c.Healthcheck === 'object' ? { healthcheck: imageHealthcheck(c.Healthcheck) } : {}),
   };
+}
+
+/** The image's HEALTHCHECK, its fields checked for type (the config is untrusted). */
+function imageHealthcheck(h: NonNullable<ContainerConfig['Healthcheck']>): NonNullable<RootfsSource['config']['healthcheck']> {
+  const out: NonNullable<RootfsSource['config']['healthcheck']> = {};
+  if (Array.isArray(h.Test) && h.Test.every((t) => typeof t === 'string')) out.Test = [...h.Test];
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) {
+    const v = h[k];
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) out[k] = v;
+  }
+  return out;
 }
 
 /** The rootfs source of an image, and the platform its config names. */
