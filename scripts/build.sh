@@ -19,6 +19,11 @@ if [ native/monitor/run-detached.c -nt native/monitor/build/berth-run-detached ]
   echo "build: run-detached shim"
   mkdir -p native/monitor/build && cc -O2 -Wall -o native/monitor/build/berth-run-detached native/monitor/run-detached.c
 fi
+# A container's health checks: run each interval until its init ends (health-timer.c says why).
+if [ native/monitor/health-timer.c -nt native/monitor/build/berth-health-timer ]; then
+  echo "build: health timer"
+  mkdir -p native/monitor/build && cc -O2 -Wall -o native/monitor/build/berth-health-timer native/monitor/health-timer.c
+fi
 # bin/berth: a symlink to the CLI's launcher (native/launcher/berth.c says why it is C).
 if [ native/launcher/berth.c -nt native/launcher/build/berth ]; then
   echo "build: launcher"

@@ -15,7 +15,13 @@ export function containerHost(ctx: CliContext): ContainerHost {
     root: ctx.root,
     runroot: ctx.runroot,
     config: () => loadEngineConfig(),
-    ...(self ? { cleanupCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'container', 'cleanup'] } : {}),
+    ...(self
+      ? {
+          cleanupCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'container', 'cleanup'],
+          // berth-health-timer runs this each interval of a container with a health check.
+          healthcheckCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'healthcheck', 'run'],
+        }
+      : {}),
   });
 }
 

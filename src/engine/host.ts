@@ -22,6 +22,11 @@ export interface ContainerHostOptions {
    * appended): the CLI passes `berth --root R --runroot R container cleanup`.
    */
   cleanupCommand?: string[];
+  /**
+   * What a container's health timer runs each interval (with the container ID appended): the
+   * CLI passes `berth --root R --runroot R healthcheck run`.
+   */
+  healthcheckCommand?: string[];
   /** Settings from berth.toml, read on first need (runtimes, storage driver). */
   config?: () => Promise<EngineConfig>;
 }

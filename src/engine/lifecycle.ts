@@ -43,7 +43,7 @@ export async function waitStopped(host: ContainerHost, rec: ContainerRecord, tim
 export async function stopContainer(host: ContainerHost, query: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<ContainerRecord> {
   let rec = await lookupContainer(host, query);
   if (!RUNNING.has(rec.state.status)) return rec;
-  await markStoppedByUser(host, rec);
+  await markStoppedByUser(host, rec, true);
   const runtime = host.runtimeOf(rec);
   if (rec.state.status === 'paused') await runtime.resume(rec.id).catch(() => {});
   const sig = options.signal ?? rec.spec.stopSignal ?? rec.source.config.stopSignal ?? 'SIGTERM';
@@ -60,11 +60,16 @@ export async function stopContainer(host: ContainerHost, query: string, options:
   return rec;
 }
 
-async function markStoppedByUser(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+/** endHealthTimer: the container is being stopped, so its health checks end now (docker's too). */
+async function markStoppedByUser(host: ContainerHost, rec: ContainerRecord, endHealthTimer = false): Promise<void> {
   const lock = await host.records.lock(rec.id);
   try {
     const cur = await host.records.load(rec.id);
     cur.state.stoppedByUser = true;
+    if (endHealthTimer && cur.state.healthTimerPid) {
+      (await import('./health.js')).endHealthTimer(cur);
+      delete rec.state.healthTimerPid;
+    }
     await host.records.save(cur);
     rec.state.stoppedByUser = true;
   } finally {
@@ -79,8 +84,9 @@ function needRunning(rec: ContainerRecord, verb: string): void {
 export async function killContainer(host: ContainerHost, query: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
   const rec = await lookupContainer(host, query);
   needRunning(rec, 'kill');
-  await markStoppedByUser(host, rec);
   const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  // A SIGKILL ends the container: its health checks end with it (other signals may not).
+  await markStoppedByUser(host, rec, sig === 'SIGKILL' || sig === '9');
   await host.runtimeOf(rec).kill(rec.id, sig);
   containerEvent(host.runroot, rec, 'kill', { signal: signalNumber(sig) });
   return rec;
@@ -182,6 +188,8 @@ async function removeRecord(host: ContainerHost, query: string, options: { force
     }
     // Being removed: the exit command of its monitor must not restart it.
     if (rec.spec.restart && rec.spec.restart.name !== 'no') await markStoppedByUser(host, rec);
+    // Its health checks end first: none must run into a container being removed.
+    if (rec.state.healthTimerPid) (await import('./health.js')).endHealthTimer(rec);
     // rm cleans up below; the monitor's exit command sees the marker and leaves it to us.
     const marker = host.records.paths(rec.id).removingMarker;
     try {

@@ -95,6 +95,7 @@ export async function startContainer(
         restartCount: cur.state.restartCount + (options.countRestart ? 1 : 0),
       };
       delete cur.state.error;
+      if (cur.spec.healthcheck) await armHealthcheck(host, cur, started.pid);
     } catch (err) {
       await unmountRootfs(await host.driver(), paths).catch(() => {});
       cur.state.error = err instanceof Error ? err.message : String(err);
@@ -106,6 +107,26 @@ export async function startContainer(
     return cur;
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * A container with a health check: its health starts over ("starting") and its timer starts,
+ * watching `watchPid` (the container's init, or the runtime of a foreground run). A timer that
+ * cannot start leaves the container running, the failure in its State.Error.
+ */
+async function armHealthcheck(host: ContainerHost, rec: ContainerRecord, watchPid: number): Promise<void> {
+  const { healthProbe, startHealthTimer, startingHealth } = await import('./health.js');
+  const probe = healthProbe(rec.spec.healthcheck);
+  const command = host.options.healthcheckCommand;
+  if (!probe) return;
+  rec.state.health = startingHealth(rec.state.health);
+  delete rec.state.healthTimerPid;
+  if (!command || watchPid <= 0) return;
+  try {
+    rec.state.healthTimerPid = await startHealthTimer(watchPid, probe, command, rec.id);
+  } catch (err) {
+    rec.state.error = err instanceof Error ? err.message : String(err);
   }
 }
 
@@ -172,6 +193,8 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
       notRun = err instanceof Error ? err.message : String(err);
     }
     cur.state = { ...cur.state, status: 'running', pid: 0, monitorPid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), stoppedByUser: false };
+    // The runtime's process lives as long as the container: the timer watches it.
+    if (cur.spec.healthcheck && child) await armHealthcheck(host, cur, child.pid);
     unsaved = await host.records.save(cur).then(
       () => undefined,
       (err: unknown) => err,
@@ -227,6 +250,7 @@ async function finishForeground(host: ContainerHost, id: string, exitCode: numbe
   try {
     const cur = await host.records.load(id);
     cur.state = { ...cur.state, status: 'exited', pid: 0, monitorPid: 0, exitCode, finishedAt: new Date().toISOString() };
+    if (cur.state.healthTimerPid) (await import('./health.js')).endHealthTimer(cur);
     containerEvent(host.runroot, cur, 'die', { exitCode: String(exitCode) });
     if (cur.spec.autoRemove) {
       cur.state.status = 'removing';

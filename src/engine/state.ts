@@ -100,6 +100,8 @@ export async function refresh(host: ContainerHost, rec: ContainerRecord, options
     // first): the probe saw the run before, and this one must not be settled, or restarted, by it.
     if (cur.state.startedAt !== rec.state.startedAt) return cur;
     cur.state = exitedState(cur, seen);
+    // Its health timer ends with the init it watches; one that did not yet is ended here.
+    if (cur.state.healthTimerPid) (await import('./health.js')).endHealthTimer(cur);
     await cleanupStopped(host, cur);
     await host.records.save(cur);
     containerEvent(host.runroot, cur, 'die', { exitCode: String(cur.state.exitCode ?? UNKNOWN_EXIT) });
