@@ -3,6 +3,7 @@
 // and the timer ending with its container whichever way it goes.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, ok } from './engine-fixture.js';
 
@@ -102,6 +103,17 @@ test('a check past --health-timeout is recorded as a timeout; the timer ends whe
   assert.equal(h?.Log[0].Output, 'Health check exceeded timeout (300ms)');
   await ok(fx, ['rm', '-f', 'slow']);
   assert.deepEqual(timersOf(id), []);
+  // A check ended mid-way (the timer's SIGTERM) takes its runtime files with it.
+  await waitFor(async () => {
+    const left = ['runc', 'crun'].flatMap((rt) => {
+      try {
+        return readdirSync(path.join(fx.runroot, rt)).filter((f) => /^\.(exec|pid)-/.test(f));
+      } catch {
+        return [];
+      }
+    });
+    return left.length === 0;
+  }, 'no exec files left', 3_000);
   const short = await ok(fx, ['run', '-d', '--name', 'short', '--health-cmd', 'true', '--health-interval', '100ms', fx.image, 'sleep', '1']);
   assert.equal(timersOf(short).length, 1);
   await waitFor(async () => (await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'short'])) === 'exited', 'its exit');

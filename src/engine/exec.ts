@@ -134,8 +134,7 @@ export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cm
       fds: ['null', out, out, log],
     });
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const killCheck = () => {
       let pid = 0;
       try {
         pid = Number(readFileSync(pidFile, 'utf8').trim());
@@ -144,6 +143,18 @@ export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cm
         if (pid > 0) process.kill(pid, 'SIGKILL');
         else process.kill(child.pid, 'SIGKILL');
       } catch {}
+    };
+    // Ended (the timer's SIGTERM at a stop or rm): the check goes too, and the files with it.
+    const onTerm = () => {
+      killCheck();
+      rmSync(procFile, { force: true });
+      rmSync(pidFile, { force: true });
+      process.exit(143);
+    };
+    process.once('SIGTERM', onTerm);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killCheck();
       // A runtime that does not end once its process did is ended itself.
       setTimeout(() => {
         try {
@@ -153,6 +164,7 @@ export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cm
     }, timeoutMs);
     const exit = await child.exited;
     clearTimeout(timer);
+    process.off('SIGTERM', onTerm);
     const buf = Buffer.alloc(maxOutput);
     const n = readSync(out, buf, 0, maxOutput, 0);
     const code = exitStatus(exit);
