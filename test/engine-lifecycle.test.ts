@@ -383,6 +383,10 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   await ok(fx, ['exec', '-d', 'misc', 'sh', '-c', 'echo detached > /tmp/d']);
   await waitFor(async () => (await berth(fx, ['exec', 'misc', 'cat', '/tmp/d'])).stdout === 'detached\n', 'exec -d to run');
   assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=web', '--format', '{{.Names}}']), 'misc');
+  // -s: the writable layer (it holds /tmp/d now) and, with the image under it, the virtual size.
+  assert.match(await ok(fx, ['ps', '-s', '--filter', 'name=misc', '--format', '{{.Size}}']), /^\d+(\.\d+)?k?B \(virtual \d+(\.\d+)?[kM]?B\)$/);
+  const [rw, rootFs] = (await ok(fx, ['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'misc'])).split(' ').map(Number);
+  assert.ok(rw > 0 && rootFs > rw, `${rw} ${rootFs}`);
   assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=db', '-q']), '');
   assert.equal(await ok(fx, ['ps', '--filter', 'status=running', '--filter', `ancestor=${fx.image}`, '-q']), id.slice(0, 12));
   // One key's values are ORed, the keys ANDed (docker's rule); before/since by another container.

@@ -15,7 +15,7 @@ const SPEC: VerbSpec = {
   flags: [
     { name: 'format', short: 'f', type: 'string', value: 'FORMAT', description: 'Format the output using a Go template (or json)' },
     { name: 'type', type: 'string', value: 'TYPE', description: 'Only this type: container or image' },
-    { name: 'size', short: 's', type: 'bool', description: 'Accepted for compatibility' },
+    { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes if the type is container (SizeRw, SizeRootFs)' },
   ],
 };
 
@@ -29,7 +29,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   let failed = false;
   for (const q of flags.args) {
     try {
-      objects.push(await inspectOne(host, q, type));
+      objects.push(await inspectOne(host, q, type, flags.bool('size')));
     } catch (err) {
       failed = true;
       ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -41,11 +41,15 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   return failed ? 1 : 0;
 }
 
-async function inspectOne(host: ReturnType<typeof containerHost>, q: string, type: string | undefined): Promise<unknown> {
+async function inspectOne(host: ReturnType<typeof containerHost>, q: string, type: string | undefined, size: boolean): Promise<unknown> {
   if (type !== 'image') {
     try {
       const rec = await lookupContainer(host, q);
-      return inspectView(host, rec, (await host.driver()).name);
+      const view = inspectView(host, rec, (await host.driver()).name);
+      if (!size) return view;
+      const { containerSizes } = await import('../engine/lifecycle.js');
+      const sizes = await containerSizes(host, rec);
+      return { ...view, SizeRw: sizes.rw, SizeRootFs: sizes.rootFs };
     } catch (err) {
       if (type === 'container' || !(err instanceof BerthError && err.kind === 'not-found')) throw err;
     }

@@ -4,7 +4,7 @@ import { commandOf } from '../engine/spec.js';
 import { listContainers } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { type FormatSpec, formatRows, timeAgo } from './format.js';
+import { type FormatSpec, formatRows, humanSize, timeAgo } from './format.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -20,7 +20,7 @@ export const SPEC: VerbSpec = {
     { name: 'last', short: 'n', type: 'string', value: 'N', description: 'Show n last created containers' },
     { name: 'filter', short: 'f', type: 'list', value: 'KEY=VALUE', description: 'Filter: id, name, label, status, exited, ancestor, before, since, health' },
     { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
-    { name: 'size', short: 's', type: 'bool', description: 'Accepted for compatibility' },
+    { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes (the writable layer, and the virtual size with the image)' },
   ],
 };
 
@@ -84,7 +84,13 @@ function matches(rec: ContainerRecord, filters: Map<string, string[]>, all: Cont
   return true;
 }
 
-export function psFormat(noTrunc: boolean): FormatSpec<ContainerRecord> {
+/** psFormat's rows; sizes only with -s (measuring each writable layer costs a tree walk). */
+/** docker's SIZE: "12B (virtual 2.1MB)". */
+function sizeText(s: { rw: number; rootFs: number }): string {
+  return `${humanSize(s.rw)} (virtual ${humanSize(s.rootFs)})`;
+}
+
+export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; rootFs: number }>): FormatSpec<ContainerRecord> {
   return {
     columns: [
       { header: 'CONTAINER ID', field: '.ID' },
@@ -94,8 +100,9 @@ export function psFormat(noTrunc: boolean): FormatSpec<ContainerRecord> {
       { header: 'STATUS', field: '.Status' },
       { header: 'PORTS', field: '.Ports' },
       { header: 'NAMES', field: '.Names' },
+      ...(sizes ? [{ header: 'SIZE', field: '.Size' }] : []),
     ],
-    headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS' },
+    headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS', Size: 'SIZE' },
     view: (r) => {
       const cmd = commandOf(r).join(' ');
       const shown = noTrunc ? cmd : cmd.length > 20 ? `${cmd.slice(0, 19)}…` : cmd;
@@ -113,6 +120,7 @@ export function psFormat(noTrunc: boolean): FormatSpec<ContainerRecord> {
         Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
         ExitCode: r.state.exitCode ?? 0,
         Pid: r.state.pid,
+        ...(sizes?.has(r.id) ? { Size: sizeText(sizes.get(r.id) as { rw: number; rootFs: number }) } : {}),
       };
     },
   };
@@ -135,6 +143,13 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     for (const r of rows) ctx.out(`${noTrunc ? r.id : r.id.slice(0, 12)}\n`);
     return 0;
   }
-  ctx.out(formatRows(rows, psFormat(noTrunc), flags.string('format')));
+  let sizes: Map<string, { rw: number; rootFs: number }> | undefined;
+  if (flags.bool('size')) {
+    const { containerSizes } = await import('../engine/lifecycle.js');
+    const host = containerHost(ctx);
+    sizes = new Map();
+    for (const r of rows) sizes.set(r.id, await containerSizes(host, r));
+  }
+  ctx.out(formatRows(rows, psFormat(noTrunc, sizes), flags.string('format')));
   return 0;
 }

@@ -5,7 +5,7 @@ export { ContainerHost, type ContainerHostOptions } from './host.js';
 export { ContainerPaths, ContainerRecords } from './records.js';
 export { createContainer, type CreateContainerOptions } from './create.js';
 export { type ForegroundOptions, runForeground, startContainer } from './start.js';
-export { cleanupContainer, containerSize, killContainer, pauseContainer, type PrunedContainer, pruneContainers, removeContainer, renameContainer, restartContainer, stopContainer, waitContainer, waitStopped } from './lifecycle.js';
+export { cleanupContainer, containerSize, containerSizes, killContainer, pauseContainer, type PrunedContainer, pruneContainers, removeContainer, renameContainer, restartContainer, stopContainer, waitContainer, waitStopped } from './lifecycle.js';
 export { mergeResources, runtimeResources, type UpdateRequest, updateContainer } from './update.js';
 export { listContainers, lookupContainer, refresh, UNKNOWN_EXIT } from './state.js';
 export { checkDestination, parseMount, parseTmpfs, parseVolume } from './mounts.js';

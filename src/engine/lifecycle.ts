@@ -314,6 +314,18 @@ export async function containerSize(host: ContainerHost, rec: ContainerRecord): 
   });
 }
 
+/**
+ * docker's container sizes: SizeRw, its writable layer; SizeRootFs, that plus the image layers
+ * under it (their unpacked sizes as the store recorded them).
+ */
+export async function containerSizes(host: ContainerHost, rec: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+  const store = await host.store();
+  const rw = await containerSize(host, rec);
+  let layers = 0;
+  for (const chain of rec.source.layers) layers += (await store.layers.get(chain))?.size ?? 0;
+  return { rw, rootFs: rw + layers };
+}
+
 /** Run by conmon after a container exits: record the exit, release mounts and runtime state, --rm, restart. */
 export async function cleanupContainer(host: ContainerHost, id: string): Promise<void> {
   const rec = await host.records.load(id).catch(() => undefined);
