@@ -221,6 +221,19 @@ test('volume prune: asks; anonymous unused only, all unused with -a; system df c
   assert.deepEqual(await volumes(), []);
 });
 
+test('system prune --volumes: the stopped container first, then the anonymous volume it held; named ones stay', async () => {
+  await ok(fx, ['volume', 'create', 'keep-me']);
+  await ok(fx, ['create', '--name', 'sp', '-v', '/scratch', '-v', 'keep-me:/k', fx.image, 'true']);
+  const anon = mountsOf(await ok(fx, ['inspect', 'sp'])).find((m) => m.Destination === '/scratch')?.Name as string;
+  const asked = await berth(fx, ['system', 'prune', '--volumes'], { input: 'n\n' });
+  assert.match(asked.stdout, /- all stopped containers\n {2}- all anonymous volumes not used by at least one container\n/);
+  assert.deepEqual((await volumes()).sort(), [anon, 'keep-me'].sort());
+  const out = await ok(fx, ['system', 'prune', '-f', '--volumes']);
+  assert.match(out, new RegExp(`Deleted Volumes:\n${anon}\n`));
+  assert.deepEqual(await volumes(), ['keep-me']);
+  await ok(fx, ['volume', 'rm', 'keep-me']);
+});
+
 test('a create killed half way leaves no volume: a temp dir is not listed, and swept', async () => {
   const tmp = path.join(fx.root, 'volumes/.tmp-0123456789abcdef');
   await fs.mkdir(path.join(tmp, '_data'), { recursive: true });

@@ -34,4 +34,5 @@ test('system df --format: docker fields, json, table templates', () => {
 test('system prune asks as docker does', () => {
   assert.match(systemPrunePrompt(false), /^WARNING! This will remove:\n {2}- all stopped containers\n {2}- all dangling images\n {2}- unused build cache\n\nAre you sure you want to continue\? \[y\/N\] $/);
   assert.match(systemPrunePrompt(true), /- all images without at least one container associated to them\n/);
+  assert.match(systemPrunePrompt(false, true), /- all stopped containers\n {2}- all anonymous volumes not used by at least one container\n {2}- all dangling images\n/);
 });

@@ -75,13 +75,15 @@ const PRUNE: VerbSpec = {
   flags: [
     { name: 'all', short: 'a', type: 'bool', description: 'Remove all unused images, not just dangling ones' },
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+    { name: 'volumes', type: 'bool', description: 'Prune anonymous volumes' },
     { name: 'filter', type: 'list', value: 'KEY=VALUE', description: 'until=TIME (created before), label=KEY[=VALUE], label!=KEY[=VALUE]' },
   ],
 };
 
-export function systemPrunePrompt(all: boolean): string {
+export function systemPrunePrompt(all: boolean, volumes = false): string {
   const images = all ? 'all images without at least one container associated to them' : 'all dangling images';
-  return `WARNING! This will remove:\n  - all stopped containers\n  - ${images}\n  - unused build cache\n\nAre you sure you want to continue? [y/N] `;
+  const vols = volumes ? '  - all anonymous volumes not used by at least one container\n' : '';
+  return `WARNING! This will remove:\n  - all stopped containers\n${vols}  - ${images}\n  - unused build cache\n\nAre you sure you want to continue? [y/N] `;
 }
 
 async function prune(argv: string[], ctx: CliContext): Promise<number> {
@@ -91,23 +93,30 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const specs = flags.list('filter');
   // Checked before the prompt: a bad filter is an error (125), not a question.
   const filters = parsePruneFilters(specs, Date.now());
-  if (!flags.bool('force') && !confirm(ctx, systemPrunePrompt(all))) return 0;
+  const withVolumes = flags.bool('volumes');
+  if (!flags.bool('force') && !confirm(ctx, systemPrunePrompt(all, withVolumes))) return 0;
   const host = containerHost(ctx);
   const containers = await pruneContainers(host, {
     ...(filters.until !== undefined ? { until: new Date(filters.until) } : {}),
     labels: filters.labels,
     notLabels: filters.notLabels,
   });
+  // docker's order: the containers first, so the volumes they held are unused by then.
+  const asText = (l: { key: string; value?: string }) => (l.value === undefined ? l.key : `${l.key}=${l.value}`);
+  const volumes = withVolumes
+    ? await host.volumes.prune(() => host.records.list(), { labels: filters.labels.map(asText), notLabels: filters.notLabels.map(asText) })
+    : [];
   const store = await host.store();
   const images = await pruneImages(store, { all, filters: specs });
   const labelFilter = filters.labels.length > 0 || filters.notLabels.length > 0;
   const cache = await pruneBuildCache(store, ctx.root, { until: filters.until, labelFilter });
   ctx.out(containersSection(containers));
+  if (volumes.length > 0) ctx.out(`Deleted Volumes:\n${volumes.map((v) => `${v.name}\n`).join('')}\n`);
   ctx.out(imagesSection(images));
   ctx.out(cacheSection(cache.deleted, cache.pruned.layers));
   // Measured, not guessed: the writable layers' bytes before their removal, plus what each
   // store collection freed (the layers' recorded sizes and the blobs' file sizes).
-  const total = containers.reduce((n, c) => n + c.size, 0) + images.pruned.bytes + cache.pruned.bytes;
+  const total = containers.reduce((n, c) => n + c.size, 0) + volumes.reduce((n, v) => n + v.size, 0) + images.pruned.bytes + cache.pruned.bytes;
   ctx.out(`Total reclaimed space: ${humanSize(total)}\n`);
   return 0;
 }
