@@ -96,8 +96,26 @@ test('the CFS period and quota, cpusets, swappiness and the OOM killer reach the
     assert.equal(field(out, 'memory.swappiness'), '10');
     assert.equal(field(out, 'oom_kill_disable'), '1');
   }
+  // Block I/O limits on a block device of this host (any will do: the limit only has to land).
+  let dev = '';
+  for (const name of await fs.readdir('/sys/block')) {
+    const st = await fs.stat(`/dev/${name}`).catch(() => undefined);
+    if (st?.isBlockDevice()) {
+      dev = `/dev/${name}`;
+      break;
+    }
+  }
+  assert.notEqual(dev, '', 'a block device under /dev for the throttle rules');
+  const [maj, min] = (await fs.readFile(`/sys/block/${path.basename(dev)}/dev`, 'utf8')).trim().split(':');
+  const blkio = 'cd /sys/fs/cgroup; if [ -d blkio ]; then cat blkio/blkio.throttle.read_bps_device blkio/blkio.throttle.write_iops_device; else cat io.max; fi';
+  const io = await ok(fx, ['run', '--rm', '--device-read-bps', `${dev}:1mb`, '--device-write-iops', `${dev}:100`, fx.image, ...sh(blkio)]);
+  if (io.includes('rbps=')) assert.match(io, new RegExp(`^${maj}:${min} rbps=1048576 wbps=max riops=max wiops=100$`, 'm'));
+  else assert.deepEqual(io.split('\n'), [`${maj}:${min} 1048576`, `${maj}:${min} 100`]);
   // Refused before anything is made, as docker refuses them.
   for (const [flags, message] of [
+    [['--device-read-bps', '/dev/null:1mb'], /not a block device/],
+    [['--device-read-bps', 'vda:1'], /the format is <device-path>:<number>\[<unit>\]/],
+    [['--blkio-weight', '5'], /range of blkio weight is from 10 to 1000/],
     [['--cpu-period', '500'], /can not be less than 1ms/],
     [['--cpuset-cpus', '0-4096'], /requested CPUs are not available/],
     [['--memory-swappiness', '101'], /range is 0-100/],

@@ -11,7 +11,7 @@ import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
 import { invalidArgument } from '../internal/errors.js';
 import { familiarString, parseNormalizedReference } from '../reference/index.js';
-import { parseBytes, type ResourceInput } from '../runtime/cgroups.js';
+import { parseBytes, parseDeviceBps, parseDeviceIops, type ResourceInput } from '../runtime/cgroups.js';
 import type { FlagSpec, Flags } from './flags.js';
 import { envEntries, fileLines } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -84,6 +84,11 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'dns', type: 'list', value: 'IP', description: 'Set custom DNS servers' },
   { name: 'dns-search', type: 'list', value: 'DOMAIN', description: 'Set custom DNS search domains' },
   { name: 'dns-option', type: 'list', value: 'OPT', aliases: ['dns-opt'], description: 'Set DNS options' },
+  { name: 'blkio-weight', type: 'string', value: 'N', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
+  { name: 'device-read-bps', type: 'list', value: 'DEV:RATE', description: 'Limit read rate (bytes per second) from a device' },
+  { name: 'device-write-bps', type: 'list', value: 'DEV:RATE', description: 'Limit write rate (bytes per second) to a device' },
+  { name: 'device-read-iops', type: 'list', value: 'DEV:N', description: 'Limit read rate (IO per second) from a device' },
+  { name: 'device-write-iops', type: 'list', value: 'DEV:N', description: 'Limit write rate (IO per second) to a device' },
   { name: 'log-driver', type: 'string', value: 'DRIVER', description: 'Logging driver: json-file (default), k8s-file, local or none' },
   { name: 'log-opt', type: 'list', value: 'KEY=VALUE', description: 'Log driver options: max-size' },
   { name: 'health-cmd', type: 'string', value: 'CMD', description: 'Command to run to check health' },
@@ -192,6 +197,20 @@ export function resourcesFromFlags(flags: Flags): ResourceInput {
   return out;
 }
 
+/** create and run's block I/O flags (not update's: docker's update changes none but the weight). */
+function blockIoFromFlags(flags: Flags): ResourceInput {
+  const out: ResourceInput = {};
+  const weight = intFlag(flags, 'blkio-weight');
+  if (weight !== undefined) out.blkioWeight = weight;
+  const bps = (name: 'device-read-bps' | 'device-write-bps') => flags.list(name).map((v) => parseDeviceBps(`--${name}`, v));
+  const iops = (name: 'device-read-iops' | 'device-write-iops') => flags.list(name).map((v) => parseDeviceIops(`--${name}`, v));
+  if (flags.list('device-read-bps').length) out.deviceReadBps = bps('device-read-bps');
+  if (flags.list('device-write-bps').length) out.deviceWriteBps = bps('device-write-bps');
+  if (flags.list('device-read-iops').length) out.deviceReadIops = iops('device-read-iops');
+  if (flags.list('device-write-iops').length) out.deviceWriteIops = iops('device-write-iops');
+  return out;
+}
+
 /** The flags of create/run (after the image) as a ContainerSpec. */
 export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): ContainerSpec {
   const network = flags.string('network');
@@ -259,7 +278,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ulimits: flags.list('ulimit'),
     init: flags.bool('init'),
     autoRemove: flags.bool('rm'),
-    resources: resourcesFromFlags(flags),
+    resources: { ...resourcesFromFlags(flags), ...blockIoFromFlags(flags) },
     ...(flags.string('workdir') !== undefined ? { workingDir: flags.string('workdir') } : {}),
     ...(flags.string('user') !== undefined ? { user: flags.string('user') } : {}),
     ...(flags.string('hostname') !== undefined ? { hostname: flags.string('hostname') } : {}),

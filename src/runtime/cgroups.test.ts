@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cgroupsPathFor, detectCgroups, parseBytes, resourcesFrom } from './cgroups.js';
+import { cgroupsPathFor, detectCgroups, parseBytes, parseDeviceBps, parseDeviceIops, resourcesFrom } from './cgroups.js';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -80,4 +80,17 @@ test('resourcesFrom: the CFS period and quota, cpusets, swappiness and the OOM k
   assert.deepEqual(resourcesFrom({ memorySwappiness: 10, oomKillDisable: true }, v2), {});
   assert.deepEqual(resourcesFrom({ memorySwappiness: -1 }, v1), {});
   assert.throws(() => resourcesFrom({ memorySwappiness: 101 }, v1), /valid memory swappiness range is 0-100/);
+});
+
+test("docker's DEVICE:RATE and DEVICE:N for the block I/O limits; the weight's range", () => {
+  assert.deepEqual(parseDeviceBps('--device-read-bps', '/dev/sda:1mb'), { path: '/dev/sda', rate: 1048576 });
+  assert.deepEqual(parseDeviceBps('--device-read-bps', '/dev/sda:512'), { path: '/dev/sda', rate: 512 });
+  assert.deepEqual(parseDeviceBps('--device-write-bps', '/dev/sda:2G'), { path: '/dev/sda', rate: 2 * 1024 ** 3 });
+  assert.deepEqual(parseDeviceIops('--device-read-iops', '/dev/sda:100'), { path: '/dev/sda', rate: 100 });
+  assert.throws(() => parseDeviceBps('--device-read-bps', 'sda:1'), /<device-path>:<number>\[<unit>\]/);
+  assert.throws(() => parseDeviceBps('--device-read-bps', '/dev/sda:-1'), /positive integer/);
+  assert.throws(() => parseDeviceIops('--device-read-iops', '/dev/sda:1k'), /<device-path>:<number>/);
+  assert.throws(() => resourcesFrom({ blkioWeight: 5 }), /range of blkio weight is from 10 to 1000/);
+  assert.throws(() => resourcesFrom({ deviceReadBps: [{ path: '/dev/null', rate: 1 }] }), /not a block device/);
+  assert.throws(() => resourcesFrom({ deviceReadBps: [{ path: '/dev/no-such-disk', rate: 1 }] }), /no such device/);
 });

@@ -1,8 +1,9 @@
 // Which cgroup layout the host has (v1, v2 or hybrid), where a container's cgroup goes, and
 // docker's resource flags as the runtime-spec's linux.resources (runc writes v1 or v2 files).
 import { availableParallelism } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { invalidArgument } from '../internal/errors.js';
+import { major, minor } from './spec/host.js';
 import type { SpecResources } from './spec/types.js';
 
 export type CgroupMode = 'v1' | 'v2' | 'hybrid';
@@ -52,6 +53,12 @@ export function cgroupsPathFor(id: string, parent = '/berth'): string {
   return `${parent.replace(/\/+$/, '')}/${id}`;
 }
 
+/** A --device-*-bps/-iops value: a block device's path on the host and its rate. */
+export interface DeviceRate {
+  path: string;
+  rate: number;
+}
+
 /** docker's resource flags, in their docker units. */
 export interface ResourceInput {
   /** --memory, bytes. */
@@ -73,6 +80,13 @@ export interface ResourceInput {
   cpusetMems?: string;
   /** --pids-limit; 0 or -1 = unlimited. */
   pidsLimit?: number;
+  /** --blkio-weight, 10..1000; dropped where the host's block I/O controller has no weight (docker drops it). */
+  blkioWeight?: number;
+  /** --device-read-bps and friends: a block device's path and its limit (bytes or operations a second). */
+  deviceReadBps?: DeviceRate[];
+  deviceWriteBps?: DeviceRate[];
+  deviceReadIops?: DeviceRate[];
+  deviceWriteIops?: DeviceRate[];
   /** The CPUs this host offers, the bound of --cpus; default os.availableParallelism(). */
   hostCpus?: number;
   /** The host's online CPUs and memory nodes as lists ("0-3"), the bound of --cpuset-*; default read from sysfs. */
@@ -142,6 +156,22 @@ export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): Spec
     if ((layout ?? detectCgroups()).mode !== 'v2') (out.memory ??= {}).swappiness = input.memorySwappiness;
   }
   if (input.oomKillDisable && (layout ?? detectCgroups()).mode !== 'v2') (out.memory ??= {}).disableOOMKiller = true;
+  if (input.blkioWeight !== undefined && input.blkioWeight !== 0) {
+    if (!Number.isInteger(input.blkioWeight) || input.blkioWeight < 10 || input.blkioWeight > 1000) {
+      throw invalidArgument(`invalid --blkio-weight ${input.blkioWeight}: range of blkio weight is from 10 to 1000`);
+    }
+    if (blkioWeightSupported(layout ?? detectCgroups())) (out.blockIO ??= {}).weight = input.blkioWeight;
+  }
+  const throttles: [keyof NonNullable<SpecResources['blockIO']>, DeviceRate[] | undefined, string][] = [
+    ['throttleReadBpsDevice', input.deviceReadBps, '--device-read-bps'],
+    ['throttleWriteBpsDevice', input.deviceWriteBps, '--device-write-bps'],
+    ['throttleReadIOPSDevice', input.deviceReadIops, '--device-read-iops'],
+    ['throttleWriteIOPSDevice', input.deviceWriteIops, '--device-write-iops'],
+  ];
+  for (const [key, rates, flag] of throttles) {
+    if (!rates?.length) continue;
+    (out.blockIO ??= {})[key] = rates.map((r) => ({ ...blockDevice(flag, r.path), rate: r.rate })) as never;
+  }
   if (input.pidsLimit !== undefined && input.pidsLimit > 0) out.pids = { limit: input.pidsLimit };
   return out;
 }
@@ -179,4 +209,49 @@ function checkCpuset(flag: string, list: string, available: () => string, what: 
     throw invalidArgument(`invalid ${flag} "${list}": requested ${what} are not available - requested ${list}, available: ${available()}`);
   }
   return list;
+}
+
+/** Whether the block I/O controller has a proportional weight here (CFQ or BFQ on v1, io.weight on v2). */
+function blkioWeightSupported(layout: CgroupLayout): boolean {
+  if (layout.mode === 'v2') {
+    const root = layout.unified ?? '/sys/fs/cgroup';
+    return readText(`${root}/cgroup.controllers`).split(/\s+/).includes('io');
+  }
+  const blkio = layout.controllers.blkio;
+  return blkio !== undefined && (existsSync(`${blkio}/blkio.weight`) || existsSync(`${blkio}/blkio.bfq.weight`));
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The major and minor number of a block device on the host, for a throttle rule. */
+function blockDevice(flag: string, devicePath: string): { major: number; minor: number } {
+  let st: import('node:fs').Stats;
+  try {
+    st = statSync(devicePath);
+  } catch {
+    throw invalidArgument(`invalid ${flag} "${devicePath}": no such device on the host`);
+  }
+  if (!st.isBlockDevice()) throw invalidArgument(`invalid ${flag} "${devicePath}": not a block device`);
+  return { major: major(st.rdev), minor: minor(st.rdev) };
+}
+
+/** docker's DEVICE:RATE for --device-read-bps and --device-write-bps (RATE with an optional kb, mb or gb). */
+export function parseDeviceBps(flag: string, text: string): DeviceRate {
+  const m = /^(\/dev\/[^:]+):(\d+)([kmg]?)b?$/i.exec(text);
+  if (!m) throw invalidArgument(`invalid ${flag} "${text}": the format is <device-path>:<number>[<unit>], a /dev path and a positive integer with an optional kb, mb or gb`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[3].toLowerCase()] as number;
+  return { path: m[1], rate: Number(m[2]) * mult };
+}
+
+/** docker's DEVICE:N for --device-read-iops and --device-write-iops. */
+export function parseDeviceIops(flag: string, text: string): DeviceRate {
+  const m = /^(\/dev\/[^:]+):(\d+)$/.exec(text);
+  if (!m) throw invalidArgument(`invalid ${flag} "${text}": the format is <device-path>:<number>, a /dev path and a positive integer`);
+  return { path: m[1], rate: Number(m[2]) };
 }

@@ -54,8 +54,8 @@ export function apparmorProfileLoaded(name: string): boolean {
 }
 
 // Linux's encoding of dev_t (glibc's gnu_dev_major/minor).
-const major = (rdev: number) => Number(((BigInt(rdev) >> 8n) & 0xfffn) | ((BigInt(rdev) >> 32n) & ~0xfffn));
-const minor = (rdev: number) => Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & ~0xffn));
+export const major = (rdev: number) => Number(((BigInt(rdev) >> 8n) & 0xfffn) | ((BigInt(rdev) >> 32n) & ~0xfffn));
+export const minor = (rdev: number) => Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & ~0xffn));
 
 function deviceAt(hostPath: string, containerPath: string): SpecDevice | undefined {
   const st = statSync(hostPath);

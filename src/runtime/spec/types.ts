@@ -103,12 +103,25 @@ export interface SpecDeviceRule {
   access?: string;
 }
 
+/** A block device's limit (linux.resources.blockIO throttle lists). */
+export interface SpecThrottleDevice {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
 export interface SpecResources {
   devices?: SpecDeviceRule[];
   memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
-  blockIO?: { weight?: number };
+  blockIO?: {
+    weight?: number;
+    throttleReadBpsDevice?: SpecThrottleDevice[];
+    throttleWriteBpsDevice?: SpecThrottleDevice[];
+    throttleReadIOPSDevice?: SpecThrottleDevice[];
+    throttleWriteIOPSDevice?: SpecThrottleDevice[];
+  };
   /** cgroup v2 files and their values, written as they are (runc and crun). */
   unified?: Record<string, string>;
 }
