@@ -207,6 +207,35 @@ test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname
   assert.deepEqual(await mountsUnder(fx), []);
 });
 
+test("--pid, --ipc and --network container:NAME join a running container's namespaces and /etc files", async () => {
+  await ok(fx, ['run', '-d', '--name', 'joined-target', '--hostname', 'tgt-host', fx.image, 'sleep', '1000']);
+  const nsOf = 'for n in pid net ipc; do echo $n=$(readlink /proc/self/ns/$n); done';
+  const theirs = await ok(fx, ['exec', 'joined-target', 'sh', '-c', nsOf]);
+  const mine = await ok(fx, ['run', '--rm', '--pid', 'container:joined-target', '--ipc', 'container:joined-target', '--network', 'container:joined-target', fx.image, ...sh(`${nsOf}; echo host=$(cat /etc/hostname)/$(hostname); echo pid1=$(cat /proc/1/cmdline | tr "\\0" " ")`)]);
+  for (const n of ['pid', 'net', 'ipc']) assert.equal(field(mine, n), field(theirs, n), n);
+  assert.equal(field(mine, 'host'), 'tgt-host/tgt-host');
+  assert.equal(field(mine, 'pid1')?.trim(), 'sleep 1000');
+  // Recorded by ID, as docker does.
+  const id = await ok(fx, ['inspect', '-f', '{{.Id}}', 'joined-target']);
+  await ok(fx, ['create', '--name', 'joiner', '--pid', 'container:joined-target', fx.image, 'true']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.PidMode}}', 'joiner']), `container:${id}`);
+  await ok(fx, ['stop', '-t', '0', 'joined-target']);
+  const stopped = await berth(fx, ['start', 'joiner']);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, /cannot join the pid namespace of container joined-target: it is not running/);
+  for (const [flags, message] of [
+    [['--pid', 'container:no-such-one'], /no such container: no-such-one/],
+    [['--network', 'container:joined-target', '--hostname', 'x'], /conflicting options: --hostname and the network mode/],
+    [['--ipc', 'container:'], /name a container after "container:"/],
+    [['--network', 'bridge'], /berth supports none, host and container:NAME/],
+  ] as const) {
+    const r = await berth(fx, ['run', '--rm', ...flags, fx.image, 'true']);
+    assert.equal(r.code, 125, flags.join(' '));
+    assert.match(r.stderr, message);
+  }
+  await ok(fx, ['rm', 'joiner', 'joined-target']);
+});
+
 test('--privileged, --cap-add/--cap-drop, no-new-privileges, seccomp=unconfined', async () => {
   const caps = 'grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status | sed "s/:\\s*/=/"';
   const priv = await ok(fx, ['run', '--rm', '--privileged', fx.image, ...sh(`${caps}; ls /dev | wc -l | sed "s/^/devs=/"`)]);

@@ -52,10 +52,10 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'cap-add', type: 'list', value: 'CAP', description: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'list', value: 'CAP', description: 'Drop Linux capabilities' },
   { name: 'security-opt', type: 'list', value: 'OPT', description: 'Security options (no-new-privileges, seccomp=, apparmor=, label=)' },
-  { name: 'pid', type: 'string', value: 'MODE', description: 'PID namespace: host or private' },
-  { name: 'ipc', type: 'string', value: 'MODE', description: 'IPC namespace: host, private or shareable' },
+  { name: 'pid', type: 'string', value: 'MODE', description: 'PID namespace: host, private or container:NAME' },
+  { name: 'ipc', type: 'string', value: 'MODE', description: 'IPC namespace: host, private, shareable or container:NAME' },
   { name: 'uts', type: 'string', value: 'MODE', description: 'UTS namespace: host or private' },
-  { name: 'network', type: 'string', value: 'MODE', aliases: ['net'], description: 'Network: none (default) or host' },
+  { name: 'network', type: 'string', value: 'MODE', aliases: ['net'], description: 'Network: none (default), host or container:NAME' },
   { name: 'hostname', type: 'string', value: 'NAME', description: 'Container host name' },
   { name: 'ulimit', type: 'list', value: 'NAME=SOFT[:HARD]', description: 'Ulimit options' },
   { name: 'init', type: 'bool', description: 'Run an init (tini) as PID 1 that forwards signals and reaps' },
@@ -118,6 +118,20 @@ function hostOrPrivate(flags: Flags, name: string): 'host' | 'private' | undefin
   if (v === undefined || v === '' || v === 'private' || v === 'shareable') return v === undefined ? undefined : 'private';
   if (v === 'host') return 'host';
   throw invalidArgument(`invalid --${name} "${v}": want host or private`);
+}
+
+/** --pid and --ipc: host, private, or container:NAME (that running container's namespace). */
+function namespaceMode(flags: Flags, name: 'pid' | 'ipc'): 'host' | 'private' | `container:${string}` | undefined {
+  const v = flags.string(name);
+  if (v?.startsWith('container:')) {
+    if (v.length === 'container:'.length) throw invalidArgument(`invalid --${name} "${v}": name a container after "container:"`);
+    return v as `container:${string}`;
+  }
+  try {
+    return hostOrPrivate(flags, name);
+  } catch {
+    throw invalidArgument(`invalid --${name} "${v}": want host, private or container:NAME`);
+  }
 }
 
 
@@ -214,8 +228,15 @@ function blockIoFromFlags(flags: Flags): ResourceInput {
 /** The flags of create/run (after the image) as a ContainerSpec. */
 export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): ContainerSpec {
   const network = flags.string('network');
-  if (network !== undefined && network !== 'none' && network !== 'host') {
-    throw invalidArgument(`invalid --network "${network}": berth supports none and host (bridged networks come later)`);
+  const joinsNetwork = network?.startsWith('container:') === true;
+  if (network !== undefined && network !== 'none' && network !== 'host' && !(joinsNetwork && network.length > 'container:'.length)) {
+    throw invalidArgument(`invalid --network "${network}": berth supports none, host and container:NAME (bridged networks come later)`);
+  }
+  // docker's rule: a container on another's network stack takes its host name and /etc files too.
+  if (joinsNetwork) {
+    for (const [flag, given] of [['hostname', flags.string('hostname') !== undefined], ['domainname', flags.string('domainname') !== undefined], ['dns', flags.list('dns').length > 0], ['add-host', flags.list('add-host').length > 0]] as const) {
+      if (given) throw invalidArgument(`conflicting options: --${flag} and the network mode (${network})`);
+    }
   }
   const entrypoint = flags.string('entrypoint');
   const userns = flags.string('userns');
@@ -229,8 +250,8 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   if (pull !== undefined && !['missing', 'never', 'always'].includes(pull)) throw invalidArgument(`invalid --pull "${pull}": want missing, never or always`);
   const stopTimeout = intFlag(flags, 'stop-timeout');
   const shm = bytesFlag(flags, 'shm-size');
-  const pidMode = hostOrPrivate(flags, 'pid');
-  const ipcMode = hostOrPrivate(flags, 'ipc');
+  const pidMode = namespaceMode(flags, 'pid');
+  const ipcMode = namespaceMode(flags, 'ipc');
   const utsMode = hostOrPrivate(flags, 'uts');
   const oomScoreAdj = intFlag(flags, 'oom-score-adj');
   if (oomScoreAdj !== undefined && (oomScoreAdj < -1000 || oomScoreAdj > 1000)) {

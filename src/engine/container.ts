@@ -4,6 +4,7 @@ import type { Digest } from '../digest/digest.js';
 import { isIP } from 'node:net';
 import { invalidArgument } from '../internal/errors.js';
 import type { ResourceInput } from '../runtime/cgroups.js';
+import type { JoinMode } from './joins.js';
 import { randomBytes, randomHex } from '../internal/random.js';
 import type { HealthConfig } from '../image/types.js';
 import type { HealthState } from './health.js';
@@ -47,10 +48,11 @@ export interface ContainerSpec {
   capDrop?: string[];
   /** --security-opt values: no-new-privileges, seccomp=unconfined|FILE, apparmor=P, label=..., systempaths=unconfined. */
   securityOpt?: string[];
-  pidMode?: 'private' | 'host';
-  ipcMode?: 'private' | 'host';
+  /** private, host, or container:<ID> (joins that container's namespace; joins.ts). */
+  pidMode?: 'private' | 'host' | JoinMode;
+  ipcMode?: 'private' | 'host' | JoinMode;
   utsMode?: 'private' | 'host';
-  networkMode?: 'none' | 'host';
+  networkMode?: 'none' | 'host' | JoinMode;
   /** --ulimit values, "nofile=1024:2048". */
   ulimits?: string[];
   init?: boolean;

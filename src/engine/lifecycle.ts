@@ -155,7 +155,7 @@ export async function restartContainer(host: ContainerHost, query: string, optio
  * foreground run, whose init berth does not record) the runtime's `kill --all`.
  */
 async function killAll(host: ContainerHost, rec: ContainerRecord): Promise<void> {
-  if (rec.state.status === 'running' && rec.spec.pidMode !== 'host' && initRunning(rec)) {
+  if (rec.state.status === 'running' && (rec.spec.pidMode ?? 'private') === 'private' && initRunning(rec)) {
     try {
       process.kill(rec.state.pid, 'SIGKILL');
       return;

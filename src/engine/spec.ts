@@ -11,6 +11,7 @@ import { deviceFromHost, hostDevices } from '../runtime/spec/host.js';
 import type { SpecDevice, SpecDeviceRule } from '../runtime/spec/types.js';
 import { resolveGroups, resolveUser, securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord, DeviceRequest } from './container.js';
+import type { Joined } from './joins.js';
 import { hostFacts } from './hostfacts.js';
 import type { ContainerPaths } from './records.js';
 
@@ -71,6 +72,8 @@ async function checkCommand(rootfs: string, args: string[], env: string[]): Prom
 export interface SpecFacts {
   terminal: boolean;
   consoleSize?: { height: number; width: number };
+  /** The namespaces and files of the containers this one joins (--pid/--ipc/--network container:NAME). */
+  joined?: Joined;
 }
 
 /** Builds the SpecInput for a container whose rootfs is mounted at paths.rootfs. */
@@ -108,10 +111,12 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   }
 
   const mounts: MountInput[] = [];
+  // On another container's network stack, its /etc files are this one's too (docker's way).
+  const etcFiles = facts.joined?.etc ?? paths;
   const etc: [string, string][] = [
-    ['/etc/hosts', paths.hosts],
-    ['/etc/resolv.conf', paths.resolvConf],
-    ['/etc/hostname', paths.hostname],
+    ['/etc/hosts', etcFiles.hosts],
+    ['/etc/resolv.conf', etcFiles.resolvConf],
+    ['/etc/hostname', etcFiles.hostname],
   ];
   const userDests = new Set((s.mounts ?? []).map((m) => m.destination));
   for (const [dest, src] of etc) {
@@ -133,8 +138,9 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     args = [INIT_PATH, '--', ...args];
   }
 
+  const joined = facts.joined;
   const opts = parseSecurityOpts(s.securityOpt ?? []);
-  const ns = (mode: 'private' | 'host' | undefined): NamespaceMode => (mode === 'host' ? 'host' : 'private');
+  const ns = (mode: string | undefined, path?: string): NamespaceMode => (path ? { path } : mode === 'host' ? 'host' : 'private');
   const layout = detectCgroups();
   const input: SpecInput = {
     rootfs: 'rootfs',
@@ -156,10 +162,10 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     privileged: s.privileged ?? false,
     mounts,
     namespaces: {
-      pid: ns(s.pidMode),
-      ipc: ns(s.ipcMode),
+      pid: ns(s.pidMode, joined?.pid),
+      ipc: ns(s.ipcMode, joined?.ipc),
       uts: ns(s.utsMode),
-      network: s.networkMode === 'host' ? 'host' : 'private',
+      network: joined?.network ? { path: joined.network } : s.networkMode === 'host' ? 'host' : 'private',
       // docker's default: a private cgroup namespace on v2, the host's on v1 and hybrid.
       ...((s.cgroupnsMode ?? (layout.mode === 'v2' ? 'private' : 'host')) === 'private' ? { cgroup: 'private' as const } : { cgroup: 'host' as const }),
       ...(s.userns ? { user: 'private' as const } : {}),
@@ -168,7 +174,7 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     cgroupsPath: cgroupsPathFor(rec.id),
     seccomp: opts.seccomp,
     annotations: { ...s.annotations, 'io.berth.container.name': rec.name },
-    ...(s.utsMode === 'host' ? {} : { hostname: s.hostname ?? rec.id.slice(0, 12) }),
+    ...(s.utsMode === 'host' ? {} : { hostname: joined?.hostname ?? s.hostname ?? rec.id.slice(0, 12) }),
     ...(opts.systemPathsUnconfined ? { maskedPaths: [], readonlyPaths: [] } : {}),
     ...(opts.apparmor ? { apparmorProfile: opts.apparmor } : {}),
     ...(opts.label ? { selinuxLabel: opts.label } : {}),

@@ -9,6 +9,7 @@ import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
 import type { ContainerRecord } from './container.js';
 import { containerEvent } from './events.js';
+import { isJoin, resolveJoins } from './joins.js';
 import type { ContainerHost } from './host.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { type SpecFacts, specInputFor } from './spec.js';
@@ -24,7 +25,8 @@ async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: S
       const { populateVolumes } = await import('./container-volumes.js');
       await populateVolumes(host, rec, paths.rootfs);
     }
-    const spec = generateSpec(await specInputFor(rec, paths, facts));
+    const joins = isJoin(rec.spec.pidMode) || isJoin(rec.spec.ipcMode) || isJoin(rec.spec.networkMode) ? await resolveJoins(host, rec) : undefined;
+    const spec = generateSpec(await specInputFor(rec, paths, joins ? { ...facts, joined: joins } : facts));
     writeFileSync(paths.spec, JSON.stringify(spec), { mode: 0o600 });
   } catch (err) {
     await unmountRootfs(driver, paths).catch(() => {});
