@@ -236,6 +236,26 @@ test("--pid, --ipc and --network container:NAME join a running container's names
   await ok(fx, ['rm', 'joiner', 'joined-target']);
 });
 
+test('--device-cgroup-rule opens a device the default rules close; --expose, --init-path; refused: --storage-opt, --isolation', async () => {
+  const readLoop = sh('mknod /tmp/l0 b 7 0 && head -c 1 /tmp/l0 > /dev/null 2>&1; echo rc=$?');
+  assert.notEqual(field(await ok(fx, ['run', '--rm', fx.image, ...readLoop]), 'rc'), '0', 'read of a block device the default rules close');
+  assert.equal(field(await ok(fx, ['run', '--rm', '--device-cgroup-rule', 'b 7:0 r', fx.image, ...readLoop]), 'rc'), '0');
+  await ok(fx, ['create', '--name', 'exp', '--expose', '80', '--expose', '9000-9001/udp', '--device-cgroup-rule', 'c 1:3 rwm', fx.image, 'true']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{json .Config.ExposedPorts}} {{json .HostConfig.DeviceCgroupRules}}', 'exp']), '{"80/tcp":{},"9000/udp":{},"9001/udp":{}} ["c 1:3 rwm"]');
+  await ok(fx, ['rm', 'exp']);
+  for (const [flags, message] of [
+    [['--device-cgroup-rule', 'x 1:3 rwm'], /want TYPE MAJOR:MINOR ACCESS/],
+    [['--expose', '70000'], /1-65535/],
+    [['--storage-opt', 'size=1G'], /no per-container options/],
+    [['--isolation', 'hyperv'], /linux only supports 'default'/],
+    [['--init', '--init-path', '/no/such/init'], /no init binary at \/no\/such\/init/],
+  ] as const) {
+    const r = await berth(fx, ['run', '--rm', ...flags, fx.image, 'true']);
+    assert.equal(r.code, 125, flags.join(' '));
+    assert.match(r.stderr, message);
+  }
+});
+
 test('--privileged, --cap-add/--cap-drop, no-new-privileges, seccomp=unconfined', async () => {
   const caps = 'grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status | sed "s/:\\s*/=/"';
   const priv = await ok(fx, ['run', '--rm', '--privileged', fx.image, ...sh(`${caps}; ls /dev | wc -l | sed "s/^/devs=/"`)]);

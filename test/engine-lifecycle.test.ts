@@ -179,6 +179,17 @@ test('attach: the detach keys leave a -di container running; start -a -i attache
   await ok(fx, ['rm', 'in']);
 });
 
+test('run -a: only the streams named are attached', async () => {
+  const onlyErr = await berth(fx, ['run', '--rm', '-a', 'stderr', fx.image, 'sh', '-c', 'echo out; echo err >&2; exit 2']);
+  assert.deepEqual([onlyErr.code, onlyErr.stdout, onlyErr.stderr], [2, '', 'err\n']);
+  // Under conmon (no --rm), from the log: the same.
+  const onlyOut = await berth(fx, ['run', '--name', 'att-a', '-a', 'STDOUT', fx.image, 'sh', '-c', 'echo out; echo err >&2']);
+  assert.deepEqual([onlyOut.code, onlyOut.stdout, onlyOut.stderr], [0, 'out\n', '']);
+  await ok(fx, ['rm', 'att-a']);
+  assert.match((await berth(fx, ['run', '-d', '-a', 'stdout', fx.image, 'true'])).stderr, /cannot specify both --attach and --detach/);
+  assert.match((await berth(fx, ['run', '-a', 'bogus', fx.image, 'true'])).stderr, /valid streams are STDIN, STDOUT and STDERR/);
+});
+
 test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127 not found", async () => {
   assert.equal((await berth(fx, ['run', '--rm', '--bogus', fx.image])).code, 125);
   const missing = await berth(fx, ['run', '--rm', '--pull', 'never', 'no/such:image', 'true']);

@@ -2,7 +2,15 @@
 // the engine checks), and the create both verbs share, with docker's pull output on stderr.
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
-import { type ContainerRecord, type ContainerSpec, parseDevice, parseExtraHost, parseLogConfig } from '../engine/container.js';
+import {
+  type ContainerRecord,
+  type ContainerSpec,
+  parseDevice,
+  parseDeviceCgroupRule,
+  parseExpose,
+  parseExtraHost,
+  parseLogConfig,
+} from '../engine/container.js';
 import type { ContainerHost } from '../engine/host.js';
 import type { PullEvent } from '../engine/images/index.js';
 import { healthConfigFromFlags } from '../engine/health.js';
@@ -89,6 +97,12 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'device-write-bps', type: 'list', value: 'DEV:RATE', description: 'Limit write rate (bytes per second) to a device' },
   { name: 'device-read-iops', type: 'list', value: 'DEV:N', description: 'Limit read rate (IO per second) from a device' },
   { name: 'device-write-iops', type: 'list', value: 'DEV:N', description: 'Limit write rate (IO per second) to a device' },
+  { name: 'expose', type: 'list', value: 'PORT', description: 'Expose a port or a range of ports (metadata until networks publish them)' },
+  { name: 'device-cgroup-rule', type: 'list', value: 'RULE', description: "Add a rule to the cgroup allowed devices list (\"c 1:3 rwm\")" },
+  { name: 'init-path', type: 'string', value: 'PATH', description: 'Path to the init binary --init runs' },
+  { name: 'storage-opt', type: 'list', value: 'OPT', description: "Storage driver options for the container (none on berth's overlay)" },
+  { name: 'isolation', type: 'string', value: 'TECH', description: 'Container isolation technology (default: the only one on Linux)' },
+  { name: 'disable-content-trust', type: 'bool', description: 'Skip image verification (berth verifies no signatures: accepted as docker\'s default)' },
   { name: 'log-driver', type: 'string', value: 'DRIVER', description: 'Logging driver: json-file (default), k8s-file, local or none' },
   { name: 'log-opt', type: 'list', value: 'KEY=VALUE', description: 'Log driver options: max-size' },
   { name: 'health-cmd', type: 'string', value: 'CMD', description: 'Command to run to check health' },
@@ -268,6 +282,16 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   const dns = flags.list('dns');
   for (const d of dns) if (isIP(d) === 0) throw invalidArgument(`invalid --dns "${d}": not an IP address`);
   const log = parseLogConfig(flags.string('log-driver'), flags.list('log-opt'), parseBytes);
+  if (flags.list('storage-opt').length > 0) {
+    throw invalidArgument("invalid --storage-opt: berth's overlay driver has no per-container options (docker's size quota needs overlay on xfs with pquota)");
+  }
+  const isolation = flags.string('isolation');
+  if (isolation !== undefined && isolation !== '' && isolation !== 'default') throw invalidArgument(`invalid --isolation "${isolation}": linux only supports 'default'`);
+  const exposed = [...new Set(flags.list('expose').flatMap(parseExpose))];
+  const deviceRules = flags.list('device-cgroup-rule');
+  for (const r of deviceRules) parseDeviceCgroupRule(r);
+  const initPath = flags.string('init-path');
+  if (initPath !== undefined && !initPath.startsWith('/')) throw invalidArgument(`invalid --init-path "${initPath}": want an absolute path`);
   const sysctlMap = sysctls(flags);
   const annotationMap = annotations(flags);
   const devices = flags.list('device').map(parseDevice);
@@ -323,6 +347,9 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(platform !== undefined ? { platform } : {}),
     ...(extraHosts.length ? { extraHosts } : {}),
     ...(log ? { log } : {}),
+    ...(exposed.length ? { exposedPorts: exposed } : {}),
+    ...(deviceRules.length ? { deviceCgroupRules: deviceRules } : {}),
+    ...(initPath ? { initPath } : {}),
     ...(dns.length ? { dns } : {}),
     ...(flags.list('dns-search').length ? { dnsSearch: flags.list('dns-search') } : {}),
     ...(flags.list('dns-option').length ? { dnsOptions: flags.list('dns-option') } : {}),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkName, newContainerId, parseDevice, parseExtraHost, parseLogConfig, randomName, statusText } from './container.js';
+import { checkName, newContainerId, parseDevice, parseDeviceCgroupRule, parseExpose, parseExtraHost, parseLogConfig, randomName, statusText } from './container.js';
 
 test('IDs are 64 hex digits', () => {
   assert.match(newContainerId(), /^[0-9a-f]{64}$/);
@@ -55,4 +55,15 @@ test("docker's --log-driver/--log-opt as far as conmon's one log file goes", () 
   assert.throws(() => parseLogConfig('json-file', ['foo=1'], bytes), /unknown log opt 'foo' for json-file log driver/);
   assert.throws(() => parseLogConfig('json-file', ['max-size'], bytes), /want KEY=VALUE/);
   assert.throws(() => parseLogConfig('none', ['max-size=1k'], bytes), /takes no options/);
+});
+
+test("docker's --expose and --device-cgroup-rule syntax", () => {
+  assert.deepEqual(parseExpose('80'), ['80/tcp']);
+  assert.deepEqual(parseExpose('53/udp'), ['53/udp']);
+  assert.deepEqual(parseExpose('8000-8002'), ['8000/tcp', '8001/tcp', '8002/tcp']);
+  for (const bad of ['0', '70000', '90-80', 'http', '80/icmp', '1-20000']) assert.throws(() => parseExpose(bad), /invalid --expose/, bad);
+  assert.deepEqual(parseDeviceCgroupRule('c 1:3 rwm'), { type: 'c', major: 1, minor: 3, access: 'rwm' });
+  assert.deepEqual(parseDeviceCgroupRule('b *:* m'), { type: 'b', access: 'm' });
+  assert.deepEqual(parseDeviceCgroupRule('a 7:* r'), { type: 'a', major: 7, access: 'r' });
+  for (const bad of ['c 1:3', 'x 1:3 r', 'c 1 r', 'c 1:3 rr', 'c a:3 r']) assert.throws(() => parseDeviceCgroupRule(bad), /invalid --device-cgroup-rule/, bad);
 });

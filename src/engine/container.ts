@@ -86,6 +86,12 @@ export interface ContainerSpec {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
+  /** --expose: ports the container listens on, "80/tcp" (metadata until networks publish them). */
+  exposedPorts?: string[];
+  /** --device-cgroup-rule "c 1:3 rwm": device cgroup rules beside the default ones. */
+  deviceCgroupRules?: string[];
+  /** --init-path: the init binary --init mounts (default: tini or catatonit from the host). */
+  initPath?: string;
   /** --log-driver and --log-opt, checked (parseLogConfig). */
   log?: LogConfig;
   /**
@@ -191,6 +197,8 @@ export interface RootfsSource {
     labels?: Record<string, string>;
     /** The image's VOLUME destinations (anonymous volumes unless a user mount covers one). */
     volumes?: string[];
+    /** EXPOSE: "80/tcp" (metadata; publishing comes with networks). */
+    exposedPorts?: string[];
     /** The image's HEALTHCHECK. */
     healthcheck?: HealthConfig;
   };
@@ -290,4 +298,23 @@ function duration(s: number): string {
   const h = Math.round(s / 3600);
   if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
   return `${Math.floor(h / 24)} days`;
+}
+
+/** docker's --expose PORT[/PROTO] or a range PORT-PORT[/PROTO], as "80/tcp" entries. */
+export function parseExpose(text: string): string[] {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/.exec(text);
+  const from = Number(m?.[1]);
+  const to = m?.[2] === undefined ? from : Number(m[2]);
+  if (!m || from < 1 || to > 65535 || to < from) throw invalidArgument(`invalid --expose "${text}": want PORT[/PROTO] or PORT-PORT[/PROTO] (1-65535; tcp, udp or sctp)`);
+  if (to - from > 10000) throw invalidArgument(`invalid --expose "${text}": a range of at most 10000 ports`);
+  const out: string[] = [];
+  for (let p = from; p <= to; p++) out.push(`${p}/${m[3] ?? 'tcp'}`);
+  return out;
+}
+
+/** docker's --device-cgroup-rule: "TYPE MAJOR:MINOR ACCESS" (a, b or c; numbers or *; r, w, m). */
+export function parseDeviceCgroupRule(text: string): { type: 'a' | 'b' | 'c'; major?: number; minor?: number; access: string } {
+  const m = /^([abc]) (\d+|\*):(\d+|\*) ([rwm]{1,3})$/.exec(text.trim());
+  if (!m || new Set(m[4]).size !== m[4].length) throw invalidArgument(`invalid --device-cgroup-rule "${text}": want TYPE MAJOR:MINOR ACCESS, such as "c 1:3 rwm" (type a, b or c; * for any number)`);
+  return { type: m[1] as 'c', ...(m[2] === '*' ? {} : { major: Number(m[2]) }), ...(m[3] === '*' ? {} : { minor: Number(m[3]) }), access: m[4] };
 }

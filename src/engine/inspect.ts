@@ -80,6 +80,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       OomScoreAdj: s.oomScoreAdj ?? 0,
       CgroupnsMode: s.cgroupnsMode ?? (detectCgroups().mode === 'v2' ? 'private' : 'host'),
       Annotations: s.annotations ?? null,
+      DeviceCgroupRules: s.deviceCgroupRules ?? null,
       ExtraHosts: s.extraHosts ?? null,
       LogConfig: { Type: s.log?.driver ?? 'json-file', Config: s.log?.options ?? {} },
       Dns: s.dns ?? [],
@@ -107,6 +108,9 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       Entrypoint: entrypoint,
       Labels: { ...rec.source.config.labels, ...s.labels },
       StopSignal: s.stopSignal ?? rec.source.config.stopSignal ?? 'SIGTERM',
+      ...(rec.source.config.exposedPorts?.length || s.exposedPorts?.length
+        ? { ExposedPorts: Object.fromEntries([...(rec.source.config.exposedPorts ?? []), ...(s.exposedPorts ?? [])].map((p) => [p, {}])) }
+        : {}),
       ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
       ...(s.healthcheck ? { Healthcheck: s.healthcheck } : {}),
     },

@@ -112,6 +112,7 @@ function processOf(c: ContainerConfig, withCommand: boolean): RootfsSource['conf
     ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
     ...(c.Labels ? { labels: { ...c.Labels } } : {}),
     ...(c.Volumes && Object.keys(c.Volumes).length > 0 ? { volumes: Object.keys(c.Volumes) } : {}),
+    ...(c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0 ? { exposedPorts: Object.keys(c.ExposedPorts) } : {}),
     ...(c.Healthcheck && typeof c.Healthcheck === 'object' ? { healthcheck: imageHealthcheck(c.Healthcheck) } : {}),
   };
 }

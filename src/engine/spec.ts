@@ -10,7 +10,7 @@ import { parseSeccompProfile } from '../runtime/spec/seccomp.js';
 import { deviceFromHost, hostDevices } from '../runtime/spec/host.js';
 import type { SpecDevice, SpecDeviceRule } from '../runtime/spec/types.js';
 import { resolveGroups, resolveUser, securePath } from '../runtime/spec/user.js';
-import type { ContainerRecord, DeviceRequest } from './container.js';
+import { type ContainerRecord, type DeviceRequest, parseDeviceCgroupRule } from './container.js';
 import type { Joined } from './joins.js';
 import { hostFacts } from './hostfacts.js';
 import type { ContainerPaths } from './records.js';
@@ -132,8 +132,9 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     } else mounts.push({ type: 'tmpfs', destination: m.destination, options: m.options });
   }
   if (s.init) {
-    const init = INIT_BINARIES.find((b) => existsSync(b));
+    const init = s.initPath ?? INIT_BINARIES.find((b) => existsSync(b));
     if (!init) throw notFound('cannot use --init: no tini or catatonit on this host (Debian package "tini")');
+    if (!existsSync(init)) throw notFound(`cannot use --init: no init binary at ${init} (--init-path)`);
     mounts.push({ type: 'bind', source: init, destination: INIT_PATH, readonly: true, recursive: false });
     args = [INIT_PATH, '--', ...args];
   }
@@ -183,6 +184,7 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     // before 1.2 ignores the spec's domainname field).
     ...(s.sysctls || s.domainname ? { sysctls: { ...(s.domainname ? { 'kernel.domainname': s.domainname } : {}), ...s.sysctls } } : {}),
     ...(s.devices?.length ? { devices: s.devices.flatMap(devicesFor) } : {}),
+    ...(s.deviceCgroupRules?.length ? { deviceRules: s.deviceCgroupRules.map((r) => ({ allow: true, ...parseDeviceCgroupRule(r) })) } : {}),
     // The layout just read: the spec's cgroup namespace follows it without reading it again.
     host: { x32: (await host).x32, cgroupMode: layout.mode },
   };

@@ -145,6 +145,9 @@ export interface ForegroundOptions {
   stdin: boolean;
   /** A terminal for the container (-t): the runtime copies between it and the CLI's tty. */
   tty: boolean;
+  /** Which of the CLI's output streams the container gets (docker's -a); default both. */
+  stdout?: boolean;
+  stderr?: boolean;
   /** Called once the runtime was spawned (the container is about to run). */
   onSpawn?: () => void;
 }
@@ -188,7 +191,7 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
     // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (spawn.ts: how).
     try {
       child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', '--log=/proc/self/fd/3', 'run', '--bundle', paths.bundle, cur.id], {
-        fds: [options.stdin ? 'inherit' : 'null', 'inherit', 'inherit', logFd],
+        fds: [options.stdin ? 'inherit' : 'null', options.stdout === false ? 'null' : 'inherit', options.stderr === false ? 'null' : 'inherit', logFd],
       });
     } catch (err) {
       // A runtime that cannot be executed (ENOENT, EACCES): a failure to start, as below.

@@ -83,6 +83,8 @@ export interface SpecInput {
   sysctls?: Record<string, string>;
   /** Extra device nodes (deviceFromHost in host.ts). */
   devices?: { device: SpecDevice; rule: SpecDeviceRule }[];
+  /** Extra device cgroup rules with no node of their own (--device-cgroup-rule). */
+  deviceRules?: SpecDeviceRule[];
   shmSize?: number;
   apparmorProfile?: string;
   selinuxLabel?: string;
@@ -246,7 +248,7 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
     resources.devices = [{ allow: true, access: 'rwm' }];
   } else {
     spec.linux.devices = extraDevices.map((d) => ({ ...d.device }));
-    resources.devices = [...defaultDeviceRules(), ...extraDevices.map((d) => ({ ...d.rule }))];
+    resources.devices = [...defaultDeviceRules(), ...extraDevices.map((d) => ({ ...d.rule })), ...(input.deviceRules ?? []).map((r) => ({ ...r }))];
   }
   spec.linux.resources = resources;
   if (input.cgroupsPath) spec.linux.cgroupsPath = input.cgroupsPath;
