@@ -82,11 +82,11 @@ test("create of an image not stored pulls it, with docker's output on stderr (-q
 
 test("events: each change a container goes through, as docker's stream; followed and filtered", async () => {
   const since = new Date(Date.now() - 1000).toISOString();
-  // Followed: a start seen as it happens; SIGINT ends the stream with 0.
-  const follow = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'events', '--filter', 'event=start', '--format', '{{.Actor.Attributes.name}} {{.Status}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Followed: the past since --since, then what comes (so however late the follower starts,
+  // it misses nothing); SIGINT ends the stream with 0.
+  const follow = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'events', '--since', since, '--filter', 'event=start', '--filter', 'container=ev', '--format', '{{.Actor.Attributes.name}} {{.Status}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let streamed = '';
   follow.stdout.setEncoding('utf8').on('data', (d: string) => (streamed += d));
-  await new Promise((r) => setTimeout(r, 500));
   const id = await ok(fx, ['run', '-d', '--name', 'ev', '--label', 'team=a', fx.image, 'sleep', '1000']);
   await ok(fx, ['exec', 'ev', 'true']);
   await ok(fx, ['rename', 'ev', 'ev2']);
