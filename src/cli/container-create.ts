@@ -18,7 +18,7 @@ import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
 import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
 import { invalidArgument } from '../internal/errors.js';
-import { familiarString, parseNormalizedReference } from '../reference/index.js';
+import { familiarText } from '../reference/index.js';
 import { parseBytes, parseDeviceBps, parseDeviceIops, type ResourceInput } from '../runtime/cgroups.js';
 import type { FlagSpec, Flags } from './flags.js';
 import { envEntries, fileLines } from './container-common.js';
@@ -417,7 +417,7 @@ function pullOutput(ctx: CliContext): PullObserver {
   let fetched = false;
   return {
     missing(query) {
-      ctx.err(`Unable to find image '${displayName(query)}' locally\n`);
+      ctx.err(`Unable to find image '${familiarText(query)}' locally\n`);
       progress = new PullProgress(ctx.stderr, (ctx.stderr as NodeJS.WriteStream).isTTY === true);
     },
     event(e) {
@@ -427,18 +427,10 @@ function pullOutput(ctx: CliContext): PullObserver {
     pulled(result) {
       progress?.finish();
       ctx.err(`Digest: ${result.digest}\n`);
-      const familiar = displayName(result.reference);
+      const familiar = familiarText(result.reference);
       ctx.err(fetched ? `Status: Downloaded newer image for ${familiar}\n` : `Status: Image is up to date for ${familiar}\n`);
     },
   };
 }
 
-/** The familiar form docker prints ("busybox:latest"), or the text as given when it is no reference. */
-function displayName(text: string): string {
-  try {
-    return familiarString(parseNormalizedReference(text));
-  } catch {
-    return text;
-  }
-}
 

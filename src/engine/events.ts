@@ -5,7 +5,6 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
-import { familiarString, parseNormalizedReference } from '../reference/index.js';
 import type { ContainerRecord } from './container.js';
 
 /** docker's event types berth emits. */
@@ -59,15 +58,6 @@ export function recordEvent(runroot: string, type: EventType, action: string, id
 /** A container's event with docker's attributes: its labels, image and name, then `extra`. */
 export function containerEvent(runroot: string, rec: Pick<ContainerRecord, 'id' | 'name' | 'spec' | 'source'>, action: string, extra: Record<string, string> = {}): void {
   recordEvent(runroot, 'container', action, rec.id, { ...rec.source.config.labels, ...rec.spec.labels, image: rec.spec.image, name: rec.name, ...extra });
-}
-
-/** An image name as docker's events show it: the familiar form ("busybox:latest"). */
-export function familiarName(name: string): string {
-  try {
-    return familiarString(parseNormalizedReference(name));
-  } catch {
-    return name;
-  }
 }
 
 /** docker's kill event names the signal by number ("SIGTERM" and "TERM" -> "15"). */

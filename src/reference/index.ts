@@ -11,6 +11,7 @@ export {
   DEFAULT_REGISTRY,
   familiarName,
   familiarString,
+  familiarText,
   isShortName,
   LEGACY_DEFAULT_REGISTRY,
   normalizeRegistryHost,

@@ -106,6 +106,15 @@ export function familiarString(ref: Reference): string {
   return s;
 }
 
+/** The familiar form of a reference given as text ("busybox:latest"), or the text as given when it is none. */
+export function familiarText(text: string): string {
+  try {
+    return familiarString(parseNormalizedReference(text));
+  } catch {
+    return text;
+  }
+}
+
 /** Canonicalizes a registry host the way references do: index.docker.io -> docker.io. */
 export function normalizeRegistryHost(host: string): string {
   return host === LEGACY_DEFAULT_REGISTRY ? DEFAULT_REGISTRY : host;

@@ -1,6 +1,6 @@
 // save, load and import: local images to and from docker-archive and oci-archive files (what
 // `docker save`/`docker load` and podman's oci-archive exchange), and a rootfs tarball as a base image.
-import { familiarName, recordEvent } from '../events.js';
+import { recordEvent } from '../events.js';
 import type { Readable } from 'node:stream';
 import { decompress } from '../../archive/index.js';
 import type { Digest } from '../../digest/digest.js';
@@ -19,7 +19,7 @@ import {
   type Platform,
   writeImage,
 } from '../../image/index.js';
-import { familiarString, parseNormalizedReference } from '../../reference/index.js';
+import { familiarText } from '../../reference/index.js';
 import { normalizeName, type Store } from '../../store/store.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
@@ -29,14 +29,6 @@ export interface SaveOptions {
   signal?: AbortSignal;
 }
 
-/** docker's familiar form for an archive's RepoTags: "busybox:latest". */
-function familiar(name: string): string {
-  try {
-    return familiarString(parseNormalizedReference(name));
-  } catch {
-    return name;
-  }
-}
 
 /** Writes the images `queries` name into `file` (docker-archive by default); the file appears whole or not at all. */
 export async function saveImages(store: Store, queries: string[], file: string, options: SaveOptions = {}): Promise<void> {
@@ -51,7 +43,7 @@ export async function saveImages(store: Store, queries: string[], file: string, 
       const asked = normalizeName(q);
       const full = asked && rec.names.includes(asked) ? asked : rec.names[0];
       // An OCI ref name keeps the full name, so a load gives back the same name.
-      const tag = full === undefined ? undefined : format === 'oci-archive' ? full : familiar(full);
+      const tag = full === undefined ? undefined : format === 'oci-archive' ? full : familiarText(full);
       await copyImage(handle, sink, { ...(tag ? { tag } : {}), signal: options.signal });
     }
     await sink.commit({ signal: options.signal });
@@ -105,7 +97,7 @@ export async function loadImages(store: Store, file: string, options: { signal?:
 }
 
 function loaded(store: Store, images: LoadedImage[]): LoadedImage[] {
-  for (const i of images) recordEvent(store.layout.runroot, 'image', 'load', i.id, { name: i.names[0] ? familiarName(i.names[0]) : i.id });
+  for (const i of images) recordEvent(store.layout.runroot, 'image', 'load', i.id, { name: i.names[0] ? familiarText(i.names[0]) : i.id });
   return images;
 }
 
@@ -149,7 +141,7 @@ export async function importTarball(store: Store, source: Readable, options: Imp
     });
     return sink.written[sink.written.length - 1];
   });
-  recordEvent(store.layout.runroot, 'image', 'import', written.id, { name: name ? familiarName(name) : written.id });
+  recordEvent(store.layout.runroot, 'image', 'import', written.id, { name: name ? familiarText(name) : written.id });
   return { id: written.id, ...(name ? { name } : {}) };
 }
 

@@ -1,6 +1,7 @@
 // berth image prune: which images go. Dangling ones (every unused one with `all`), never one a
 // container holds, narrowed by docker's prune filters until=TIME and label[!]=KEY[=VALUE].
-import { familiarName, recordEvent } from '../events.js';
+import { familiarText } from '../../reference/index.js';
+import { recordEvent } from '../events.js';
 import { invalidArgument, isBerthError } from '../../internal/errors.js';
 import type { Digest } from '../../digest/digest.js';
 import type { ImageRecord, PruneResult, Store } from '../../store/index.js';
@@ -60,7 +61,7 @@ export async function pruneImages(store: Store, options: PruneImagesOptions = {}
     try {
       const result = await store.removeImage(r.id, { force: false, prune: false });
       out.removed.push({ untagged: result.untagged, deleted: result.deleted });
-      for (const name of result.untagged) recordEvent(store.layout.runroot, 'image', 'untag', r.id, { name: familiarName(name) });
+      for (const name of result.untagged) recordEvent(store.layout.runroot, 'image', 'untag', r.id, { name: familiarText(name) });
       for (const id of result.deleted) recordEvent(store.layout.runroot, 'image', 'delete', id, { name: id });
     } catch (err) {
       // Held by a container created since the listing, or removed by another command.

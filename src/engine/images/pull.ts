@@ -1,6 +1,6 @@
 // berth pull: resolve, fetch the manifest (verified), pick the platform, then download layers in
 // parallel and unpack each while it downloads; the image record is written last, or not at all.
-import { familiarName, recordEvent } from '../events.js';
+import { recordEvent } from '../events.js';
 import { PassThrough, Readable } from 'node:stream';
 import type { Digest } from '../../digest/digest.js';
 import { BerthError, invalidArgument } from '../../internal/errors.js';
@@ -15,7 +15,7 @@ import {
   parseManifest,
   selectManifest,
 } from '../../image/index.js';
-import { fullString, type PullCandidate, type Reference } from '../../reference/index.js';
+import { fullString, type PullCandidate, type Reference, familiarText } from '../../reference/index.js';
 import { type FetchedManifest, pullManifestFromCandidates, type Repository } from '../../registry/client/index.js';
 import { chainIDs, type ImageRecord, type Lease, type Store } from '../../store/index.js';
 import { clientPool, insecureFor, pullCandidates, type RemoteOptions, registriesFor } from './remote.js';
@@ -61,7 +61,7 @@ export async function pullImage(store: Store, input: string, options: PullOption
     const what = `cannot pull ${fullString(ref)}`;
     try {
       const result = await pullFound(store, ref, found.repository, found.manifest, options);
-      recordEvent(store.layout.runroot, 'image', 'pull', familiarName(result.reference), { name: familiarName(result.reference) });
+      recordEvent(store.layout.runroot, 'image', 'pull', familiarText(result.reference), { name: familiarText(result.reference) });
       return result;
     } catch (err) {
       // What a failed pull made (layers unpacked, blobs verified) is referenced by nothing once

@@ -1,12 +1,12 @@
 // berth push: a local image to a registry. Blobs the repository lacks are uploaded (or mounted
 // from another repository on the same registry that has them), layers in parallel, the manifest last.
-import { familiarName, recordEvent } from '../events.js';
+import { recordEvent } from '../events.js';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import type { Digest } from '../../digest/digest.js';
 import { BerthError, notFound } from '../../internal/errors.js';
 import { compressor, type Descriptor, isNondistributable, layerCompression, layerMediaTypeWith, parseManifest, formatPlatform } from '../../image/index.js';
-import { fullString } from '../../reference/index.js';
+import { fullString, familiarText } from '../../reference/index.js';
 import { type ImageRecord, type Lease, repoOf, type Store } from '../../store/index.js';
 import { runLimited } from './pull.js';
 import { clientPool, insecureFor, pushTarget, type RemoteOptions, registriesFor } from './remote.js';
@@ -35,7 +35,7 @@ export interface PushResult {
 /** Pushes the local image `source` to `destination` (default: the same name). */
 export async function pushImage(store: Store, source: string, destination: string | undefined, options: PushOptions = {}): Promise<PushResult> {
   const result = await pushOnce(store, source, destination, options);
-  recordEvent(store.layout.runroot, 'image', 'push', familiarName(result.reference), { name: familiarName(result.reference) });
+  recordEvent(store.layout.runroot, 'image', 'push', familiarText(result.reference), { name: familiarText(result.reference) });
   return result;
 }
 

@@ -1,7 +1,8 @@
 // berth rmi: docker's rules on top of the store's removal. A name only untags (unless it is the
 // image's last); an ID of an image that several repositories name needs --force.
 import { failedPrecondition } from '../../internal/errors.js';
-import { familiarName, recordEvent } from '../events.js';
+import { familiarText } from '../../reference/index.js';
+import { recordEvent } from '../events.js';
 import { repoOf } from '../../store/index.js';
 import { normalizeName, type RemoveResult, type Store } from '../../store/store.js';
 
@@ -12,7 +13,7 @@ export async function removeImage(store: Store, query: string, options: { force?
     throw failedPrecondition(`conflict: unable to delete ${rec.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
   }
   const result = await store.removeImage(query, options);
-  for (const name of result.untagged) recordEvent(store.layout.runroot, 'image', 'untag', rec.id, { name: familiarName(name) });
+  for (const name of result.untagged) recordEvent(store.layout.runroot, 'image', 'untag', rec.id, { name: familiarText(name) });
   for (const id of result.deleted) recordEvent(store.layout.runroot, 'image', 'delete', id, { name: id });
   return result;
 }
@@ -20,11 +21,11 @@ export async function removeImage(store: Store, query: string, options: { force?
 /** docker tag: one more name for a stored image. */
 export async function tagImage(store: Store, source: string, name: string): Promise<void> {
   const rec = await store.tag(source, name);
-  recordEvent(store.layout.runroot, 'image', 'tag', rec.id, { name: familiarName(name) });
+  recordEvent(store.layout.runroot, 'image', 'tag', rec.id, { name: familiarText(name) });
 }
 
 /** One name less (podman untag). */
 export async function untagImage(store: Store, name: string): Promise<void> {
   const rec = await store.untag(name);
-  recordEvent(store.layout.runroot, 'image', 'untag', rec.id, { name: familiarName(name) });
+  recordEvent(store.layout.runroot, 'image', 'untag', rec.id, { name: familiarText(name) });
 }
