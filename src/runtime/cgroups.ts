@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { invalidArgument } from '../internal/errors.js';
+import { readTextOr } from '../internal/read.js';
 import { major, minor } from './spec/host.js';
 import type { SpecResources } from './spec/types.js';
 
@@ -178,13 +179,7 @@ export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): Spec
 
 /** The host's online CPUs and memory nodes, in the kernel's list syntax. */
 export function hostCpuset(): { cpus: string; mems: string } {
-  const read = (file: string, fallback: string) => {
-    try {
-      return readFileSync(file, 'utf8').trim() || fallback;
-    } catch {
-      return fallback;
-    }
-  };
+  const read = (file: string, fallback: string) => readTextOr(file).trim() || fallback;
   return { cpus: read('/sys/devices/system/cpu/online', `0-${availableParallelism() - 1}`), mems: read('/sys/devices/system/node/online', '0') };
 }
 
@@ -215,18 +210,10 @@ function checkCpuset(flag: string, list: string, available: () => string, what: 
 function blkioWeightSupported(layout: CgroupLayout): boolean {
   if (layout.mode === 'v2') {
     const root = layout.unified ?? '/sys/fs/cgroup';
-    return readText(`${root}/cgroup.controllers`).split(/\s+/).includes('io');
+    return readTextOr(`${root}/cgroup.controllers`).split(/\s+/).includes('io');
   }
   const blkio = layout.controllers.blkio;
   return blkio !== undefined && (existsSync(`${blkio}/blkio.weight`) || existsSync(`${blkio}/blkio.bfq.weight`));
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** The major and minor number of a block device on the host, for a throttle rule. */
