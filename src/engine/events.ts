@@ -60,11 +60,17 @@ export function containerEvent(runroot: string, rec: Pick<ContainerRecord, 'id' 
   recordEvent(runroot, 'container', action, rec.id, { ...rec.source.config.labels, ...rec.spec.labels, image: rec.spec.image, name: rec.name, ...extra });
 }
 
+/** A signal as the runtime takes it: a number as given, a name as "SIGTERM" ("term" and "TERM" too). */
+export function signalName(signal: string): string {
+  if (/^\d+$/.test(signal)) return signal;
+  const upper = signal.toUpperCase();
+  return upper.startsWith('SIG') ? upper : `SIG${upper}`;
+}
+
 /** docker's kill event names the signal by number ("SIGTERM" and "TERM" -> "15"). */
 export function signalNumber(signal: string): string {
-  if (/^\d+$/.test(signal)) return signal;
-  const name = (signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`) as keyof typeof constants.signals;
-  return String(constants.signals[name] ?? signal);
+  const name = signalName(signal);
+  return /^\d+$/.test(name) ? name : String(constants.signals[name as keyof typeof constants.signals] ?? signal);
 }
 
 export interface EventFilter {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { failedPrecondition, isBerthError } from '../internal/errors.js';
 import { checkName, type ContainerRecord } from './container.js';
-import { containerEvent, signalNumber } from './events.js';
+import { containerEvent, signalName, signalNumber } from './events.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
 import { cleanupStopped, deleteRuntimeState, initRunning, lookupContainer, refresh } from './state.js';
@@ -84,7 +84,7 @@ function needRunning(rec: ContainerRecord, verb: string): void {
 export async function killContainer(host: ContainerHost, query: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
   const rec = await lookupContainer(host, query);
   needRunning(rec, 'kill');
-  const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  const sig = signalName(signal);
   // A SIGKILL ends the container: its health checks end with it (other signals may not).
   await markStoppedByUser(host, rec, sig === 'SIGKILL' || sig === '9');
   await host.runtimeOf(rec).kill(rec.id, sig);
