@@ -1,8 +1,8 @@
 // `exec`: another process in a running container, with the container's own confinement
 // (capabilities, seccomp, AppArmor from its spec) and docker's -e/-u/-w/-t/-i/-d overrides.
 import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { constants } from 'node:os';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, internal } from '../internal/errors.js';
 import { errorsFromLog } from '../runtime/errors.js';
@@ -13,6 +13,7 @@ import { containerEvent } from './events.js';
 import { lookupContainer } from './state.js';
 import { randomHex } from '../internal/random.js';
 import { readFdText } from '../internal/read.js';
+import { exitStatus, memfd, spawnWait } from '../internal/spawn.js';
 import type { ContainerRecord } from './container.js';
 
 export interface ExecRequest {
@@ -58,7 +59,7 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
     containerEvent(host.runroot, rec, 'exec_start: ' + what, { execID: execId });
     const code = await new Promise<number>((resolve) => {
       child.on('error', () => resolve(-1));
-      child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
+      child.on('close', (code, signal) => resolve(exitStatus({ code, signal })));
     });
     for (const s of signals) process.off(s, forward);
     if (!req.detach) containerEvent(host.runroot, rec, 'exec_die', { execID: execId, exitCode: String(code) });
@@ -118,8 +119,6 @@ export interface CapturedExec {
  * the pid the runtime wrote, then the runtime's own process).
  */
 export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cmd: string[], timeoutMs: number, maxOutput = 4096): Promise<CapturedExec> {
-  const { memfd, spawnWait, exitStatus } = await import('../internal/spawn.js');
-  const { closeSync, readSync, readFileSync, rmSync, writeFileSync, mkdirSync } = await import('node:fs');
   const proc = await execProcess(host, rec, { cmd });
   const runtime = host.runtimeOf(rec);
   mkdirSync(runtime.root, { recursive: true, mode: 0o700 });
@@ -170,7 +169,7 @@ export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cm
     const code = exitStatus(exit);
     if (!timedOut && code !== 0) {
       const errors = errorsFromLog(readFdText(log));
-      if (errors.length > 0) return { exitCode: code === 0 ? 1 : code, output: Buffer.from(errors.join('; ')), timedOut };
+      if (errors.length > 0) return { exitCode: code, output: Buffer.from(errors.join('; ')), timedOut };
     }
     return { exitCode: code, output: buf.subarray(0, n), timedOut };
   } finally {
