@@ -1,6 +1,7 @@
 // berth ps: the containers, reconciled with the runtime first, in docker's columns, filters and formats.
 import { type ContainerRecord, statusText } from '../engine/container.js';
 import { commandOf } from '../engine/spec.js';
+import { labelMatches } from '../engine/labels.js';
 import { listContainers } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
@@ -58,11 +59,8 @@ function matchOne(rec: ContainerRecord, key: string, value: string, all: Contain
       return rec.state.status === value;
     case 'exited':
       return rec.state.status === 'exited' && String(rec.state.exitCode) === value;
-    case 'label': {
-      const leq = value.indexOf('=');
-      const labels = { ...rec.source.config.labels, ...rec.spec.labels };
-      return leq < 0 ? value in labels : labels[value.slice(0, leq)] === value.slice(leq + 1);
-    }
+    case 'label':
+      return labelMatches({ ...rec.source.config.labels, ...rec.spec.labels }, value);
     case 'ancestor':
       return rec.spec.image === value || rec.source.imageName === value || (rec.source.imageId ?? '').replace('sha256:', '').startsWith(value.replace('sha256:', ''));
     case 'before':

@@ -102,10 +102,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
     notLabels: filters.notLabels,
   });
   // docker's order: the containers first, so the volumes they held are unused by then.
-  const asText = (l: { key: string; value?: string }) => (l.value === undefined ? l.key : `${l.key}=${l.value}`);
-  const volumes = withVolumes
-    ? await host.volumes.prune(() => host.records.list(), { labels: filters.labels.map(asText), notLabels: filters.notLabels.map(asText) })
-    : [];
+  const volumes = withVolumes ? await host.volumes.prune(() => host.records.list(), { labels: filters.labels, notLabels: filters.notLabels }) : [];
   const store = await host.store();
   const images = await pruneImages(store, { all, filters: specs });
   const labelFilter = filters.labels.length > 0 || filters.notLabels.length > 0;

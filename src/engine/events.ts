@@ -6,6 +6,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, writeSy
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import type { ContainerRecord } from './container.js';
+import { labelMatches } from './labels.js';
 
 /** docker's event types berth emits. */
 export type EventType = 'container' | 'image' | 'volume';
@@ -95,10 +96,8 @@ export function eventMatches(e: EngineEvent, filters: EventFilter): boolean {
           return attrs.image === v || (e.Type === 'image' && (e.Actor.ID === v || e.Actor.ID.replace(/^sha256:/, '').startsWith(v.replace(/^sha256:/, '')) || attrs.name === v));
         case 'volume':
           return e.Type === 'volume' && e.Actor.ID === v;
-        case 'label': {
-          const eq = v.indexOf('=');
-          return eq < 0 ? v in attrs : attrs[v.slice(0, eq)] === v.slice(eq + 1);
-        }
+        case 'label':
+          return labelMatches(attrs, v);
         default:
           return false;
       }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { failedPrecondition, isBerthError } from '../internal/errors.js';
 import { checkName, type ContainerRecord } from './container.js';
 import { containerEvent, signalName, signalNumber } from './events.js';
+import { type LabelFilter, labelMatches } from './labels.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
 import { cleanupStopped, deleteRuntimeState, initRunning, lookupContainer, refresh } from './state.js';
@@ -288,7 +289,7 @@ export interface PrunedContainer {
  */
 export async function pruneContainers(
   host: ContainerHost,
-  options: { until?: Date; labels?: { key: string; value?: string }[]; notLabels?: { key: string; value?: string }[] } = {},
+  options: { until?: Date; labels?: LabelFilter[]; notLabels?: LabelFilter[] } = {},
 ): Promise<PrunedContainer[]> {
   const { listContainers } = await import('./state.js');
   const removed: PrunedContainer[] = [];
@@ -296,7 +297,7 @@ export async function pruneContainers(
     if (RUNNING.has(rec.state.status)) continue;
     if (options.until && Date.parse(rec.created) >= options.until.getTime()) continue;
     const labels = rec.spec.labels ?? {};
-    const has = (l: { key: string; value?: string }) => l.key in labels && (l.value === undefined || labels[l.key] === l.value);
+    const has = (l: LabelFilter) => labelMatches(labels, l);
     if (!(options.labels ?? []).every(has) || (options.notLabels ?? []).some(has)) continue;
     const size = await containerSize(host, rec);
     await removeContainer(host, rec.id, { force: false });

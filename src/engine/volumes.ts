@@ -4,6 +4,7 @@
 // so a command killed half way leaves only dot-named dirs, which no listing shows and the next
 // create, rm or prune sweeps. Create and remove hold <runroot>/locks/volumes.lock; so does a
 // container's create from its volumes' creation until its record (which names them) is saved.
+import { type LabelFilter, labelMatches } from './labels.js';
 import { closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
@@ -62,11 +63,6 @@ export function usersOf(records: ContainerRecord[], name: string): string[] {
 }
 
 /** docker's volume label filter: "KEY" present, or "KEY=VALUE" equal. */
-function hasLabel(labels: Record<string, string>, spec: string): boolean {
-  const eq = spec.indexOf('=');
-  return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
-}
-
 /**
  * `volume ls --filter`: dangling=true|false (not used by any container, or used), name=
  * (a substring, or a regular expression as docker's), label=KEY[=VALUE], driver=local. A key's
@@ -96,7 +92,7 @@ export function filterVolumes(volumes: Volume[], filters: string[], inUse: (name
       values.some((val) => {
         if (key === 'dangling') return (val === 'true' || val === '1') === !inUse(v.Name);
         if (key === 'name') return nameMatch(val, v.Name);
-        if (key === 'label') return hasLabel(v.Labels, val);
+        if (key === 'label') return labelMatches(v.Labels, val);
         return val === v.Driver;
       }),
     ),
@@ -245,15 +241,18 @@ export class VolumeStore {
    * docker volume prune: unused volumes, anonymous ones only unless `all` (docker 23+), each
    * measured before removal. `labels`/`notLabels`: --filter label=, label!=.
    */
-  prune(records: () => Promise<ContainerRecord[]>, options: { all?: boolean; labels?: string[]; notLabels?: string[] } = {}): Promise<{ name: string; size: number }[]> {
+  prune(
+    records: () => Promise<ContainerRecord[]>,
+    options: { all?: boolean; labels?: (LabelFilter | string)[]; notLabels?: (LabelFilter | string)[] } = {},
+  ): Promise<{ name: string; size: number }[]> {
     return this.#locked(async () => {
       this.sweep();
       const recs = await records();
       const out: { name: string; size: number }[] = [];
       for (const v of this.list()) {
         if (!options.all && !v.Anonymous) continue;
-        if (!(options.labels ?? []).every((l) => hasLabel(v.Labels, l))) continue;
-        if ((options.notLabels ?? []).some((l) => hasLabel(v.Labels, l))) continue;
+        if (!(options.labels ?? []).every((l) => labelMatches(v.Labels, l))) continue;
+        if ((options.notLabels ?? []).some((l) => labelMatches(v.Labels, l))) continue;
         if (usersOf(recs, v.Name).length > 0) continue;
         const size = treeSize(v.Mountpoint);
         this.removeLocked(v.Name, recs);

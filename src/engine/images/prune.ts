@@ -1,5 +1,6 @@
 // berth image prune: which images go. Dangling ones (every unused one with `all`), never one a
 // container holds, narrowed by docker's prune filters until=TIME and label[!]=KEY[=VALUE].
+import { type LabelFilter, labelMatches, parseLabelFilter } from '../labels.js';
 import { familiarText } from '../../reference/index.js';
 import { recordEvent } from '../events.js';
 import { invalidArgument, isBerthError } from '../../internal/errors.js';
@@ -20,9 +21,9 @@ interface PruneFilters {
   /** Only images created before this instant (ms). */
   until?: number;
   /** Each must hold: a label present (value undefined) or equal. */
-  labels: { key: string; value?: string }[];
+  labels: LabelFilter[];
   /** None may hold. */
-  notLabels: { key: string; value?: string }[];
+  notLabels: LabelFilter[];
 }
 
 /** The images `image prune` removes, oldest first. */
@@ -78,11 +79,6 @@ function createdOf(rec: ImageRecord): number {
   return Date.parse(rec.created ?? rec.addedAt) || 0;
 }
 
-function labelMatches(labels: Record<string, string>, want: { key: string; value?: string }): boolean {
-  if (!(want.key in labels)) return false;
-  return want.value === undefined || labels[want.key] === want.value;
-}
-
 export function parsePruneFilters(specs: string[], now: number): PruneFilters {
   const out: PruneFilters = { labels: [], notLabels: [] };
   for (const spec of specs) {
@@ -94,8 +90,7 @@ export function parsePruneFilters(specs: string[], now: number): PruneFilters {
       out.until = parseUntil(value, now);
       continue;
     }
-    const eq = value.indexOf('=');
-    const label = eq === -1 ? { key: value } : { key: value.slice(0, eq), value: value.slice(eq + 1) };
+    const label = parseLabelFilter(value);
     if (label.key === '') throw invalidArgument(`invalid filter "${spec}": the label name is empty`);
     (key === 'label' ? out.labels : out.notLabels).push(label);
   }
