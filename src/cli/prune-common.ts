@@ -1,5 +1,5 @@
-// What the prune verbs share (image, system, builder prune): docker's confirmation prompt and
-// the "Deleted Images:" section.
+// What the prune verbs share (image, container, volume, system, builder prune): docker's
+// confirmation prompt and the "Deleted ...:" sections.
 import { readSync } from 'node:fs';
 import type { PrunedImages } from '../engine/images/index.js';
 import type { CliContext } from './main.js';
@@ -45,6 +45,11 @@ export function imagesSection(result: PrunedImages): string {
 /** docker's "Deleted Containers:" section; "" when none. */
 export function containersSection(removed: { id: string }[]): string {
   return removed.length === 0 ? '' : `Deleted Containers:\n${removed.map((c) => `${c.id}\n`).join('')}\n`;
+}
+
+/** docker's "Deleted Volumes:" section; "" when none. */
+export function volumesSection(removed: { name: string }[]): string {
+  return removed.length === 0 ? '' : `Deleted Volumes:\n${removed.map((v) => `${v.name}\n`).join('')}\n`;
 }
 
 /** docker's "Deleted build cache objects:" section: the entries' keys, then the layers freed with them. */

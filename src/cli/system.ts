@@ -8,7 +8,7 @@ import { containerHost } from './container-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize } from './format.js';
 import type { CliContext } from './main.js';
-import { cacheSection, confirm, containersSection, imagesSection } from './prune-common.js';
+import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
 
 /** Sub-verb -> its handler; `service` (the API server) will join them here. */
 const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { df, prune };
@@ -64,7 +64,7 @@ async function df(argv: string[], ctx: CliContext): Promise<number> {
   const cache = buildCacheUsage((await new BuildCache(ctx.root).list()).map((e) => e.entry), layers, kept);
   rows.push({ type: 'Build Cache', total: cache.total, active: 0, size: cache.size, reclaimable: cache.size });
   const format = flags.string('format');
-  ctx.out(formatRows(rows, DF_FORMAT, format === 'table' ? undefined : format));
+  ctx.out(formatRows(rows, DF_FORMAT, format));
   return 0;
 }
 
@@ -108,7 +108,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const labelFilter = filters.labels.length > 0 || filters.notLabels.length > 0;
   const cache = await pruneBuildCache(store, ctx.root, { until: filters.until, labelFilter });
   ctx.out(containersSection(containers));
-  if (volumes.length > 0) ctx.out(`Deleted Volumes:\n${volumes.map((v) => `${v.name}\n`).join('')}\n`);
+  ctx.out(volumesSection(volumes));
   ctx.out(imagesSection(images));
   ctx.out(cacheSection(cache.deleted, cache.pruned.layers));
   // Measured, not guessed: the writable layers' bytes before their removal, plus what each

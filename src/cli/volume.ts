@@ -6,7 +6,7 @@ import { containerHost } from './container-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize, renderTemplate } from './format.js';
 import type { CliContext } from './main.js';
-import { confirm } from './prune-common.js';
+import { confirm, volumesSection } from './prune-common.js';
 
 const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = {
   create,
@@ -117,7 +117,7 @@ async function ls(argv: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   const format = flags.string('format');
-  ctx.out(formatRows(volumes, LS_FORMAT, format === 'table' ? undefined : format));
+  ctx.out(formatRows(volumes, LS_FORMAT, format));
   return 0;
 }
 
@@ -209,7 +209,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags.bool('force') && !confirm(ctx, volumePrunePrompt(all))) return 0;
   const host = containerHost(ctx);
   const removed = await host.volumes.prune(() => host.records.list(), { all, labels, notLabels });
-  if (removed.length > 0) ctx.out(`Deleted Volumes:\n${removed.map((v) => `${v.name}\n`).join('')}\n`);
+  ctx.out(volumesSection(removed));
   ctx.out(`Total reclaimed space: ${humanSize(removed.reduce((n, v) => n + v.size, 0))}\n`);
   return 0;
 }
