@@ -6,10 +6,16 @@ import type { ContainerRecord } from '../engine/container.js';
 import { waitStopped } from '../engine/lifecycle.js';
 import { attachStreams } from '../engine/logs.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, resizeTerminal } from '../runtime/attach.js';
+import { forwardSignals } from './container-common.js';
 import type { FlagSpec, Flags } from './flags.js';
 import type { CliContext } from './main.js';
 
 export const DETACH_KEYS_FLAG: FlagSpec = { name: 'detach-keys', type: 'string', value: 'KEYS', description: `Override the key sequence for detaching a container (default ${DEFAULT_DETACH_KEYS})` };
+
+/** The --detach-keys the verb was given (docker's default without): parsed once, before any work. */
+export function detachKeysOf(flags: Flags): Buffer {
+  return parseDetachKeys(flags.string('detach-keys') ?? DEFAULT_DETACH_KEYS);
+}
 
 export interface Session {
   /** Until the container exits (its exit code) or the user detaches (undefined). */
@@ -24,10 +30,9 @@ export async function openSession(
   ctx: CliContext,
   host: ContainerHost,
   rec: ContainerRecord,
-  flags: Flags,
-  options: { stdin: boolean; proxySignals: boolean; socket?: string },
+  options: { stdin: boolean; proxySignals: boolean; detachKeys: Buffer; socket?: string },
 ): Promise<Session | undefined> {
-  const detachKeys = parseDetachKeys(flags.string('detach-keys') ?? DEFAULT_DETACH_KEYS);
+  const detachKeys = options.detachKeys;
   const withStdin = options.stdin && rec.spec.openStdin === true;
   const terminal = withStdin && rec.spec.tty === true && process.stdin.isTTY === true;
   const attached = await attachStreams(
@@ -44,11 +49,7 @@ export async function openSession(
         if (process.stdout.isTTY) resizeTerminal(bundle, process.stdout.rows, process.stdout.columns);
       };
       // With a terminal, ctrl-c is a byte for the container; without, docker forwards signals.
-      const forward = (sig: NodeJS.Signals) => {
-        host.runtimeOf(rec).kill(rec.id, sig).catch(() => {});
-      };
-      const signals: NodeJS.Signals[] = options.proxySignals && !terminal ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : [];
-      for (const s of signals) process.on(s, forward);
+      const stopForwarding = forwardSignals(host, rec, options.proxySignals && !terminal);
       if (terminal) {
         process.stdin.setRawMode(true);
         resize();
@@ -62,7 +63,7 @@ export async function openSession(
           process.off('SIGWINCH', resize);
           process.stdin.setRawMode(false);
         }
-        for (const s of signals) process.off(s, forward);
+        stopForwarding();
         if (withStdin) process.stdin.destroy();
       }
       const done = await waitStopped(host, rec);

@@ -5,10 +5,9 @@ import { waitStopped } from '../engine/lifecycle.js';
 import { containerLogs } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
 import { failedPrecondition } from '../internal/errors.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../runtime/attach.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { DETACH_KEYS_FLAG, openSession } from './attach-session.js';
-import { containerHost } from './container-common.js';
+import { DETACH_KEYS_FLAG, detachKeysOf, openSession } from './attach-session.js';
+import { containerHost, forwardSignals } from './container-common.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = {
@@ -27,26 +26,22 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   // Bad keys are refused before anything is looked up, as docker's CLI does.
-  parseDetachKeys(flags.string('detach-keys') ?? DEFAULT_DETACH_KEYS);
+  const detachKeys = detachKeysOf(flags);
   const host = containerHost(ctx);
   const rec = await lookupContainer(host, flags.args[0]);
   if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
     throw failedPrecondition(`cannot attach to container ${rec.name}: it is not running; start it first`);
   }
   const proxy = !flags.has('sig-proxy') || flags.bool('sig-proxy');
-  const session = await openSession(ctx, host, rec, flags, { stdin: !flags.bool('no-stdin'), proxySignals: proxy });
+  const session = await openSession(ctx, host, rec, { stdin: !flags.bool('no-stdin'), proxySignals: proxy, detachKeys });
   if (session) return (await session.wait()) ?? 0;
   // A container whose CLI is its monitor (run --rm, -it): its output, through the log it keeps.
-  const forward = (sig: NodeJS.Signals) => {
-    host.runtimeOf(rec).kill(rec.id, sig).catch(() => {});
-  };
-  const signals: NodeJS.Signals[] = proxy ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : [];
-  for (const s of signals) process.on(s, forward);
+  const stopForwarding = forwardSignals(host, rec, proxy);
   try {
     await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(e.text), { follow: true, tail: 0 });
     const done = await waitStopped(host, rec);
     return done?.state.exitCode ?? 0;
   } finally {
-    for (const s of signals) process.off(s, forward);
+    stopForwarding();
   }
 }

@@ -3,6 +3,7 @@
 // exec). (create and run's other flags: container-create.ts, kept out of the other verbs' bundles.)
 import * as fs from 'node:fs';
 import { loadEngineConfig } from '../engine/config.js';
+import type { ContainerRecord } from '../engine/container.js';
 import { ContainerHost } from '../engine/host.js';
 import { invalidArgument } from '../internal/errors.js';
 import type { Flags } from './flags.js';
@@ -23,6 +24,22 @@ export function containerHost(ctx: CliContext): ContainerHost {
         }
       : {}),
   });
+}
+
+/**
+ * docker's signal proxy: SIGINT, SIGTERM and SIGHUP to the CLI go to the container through its
+ * runtime until the returned function is called (none at all when `on` is false).
+ */
+export function forwardSignals(host: ContainerHost, rec: ContainerRecord, on = true): () => void {
+  if (!on) return () => {};
+  const forward = (sig: NodeJS.Signals) => {
+    host.runtimeOf(rec).kill(rec.id, sig).catch(() => {});
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, forward);
+  return () => {
+    for (const s of signals) process.off(s, forward);
+  };
 }
 
 /** docker's exit code for a failure before the container ran: 126/127 for the command, else 125 (undefined). */

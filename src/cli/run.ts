@@ -2,7 +2,7 @@
 // exit code is the container's (125 berth's own failure, 126 cannot invoke, 127 not found).
 import { runForeground, startContainer } from '../engine/start.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { containerHost, startFailureCode } from './container-common.js';
+import { containerHost, forwardSignals, startFailureCode } from './container-common.js';
 import { CREATE_FLAGS, createFromFlags } from './container-create.js';
 import { type CliContext, reportError } from './cli.js';
 import { invalidArgument } from '../internal/errors.js';
@@ -38,17 +38,13 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     // Attached without a terminal: conmon holds the container (its log stays for `logs`), we follow.
     const [{ containerLogs }, { waitStopped }] = await Promise.all([import('../engine/logs.js'), import('../engine/lifecycle.js')]);
     await startContainer(host, rec);
-    const forward = (sig: NodeJS.Signals) => {
-      host.runtimeOf(rec).kill(rec.id, sig).catch(() => {});
-    };
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const s of signals) process.on(s, forward);
+    const stopForwarding = forwardSignals(host, rec);
     try {
       await containerLogs(host, rec, (e) => (e.stream === 'stderr' ? streams.stderr && ctx.err(e.text) : streams.stdout && ctx.out(e.text)), { follow: true });
       const done = await waitStopped(host, rec);
       return done?.state.exitCode ?? 0;
     } finally {
-      for (const s of signals) process.off(s, forward);
+      stopForwarding();
     }
   } catch (err) {
     if (spec.autoRemove) {

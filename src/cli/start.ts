@@ -5,7 +5,7 @@ import { containerLogs } from '../engine/logs.js';
 import { startContainer } from '../engine/start.js';
 import { lookupContainer } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
-import { DETACH_KEYS_FLAG, openSession, type Session } from './attach-session.js';
+import { DETACH_KEYS_FLAG, detachKeysOf, openSession, type Session } from './attach-session.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer, startFailureCode } from './container-common.js';
 import { type CliContext, reportError } from './cli.js';
@@ -27,6 +27,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const host = containerHost(ctx);
   if (flags.bool('attach') || flags.bool('interactive')) {
     if (flags.args.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');
+    const detachKeys = detachKeysOf(flags);
     try {
       const rec = await lookupContainer(host, flags.args[0]);
       const since = new Date();
@@ -34,7 +35,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       let session: Session | undefined;
       const started = await startContainer(host, rec, {
         beforeStart: async (socket) => {
-          session = await openSession(ctx, host, rec, flags, { stdin: flags.bool('interactive'), proxySignals: true, socket });
+          session = await openSession(ctx, host, rec, { stdin: flags.bool('interactive'), proxySignals: true, detachKeys, socket });
         },
       });
       if (session) return (await session.wait()) ?? 0;
