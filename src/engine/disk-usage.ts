@@ -80,7 +80,7 @@ export async function diskUsage(host: ContainerHost): Promise<UsageRow[]> {
   const ctrs: { running: boolean; size: number }[] = [];
   const recs = await listContainers(host);
   for (const rec of recs) ctrs.push({ running: ACTIVE_STATUSES.has(rec.state.status), size: await containerSize(host, rec) });
-  const { treeSize, usersOf } = await import('./volumes.js');
-  const vols = host.volumes.list().map((v) => ({ inUse: usersOf(recs, v.Name).length > 0, size: treeSize(v.Mountpoint) }));
+  const [{ usersOf }, { treeSize }] = await Promise.all([import('./volumes.js'), import('../internal/tree-size.js')]);
+  const vols = host.volumes.list().map((v) => ({ inUse: usersOf(recs, v.Name).length > 0, size: treeSize(v.Mountpoint, { skipUnreadable: true }) }));
   return [images, containerUsage(ctrs), volumeUsage(vols)];
 }

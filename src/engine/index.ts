@@ -20,4 +20,4 @@ export { type ContainerTop, containerStats, containerTop, type StatsRow } from '
 export { isMountPoint } from './rootfs.js';
 export { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from './config.js';
 export { containerUsage, diskUsage, imageUsage, percentOf, type UsageRow, volumeUsage } from './disk-usage.js';
-export { ANONYMOUS_LABEL, checkVolumeName, type CreateVolumeOptions, filterVolumes, treeSize, usersOf, type Volume, VolumeStore } from './volumes.js';
+export { ANONYMOUS_LABEL, checkVolumeName, type CreateVolumeOptions, filterVolumes, usersOf, type Volume, VolumeStore } from './volumes.js';

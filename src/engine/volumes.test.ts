@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { isBerthError } from '../internal/errors.js';
 import type { ContainerRecord } from './container.js';
-import { ANONYMOUS_LABEL, checkVolumeName, filterVolumes, treeSize, usersOf, VolumeStore } from './volumes.js';
+import { treeSize } from '../internal/tree-size.js';
+import { ANONYMOUS_LABEL, checkVolumeName, filterVolumes, usersOf, VolumeStore } from './volumes.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-vol-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

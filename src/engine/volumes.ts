@@ -4,6 +4,7 @@
 // so a command killed half way leaves only dot-named dirs, which no listing shows and the next
 // create, rm or prune sweeps. Create and remove hold <runroot>/locks/volumes.lock; so does a
 // container's create from its volumes' creation until its record (which names them) is saved.
+import { treeSize } from '../internal/tree-size.js';
 import { type LabelFilter, labelMatches } from './labels.js';
 import { closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -254,7 +255,7 @@ export class VolumeStore {
         if (!(options.labels ?? []).every((l) => labelMatches(v.Labels, l))) continue;
         if ((options.notLabels ?? []).some((l) => labelMatches(v.Labels, l))) continue;
         if (usersOf(recs, v.Name).length > 0) continue;
-        const size = treeSize(v.Mountpoint);
+        const size = treeSize(v.Mountpoint, { skipUnreadable: true });
         this.removeLocked(v.Name, recs);
         out.push({ name: v.Name, size });
       }
@@ -272,41 +273,6 @@ export class VolumeStore {
     }
     for (const n of names) if (/^\.(tmp|rm)-[0-9a-f]+$/.test(n)) removeTree(path.join(this.dir, n));
   }
-}
-
-/** Bytes of the files under `dir` (a hard-linked file once), as docker's volume size counts. */
-export function treeSize(dir: string): number {
-  const seen = new Set<string>();
-  let total = 0;
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = path.join(d, n);
-      let st: Stats;
-      try {
-        st = lstatSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) {
-        walk(p);
-        continue;
-      }
-      const key = `${st.dev}:${st.ino}`;
-      if (st.nlink > 1) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      total += st.size;
-    }
-  };
-  walk(dir);
-  return total;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Digest } from '../digest/digest.js';
 import { digestHex, parseDigest } from '../digest/digest.js';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { removeTree } from '../internal/remove.js';
+import { treeSize } from '../internal/tree-size.js';
 import { alreadyExists, BerthError, failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
 import type { DriverInfo, IdMap, MountSpec, PrepareOptions, SnapshotInfo, SnapshotKind } from './driver.js';
 import { isInUse, mountAll, unmountPath } from './mount.js';
@@ -182,43 +183,6 @@ export abstract class SnapshotDirs {
 /** An id-shifted copy holds the whole tree, owners moved: its changes cannot be told apart. */
 export function refuseShifted(info: SnapshotInfo, what: string): void {
   if (info.idMap) throw unsupported(`cannot ${what} snapshot ${info.key}: it is an id-shifted copy for a user namespace (--userns)`);
-}
-
-/**
- * The bytes of the non-directory entries under `dir` (st_size, as docker's directory.Size
- * counts), each inode once; 0 for a dir that does not exist (a read-only view has no upper).
- * Entries that vanish during the walk (a running container writes) are skipped.
- */
-export async function treeSize(dir: string): Promise<number> {
-  const seen = new Set<string>();
-  let total = 0;
-  const walk = async (d: string): Promise<void> => {
-    let names: string[];
-    try {
-      names = await fs.readdir(d);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return;
-      throw BerthError.wrap(err, `cannot measure ${d}`);
-    }
-    for (const name of names) {
-      const p = path.join(d, name);
-      const st = await fs.lstat(p).catch(() => undefined);
-      if (!st) continue;
-      if (st.isDirectory()) {
-        await walk(p);
-        continue;
-      }
-      if (st.nlink > 1) {
-        const id = `${st.dev}:${st.ino}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
-      }
-      total += st.size;
-    }
-  };
-  await walk(dir);
-  return total;
 }
 
 /** Whether the process that named a temp dir ".tmp-<pid>-..." still runs. */
