@@ -11,7 +11,7 @@ import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, ra
 import { ContainerHost } from './host.js';
 import type { ContainerPaths } from './records.js';
 import { containerEvent } from './events.js';
-import { isJoin, resolveJoinTargets } from './joins.js';
+import { resolveJoinTargets } from './joins.js';
 import { mergeHealthConfig } from './health.js';
 import { writeEtcFiles } from './rootfs.js';
 import { resolveSource, type ResolveSourceOptions } from './source.js';
@@ -29,7 +29,7 @@ export async function createContainer(host: ContainerHost, spec: ContainerSpec, 
   // failure to open it surfaces).
   host.driver().catch(() => {});
   const [runtime, source] = await Promise.all([chooseRuntime(host, spec.runtime), resolveSource(host, spec.image, options)]);
-  if (isJoin(spec.pidMode) || isJoin(spec.ipcMode) || isJoin(spec.networkMode)) await resolveJoinTargets(host, spec);
+  await resolveJoinTargets(host, spec);
   const id = newContainerId();
   const rec: ContainerRecord = {
     id,

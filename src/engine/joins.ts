@@ -21,7 +21,7 @@ export function isJoin(mode: string | undefined): mode is JoinMode {
   return mode?.startsWith('container:') === true;
 }
 
-/** At create: each container:REF names the target by its full ID, as docker records it. */
+/** At create: each container:REF names the target by its full ID, as docker records it (nothing to do without one). */
 export async function resolveJoinTargets(host: ContainerHost, spec: ContainerSpec): Promise<void> {
   for (const kind of KINDS) {
     const mode = spec[MODE_OF[kind]];
@@ -40,6 +40,7 @@ export interface Joined {
   hostname?: string;
 }
 
+/** undefined when the container joins no other's namespace. */
 export async function resolveJoins(host: ContainerHost, rec: ContainerRecord): Promise<Joined | undefined> {
   const out: Joined = {};
   let any = false;

@@ -9,7 +9,7 @@ import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
 import type { ContainerRecord } from './container.js';
 import { containerEvent } from './events.js';
-import { isJoin, resolveJoins } from './joins.js';
+import { resolveJoins } from './joins.js';
 import type { ContainerHost } from './host.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { type SpecFacts, specInputFor } from './spec.js';
@@ -25,7 +25,7 @@ async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: S
       const { populateVolumes } = await import('./container-volumes.js');
       await populateVolumes(host, rec, paths.rootfs);
     }
-    const joins = isJoin(rec.spec.pidMode) || isJoin(rec.spec.ipcMode) || isJoin(rec.spec.networkMode) ? await resolveJoins(host, rec) : undefined;
+    const joins = await resolveJoins(host, rec);
     const spec = generateSpec(await specInputFor(rec, paths, joins ? { ...facts, joined: joins } : facts));
     writeFileSync(paths.spec, JSON.stringify(spec), { mode: 0o600 });
   } catch (err) {
