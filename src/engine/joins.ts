@@ -17,7 +17,7 @@ const KINDS = ['pid', 'ipc', 'network'] as const;
 type JoinKind = (typeof KINDS)[number];
 const MODE_OF: Record<JoinKind, 'pidMode' | 'ipcMode' | 'networkMode'> = { pid: 'pidMode', ipc: 'ipcMode', network: 'networkMode' };
 
-export function isJoin(mode: string | undefined): mode is JoinMode {
+function isJoin(mode: string | undefined): mode is JoinMode {
   return mode?.startsWith('container:') === true;
 }
 
