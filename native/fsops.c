@@ -120,6 +120,17 @@ static napi_value js_lutimes(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// ---- pipes -----------------------------------------------------------------------------
+
+// setPipeSize(fd, bytes): fcntl F_SETPIPE_SZ, for a pipe that must take `bytes` unread.
+static napi_value js_set_pipe_size(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd, size;
+  if (!get_i32(env, argv[0], &fd) || !get_i32(env, argv[1], &size)) return NULL;
+  if (fcntl(fd, F_SETPIPE_SZ, size) < 0) return throw_errno(env, errno, "fcntl F_SETPIPE_SZ", NULL);
+  return undefined(env);
+}
+
 // ---- flock -----------------------------------------------------------------------------
 
 // flock(fd, op, nonblock): false when nonblock and another holder has it.
@@ -258,6 +269,7 @@ void register_fsops(napi_env env, napi_value exports) {
   export_fn(env, exports, "mount", js_mount);
   export_fn(env, exports, "umount2", js_umount2);
   export_fn(env, exports, "lutimes", js_lutimes);
+  export_fn(env, exports, "setPipeSize", js_set_pipe_size);
   export_fn(env, exports, "flock", js_flock);
   export_fn(env, exports, "flockAsync", js_flock_async);
   export_int(env, exports, "MS_RDONLY", MS_RDONLY);

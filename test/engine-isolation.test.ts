@@ -2,6 +2,7 @@
 // capability set, seccomp, masked and read-only paths, cgroup limits, and the flags that relax them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -300,6 +301,49 @@ test('a missing user, an out-of-range id, an image without command: clear errors
   assert.match(nocmd.stderr, /no command specified/);
   await makeImage(fx, 'hostile/user:1', { Cmd: ['true'], User: 'nosuchuser' });
   assert.match((await berth(fx, ['run', '--rm', 'hostile/user:1'])).stderr, /unable to find user nosuchuser/);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  assert.deepEqual(await mountsUnder(fx), []);
+});
+
+/** Runtime and monitor processes of this fixture's containers still alive. */
+function runtimeProcesses(): string[] {
+  const found: string[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    let argv: string;
+    try {
+      argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (argv.includes(fx.runroot) && /\b(runc|conmon)\b/.test(argv)) found.push(argv);
+  }
+  return found;
+}
+
+test('the runtime starts before its spec: an aborted start leaves no runtime and no FIFO; a spec over 64 KiB', async () => {
+  // run -d: conmon and runc start while the rootfs is mounted; the missing user aborts them.
+  const bad = await berth(fx, ['run', '-d', '--name', 'handoff-ghost', '-u', 'ghost', fx.image, 'sleep', '60']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /unable to find user ghost/);
+  assert.doesNotMatch(bad.stderr, /process property|panic|EOF/);
+  assert.match(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.Error}}', 'handoff-ghost']), /^created .*unable to find user ghost/);
+  const id = await ok(fx, ['inspect', '-f', '{{.Id}}', 'handoff-ghost']);
+  await assert.rejects(fs.lstat(path.join(fx.root, 'containers', id, 'bundle', 'config.json')), /ENOENT/);
+  assert.deepEqual(runtimeProcesses(), []);
+  await ok(fx, ['rm', 'handoff-ghost']);
+  // The foreground run (run --rm) kills its runtime: nothing of runc's on the CLI's stderr.
+  const fg = await berth(fx, ['run', '--rm', '-u', 'ghost', fx.image, 'true']);
+  assert.equal(fg.code, 125);
+  assert.equal(fg.stderr.trim().split('\n').length, 1, fg.stderr);
+  assert.deepEqual(runtimeProcesses(), []);
+  // A spec larger than a pipe holds by default reaches the runtime whole.
+  const envFile = path.join(fx.dir, 'big.env');
+  await fs.writeFile(envFile, Array.from({ length: 100 }, (_, i) => `BIG_${i}=${'x'.repeat(1000)}\n`).join(''));
+  assert.equal(await ok(fx, ['run', '--rm', '--env-file', envFile, fx.image, ...sh('echo ${#BIG_99}')]), '1000');
+  const d = await ok(fx, ['run', '-d', '--env-file', envFile, fx.image, 'sleep', '60']);
+  assert.equal(await ok(fx, ['exec', d, ...sh('echo ${#BIG_0}')]), '1000');
+  await ok(fx, ['rm', '-f', d]);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
   assert.deepEqual(await mountsUnder(fx), []);
 });

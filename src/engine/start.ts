@@ -7,6 +7,7 @@ import { exitStatus, memfd, type SpawnedProcess, spawnWait } from '../internal/s
 import { readFdText } from '../internal/read.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
+import { readsSpecFromFifo, SpecHandoff } from '../runtime/spec-handoff.js';
 import type { ContainerRecord } from './container.js';
 import { containerEvent } from './events.js';
 import { resolveJoins } from './joins.js';
@@ -16,7 +17,11 @@ import { type SpecFacts, specInputFor } from './spec.js';
 import { discardContainer } from './create.js';
 import { clearExit } from './state.js';
 
-async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: SpecFacts): Promise<void> {
+/**
+ * Mounts the rootfs and writes the runtime spec: into `handoff` when the runtime was spawned
+ * already and waits for it there (spec-handoff.ts), else as the bundle's config.json.
+ */
+async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: SpecFacts, handoff?: SpecHandoff): Promise<void> {
   const paths = host.records.paths(rec.id);
   const driver = await host.driver();
   await mountRootfs(driver, rec, paths);
@@ -26,8 +31,9 @@ async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: S
       await populateVolumes(host, rec, paths.rootfs);
     }
     const joins = await resolveJoins(host, rec);
-    const spec = generateSpec(await specInputFor(rec, paths, joins ? { ...facts, joined: joins } : facts));
-    writeFileSync(paths.spec, JSON.stringify(spec), { mode: 0o600 });
+    const spec = JSON.stringify(generateSpec(await specInputFor(rec, paths, joins ? { ...facts, joined: joins } : facts)));
+    if (handoff) handoff.write(spec);
+    else writeFileSync(paths.spec, spec, { mode: 0o600 });
   } catch (err) {
     await unmountRootfs(driver, paths).catch(() => {});
     throw err;
@@ -64,11 +70,20 @@ export async function startContainer(
       await clearExit(host, cur.id);
       await runtime.delete(cur.id, { force: true }).catch(() => {});
     }
-    await prepareBundle(host, cur, { terminal: cur.spec.tty ?? false });
+    const facts = { terminal: cur.spec.tty ?? false };
+    // conmon and the runtime start while the rootfs is mounted and the spec written, when the
+    // runtime can wait for its spec (spec-handoff.ts).
+    let prepare: { handoff: SpecHandoff; run: () => Promise<void> } | undefined;
+    if (readsSpecFromFifo(runtime.name)) {
+      mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
+      const handoff = SpecHandoff.open(paths.spec);
+      prepare = { handoff, run: () => prepareBundle(host, cur, facts, handoff) };
+    } else await prepareBundle(host, cur, facts);
     const cleanup = host.options.cleanupCommand;
     try {
       const { startContainer: startMonitored } = await import('../runtime/monitor.js');
       const started = await startMonitored({
+        ...(prepare ? { prepare } : {}),
         id: cur.id,
         name: cur.name,
         bundle: paths.bundle,
@@ -99,6 +114,7 @@ export async function startContainer(
       delete cur.state.error;
       if (cur.spec.healthcheck) await armHealthcheck(host, cur, started.pid);
     } catch (err) {
+      prepare?.handoff.close();
       await unmountRootfs(await host.driver(), paths).catch(() => {});
       cur.state.error = err instanceof Error ? err.message : String(err);
       await host.records.save(cur);
@@ -176,6 +192,7 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
   let child: SpawnedProcess | undefined;
   let notRun = 'failed to run';
   let unsaved: unknown;
+  let handoff: SpecHandoff | undefined;
   const lock = await host.records.lock(rec.id);
   let cur: ContainerRecord;
   try {
@@ -183,19 +200,40 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
     if (!ok) throw failedPrecondition(`cannot start container ${rec.name}: it is already running`);
     cur = ok;
     const size = options.tty && process.stdout.isTTY && process.stdout.rows > 0 ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
-    await prepareBundle(host, cur, { terminal: options.tty, ...(size ? { consoleSize: size } : {}) });
-    // The runtime starts before the record says "running": the write and the lock's release
-    // then overlap the runtime's own start instead of delaying it. Until the record is written
-    // the lock is held, so no other command sees the container half-started.
+    // The runtime starts before the rootfs and the spec are ready, when it can wait for the spec
+    // (spec-handoff.ts), and before the record says "running": its own start overlaps the
+    // mount, the spec, the record's write and the lock's release instead of following them.
+    // Until the record is written the lock is held: no other command sees it half-started.
     // Spawned by the addon, not node:child_process: loading that module's graph (net, dgram,
     // ...) and libuv's fork() of the Node process cost ~4 ms of run --rm (spawn.ts: how).
-    try {
-      child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', '--log=/proc/self/fd/3', 'run', '--bundle', paths.bundle, cur.id], {
-        fds: [options.stdin ? 'inherit' : 'null', options.stdout === false ? 'null' : 'inherit', options.stderr === false ? 'null' : 'inherit', logFd],
-      });
-    } catch (err) {
-      // A runtime that cannot be executed (ENOENT, EACCES): a failure to start, as below.
-      notRun = err instanceof Error ? err.message : String(err);
+    const spawnRuntime = () => {
+      try {
+        child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', '--log=/proc/self/fd/3', 'run', '--bundle', paths.bundle, cur.id], {
+          fds: [options.stdin ? 'inherit' : 'null', options.stdout === false ? 'null' : 'inherit', options.stderr === false ? 'null' : 'inherit', logFd],
+        });
+      } catch (err) {
+        // A runtime that cannot be executed (ENOENT, EACCES): a failure to start, as below.
+        notRun = err instanceof Error ? err.message : String(err);
+      }
+    };
+    const facts = { terminal: options.tty, ...(size ? { consoleSize: size } : {}) };
+    if (readsSpecFromFifo(runtime.name)) {
+      mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
+      handoff = SpecHandoff.open(paths.spec);
+      spawnRuntime();
+      try {
+        await prepareBundle(host, cur, facts, handoff);
+      } catch (err) {
+        // Killed rather than told: the CLI's stderr is the runtime's, and its complaint about
+        // an aborted spec would only hide the real error.
+        if (child) process.kill(child.pid, 'SIGKILL');
+        await child?.exited.catch(() => {});
+        handoff.close();
+        throw err;
+      }
+    } else {
+      await prepareBundle(host, cur, facts);
+      spawnRuntime();
     }
     cur.state = { ...cur.state, status: 'running', pid: 0, monitorPid: process.pid, mode: 'foreground', startedAt: new Date().toISOString(), stoppedByUser: false };
     // The runtime's process lives as long as the container: the timer watches it.
@@ -206,11 +244,13 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
     );
   } finally {
     await lock.release();
+    if (!child) handoff?.close();
   }
   if (unsaved !== undefined) {
     // Unrecorded, the container must not run on: stopped, then settled like any exit.
     if (child) process.kill(child.pid, 'SIGKILL');
     await child?.exited.catch(() => {});
+    handoff?.close();
     await finishForeground(host, cur.id, 127).catch(() => {});
     throw unsaved;
   }
@@ -231,6 +271,7 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
         () => -1,
       )
     : -1;
+  handoff?.close();
   for (const s of FORWARDED) process.off(s, forward);
   const log = code === 0 ? [] : errorsFromLog(readFdText(logFd));
   const failed = code === -1 || (code !== 0 && log.length > 0);

@@ -19,6 +19,7 @@ interface Native {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   lutimes(path: string, sec: number, nsec: number): void;
+  setPipeSize(fd: number, bytes: number): void;
   flock(fd: number, op: number, nonblock: boolean): boolean;
   flockAsync(fd: number, op: number): Promise<void>;
   openRoot(path: string): number;
@@ -141,6 +142,11 @@ export const MNT_DETACH = 2;
 /** Creates a device node or fifo; `mode` includes S_IFCHR, S_IFBLK or S_IFIFO. */
 export function mknod(file: string, mode: number, major: number, minor: number): void {
   native().mknod(file, mode, major, minor);
+}
+
+/** Lets a pipe hold `bytes` unread (fcntl F_SETPIPE_SZ; the default is 64 KiB). */
+export function setPipeSize(fd: number, bytes: number): void {
+  native().setPipeSize(fd, bytes);
 }
 
 /** Sets an extended attribute on `file` itself (a symlink is not followed). */

@@ -10,6 +10,7 @@ import { memfd, pipe, readLine, type SpawnedProcess, spawnWait } from '../intern
 import { lookupBinary } from './detect.js';
 import { errorsFromLog, runtimeError } from './errors.js';
 import type { OciRuntime } from './oci-runtime.js';
+import type { SpecHandoff } from './spec-handoff.js';
 
 export interface MonitorOptions {
   id: string;
@@ -52,6 +53,12 @@ export interface MonitorOptions {
    * and start in one process.
    */
   beforeStart?: (attachSocket: string) => Promise<void>;
+  /**
+   * Work that overlaps conmon's and the runtime's start (mounting the rootfs, writing the
+   * spec): the runtime waits for the spec in `handoff` (spec-handoff.ts). When it throws, the
+   * runtime is told to give up, and its error is the one thrown.
+   */
+  prepare?: { handoff: SpecHandoff; run: () => Promise<void> };
 }
 
 export interface MonitoredContainer {
@@ -155,6 +162,7 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
   // anonymous file, read if it fails.
   const [syncRead, syncWrite] = pipe();
   const errFile = memfd('conmon-stderr');
+  const prepare = options.prepare;
   let line: string;
   let stderr = '';
   try {
@@ -166,12 +174,25 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
     } finally {
       closeSync(syncWrite);
     }
+    if (prepare) {
+      try {
+        await prepare.run();
+      } catch (err) {
+        // The runtime fails on the aborted spec; conmon answers and ends; nothing is left.
+        prepare.handoff.abort();
+        await readLine(syncRead).catch(() => {});
+        await child.exited.catch(() => {});
+        throw err;
+      }
+    }
     // conmon's first process exits once it forked its monitor, which answers on the pipe; a
     // conmon that fails before that (a usage error) leaves the pipe closed: EOF, no line.
     line = (await readLine(syncRead)).toString('utf8').trim();
     await child.exited;
     stderr = readFdText(errFile);
   } finally {
+    // The runtime has read its spec (or failed, or never ran): the FIFO's end may close.
+    prepare?.handoff.close();
     closeSync(syncRead);
     closeSync(errFile);
   }
