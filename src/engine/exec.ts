@@ -1,7 +1,7 @@
 // `exec`: another process in a running container, with the container's own confinement
 // (capabilities, seccomp, AppArmor from its spec) and docker's -e/-u/-w/-t/-i/-d overrides.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, internal } from '../internal/errors.js';
@@ -13,6 +13,7 @@ import { containerEvent } from './events.js';
 import { lookupContainer } from './state.js';
 import { randomHex } from '../internal/random.js';
 import { readFdText } from '../internal/read.js';
+import { removeFile } from '../internal/remove.js';
 import { exitStatus, memfd, spawnWait } from '../internal/spawn.js';
 import type { ContainerRecord } from './container.js';
 
@@ -146,8 +147,8 @@ export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cm
     // Ended (the timer's SIGTERM at a stop or rm): the check goes too, and the files with it.
     const onTerm = () => {
       killCheck();
-      rmSync(procFile, { force: true });
-      rmSync(pidFile, { force: true });
+      removeFile(procFile);
+      removeFile(pidFile);
       process.exit(143);
     };
     process.once('SIGTERM', onTerm);
@@ -175,7 +176,7 @@ export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cm
   } finally {
     closeSync(out);
     closeSync(log);
-    rmSync(procFile, { force: true });
-    rmSync(pidFile, { force: true });
+    removeFile(procFile);
+    removeFile(pidFile);
   }
 }

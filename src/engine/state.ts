@@ -1,6 +1,6 @@
 // Reconciliation: the recorded state checked against the truth (the monitor's exit file, the
 // container's and monitor's processes, the runtime's state), and the cleanup of what stopped.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { acquireLock } from '../store/lock.js';
@@ -11,6 +11,7 @@ import { containerEvent } from './events.js';
 import type { ContainerHost } from './host.js';
 import { unmountRootfs } from './rootfs.js';
 import { processAlive } from '../internal/process.js';
+import { removeFile } from '../internal/remove.js';
 
 /** Exit code recorded when a container ended with nobody left to see how (monitor killed). */
 export const UNKNOWN_EXIT = 255;
@@ -253,6 +254,6 @@ export async function lookupContainer(host: ContainerHost, query: string): Promi
 /** Removes the exit file of a previous run before a new start. */
 export async function clearExit(host: ContainerHost, id: string): Promise<void> {
   const p = host.records.paths(id);
-  rmSync(`${p.stateDir}/exits/${id}`, { force: true });
-  rmSync(`${p.stateDir}/oom`, { force: true });
+  removeFile(`${p.stateDir}/exits/${id}`);
+  removeFile(`${p.stateDir}/oom`);
 }

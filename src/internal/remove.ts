@@ -23,6 +23,14 @@ export function removeTree(target: string): void {
   removeTreeWalk(target);
 }
 
+/**
+ * Removes one file (not a directory); a missing one is fine. fs.rmSync would load Node's
+ * rimraf module for it (~0.4 ms of a command's start) even without `recursive`.
+ */
+export function removeFile(file: string): void {
+  ignoreMissing(() => unlinkSync(file));
+}
+
 /** The same removal walked in JS, one readdir per directory: for trees the addon declines. */
 function removeTreeWalk(target: string): void {
   let isDir: boolean;

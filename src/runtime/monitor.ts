@@ -1,11 +1,12 @@
 // The container monitor: conmon (Debian's package) outlives the berth CLI, holds the container's
 // stdio, writes its log (k8s-file) and, at exit, the exit code in <exitDir>/<id> (time = mtime).
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, internal, notFound } from '../internal/errors.js';
 import { projectRoot } from '../internal/paths.js';
 import { readFdText, readTextOr } from '../internal/read.js';
+import { removeFile } from '../internal/remove.js';
 import { memfd, pipe, readLine, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
 import { lookupBinary } from './detect.js';
 import { errorsFromLog, runtimeError } from './errors.js';
@@ -124,7 +125,7 @@ export async function createMonitored(options: MonitorOptions): Promise<Monitore
   // Direct calls: each awaited fs.promises call is a trip through the thread pool (0.1-0.4 ms
   // on a busy host), more than these mkdirs cost.
   for (const dir of [p.exitDir, socketDir, path.dirname(p.logPath), options.runtime.root]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  rmSync(runtimeLog, { force: true });
+  removeFile(runtimeLog);
 
   const shim = options.runDetachedShim;
   const args = [

@@ -4,8 +4,9 @@
 // write the spec meanwhile, if config.json is a FIFO until the spec exists: a runtime that gets
 // there early waits in read(2) for it. For runtimes known to open config.json once and read one
 // JSON value from it (runc: os.Open, then json.Decoder.Decode; it needs no end of file).
-import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, openSync, renameSync, writeFileSync, writeSync, constants as fsc } from 'node:fs';
 import { internal } from '../internal/errors.js';
+import { removeFile } from '../internal/remove.js';
 import { mknod, S_IFIFO, setPipeSize } from '../internal/sys.js';
 
 /** The runtimes whose reading of config.json a FIFO serves (see the file's comment). */
@@ -37,7 +38,7 @@ export class SpecHandoff {
 
   /** Replaces the bundle's config.json (if any) by a FIFO. */
   static open(file: string): SpecHandoff {
-    rmSync(file, { force: true });
+    removeFile(file);
     mknod(file, S_IFIFO | 0o600, 0, 0);
     // O_RDWR: a FIFO's open for writing waits for a reader; read-write opens at once, and the
     // runtime's open for reading then finds a writer. Non-blocking: a write never waits.
@@ -82,6 +83,6 @@ export class SpecHandoff {
     closeSync(this.fd);
     this.fd = -1;
     // No spec came: the FIFO must not stay where a later reader of config.json would wait.
-    if (!this.written) rmSync(this.file, { force: true });
+    if (!this.written) removeFile(this.file);
   }
 }

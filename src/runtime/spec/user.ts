@@ -26,6 +26,9 @@ const MAX_DB_SIZE = 8 * 1024 * 1024;
  */
 export async function securePath(rootfs: string, inside: string): Promise<string> {
   const root = path.resolve(rootfs);
+  // Joined by hand: each part is one clean name (no '/', '.' or '..'), so path.join's
+  // normalizing of the whole string at every step (a few dozen per start) has nothing to do.
+  const prefix = root === '/' ? '' : root;
   const pending = inside.split('/').filter(Boolean);
   const done: string[] = [];
   let links = 0;
@@ -36,7 +39,7 @@ export async function securePath(rootfs: string, inside: string): Promise<string
       done.pop();
       continue;
     }
-    const candidate = path.join(root, ...done, part);
+    const candidate = `${prefix}/${done.length ? `${done.join('/')}/` : ''}${part}`;
     let st: Stats;
     try {
       st = lstatSync(candidate);
@@ -54,7 +57,7 @@ export async function securePath(rootfs: string, inside: string): Promise<string
     }
     done.push(part);
   }
-  return path.join(root, ...done);
+  return done.length ? `${prefix}/${done.join('/')}` : root;
 }
 
 /** Reads a small regular file inside the rootfs; undefined when it does not exist. */
