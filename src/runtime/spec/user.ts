@@ -20,12 +20,22 @@ const MAX_SYMLINKS = 40;
 /** /etc/passwd and /etc/group past this size are not plausible and not read. */
 const MAX_DB_SIZE = 8 * 1024 * 1024;
 
+let lastRoot: { given: string; resolved: string } | undefined;
+
+/** path.resolve of a rootfs, remembered: a start resolves a dozen paths in the same one. */
+function resolvedRoot(rootfs: string): string {
+  // A relative one depends on the working directory: resolved each time.
+  if (!rootfs.startsWith('/')) return path.resolve(rootfs);
+  if (lastRoot?.given !== rootfs) lastRoot = { given: rootfs, resolved: path.resolve(rootfs) };
+  return lastRoot.resolved;
+}
+
 /**
  * The host path of `inside` (absolute, as seen from the container) under `rootfs`, resolving each
  * component's symlinks as if rootfs were "/": an absolute link restarts at rootfs, ".." stops there.
  */
 export async function securePath(rootfs: string, inside: string): Promise<string> {
-  const root = path.resolve(rootfs);
+  const root = resolvedRoot(rootfs);
   // Joined by hand: each part is one clean name (no '/', '.' or '..'), so path.join's
   // normalizing of the whole string at every step (a few dozen per start) has nothing to do.
   const prefix = root === '/' ? '' : root;
