@@ -52,6 +52,40 @@ test('system df: images, containers (the writable layer measured), no volumes, b
   assert.equal(await ok(fx, ['system', 'df', '--format', '{{.Type}}={{.TotalCount}}/{{.Active}}']), 'Images=2/2\nContainers=2/1\nLocal Volumes=0/0\nBuild Cache=0/0');
 });
 
+test('system df -v: docker\'s four tables, each image, container and volume with its bytes', async () => {
+  await ok(fx, ['volume', 'create', 'dfv']);
+  const out = await ok(fx, ['system', 'df', '-v']);
+  const [images, containers, volumes, cache] = out.split(/\n(?=Containers space usage:|Local Volumes space usage:|Build cache usage:)/);
+  assert.match(images, /^Images space usage:\n\nREPOSITORY +TAG +IMAGE ID +CREATED +SIZE +SHARED SIZE +UNIQUE SIZE +CONTAINERS\n/);
+  const imageRow = (repo: string) => images.split('\n').find((l) => l.startsWith(`${repo} `))?.trim().split(/ {2,}/);
+  const busybox = imageRow('test/busybox');
+  const other = imageRow('test/other');
+  assert.ok(busybox && other, images);
+  // test/other is busybox's bottom layer alone: all of it shared, none unique; busybox's
+  // second layer (/hello) is its own. Each image has one container.
+  assert.equal(other[1], '1');
+  assert.equal(other[5], other[4], 'SHARED SIZE is the whole of test/other');
+  assert.equal(other[6], '0B');
+  assert.equal(busybox[5], other[4], "busybox shares test/other's layer");
+  assert.notEqual(busybox[6], '0B');
+  assert.deepEqual([busybox[7], other[7]], ['1', '1']);
+  assert.match(containers, /^Containers space usage:\n\nCONTAINER ID +IMAGE +COMMAND +LOCAL VOLUMES +SIZE +CREATED +STATUS +NAMES\n/);
+  const writer = containers.split('\n').find((l) => l.trimEnd().endsWith(' writer'))?.split(/ {2,}/);
+  assert.ok(writer, containers);
+  assert.equal(writer[0], stopped.slice(0, 12));
+  assert.equal(writer[2], '"sh -c head -c 6000 …"', 'COMMAND as ps shows it');
+  assert.equal(writer[3], '0');
+  assert.match(writer[4], /^6(\.\d+)?kB$/);
+  assert.match(writer[6], /^Exited \(0\)/);
+  assert.match(containers, new RegExp(`\\n${running.slice(0, 12)} +test/other:1 +"sleep 1000" +0 +\\S+ +.* Up .* keep\\n`));
+  assert.match(volumes, /^Local Volumes space usage:\n\nVOLUME NAME +LINKS +SIZE\ndfv +0 +0B\n/);
+  assert.match(cache, /^Build cache usage: 0B\n\nCACHE ID +CACHE TYPE +SIZE +CREATED +LAST USED +USAGE +SHARED\n?$/);
+  const both = await berth(fx, ['system', 'df', '-v', '--format', 'json']);
+  assert.equal(both.code, 125);
+  assert.match(both.stderr, /--verbose prints docker's four tables/);
+  await ok(fx, ['volume', 'rm', 'dfv']);
+});
+
 test('system prune without -f asks; any answer but y changes nothing', async () => {
   for (const input of ['n\n', '\n', 'yes\n', '']) {
     const r = await berth(fx, ['system', 'prune'], { input });

@@ -1,14 +1,17 @@
 // berth system SUBCOMMAND: df (disk usage as docker's four rows) and prune (stopped
 // containers, dangling or unused images, the build cache).
 import { BuildCache, buildCacheUsage, pruneBuildCache } from '../build/cache.js';
-import { diskUsage, percentOf, pruneContainers, type UsageRow } from '../engine/index.js';
-import { parsePruneFilters, pruneImages } from '../engine/images/index.js';
+import type { CacheEntry } from '../build/cache.js';
+import { diskUsageDetail, percentOf, pruneContainers, type UsageDetail, type UsageRow } from '../engine/index.js';
+import { parsePruneFilters, pruneImages, splitName } from '../engine/images/index.js';
+import type { LayerRecord } from '../store/index.js';
 import { BerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { type FormatSpec, formatRows, humanSize } from './format.js';
+import { alignColumns, type FormatSpec, formatRows, humanSize, shortId, timeAgo } from './format.js';
 import type { CliContext } from './main.js';
 import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
+import { psFormat } from './ps.js';
 
 /** Sub-verb -> its handler; `service` (the API server) will join them here. */
 const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { df, prune };
@@ -30,7 +33,10 @@ const DF: VerbSpec = {
   usage: 'berth system df [OPTIONS]',
   summary: 'Show berth disk usage',
   maxArgs: 0,
-  flags: [{ name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template ({{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}})' }],
+  flags: [
+    { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template ({{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}})' },
+    { name: 'verbose', short: 'v', type: 'bool', description: 'Show detailed information on space usage' },
+  ],
 };
 
 /** docker's `system df` table: strings in every field, as docker's JSON shows them too. */
@@ -57,15 +63,50 @@ export const DF_FORMAT: FormatSpec<UsageRow> = {
 async function df(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(DF, argv, ctx);
   if (!flags) return 0;
+  const format = flags.string('format');
+  const verbose = flags.bool('verbose');
+  if (verbose && format !== undefined) throw new BerthError('invalid-argument', 'berth system df: --verbose prints docker\'s four tables; --format is for the summary rows only');
   const host = containerHost(ctx);
-  const rows = await diskUsage(host);
+  const detail = await diskUsageDetail(host);
   const store = await host.store();
   const { kept, layers } = await store.layerUsage();
-  const cache = buildCacheUsage((await new BuildCache(ctx.root).list()).map((e) => e.entry), layers, kept);
-  rows.push({ type: 'Build Cache', total: cache.total, active: 0, size: cache.size, reclaimable: cache.size });
-  const format = flags.string('format');
-  ctx.out(formatRows(rows, DF_FORMAT, format));
+  const entries = await new BuildCache(ctx.root).list();
+  const cache = buildCacheUsage(entries.map((e) => e.entry), layers, kept);
+  const rows: UsageRow[] = [...detail.rows, { type: 'Build Cache', total: cache.total, active: 0, size: cache.size, reclaimable: cache.size }];
+  ctx.out(verbose ? verboseDf(detail, entries, layers, kept, cache.size) : formatRows(rows, DF_FORMAT, format));
   return 0;
+}
+
+/** docker's `system df -v`: a table per kind, images and containers with their bytes. */
+export function verboseDf(detail: UsageDetail, cache: { key: string; entry: CacheEntry }[], layers: LayerRecord[], kept: Set<string>, cacheSize: number, now = Date.now()): string {
+  const table = (lines: string[]) => alignColumns(lines, 10);
+  const images = table([
+    'REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS',
+    ...detail.images.map(({ record, shared, containers }) => {
+      // docker shows an image once, by its first name.
+      const { repository, tag } = record.names[0] ? splitName(record.names[0]) : { repository: '<none>', tag: '<none>' };
+      return [repository, tag, shortId(record.id), timeAgo(record.created, now), humanSize(record.size), humanSize(shared), humanSize(record.size - shared), String(containers)].join('\t');
+    }),
+  ]);
+  const ps = psFormat(false);
+  const containers = table([
+    'CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES',
+    ...detail.containers.map(({ record, size, volumes }) => {
+      const v = ps.view(record);
+      return [v.ID, v.Image, v.Command, String(volumes), humanSize(size), v.RunningFor, v.Status, v.Names].join('\t');
+    }),
+  ]);
+  const volumes = table(['VOLUME NAME\tLINKS\tSIZE', ...detail.volumes.map((v) => [v.name, String(v.links), humanSize(v.size)].join('\t'))]);
+  const sizeOf = new Map(layers.map((l) => [l.chainID as string, l.size]));
+  // LAST USED and USAGE: berth's build cache records neither.
+  const builds = table([
+    'CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED',
+    ...cache.map(({ key, entry }) => {
+      const chain = entry.layer.chainID as string;
+      return [key.slice(0, 12), 'regular', humanSize(sizeOf.get(chain) ?? 0), timeAgo(entry.createdAt, now), '', '', String(kept.has(chain))].join('\t');
+    }),
+  ]);
+  return `Images space usage:\n\n${images}\nContainers space usage:\n\n${containers}\nLocal Volumes space usage:\n\n${volumes}\nBuild cache usage: ${humanSize(cacheSize)}\n\n${builds}`;
 }
 
 const PRUNE: VerbSpec = {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ImageRecord, LayerRecord } from '../store/index.js';
-import { containerUsage, imageUsage, percentOf, volumeUsage } from './disk-usage.js';
+import { containerUsage, imageUsage, percentOf, sharedSizes, volumeUsage } from './disk-usage.js';
 
 const layer = (chain: string, size: number): LayerRecord => ({ chainID: chain, diffID: chain, size, compressed: [], createdAt: '' }) as unknown as LayerRecord;
 const image = (id: string, chains: string[]): ImageRecord =>
@@ -16,6 +16,13 @@ test('imageUsage counts shared layers once and reclaims only what no used image 
   const none = imageUsage(images, layers, []);
   assert.equal(none.active, 0);
   assert.equal(none.reclaimable, 1500);
+});
+
+test('sharedSizes: the bytes of an image\'s layers another image has too, a layer named twice counted once', () => {
+  const layers = [layer('sha256:base', 1000), layer('sha256:a', 300), layer('sha256:b', 200)];
+  const images = [image('sha256:A', ['sha256:base', 'sha256:a']), image('sha256:B', ['sha256:base', 'sha256:b', 'sha256:b']), image('sha256:C', ['sha256:a'])];
+  assert.deepEqual(Object.fromEntries(sharedSizes(images, layers)), { 'sha256:A': 1300, 'sha256:B': 1000, 'sha256:C': 300 });
+  assert.deepEqual(Object.fromEntries(sharedSizes([image('sha256:A', ['sha256:base'])], layers)), { 'sha256:A': 0 });
 });
 
 test('containerUsage: active are the running ones, reclaimable the rest', () => {

@@ -1,6 +1,7 @@
 // berth system df: what images, containers and volumes take on disk, as docker's four rows
 // count it. The sums are pure functions of records (tested alone); diskUsage gathers them.
 import type { Hold, ImageRecord, LayerRecord } from '../store/index.js';
+import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 
 /** One row of docker's `system df` table, in bytes. */
@@ -68,19 +69,65 @@ export function percentOf(reclaimable: number, size: number): string {
   return size > 0 ? ` (${Math.trunc((reclaimable * 100) / size)}%)` : '';
 }
 
+/**
+ * docker's SHARED SIZE of `system df -v`, per image: the bytes of its layers that another
+ * image has too (each at the size the layer store recorded). UNIQUE SIZE is the rest.
+ */
+export function sharedSizes(images: ImageRecord[], layers: LayerRecord[]): Map<string, number> {
+  const sizeOf = new Map(layers.map((l) => [l.chainID as string, l.size]));
+  const imagesOf = new Map<string, number>();
+  for (const img of images) for (const c of new Set(img.layers.map((l) => l.chainID as string))) imagesOf.set(c, (imagesOf.get(c) ?? 0) + 1);
+  const out = new Map<string, number>();
+  for (const img of images) {
+    let shared = 0;
+    for (const c of new Set(img.layers.map((l) => l.chainID as string))) if ((imagesOf.get(c) ?? 0) > 1) shared += sizeOf.get(c) ?? 0;
+    out.set(img.id, shared);
+  }
+  return out;
+}
+
 const ACTIVE_STATUSES = new Set(['running', 'paused', 'restarting']);
 
-/** The Images, Containers and Local Volumes rows of this host (Build Cache: src/build/cache.ts). */
-export async function diskUsage(host: ContainerHost): Promise<UsageRow[]> {
+/** What `system df -v` lists: each image, container and volume with its bytes. */
+export interface UsageDetail {
+  /** The summary rows (Images, Containers, Local Volumes). */
+  rows: UsageRow[];
+  images: { record: ImageRecord; shared: number; containers: number }[];
+  containers: { record: ContainerRecord; size: number; volumes: number }[];
+  volumes: { name: string; links: number; size: number }[];
+}
+
+/** The Images, Containers and Local Volumes of this host, each measured (Build Cache: src/build/cache.ts). */
+export async function diskUsageDetail(host: ContainerHost): Promise<UsageDetail> {
   const { listContainers } = await import('./state.js');
   const { containerSize } = await import('./lifecycle.js');
   const store = await host.store();
   const { layers } = await store.layerUsage();
-  const images = imageUsage(await store.listImages(), layers, await store.holds());
-  const ctrs: { running: boolean; size: number }[] = [];
+  const imageRecords = await store.listImages();
+  const images = imageUsage(imageRecords, layers, await store.holds());
   const recs = await listContainers(host);
-  for (const rec of recs) ctrs.push({ running: ACTIVE_STATUSES.has(rec.state.status), size: await containerSize(host, rec) });
+  const containers: UsageDetail['containers'] = [];
+  for (const rec of recs) {
+    containers.push({ record: rec, size: await containerSize(host, rec), volumes: (rec.spec.mounts ?? []).filter((m) => m.type === 'volume').length });
+  }
   const [{ usersOf }, { treeSize }] = await Promise.all([import('./volumes.js'), import('../internal/tree-size.js')]);
-  const vols = host.volumes.list().map((v) => ({ inUse: usersOf(recs, v.Name).length > 0, size: treeSize(v.Mountpoint, { skipUnreadable: true }) }));
-  return [images, containerUsage(ctrs), volumeUsage(vols)];
+  const volumes = host.volumes.list().map((v) => ({ name: v.Name, links: usersOf(recs, v.Name).length, size: treeSize(v.Mountpoint, { skipUnreadable: true }) }));
+  const shared = sharedSizes(imageRecords, layers);
+  const containersOf = new Map<string, number>();
+  for (const rec of recs) if (rec.source.imageId) containersOf.set(rec.source.imageId, (containersOf.get(rec.source.imageId) ?? 0) + 1);
+  return {
+    rows: [
+      images,
+      containerUsage(containers.map((c) => ({ running: ACTIVE_STATUSES.has(c.record.state.status), size: c.size }))),
+      volumeUsage(volumes.map((v) => ({ inUse: v.links > 0, size: v.size }))),
+    ],
+    images: imageRecords.map((record) => ({ record, shared: shared.get(record.id) ?? 0, containers: containersOf.get(record.id) ?? 0 })),
+    containers,
+    volumes,
+  };
+}
+
+/** The Images, Containers and Local Volumes rows of this host (Build Cache: src/build/cache.ts). */
+export async function diskUsage(host: ContainerHost): Promise<UsageRow[]> {
+  return (await diskUsageDetail(host)).rows;
 }
