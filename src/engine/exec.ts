@@ -14,7 +14,7 @@ import { lookupContainer } from './state.js';
 import { randomHex } from '../internal/random.js';
 import { readFdText } from '../internal/read.js';
 import { removeFile } from '../internal/remove.js';
-import { exitStatus, memfd, spawnWait } from '../internal/spawn.js';
+import { exitStatus, memfd, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
 import type { ContainerRecord } from './container.js';
 
 export interface ExecRequest {
@@ -126,45 +126,48 @@ export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cm
   const tag = randomHex(6);
   const procFile = path.join(runtime.root, `.exec-${tag}.json`);
   const pidFile = path.join(runtime.root, `.pid-${tag}`);
-  writeFileSync(procFile, JSON.stringify(proc), { mode: 0o600 });
+  let child: SpawnedProcess | undefined;
+  const killCheck = () => {
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(pidFile, 'utf8').trim());
+    } catch {}
+    try {
+      if (pid > 0) process.kill(pid, 'SIGKILL');
+      else if (child) process.kill(child.pid, 'SIGKILL');
+    } catch {}
+  };
+  // Ended (the timer's SIGTERM at a stop or rm): the check goes too, and the files with it. The
+  // handler is in place before the files exist and until they are gone: a SIGTERM in between,
+  // with no handler, would end the process at once and leave them in the runtime's root.
+  const onTerm = () => {
+    killCheck();
+    removeFile(procFile);
+    removeFile(pidFile);
+    process.exit(143);
+  };
+  process.once('SIGTERM', onTerm);
   const out = memfd('health-output');
   const log = memfd('runtime-log');
   try {
-    const child = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', '--log=/proc/self/fd/3', 'exec', '--process', procFile, '--pid-file', pidFile, rec.id], {
+    writeFileSync(procFile, JSON.stringify(proc), { mode: 0o600 });
+    const spawned = spawnWait(runtime.path, [...runtime.globalArgs(), '--log-format=json', '--log=/proc/self/fd/3', 'exec', '--process', procFile, '--pid-file', pidFile, rec.id], {
       fds: ['null', out, out, log],
     });
+    child = spawned;
     let timedOut = false;
-    const killCheck = () => {
-      let pid = 0;
-      try {
-        pid = Number(readFileSync(pidFile, 'utf8').trim());
-      } catch {}
-      try {
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-        else process.kill(child.pid, 'SIGKILL');
-      } catch {}
-    };
-    // Ended (the timer's SIGTERM at a stop or rm): the check goes too, and the files with it.
-    const onTerm = () => {
-      killCheck();
-      removeFile(procFile);
-      removeFile(pidFile);
-      process.exit(143);
-    };
-    process.once('SIGTERM', onTerm);
     const timer = setTimeout(() => {
       timedOut = true;
       killCheck();
       // A runtime that does not end once its process did is ended itself.
       setTimeout(() => {
         try {
-          process.kill(child.pid, 'SIGKILL');
+          process.kill(spawned.pid, 'SIGKILL');
         } catch {}
       }, 1000).unref();
     }, timeoutMs);
-    const exit = await child.exited;
+    const exit = await spawned.exited;
     clearTimeout(timer);
-    process.off('SIGTERM', onTerm);
     const buf = Buffer.alloc(maxOutput);
     const n = readSync(out, buf, 0, maxOutput, 0);
     const code = exitStatus(exit);
@@ -178,5 +181,6 @@ export async function execCaptured(host: ContainerHost, rec: ContainerRecord, cm
     closeSync(log);
     removeFile(procFile);
     removeFile(pidFile);
+    process.off('SIGTERM', onTerm);
   }
 }
