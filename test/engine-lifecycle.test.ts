@@ -359,6 +359,40 @@ test('run -it gets a real terminal of the caller size; -i passes stdin; the exit
   assert.equal(piped.stdout, 'from-stdin\n');
 });
 
+test('run -it from a terminal: ctrl-p ctrl-q detaches and it runs on (--rm: removed when it exits); an exit removes it first', async () => {
+  const cli = `${process.execPath} ${BERTH} --root ${fx.root} --runroot ${fx.runroot}`;
+  // In a terminal (script's pty): typed into, then left with the detach keys.
+  const term = spawn('script', ['-qec', `stty rows 20 cols 70; ${cli} run --rm -it --name itd ${fx.image} sh; echo run-rc=$?`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  term.stdout.setEncoding('utf8').on('data', (d: string) => (screen += d));
+  await waitFor(async () => (await berth(fx, ['inspect', '-f', '{{.State.Status}}', 'itd'])).stdout.trim() === 'running', 'the container running');
+  term.stdin.write('stty size; echo mark-$((6*7))\r');
+  await waitFor(async () => /20 70/.test(screen) && /mark-42/.test(screen), 'the terminal size and the echo');
+  term.stdin.write('\x10\x11');
+  await once(term, 'exit');
+  assert.match(screen, /run-rc=0/);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.HostConfig.AutoRemove}}', 'itd']), 'running true');
+  // Back in, and out by exit: the monitor's cleanup applies --rm.
+  const back = await berth(fx, ['attach', 'itd'], { input: 'exit 7\n' });
+  assert.equal(back.code, 7);
+  await waitFor(async () => (await berth(fx, ['inspect', 'itd'])).code !== 0, 'the --rm container removed after its exit');
+  // Not detached: the exit code comes back and the container is gone when run returns.
+  const ran = spawn('script', ['-qec', `${cli} run --rm -it --name itx ${fx.image} sh -c 'exit 9'; echo run-rc=$?; ${cli} ps -aq --filter name=itx | wc -l`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  ran.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await once(ran, 'exit');
+  assert.match(out, /run-rc=9\r?\n0\r?\n/);
+  // wait on a --rm container: its exit code, though the container is gone by then.
+  await ok(fx, ['run', '-d', '--rm', '--name', 'itw', fx.image, 'sh', '-c', 'sleep 0.5; exit 5']);
+  assert.equal(await ok(fx, ['wait', 'itw']), '5');
+  // A bad --detach-keys is refused before anything is made.
+  const bad = await berth(fx, ['run', '-it', '--detach-keys', 'ctrl-1', '--name', 'itbad', fx.image, 'sh']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid detach keys/);
+  assert.notEqual((await berth(fx, ['inspect', 'itbad'])).code, 0);
+  assert.deepEqual(await mountsUnder(fx), []);
+});
+
 test('signals to the CLI reach the container, attached with --rm and attached under the monitor', async () => {
   const { spawn } = await import('node:child_process');
   const { BERTH } = await import('./engine-fixture.js');

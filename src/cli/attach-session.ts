@@ -4,18 +4,11 @@
 import type { ContainerHost } from '../engine/host.js';
 import type { ContainerRecord } from '../engine/container.js';
 import { waitStopped } from '../engine/lifecycle.js';
+import { removedExitCode } from '../engine/state.js';
 import { attachStreams } from '../engine/logs.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys, resizeTerminal } from '../runtime/attach.js';
+import { resizeTerminal } from '../runtime/attach.js';
 import { forwardSignals } from './container-common.js';
-import type { FlagSpec, Flags } from './flags.js';
 import type { CliContext } from './main.js';
-
-export const DETACH_KEYS_FLAG: FlagSpec = { name: 'detach-keys', type: 'string', value: 'KEYS', description: `Override the key sequence for detaching a container (default ${DEFAULT_DETACH_KEYS})` };
-
-/** The --detach-keys the verb was given (docker's default without): parsed once, before any work. */
-export function detachKeysOf(flags: Flags): Buffer {
-  return parseDetachKeys(flags.string('detach-keys') ?? DEFAULT_DETACH_KEYS);
-}
 
 export interface Session {
   /** Until the container exits (its exit code) or the user detaches (undefined). */
@@ -67,7 +60,8 @@ export async function openSession(
         if (withStdin) process.stdin.destroy();
       }
       const done = await waitStopped(host, rec);
-      return done?.state.exitCode ?? 0;
+      // A --rm container is gone once its exit is settled: its code was kept for this.
+      return done?.state.exitCode ?? removedExitCode(host, rec.id) ?? 0;
     },
   };
 }

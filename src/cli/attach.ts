@@ -6,7 +6,8 @@ import { containerLogs } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
 import { failedPrecondition } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { DETACH_KEYS_FLAG, detachKeysOf, openSession } from './attach-session.js';
+import { openSession } from './attach-session.js';
+import { DETACH_KEYS_FLAG, detachKeysOf } from './detach-keys.js';
 import { containerHost, forwardSignals } from './container-common.js';
 import type { CliContext } from './main.js';
 

@@ -5,7 +5,11 @@ import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, forwardSignals, startFailureCode } from './container-common.js';
 import { CREATE_FLAGS, createFromFlags } from './container-create.js';
 import { type CliContext, reportError } from './cli.js';
-import { invalidArgument } from '../internal/errors.js';
+import { invalidArgument, isBerthError } from '../internal/errors.js';
+import type { ContainerRecord } from '../engine/container.js';
+import type { ContainerHost } from '../engine/host.js';
+import type { Session } from './attach-session.js';
+import { DETACH_KEYS_FLAG, detachKeysOf } from './detach-keys.js';
 
 const SPEC: VerbSpec = {
   usage: 'berth run [OPTIONS] IMAGE|LAYER-ID [COMMAND] [ARG...]',
@@ -13,6 +17,7 @@ const SPEC: VerbSpec = {
   flags: [
     { name: 'detach', short: 'd', type: 'bool', description: 'Run in the background and print the container ID' },
     { name: 'attach', short: 'a', type: 'list', value: 'STREAM', description: 'Attach to STDIN, STDOUT or STDERR (default: STDOUT and STDERR)' },
+    DETACH_KEYS_FLAG,
     ...CREATE_FLAGS,
   ],
   stopAtFirstPositional: true,
@@ -23,6 +28,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const streams = attachedStreams(flags.list('attach'), flags.bool('detach'));
+  // Checked before anything is made, as attach and start -a do.
+  const detachKeys = detachKeysOf(flags);
   const host = containerHost(ctx);
   const { spec, rec } = await createFromFlags(host, flags, { startNow: true, ctx });
   try {
@@ -30,6 +37,23 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       await startContainer(host, rec);
       ctx.out(`${rec.id}\n`);
       return 0;
+    }
+    // An interactive terminal (-it from a terminal): under conmon, attached as `start -ai` is,
+    // so the detach keys (ctrl-p,ctrl-q) leave it running, as docker's run -it can.
+    if (spec.tty && spec.openStdin && streams.stdin && process.stdin.isTTY) {
+      const code = await runInteractive(ctx, host, rec, detachKeys, spec.autoRemove === true);
+      if (spec.autoRemove) {
+        const { releaseAutoRemove, removeContainer } = await import('../engine/lifecycle.js');
+        // Exited: docker's run --rm returns once the container is gone, not only stopped (the
+        // monitor's cleanup left it to this CLI, which had to read its exit code first).
+        // Detached: the cleanup removes it when it exits.
+        if (code === undefined) await releaseAutoRemove(host, rec.id);
+        else
+          await removeContainer(host, rec.id, { force: true, volumes: true }).catch((err: unknown) => {
+            if (!isBerthError(err, 'not-found')) throw err;
+          });
+      }
+      return code ?? 0;
     }
     // With no log to follow (--log-driver none), the CLI holds the container's output itself.
     if (spec.autoRemove || spec.tty || spec.openStdin || spec.log?.driver === 'none') {
@@ -58,6 +82,29 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     }
     throw err;
   }
+}
+
+/**
+ * A -it container started under conmon with the local terminal attached before the runtime
+ * starts it: its exit code, or undefined when the user detached (it runs on; with --rm, the
+ * monitor's cleanup removes it once it exits).
+ */
+async function runInteractive(ctx: CliContext, host: ContainerHost, rec: ContainerRecord, detachKeys: Buffer, removesItself: boolean): Promise<number | undefined> {
+  const { openSession } = await import('./attach-session.js');
+  let session: Session | undefined;
+  const size = process.stdout.isTTY && process.stdout.rows > 0 ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
+  const started = await startContainer(host, rec, {
+    ...(size ? { consoleSize: size } : {}),
+    ...(removesItself ? { clientPid: process.pid } : {}),
+    beforeStart: async (socket) => {
+      session = await openSession(ctx, host, rec, { stdin: true, proxySignals: true, detachKeys, socket });
+    },
+  });
+  if (session) return session.wait();
+  // No attach helper built: the output through the log, to the exit.
+  const [{ containerLogs }, { waitStopped }] = await Promise.all([import('../engine/logs.js'), import('../engine/lifecycle.js')]);
+  await containerLogs(host, started, (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(e.text), { follow: true });
+  return (await waitStopped(host, started))?.state.exitCode ?? 0;
 }
 
 /** docker's -a: only the streams named are attached (all but stdin without it); none with -d. */

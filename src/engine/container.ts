@@ -226,6 +226,11 @@ export interface ContainerState {
   health?: HealthState;
   /** The pid of its berth-health-timer while it runs (health.ts: checked before any signal). */
   healthTimerPid?: number;
+  /**
+   * A --rm container's attached CLI (run -it), which reads the exit code and then removes it
+   * itself: while that process lives, settling the exit does not remove the container.
+   */
+  clientPid?: number;
 }
 
 export interface ContainerRecord {

@@ -9,7 +9,7 @@ import { containerEvent, signalName, signalNumber } from './events.js';
 import { type LabelFilter, labelMatches } from './labels.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
-import { cleanupStopped, deleteRuntimeState, initRunning, lookupContainer, refresh } from './state.js';
+import { cleanupStopped, deleteRuntimeState, initRunning, lookupContainer, refresh, removedExitCode } from './state.js';
 import { processGone } from '../internal/spawn.js';
 
 const RUNNING = new Set(['running', 'paused', 'restarting']);
@@ -117,7 +117,8 @@ export async function pauseContainer(host: ContainerHost, query: string, pause: 
 export async function waitContainer(host: ContainerHost, query: string): Promise<number> {
   const rec = await lookupContainer(host, query);
   const cur = await waitStopped(host, rec);
-  return cur?.state.exitCode ?? rec.state.exitCode ?? 0;
+  // A --rm container is gone once its exit is settled: its code was kept for this.
+  return cur?.state.exitCode ?? removedExitCode(host, rec.id) ?? rec.state.exitCode ?? 0;
 }
 
 export async function renameContainer(host: ContainerHost, query: string, newName: string): Promise<void> {
@@ -274,6 +275,26 @@ async function removeKilled(host: ContainerHost, rec: ContainerRecord): Promise<
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * A --rm container's attached CLI leaves it running (the detach keys): its removal at exit
+ * goes back to whoever settles that exit (the monitor's cleanup). An exit settled already,
+ * while the CLI still held the removal, is removed here.
+ */
+export async function releaseAutoRemove(host: ContainerHost, id: string): Promise<void> {
+  let exited = false;
+  const lock = await host.records.lock(id);
+  try {
+    const cur = await host.records.load(id).catch(() => undefined);
+    if (!cur?.state.clientPid) return;
+    delete cur.state.clientPid;
+    await host.records.save(cur);
+    exited = !RUNNING.has(cur.state.status);
+  } finally {
+    await lock.release();
+  }
+  if (exited) await removeContainer(host, id, { force: true, volumes: true }).catch(() => {});
 }
 
 export interface PrunedContainer {

@@ -57,7 +57,14 @@ async function startable(host: ContainerHost, id: string): Promise<ContainerReco
 export async function startContainer(
   host: ContainerHost,
   rec: ContainerRecord,
-  options: { countRestart?: boolean; beforeStart?: (attachSocket: string) => Promise<void> } = {},
+  options: {
+    countRestart?: boolean;
+    beforeStart?: (attachSocket: string) => Promise<void>;
+    /** The terminal's size from its start (a -t container attached from a terminal). */
+    consoleSize?: { height: number; width: number };
+    /** The CLI that removes this --rm container itself once it read the exit (ContainerState.clientPid). */
+    clientPid?: number;
+  } = {},
 ): Promise<ContainerRecord> {
   const lock = await host.records.lock(rec.id);
   try {
@@ -70,7 +77,7 @@ export async function startContainer(
       await clearExit(host, cur.id);
       await runtime.delete(cur.id, { force: true }).catch(() => {});
     }
-    const facts = { terminal: cur.spec.tty ?? false };
+    const facts = { terminal: cur.spec.tty ?? false, ...(options.consoleSize && cur.spec.tty ? { consoleSize: options.consoleSize } : {}) };
     // conmon and the runtime start while the rootfs is mounted and the spec written, when the
     // runtime can wait for its spec (spec-handoff.ts).
     let prepare: { handoff: SpecHandoff; run: () => Promise<void> } | undefined;
@@ -112,6 +119,8 @@ export async function startContainer(
         restartCount: cur.state.restartCount + (options.countRestart ? 1 : 0),
       };
       delete cur.state.error;
+      if (options.clientPid) cur.state.clientPid = options.clientPid;
+      else delete cur.state.clientPid;
       if (cur.spec.healthcheck) await armHealthcheck(host, cur, started.pid);
     } catch (err) {
       prepare?.handoff.close();

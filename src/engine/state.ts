@@ -1,6 +1,6 @@
 // Reconciliation: the recorded state checked against the truth (the monitor's exit file, the
 // container's and monitor's processes, the runtime's state), and the cleanup of what stopped.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { acquireLock } from '../store/lock.js';
@@ -12,6 +12,7 @@ import type { ContainerHost } from './host.js';
 import { unmountRootfs } from './rootfs.js';
 import { processAlive } from '../internal/process.js';
 import { removeFile } from '../internal/remove.js';
+import { readTextOr } from '../internal/read.js';
 
 /** Exit code recorded when a container ended with nobody left to see how (monitor killed). */
 export const UNKNOWN_EXIT = 255;
@@ -81,7 +82,11 @@ async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 
  */
 export async function refresh(host: ContainerHost, rec: ContainerRecord, options: { cleanup?: boolean } = {}): Promise<ContainerRecord | undefined> {
   if (rec.state.status === 'created') return adoptCreated(host, rec);
-  if (!ACTIVE.has(rec.state.status)) return rec;
+  if (!ACTIVE.has(rec.state.status)) {
+    // An exited --rm container its attached CLI was to remove, and that CLI is gone (killed).
+    if (rec.spec.autoRemove && rec.state.clientPid && options.cleanup !== false && !clientAttached(rec)) return removeAutoRemoved(host, rec);
+    return rec;
+  }
   const seen = await probe(host, rec);
   if (seen === 'running' || seen === 'paused') {
     if (seen !== rec.state.status) rec.state.status = seen;
@@ -110,11 +115,7 @@ export async function refresh(host: ContainerHost, rec: ContainerRecord, options
   } finally {
     await lock.release();
   }
-  if (rec.spec.autoRemove) {
-    const { removeContainer } = await import('./lifecycle.js');
-    await removeContainer(host, rec.id, { force: true, volumes: true }).catch(() => {});
-    return undefined;
-  }
+  if (rec.spec.autoRemove && !clientAttached(rec)) return removeAutoRemoved(host, rec);
   if (shouldRestart(rec)) {
     const { startContainer } = await import('./start.js');
     // The count goes up in the same write that records the new run: a reader never sees the
@@ -123,6 +124,51 @@ export async function refresh(host: ContainerHost, rec: ContainerRecord, options
     return host.records.load(rec.id).catch(() => undefined);
   }
   return rec;
+}
+
+/** Whether a --rm container's attached CLI (ContainerState.clientPid) still runs: it removes the container. */
+function clientAttached(rec: ContainerRecord): boolean {
+  return rec.state.clientPid !== undefined && sameProcess(rec.state.clientPid, rec.state.startedAt);
+}
+
+async function removeAutoRemoved(host: ContainerHost, rec: ContainerRecord): Promise<undefined> {
+  keepExitCode(host, rec);
+  const { removeContainer } = await import('./lifecycle.js');
+  await removeContainer(host, rec.id, { force: true, volumes: true }).catch(() => {});
+  return undefined;
+}
+
+/**
+ * How long the exit code of a --rm container removed at its exit is kept (in the run root),
+ * for `wait` and an attached CLI that learn of the exit only after the removal (podman keeps
+ * such exit codes too).
+ */
+const REMOVED_EXIT_KEEP_MS = 10 * 60_000;
+
+function removedExitsDir(host: ContainerHost): string {
+  return path.join(host.runroot, 'removed-exits');
+}
+
+/** The exit code of a --rm container removed at its exit, while it is kept; else undefined. */
+export function removedExitCode(host: ContainerHost, id: string): number | undefined {
+  const text = readTextOr(path.join(removedExitsDir(host), id)).trim();
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/** Keeps `rec`'s exit code past its removal; older ones go. A failure only loses the code. */
+function keepExitCode(host: ContainerHost, rec: ContainerRecord): void {
+  if (rec.state.exitCode === undefined) return;
+  const dir = removedExitsDir(host);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const old = Date.now() - REMOVED_EXIT_KEEP_MS;
+    for (const name of readdirSync(dir)) {
+      try {
+        if (statSync(path.join(dir, name)).mtimeMs < old) removeFile(path.join(dir, name));
+      } catch {}
+    }
+    writeFileSync(path.join(dir, rec.id), String(rec.state.exitCode), { mode: 0o600 });
+  } catch {}
 }
 
 function exitedState(rec: ContainerRecord, exit: Seen): ContainerRecord['state'] {
