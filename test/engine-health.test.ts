@@ -71,6 +71,27 @@ test('starting -> unhealthy -> healthy, driven by the timer; ps, filters, inspec
   assert.deepEqual(timersOf(id), [], 'no timer after rm -f');
 });
 
+test('--health-start-interval: in the start period the checks come that often until one succeeds, then every interval', async () => {
+  const id = await ok(fx, ['run', '-d', '--name', 'hcs', '--health-cmd', 'test -e /tmp/ok', '--health-interval', '1h', '--health-start-period', '60s', '--health-start-interval', '150ms', fx.image, 'sleep', '60']);
+  const cfg = JSON.parse(await ok(fx, ['inspect', '-f', '{{json .Config.Healthcheck}}', 'hcs']));
+  assert.equal(cfg.StartInterval, 150e6);
+  // With an interval of an hour, only the start interval can run these checks.
+  await waitFor(async () => ((await health('hcs'))?.Log.length ?? 0) >= 2, 'two checks in the start period');
+  const starting = await health('hcs');
+  assert.equal(starting?.Status, 'starting', 'failures in the start period do not count');
+  await ok(fx, ['exec', 'hcs', 'touch', '/tmp/ok']);
+  await waitFor(async () => (await health('hcs'))?.Status === 'healthy', 'healthy');
+  // A success ends the start interval: the next check is an hour away.
+  const after = (await health('hcs'))?.Log.length;
+  await new Promise((r) => setTimeout(r, 800));
+  assert.equal((await health('hcs'))?.Log.length, after);
+  await ok(fx, ['rm', '-f', 'hcs']);
+  assert.deepEqual(timersOf(id), []);
+  const bad = await berth(fx, ['run', '-d', '--health-cmd', 'true', '--health-start-interval', '10us', fx.image, 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /StartInterval in Healthcheck cannot be less than 1ms/);
+});
+
 test('healthcheck run: no check is 125, a stopped container an error; --no-healthcheck over the image', async () => {
   await makeImage(fx, 'test/hc:1', { Cmd: ['sleep', '60'], Healthcheck: { Test: ['CMD-SHELL', 'exit 0'], Interval: 100e6, Retries: 1 } });
   const id = await ok(fx, ['run', '-d', '--name', 'img-hc', 'test/hc:1']);

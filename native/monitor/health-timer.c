@@ -3,11 +3,13 @@
  * `berth start`/`run` for a container with a health check, it forks off (a new session, stdio
  * on /dev/null), prints the pid of that background process and returns, so the CLI waits for
  * nothing. The background process sleeps FIRST_MS, runs COMMAND (fork and exec, then waits for
- * it: never two checks at once), sleeps INTERVAL_MS after each, and so on. It ends as soon as
+ * it: never two checks at once), sleeps INTERVAL_MS after each, and so on. With -s, docker 25's
+ * start period: until START_PERIOD_MS have passed since the timer began, and as long as no check
+ * succeeded (exit 0: the container is still "starting"), it sleeps START_INTERVAL_MS instead. It ends as soon as
  * process PID (the container's init) does: a pidfd polled with the sleep as its timeout, or,
  * without pidfd_open, kill(PID, 0) every 100 ms. SIGTERM (stop, kill, rm, cleanup) ends it too,
  * and a check still running is sent SIGTERM with it.
- * Usage: berth-health-timer PID INTERVAL_MS FIRST_MS COMMAND [ARGS...] */
+ * Usage: berth-health-timer PID INTERVAL_MS FIRST_MS [-s START_INTERVAL_MS START_PERIOD_MS] COMMAND [ARGS...] */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -81,9 +83,10 @@ static int wait_for_end(int pidfd, pid_t pid, long ms) {
   }
 }
 
-/* Runs the check to its end; 1 when the init ended (or SIGTERM came) meanwhile: the check is
- * sent SIGTERM and the timer is done. */
-static int run_check(char **cmd, int pidfd, pid_t pid) {
+/* Runs the check to its end (*ok: it exited 0); 1 when the init ended (or SIGTERM came)
+ * meanwhile: the check is sent SIGTERM and the timer is done. */
+static int run_check(char **cmd, int pidfd, pid_t pid, int *ok) {
+  *ok = 0;
   pid_t child = fork();
   if (child < 0) return 0;
   if (child == 0) {
@@ -98,7 +101,11 @@ static int run_check(char **cmd, int pidfd, pid_t pid) {
   for (;;) {
     int status;
     pid_t r = waitpid(child, &status, WNOHANG);
-    if (r == child || (r < 0 && errno != EINTR)) break;
+    if (r == child) {
+      *ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      break;
+    }
+    if (r < 0 && errno != EINTR) break;
     if (terminated || init_gone(pidfd, pid)) {
       kill(child, SIGTERM);
       if (cfd >= 0) close(cfd);
@@ -118,12 +125,27 @@ static int run_check(char **cmd, int pidfd, pid_t pid) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: berth-health-timer PID INTERVAL_MS FIRST_MS COMMAND [ARGS...]\n");
+    fprintf(stderr, "usage: berth-health-timer PID INTERVAL_MS FIRST_MS [-s START_INTERVAL_MS START_PERIOD_MS] COMMAND [ARGS...]\n");
     return 2;
   }
   pid_t pid = (pid_t)parse_ms(argv[1], "pid");
   long interval = parse_ms(argv[2], "interval");
   long first = parse_ms(argv[3], "first delay");
+  long start_interval = 0, start_period = 0;
+  int cmd_at = 4;
+  if (strcmp(argv[4], "-s") == 0) {
+    if (argc < 8) {
+      fprintf(stderr, "berth-health-timer: -s needs START_INTERVAL_MS START_PERIOD_MS and a command\n");
+      return 2;
+    }
+    start_interval = parse_ms(argv[5], "start interval");
+    start_period = parse_ms(argv[6], "start period");
+    if (start_interval <= 0) {
+      fprintf(stderr, "berth-health-timer: invalid start interval\n");
+      return 2;
+    }
+    cmd_at = 7;
+  }
   if (pid <= 0 || interval <= 0) {
     fprintf(stderr, "berth-health-timer: invalid pid or interval\n");
     return 2;
@@ -159,12 +181,17 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   signal(SIGHUP, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
-  char **cmd = argv + 4;
+  char **cmd = argv + cmd_at;
+  long long began = now_ms();
+  int succeeded = 0;
   long delay = first;
   for (;;) {
     if (wait_for_end(pidfd, pid, delay)) break;
-    if (run_check(cmd, pidfd, pid)) break;
-    delay = interval;
+    int ok;
+    if (run_check(cmd, pidfd, pid, &ok)) break;
+    if (ok) succeeded = 1;
+    int starting = start_period > 0 && !succeeded && now_ms() - began < start_period;
+    delay = starting ? start_interval : interval;
   }
   return 0;
 }

@@ -109,6 +109,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'health-interval', type: 'string', value: 'DURATION', description: 'Time between running the check (ms|s|m|h) (default 0s)' },
   { name: 'health-timeout', type: 'string', value: 'DURATION', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
   { name: 'health-start-period', type: 'string', value: 'DURATION', description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  { name: 'health-start-interval', type: 'string', value: 'DURATION', description: 'Time between running the check during the start period (ms|s|m|h) (default 0s: 5s)' },
   { name: 'health-retries', type: 'int', value: 'N', description: 'Consecutive failures needed to report unhealthy' },
   { name: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
 ];
@@ -302,6 +303,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(flags.string('health-interval') !== undefined ? { interval: flags.string('health-interval') } : {}),
     ...(flags.string('health-timeout') !== undefined ? { timeout: flags.string('health-timeout') } : {}),
     ...(flags.string('health-start-period') !== undefined ? { startPeriod: flags.string('health-start-period') } : {}),
+    ...(flags.string('health-start-interval') !== undefined ? { startInterval: flags.string('health-start-interval') } : {}),
     ...(flags.int('health-retries') !== undefined ? { retries: flags.int('health-retries') } : {}),
     none: flags.bool('no-healthcheck'),
   });

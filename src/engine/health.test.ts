@@ -10,6 +10,7 @@ import {
   type HealthState,
   healthConfigFromFlags,
   healthProbe,
+  healthTimerArgs,
   isHealthTimer,
   mergeHealthConfig,
   parseGoDuration,
@@ -57,6 +58,9 @@ test('--health-* flags: CMD-SHELL, zeros for what was not given, docker validati
   assert.throws(() => healthConfigFromFlags({ timeout: '500us' }), /Timeout in Healthcheck cannot be less than 1ms/);
   assert.throws(() => healthConfigFromFlags({ startPeriod: '10ns' }), /StartPeriod in Healthcheck cannot be less than 1ms/);
   assert.doesNotThrow(() => healthConfigFromFlags({ interval: '1ms' }));
+  assert.deepEqual(healthConfigFromFlags({ startInterval: '250ms' }), { Interval: 0, Timeout: 0, StartPeriod: 0, StartInterval: 250e6, Retries: 0 });
+  assert.throws(() => healthConfigFromFlags({ startInterval: '1us' }), /StartInterval in Healthcheck cannot be less than 1ms/);
+  assert.throws(() => healthConfigFromFlags({ none: true, startInterval: '1s' }), /--no-healthcheck conflicts/);
   assert.throws(() => checkHealthConfig({ Retries: -2 }), /Retries in Healthcheck cannot be negative/);
 });
 
@@ -67,16 +71,25 @@ test("the container's config over the image's, field by field", () => {
   assert.deepEqual(mergeHealthConfig(image, { Interval: 1e9, Timeout: 0, StartPeriod: 0, Retries: 0 }), { ...image, Interval: 1e9 });
   assert.deepEqual(mergeHealthConfig(image, { Test: ['CMD-SHELL', 'x'], Interval: 0, Timeout: 0, StartPeriod: 0, Retries: 1 }), { ...image, Test: ['CMD-SHELL', 'x'], Retries: 1 });
   assert.deepEqual(mergeHealthConfig(image, { Test: ['NONE'] }), { Test: ['NONE'] });
+  assert.deepEqual(mergeHealthConfig({ ...image, StartInterval: 1e9 }, { Interval: 0 }), { ...image, StartInterval: 1e9 });
+  assert.deepEqual(mergeHealthConfig({ ...image, StartInterval: 1e9 }, { StartInterval: 2e9 }), { ...image, StartInterval: 2e9 });
   assert.deepEqual(mergeHealthConfig(undefined, { Test: ['CMD-SHELL', 'x'], Interval: 0 }), { Test: ['CMD-SHELL', 'x'], Interval: 0 });
 });
 
 test('the probe: CMD, CMD-SHELL through /bin/sh -c, NONE is none; defaults filled in', () => {
-  assert.deepEqual(healthProbe({ Test: ['CMD', 'a', 'b'] }), { cmd: ['a', 'b'], intervalMs: 30000, timeoutMs: 30000, startPeriodMs: 0, retries: 3, timeoutNs: 30e9 });
+  assert.deepEqual(healthProbe({ Test: ['CMD', 'a', 'b'] }), { cmd: ['a', 'b'], intervalMs: 30000, timeoutMs: 30000, startPeriodMs: 0, startIntervalMs: 5000, retries: 3, timeoutNs: 30e9 });
+  assert.equal(healthProbe({ Test: ['CMD', 'a'], StartInterval: 300e6 })?.startIntervalMs, 300);
   assert.deepEqual(healthProbe({ Test: ['CMD-SHELL', 'a && b'], Interval: 200e6, Timeout: 1e9, StartPeriod: 2e9, Retries: 2 })?.cmd, ['/bin/sh', '-c', 'a && b']);
   assert.equal(healthProbe({ Test: ['NONE'] }), undefined);
   assert.equal(healthProbe({ Test: [] }), undefined);
   assert.equal(healthProbe({ Test: ['CMD'] }), undefined);
   assert.equal(healthProbe(undefined), undefined);
+});
+
+test("the timer's schedule: every interval; with a start period, every start interval first", () => {
+  assert.deepEqual(healthTimerArgs(42, { intervalMs: 1000, startPeriodMs: 0, startIntervalMs: 5000 }), ['42', '1000', '1000']);
+  // docker 25: in the start period, until a check succeeds, the start interval (5 s unless given).
+  assert.deepEqual(healthTimerArgs(42, { intervalMs: 1000, startPeriodMs: 30000, startIntervalMs: 200 }), ['42', '1000', '200', '-s', '200', '30000']);
 });
 
 const STARTED = '2024-01-01T00:00:00.000Z';

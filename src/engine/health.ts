@@ -15,6 +15,8 @@ export type { HealthConfig };
 export const DEFAULT_INTERVAL_NS = 30e9;
 export const DEFAULT_TIMEOUT_NS = 30e9;
 export const DEFAULT_START_PERIOD_NS = 0;
+/** docker 25's: the time between checks in the start period while the container is starting. */
+export const DEFAULT_START_INTERVAL_NS = 5e9;
 export const DEFAULT_RETRIES = 3;
 /** docker keeps the last five results and 4 KiB of each one's output. */
 export const MAX_LOG_ENTRIES = 5;
@@ -93,6 +95,7 @@ export interface HealthFlags {
   interval?: string;
   timeout?: string;
   startPeriod?: string;
+  startInterval?: string;
   retries?: number;
   none?: boolean;
 }
@@ -103,7 +106,7 @@ export interface HealthFlags {
  * retries means "the image's, or the default".
  */
 export function healthConfigFromFlags(f: HealthFlags): HealthConfig | undefined {
-  const some = f.cmd !== undefined || f.interval !== undefined || f.timeout !== undefined || f.startPeriod !== undefined || f.retries !== undefined;
+  const some = f.cmd !== undefined || f.interval !== undefined || f.timeout !== undefined || f.startPeriod !== undefined || f.startInterval !== undefined || f.retries !== undefined;
   if (f.none) {
     if (some) throw invalidArgument('--no-healthcheck conflicts with --health-* options');
     return { Test: ['NONE'] };
@@ -120,6 +123,8 @@ export function healthConfigFromFlags(f: HealthFlags): HealthConfig | undefined 
   hc.Interval = dur(f.interval, 'interval');
   hc.Timeout = dur(f.timeout, 'timeout');
   hc.StartPeriod = dur(f.startPeriod, 'start-period');
+  // docker 25's field, left out unless given (its JSON omits it when empty).
+  if (f.startInterval !== undefined) hc.StartInterval = dur(f.startInterval, 'start-interval');
   if (f.retries !== undefined && f.retries < 0) throw invalidArgument('--health-retries cannot be negative');
   hc.Retries = f.retries ?? 0;
   checkHealthConfig(hc);
@@ -132,6 +137,7 @@ export function checkHealthConfig(hc: HealthConfig): void {
     ['Interval', hc.Interval],
     ['Timeout', hc.Timeout],
     ['StartPeriod', hc.StartPeriod],
+    ['StartInterval', hc.StartInterval],
   ] as const) {
     if (v !== undefined && v !== 0 && v < MIN_DURATION_NS) throw invalidArgument(`${k} in Healthcheck cannot be less than ${formatGoDuration(MIN_DURATION_NS)}`);
   }
@@ -151,6 +157,7 @@ export function mergeHealthConfig(image: HealthConfig | undefined, user: HealthC
   if (!out.Interval) out.Interval = image.Interval;
   if (!out.Timeout) out.Timeout = image.Timeout;
   if (!out.StartPeriod) out.StartPeriod = image.StartPeriod;
+  if (!out.StartInterval) out.StartInterval = image.StartInterval;
   if (!out.Retries) out.Retries = image.Retries;
   for (const k of Object.keys(out) as (keyof HealthConfig)[]) if (out[k] === undefined) delete out[k];
   return out;
@@ -163,6 +170,8 @@ export interface HealthProbe {
   intervalMs: number;
   timeoutMs: number;
   startPeriodMs: number;
+  /** Between checks in the start period until the first success (docker 25's StartInterval). */
+  startIntervalMs: number;
   retries: number;
   timeoutNs: number;
 }
@@ -182,6 +191,7 @@ export function healthProbe(hc: HealthConfig | undefined): HealthProbe | undefin
     intervalMs: Math.max(1, Math.round(ns(hc.Interval, DEFAULT_INTERVAL_NS) / 1e6)),
     timeoutMs: Math.max(1, Math.round(timeoutNs / 1e6)),
     startPeriodMs: Math.round(ns(hc.StartPeriod, DEFAULT_START_PERIOD_NS) / 1e6),
+    startIntervalMs: Math.max(1, Math.round(ns(hc.StartInterval, DEFAULT_START_INTERVAL_NS) / 1e6)),
     retries: hc.Retries && hc.Retries > 0 ? hc.Retries : DEFAULT_RETRIES,
     timeoutNs,
   };
@@ -241,12 +251,23 @@ export function healthTimerPath(): string {
 }
 
 /**
+ * The timer's arguments before the command: docker's schedule. With a start period, the checks
+ * come every start interval from the start until the first success or the period's end, then
+ * every interval; without, every interval from the first.
+ */
+export function healthTimerArgs(initPid: number, probe: Pick<HealthProbe, 'intervalMs' | 'startPeriodMs' | 'startIntervalMs'>): string[] {
+  if (probe.startPeriodMs <= 0) return [String(initPid), String(probe.intervalMs), String(probe.intervalMs)];
+  return [String(initPid), String(probe.intervalMs), String(probe.startIntervalMs), '-s', String(probe.startIntervalMs), String(probe.startPeriodMs)];
+}
+
+/**
  * Starts the timer for a container that runs: it forks off (setsid, stdio /dev/null) and prints
- * its pid; it runs `command ID` every interval until `initPid` ends. Returns its pid.
+ * its pid; it runs `command ID` on docker's schedule (healthTimerArgs) until `initPid` ends.
+ * Returns its pid.
  */
 export async function startHealthTimer(initPid: number, probe: HealthProbe, command: string[], id: string): Promise<number> {
   const { runCaptured } = await import('../internal/spawn.js');
-  const args = [String(initPid), String(probe.intervalMs), String(probe.intervalMs), ...command, id];
+  const args = [...healthTimerArgs(initPid, probe), ...command, id];
   const run = await runCaptured(healthTimerPath(), args);
   const pid = Number(run.stdout.trim());
   if (run.exit.code !== 0 || !Number.isInteger(pid) || pid <= 0) {
