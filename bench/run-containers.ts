@@ -1,7 +1,8 @@
 // Benchmark: `run --rm IMAGE /bin/true` and `run -d` + `rm -f` side by side for berth, podman
 // (runc, cgroupfs), docker (dockerd 20.10) and plain `runc run` on a prepared bundle; medians by
 // hyperfine. Beside the pair, its floor for any Node CLI on runc: runc's create, start and
-// delete on the same bundle, and two starts of an empty Node script.
+// delete on the same bundle (and run --detach and delete, as berth calls runc), and two starts
+// of an empty Node script.
 // Run: node dist/bench/run-containers.js [RUNS]   (as root; each peer gets its own temp roots)
 // BENCH_ROUNDS rounds (default 3), each a hyperfine of every command with RUNS runs, the
 // commands' order rotated from round to round: this host's speed drifts within minutes, and a
@@ -174,10 +175,21 @@ async function main(): Promise<void> {
       `runc --root ${state} delete --force bench-cycle`,
       '',
     ].join('\n'));
+    // The same with one runtime process for create and start, as berth's run -d calls runc
+    // (native/monitor/run-detached.c): the floor under berth's own pair.
+    await fs.writeFile(path.join(dir, 'runc-run-detached.sh'), [
+      'set -e',
+      `runc --root ${state} run --detach --bundle ${bundles.berth} --pid-file ${dir}/cycle2.pid bench-cycle2 </dev/null >/dev/null 2>&1`,
+      `p=$(cat ${dir}/cycle2.pid); kill -9 $p`,
+      'while [ -e /proc/$p ] && ! grep -q "^[0-9]* (.*) [ZX]" /proc/$p/stat 2>/dev/null; do :; done',
+      `runc --root ${state} delete --force bench-cycle2`,
+      '',
+    ].join('\n'));
     berthSpec.process.args = ['sleep', '1000'];
     await fs.writeFile(path.join(bundles.berth, 'config.json'), JSON.stringify(berthSpec));
     const detached: Row[] = [
       { name: 'plain runc create + start + delete', command: `sh ${path.join(dir, 'runc-cycle.sh')}` },
+      { name: 'plain runc run --detach + delete', command: `sh ${path.join(dir, 'runc-run-detached.sh')}` },
       { name: 'node start and exit (empty script)', command: `env -u NODE_EXTRA_CA_CERTS ${process.execPath} -e 0` },
       { name: 'berth run -d + rm -f', command: pair(berthCmd, 'bench/busybox') },
       { name: 'podman run -d + rm -f', command: pair(`${podmanCmd}`, '--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bench/busybox', 'rm -f --time 0'), ...(podmanNote ? { note: podmanNote } : {}) },
@@ -201,10 +213,14 @@ async function main(): Promise<void> {
     if (berthRm && podmanRm) console.log(`  berth/podman (run --rm): ${(berthRm / podmanRm).toFixed(2)}${perRound('berth run --rm', 'podman run --rm')} (aim < 0.5)`);
     if (berthD && podmanD) console.log(`  berth/podman (run -d + rm -f): ${(berthD / podmanD).toFixed(2)}${perRound('berth run -d + rm -f', 'podman run -d + rm -f')} (aim < 0.5)`);
     if (berthRm && runcRm) console.log(`  berth - plain runc with berth's spec (run --rm): ${(berthRm - runcRm).toFixed(1)} ms (aim < 60 ms)`);
-    const [cycle, nodeStart] = [get('plain runc create + start + delete'), get('node start and exit (empty script)')];
+    const [cycle, runDetached, nodeStart] = [get('plain runc create + start + delete'), get('plain runc run --detach + delete'), get('node start and exit (empty script)')];
     if (cycle && nodeStart && berthD && podmanD) {
       const floor = cycle + 2 * nodeStart;
       console.log(`  floor of run -d + rm -f for a Node CLI on runc (runc's cycle + 2 node starts): ${floor.toFixed(1)} ms = ${(floor / podmanD).toFixed(2)} of podman's; berth is ${(berthD - floor).toFixed(1)} ms above it`);
+    }
+    if (runDetached && nodeStart && berthD && podmanD) {
+      const floor = runDetached + 2 * nodeStart;
+      console.log(`  the same with runc's run --detach (how berth calls it): ${floor.toFixed(1)} ms = ${(floor / podmanD).toFixed(2)} of podman's; berth is ${(berthD - floor).toFixed(1)} ms above it`);
     }
     console.log(`  commands:\n${[...runRm, ...detached].map((r) => `    ${r.command}`).join('\n')}`);
   } finally {
