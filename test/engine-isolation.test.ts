@@ -2,7 +2,7 @@
 // capability set, seccomp, masked and read-only paths, cgroup limits, and the flags that relax them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -346,6 +346,40 @@ test('the runtime starts before its spec: an aborted start leaves no runtime and
   await ok(fx, ['rm', '-f', d]);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
   assert.deepEqual(await mountsUnder(fx), []);
+});
+
+test('--cgroup-parent places the container\'s cgroup under it; --gpus and a volume driver other than local are refused', async () => {
+  const parent = `berth-e2e-parent-${process.pid}`;
+  const id = await ok(fx, ['run', '-d', '--cgroup-parent', `${parent}/x`, fx.image, 'sleep', '60']);
+  try {
+    assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.CgroupParent}}', id]), `/${parent}/x`);
+    const pid = await ok(fx, ['inspect', '-f', '{{.State.Pid}}', id]);
+    // The host's view of the init's cgroups: each hierarchy's path is under the parent.
+    const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+    const memory = lines.find((l) => l.split(':')[1].split(',').includes('memory')) ?? lines.find((l) => l.startsWith('0::'));
+    assert.ok(memory?.endsWith(`/${parent}/x/${id}`), memory);
+    await ok(fx, ['rm', '-f', id]);
+    assert.ok(!readdirSync('/sys/fs/cgroup').some((c) => existsSync(`/sys/fs/cgroup/${c}/${parent}/x/${id}`)), 'the container\'s own cgroup goes with it');
+  } finally {
+    await berth(fx, ['rm', '-f', id]);
+    // What runc made for the parent stays, as docker leaves it: this test's own goes here.
+    for (const c of readdirSync('/sys/fs/cgroup')) {
+      for (const d of [`/sys/fs/cgroup/${c}/${parent}/x`, `/sys/fs/cgroup/${c}/${parent}`]) await fs.rmdir(d).catch(() => {});
+    }
+    await fs.rmdir(`/sys/fs/cgroup/${parent}/x`).catch(() => {});
+    await fs.rmdir(`/sys/fs/cgroup/${parent}`).catch(() => {});
+  }
+  const dotdot = await berth(fx, ['run', '--rm', '--cgroup-parent', '../etc', fx.image, 'true']);
+  assert.equal(dotdot.code, 125);
+  assert.match(dotdot.stderr, /invalid --cgroup-parent "..\/etc"/);
+  const gpus = await berth(fx, ['run', '--rm', '--gpus', 'all', fx.image, 'true']);
+  assert.equal(gpus.code, 125);
+  assert.match(gpus.stderr, /could not select device driver "" with capabilities: \[\[gpu\]\]/);
+  const driver = await berth(fx, ['run', '--rm', '--volume-driver', 'nfs', fx.image, 'true']);
+  assert.equal(driver.code, 125);
+  assert.match(driver.stderr, /plugin "nfs" not found/);
+  assert.equal(await ok(fx, ['run', '--rm', '--volume-driver', 'local', fx.image, 'echo', 'ok']), 'ok');
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 
 test('a WORKDIR that climbs out of the root stays inside the rootfs', async () => {

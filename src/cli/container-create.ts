@@ -102,6 +102,9 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'init-path', type: 'string', value: 'PATH', description: 'Path to the init binary --init runs' },
   { name: 'storage-opt', type: 'list', value: 'OPT', description: "Storage driver options for the container (none on berth's overlay)" },
   { name: 'isolation', type: 'string', value: 'TECH', description: 'Container isolation technology (default: the only one on Linux)' },
+  { name: 'cgroup-parent', type: 'string', value: 'PATH', description: 'Parent cgroup for the container (default /berth)' },
+  { name: 'gpus', type: 'string', value: 'GPUS', description: 'GPU devices to add (needs a GPU device driver: berth has none)' },
+  { name: 'volume-driver', type: 'string', value: 'DRIVER', description: 'Volume driver for the container (local, the only one)' },
   { name: 'disable-content-trust', type: 'bool', description: 'Skip image verification (berth verifies no signatures: accepted as docker\'s default)' },
   { name: 'log-driver', type: 'string', value: 'DRIVER', description: 'Logging driver: json-file (default), k8s-file, local or none' },
   { name: 'log-opt', type: 'list', value: 'KEY=VALUE', description: 'Log driver options: max-size' },
@@ -288,6 +291,13 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   }
   const isolation = flags.string('isolation');
   if (isolation !== undefined && isolation !== '' && isolation !== 'default') throw invalidArgument(`invalid --isolation "${isolation}": linux only supports 'default'`);
+  // docker's error when no GPU device driver (nvidia's) is installed: berth has none.
+  if (flags.string('gpus') !== undefined) throw invalidArgument(`could not select device driver "" with capabilities: [[gpu]]`);
+  const volumeDriver = flags.string('volume-driver');
+  if (volumeDriver !== undefined && volumeDriver !== '' && volumeDriver !== 'local') {
+    throw invalidArgument(`error looking up volume plugin ${volumeDriver}: plugin "${volumeDriver}" not found (berth has the local driver only)`);
+  }
+  const cgroupParent = parseCgroupParent(flags.string('cgroup-parent'));
   const exposed = [...new Set(flags.list('expose').flatMap(parseExpose))];
   const deviceRules = flags.list('device-cgroup-rule');
   for (const r of deviceRules) parseDeviceCgroupRule(r);
@@ -345,6 +355,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(oomScoreAdj !== undefined ? { oomScoreAdj } : {}),
     ...(annotationMap ? { annotations: annotationMap } : {}),
     ...(cgroupns ? { cgroupnsMode: cgroupns as 'host' } : {}),
+    ...(cgroupParent ? { cgroupParent } : {}),
     ...(flags.string('domainname') !== undefined ? { domainname: flags.string('domainname') } : {}),
     ...(platform !== undefined ? { platform } : {}),
     ...(extraHosts.length ? { extraHosts } : {}),
@@ -435,4 +446,17 @@ function pullOutput(ctx: CliContext): PullObserver {
   };
 }
 
-
+/**
+ * --cgroup-parent as an absolute cgroupfs path ("/a/b"): a relative one is taken from the root
+ * (docker resolves it against its daemon's cgroup; a daemonless CLI's own cgroup changes from one
+ * command to the next). No "..", no empty or dot components.
+ */
+export function parseCgroupParent(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  const parts = text.split('/').filter((p) => p !== '');
+  if (parts.length === 0) throw invalidArgument(`invalid --cgroup-parent "${text}": not the root itself`);
+  for (const p of parts) {
+    if (p === '.' || p === '..' || !/^[A-Za-z0-9_.:@-]+$/.test(p)) throw invalidArgument(`invalid --cgroup-parent "${text}": "${p}" is not a cgroup name`);
+  }
+  return `/${parts.join('/')}`;
+}

@@ -76,6 +76,8 @@ export interface ContainerSpec {
   annotations?: Record<string, string>;
   /** --cgroupns: private by default on cgroup v2, the host's on v1 (docker's defaults). */
   cgroupnsMode?: 'private' | 'host';
+  /** --cgroup-parent: the cgroupfs parent of the container's cgroup, absolute; default /berth. */
+  cgroupParent?: string;
   /** --domainname: the NIS domain name in the container's UTS namespace. */
   domainname?: string;
   /** --platform os/arch[/variant]: the image must be (or be pulled) for it. */

@@ -79,6 +79,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       GroupAdd: s.groupAdd ?? null,
       OomScoreAdj: s.oomScoreAdj ?? 0,
       CgroupnsMode: s.cgroupnsMode ?? (detectCgroups().mode === 'v2' ? 'private' : 'host'),
+      CgroupParent: s.cgroupParent ?? '',
       Annotations: s.annotations ?? null,
       DeviceCgroupRules: s.deviceCgroupRules ?? null,
       ExtraHosts: s.extraHosts ?? null,
