@@ -237,6 +237,27 @@ test("--pid, --ipc and --network container:NAME join a running container's names
   await ok(fx, ['rm', 'joiner', 'joined-target']);
 });
 
+test('--ipc shareable: its /dev/shm is a tmpfs on the host that a container joining its IPC shares; a private one keeps its own', async () => {
+  await ok(fx, ['run', '-d', '--name', 'shm-donor', '--ipc', 'shareable', '--shm-size', '8m', fx.image, 'sleep', '1000']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.IpcMode}}', 'shm-donor']), 'shareable');
+  await ok(fx, ['exec', 'shm-donor', ...sh('echo from-donor > /dev/shm/note')]);
+  const joiner = await ok(fx, ['run', '--rm', '--ipc', 'container:shm-donor', fx.image, ...sh("cat /dev/shm/note; echo answer > /dev/shm/back; df -k /dev/shm | tail -1 | awk '{print $2}'")]);
+  assert.deepEqual(joiner.split('\n'), ['from-donor', '8192']);
+  assert.equal(await ok(fx, ['exec', 'shm-donor', 'cat', '/dev/shm/back']), 'answer');
+  // While it runs, its /dev/shm is a mount in the run root; a stop takes it away, a start makes a new one.
+  assert.equal((await mountsUnder(fx)).filter((m) => m.endsWith('/shm')).length, 1);
+  await ok(fx, ['stop', '-t', '0', 'shm-donor']);
+  assert.deepEqual((await mountsUnder(fx)).filter((m) => m.endsWith('/shm')), []);
+  await ok(fx, ['start', 'shm-donor']);
+  assert.equal(await ok(fx, ['exec', 'shm-donor', ...sh('ls /dev/shm | wc -l')]), '0');
+  // A private container's /dev/shm is not shared: its IPC namespace is, the joiner's tmpfs is its own.
+  await ok(fx, ['run', '-d', '--name', 'shm-private', fx.image, 'sleep', '1000']);
+  await ok(fx, ['exec', 'shm-private', ...sh('echo private > /dev/shm/note')]);
+  assert.equal(await ok(fx, ['run', '--rm', '--ipc', 'container:shm-private', fx.image, ...sh('ls /dev/shm | wc -l')]), '0');
+  await ok(fx, ['rm', '-f', 'shm-donor', 'shm-private']);
+  assert.deepEqual(await mountsUnder(fx), []);
+});
+
 test('--device-cgroup-rule opens a device the default rules close; --expose, --init-path; refused: --storage-opt, --isolation', async () => {
   const readLoop = sh('mknod /tmp/l0 b 7 0 && head -c 1 /tmp/l0 > /dev/null 2>&1; echo rc=$?');
   assert.notEqual(field(await ok(fx, ['run', '--rm', fx.image, ...readLoop]), 'rc'), '0', 'read of a block device the default rules close');

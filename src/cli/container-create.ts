@@ -269,7 +269,8 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   const stopTimeout = intFlag(flags, 'stop-timeout');
   const shm = bytesFlag(flags, 'shm-size');
   const pidMode = namespaceMode(flags, 'pid');
-  const ipcMode = namespaceMode(flags, 'ipc');
+  // docker's shareable: its /dev/shm on the host, for containers that join its IPC.
+  const ipcMode = flags.string('ipc') === 'shareable' ? 'shareable' : namespaceMode(flags, 'ipc');
   const utsMode = hostOrPrivate(flags, 'uts');
   const oomScoreAdj = intFlag(flags, 'oom-score-adj');
   if (oomScoreAdj !== undefined && (oomScoreAdj < -1000 || oomScoreAdj > 1000)) {

@@ -50,7 +50,8 @@ export interface ContainerSpec {
   securityOpt?: string[];
   /** private, host, or container:<ID> (joins that container's namespace; joins.ts). */
   pidMode?: 'private' | 'host' | JoinMode;
-  ipcMode?: 'private' | 'host' | JoinMode;
+  /** shareable: its /dev/shm is a tmpfs on the host, which containers joining its IPC get too. */
+  ipcMode?: 'private' | 'shareable' | 'host' | JoinMode;
   utsMode?: 'private' | 'host';
   networkMode?: 'none' | 'host' | JoinMode;
   /** --ulimit values, "nofile=1024:2048". */

@@ -2,9 +2,10 @@
 // a running one (a debugging sidecar that sees another's processes, shares its loopback, its
 // SysV IPC and message queues). The target is named by ID in the record at create and must be
 // running at each start; its init's /proc/PID/ns/* are the namespace paths the runtime joins.
-// Not shared: /dev/shm, a tmpfs the runtime mounts inside each container's own mount namespace
-// (docker keeps one on the host per container and binds it; a mount of another namespace's
-// tmpfs cannot be bound here).
+// /dev/shm is shared as docker shares it: a target run with --ipc shareable has its /dev/shm as
+// a tmpfs on the host (paths.shm), which a container joining its IPC gets bound too. A private
+// target's /dev/shm is a tmpfs inside its own mount namespace, which cannot be bound from here:
+// docker refuses to join such a target; berth joins its IPC namespace, with a /dev/shm of its own.
 import { failedPrecondition } from '../internal/errors.js';
 import type { ContainerRecord, ContainerSpec } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -38,6 +39,8 @@ export interface Joined {
   network?: string;
   etc?: { hosts: string; resolvConf: string; hostname: string };
   hostname?: string;
+  /** The host-side /dev/shm of a shareable IPC target. */
+  shm?: string;
 }
 
 /** undefined when the container joins no other's namespace. */
@@ -59,7 +62,10 @@ export async function resolveJoins(host: ContainerHost, rec: ContainerRecord): P
     const pid = target.state.pid > 0 ? target.state.pid : (await host.runtimeOf(target).state(target.id)).pid;
     const ns = `/proc/${pid}/ns/${kind === 'network' ? 'net' : kind}`;
     if (kind === 'pid') out.pid = ns;
-    else if (kind === 'ipc') out.ipc = ns;
+    else if (kind === 'ipc') {
+      out.ipc = ns;
+      if (target.spec.ipcMode === 'shareable') out.shm = host.records.paths(target.id).shm;
+    }
     else {
       out.network = ns;
       const p = host.records.paths(target.id);

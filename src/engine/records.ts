@@ -37,6 +37,8 @@ export class ContainerPaths {
    * cleanup of its own (rm does it), sparing a Node start that would race rm for the CPU.
    */
   readonly removingMarker: string;
+  /** A shareable-IPC container's /dev/shm: a tmpfs on the host while it runs (docker's way), bound into it and into the containers that join its IPC. */
+  readonly shm: string;
 
   constructor(
     readonly root: string,
@@ -58,6 +60,7 @@ export class ContainerPaths {
     this.socketDir = path.join(runroot, 's');
     this.lock = path.join(runroot, 'locks', `ctr-${id}.lock`);
     this.removingMarker = `${this.stateDir}/removing`;
+    this.shm = `${this.stateDir}/shm`;
   }
 }
 

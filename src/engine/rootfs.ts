@@ -3,6 +3,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GraphDriver } from '../graphdriver/index.js';
 import { readTextOr } from '../internal/read.js';
+import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount2 } from '../internal/sys.js';
+import { DEFAULT_SHM_SIZE } from '../runtime/spec/defaults.js';
 import { type ContainerRecord, parseExtraHost } from './container.js';
 import type { ContainerPaths } from './records.js';
 
@@ -20,10 +22,35 @@ export async function mountRootfs(driver: GraphDriver, rec: ContainerRecord, pat
 }
 
 /**
+ * A shareable-IPC container's /dev/shm: a tmpfs on the host (paths.shm), as docker keeps one, so
+ * that the containers joining its IPC get the same one bound. Owned by the container's root.
+ */
+export function mountShm(rec: ContainerRecord, paths: ContainerPaths): void {
+  mkdirSync(paths.shm, { recursive: true, mode: 0o700 });
+  unmountShm(paths);
+  const owner = rec.spec.userns ? `,uid=${rec.spec.userns.hostId},gid=${rec.spec.userns.hostId}` : '';
+  mount('shm', paths.shm, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${rec.spec.shmSize ?? DEFAULT_SHM_SIZE}${owner}`);
+}
+
+/** Detaches a shareable container's host-side /dev/shm (containers that bound it keep theirs). */
+function unmountShm(paths: ContainerPaths): void {
+  for (let i = 0; i < 8; i++) {
+    try {
+      umount2(paths.shm, MNT_DETACH);
+    } catch {
+      // Not mounted (EINVAL) or no such dir (ENOENT): nothing (more) to detach.
+      return;
+    }
+  }
+}
+
+/**
  * Unmounts every layer of mounts stacked on the rootfs (a retry after a crash may find several),
  * until the kernel says nothing is mounted there: no reading of mountinfo around each unmount.
+ * A shareable container's host-side /dev/shm goes with it.
  */
 export async function unmountRootfs(driver: GraphDriver, paths: ContainerPaths): Promise<void> {
+  unmountShm(paths);
   for (let i = 0; i < 8; i++) {
     const unmounted = await driver.unmount(paths.rootfs).catch(async () => driver.unmount(paths.rootfs, { detach: true }));
     if (!unmounted) return;

@@ -131,6 +131,10 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
       mounts.push({ type: 'bind', source: path.join(paths.root, 'volumes', m.name, '_data'), destination: m.destination, readonly: m.readonly });
     } else mounts.push({ type: 'tmpfs', destination: m.destination, options: m.options });
   }
+  // A shareable IPC's /dev/shm (its own, or the one of the container whose IPC it joins) is
+  // the host-side tmpfs, bound over the runtime's default.
+  const shm = s.ipcMode === 'shareable' ? paths.shm : facts.joined?.shm;
+  if (shm && !userDests.has('/dev/shm')) mounts.push({ type: 'bind', source: shm, destination: '/dev/shm', readonly: false, recursive: false });
   if (s.init) {
     const init = s.initPath ?? INIT_BINARIES.find((b) => existsSync(b));
     if (!init) throw notFound('cannot use --init: no tini or catatonit on this host (Debian package "tini")');

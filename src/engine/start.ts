@@ -12,7 +12,7 @@ import type { ContainerRecord } from './container.js';
 import { containerEvent } from './events.js';
 import { resolveJoins } from './joins.js';
 import type { ContainerHost } from './host.js';
-import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { mountRootfs, mountShm, unmountRootfs } from './rootfs.js';
 import { type SpecFacts, specInputFor } from './spec.js';
 import { discardContainer } from './create.js';
 import { clearExit } from './state.js';
@@ -26,6 +26,7 @@ async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: S
   const driver = await host.driver();
   await mountRootfs(driver, rec, paths);
   try {
+    if (rec.spec.ipcMode === 'shareable') mountShm(rec, paths);
     if (rec.spec.mounts?.some((m) => m.type === 'volume')) {
       const { populateVolumes } = await import('./container-volumes.js');
       await populateVolumes(host, rec, paths.rootfs);
