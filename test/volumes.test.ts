@@ -46,7 +46,9 @@ function mountsOf(inspectJson: string): { Type: string; Name?: string; Source: s
 
 test('a named volume keeps its data past rm and shows it to the next container', async () => {
   const since = String(Date.now() / 1000);
-  const w1 = await ok(fx, ['create', '--name', 'w1', '-v', 'data1:/data', fx.image, 'sh', '-c', 'echo kept > /data/f']);
+  const w1 = await ok(fx, ['create', '--name', 'w1', '-v', 'data1:/data', '--mount', `type=bind,source=${fx.dir},target=/m`, fx.image, 'sh', '-c', 'echo kept > /data/f']);
+  // docker's HostConfig.Binds: the -v that name a volume or a host path, as given; not --mount's.
+  assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.Binds}}', 'w1']), '["data1:/data"]');
   await ok(fx, ['start', '-a', 'w1']);
   const mounted = await ok(fx, ['events', '--since', since, '--until', String(Date.now() / 1000 + 1), '--filter', 'event=mount', '--format', '{{.Type}} {{.Actor.ID}} {{.Actor.Attributes.container}} {{.Actor.Attributes.destination}}']);
   assert.equal(mounted, `volume data1 ${w1} /data`);
@@ -112,6 +114,7 @@ test('an anonymous volume: listed as dangling after rm, removed by rm -v; --rm r
   await ok(fx, ['run', '--name', 'a1', '-v', '/data', fx.image, 'sh', '-c', 'echo x > /data/x']);
   const [m] = mountsOf(await ok(fx, ['inspect', 'a1']));
   assert.equal(m.Type, 'volume');
+  assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.Binds}}', 'a1']), 'null', 'an anonymous -v is no bind');
   assert.match(m.Name ?? '', /^[0-9a-f]{64}$/);
   assert.deepEqual(await volumes('dangling=false'), [m.Name]);
   await ok(fx, ['rm', 'a1']);

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import {
   type ContainerRecord,
   type ContainerSpec,
+  type MountRequest,
   parseDevice,
   parseDeviceCgroupRule,
   parseExpose,
@@ -299,6 +300,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     throw invalidArgument(`error looking up volume plugin ${volumeDriver}: plugin "${volumeDriver}" not found (berth has the local driver only)`);
   }
   const cgroupParent = parseCgroupParent(flags.string('cgroup-parent'));
+  const volumeMounts = flags.list('volume').map(parseVolume);
   const exposed = [...new Set(flags.list('expose').flatMap(parseExpose))];
   const deviceRules = flags.list('device-cgroup-rule');
   for (const r of deviceRules) parseDeviceCgroupRule(r);
@@ -326,7 +328,9 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     labels: labels(flags),
     tty: flags.bool('tty'),
     openStdin: flags.bool('interactive'),
-    mounts: [...flags.list('volume').map(parseVolume), ...flags.list('mount').map(parseMount), ...flags.list('tmpfs').map(parseTmpfs)],
+    mounts: [...volumeMounts, ...flags.list('mount').map(parseMount), ...flags.list('tmpfs').map(parseTmpfs)],
+    // docker's HostConfig.Binds: each -v that names a host path or a volume, as given.
+    binds: flags.list('volume').filter((_, i) => !isAnonymous(volumeMounts[i])),
     ...(flags.list('volumes-from').length ? { volumesFrom: flags.list('volumes-from') } : {}),
     readonlyRootfs: flags.bool('read-only'),
     privileged: flags.bool('privileged'),
@@ -460,4 +464,9 @@ export function parseCgroupParent(text: string | undefined): string | undefined 
     if (p === '.' || p === '..' || !/^[A-Za-z0-9_.:@-]+$/.test(p)) throw invalidArgument(`invalid --cgroup-parent "${text}": "${p}" is not a cgroup name`);
   }
   return `/${parts.join('/')}`;
+}
+
+/** An anonymous -v (/ctr alone): docker lists it in Config.Volumes, not in HostConfig.Binds. */
+function isAnonymous(m: MountRequest): boolean {
+  return m.type === 'volume' && m.name === '';
 }

@@ -40,6 +40,8 @@ export interface ContainerSpec {
   stopSignal?: string;
   stopTimeout?: number;
   mounts?: MountRequest[];
+  /** docker's HostConfig.Binds: the -v values that name a host path or a volume, as given (absent in records made before it). */
+  binds?: string[];
   /** --volumes-from CONTAINER[:ro|:rw]: resolved into `mounts` at create, kept for inspect. */
   volumesFrom?: string[];
   readonlyRootfs?: boolean;

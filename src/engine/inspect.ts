@@ -44,7 +44,8 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
     Platform: 'linux',
     OCIRuntime: rec.runtime.name,
     HostConfig: {
-      Binds: (s.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
+      // As given with -v (docker's null for none); a record from before binds were kept: its binds.
+      Binds: s.binds !== undefined ? (s.binds.length > 0 ? s.binds : null) : (s.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
       VolumesFrom: s.volumesFrom ?? null,
       NetworkMode: s.networkMode ?? 'none',
       RestartPolicy: { Name: s.restart?.name ?? 'no', MaximumRetryCount: s.restart?.maximumRetryCount ?? 0 },
