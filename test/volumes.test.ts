@@ -114,7 +114,7 @@ test('an anonymous volume: listed as dangling after rm, removed by rm -v; --rm r
   await ok(fx, ['run', '--name', 'a1', '-v', '/data', fx.image, 'sh', '-c', 'echo x > /data/x']);
   const [m] = mountsOf(await ok(fx, ['inspect', 'a1']));
   assert.equal(m.Type, 'volume');
-  assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.Binds}}', 'a1']), 'null', 'an anonymous -v is no bind');
+  assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.Binds}} {{json .Config.Volumes}}', 'a1']), 'null {"/data":{}}', 'an anonymous -v is no bind, but one of the Volumes');
   assert.match(m.Name ?? '', /^[0-9a-f]{64}$/);
   assert.deepEqual(await volumes('dangling=false'), [m.Name]);
   await ok(fx, ['rm', 'a1']);
@@ -133,6 +133,7 @@ test('an anonymous volume: listed as dangling after rm, removed by rm -v; --rm r
 
 test("the image's VOLUME: an anonymous volume with a copy of the image's files (owners, modes, links)", async () => {
   await ok(fx, ['run', '--name', 'cu', 'test/vol:1', 'true']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{json .Config.Volumes}}', 'cu']), '{"/srv/app":{}}');
   const [m] = mountsOf(await ok(fx, ['inspect', 'cu']));
   assert.deepEqual({ ...m, Name: '' }, { Type: 'volume', Name: '', Source: path.join(fx.root, 'volumes', m.Name as string, '_data'), Destination: '/srv/app', Driver: 'local', Mode: '', RW: true, Propagation: '' });
   const data = m.Source;

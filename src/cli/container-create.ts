@@ -331,6 +331,8 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     mounts: [...volumeMounts, ...flags.list('mount').map(parseMount), ...flags.list('tmpfs').map(parseTmpfs)],
     // docker's HostConfig.Binds: each -v that names a host path or a volume, as given.
     binds: flags.list('volume').filter((_, i) => !isAnonymous(volumeMounts[i])),
+    // and Config.Volumes: the anonymous ones' destinations (the image's are added by inspect).
+    ...(volumeMounts.some(isAnonymous) ? { volumes: volumeMounts.filter(isAnonymous).map((m) => m.destination) } : {}),
     ...(flags.list('volumes-from').length ? { volumesFrom: flags.list('volumes-from') } : {}),
     readonlyRootfs: flags.bool('read-only'),
     privileged: flags.bool('privileged'),

@@ -113,9 +113,16 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       ...(rec.source.config.exposedPorts?.length || s.exposedPorts?.length
         ? { ExposedPorts: Object.fromEntries([...(rec.source.config.exposedPorts ?? []), ...(s.exposedPorts ?? [])].map((p) => [p, {}])) }
         : {}),
+      // docker's: the image's VOLUMEs and the anonymous -v destinations, null when none.
+      Volumes: configVolumes(rec),
       ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
       ...(s.healthcheck ? { Healthcheck: s.healthcheck } : {}),
     },
     NetworkSettings: { Networks: {} },
   };
+}
+
+function configVolumes(rec: ContainerRecord): Record<string, Record<string, never>> | null {
+  const dests = [...(rec.source.config.volumes ?? []), ...(rec.spec.volumes ?? [])];
+  return dests.length > 0 ? Object.fromEntries(dests.map((d) => [d, {}])) : null;
 }
