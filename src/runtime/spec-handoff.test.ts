@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { closeSync, constants as fsc, lstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { SpecHandoff } from './spec-handoff.js';
 
@@ -85,4 +87,23 @@ test('open replaces a config.json left by an earlier start', () => {
   second.write('{"run":2}');
   second.close();
   assert.equal(readFileSync(file, 'utf8'), '{"run":2}');
+});
+
+test('a CLI killed before the spec was written: the runtime waiting on the FIFO reads an end of file and ends', async () => {
+  const file = path.join(dir, 'killed.json');
+  // A CLI that opened the handoff, spawned its "runtime" (cat reading config.json) and then died.
+  const script = `
+    const { SpecHandoff } = await import(${JSON.stringify(new URL('./spec-handoff.js', import.meta.url).href)});
+    SpecHandoff.open(${JSON.stringify(file)});
+    process.stdout.write('open\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const cli = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(cli.stdout, 'data');
+  const runtime = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(runtime.exitCode, null, 'the runtime waits while the CLI holds the FIFO');
+  cli.kill('SIGKILL');
+  const [code] = await once(runtime, 'exit');
+  assert.equal(code, 0, 'an end of file, not a hang');
 });
