@@ -253,6 +253,8 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   await topAsDocker('web');
   const stats = await ok(fx, ['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'web']);
   assert.equal(stats, 'web 1');
+  // The block I/O of a container that wrote nothing: runc leaves the zero out, which is 0B.
+  assert.match(await ok(fx, ['stats', '--no-stream', '--format', '{{.BlockIO}}', 'web']), /^\d+(\.\d+)?[kMG]?B \/ \d+(\.\d+)?[kMG]?B$/);
   // Without --no-stream: a fresh sample every second until interrupted.
   const stream = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'stats', '--format', '{{.Name}} {{.PIDs}}', 'web'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let streamed = '';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BerthError } from '../internal/errors.js';
-import { parsePsOutput, validatePsArgs } from './observe.js';
+import { blkioBytes, parsePsOutput, validatePsArgs } from './observe.js';
 
 const EF = `UID          PID    PPID  C STIME TTY          TIME CMD
 root        4242    4200  0 10:01 ?        00:00:00 sh -c echo ready;  exec sleep 1000
@@ -68,4 +68,11 @@ test("docker's validatePSArgs: only pid may be titled PID...", () => {
       args,
     );
   }
+});
+
+test("stats' block I/O: per op over the devices, a value runc left out (zero) counted as 0", () => {
+  const entries = [{ op: 'Read', value: 4096 }, { op: 'read', value: 100 }, { op: 'Write' }, { op: 'write', value: 0 }, { value: 7 }, { op: 'Total', value: 4196 }];
+  assert.equal(blkioBytes(entries, 'read'), 4196);
+  assert.equal(blkioBytes(entries, 'write'), 0);
+  assert.equal(blkioBytes([], 'read'), 0);
 });

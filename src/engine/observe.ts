@@ -108,11 +108,25 @@ export interface StatsRow {
   blockWrite: number;
 }
 
+/** An entry of the runtime's blkio statistics (runc's `events --stats`). */
+export interface BlkioEntry {
+  op?: string;
+  value?: number;
+}
+
+/**
+ * The bytes of one operation ("read", "write") over a container's devices. runc leaves out a
+ * zero value (and may leave out the op): absent counts as 0, not NaN.
+ */
+export function blkioBytes(entries: BlkioEntry[], op: string): number {
+  return entries.filter((e) => (e.op ?? '').toLowerCase() === op).reduce((s, e) => s + (e.value ?? 0), 0);
+}
+
 /** One stats sample per container (CPU % over a short interval, as docker's first sample). */
 export async function containerStats(host: ContainerHost, query: string): Promise<StatsRow> {
   const rec = await running(host, query);
   const runtime = host.runtimeOf(rec);
-  type Raw = { cpu?: { usage?: { total?: number } }; memory?: { usage?: { usage?: number; limit?: number } }; pids?: { current?: number }; blkio?: { ioServiceBytesRecursive?: { op: string; value: number }[] } };
+  type Raw = { cpu?: { usage?: { total?: number } }; memory?: { usage?: { usage?: number; limit?: number } }; pids?: { current?: number }; blkio?: { ioServiceBytesRecursive?: BlkioEntry[] } };
   const a = (await runtime.stats(rec.id)) as Raw;
   const t0 = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, 200));
@@ -120,7 +134,6 @@ export async function containerStats(host: ContainerHost, query: string): Promis
   const wallNs = Number(process.hrtime.bigint() - t0);
   const cpuNs = (b.cpu?.usage?.total ?? 0) - (a.cpu?.usage?.total ?? 0);
   const io = b.blkio?.ioServiceBytesRecursive ?? [];
-  const sum = (op: string) => io.filter((e) => e.op.toLowerCase() === op).reduce((s, e) => s + e.value, 0);
   const limit = b.memory?.usage?.limit ?? 0;
   const { totalmem } = await import('node:os');
   return {
@@ -130,7 +143,7 @@ export async function containerStats(host: ContainerHost, query: string): Promis
     memoryUsage: b.memory?.usage?.usage ?? 0,
     memoryLimit: limit > 0 && limit < totalmem() ? limit : totalmem(),
     pids: b.pids?.current ?? 0,
-    blockRead: sum('read'),
-    blockWrite: sum('write'),
+    blockRead: blkioBytes(io, 'read'),
+    blockWrite: blkioBytes(io, 'write'),
   };
 }
