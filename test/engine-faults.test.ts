@@ -3,7 +3,7 @@
 // and after rm nothing is left: no mounts, no cgroups, no runtime state, no monitor.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -28,6 +28,22 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Runtime and monitor processes of this fixture still alive (their command lines name its run root). */
+function runtimeProcesses(): string[] {
+  const found: string[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    let argv: string;
+    try {
+      argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (argv.includes(fx.runroot) && /\b(runc|conmon)\b/.test(argv) && !/\bcontainer cleanup\b/.test(argv)) found.push(`${p}: ${argv.slice(0, 200)}`);
+  }
+  return found;
+}
+
 /** Nothing of the container is left on the host. */
 async function assertGone(ids: string[]): Promise<void> {
   assert.deepEqual(await mountsUnder(fx), [], 'no mounts');
@@ -36,6 +52,15 @@ async function assertGone(ids: string[]): Promise<void> {
     assert.ok(!runtimeState.includes(id), `runtime state of ${id} is gone`);
     for (const ctl of ['memory', 'pids', 'cpu', 'freezer']) assert.equal(existsSync(`/sys/fs/cgroup/${ctl}/berth/${id}`), false, `${ctl} cgroup of ${id}`);
   }
+  // No runtime or monitor of this fixture is left running (a start killed before its runtime
+  // read the spec left one waiting on the FIFO until the next command released it).
+  let left: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    left = runtimeProcesses();
+    if (left.length === 0) break;
+    await sleep(100);
+  }
+  assert.deepEqual(left, [], 'no runc or conmon of this fixture left');
   // Both holds files: the graph root's, and the run root's (a --rm container's hold).
   for (const dir of [fx.root, fx.runroot]) {
     const holds = JSON.parse(await fs.readFile(path.join(dir, 'holds.json'), 'utf8').catch(() => '{"holds":[]}')) as { holds: { holder: string }[] };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,6 +18,15 @@ before(async () => {
 after(async () => {
   await cleanupFixture(fx);
 });
+
+/** A file's text, or '' when it cannot be read (a process that is gone). */
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 async function waitFor(fn: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -384,6 +393,16 @@ test('run -it from a terminal: ctrl-p ctrl-q detaches and it runs on (--rm: remo
   ran.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   await once(ran, 'exit');
   assert.match(out, /run-rc=9\r?\n0\r?\n/);
+  // The attached CLI killed (kill -9): the removal it held goes to whoever settles the exit.
+  const held = spawn('script', ['-qec', `${cli} run --rm -it --name itk ${fx.image} sh`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  await waitFor(async () => (await berth(fx, ['inspect', '-f', '{{.State.Status}}', 'itk'])).stdout.trim() === 'running', 'itk running');
+  const cliPid = readdirSync('/proc').find((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/cmdline`).includes('--name\0itk'));
+  assert.ok(cliPid, 'the run -it CLI process');
+  process.kill(Number(cliPid), 'SIGKILL');
+  held.kill('SIGKILL');
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'itk']), 'running', 'the container outlives its CLI');
+  await ok(fx, ['stop', '-t', '0', 'itk']);
+  await waitFor(async () => (await berth(fx, ['inspect', 'itk'])).code !== 0, 'the --rm container removed once its exit was settled');
   // wait on a --rm container: its exit code, though the container is gone by then.
   await ok(fx, ['run', '-d', '--rm', '--name', 'itw', fx.image, 'sh', '-c', 'sleep 0.5; exit 5']);
   assert.equal(await ok(fx, ['wait', 'itw']), '5');

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { acquireLock } from '../store/lock.js';
 import { BerthError } from '../internal/errors.js';
 import type { ExitRecord } from '../runtime/monitor.js';
+import { releaseStrandedHandoff, strandedHandoff } from '../runtime/spec-handoff.js';
 import type { ContainerRecord } from './container.js';
 import { containerEvent } from './events.js';
 import type { ContainerHost } from './host.js';
@@ -133,9 +134,25 @@ function clientAttached(rec: ContainerRecord): boolean {
 
 async function removeAutoRemoved(host: ContainerHost, rec: ContainerRecord): Promise<undefined> {
   keepExitCode(host, rec);
+  // The removal looks the container up again (a refresh): with the gone CLI still named, that
+  // refresh would come back here, for ever.
+  if (rec.state.clientPid !== undefined) await dropClient(host, rec.id);
   const { removeContainer } = await import('./lifecycle.js');
   await removeContainer(host, rec.id, { force: true, volumes: true }).catch(() => {});
   return undefined;
+}
+
+/** Forgets the CLI a --rm container named as its remover (it is gone). */
+async function dropClient(host: ContainerHost, id: string): Promise<void> {
+  const lock = await host.records.lock(id);
+  try {
+    const cur = await host.records.load(id).catch(() => undefined);
+    if (!cur || cur.state.clientPid === undefined) return;
+    delete cur.state.clientPid;
+    await host.records.save(cur);
+  } finally {
+    await lock.release();
+  }
 }
 
 /**
@@ -229,6 +246,18 @@ export async function deleteRuntimeState(host: ContainerHost, rec: ContainerReco
  */
 async function adoptCreated(host: ContainerHost, rec: ContainerRecord): Promise<ContainerRecord> {
   const p = host.records.paths(rec.id);
+  // A start killed before its runtime read the spec: that runtime (and its conmon) may wait on
+  // the FIFO for ever; released here, once no start holds the lock.
+  if (strandedHandoff(p.spec)) {
+    const held = await acquireLock(p.lock, { wait: false });
+    if (held) {
+      try {
+        await releaseStrandedHandoff(p.spec);
+      } finally {
+        await held.release();
+      }
+    }
+  }
   let pidText: string;
   try {
     pidText = readFileSync(path.join(p.stateDir, 'pidfile'), 'utf8');

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
-import { SpecHandoff } from './spec-handoff.js';
+import { releaseStrandedHandoff, SpecHandoff, strandedHandoff } from './spec-handoff.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-handoff-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,4 +106,39 @@ test('a CLI killed before the spec was written: the runtime waiting on the FIFO 
   cli.kill('SIGKILL');
   const [code] = await once(runtime, 'exit');
   assert.equal(code, 0, 'an end of file, not a hang');
+});
+
+test('a runtime that opened the FIFO after its CLI was killed waits for a writer; the next command releases it', async () => {
+  const file = path.join(dir, 'stranded.json');
+  const script = `
+    const { SpecHandoff } = await import(${JSON.stringify(new URL('./spec-handoff.js', import.meta.url).href)});
+    SpecHandoff.open(${JSON.stringify(file)});
+    process.stdout.write('open\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const cli = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(cli.stdout, 'data');
+  cli.kill('SIGKILL');
+  await once(cli, 'exit');
+  assert.equal(strandedHandoff(file), true);
+  // The runtime gets to config.json only now: no writer, its open(2) waits.
+  const runtime = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(runtime.exitCode, null, 'stuck in open');
+  await releaseStrandedHandoff(file);
+  const [code] = await once(runtime, 'exit');
+  assert.equal(code, 0, 'released with an end of file');
+  assert.equal(strandedHandoff(file), false);
+  assert.throws(() => lstatSync(file), /ENOENT/);
+});
+
+test('a handoff that wrote its spec but was not closed: the release keeps config.json, drops the FIFO\'s second name', async () => {
+  const file = path.join(dir, 'written.json');
+  const h = SpecHandoff.open(file);
+  h.write('{"ok":true}');
+  assert.equal(strandedHandoff(file), true, 'not closed yet: its FIFO is still reachable');
+  await releaseStrandedHandoff(file);
+  assert.equal(readFileSync(file, 'utf8'), '{"ok":true}');
+  assert.equal(strandedHandoff(file), false);
+  h.close();
 });

@@ -4,10 +4,20 @@
 // write the spec meanwhile, if config.json is a FIFO until the spec exists: a runtime that gets
 // there early waits in read(2) for it. For runtimes known to open config.json once and read one
 // JSON value from it (runc: os.Open, then json.Decoder.Decode; it needs no end of file).
-import { closeSync, openSync, renameSync, writeFileSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, openSync, renameSync, writeFileSync, writeSync, constants as fsc } from 'node:fs';
+import * as path from 'node:path';
 import { internal } from '../internal/errors.js';
 import { removeFile } from '../internal/remove.js';
 import { mknod, S_IFIFO, setPipeSize } from '../internal/sys.js';
+
+/**
+ * A second name of the FIFO, kept until the runtime is past its open: config.json is renamed
+ * over once the spec is written, and a CLI killed half way must leave the FIFO reachable to the
+ * next command (releaseStrandedHandoff).
+ */
+function fifoLink(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.fifo`);
+}
 
 /** The runtimes whose reading of config.json a FIFO serves (see the file's comment). */
 export function readsSpecFromFifo(runtimeName: string): boolean {
@@ -39,7 +49,9 @@ export class SpecHandoff {
   /** Replaces the bundle's config.json (if any) by a FIFO. */
   static open(file: string): SpecHandoff {
     removeFile(file);
+    removeFile(fifoLink(file));
     mknod(file, S_IFIFO | 0o600, 0, 0);
+    linkSync(file, fifoLink(file));
     // O_RDWR: a FIFO's open for writing waits for a reader; read-write opens at once, and the
     // runtime's open for reading then finds a writer. Non-blocking: a write never waits.
     return new SpecHandoff(file, openSync(file, fsc.O_RDWR | fsc.O_NONBLOCK));
@@ -82,7 +94,45 @@ export class SpecHandoff {
     if (this.fd < 0) return;
     closeSync(this.fd);
     this.fd = -1;
+    removeFile(fifoLink(this.file));
     // No spec came: the FIFO must not stay where a later reader of config.json would wait.
     if (!this.written) removeFile(this.file);
   }
+}
+
+/** Whether a start's handoff was left half way (its CLI killed before it closed the FIFO). */
+export function strandedHandoff(file: string): boolean {
+  if (existsSync(fifoLink(file))) return true;
+  try {
+    return lstatSync(file).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The FIFO of a start whose CLI was killed before the runtime had read its spec: a runtime that
+ * opened it after the CLI's end waits in open(2) for a writer for ever (and its conmon with it).
+ * Held open read-write for a moment (a reader waiting in open, or one between its lookup and its
+ * open, gets through), then closed: every reader reads an end of file, fails and exits. Then
+ * config.json (if still the FIFO) and the second name go. Call under the container's lock.
+ */
+export async function releaseStrandedHandoff(file: string): Promise<void> {
+  const link = fifoLink(file);
+  let fd: number | undefined;
+  for (const name of [link, file]) {
+    try {
+      if (lstatSync(name).isFIFO()) {
+        fd = openSync(name, fsc.O_RDWR | fsc.O_NONBLOCK);
+        break;
+      }
+    } catch {}
+  }
+  removeFile(link);
+  try {
+    if (lstatSync(file).isFIFO()) removeFile(file);
+  } catch {}
+  if (fd === undefined) return;
+  await new Promise((r) => setTimeout(r, 50));
+  closeSync(fd);
 }
