@@ -68,12 +68,21 @@ export class ContentStore {
       const lock = meta ? this.layout.ingestLock(meta.ref) : undefined;
       if (lock && (await isLocked(lock))) continue;
       const st = await fs.stat(path.join(dir, 'data')).catch(() => undefined);
-      const age = Date.now() - (st?.mtimeMs ?? 0);
+      // Without data yet, the dir's own time: a writer may have made it a moment ago.
+      const seen = st ?? (await fs.stat(dir).catch(() => undefined));
+      const age = Date.now() - (seen?.mtimeMs ?? 0);
       if (meta && st && age < maxAgeMs) continue;
-      // A dir without meta.json is one whose creator died before writing it; its key hashes a
-      // ref we cannot recover, so its lock cannot be checked. It is recent only for a moment.
-      if (!meta && st && age < 60_000) continue;
-      await fs.rm(dir, { recursive: true, force: true });
+      // A dir without meta.json is one whose creator died before writing it, or one being made
+      // right now; its key hashes a ref we cannot recover, so its lock cannot be checked. It is
+      // recent only for a moment.
+      if (!meta && seen && age < 60_000) continue;
+      try {
+        await fs.rm(dir, { recursive: true, force: true });
+      } catch (err) {
+        // A writer put files in while it went (ENOTEMPTY): it is alive, the dir is its.
+        if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY') continue;
+        throw err;
+      }
       removed++;
     }
     return removed;
