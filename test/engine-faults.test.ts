@@ -3,11 +3,11 @@
 // and after rm nothing is left: no mounts, no cgroups, no runtime state, no monitor.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BERTH, berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
+import { BERTH, berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok, runtimeProcesses } from './engine-fixture.js';
 
 let fx: EngineFixture;
 before(async () => {
@@ -28,21 +28,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Runtime and monitor processes of this fixture still alive (their command lines name its run root). */
-function runtimeProcesses(): string[] {
-  const found: string[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    let argv: string;
-    try {
-      argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    } catch {
-      continue;
-    }
-    if (argv.includes(fx.runroot) && /\b(runc|conmon)\b/.test(argv) && !/\bcontainer cleanup\b/.test(argv)) found.push(`${p}: ${argv.slice(0, 200)}`);
-  }
-  return found;
-}
 
 /** Nothing of the container is left on the host. */
 async function assertGone(ids: string[]): Promise<void> {
@@ -56,7 +41,7 @@ async function assertGone(ids: string[]): Promise<void> {
   // read the spec left one waiting on the FIFO until the next command released it).
   let left: string[] = [];
   for (let i = 0; i < 30; i++) {
-    left = runtimeProcesses();
+    left = runtimeProcesses(fx);
     if (left.length === 0) break;
     await sleep(100);
   }

@@ -1,6 +1,7 @@
 // Shared by the engine's end-to-end tests: a temp graph root and run root holding a busybox
 // image made here (no network), and the berth CLI of this build run as a child process.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -137,6 +138,25 @@ export async function cleanupFixture(fx: EngineFixture): Promise<void> {
 }
 
 /** Mount points under the fixture (what must be gone after rm). */
+/**
+ * runc and conmon processes of this fixture's containers still alive (their command lines name
+ * its run root), but not an exit command's `container cleanup`.
+ */
+export function runtimeProcesses(fx: EngineFixture): string[] {
+  const found: string[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    let argv: string;
+    try {
+      argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (argv.includes(fx.runroot) && /\b(runc|conmon)\b/.test(argv) && !/\bcontainer cleanup\b/.test(argv)) found.push(`${p}: ${argv.slice(0, 200)}`);
+  }
+  return found;
+}
+
 export async function mountsUnder(fx: EngineFixture): Promise<string[]> {
   return (await fs.readFile('/proc/self/mountinfo', 'utf8'))
     .split('\n')

@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, mountsUnder, ok } from './engine-fixture.js';
+import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, mountsUnder, ok, runtimeProcesses } from './engine-fixture.js';
 
 let fx: EngineFixture;
 before(async () => {
@@ -328,21 +328,6 @@ test('a missing user, an out-of-range id, an image without command: clear errors
   assert.deepEqual(await mountsUnder(fx), []);
 });
 
-/** Runtime and monitor processes of this fixture's containers still alive. */
-function runtimeProcesses(): string[] {
-  const found: string[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    let argv: string;
-    try {
-      argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    } catch {
-      continue;
-    }
-    if (argv.includes(fx.runroot) && /\b(runc|conmon)\b/.test(argv)) found.push(argv);
-  }
-  return found;
-}
 
 test('the runtime starts before its spec: an aborted start leaves no runtime and no FIFO; a spec over 64 KiB', async () => {
   // run -d: conmon and runc start while the rootfs is mounted; the missing user aborts them.
@@ -353,13 +338,13 @@ test('the runtime starts before its spec: an aborted start leaves no runtime and
   assert.match(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.Error}}', 'handoff-ghost']), /^created .*unable to find user ghost/);
   const id = await ok(fx, ['inspect', '-f', '{{.Id}}', 'handoff-ghost']);
   await assert.rejects(fs.lstat(path.join(fx.root, 'containers', id, 'bundle', 'config.json')), /ENOENT/);
-  assert.deepEqual(runtimeProcesses(), []);
+  assert.deepEqual(runtimeProcesses(fx), []);
   await ok(fx, ['rm', 'handoff-ghost']);
   // The foreground run (run --rm) kills its runtime: nothing of runc's on the CLI's stderr.
   const fg = await berth(fx, ['run', '--rm', '-u', 'ghost', fx.image, 'true']);
   assert.equal(fg.code, 125);
   assert.equal(fg.stderr.trim().split('\n').length, 1, fg.stderr);
-  assert.deepEqual(runtimeProcesses(), []);
+  assert.deepEqual(runtimeProcesses(fx), []);
   // A spec larger than a pipe holds by default reaches the runtime whole.
   const envFile = path.join(fx.dir, 'big.env');
   await fs.writeFile(envFile, Array.from({ length: 100 }, (_, i) => `BIG_${i}=${'x'.repeat(1000)}\n`).join(''));

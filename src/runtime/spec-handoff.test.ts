@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { closeSync, constants as fsc, lstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { releaseStrandedHandoff, SpecHandoff, strandedHandoff } from './spec-handoff.js';
@@ -89,9 +89,8 @@ test('open replaces a config.json left by an earlier start', () => {
   assert.equal(readFileSync(file, 'utf8'), '{"run":2}');
 });
 
-test('a CLI killed before the spec was written: the runtime waiting on the FIFO reads an end of file and ends', async () => {
-  const file = path.join(dir, 'killed.json');
-  // A CLI that opened the handoff, spawned its "runtime" (cat reading config.json) and then died.
+/** A process, standing for the CLI, that opened a handoff on `file` and holds it until killed. */
+async function handoffHolder(file: string): Promise<ChildProcess> {
   const script = `
     const { SpecHandoff } = await import(${JSON.stringify(new URL('./spec-handoff.js', import.meta.url).href)});
     SpecHandoff.open(${JSON.stringify(file)});
@@ -99,7 +98,14 @@ test('a CLI killed before the spec was written: the runtime waiting on the FIFO 
     setInterval(() => {}, 1000);
   `;
   const cli = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await once(cli.stdout, 'data');
+  await once(cli.stdout as NodeJS.ReadableStream, 'data');
+  return cli;
+}
+
+test('a CLI killed before the spec was written: the runtime waiting on the FIFO reads an end of file and ends', async () => {
+  const file = path.join(dir, 'killed.json');
+  // A CLI that opened the handoff, spawned its "runtime" (cat reading config.json) and then died.
+  const cli = await handoffHolder(file);
   const runtime = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(runtime.exitCode, null, 'the runtime waits while the CLI holds the FIFO');
@@ -110,14 +116,7 @@ test('a CLI killed before the spec was written: the runtime waiting on the FIFO 
 
 test('a runtime that opened the FIFO after its CLI was killed waits for a writer; the next command releases it', async () => {
   const file = path.join(dir, 'stranded.json');
-  const script = `
-    const { SpecHandoff } = await import(${JSON.stringify(new URL('./spec-handoff.js', import.meta.url).href)});
-    SpecHandoff.open(${JSON.stringify(file)});
-    process.stdout.write('open\\n');
-    setInterval(() => {}, 1000);
-  `;
-  const cli = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await once(cli.stdout, 'data');
+  const cli = await handoffHolder(file);
   cli.kill('SIGKILL');
   await once(cli, 'exit');
   assert.equal(strandedHandoff(file), true);
