@@ -1,8 +1,7 @@
 // berth builder SUBCOMMAND: prune, which forgets the build cache and frees the layers only it named.
 import { pruneBuildCache } from '../build/cache.js';
 import { parsePruneFilters } from '../engine/images/index.js';
-import { BerthError } from '../internal/errors.js';
-import { parseVerb, type VerbSpec } from './flags.js';
+import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
 import { humanSize } from './format.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
@@ -10,14 +9,8 @@ import { cacheSection, confirm } from './prune-common.js';
 
 const USAGE = 'Usage: berth builder COMMAND\n\nManage builds\n\nCommands:\n  prune       Remove build cache\n';
 
-export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-    ctx.out(USAGE);
-    return sub === undefined ? 125 : 0;
-  }
-  if (sub === 'prune') return prune(rest, ctx);
-  throw new BerthError('invalid-argument', `berth builder: unknown command "${sub}"; known: prune`);
+export function run(argv: string[], ctx: CliContext): Promise<number> {
+  return runSubcommand('builder', USAGE, { prune }, ['prune'], argv, ctx);
 }
 
 const PRUNE: VerbSpec = {

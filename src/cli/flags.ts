@@ -182,3 +182,26 @@ export function helpText(spec: VerbSpec): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * A verb made of sub-commands (volume, system, builder): none or help prints `usage` (125
+ * without one, as docker's), else the sub-command named runs with the rest; an unknown one is
+ * an error that lists `known`.
+ */
+export function runSubcommand<C extends { out(text: string): void }>(
+  verb: string,
+  usage: string,
+  subs: Record<string, (argv: string[], ctx: C) => Promise<number>>,
+  known: string[],
+  argv: string[],
+  ctx: C,
+): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
+    ctx.out(usage);
+    return Promise.resolve(sub === undefined ? 125 : 0);
+  }
+  const handler = Object.hasOwn(subs, sub) ? subs[sub] : undefined;
+  if (!handler) throw invalidArgument(`berth ${verb}: unknown command "${sub}"; known: ${known.join(', ')}`);
+  return handler(rest, ctx);
+}

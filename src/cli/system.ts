@@ -7,7 +7,7 @@ import { parsePruneFilters, pruneImages, splitName } from '../engine/images/inde
 import type { LayerRecord } from '../store/index.js';
 import { BerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
-import { parseVerb, type VerbSpec } from './flags.js';
+import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
 import { alignColumns, type FormatSpec, formatRows, humanSize, shortId, timeAgo } from './format.js';
 import type { CliContext } from './main.js';
 import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
@@ -18,15 +18,8 @@ const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>>
 
 const USAGE = `Usage: berth system COMMAND\n\nManage berth\n\nCommands:\n  df          Show berth disk usage\n  prune       Remove unused data\n`;
 
-export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-    ctx.out(USAGE);
-    return sub === undefined ? 125 : 0;
-  }
-  const handler = Object.hasOwn(SUBS, sub) ? SUBS[sub] : undefined;
-  if (!handler) throw new BerthError('invalid-argument', `berth system: unknown command "${sub}"; known: ${Object.keys(SUBS).sort().join(', ')}`);
-  return handler(rest, ctx);
+export function run(argv: string[], ctx: CliContext): Promise<number> {
+  return runSubcommand('system', USAGE, SUBS, Object.keys(SUBS).sort(), argv, ctx);
 }
 
 const DF: VerbSpec = {

@@ -1,9 +1,9 @@
 // berth volume SUBCOMMAND: docker's local volumes (create, ls, inspect, rm, prune), plain
 // directories under <graph root>/volumes (src/engine/volumes.ts).
 import { filterVolumes, usersOf, type Volume } from '../engine/volumes.js';
-import { BerthError, invalidArgument, isBerthError } from '../internal/errors.js';
+import { invalidArgument, isBerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
-import { parseVerb, type VerbSpec } from './flags.js';
+import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize, renderTemplate } from './format.js';
 import type { CliContext } from './main.js';
 import { confirm, volumesSection } from './prune-common.js';
@@ -20,15 +20,9 @@ const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>>
 
 const USAGE = `Usage: berth volume COMMAND\n\nManage volumes\n\nCommands:\n  create      Create a volume\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused local volumes\n  rm          Remove one or more volumes\n`;
 
-export async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-    ctx.out(USAGE);
-    return sub === undefined ? 125 : 0;
-  }
-  const handler = Object.hasOwn(SUBS, sub) ? SUBS[sub] : undefined;
-  if (!handler) throw new BerthError('invalid-argument', `berth volume: unknown command "${sub}"; known: create, inspect, ls, prune, rm`);
-  return handler(rest, ctx);
+export function run(argv: string[], ctx: CliContext): Promise<number> {
+  // list and remove are docker's aliases, not listed.
+  return runSubcommand('volume', USAGE, SUBS, ['create', 'inspect', 'ls', 'prune', 'rm'], argv, ctx);
 }
 
 /** KEY=VALUE flags (a bare KEY has an empty value). */
