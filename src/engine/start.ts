@@ -83,7 +83,6 @@ export async function startContainer(
     // runtime can wait for its spec (spec-handoff.ts).
     let prepare: { handoff: SpecHandoff; run: () => Promise<void> } | undefined;
     if (readsSpecFromFifo(runtime.name)) {
-      mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
       const handoff = SpecHandoff.open(paths.spec);
       prepare = { handoff, run: () => prepareBundle(host, cur, facts, handoff) };
     } else await prepareBundle(host, cur, facts);
@@ -228,7 +227,6 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
     };
     const facts = { terminal: options.tty, ...(size ? { consoleSize: size } : {}) };
     if (readsSpecFromFifo(runtime.name)) {
-      mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
       handoff = SpecHandoff.open(paths.spec);
       spawnRuntime();
       try {

@@ -4,8 +4,9 @@
 // write the spec meanwhile, if config.json is a FIFO until the spec exists: a runtime that gets
 // there early waits in read(2) for it. For runtimes known to open config.json once and read one
 // JSON value from it (runc: os.Open, then json.Decoder.Decode; it needs no end of file).
-import { closeSync, existsSync, linkSync, lstatSync, openSync, renameSync, writeFileSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
+import { tempPathFor } from '../internal/atomic.js';
 import { internal } from '../internal/errors.js';
 import { removeFile } from '../internal/remove.js';
 import { mknod, S_IFIFO, setPipeSize } from '../internal/sys.js';
@@ -46,8 +47,9 @@ export class SpecHandoff {
     this.fd = fd;
   }
 
-  /** Replaces the bundle's config.json (if any) by a FIFO. */
+  /** Replaces the bundle's config.json (if any) by a FIFO; makes the bundle dir if need be. */
   static open(file: string): SpecHandoff {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     removeFile(file);
     removeFile(fifoLink(file));
     mknod(file, S_IFIFO | 0o600, 0, 0);
@@ -60,7 +62,7 @@ export class SpecHandoff {
   /** The spec, for a runtime that reads config.json now or later. */
   write(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
-    const tmp = `${this.file}.${process.pid}.tmp`;
+    const tmp = tempPathFor(this.file);
     writeFileSync(tmp, bytes, { mode: 0o600 });
     renameSync(tmp, this.file);
     this.written = true;
