@@ -1,5 +1,5 @@
 // berth system df: what images, containers and volumes take on disk, as docker's four rows
-// count it. The sums are pure functions of records (tested alone); diskUsage gathers them.
+// count it. The sums are pure functions of records (tested alone); diskUsageDetail gathers them.
 import type { Hold, ImageRecord, LayerRecord } from '../store/index.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -125,9 +125,4 @@ export async function diskUsageDetail(host: ContainerHost): Promise<UsageDetail>
     containers,
     volumes,
   };
-}
-
-/** The Images, Containers and Local Volumes rows of this host (Build Cache: src/build/cache.ts). */
-export async function diskUsage(host: ContainerHost): Promise<UsageRow[]> {
-  return (await diskUsageDetail(host)).rows;
 }

@@ -19,5 +19,5 @@ export { applyChange, type CommitOptions, commitContainer } from './commit.js';
 export { type ContainerTop, containerStats, containerTop, type StatsRow } from './observe.js';
 export { isMountPoint } from './rootfs.js';
 export { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from './config.js';
-export { containerUsage, diskUsage, diskUsageDetail, imageUsage, percentOf, sharedSizes, type UsageDetail, type UsageRow, volumeUsage } from './disk-usage.js';
+export { containerUsage, diskUsageDetail, imageUsage, percentOf, sharedSizes, type UsageDetail, type UsageRow, volumeUsage } from './disk-usage.js';
 export { ANONYMOUS_LABEL, checkVolumeName, type CreateVolumeOptions, filterVolumes, usersOf, type Volume, VolumeStore } from './volumes.js';

@@ -9,7 +9,7 @@ import { containerEvent, signalName, signalNumber } from './events.js';
 import { type LabelFilter, labelMatches } from './labels.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
-import { cleanupStopped, deleteRuntimeState, initRunning, lookupContainer, refresh, removedExitCode } from './state.js';
+import { cleanupStopped, deleteRuntimeState, dropClient, initRunning, lookupContainer, refresh, removedExitCode } from './state.js';
 import { processGone } from '../internal/spawn.js';
 
 const RUNNING = new Set(['running', 'paused', 'restarting']);
@@ -283,18 +283,8 @@ async function removeKilled(host: ContainerHost, rec: ContainerRecord): Promise<
  * while the CLI still held the removal, is removed here.
  */
 export async function releaseAutoRemove(host: ContainerHost, id: string): Promise<void> {
-  let exited = false;
-  const lock = await host.records.lock(id);
-  try {
-    const cur = await host.records.load(id).catch(() => undefined);
-    if (!cur?.state.clientPid) return;
-    delete cur.state.clientPid;
-    await host.records.save(cur);
-    exited = !RUNNING.has(cur.state.status);
-  } finally {
-    await lock.release();
-  }
-  if (exited) await removeContainer(host, id, { force: true, volumes: true }).catch(() => {});
+  const cur = await dropClient(host, id);
+  if (cur && !RUNNING.has(cur.state.status)) await removeContainer(host, id, { force: true, volumes: true }).catch(() => {});
 }
 
 export interface PrunedContainer {

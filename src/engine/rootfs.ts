@@ -1,6 +1,6 @@
 // A container's root: its graph-driver snapshot mounted on the bundle's rootfs dir, and the
 // /etc/hosts, /etc/resolv.conf and /etc/hostname files berth provides beside it.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GraphDriver } from '../graphdriver/index.js';
 import { readTextOr } from '../internal/read.js';
 import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount2 } from '../internal/sys.js';
@@ -34,6 +34,9 @@ export function mountShm(rec: ContainerRecord, paths: ContainerPaths): void {
 
 /** Detaches a shareable container's host-side /dev/shm (containers that bound it keep theirs). */
 function unmountShm(paths: ContainerPaths): void {
+  // Only a shareable container has the dir: the others' unmounts (every stop and rm) pay one
+  // stat, not a failed umount2 and the error it throws.
+  if (!existsSync(paths.shm)) return;
   for (let i = 0; i < 8; i++) {
     try {
       umount2(paths.shm, MNT_DETACH);

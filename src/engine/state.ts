@@ -142,14 +142,18 @@ async function removeAutoRemoved(host: ContainerHost, rec: ContainerRecord): Pro
   return undefined;
 }
 
-/** Forgets the CLI a --rm container named as its remover (it is gone). */
-async function dropClient(host: ContainerHost, id: string): Promise<void> {
+/**
+ * Forgets the CLI a --rm container named as its remover (gone, or leaving it running), under
+ * the lock; the record as saved, or undefined when it named none (or is gone).
+ */
+export async function dropClient(host: ContainerHost, id: string): Promise<ContainerRecord | undefined> {
   const lock = await host.records.lock(id);
   try {
     const cur = await host.records.load(id).catch(() => undefined);
-    if (!cur || cur.state.clientPid === undefined) return;
+    if (!cur || cur.state.clientPid === undefined) return undefined;
     delete cur.state.clientPid;
     await host.records.save(cur);
+    return cur;
   } finally {
     await lock.release();
   }
