@@ -390,6 +390,63 @@ test('--cgroup-parent places the container\'s cgroup under it; --gpus and a volu
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 
+test("docker's warnings for what this host cannot apply; resources checked at create; real-time scheduling and HostConfig's resource fields", async () => {
+  const blkio = '/sys/fs/cgroup/blkio';
+  const dev = readdirSync('/sys/block').map((n) => `/dev/${n}`).find((d) => existsSync(d)) ?? '/dev/vda';
+  const r = await berth(fx, ['run', '--rm', '--blkio-weight', '300', '--blkio-weight-device', `${dev}:300`, '--kernel-memory', '10m', '--oom-kill-disable', fx.image, 'echo', 'ran']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'ran');
+  // Each: applied where the host has it, else dropped with docker's words (this host has no
+  // CFQ/BFQ weights; kmem accounting is v1's).
+  if (!existsSync(`${blkio}/blkio.weight`) && !existsSync(`${blkio}/blkio.bfq.weight`)) {
+    assert.match(r.stderr, /^WARNING: Your kernel does not support Block I\/O weight or the cgroup is not mounted\. Weight discarded\.$/m);
+    assert.match(r.stderr, /^WARNING: Your kernel does not support Block I\/O weight_device or the cgroup is not mounted\. Weight-device discarded\.$/m);
+  }
+  if (existsSync('/sys/fs/cgroup/memory/memory.kmem.limit_in_bytes')) assert.match(r.stderr, /^WARNING: Specifying a kernel memory limit is deprecated and will be removed in a future release\.$/m);
+  else assert.match(r.stderr, /^WARNING: Your kernel does not support kernel memory limit capabilities/m);
+  assert.match(r.stderr, /^WARNING: OOM killer is disabled for the container, but no memory limit is set/m);
+  // Checked at create, as docker's daemon does: nothing is made.
+  for (const [flags, message] of [
+    [['--memory', '1m'], /minimum allowed memory limit is 6MB/],
+    [['--memory-reservation', '1m'], /minimum memory reservation allowed is 6MB/],
+    [['--kernel-memory', '1m'], /minimum kernel memory limit allowed is 6MB/],
+    [['--blkio-weight-device', `${dev}:5`], /invalid weight for device/],
+    [['--blkio-weight-device', 'bad'], /bad format/],
+    [['--cpu-rt-period', '1000', '--cpu-rt-runtime', '5000'], /cpu real-time runtime cannot be higher than cpu real-time period/],
+  ] as const) {
+    const c = await berth(fx, ['create', ...flags, fx.image, 'true']);
+    assert.equal(c.code, 125, flags.join(' '));
+    assert.match(c.stderr, message);
+  }
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  const id = await ok(fx, ['create', '--cpu-rt-period', '50000', '--kernel-memory', '10m', '-m', '64m', '--device-read-bps', `${dev}:1mb`, fx.image, 'true']);
+  const hc = JSON.parse(await ok(fx, ['inspect', '-f', '{{json .HostConfig}}', id])) as Record<string, unknown>;
+  await ok(fx, ['rm', id]);
+  assert.equal(hc.CpuRealtimePeriod, 50000);
+  assert.equal(hc.CpuRealtimeRuntime, 0);
+  assert.deepEqual(hc.BlkioDeviceReadBps, [{ Path: dev, Rate: 1048576 }]);
+  assert.deepEqual(hc.BlkioWeightDevice, []);
+  assert.equal(hc.Memory, 64 << 20);
+  if (existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')) assert.equal(hc.MemorySwap, 128 << 20);
+  if (!existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) return;
+  // Real-time group scheduling (v1): the period lands; a runtime needs a budget in the parent
+  // cgroup, which the default parent has not (docker's daemon gives one with --cpu-rt-runtime).
+  assert.equal(await ok(fx, ['run', '--rm', '--cpu-rt-period', '50000', fx.image, 'cat', '/sys/fs/cgroup/cpu/cpu.rt_period_us']), '50000');
+  const refused = await berth(fx, ['run', '--rm', '--cpu-rt-runtime', '10000', fx.image, 'true']);
+  assert.equal(refused.code, 125);
+  assert.match(refused.stderr, /cpu\.rt_runtime_us: invalid argument/);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  const parent = `berth-e2e-rt-${process.pid}`;
+  await fs.mkdir(`/sys/fs/cgroup/cpu/${parent}`);
+  try {
+    await fs.writeFile(`/sys/fs/cgroup/cpu/${parent}/cpu.rt_runtime_us`, '20000');
+    const out = await ok(fx, ['run', '--rm', '--cgroup-parent', parent, '--cpu-rt-runtime', '10000', fx.image, 'cat', '/sys/fs/cgroup/cpu/cpu.rt_runtime_us']);
+    assert.equal(out, '10000');
+  } finally {
+    for (const c of readdirSync('/sys/fs/cgroup')) await fs.rmdir(`/sys/fs/cgroup/${c}/${parent}`).catch(() => {});
+  }
+});
+
 test('a WORKDIR that climbs out of the root stays inside the rootfs', async () => {
   const marker = `berth-escape-${process.pid}`;
   await makeImage(fx, 'hostile/workdir:1', { Cmd: ['pwd'], WorkingDir: `/../../../../../../tmp/${marker}` });

@@ -49,6 +49,8 @@ test('a named volume keeps its data past rm and shows it to the next container',
   const w1 = await ok(fx, ['create', '--name', 'w1', '-v', 'data1:/data', '--mount', `type=bind,source=${fx.dir},target=/m`, fx.image, 'sh', '-c', 'echo kept > /data/f']);
   // docker's HostConfig.Binds: the -v that name a volume or a host path, as given; not --mount's.
   assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.Binds}}', 'w1']), '["data1:/data"]');
+  // and HostConfig.Mounts: the --mount values, in docker's structs.
+  assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.Mounts}}', 'w1']), `[{"Type":"bind","Source":"${fx.dir}","Target":"/m"}]`);
   await ok(fx, ['start', '-a', 'w1']);
   const mounted = await ok(fx, ['events', '--since', since, '--until', String(Date.now() / 1000 + 1), '--filter', 'event=mount', '--format', '{{.Type}} {{.Actor.ID}} {{.Actor.Attributes.container}} {{.Actor.Attributes.destination}}']);
   assert.equal(mounted, `volume data1 ${w1} /data`);

@@ -20,7 +20,7 @@ import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
 import { invalidArgument } from '../internal/errors.js';
 import { familiarText } from '../reference/index.js';
-import { parseBytes, parseDeviceBps, parseDeviceIops, type ResourceInput } from '../runtime/cgroups.js';
+import { parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, type ResourceInput } from '../runtime/cgroups.js';
 import type { FlagSpec, Flags } from './flags.js';
 import { envEntries, fileLines } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -94,6 +94,10 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'dns-search', type: 'list', value: 'DOMAIN', description: 'Set custom DNS search domains' },
   { name: 'dns-option', type: 'list', value: 'OPT', aliases: ['dns-opt'], description: 'Set DNS options' },
   { name: 'blkio-weight', type: 'string', value: 'N', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
+  { name: 'blkio-weight-device', type: 'list', value: 'DEV:WEIGHT', description: 'Block IO weight (relative device weight)' },
+  { name: 'kernel-memory', type: 'string', value: 'BYTES', description: 'Kernel memory limit (deprecated, as in docker)' },
+  { name: 'cpu-rt-period', type: 'string', value: 'MICROSECONDS', description: 'Limit CPU real-time period in microseconds' },
+  { name: 'cpu-rt-runtime', type: 'string', value: 'MICROSECONDS', description: 'Limit CPU real-time runtime in microseconds' },
   { name: 'device-read-bps', type: 'list', value: 'DEV:RATE', description: 'Limit read rate (bytes per second) from a device' },
   { name: 'device-write-bps', type: 'list', value: 'DEV:RATE', description: 'Limit write rate (bytes per second) to a device' },
   { name: 'device-read-iops', type: 'list', value: 'DEV:N', description: 'Limit read rate (IO per second) from a device' },
@@ -230,11 +234,18 @@ export function resourcesFromFlags(flags: Flags): ResourceInput {
   return out;
 }
 
-/** create and run's block I/O flags (not update's: docker's update changes none but the weight). */
-function blockIoFromFlags(flags: Flags): ResourceInput {
+/** create and run's block I/O, kernel memory and real-time flags (not update's). */
+function createOnlyResourcesFromFlags(flags: Flags): ResourceInput {
   const out: ResourceInput = {};
   const weight = intFlag(flags, 'blkio-weight');
   if (weight !== undefined) out.blkioWeight = weight;
+  if (flags.list('blkio-weight-device').length) out.blkioWeightDevice = flags.list('blkio-weight-device').map(parseWeightDevice);
+  const kernelMemory = bytesFlag(flags, 'kernel-memory');
+  if (kernelMemory !== undefined) out.kernelMemory = kernelMemory;
+  const rtPeriod = intFlag(flags, 'cpu-rt-period');
+  if (rtPeriod !== undefined) out.cpuRtPeriod = rtPeriod;
+  const rtRuntime = intFlag(flags, 'cpu-rt-runtime');
+  if (rtRuntime !== undefined) out.cpuRtRuntime = rtRuntime;
   const bps = (name: 'device-read-bps' | 'device-write-bps') => flags.list(name).map((v) => parseDeviceBps(`--${name}`, v));
   const iops = (name: 'device-read-iops' | 'device-write-iops') => flags.list(name).map((v) => parseDeviceIops(`--${name}`, v));
   if (flags.list('device-read-bps').length) out.deviceReadBps = bps('device-read-bps');
@@ -331,6 +342,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     mounts: [...volumeMounts, ...flags.list('mount').map(parseMount), ...flags.list('tmpfs').map(parseTmpfs)],
     // docker's HostConfig.Binds: each -v that names a host path or a volume, as given.
     binds: flags.list('volume').filter((_, i) => !isAnonymous(volumeMounts[i])),
+    ...(flags.list('mount').length > 0 ? { mountArgs: flags.list('mount') } : {}),
     // and Config.Volumes: the anonymous ones' destinations (the image's are added by inspect).
     ...(volumeMounts.some(isAnonymous) ? { volumes: volumeMounts.filter(isAnonymous).map((m) => m.destination) } : {}),
     ...(flags.list('volumes-from').length ? { volumesFrom: flags.list('volumes-from') } : {}),
@@ -342,7 +354,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ulimits: flags.list('ulimit'),
     init: flags.bool('init'),
     autoRemove: flags.bool('rm'),
-    resources: { ...resourcesFromFlags(flags), ...blockIoFromFlags(flags) },
+    resources: { ...resourcesFromFlags(flags), ...createOnlyResourcesFromFlags(flags) },
     ...(flags.string('workdir') !== undefined ? { workingDir: flags.string('workdir') } : {}),
     ...(flags.string('user') !== undefined ? { user: flags.string('user') } : {}),
     ...(flags.string('hostname') !== undefined ? { hostname: flags.string('hostname') } : {}),
@@ -416,6 +428,8 @@ export async function createFromFlags(
       ...(spec.platform ? { platform: spec.platform } : {}),
       ...(pullObserver ? { pullObserver } : {}),
       ...(options.startNow ? { startNow: true } : {}),
+      // docker prints the daemon's warnings (a setting this host cannot apply) on stderr.
+      ...(options.ctx ? { onWarning: (text: string) => options.ctx?.err(`WARNING: ${text}\n`) } : {}),
     });
   } catch (err) {
     if (cidFd !== undefined) {

@@ -42,6 +42,8 @@ export interface ContainerSpec {
   mounts?: MountRequest[];
   /** docker's HostConfig.Binds: the -v values that name a host path or a volume, as given (absent in records made before it). */
   binds?: string[];
+  /** The --mount values as given: docker's HostConfig.Mounts. */
+  mountArgs?: string[];
   /** The destinations of anonymous -v volumes (docker's Config.Volumes, with the image's VOLUMEs). */
   volumes?: string[];
   /** --volumes-from CONTAINER[:ro|:rw]: resolved into `mounts` at create, kept for inspect. */

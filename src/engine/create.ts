@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError, failedPrecondition } from '../internal/errors.js';
+import { checkResources } from '../runtime/cgroups.js';
 import { removeTree } from '../internal/remove.js';
 import { deleteLockFile } from '../store/lock.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
@@ -21,10 +22,20 @@ export interface CreateContainerOptions extends ResolveSourceOptions {
   name?: string;
   /** The caller starts the container right away (`run`), not some time later (`create`). */
   startNow?: boolean;
+  /** Told docker's warning for each setting this host cannot apply (dropped from the record). */
+  onWarning?: (text: string) => void;
 }
 
-export async function createContainer(host: ContainerHost, spec: ContainerSpec, options: CreateContainerOptions = {}): Promise<ContainerRecord> {
+export async function createContainer(host: ContainerHost, given: ContainerSpec, options: CreateContainerOptions = {}): Promise<ContainerRecord> {
   const wanted = options.name === undefined ? undefined : checkName(options.name);
+  // The resource settings checked as docker's daemon checks them, before the image is looked up:
+  // an invalid one fails the create, one this host cannot apply is dropped with a warning.
+  let spec = given;
+  if (given.resources && Object.keys(given.resources).length > 0) {
+    const checked = checkResources(given.resources);
+    spec = { ...given, resources: checked.resources };
+    for (const text of checked.warnings) options.onWarning?.(text);
+  }
   // Independent reads, side by side; the graph driver opens meanwhile (awaited below, where a
   // failure to open it surfaces).
   host.driver().catch(() => {});

@@ -1,6 +1,7 @@
 // docker's `container inspect` JSON from a reconciled record: the fields docker users and
 // their scripts read (State, Config, HostConfig, Mounts, GraphDriver, Name with its "/").
-import { detectCgroups } from '../runtime/cgroups.js';
+import { type CgroupLayout, type DeviceRate, detectCgroups } from '../runtime/cgroups.js';
+import { dockerMount } from './mounts.js';
 import { commandOf, envOf } from './spec.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -8,6 +9,8 @@ import type { ContainerHost } from './host.js';
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export function inspectView(host: ContainerHost, rec: ContainerRecord, driverName = 'overlay'): Record<string, unknown> {
+  let layout: CgroupLayout | undefined;
+  const cgroups = () => (layout ??= detectCgroups());
   const s = rec.spec;
   const st = rec.state;
   const paths = host.records.paths(rec.id);
@@ -47,6 +50,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       // As given with -v (docker's null for none); a record from before binds were kept: its binds.
       Binds: s.binds !== undefined ? (s.binds.length > 0 ? s.binds : null) : (s.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
       VolumesFrom: s.volumesFrom ?? null,
+      ...(s.mountArgs?.length ? { Mounts: s.mountArgs.map(dockerMount) } : {}),
       NetworkMode: s.networkMode ?? 'none',
       RestartPolicy: { Name: s.restart?.name ?? 'no', MaximumRetryCount: s.restart?.maximumRetryCount ?? 0 },
       AutoRemove: s.autoRemove ?? false,
@@ -62,7 +66,9 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       ShmSize: s.shmSize ?? 67108864,
       Runtime: rec.runtime.name,
       Memory: s.resources?.memory ?? 0,
-      MemorySwap: s.resources?.memorySwap ?? 0,
+      // docker's default swap limit (twice the memory, where swap is accounted) as docker records it.
+      MemorySwap: s.resources?.memorySwap ?? (s.resources?.memory && cgroups().swapAccounting ? s.resources.memory * 2 : 0),
+      ...(s.resources?.kernelMemory ? { KernelMemory: s.resources.kernelMemory } : {}),
       MemoryReservation: s.resources?.memoryReservation ?? 0,
       MemorySwappiness: s.resources?.memorySwappiness ?? null,
       OomKillDisable: s.resources?.oomKillDisable ?? false,
@@ -70,6 +76,14 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       CpuShares: s.resources?.cpuShares ?? 0,
       CpuPeriod: s.resources?.cpuPeriod ?? 0,
       CpuQuota: s.resources?.cpuQuota ?? 0,
+      CpuRealtimePeriod: s.resources?.cpuRtPeriod ?? 0,
+      CpuRealtimeRuntime: s.resources?.cpuRtRuntime ?? 0,
+      BlkioWeight: s.resources?.blkioWeight ?? 0,
+      BlkioWeightDevice: (s.resources?.blkioWeightDevice ?? []).map((d) => ({ Path: d.path, Weight: d.weight })),
+      BlkioDeviceReadBps: rates(s.resources?.deviceReadBps),
+      BlkioDeviceWriteBps: rates(s.resources?.deviceWriteBps),
+      BlkioDeviceReadIOps: rates(s.resources?.deviceReadIops),
+      BlkioDeviceWriteIOps: rates(s.resources?.deviceWriteIops),
       CpusetCpus: s.resources?.cpusetCpus ?? '',
       CpusetMems: s.resources?.cpusetMems ?? '',
       PidsLimit: s.resources?.pidsLimit ?? null,
@@ -79,7 +93,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       Devices: (s.devices ?? []).map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
       GroupAdd: s.groupAdd ?? null,
       OomScoreAdj: s.oomScoreAdj ?? 0,
-      CgroupnsMode: s.cgroupnsMode ?? (detectCgroups().mode === 'v2' ? 'private' : 'host'),
+      CgroupnsMode: s.cgroupnsMode ?? (cgroups().mode === 'v2' ? 'private' : 'host'),
       CgroupParent: s.cgroupParent ?? '',
       Annotations: s.annotations ?? null,
       DeviceCgroupRules: s.deviceCgroupRules ?? null,
@@ -120,6 +134,11 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
     },
     NetworkSettings: { Networks: {} },
   };
+}
+
+/** A --device-*-bps/-iops list as docker's HostConfig shows it. */
+function rates(list: DeviceRate[] | undefined): { Path: string; Rate: number }[] {
+  return (list ?? []).map((r) => ({ Path: r.path, Rate: r.rate }));
 }
 
 function configVolumes(rec: ContainerRecord): Record<string, Record<string, never>> | null {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isBerthError } from '../internal/errors.js';
-import { checkDestination, parseMount, parseTmpfs, parseVolume } from './mounts.js';
+import { checkDestination, dockerMount, parseMount, parseTmpfs, parseVolume } from './mounts.js';
 
 test('-v host:ctr[:ro] with a normalised destination', () => {
   assert.deepEqual(parseVolume('/tmp:/data/../data/:ro'), { type: 'bind', source: '/tmp', destination: '/data', readonly: true });
@@ -68,4 +68,14 @@ test('--mount type=volume: named, anonymous, read-only, nocopy, labels; drivers 
   assert.throws(() => parseMount('type=volume,source=../x,target=/v'), /invalid volume name/);
   assert.throws(() => parseMount('type=volume,source=v1,target=/v,volume-driver=nfs'), (e) => isBerthError(e, 'unsupported') && /plain directories/.test(e.message));
   assert.throws(() => parseMount('type=volume,source=v1,target=/v,volume-opt=type=nfs'), (e) => isBerthError(e, 'unsupported') && /plain directories/.test(e.message));
+});
+
+test("--mount values as docker's HostConfig.Mounts shows them", () => {
+  // docker 20.10's inspect of the same --mount values.
+  assert.deepEqual(dockerMount('type=bind,source=/tmp/src,target=/x,readonly'), { Type: 'bind', Source: '/tmp/src', Target: '/x', ReadOnly: true });
+  assert.deepEqual(dockerMount('type=volume,source=myvol,target=/v,volume-nocopy'), { Type: 'volume', Source: 'myvol', Target: '/v', VolumeOptions: { NoCopy: true, DriverConfig: {} } });
+  assert.deepEqual(dockerMount('type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770'), { Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o1770 } });
+  assert.deepEqual(dockerMount('type=volume,target=/anon'), { Type: 'volume', Target: '/anon' });
+  assert.deepEqual(dockerMount('type=bind,src=/tmp/src,dst=/y,bind-propagation=rshared'), { Type: 'bind', Source: '/tmp/src', Target: '/y', BindOptions: { Propagation: 'rshared' } });
+  assert.deepEqual(dockerMount('target=/l,volume-label=team=blue'), { Type: 'volume', Target: '/l', VolumeOptions: { Labels: { team: 'blue' }, DriverConfig: {} } });
 });

@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument, notFound, unsupported } from '../internal/errors.js';
+import { parseBytes } from '../runtime/cgroups.js';
 import { checkVolumeName } from './volumes.js';
 import type { MountRequest } from './container.js';
 
@@ -65,26 +66,11 @@ export function parseVolume(text: string): MountRequest {
  * anonymous) and type=tmpfs,target=/t[,tmpfs-size=..]
  */
 export function parseMount(text: string): MountRequest {
-  const kv = new Map<string, string>();
-  const labels: Record<string, string> = {};
-  for (const field of text.split(',')) {
-    const eq = field.indexOf('=');
-    const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
-    const value = eq < 0 ? 'true' : field.slice(eq + 1);
-    if (key === 'volume-label') {
-      const leq = value.indexOf('=');
-      labels[leq < 0 ? value : value.slice(0, leq)] = leq < 0 ? '' : value.slice(leq + 1);
-    } else if (key === 'volume-opt') {
-      throw unsupported(`invalid --mount "${text}": volume options are not supported: berth's local volumes are plain directories under the graph root`);
-    } else kv.set(key, value);
-  }
-  const flag = (k: string) => kv.has(k) && kv.get(k) !== 'false' && kv.get(k) !== '0';
-  const type = kv.get('type') ?? 'volume';
-  const target = kv.get('target') ?? kv.get('destination') ?? kv.get('dst');
+  const { kv, labels, flag, type, target, source } = mountFields(text);
   if (!target) throw invalidArgument(`invalid --mount "${text}": target is required`);
   const readonly = ['readonly', 'ro'].some(flag);
   if (type === 'bind') {
-    const src = kv.get('source') ?? kv.get('src');
+    const src = source;
     if (!src) throw invalidArgument(`invalid --mount "${text}": source is required for a bind mount`);
     const propagation = kv.get('bind-propagation');
     if (propagation && !PROPAGATIONS.includes(propagation)) throw invalidArgument(`invalid --mount bind-propagation "${propagation}"`);
@@ -104,7 +90,7 @@ export function parseMount(text: string): MountRequest {
     if (driver !== undefined && driver !== 'local') {
       throw unsupported(`invalid --mount volume-driver "${driver}": berth's local volumes are plain directories under the graph root (driver "local" only)`);
     }
-    const src = kv.get('source') ?? kv.get('src') ?? '';
+    const src = source ?? '';
     const name = src === '' ? '' : checkVolumeName(src);
     const nocopy = flag('volume-nocopy');
     return {
@@ -117,6 +103,58 @@ export function parseMount(text: string): MountRequest {
     };
   }
   throw unsupported(`invalid --mount type "${type}": berth supports bind, volume and tmpfs`);
+}
+
+/** A --mount value's fields: KEY=VALUE (a bare KEY is true), the volume labels apart. */
+function mountFields(text: string) {
+  const kv = new Map<string, string>();
+  const labels: Record<string, string> = {};
+  for (const field of text.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    const value = eq < 0 ? 'true' : field.slice(eq + 1);
+    if (key === 'volume-label') {
+      const leq = value.indexOf('=');
+      labels[leq < 0 ? value : value.slice(0, leq)] = leq < 0 ? '' : value.slice(leq + 1);
+    } else if (key === 'volume-opt') {
+      throw unsupported(`invalid --mount "${text}": volume options are not supported: berth's local volumes are plain directories under the graph root`);
+    } else kv.set(key, value);
+  }
+  const flag = (k: string) => kv.has(k) && kv.get(k) !== 'false' && kv.get(k) !== '0';
+  return {
+    kv,
+    labels,
+    flag,
+    type: kv.get('type') ?? 'volume',
+    target: kv.get('target') ?? kv.get('destination') ?? kv.get('dst'),
+    source: kv.get('source') ?? kv.get('src'),
+  };
+}
+
+/** docker's HostConfig.Mounts entry (api/types/mount.Mount) for a --mount value parseMount took. */
+export function dockerMount(text: string): Record<string, unknown> {
+  const { kv, labels, flag, type, target, source } = mountFields(text);
+  const out: Record<string, unknown> = { Type: type, ...(source ? { Source: source } : {}), Target: target ?? '' };
+  if (['readonly', 'ro'].some(flag)) out.ReadOnly = true;
+  const propagation = kv.get('bind-propagation');
+  if (type === 'bind' && propagation) out.BindOptions = { Propagation: propagation };
+  if (type === 'volume' && (flag('volume-nocopy') || Object.keys(labels).length > 0 || kv.has('volume-driver'))) {
+    out.VolumeOptions = {
+      ...(flag('volume-nocopy') ? { NoCopy: true } : {}),
+      ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
+      DriverConfig: kv.has('volume-driver') ? { Name: kv.get('volume-driver') } : {},
+    };
+  }
+  if (type === 'tmpfs') {
+    const size = kv.get('tmpfs-size');
+    const mode = kv.get('tmpfs-mode');
+    const options = {
+      ...(size ? { SizeBytes: parseBytes(size) } : {}),
+      ...(mode && /^[0-7]+$/.test(mode) ? { Mode: Number.parseInt(mode, 8) } : {}),
+    };
+    if (Object.keys(options).length > 0) out.TmpfsOptions = options;
+  }
+  return out;
 }
 
 /** --tmpfs /run[:size=64m,mode=1777] */

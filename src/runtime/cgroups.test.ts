@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cgroupsPathFor, detectCgroups, parseBytes, parseDeviceBps, parseDeviceIops, resourcesFrom } from './cgroups.js';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after } from 'node:test';
+import { major, minor } from './spec/host.js';
+import { type CgroupLayout, cgroupsPathFor, checkResources, detectCgroups, parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, resourcesFrom } from './cgroups.js';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -93,4 +98,95 @@ test("docker's DEVICE:RATE and DEVICE:N for the block I/O limits; the weight's r
   assert.throws(() => resourcesFrom({ blkioWeight: 5 }), /range of blkio weight is from 10 to 1000/);
   assert.throws(() => resourcesFrom({ deviceReadBps: [{ path: '/dev/null', rate: 1 }] }), /not a block device/);
   assert.throws(() => resourcesFrom({ deviceReadBps: [{ path: '/dev/no-such-disk', rate: 1 }] }), /no such device/);
+});
+
+// A v1 host of files in a temp dir: each controller a dir holding the files given.
+const fakeRoot = mkdtempSync(path.join(tmpdir(), 'berth-cgroups-'));
+after(() => rmSync(fakeRoot, { recursive: true, force: true }));
+function fakeV1(name: string, files: Record<string, string[]>, swapAccounting = true): CgroupLayout {
+  const controllers: Record<string, string> = {};
+  for (const [controller, names] of Object.entries(files)) {
+    const dir = path.join(fakeRoot, name, controller);
+    mkdirSync(dir, { recursive: true });
+    for (const f of names) writeFileSync(path.join(dir, f), '');
+    controllers[controller] = dir;
+  }
+  return { mode: 'v1', controllers, swapAccounting };
+}
+const V2_LAYOUT: CgroupLayout = { mode: 'v2', controllers: {}, unified: path.join(fakeRoot, 'no-such-v2'), swapAccounting: true };
+
+/** A block device of this host (any), for rules that name one. */
+function someBlockDevice(): { path: string; major: number; minor: number } | undefined {
+  for (const name of readdirSync('/sys/block')) {
+    try {
+      if (!statSync(`/dev/${name}`).isBlockDevice()) continue;
+    } catch {
+      continue;
+    }
+    const rdev = statSync(`/dev/${name}`).rdev;
+    return { path: `/dev/${name}`, major: major(rdev), minor: minor(rdev) };
+  }
+  return undefined;
+}
+
+test("checkResources: what this host cannot apply is dropped with docker's warning, as docker's HostConfig shows it", () => {
+  const bare = fakeV1('bare', { memory: [], blkio: [], cpu: [] }, false);
+  const { resources, warnings } = checkResources({ memory: 64 << 20, blkioWeight: 300, blkioWeightDevice: [{ path: '/dev/vda', weight: 300 }], kernelMemory: 10 << 20 }, bare);
+  assert.deepEqual(warnings, [
+    'Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.',
+    'Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.',
+    'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.',
+    'Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.',
+  ]);
+  assert.equal(resources.memory, 64 << 20);
+  assert.equal(resources.memorySwap, -1);
+  for (const key of ['blkioWeight', 'blkioWeightDevice', 'kernelMemory'] as const) assert.equal(resources[key], undefined, key);
+  // The throttles too, where blkio has no throttle files.
+  const dropped = checkResources({ deviceReadBps: [{ path: '/dev/vda', rate: 1 }], deviceWriteIops: [{ path: '/dev/vda', rate: 1 }] }, bare);
+  assert.deepEqual(dropped.warnings, [
+    'Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.',
+    'Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.',
+  ]);
+  assert.equal(dropped.resources.deviceReadBps, undefined);
+  // v2: no swappiness, no OOM-killer switch, no kmem; the OOM warning without a memory limit.
+  const v2 = checkResources({ memorySwappiness: 10, oomKillDisable: true, kernelMemory: 10 << 20 }, V2_LAYOUT);
+  assert.deepEqual(v2.warnings, [
+    'Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.',
+    'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.',
+    'Your kernel does not support OomKillDisable. OomKillDisable discarded.',
+    'OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.',
+  ]);
+  assert.deepEqual(JSON.parse(JSON.stringify(v2.resources)), {});
+  // Nothing to say of what applies.
+  const full = fakeV1('full', { memory: ['memory.kmem.limit_in_bytes'], blkio: ['blkio.weight'], cpu: ['cpu.rt_runtime_us'] });
+  const fine = checkResources({ memory: 64 << 20, memorySwap: 128 << 20, blkioWeight: 300, cpuRtPeriod: 50000 }, full);
+  assert.deepEqual(fine, { resources: { memory: 64 << 20, memorySwap: 128 << 20, blkioWeight: 300, cpuRtPeriod: 50000 }, warnings: [] });
+});
+
+test('kernel memory and real-time scheduling as docker checks them; the weight per device', () => {
+  const full = fakeV1('rt', { memory: ['memory.kmem.limit_in_bytes'], blkio: ['blkio.weight', 'blkio.weight_device'], cpu: ['cpu.rt_runtime_us'] });
+  const kmem = checkResources({ kernelMemory: 10 << 20 }, full);
+  assert.deepEqual(kmem.warnings, ['Specifying a kernel memory limit is deprecated and will be removed in a future release.']);
+  assert.equal(kmem.resources.kernelMemory, 10 << 20);
+  assert.deepEqual(resourcesFrom({ kernelMemory: 10 << 20 }, full).memory, { kernel: 10 << 20 });
+  assert.throws(() => checkResources({ kernelMemory: 1 << 20 }, full), /minimum kernel memory limit allowed is 6MB/);
+  assert.throws(() => checkResources({ memoryReservation: 1 << 20 }, full), /minimum memory reservation allowed is 6MB/);
+  assert.throws(() => checkResources({ memory: 8 << 20, memoryReservation: 16 << 20 }, full), /can not be less than memory reservation limit/);
+  assert.deepEqual(resourcesFrom({ cpuRtPeriod: 50000, cpuRtRuntime: 10000 }, full).cpu, { realtimePeriod: 50000, realtimeRuntime: 10000 });
+  assert.throws(() => checkResources({ cpuRtPeriod: 1000, cpuRtRuntime: 5000 }, full), /cpu real-time runtime cannot be higher than cpu real-time period/);
+  const noRt = fakeV1('nort', { cpu: [] });
+  assert.throws(() => checkResources({ cpuRtPeriod: 50000 }, noRt), /your kernel does not support cgroup cpu real-time period/);
+  assert.throws(() => checkResources({ cpuRtRuntime: 50000 }, V2_LAYOUT), /your kernel does not support cgroup cpu real-time runtime/);
+  const dev = someBlockDevice();
+  if (dev) {
+    assert.deepEqual(resourcesFrom({ blkioWeightDevice: [{ path: dev.path, weight: 300 }] }, full).blockIO, { weightDevice: [{ major: dev.major, minor: dev.minor, weight: 300 }] });
+  }
+  assert.throws(() => resourcesFrom({ blkioWeightDevice: [{ path: '/dev/null', weight: 300 }] }, full), /not a block device/);
+  assert.deepEqual(parseWeightDevice('/dev/sda:300'), { path: '/dev/sda', weight: 300 });
+  assert.deepEqual(parseWeightDevice('/dev/sda:0'), { path: '/dev/sda', weight: 0 });
+  assert.throws(() => parseWeightDevice('/dev/sda:5'), /invalid weight for device/);
+  assert.throws(() => parseWeightDevice('/dev/sda:1001'), /invalid weight for device/);
+  assert.throws(() => parseWeightDevice('/dev/sda:x'), /invalid weight for device/);
+  assert.throws(() => parseWeightDevice('sda:300'), /bad format for device path/);
+  assert.throws(() => parseWeightDevice('bad'), /bad format/);
 });

@@ -83,6 +83,13 @@ export interface ResourceInput {
   pidsLimit?: number;
   /** --blkio-weight, 10..1000; dropped where the host's block I/O controller has no weight (docker drops it). */
   blkioWeight?: number;
+  /** --blkio-weight-device: a block device's path and its weight, 10..1000; dropped like --blkio-weight. */
+  blkioWeightDevice?: { path: string; weight: number }[];
+  /** --kernel-memory, bytes (docker: deprecated; runc 1.1 leaves kmem unlimited); dropped where there is no kmem accounting. */
+  kernelMemory?: number;
+  /** --cpu-rt-period and --cpu-rt-runtime, microseconds (v1's real-time group scheduling). */
+  cpuRtPeriod?: number;
+  cpuRtRuntime?: number;
   /** --device-read-bps and friends: a block device's path and its limit (bytes or operations a second). */
   deviceReadBps?: DeviceRate[];
   deviceWriteBps?: DeviceRate[];
@@ -104,14 +111,44 @@ export function parseBytes(text: string): number {
   return Math.floor(Number(m[1]) * mult);
 }
 
+const MIN_MEMORY = 6 * 1024 * 1024;
+
 /** linux.resources for these flags, checked the way docker checks them. */
 export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): SpecResources {
+  return derive(input, layout).resources;
+}
+
+/**
+ * The flags as create keeps them, checked the way docker's daemon checks them at create: an
+ * invalid value is an error; a setting this host cannot apply is dropped (docker's HostConfig
+ * shows it dropped too) with docker's warning for each.
+ */
+export function checkResources(input: ResourceInput, layout?: CgroupLayout): { resources: ResourceInput; warnings: string[] } {
+  const { warnings, dropped } = derive(input, layout);
+  return { resources: { ...input, ...dropped }, warnings };
+}
+
+function derive(input: ResourceInput, layout?: CgroupLayout): { resources: SpecResources; warnings: string[]; dropped: ResourceInput } {
+  let known = layout;
+  const host = () => (known ??= detectCgroups());
+  const warnings: string[] = [];
+  const dropped: ResourceInput = {};
+  const drop = <K extends keyof ResourceInput>(key: K, value: ResourceInput[K], warning: string) => {
+    dropped[key] = value;
+    warnings.push(warning);
+  };
   const out: SpecResources = {};
   if (input.memory !== undefined && input.memory > 0) {
-    if (input.memory < 6 * 1024 * 1024) throw invalidArgument('invalid --memory: minimum allowed memory limit is 6MB');
+    if (input.memory < MIN_MEMORY) throw invalidArgument('invalid --memory: minimum allowed memory limit is 6MB');
+    if (input.memoryReservation !== undefined && input.memoryReservation > input.memory) {
+      throw invalidArgument('invalid --memory: minimum memory limit can not be less than memory reservation limit');
+    }
     out.memory = { limit: input.memory };
     // Without swap accounting a memory+swap limit makes runc fail: docker drops it with a warning.
-    const swapOk = (layout ?? detectCgroups()).swapAccounting;
+    const swapOk = host().swapAccounting;
+    if (!swapOk && input.memorySwap !== -1) {
+      drop('memorySwap', -1, 'Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
+    }
     if (input.memorySwap !== undefined && input.memorySwap !== 0) {
       if (input.memorySwap > 0 && input.memorySwap < input.memory) {
         throw invalidArgument('invalid --memory-swap: must be larger than or equal to --memory');
@@ -123,7 +160,20 @@ export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): Spec
   } else if (input.memorySwap !== undefined && input.memorySwap > 0) {
     throw invalidArgument('invalid --memory-swap: set --memory as well');
   }
-  if (input.memoryReservation) (out.memory ??= {}).reservation = input.memoryReservation;
+  if (input.memoryReservation) {
+    if (input.memoryReservation < MIN_MEMORY) throw invalidArgument('invalid --memory-reservation: minimum memory reservation allowed is 6MB');
+    (out.memory ??= {}).reservation = input.memoryReservation;
+  }
+  if (input.kernelMemory) {
+    if (input.kernelMemory < MIN_MEMORY) throw invalidArgument('invalid --kernel-memory: minimum kernel memory limit allowed is 6MB');
+    const memory = host().controllers.memory;
+    if (host().mode === 'v2' || memory === undefined || !existsSync(`${memory}/memory.kmem.limit_in_bytes`)) {
+      drop('kernelMemory', undefined, 'Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.');
+    } else {
+      warnings.push('Specifying a kernel memory limit is deprecated and will be removed in a future release.');
+      (out.memory ??= {}).kernel = input.kernelMemory;
+    }
+  }
   if (input.cpus !== undefined) {
     if (input.cpuQuota !== undefined || input.cpuPeriod !== undefined) {
       throw invalidArgument('invalid --cpus: conflicts with --cpu-quota and --cpu-period');
@@ -146,35 +196,70 @@ export function resourcesFrom(input: ResourceInput, layout?: CgroupLayout): Spec
     throw invalidArgument(`invalid --cpu-quota ${input.cpuQuota}: CPU cfs quota can not be less than 1ms (i.e. 1000)`);
   }
   if (input.cpuShares !== undefined && input.cpuShares > 0) (out.cpu ??= {}).shares = input.cpuShares;
-  let host = input.hostCpuset;
-  const hostSet = () => (host ??= hostCpuset());
+  // Real-time group scheduling: v1's cpu controller with CONFIG_RT_GROUP_SCHED. docker refuses it
+  // where the kernel has none; the parent cgroup needs a budget of its own for a runtime above 0
+  // (dockerd's --cpu-rt-runtime gives its parent one; here the host's administrator does).
+  for (const [value, what] of [[input.cpuRtPeriod, 'period'], [input.cpuRtRuntime, 'runtime']] as const) {
+    if (!value) continue;
+    const cpu = host().controllers.cpu;
+    if (host().mode === 'v2' || cpu === undefined || !existsSync(`${cpu}/cpu.rt_runtime_us`)) {
+      throw invalidArgument(`invalid --cpu-rt-${what}: your kernel does not support cgroup cpu real-time ${what}`);
+    }
+    if (!Number.isInteger(value) || value < 0) throw invalidArgument(`invalid --cpu-rt-${what} ${value}: want microseconds, a positive integer`);
+  }
+  if (input.cpuRtPeriod && input.cpuRtRuntime && input.cpuRtRuntime > input.cpuRtPeriod) {
+    throw invalidArgument('invalid --cpu-rt-runtime: cpu real-time runtime cannot be higher than cpu real-time period');
+  }
+  if (input.cpuRtPeriod) (out.cpu ??= {}).realtimePeriod = input.cpuRtPeriod;
+  if (input.cpuRtRuntime) (out.cpu ??= {}).realtimeRuntime = input.cpuRtRuntime;
+  let cpuset = input.hostCpuset;
+  const hostSet = () => (cpuset ??= hostCpuset());
   if (input.cpusetCpus) (out.cpu ??= {}).cpus = checkCpuset('--cpuset-cpus', input.cpusetCpus, () => hostSet().cpus, 'CPUs');
   if (input.cpusetMems) (out.cpu ??= {}).mems = checkCpuset('--cpuset-mems', input.cpusetMems, () => hostSet().mems, 'memory nodes');
   if (input.memorySwappiness !== undefined && input.memorySwappiness !== -1) {
     if (!Number.isInteger(input.memorySwappiness) || input.memorySwappiness < 0 || input.memorySwappiness > 100) {
       throw invalidArgument(`invalid --memory-swappiness ${input.memorySwappiness}: valid memory swappiness range is 0-100`);
     }
-    if ((layout ?? detectCgroups()).mode !== 'v2') (out.memory ??= {}).swappiness = input.memorySwappiness;
+    if (host().mode !== 'v2') (out.memory ??= {}).swappiness = input.memorySwappiness;
+    else drop('memorySwappiness', undefined, 'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.');
   }
-  if (input.oomKillDisable && (layout ?? detectCgroups()).mode !== 'v2') (out.memory ??= {}).disableOOMKiller = true;
+  if (input.oomKillDisable) {
+    if (host().mode !== 'v2') (out.memory ??= {}).disableOOMKiller = true;
+    else drop('oomKillDisable', undefined, 'Your kernel does not support OomKillDisable. OomKillDisable discarded.');
+    if (!input.memory) warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
+  }
   if (input.blkioWeight !== undefined && input.blkioWeight !== 0) {
     if (!Number.isInteger(input.blkioWeight) || input.blkioWeight < 10 || input.blkioWeight > 1000) {
       throw invalidArgument(`invalid --blkio-weight ${input.blkioWeight}: range of blkio weight is from 10 to 1000`);
     }
-    if (blkioWeightSupported(layout ?? detectCgroups())) (out.blockIO ??= {}).weight = input.blkioWeight;
+    if (blkioWeightSupported(host(), 'weight')) (out.blockIO ??= {}).weight = input.blkioWeight;
+    else drop('blkioWeight', undefined, 'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
   }
-  const throttles: [keyof NonNullable<SpecResources['blockIO']>, DeviceRate[] | undefined, string][] = [
-    ['throttleReadBpsDevice', input.deviceReadBps, '--device-read-bps'],
-    ['throttleWriteBpsDevice', input.deviceWriteBps, '--device-write-bps'],
-    ['throttleReadIOPSDevice', input.deviceReadIops, '--device-read-iops'],
-    ['throttleWriteIOPSDevice', input.deviceWriteIops, '--device-write-iops'],
+  if (input.blkioWeightDevice?.length) {
+    for (const d of input.blkioWeightDevice) {
+      if (!Number.isInteger(d.weight) || (d.weight !== 0 && (d.weight < 10 || d.weight > 1000))) throw invalidArgument(`invalid --blkio-weight-device "${d.path}:${d.weight}": invalid weight for device`);
+    }
+    if (blkioWeightSupported(host(), 'weight_device')) {
+      (out.blockIO ??= {}).weightDevice = input.blkioWeightDevice.map((d) => ({ ...blockDevice('--blkio-weight-device', d.path), weight: d.weight }));
+    } else drop('blkioWeightDevice', undefined, 'Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.');
+  }
+  const throttles: [keyof NonNullable<SpecResources['blockIO']>, keyof ResourceInput, string, string, string][] = [
+    ['throttleReadBpsDevice', 'deviceReadBps', '--device-read-bps', 'read_bps_device', 'BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit'],
+    ['throttleWriteBpsDevice', 'deviceWriteBps', '--device-write-bps', 'write_bps_device', 'BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit'],
+    ['throttleReadIOPSDevice', 'deviceReadIops', '--device-read-iops', 'read_iops_device', 'IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit'],
+    ['throttleWriteIOPSDevice', 'deviceWriteIops', '--device-write-iops', 'write_iops_device', 'IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit'],
   ];
-  for (const [key, rates, flag] of throttles) {
+  for (const [key, inputKey, flag, file, what] of throttles) {
+    const rates = input[inputKey] as DeviceRate[] | undefined;
     if (!rates?.length) continue;
+    if (!throttleSupported(host(), file)) {
+      drop(inputKey, undefined, `Your kernel does not support ${what} discarded.`);
+      continue;
+    }
     (out.blockIO ??= {})[key] = rates.map((r) => ({ ...blockDevice(flag, r.path), rate: r.rate })) as never;
   }
   if (input.pidsLimit !== undefined && input.pidsLimit > 0) out.pids = { limit: input.pidsLimit };
-  return out;
+  return { resources: out, warnings, dropped };
 }
 
 /** The host's online CPUs and memory nodes, in the kernel's list syntax. */
@@ -206,14 +291,23 @@ function checkCpuset(flag: string, list: string, available: () => string, what: 
   return list;
 }
 
-/** Whether the block I/O controller has a proportional weight here (CFQ or BFQ on v1, io.weight on v2). */
-function blkioWeightSupported(layout: CgroupLayout): boolean {
-  if (layout.mode === 'v2') {
-    const root = layout.unified ?? '/sys/fs/cgroup';
-    return readTextOr(`${root}/cgroup.controllers`).split(/\s+/).includes('io');
-  }
+/** Whether v2 has the io controller. */
+function ioControllerV2(layout: CgroupLayout): boolean {
+  return readTextOr(`${layout.unified ?? '/sys/fs/cgroup'}/cgroup.controllers`).split(/\s+/).includes('io');
+}
+
+/** Whether the block I/O controller has a proportional weight (or one per device) here: CFQ or BFQ on v1, io.weight on v2. */
+function blkioWeightSupported(layout: CgroupLayout, file: 'weight' | 'weight_device'): boolean {
+  if (layout.mode === 'v2') return ioControllerV2(layout);
   const blkio = layout.controllers.blkio;
-  return blkio !== undefined && (existsSync(`${blkio}/blkio.weight`) || existsSync(`${blkio}/blkio.bfq.weight`));
+  return blkio !== undefined && (existsSync(`${blkio}/blkio.${file}`) || existsSync(`${blkio}/blkio.bfq.${file}`));
+}
+
+/** Whether the block I/O controller throttles (blkio.throttle.FILE on v1, io.max on v2). */
+function throttleSupported(layout: CgroupLayout, file: string): boolean {
+  if (layout.mode === 'v2') return ioControllerV2(layout);
+  const blkio = layout.controllers.blkio;
+  return blkio !== undefined && existsSync(`${blkio}/blkio.throttle.${file}`);
 }
 
 /** The major and minor number of a block device on the host, for a throttle rule. */
@@ -226,6 +320,17 @@ function blockDevice(flag: string, devicePath: string): { major: number; minor: 
   }
   if (!st.isBlockDevice()) throw invalidArgument(`invalid ${flag} "${devicePath}": not a block device`);
   return { major: major(st.rdev), minor: minor(st.rdev) };
+}
+
+/** docker's DEVICE:WEIGHT for --blkio-weight-device (a /dev path; 0, or 10 to 1000), with docker's errors. */
+export function parseWeightDevice(text: string): { path: string; weight: number } {
+  const colon = text.indexOf(':');
+  if (colon < 0) throw invalidArgument(`invalid --blkio-weight-device "${text}": bad format: want DEVICE:WEIGHT`);
+  const devicePath = text.slice(0, colon);
+  if (!devicePath.startsWith('/dev/')) throw invalidArgument(`invalid --blkio-weight-device "${text}": bad format for device path: want a /dev path`);
+  const weight = /^\d+$/.test(text.slice(colon + 1)) ? Number(text.slice(colon + 1)) : Number.NaN;
+  if (!(weight === 0 || (weight >= 10 && weight <= 1000))) throw invalidArgument(`invalid --blkio-weight-device "${text}": invalid weight for device: want 10 to 1000 (or 0)`);
+  return { path: devicePath, weight };
 }
 
 /** docker's DEVICE:RATE for --device-read-bps and --device-write-bps (RATE with an optional kb, mb or gb). */

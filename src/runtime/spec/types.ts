@@ -112,11 +112,12 @@ export interface SpecThrottleDevice {
 
 export interface SpecResources {
   devices?: SpecDeviceRule[];
-  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
-  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number; swappiness?: number; disableOOMKiller?: boolean };
+  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
   blockIO?: {
     weight?: number;
+    weightDevice?: { major: number; minor: number; weight: number }[];
     throttleReadBpsDevice?: SpecThrottleDevice[];
     throttleWriteBpsDevice?: SpecThrottleDevice[];
     throttleReadIOPSDevice?: SpecThrottleDevice[];
