@@ -222,7 +222,7 @@ test("--pid, --ipc and --network container:NAME join a running container's names
   const id = await ok(fx, ['inspect', '-f', '{{.Id}}', 'joined-target']);
   await ok(fx, ['create', '--name', 'joiner', '--pid', 'container:joined-target', fx.image, 'true']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.PidMode}}', 'joiner']), `container:${id}`);
-  await ok(fx, ['stop', '-t', '0', 'joined-target']);
+  await ok(fx, ['stop', '--timeout', '0', 'joined-target']);
   const stopped = await berth(fx, ['start', 'joiner']);
   assert.equal(stopped.code, 1);
   assert.match(stopped.stderr, /cannot join the pid namespace of container joined-target: it is not running/);

@@ -309,7 +309,7 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   await ok(fx, ['kill', '-s', 'USR1', 'c2']);
   assert.equal((await waiter).stdout.trim(), '42');
 
-  await ok(fx, ['restart', '-t', '0', 'c2']);
+  await ok(fx, ['restart', '--timeout', '0', 'c2']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'running');
   // -s: the signal restart stops with (USR1 makes it exit 42 before the grace period ends).
   await ok(fx, ['restart', '-s', 'USR1', '-t', '10', 'c2']);

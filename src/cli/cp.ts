@@ -15,6 +15,7 @@ const SPEC: VerbSpec = {
   flags: [
     { name: 'archive', short: 'a', type: 'bool', description: 'Archive mode (ownership is kept as it is)' },
     { name: 'follow-link', short: 'L', type: 'bool', description: 'Always follow symbol link in SRC_PATH' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress progress output during copy (berth prints none)' },
   ],
 };
 

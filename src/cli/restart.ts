@@ -9,7 +9,7 @@ const SPEC: VerbSpec = {
   summary: 'Restart one or more containers',
   minArgs: 1,
   flags: [
-    { name: 'time', short: 't', type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container' },
+    { name: 'time', short: 't', aliases: ['timeout'], type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container (--timeout: docker 28\'s name)' },
     { name: 'signal', short: 's', type: 'string', value: 'SIGNAL', description: 'Signal to send to the container (default: its stop signal)' },
   ],
 };

@@ -9,7 +9,7 @@ const SPEC: VerbSpec = {
   summary: 'Stop one or more running containers',
   minArgs: 1,
   flags: [
-    { name: 'time', short: 't', type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container (default 10)' },
+    { name: 'time', short: 't', aliases: ['timeout'], type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container (default 10) (--timeout: docker 28\'s name)' },
     { name: 'signal', short: 's', type: 'string', value: 'SIGNAL', description: 'Signal to send (default the stop signal, SIGTERM)' },
   ],
 };
