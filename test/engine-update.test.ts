@@ -77,6 +77,33 @@ test('a running container: the new limits in its cgroup and in inspect; refusals
   assert.equal(now.pids, 'max');
 });
 
+test("the block I/O weight and real-time scheduling: applied where the host has them, docker's warning where it has not", async () => {
+  await ok(fx, ['run', '-d', '--name', 'rt', fx.image, 'sleep', '1000']);
+  try {
+    const weight = await berth(fx, ['update', '--blkio-weight', '300', 'rt']);
+    assert.equal(weight.code, 0, weight.stderr);
+    if (!existsSync('/sys/fs/cgroup/blkio/blkio.weight') && !existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight')) {
+      // docker's update prints the warning as it is (its create prefixes "WARNING: ").
+      assert.equal(weight.stderr, 'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.\n');
+      assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.BlkioWeight}}', 'rt']), '0');
+    }
+    const bad = await berth(fx, ['update', '--cpu-rt-period', '1000', '--cpu-rt-runtime', '5000', 'rt']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /cpu real-time runtime cannot be higher than cpu real-time period/);
+    if (!existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) return;
+    const period = () => ok(fx, ['exec', 'rt', 'cat', '/sys/fs/cgroup/cpu/cpu.rt_period_us']);
+    await ok(fx, ['update', '--cpu-rt-period', '50000', 'rt']);
+    assert.equal(await period(), '50000');
+    assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.CpuRealtimePeriod}}', 'rt']), '50000');
+    // 0 takes it away: the kernel's default period again.
+    await ok(fx, ['update', '--cpu-rt-period', '0', 'rt']);
+    assert.equal(await period(), '1000000');
+    assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.CpuRealtimePeriod}}', 'rt']), '0');
+  } finally {
+    await berth(fx, ['rm', '-f', 'rt']);
+  }
+});
+
 test('a created, then exited container: the record changes and the next start has the limits', async () => {
   await ok(fx, ['create', '--name', 'later', '--pids-limit', '20', fx.image, 'sh', '-c', LIMITS]);
   assert.equal(await ok(fx, ['update', '--pids-limit', '42', '--memory', '96m', 'later']), 'later');

@@ -40,6 +40,9 @@ export const RESOURCE_FLAGS: FlagSpec[] = [
   { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs in which to allow execution (0-3, 0,1)' },
   { name: 'cpuset-mems', type: 'string', value: 'LIST', description: 'Memory nodes in which to allow execution (0-3, 0,1)' },
   { name: 'pids-limit', type: 'string', value: 'N', description: 'Tune container pids limit (-1 for unlimited)' },
+  { name: 'blkio-weight', type: 'string', value: 'N', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
+  { name: 'cpu-rt-period', type: 'string', value: 'MICROSECONDS', description: 'Limit CPU real-time period in microseconds' },
+  { name: 'cpu-rt-runtime', type: 'string', value: 'MICROSECONDS', description: 'Limit CPU real-time runtime in microseconds' },
 ];
 
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -93,11 +96,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'dns', type: 'list', value: 'IP', description: 'Set custom DNS servers' },
   { name: 'dns-search', type: 'list', value: 'DOMAIN', description: 'Set custom DNS search domains' },
   { name: 'dns-option', type: 'list', value: 'OPT', aliases: ['dns-opt'], description: 'Set DNS options' },
-  { name: 'blkio-weight', type: 'string', value: 'N', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
   { name: 'blkio-weight-device', type: 'list', value: 'DEV:WEIGHT', description: 'Block IO weight (relative device weight)' },
   { name: 'kernel-memory', type: 'string', value: 'BYTES', description: 'Kernel memory limit (deprecated, as in docker)' },
-  { name: 'cpu-rt-period', type: 'string', value: 'MICROSECONDS', description: 'Limit CPU real-time period in microseconds' },
-  { name: 'cpu-rt-runtime', type: 'string', value: 'MICROSECONDS', description: 'Limit CPU real-time runtime in microseconds' },
   { name: 'device-read-bps', type: 'list', value: 'DEV:RATE', description: 'Limit read rate (bytes per second) from a device' },
   { name: 'device-write-bps', type: 'list', value: 'DEV:RATE', description: 'Limit write rate (bytes per second) to a device' },
   { name: 'device-read-iops', type: 'list', value: 'DEV:N', description: 'Limit read rate (IO per second) from a device' },
@@ -231,21 +231,21 @@ export function resourcesFromFlags(flags: Flags): ResourceInput {
   if (cpusetMems !== undefined) out.cpusetMems = cpusetMems;
   const pidsLimit = intFlag(flags, 'pids-limit');
   if (pidsLimit !== undefined) out.pidsLimit = pidsLimit;
-  return out;
-}
-
-/** create and run's block I/O, kernel memory and real-time flags (not update's). */
-function createOnlyResourcesFromFlags(flags: Flags): ResourceInput {
-  const out: ResourceInput = {};
   const weight = intFlag(flags, 'blkio-weight');
   if (weight !== undefined) out.blkioWeight = weight;
-  if (flags.list('blkio-weight-device').length) out.blkioWeightDevice = flags.list('blkio-weight-device').map(parseWeightDevice);
-  const kernelMemory = bytesFlag(flags, 'kernel-memory');
-  if (kernelMemory !== undefined) out.kernelMemory = kernelMemory;
   const rtPeriod = intFlag(flags, 'cpu-rt-period');
   if (rtPeriod !== undefined) out.cpuRtPeriod = rtPeriod;
   const rtRuntime = intFlag(flags, 'cpu-rt-runtime');
   if (rtRuntime !== undefined) out.cpuRtRuntime = rtRuntime;
+  return out;
+}
+
+/** create and run's block I/O limits and kernel memory (not update's, as docker's update has none). */
+function createOnlyResourcesFromFlags(flags: Flags): ResourceInput {
+  const out: ResourceInput = {};
+  if (flags.list('blkio-weight-device').length) out.blkioWeightDevice = flags.list('blkio-weight-device').map(parseWeightDevice);
+  const kernelMemory = bytesFlag(flags, 'kernel-memory');
+  if (kernelMemory !== undefined) out.kernelMemory = kernelMemory;
   const bps = (name: 'device-read-bps' | 'device-write-bps') => flags.list(name).map((v) => parseDeviceBps(`--${name}`, v));
   const iops = (name: 'device-read-iops' | 'device-write-iops') => flags.list(name).map((v) => parseDeviceIops(`--${name}`, v));
   if (flags.list('device-read-bps').length) out.deviceReadBps = bps('device-read-bps');

@@ -25,7 +25,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const restart = restartGiven ? (restartPolicy(flags.string('restart')) ?? { name: 'no' as const }) : undefined;
   const host = containerHost(ctx);
   return eachContainer(ctx, flags.args, async (q) => {
-    await updateContainer(host, q, { resources, ...(restart ? { restart } : {}) });
+    // docker's update prints the daemon's warnings as they are, on stderr.
+    await updateContainer(host, q, { resources, ...(restart ? { restart } : {}) }, { onWarning: (text) => ctx.err(`${text}\n`) });
     return q;
   });
 }

@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { resourcesFrom } from '../runtime/cgroups.js';
 import type { ContainerRecord } from './container.js';
 import { ContainerHost } from './host.js';
+import type { SpecResources } from '../runtime/spec/types.js';
 import { mergeResources, runtimeResources, updateContainer } from './update.js';
 
 const M = 1024 * 1024;
@@ -64,6 +65,11 @@ test('the runtime gets every setting, and values that undo the settings removed'
   const same = resourcesFrom({ memory: 64 * M, pidsLimit: 10 }, V1);
   assert.deepEqual(runtimeResources(same, { ...same, devices: [{ allow: false, access: 'rwm' }] }, V1, host), same);
   assert.deepEqual(runtimeResources({}, {}, V1, host), {});
+  // Real-time scheduling back to the kernel's defaults; the block I/O weight to CFQ's (v1) or io.weight's (v2).
+  const rt: SpecResources = { cpu: { realtimePeriod: 50000, realtimeRuntime: 10000 }, blockIO: { weight: 300 } };
+  assert.deepEqual(runtimeResources(rt, {}, V1, host), { cpu: { realtimeRuntime: 0, realtimePeriod: 1000000 }, blockIO: { weight: 500 } });
+  assert.deepEqual(runtimeResources({ blockIO: { weight: 300 } }, {}, V2, host), { unified: { 'io.weight': 'default 100' } });
+  assert.deepEqual(mergeResources({ blkioWeight: 300, cpuRtPeriod: 50000, cpuRtRuntime: 10000 }, { blkioWeight: 0, cpuRtPeriod: 0, cpuRtRuntime: 0 }), {});
 });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'berth-update-'));

@@ -3,7 +3,7 @@
 // container gets them from the runtime's `update` first, and only once the runtime took them
 // does the record change. A stopped container gets them at its next start.
 import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
-import { type CgroupLayout, detectCgroups, hostCpuset, type ResourceInput, resourcesFrom } from '../runtime/cgroups.js';
+import { type CgroupLayout, checkResources, detectCgroups, hostCpuset, type ResourceInput, resourcesFrom } from '../runtime/cgroups.js';
 import type { SpecResources } from '../runtime/spec/types.js';
 import type { ContainerRecord, ContainerSpec } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -54,6 +54,9 @@ export function mergeResources(stored: ResourceInput, given: ResourceInput): Res
     ['cpusetCpus', (v: string) => v === ''],
     ['cpusetMems', (v: string) => v === ''],
     ['pidsLimit', (v: number) => v <= 0],
+    ['blkioWeight', (v: number) => v === 0],
+    ['cpuRtPeriod', (v: number) => v === 0],
+    ['cpuRtRuntime', (v: number) => v === 0],
   ];
   for (const [key, isNone] of none) if (out[key] !== undefined && isNone(out[key] as never)) delete out[key];
   return out;
@@ -86,6 +89,14 @@ export function runtimeResources(before: SpecResources, after: SpecResources, la
     if (v2) unified['cpu.weight'] = '100';
     else cpu.shares = 1024;
   }
+  // The kernel's defaults for real-time group scheduling: a 1 s period, no runtime.
+  if (before.cpu?.realtimeRuntime !== undefined && cpu.realtimeRuntime === undefined) cpu.realtimeRuntime = 0;
+  if (before.cpu?.realtimePeriod !== undefined && cpu.realtimePeriod === undefined) cpu.realtimePeriod = 1000000;
+  // The default weight: CFQ's 500 on v1, io.weight's 100 on v2.
+  if (before.blockIO?.weight !== undefined && out.blockIO?.weight === undefined) {
+    if (v2) unified['io.weight'] = 'default 100';
+    else (out.blockIO ??= {}).weight = 500;
+  }
   if (before.cpu?.cpus !== undefined && cpu.cpus === undefined) cpu.cpus = host().cpus;
   if (before.cpu?.mems !== undefined && cpu.mems === undefined) cpu.mems = host().mems;
   if (before.pids !== undefined && out.pids === undefined) out.pids = { limit: -1 };
@@ -107,7 +118,12 @@ function checked<T>(rec: ContainerRecord, fn: () => T): T {
 }
 
 /** docker update of one container (name or ID): its record after the change. */
-export async function updateContainer(host: ContainerHost, query: string, request: UpdateRequest, options: { layout?: CgroupLayout } = {}): Promise<ContainerRecord> {
+export async function updateContainer(
+  host: ContainerHost,
+  query: string,
+  request: UpdateRequest,
+  options: { layout?: CgroupLayout; onWarning?: (text: string) => void } = {},
+): Promise<ContainerRecord> {
   const found = await lookupContainer(host, query);
   const lock = await host.records.lock(found.id);
   try {
@@ -127,9 +143,12 @@ export async function updateContainer(host: ContainerHost, query: string, reques
     if (Object.keys(given).length > 0) {
       const layout = options.layout ?? detectCgroups();
       const merged = checked(cur, () => mergeResources(cur.spec.resources ?? {}, given));
-      const after = checked(cur, () => resourcesFrom(merged, layout));
-      spec.resources = merged;
+      // Checked as create checks them: what this host cannot apply is dropped with docker's warning.
+      const { resources, warnings } = checked(cur, () => checkResources(merged, layout));
+      const after = resourcesFrom(resources, layout);
+      spec.resources = resources;
       if (LIVE.has(status)) await applyLive(host, cur, after, layout);
+      for (const text of warnings) options.onWarning?.(text);
     }
     cur.spec = spec;
     await host.records.save(cur);
