@@ -514,6 +514,16 @@ test('--userns: container root is a host id of the mapping and owns its id-shift
   assert.match(far.stderr, /owner 70000 is outside the 65536 ids/);
   await assert.rejects(fs.stat(path.join(fx.root, 'snapshots', id, 'upper', 'in.txt')));
   await ok(fx, ['rm', 'uns']);
+  // A volume it makes is its root's (docker's remapped root owns its volumes): written from
+  // inside, owned by the mapped id on the host; one that existed keeps its owner.
+  const vol = await ok(fx, ['run', '--rm', '--userns', '100000:65536', '-v', 'uns-vol:/data', fx.image, 'sh', '-c', 'touch /data/x && stat -c %u:%g /data/x']);
+  assert.equal(vol, '0:0');
+  const data = await fs.stat(path.join(fx.root, 'volumes', 'uns-vol', '_data', 'x'));
+  assert.equal(`${data.uid}:${data.gid}`, '100000:100000');
+  await ok(fx, ['volume', 'create', 'host-vol']);
+  const theirs = await berth(fx, ['run', '--rm', '--userns', '100000:65536', '-v', 'host-vol:/data', fx.image, 'touch', '/data/x']);
+  assert.notEqual(theirs.code, 0, 'a volume made by the host stays the host root\'s');
+  await ok(fx, ['volume', 'rm', 'uns-vol', 'host-vol']);
   assert.deepEqual(await mountsUnder(fx), []);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });

@@ -67,7 +67,8 @@ export async function resolveVolumes(host: ContainerHost, spec: ContainerSpec, s
   try {
     for (const m of mounts) {
       if (m.type !== 'volume') continue;
-      const made = host.volumes.createLocked({ ...(m.name === '' ? {} : { name: m.name }), ...(m.labels ? { labels: m.labels } : {}) });
+      // One made for a container in a user namespace is its root's, as docker's remapped root owns its volumes.
+      const made = host.volumes.createLocked({ ...(m.name === '' ? {} : { name: m.name }), ...(m.labels ? { labels: m.labels } : {}), ...(spec.userns ? { owner: spec.userns.hostId } : {}) });
       if (m.name === '') created.push(made.volume.Name);
       m.name = made.volume.Name;
       delete m.labels;

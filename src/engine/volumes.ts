@@ -6,7 +6,7 @@
 // container's create from its volumes' creation until its record (which names them) is saved.
 import { treeSize } from '../internal/tree-size.js';
 import { type LabelFilter, labelMatches } from './labels.js';
-import { closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
 import { randomHex } from '../internal/random.js';
@@ -56,6 +56,8 @@ export interface CreateVolumeOptions {
   driver?: string;
   /** --opt KEY=VALUE: refused, berth's local volumes are plain directories. */
   options?: Record<string, string>;
+  /** The host id that owns a new volume's _data (user and group): a --userns container's root, as docker's remapped root owns its volumes. */
+  owner?: number;
 }
 
 /** The ids of the containers whose records mount the volume `name`. */
@@ -205,6 +207,7 @@ export class VolumeStore {
     };
     try {
       mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
+      if (options.owner !== undefined) chownSync(path.join(tmp, '_data'), options.owner, options.owner);
       writeFileSync(path.join(tmp, 'volume.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
       renameSync(tmp, path.join(this.dir, name));
     } catch (err) {
