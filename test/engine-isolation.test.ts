@@ -324,6 +324,12 @@ test('a missing user, an out-of-range id, an image without command: clear errors
   assert.match(nocmd.stderr, /no command specified/);
   await makeImage(fx, 'hostile/user:1', { Cmd: ['true'], User: 'nosuchuser' });
   assert.match((await berth(fx, ['run', '--rm', 'hostile/user:1'])).stderr, /unable to find user nosuchuser/);
+  // docker's order: its daemon's user lookup (125) comes before runc's exec (127).
+  const both = await berth(fx, ['run', '--rm', '-u', 'nosuchuser', fx.image, 'no-such-command']);
+  assert.equal(both.code, 125);
+  assert.match(both.stderr, /unable to find user nosuchuser/);
+  // and run's -h is --hostname, as docker's.
+  assert.equal(await ok(fx, ['run', '--rm', '-h', 'shorthost', fx.image, 'sh', '-c', 'read h < /etc/hostname; echo $h']), 'shorthost');
   assert.equal(await ok(fx, ['ps', '-aq']), '');
   assert.deepEqual(await mountsUnder(fx), []);
 });

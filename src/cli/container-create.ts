@@ -68,7 +68,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'ipc', type: 'string', value: 'MODE', description: 'IPC namespace: host, private, shareable or container:NAME' },
   { name: 'uts', type: 'string', value: 'MODE', description: 'UTS namespace: host or private' },
   { name: 'network', type: 'string', value: 'MODE', aliases: ['net'], description: 'Network: none (default), host or container:NAME' },
-  { name: 'hostname', type: 'string', value: 'NAME', description: 'Container host name' },
+  { name: 'hostname', short: 'h', type: 'string', value: 'NAME', description: 'Container host name' },
   { name: 'ulimit', type: 'list', value: 'NAME=SOFT[:HARD]', description: 'Ulimit options' },
   { name: 'init', type: 'bool', description: 'Run an init (tini) as PID 1 that forwards signals and reaps' },
   { name: 'label', short: 'l', type: 'list', value: 'KEY=VALUE', description: 'Set metadata on the container' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type VerbSpec, parseFlags, parseVerb } from './flags.js';
+import { helpText, type VerbSpec, parseFlags, parseVerb } from './flags.js';
 
 const run: VerbSpec = {
   usage: 'berth run [OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -48,6 +48,15 @@ test('parseVerb writes help and returns undefined for -h; otherwise the flags', 
   out = '';
   assert.deepEqual(parseVerb(run, ['-d', 'busybox'], ctx)?.args, ['busybox']);
   assert.equal(out, '');
+});
+
+test("a verb's own -h wins over help's (docker run's -h is --hostname); --help still helps", () => {
+  const spec: VerbSpec = { usage: 'berth run', summary: 'Run', flags: [{ name: 'hostname', short: 'h', type: 'string', value: 'NAME' }] };
+  assert.equal(parseFlags(spec, ['-h', 'box', 'img']).string('hostname'), 'box');
+  assert.equal(parseFlags(spec, ['-h', 'box', 'img']).help, false);
+  assert.equal(parseFlags(spec, ['--help']).help, true);
+  assert.match(helpText(spec), /^ {2}-h, --hostname NAME/m);
+  assert.match(helpText(spec), /^ {6}--help/m);
 });
 
 test("'int' flags take whole numbers only, checked while parsing", () => {

@@ -70,8 +70,13 @@ export class Flags {
 
 const HELP: FlagSpec = { name: 'help', short: 'h', type: 'bool', description: 'Show this help' };
 
+/** Every verb's --help; -h too unless the verb's own flag has it (run's and create's -h is --hostname, as docker's). */
+function helpFlag(spec: VerbSpec): FlagSpec {
+  return spec.flags.some((f) => f.short === 'h') ? { name: HELP.name, type: HELP.type, description: HELP.description } : HELP;
+}
+
 export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
-  const all = [...spec.flags, HELP];
+  const all = [...spec.flags, helpFlag(spec)];
   const byLong = new Map<string, FlagSpec>();
   const byShort = new Map<string, FlagSpec>();
   for (const f of all) {
@@ -175,7 +180,7 @@ export function helpText(spec: VerbSpec): string {
   const lines = [`Usage: ${spec.usage}`, '', spec.summary, ''];
   if (spec.flags.length > 0) {
     lines.push('Options:');
-    for (const f of [...spec.flags, HELP]) {
+    for (const f of [...spec.flags, helpFlag(spec)]) {
       const left = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.type === 'bool' ? '' : ` ${f.value ?? (f.type === 'int' ? 'int' : 'string')}`}`;
       lines.push(`  ${left.padEnd(30)} ${f.description ?? ''}`);
     }

@@ -85,14 +85,15 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   let args = commandOf(rec);
   if (args.length === 0) throw invalidArgument('cannot create container: no command specified (the image has no CMD or ENTRYPOINT)');
   const env = envOf(rec);
-  // The command, the user and the working dir are looked up in the rootfs side by side; a
-  // failure is reported in this order all the same.
+  // The user, the working dir and the command are looked up in the rootfs side by side; a
+  // failure is reported in docker's order all the same: the user and the working dir are its
+  // daemon's (125), the command runc's (126, 127).
   const userSpec = s.user ?? rec.source.config.user ?? '';
   const cwd = path.posix.normalize(`/${s.workingDir ?? rec.source.config.workingDir ?? '/'}`);
-  const [command, resolved, cwdPath] = await Promise.allSettled([checkCommand(rootfs, args, env), resolveUser(rootfs, userSpec), securePath(rootfs, cwd)]);
-  if (command.status === 'rejected') throw command.reason;
+  const [resolved, cwdPath, command] = await Promise.allSettled([resolveUser(rootfs, userSpec), securePath(rootfs, cwd), checkCommand(rootfs, args, env)]);
   if (resolved.status === 'rejected') throw BerthError.wrap(resolved.reason, 'cannot start container', 'invalid-argument');
   if (cwdPath.status === 'rejected') throw cwdPath.reason;
+  if (command.status === 'rejected') throw command.reason;
   const user = resolved.value;
   if (s.groupAdd?.length) {
     const extra = await resolveGroups(rootfs, s.groupAdd).catch((err: unknown) => {
