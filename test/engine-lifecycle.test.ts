@@ -306,8 +306,15 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   await ok(fx, ['run', '-d', '--name', 'c2', fx.image, 'sh', '-c', 'trap "exit 42" USR1; while true; do sleep 0.1; done']);
   await new Promise((r) => setTimeout(r, 300));
   const waiter = berth(fx, ['wait', 'c2']);
+  // An unknown signal is refused before anything is signalled, with docker's words.
+  const nope = await berth(fx, ['kill', '-s', 'NOPE', 'c2']);
+  assert.equal(nope.code, 1);
+  assert.equal(nope.stderr, 'Error: Invalid signal: NOPE\n');
   await ok(fx, ['kill', '-s', 'USR1', 'c2']);
   assert.equal((await waiter).stdout.trim(), '42');
+  const stopSignal = await berth(fx, ['create', '--stop-signal', 'NOPE', fx.image, 'true']);
+  assert.equal(stopSignal.code, 125);
+  assert.match(stopSignal.stderr, /Invalid signal: NOPE/);
 
   await ok(fx, ['restart', '--timeout', '0', 'c2']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'running');
@@ -327,6 +334,11 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   assert.match(refused.stderr, /stop it first or use force/);
   await ok(fx, ['rm', '-f', 'c3']);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
+  // docker's rm -f of what is not there: said, and still a success; without -f a failure.
+  const gone = await berth(fx, ['rm', '-f', 'c3']);
+  assert.equal(gone.code, 0);
+  assert.match(gone.stderr, /no such container: c3/);
+  assert.equal((await berth(fx, ['rm', 'c3'])).code, 1);
 });
 
 test('names are unique; IDs resolve by unique prefix; a bad name is refused', async () => {

@@ -49,14 +49,20 @@ export function startFailureCode(err: unknown): number | undefined {
 }
 
 /** Applies `fn` to every named container, printing each name; errors go to stderr, exit 1 if any. */
-export async function eachContainer(ctx: CliContext, names: string[], fn: (name: string) => Promise<string | undefined>): Promise<number> {
+export async function eachContainer(
+  ctx: CliContext,
+  names: string[],
+  fn: (name: string) => Promise<string | undefined>,
+  options: { harmless?: (err: unknown) => boolean } = {},
+): Promise<number> {
   let failed = false;
   for (const n of names) {
     try {
       const out = await fn(n);
       if (out !== undefined) ctx.out(`${out}\n`);
     } catch (err) {
-      failed = true;
+      // A harmless error is printed all the same, without failing the command.
+      if (!options.harmless?.(err)) failed = true;
       ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }

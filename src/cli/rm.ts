@@ -1,5 +1,6 @@
 // berth rm: remove containers (-f kills running ones first); the rootfs, hold and state go too.
 import { removeContainer } from '../engine/lifecycle.js';
+import { isBerthError } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, eachContainer } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -18,8 +19,15 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
-  return eachContainer(ctx, flags.args, async (q) => {
-    await removeContainer(host, q, { force: flags.bool('force'), volumes: flags.bool('volumes') });
-    return q;
-  });
+  const force = flags.bool('force');
+  // docker's rm -f: a container that is not there is reported, and the command still succeeds.
+  return eachContainer(
+    ctx,
+    flags.args,
+    async (q) => {
+      await removeContainer(host, q, { force, volumes: flags.bool('volumes') });
+      return q;
+    },
+    { harmless: (err) => force && isBerthError(err, 'not-found') },
+  );
 }

@@ -11,7 +11,7 @@ import { deleteLockFile } from '../store/lock.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
 import { ContainerHost } from './host.js';
 import type { ContainerPaths } from './records.js';
-import { containerEvent } from './events.js';
+import { checkSignal, containerEvent } from './events.js';
 import { resolveJoinTargets } from './joins.js';
 import { mergeHealthConfig } from './health.js';
 import { writeEtcFiles } from './rootfs.js';
@@ -30,6 +30,7 @@ export async function createContainer(host: ContainerHost, given: ContainerSpec,
   const wanted = options.name === undefined ? undefined : checkName(options.name);
   // The resource settings checked as docker's daemon checks them, before the image is looked up:
   // an invalid one fails the create, one this host cannot apply is dropped with a warning.
+  if (given.stopSignal !== undefined) checkSignal(given.stopSignal);
   let spec = given;
   if (given.resources && Object.keys(given.resources).length > 0) {
     const checked = checkResources(given.resources);

@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { type EngineEvent, eventMatches, eventsLogPath, followEvents, readEvents, recordEvent, signalNumber } from './events.js';
+import { checkSignal, type EngineEvent, eventMatches, eventsLogPath, followEvents, readEvents, recordEvent, signalNumber } from './events.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'berth-events-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,4 +88,12 @@ test("kill events name the signal by number, as docker's", () => {
   assert.equal(signalNumber('SIGTERM'), '15');
   assert.equal(signalNumber('kill'), '9');
   assert.equal(signalNumber('10'), '10');
+});
+
+test("signals as docker's daemon parses them: names in any case, with or without SIG; numbers but 0", () => {
+  assert.equal(checkSignal('usr1'), 'SIGUSR1');
+  assert.equal(checkSignal('SIGTERM'), 'SIGTERM');
+  assert.equal(checkSignal('RTMIN+3'), 'SIGRTMIN+3');
+  assert.equal(checkSignal('99'), '99');
+  for (const bad of ['NOPE', '0', 'SIG', 'KILL9', '']) assert.throws(() => checkSignal(bad), new RegExp(`^BerthError: Invalid signal: ${bad}$|Invalid signal: ${bad}`));
 });

@@ -4,6 +4,7 @@
 // lasts until reboot, as docker's in-memory event buffer does not even last a daemon restart.
 import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
+import { invalidArgument } from '../internal/errors.js';
 import * as path from 'node:path';
 import type { ContainerRecord } from './container.js';
 import { labelMatches } from './labels.js';
@@ -79,6 +80,17 @@ export function signalName(signal: string): string {
   if (/^\d+$/.test(signal)) return signal;
   const upper = signal.toUpperCase();
   return upper.startsWith('SIG') ? upper : `SIG${upper}`;
+}
+
+/**
+ * A signal as docker's daemon parses one (kill -s, --stop-signal): a number other than 0, or a
+ * name it knows, with or without SIG, in any case (SIGRTMIN+3 too); else docker's error.
+ */
+export function checkSignal(signal: string): string {
+  const name = signalName(signal);
+  const known = /^\d+$/.test(name) ? Number(name) !== 0 : name in constants.signals || /^SIGRTM(IN|AX)([+-]\d+)?$/.test(name);
+  if (!known) throw invalidArgument(`Invalid signal: ${signal}`);
+  return name;
 }
 
 /** docker's kill event names the signal by number ("SIGTERM" and "TERM" -> "15"). */

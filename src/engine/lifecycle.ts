@@ -3,9 +3,9 @@
 import { mkdirSync, watch, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { failedPrecondition, isBerthError } from '../internal/errors.js';
+import { failedPrecondition, invalidArgument, isBerthError } from '../internal/errors.js';
 import { checkName, type ContainerRecord } from './container.js';
-import { containerEvent, signalName, signalNumber } from './events.js';
+import { checkSignal, containerEvent, signalName, signalNumber } from './events.js';
 import { type LabelFilter, labelMatches } from './labels.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
@@ -83,9 +83,11 @@ function needRunning(rec: ContainerRecord, verb: string): void {
 }
 
 export async function killContainer(host: ContainerHost, query: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
+  // Checked before the container is looked up, as docker's daemon does.
+  const sig = checkSignal(signal);
+  if (/^\d+$/.test(sig) && Number(sig) > 64) throw invalidArgument(`cannot kill container ${query}: Linux has no signal ${sig}`);
   const rec = await lookupContainer(host, query);
   needRunning(rec, 'kill');
-  const sig = signalName(signal);
   // A SIGKILL ends the container: its health checks end with it (other signals may not).
   await markStoppedByUser(host, rec, sig === 'SIGKILL' || sig === '9');
   await host.runtimeOf(rec).kill(rec.id, sig);
