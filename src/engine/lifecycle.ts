@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { failedPrecondition, invalidArgument, isBerthError } from '../internal/errors.js';
 import { checkName, type ContainerRecord } from './container.js';
-import { checkSignal, containerEvent, signalName, signalNumber } from './events.js';
+import { checkSignal, containerEvent, signalNumber } from './events.js';
 import { type LabelFilter, labelMatches } from './labels.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
