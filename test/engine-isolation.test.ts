@@ -328,6 +328,9 @@ test('a missing user, an out-of-range id, an image without command: clear errors
   const both = await berth(fx, ['run', '--rm', '-u', 'nosuchuser', fx.image, 'no-such-command']);
   assert.equal(both.code, 125);
   assert.match(both.stderr, /unable to find user nosuchuser/);
+  // The supplementary groups as docker's: root's own group, a uid:gid's gid.
+  assert.match(await ok(fx, ['run', '--rm', fx.image, 'grep', 'Groups', '/proc/self/status']), /^Groups:\s+0\s*$/);
+  assert.match(await ok(fx, ['run', '--rm', '-u', '4242:77', fx.image, 'grep', 'Groups', '/proc/self/status']), /^Groups:\s+77\s*$/);
   // and run's -h is --hostname, as docker's.
   assert.equal(await ok(fx, ['run', '--rm', '-h', 'shorthost', fx.image, 'sh', '-c', 'read h < /etc/hostname; echo $h']), 'shorthost');
   assert.equal(await ok(fx, ['ps', '-aq']), '');

@@ -110,7 +110,8 @@ test('a read-only rootfs refuses writes, a tmpfs mount on it accepts them', asyn
 
 test("user resolution reads the image's /etc/passwd and /etc/group, and the process runs as that user", async () => {
   const user = await resolveUser(fx.rootfs, 'app');
-  assert.deepEqual(user, { uid: 1000, gid: 1000, home: '/home/app', additionalGids: [2000] });
+  // The primary group and the one that lists app, as docker gives them (the fixture's /etc/group order).
+  assert.deepEqual(user, { uid: 1000, gid: 1000, home: '/home/app', additionalGids: [1000, 2000] });
   const r = await runToExit(fx, {
     process: { args: sh('echo uid=$(id -u) gid=$(id -g); echo groups=$(id -G); echo home=$HOME'), user, home: user.home },
   });

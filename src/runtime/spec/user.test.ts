@@ -30,13 +30,18 @@ after(async () => {
 });
 
 test('names, uids, uid:gid, name:group as docker resolves them', async () => {
+  // The supplementary groups as dockerd 20.10 gives them (its containers' /proc/self/status,
+  // compared here): the primary group and the groups that list the user, in /etc/group's order.
   const r = await rootfs('plain');
-  assert.deepEqual(await resolveUser(r, ''), { uid: 0, gid: 0, home: '/root', additionalGids: [] });
-  assert.deepEqual(await resolveUser(r, 'app'), { uid: 1000, gid: 1001, home: '/home/app', additionalGids: [10, 2000] });
-  assert.deepEqual(await resolveUser(r, '1000'), { uid: 1000, gid: 1001, home: '/home/app', additionalGids: [10, 2000] });
-  assert.deepEqual(await resolveUser(r, '4242'), { uid: 4242, gid: 0, home: '/', additionalGids: [] });
-  assert.deepEqual(await resolveUser(r, '4242:77'), { uid: 4242, gid: 77, home: '/', additionalGids: [] });
-  assert.deepEqual(await resolveUser(r, 'app:wheel'), { uid: 1000, gid: 10, home: '/home/app', additionalGids: [] });
+  assert.deepEqual(await resolveUser(r, ''), { uid: 0, gid: 0, home: '/root', additionalGids: [0] });
+  assert.deepEqual(await resolveUser(r, 'app'), { uid: 1000, gid: 1001, home: '/home/app', additionalGids: [1001, 10, 2000] });
+  assert.deepEqual(await resolveUser(r, '1000'), { uid: 1000, gid: 1001, home: '/home/app', additionalGids: [1001, 10, 2000] });
+  assert.deepEqual(await resolveUser(r, '4242'), { uid: 4242, gid: 0, home: '/', additionalGids: [0] });
+  assert.deepEqual(await resolveUser(r, '4242:77'), { uid: 4242, gid: 77, home: '/', additionalGids: [77] });
+  assert.deepEqual(await resolveUser(r, 'app:wheel'), { uid: 1000, gid: 10, home: '/home/app', additionalGids: [10] });
+  // A primary group /etc/group does not list: that group alone.
+  const lone = await rootfs('lone', { 'etc/passwd': PASSWD, 'etc/group': 'wheel:x:10:\n' });
+  assert.deepEqual(await resolveUser(lone, 'app'), { uid: 1000, gid: 1001, home: '/home/app', additionalGids: [1001] });
 });
 
 test('a missing named user is docker\'s error', async () => {
@@ -62,7 +67,7 @@ test('ids out of range or negative are refused', async () => {
 
 test('no /etc/passwd: numeric users still work, names do not', async () => {
   const r = await rootfs('empty', {});
-  assert.deepEqual(await resolveUser(r, '5:6'), { uid: 5, gid: 6, home: '/', additionalGids: [] });
+  assert.deepEqual(await resolveUser(r, '5:6'), { uid: 5, gid: 6, home: '/', additionalGids: [6] });
   await assert.rejects(resolveUser(r, 'root'), /unable to find user root/);
 });
 

@@ -162,17 +162,24 @@ export async function resolveUser(rootfs: string, userSpec = ''): Promise<Resolv
     result.uid = uidNum;
   }
 
-  if (groupPart === '' && matchedName === undefined) return result;
+  // The supplementary groups as docker's are: the primary group alone, unless a user named in
+  // /etc/passwd runs with its own group: then every group of /etc/group that is its primary one
+  // or lists it, in the file's order (the primary one alone when none does).
+  if (groupPart === '' && matchedName === undefined) {
+    result.additionalGids = [result.gid];
+    return result;
+  }
   const groups = parseGroup(await readInside(rootfs, '/etc/group'));
   if (groupPart !== '') {
     const g = gidNum === undefined ? groups.find((x) => x.name === groupPart) : groups.find((x) => x.gid === gidNum);
     if (g) result.gid = g.gid;
     else if (gidNum !== undefined) result.gid = gidNum;
     else throw notFound(`unable to find group ${groupPart}: no matching entries in group file`);
+    result.additionalGids = [result.gid];
     return result;
   }
-  const extra = groups.filter((g) => g.members.includes(matchedName as string)).map((g) => g.gid);
-  result.additionalGids = [...new Set(extra)];
+  const member = groups.filter((g) => g.gid === result.gid || g.members.includes(matchedName as string)).map((g) => g.gid);
+  result.additionalGids = member.length > 0 ? [...new Set(member)] : [result.gid];
   return result;
 }
 
