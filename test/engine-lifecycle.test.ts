@@ -258,7 +258,16 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   assert.equal(await ok(fx, ['exec', 'web', 'sh', '-c', 'echo $A $IMAGE_VAR $(id -u) $(pwd)']), '1 from-image 0 /');
   assert.equal(await ok(fx, ['exec', '-e', 'B=2', '-u', 'app', '-w', '/tmp', 'web', 'sh', '-c', 'echo $B $(id -u):$(id -g) $(pwd)']), '2 1000:1000 /tmp');
   assert.equal((await berth(fx, ['exec', 'web', 'sh', '-c', 'exit 5'])).code, 5);
-  assert.equal((await berth(fx, ['exec', 'web', 'nosuchcmd'])).code, 127);
+  // docker's exec codes (dockerd 20.10 here): 126 for a process that cannot start, said once
+  // (the runtime's own words); 1 for a container that is not there.
+  const missing = await berth(fx, ['exec', 'web', 'nosuchcmd']);
+  assert.equal(missing.code, 126);
+  assert.equal(missing.stderr.match(/executable file not found/g)?.length, 1, missing.stderr);
+  const nouser = await berth(fx, ['exec', '-u', 'nosuch', 'web', 'true']);
+  assert.equal(nouser.code, 126);
+  assert.match(nouser.stderr, /unable to find user nosuch/);
+  assert.equal((await berth(fx, ['exec', '-w', '/no/such/dir', 'web', 'true'])).code, 126);
+  assert.equal((await berth(fx, ['exec', 'no-such-container', 'true'])).code, 1);
   await topAsDocker('web');
   const stats = await ok(fx, ['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'web']);
   assert.equal(stats, 'web 1');

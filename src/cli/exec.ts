@@ -38,9 +38,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       ...(flags.string('workdir') !== undefined ? { workingDir: flags.string('workdir') } : {}),
     });
   } catch (err) {
-    const code = startFailureCode(err);
-    if (code === undefined) throw err;
-    reportError(err, ctx);
+    // docker's codes: 126 when the process could not start (the runtime, attached to our stderr,
+    // said why already), 1 for the container (not there, not running).
+    const code = startFailureCode(err) ?? 1;
+    if (!(err as { runtimeReported?: boolean }).runtimeReported) reportError(err, ctx);
     return code;
   }
 }

@@ -28,13 +28,19 @@ export interface ExecRequest {
   privileged?: boolean;
 }
 
-/** Runs the process with the CLI's stdio; returns its exit code (0 at once with detach). */
+/**
+ * Runs the process with the CLI's stdio; returns its exit code (0 at once with detach). A
+ * process that cannot start (its user, working dir or program) throws with docker's exit code
+ * 126 as `exitCode`; `runtimeReported` when the runtime already printed why on the CLI's stderr.
+ */
 export async function execInContainer(host: ContainerHost, query: string, req: ExecRequest): Promise<number> {
   const rec = await lookupContainer(host, query);
   if (rec.state.status === 'paused') throw failedPrecondition(`cannot exec in container ${rec.name}: it is paused, unpause it first`);
   if (rec.state.status !== 'running') throw failedPrecondition(`cannot exec in container ${rec.name}: it is not running`);
   if (req.cmd.length === 0) throw failedPrecondition('cannot exec: no command given');
-  const proc = await execProcess(host, rec, req);
+  const proc = await execProcess(host, rec, req).catch((err: unknown) => {
+    throw Object.assign(BerthError.wrap(err, `cannot exec in container ${rec.name}`), { exitCode: 126 });
+  });
   const runtime = host.runtimeOf(rec);
   await fs.mkdir(runtime.root, { recursive: true, mode: 0o700 });
   const tag = randomHex(6);
@@ -67,10 +73,8 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
     const log = errorsFromLog(await fs.readFile(logFile, 'utf8').catch(() => ''));
     if (code === -1 || (code !== 0 && log.length > 0)) {
       const text = log.join('; ');
-      const err = internal(`cannot exec in container ${rec.name}: ${text || 'the runtime failed'}`);
-      if (/executable file not found|no such file or directory/i.test(text)) Object.assign(err, { exitCode: 127 });
-      else if (/permission denied|is a directory/i.test(text)) Object.assign(err, { exitCode: 126 });
-      throw err;
+      // docker's exec: 126 for any process the runtime could not start (a missing program too).
+      throw Object.assign(internal(`cannot exec in container ${rec.name}: ${text || 'the runtime failed'}`), { exitCode: 126, runtimeReported: !req.detach && code !== -1 });
     }
     return code;
   } finally {
