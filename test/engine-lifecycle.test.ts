@@ -56,6 +56,8 @@ test('run without --rm keeps the container and its log; logs, inspect, rm', asyn
   assert.equal(await ok(fx, ['logs', 'once']), 'line1\nline2');
   assert.equal(await ok(fx, ['logs', '--tail', '1', 'once']), 'line2');
   assert.match(await ok(fx, ['logs', '-t', 'once']), /^\d{4}-\d\d-\d\dT\S+ line1$/m);
+  // --details: nothing named by --log-opt labels=/env=, so a lone space before each line, as docker's.
+  assert.equal((await berth(fx, ['logs', '--details', '--tail', '1', 'once'])).stdout, ' line2\n');
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Name}}', 'once']), 'exited 3 /once');
   assert.match(await ok(fx, ['ps', '-a', '--filter', 'name=once', '--format', '{{.Names}} {{.Status}}']), /^once Exited \(3\) /);
   assert.deepEqual(await mountsUnder(fx), [], 'an exited container keeps no mount');
@@ -116,6 +118,19 @@ test("events: each change a container goes through, as docker's stream; followed
   assert.equal(json.status, 'die');
   assert.equal(json.Actor.Attributes.exitCode, '137');
   assert.equal((await berth(fx, ['events', '--filter', 'bogus=1'])).code, 125);
+});
+
+test("logs --details: the labels and env --log-opt names, as docker's json-file keeps them; a label name with blanks is refused", async () => {
+  // dockerd 20.10 printed "BAR=q%26r+y,FOO=bar,a=1,zz=x line1" for this container.
+  const id = await ok(fx, ['run', '-d', '--label', 'a=1', '--label', 'zz=x', '--log-opt', 'labels=zz,a,missing', '--log-opt', 'env=FOO,BAR', '-e', 'FOO=bar', '-e', 'BAR=q&r y', fx.image, 'echo', 'line1']);
+  assert.equal(await ok(fx, ['wait', id]), '0');
+  assert.equal(await ok(fx, ['logs', '--details', id]), 'BAR=q%26r+y,FOO=bar,a=1,zz=x line1');
+  assert.match(await ok(fx, ['logs', '--details', '-t', id]), /^\d{4}-\d\d-\d\dT\S+ BAR=q%26r\+y,FOO=bar,a=1,zz=x line1$/);
+  await ok(fx, ['rm', id]);
+  const blank = await berth(fx, ['create', '--label', 'b c=x', fx.image, 'true']);
+  assert.equal(blank.code, 125);
+  assert.match(blank.stderr, /label 'b c' contains whitespaces/);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 
 test('--log-driver none keeps no log (attached output still shown); --log-opt max-size caps the file', async () => {

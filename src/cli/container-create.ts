@@ -171,7 +171,14 @@ function keyValues(entries: string[]): Record<string, string> {
 
 /** --label-file's lines, then --label (which wins), as docker reads them. */
 function labels(flags: Flags): Record<string, string> {
-  return keyValues([...flags.list('label-file').flatMap((f) => fileLines('label-file', f)), ...flags.list('label')]);
+  const entries = [...flags.list('label-file').flatMap((f) => fileLines('label-file', f)), ...flags.list('label')];
+  // docker's check of a label: a name, without blanks.
+  for (const l of entries) {
+    const key = (l.includes('=') ? l.slice(0, l.indexOf('=')) : l).replace(/^[ \t]+/, '');
+    if (key === '') throw invalidArgument(`invalid label '${l}': empty name`);
+    if (/[ \t]/.test(key)) throw invalidArgument(`invalid label '${l}': label '${key}' contains whitespaces`);
+  }
+  return keyValues(entries);
 }
 
 /** --sysctl KEY=VALUE: which keys a container may set is the spec's check (namespaced ones only). */

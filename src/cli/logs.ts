@@ -1,5 +1,5 @@
 // berth logs: a container's output from its log (-f follows, --tail, --since, --until, -t).
-import { containerLogs } from '../engine/logs.js';
+import { containerLogs, logDetails } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
@@ -17,7 +17,7 @@ const SPEC: VerbSpec = {
     { name: 'since', type: 'string', value: 'TIME', description: 'Show logs since a timestamp or relative time (42m)' },
     { name: 'until', type: 'string', value: 'TIME', description: 'Show logs before a timestamp or relative time' },
     { name: 'timestamps', short: 't', type: 'bool', description: 'Show timestamps' },
-    { name: 'details', type: 'bool', description: 'Accepted for compatibility' },
+    { name: 'details', type: 'bool', description: 'Show extra details provided to logs (the labels and env that --log-opt labels= and env= name)' },
   ],
 };
 
@@ -41,10 +41,11 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const since = flags.string('since');
   const until = flags.string('until');
   const stamps = flags.bool('timestamps');
+  const details = flags.bool('details') ? logDetails(rec) : '';
   await containerLogs(
     host,
     rec,
-    (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(stamps ? `${e.time} ${e.text}` : e.text),
+    (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(`${stamps ? `${e.time} ` : ''}${details}${e.text}`),
     {
       follow: flags.bool('follow'),
       ...(tailText !== undefined && tailText !== 'all' ? { tail: Number(tailText) } : {}),

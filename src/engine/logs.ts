@@ -4,8 +4,31 @@
 import { followLogs, type LogEntry, readLogs } from '../runtime/logs.js';
 import { failedPrecondition } from '../internal/errors.js';
 import type { ContainerRecord } from './container.js';
+import { envOf } from './spec.js';
 import type { ContainerHost } from './host.js';
 import { refresh } from './state.js';
+
+/**
+ * docker's `logs --details` prefix: the attributes its json-file driver keeps with each line, the
+ * container's labels and environment variables that --log-opt labels=... and env=... name, as
+ * KEY=VALUE sorted by key, query-escaped, comma-separated; then a space (alone when none).
+ */
+export function logDetails(rec: ContainerRecord): string {
+  const opts = rec.spec.log?.options ?? {};
+  const names = (key: string) => (opts[key] ?? '').split(',').filter(Boolean);
+  const attrs = new Map<string, string>();
+  const labels: Record<string, string> = { ...rec.source.config.labels, ...rec.spec.labels };
+  for (const k of names('labels')) if (k in labels) attrs.set(k, labels[k]);
+  const env = new Map(envOf(rec).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, ''])));
+  for (const k of names('env')) if (env.has(k)) attrs.set(k, env.get(k) as string);
+  const text = [...attrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${queryEscape(k)}=${queryEscape(v)}`);
+  return `${text.join(',')} `;
+}
+
+/** Go's url.QueryEscape: all but letters, digits and -_.~ as %XX, a space as +. */
+function queryEscape(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+}
 
 export interface LogOptions {
   since?: Date;
