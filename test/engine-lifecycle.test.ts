@@ -485,6 +485,8 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   await ok(fx, ['exec', '-d', 'misc', 'sh', '-c', 'echo detached > /tmp/d']);
   await waitFor(async () => (await berth(fx, ['exec', 'misc', 'cat', '/tmp/d'])).stdout === 'detached\n', 'exec -d to run');
   assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=web', '--format', '{{.Names}}']), 'misc');
+  // docker's row methods and fields (the same template on dockerd 20.10 printed the same).
+  assert.equal(await ok(fx, ['ps', '--filter', 'name=misc', '--format', '{{.Label "tier"}}|{{.Label "nope"}}|{{.Networks}}|{{.LocalVolumes}}|{{.Mounts}}|{{.Command}}']), `web||none|0||"sh -c 'echo first; …"`);
   // -s: the writable layer (it holds /tmp/d now) and, with the image under it, the virtual size.
   assert.match(await ok(fx, ['ps', '-s', '--filter', 'name=misc', '--format', '{{.Size}}']), /^\d+(\.\d+)?k?B \(virtual \d+(\.\d+)?[kM]?B\)$/);
   const [rw, rootFs] = (await ok(fx, ['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'misc'])).split(' ').map(Number);

@@ -30,6 +30,11 @@ test('templates: fields, nested fields, json, functions, escapes', () => {
   assert.throws(() => renderTemplate('{{.X', v), /unclosed action/);
 });
 
+test("a row's method takes the words after it (docker's {{.Label \"key\"}})", () => {
+  const row = { Label: (k: string) => ({ env: 'prod' })[k] ?? '', Name: 'x' };
+  assert.equal(renderTemplate('{{.Label "env"}}|{{.Label "nope"}}|{{.Name}}', row), 'prod||x');
+});
+
 test('tables align columns three spaces apart; "table" templates get headers', () => {
   assert.equal(alignColumns(['A\tBB', 'CCC\tD']), 'A     BB\nCCC   D\n');
   const spec = {

@@ -84,8 +84,12 @@ function evalArg(word: string, data: Value): Value {
 function evalAction(action: string, data: Value): string {
   const w = words(action.trim());
   if (w.length === 0) throw invalidArgument('template: empty action {{}}');
-  if (w[0].startsWith('.')) return show(lookup(data, w[0]));
   const args = w.slice(1).map((a) => evalArg(a, data));
+  if (w[0].startsWith('.')) {
+    // A method of the row (docker's {{.Label "env"}}) is called with the arguments that follow.
+    const v = lookup(data, w[0]) as Value | ((...a: Value[]) => Value);
+    return show(typeof v === 'function' ? v(...args) : v);
+  }
   switch (w[0]) {
     case 'json':
       return JSON.stringify(args[0] ?? null);

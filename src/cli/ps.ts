@@ -102,9 +102,13 @@ export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; roo
     ],
     headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS', Size: 'SIZE' },
     view: (r) => {
-      const cmd = commandOf(r).join(' ');
+      // docker's: the program, then each argument, one with a blank in single quotes.
+      const [program = '', ...args] = commandOf(r);
+      const cmd = [program, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
       const shown = noTrunc ? cmd : cmd.length > 20 ? `${cmd.slice(0, 19)}…` : cmd;
-      const labels = { ...r.source.config.labels, ...r.spec.labels };
+      const labels: Record<string, string> = { ...r.source.config.labels, ...r.spec.labels };
+      const mounts = (r.spec.mounts ?? []).filter((m) => m.type !== 'tmpfs');
+      const mountNames = mounts.map((m) => (m.type === 'volume' ? m.name : m.type === 'bind' ? m.source : '')).map((n) => (noTrunc || n.length <= 15 ? n : `${n.slice(0, 14)}…`));
       return {
         ID: noTrunc ? r.id : r.id.slice(0, 12),
         Image: r.spec.image,
@@ -116,6 +120,11 @@ export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; roo
         Ports: '',
         Names: r.name,
         Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+        Label: (key: string) => labels[key] ?? '',
+        Mounts: mountNames.join(','),
+        LocalVolumes: String(mounts.filter((m) => m.type === 'volume').length),
+        // berth's network modes: none and host are networks of their own in docker; a container's stack is none.
+        Networks: r.spec.networkMode === 'host' ? 'host' : r.spec.networkMode?.startsWith('container:') ? '' : 'none',
         ExitCode: r.state.exitCode ?? 0,
         Pid: r.state.pid,
         ...(sizes?.has(r.id) ? { Size: sizeText(sizes.get(r.id) as { rw: number; rootFs: number }) } : {}),
