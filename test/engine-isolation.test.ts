@@ -176,6 +176,27 @@ test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname
   assert.equal(view.HostConfig.OomScoreAdj, 500);
   assert.equal(view.HostConfig.CgroupnsMode, 'private');
   assert.deepEqual(view.HostConfig.Annotations, { 'org.example.x': '1' });
+  assert.equal(view.HostConfig.ContainerIDFile, cid);
+  // docker's fields of a container without a network of its own, and of an attached run.
+  assert.equal(view.NetworkSettings.IPAddress, '');
+  assert.deepEqual(Object.keys(view.NetworkSettings.Networks), ['none']);
+  assert.equal(view.NetworkSettings.Networks.none.IPAddress, '');
+  assert.deepEqual([view.Config.AttachStdin, view.Config.AttachStdout, view.Config.AttachStderr, view.Config.StdinOnce], [false, true, true, false]);
+  assert.ok(view.HostConfig.MaskedPaths.includes('/proc/kcore'));
+  assert.ok(view.HostConfig.ReadonlyPaths.includes('/proc/sys'));
+  // The writable layer's dirs as docker's overlay2 names them.
+  assert.ok((await fs.stat(view.GraphDriver.Data.UpperDir)).isDirectory());
+  assert.ok(view.GraphDriver.Data.LowerDir.split(':').every((d: string) => d.endsWith('/diff')));
+  // create -a and -i: docker's Attach* and StdinOnce; run -d attaches nothing; --privileged masks nothing.
+  const attachOf = async (args: string[]) => {
+    const c = await ok(fx, args);
+    const v = await ok(fx, ['inspect', '-f', '{{.Config.AttachStdin}} {{.Config.AttachStdout}} {{.Config.AttachStderr}} {{.Config.StdinOnce}} {{json .HostConfig.MaskedPaths}}', c]);
+    await ok(fx, ['rm', '-f', c]);
+    return v;
+  };
+  assert.equal(await attachOf(['create', '-i', fx.image, 'true']), 'true true true true [' + view.HostConfig.MaskedPaths.map((p: string) => JSON.stringify(p)).join(',') + ']');
+  assert.equal(await attachOf(['create', '-a', 'stdout', '--privileged', fx.image, 'true']), 'false true false false null');
+  assert.match(await attachOf(['run', '-d', fx.image, 'sleep', '10']), /^false false false false /);
   // The same --cidfile again: docker refuses before creating anything.
   const again = await berth(fx, ['run', '--rm', '--cidfile', cid, fx.image, 'true']);
   assert.equal(again.code, 125);

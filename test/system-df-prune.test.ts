@@ -73,7 +73,7 @@ test('system df -v: docker\'s four tables, each image, container and volume with
   const writer = containers.split('\n').find((l) => l.trimEnd().endsWith(' writer'))?.split(/ {2,}/);
   assert.ok(writer, containers);
   assert.equal(writer[0], stopped.slice(0, 12));
-  assert.equal(writer[2], '"sh -c head -c 6000 …"', 'COMMAND as ps shows it');
+  assert.equal(writer[2], `"sh -c 'head -c 6000…"`, 'COMMAND as ps shows it (an argument with blanks quoted, as docker\'s)');
   assert.equal(writer[3], '0');
   assert.match(writer[4], /^6(\.\d+)?kB$/);
   assert.match(writer[6], /^Exited \(0\)/);

@@ -48,6 +48,7 @@ export const RESOURCE_FLAGS: FlagSpec[] = [
 export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', value: 'NAME', description: 'Assign a name to the container' },
   { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open' },
+  { name: 'attach', short: 'a', type: 'list', value: 'STREAM', description: 'Attach to STDIN, STDOUT or STDERR (default: STDOUT and STDERR)' },
   { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
   { name: 'rm', type: 'bool', description: 'Remove the container when it exits' },
   { name: 'env', short: 'e', type: 'list', value: 'KEY=VALUE', description: 'Set environment variables' },
@@ -208,6 +209,27 @@ export function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
   return { name: m[1] as 'always', ...(m[2] ? { maximumRetryCount: Number(m[2]) } : {}) };
 }
 
+/** docker's -a/--attach: the streams named (none with -d), or all three by default (stdin only with -i, the caller's rule). */
+export function attachedStreams(names: string[], detach: boolean): { stdin: boolean; stdout: boolean; stderr: boolean } {
+  if (names.length === 0) return { stdin: true, stdout: true, stderr: true };
+  if (detach) throw invalidArgument('conflicting options: cannot specify both --attach and --detach');
+  const wanted = new Set<string>();
+  for (const n of names) {
+    const s = n.toLowerCase();
+    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw invalidArgument(`invalid argument "${n}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+    wanted.add(s);
+  }
+  return { stdin: wanted.has('stdin'), stdout: wanted.has('stdout'), stderr: wanted.has('stderr') };
+}
+
+/** docker's Config.AttachStdin/Stdout/Stderr: what run or create -a names, else stdout and stderr (and stdin with -i); none with run -d. */
+function attachRecord(flags: Flags): NonNullable<ContainerSpec['attach']> {
+  const given = attachedStreams(flags.list('attach'), flags.bool('detach'));
+  if (flags.bool('detach')) return { stdin: false, stdout: false, stderr: false };
+  if (flags.list('attach').length === 0) return { stdin: flags.bool('interactive'), stdout: true, stderr: true };
+  return given;
+}
+
 /** The RESOURCE_FLAGS given, in the engine's terms (only those set: update changes only them). */
 export function resourcesFromFlags(flags: Flags): ResourceInput {
   const out: ResourceInput = {};
@@ -346,10 +368,12 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     labels: labels(flags),
     tty: flags.bool('tty'),
     openStdin: flags.bool('interactive'),
+    attach: attachRecord(flags),
     mounts: [...volumeMounts, ...flags.list('mount').map(parseMount), ...flags.list('tmpfs').map(parseTmpfs)],
     // docker's HostConfig.Binds: each -v that names a host path or a volume, as given.
     binds: flags.list('volume').filter((_, i) => !isAnonymous(volumeMounts[i])),
     ...(flags.list('mount').length > 0 ? { mountArgs: flags.list('mount') } : {}),
+    ...(flags.string('cidfile') !== undefined ? { cidfile: flags.string('cidfile') } : {}),
     // and Config.Volumes: the anonymous ones' destinations (the image's are added by inspect).
     ...(volumeMounts.some(isAnonymous) ? { volumes: volumeMounts.filter(isAnonymous).map((m) => m.destination) } : {}),
     ...(flags.list('volumes-from').length ? { volumesFrom: flags.list('volumes-from') } : {}),

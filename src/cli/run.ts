@@ -3,7 +3,7 @@
 import { runForeground, startContainer } from '../engine/start.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, forwardSignals, startFailureCode } from './container-common.js';
-import { CREATE_FLAGS, createFromFlags } from './container-create.js';
+import { attachedStreams, CREATE_FLAGS, createFromFlags } from './container-create.js';
 import { type CliContext, reportError } from './cli.js';
 import { invalidArgument, isBerthError } from '../internal/errors.js';
 import type { ContainerRecord } from '../engine/container.js';
@@ -16,7 +16,6 @@ const SPEC: VerbSpec = {
   summary: 'Create and run a new container from an image or any layer',
   flags: [
     { name: 'detach', short: 'd', type: 'bool', description: 'Run in the background and print the container ID' },
-    { name: 'attach', short: 'a', type: 'list', value: 'STREAM', description: 'Attach to STDIN, STDOUT or STDERR (default: STDOUT and STDERR)' },
     DETACH_KEYS_FLAG,
     ...CREATE_FLAGS,
   ],
@@ -107,15 +106,3 @@ async function runInteractive(ctx: CliContext, host: ContainerHost, rec: Contain
   return (await waitStopped(host, started))?.state.exitCode ?? 0;
 }
 
-/** docker's -a: only the streams named are attached (all but stdin without it); none with -d. */
-function attachedStreams(names: string[], detach: boolean): { stdin: boolean; stdout: boolean; stderr: boolean } {
-  if (names.length === 0) return { stdin: true, stdout: true, stderr: true };
-  if (detach) throw invalidArgument('conflicting options: cannot specify both --attach and --detach');
-  const wanted = new Set<string>();
-  for (const n of names) {
-    const s = n.toLowerCase();
-    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw invalidArgument(`invalid argument "${n}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
-    wanted.add(s);
-  }
-  return { stdin: wanted.has('stdin'), stdout: wanted.has('stdout'), stderr: wanted.has('stderr') };
-}

@@ -37,6 +37,8 @@ export interface ContainerSpec {
   labels?: Record<string, string>;
   tty?: boolean;
   openStdin?: boolean;
+  /** docker's Config.AttachStdin/Stdout/Stderr: the streams `run` or `create` attached (absent in older records). */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   stopSignal?: string;
   stopTimeout?: number;
   mounts?: MountRequest[];
@@ -44,6 +46,8 @@ export interface ContainerSpec {
   binds?: string[];
   /** The --mount values as given: docker's HostConfig.Mounts. */
   mountArgs?: string[];
+  /** --cidfile: docker's HostConfig.ContainerIDFile. */
+  cidfile?: string;
   /** The destinations of anonymous -v volumes (docker's Config.Volumes, with the image's VOLUMEs). */
   volumes?: string[];
   /** --volumes-from CONTAINER[:ro|:rw]: resolved into `mounts` at create, kept for inspect. */

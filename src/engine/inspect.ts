@@ -2,13 +2,14 @@
 // their scripts read (State, Config, HostConfig, Mounts, GraphDriver, Name with its "/").
 import { type CgroupLayout, type DeviceRate, detectCgroups } from '../runtime/cgroups.js';
 import { dockerMount } from './mounts.js';
-import { commandOf, envOf } from './spec.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/defaults.js';
+import { commandOf, envOf, parseSecurityOpts, type SecurityOpts } from './spec.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-export function inspectView(host: ContainerHost, rec: ContainerRecord, driverName = 'overlay'): Record<string, unknown> {
+export function inspectView(host: ContainerHost, rec: ContainerRecord, driverName = 'overlay', driverData: Record<string, string> = {}): Record<string, unknown> {
   let layout: CgroupLayout | undefined;
   const cgroups = () => (layout ??= detectCgroups());
   const s = rec.spec;
@@ -16,6 +17,14 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
   const paths = host.records.paths(rec.id);
   const args = commandOf(rec);
   const entrypoint = s.entrypoint ?? rec.source.config.entrypoint ?? null;
+  let security: SecurityOpts | undefined;
+  try {
+    security = parseSecurityOpts(s.securityOpt ?? []);
+  } catch {
+    // A seccomp profile file gone since: the rest of the view still stands.
+  }
+  const network = s.networkMode ?? 'none';
+  const attach = s.attach ?? { stdin: false, stdout: false, stderr: false };
   return {
     Id: rec.id,
     Created: rec.created,
@@ -42,6 +51,10 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
     HostsPath: paths.hosts,
     LogPath: paths.log,
     Name: `/${rec.name}`,
+    MountLabel: '',
+    ProcessLabel: security?.label ?? '',
+    AppArmorProfile: security?.apparmor ?? '',
+    ExecIDs: null,
     RestartCount: st.restartCount,
     Driver: driverName,
     Platform: 'linux',
@@ -50,6 +63,24 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       // As given with -v (docker's null for none); a record from before binds were kept: its binds.
       Binds: s.binds !== undefined ? (s.binds.length > 0 ? s.binds : null) : (s.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
       VolumesFrom: s.volumesFrom ?? null,
+      ContainerIDFile: s.cidfile ?? '',
+      PortBindings: {},
+      VolumeDriver: '',
+      Links: null,
+      PublishAllPorts: false,
+      Cgroup: '',
+      UsernsMode: '',
+      ConsoleSize: [0, 0],
+      Isolation: '',
+      DeviceRequests: null,
+      KernelMemoryTCP: 0,
+      CpuCount: 0,
+      CpuPercent: 0,
+      IOMaximumIOps: 0,
+      IOMaximumBandwidth: 0,
+      // The paths the runtime masks and makes read-only (none for --privileged or systempaths=unconfined).
+      MaskedPaths: s.privileged || security?.systemPathsUnconfined ? null : DEFAULT_MASKED_PATHS,
+      ReadonlyPaths: s.privileged || security?.systemPathsUnconfined ? null : DEFAULT_READONLY_PATHS,
       ...(s.mountArgs?.length ? { Mounts: s.mountArgs.map(dockerMount) } : {}),
       NetworkMode: s.networkMode ?? 'none',
       RestartPolicy: { Name: s.restart?.name ?? 'no', MaximumRetryCount: s.restart?.maximumRetryCount ?? 0 },
@@ -68,7 +99,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       Memory: s.resources?.memory ?? 0,
       // docker's default swap limit (twice the memory, where swap is accounted) as docker records it.
       MemorySwap: s.resources?.memorySwap ?? (s.resources?.memory && cgroups().swapAccounting ? s.resources.memory * 2 : 0),
-      ...(s.resources?.kernelMemory ? { KernelMemory: s.resources.kernelMemory } : {}),
+      KernelMemory: s.resources?.kernelMemory ?? 0,
       MemoryReservation: s.resources?.memoryReservation ?? 0,
       MemorySwappiness: s.resources?.memorySwappiness ?? null,
       OomKillDisable: s.resources?.oomKillDisable ?? false,
@@ -103,7 +134,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       DnsSearch: s.dnsSearch ?? [],
       DnsOptions: s.dnsOptions ?? [],
     },
-    GraphDriver: { Name: driverName, Data: { MergedDir: paths.rootfs } },
+    GraphDriver: { Name: driverName, Data: { ...driverData, MergedDir: paths.rootfs } },
     Mounts: (s.mounts ?? []).map((m) =>
       m.type === 'bind'
         ? { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: m.propagation ?? 'rprivate' }
@@ -115,8 +146,13 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       Hostname: s.hostname ?? rec.id.slice(0, 12),
       Domainname: s.domainname ?? '',
       User: s.user ?? rec.source.config.user ?? '',
+      AttachStdin: attach.stdin,
+      AttachStdout: attach.stdout,
+      AttachStderr: attach.stderr,
       Tty: s.tty ?? false,
       OpenStdin: s.openStdin ?? false,
+      StdinOnce: (s.openStdin ?? false) && attach.stdin,
+      OnBuild: null,
       Env: envOf(rec),
       Cmd: s.cmd?.length ? s.cmd : s.entrypoint !== undefined ? null : (rec.source.config.cmd ?? null),
       Image: s.image,
@@ -132,7 +168,46 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
       ...(s.healthcheck ? { Healthcheck: s.healthcheck } : {}),
     },
-    NetworkSettings: { Networks: {} },
+    // docker's fields for a container without a network of its own: empty; its mode as its one network.
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
+      Ports: {},
+      SandboxKey: '',
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: '',
+      Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: '',
+      IPPrefixLen: 0,
+      IPv6Gateway: '',
+      MacAddress: '',
+      Networks: network === 'none' || network === 'host' ? { [network]: emptyEndpoint() } : {},
+    },
+  };
+}
+
+/** docker's EndpointSettings of a network with no addresses (none, host). */
+function emptyEndpoint(): Record<string, unknown> {
+  return {
+    IPAMConfig: null,
+    Links: null,
+    Aliases: null,
+    NetworkID: '',
+    EndpointID: '',
+    Gateway: '',
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    MacAddress: '',
+    DriverOpts: null,
   };
 }
 

@@ -214,7 +214,7 @@ function devicesFor(d: DeviceRequest): { device: SpecDevice; rule: SpecDeviceRul
   return nodes;
 }
 
-interface SecurityOpts {
+export interface SecurityOpts {
   noNewPrivileges: boolean;
   seccomp: SpecInput['seccomp'];
   apparmor?: string;
