@@ -24,6 +24,11 @@ test('diff shows A, C and D after changes', async () => {
   assert.ok(lines.includes('D /hello'));
   assert.ok(!lines.some((l) => l.endsWith('/etc/hosts')), 'mount points are not changes');
   await ok(fx, ['rm', 'd1']);
+  // /etc holding only the runtime's mount points is no change either (docker's diff has no
+  // /etc for such a container: its init layer holds them).
+  await ok(fx, ['run', '--name', 'd2', fx.image, 'sh', '-c', 'echo new > /tmp/added']);
+  assert.deepEqual((await ok(fx, ['diff', 'd2'])).split('\n'), ['C /tmp', 'A /tmp/added']);
+  await ok(fx, ['rm', 'd2']);
 });
 
 test('commit with -c, -m, -a: the new image runs with the changes and config', async () => {

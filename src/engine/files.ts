@@ -1,5 +1,6 @@
 // A container's files seen from the host: diff (A/C/D against its image), cp both ways with
 // every container path resolved inside the rootfs (symlinks cannot lead out), export, mount.
+import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -29,14 +30,14 @@ export function isRuntimeMountPoint(ctrPath: string, st: { size: number | bigint
   return MOUNT_POINTS.has(ctrPath) && (st.isDirectory() || Number(st.size) === 0);
 }
 
-async function existsIn(dirs: string[], rel: string): Promise<boolean> {
+/** The entry at `rel` in the topmost of the lower dirs that has one. */
+async function lowerStat(dirs: string[], rel: string): Promise<Stats | undefined> {
   for (const d of dirs) {
     try {
-      await fs.lstat(path.join(d, rel));
-      return true;
+      return await fs.lstat(path.join(d, rel));
     } catch {}
   }
-  return false;
+  return undefined;
 }
 
 /** docker diff: A added, C changed, D deleted, parents first. */
@@ -46,7 +47,7 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
   const src = await driver.diff(rec.snapshot);
   const out: Change[] = [];
   if (src.kind === 'overlay-upper') {
-    const walk = async (rel: string): Promise<void> => {
+    const walk = async (rel: string, out: Change[]): Promise<void> => {
       const entries = await fs.readdir(path.join(src.upper, rel), { withFileTypes: true }).catch(() => []);
       entries.sort((a, b) => a.name.localeCompare(b.name));
       for (const e of entries) {
@@ -58,15 +59,22 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
           out.push({ kind: 'D', path: ctrPath });
           continue;
         }
-        const inLower = await existsIn(src.lowers, r);
-        if (!isRuntimeMountPoint(ctrPath, st)) out.push({ kind: inLower ? 'C' : 'A', path: ctrPath });
-        if (e.isDirectory()) {
-          if (!inLower) await listAll(full, ctrPath, out);
-          else await walk(r);
-        }
+        const lower = await lowerStat(src.lowers, r);
+        if (isRuntimeMountPoint(ctrPath, st)) continue;
+        if (!lower) {
+          out.push({ kind: 'A', path: ctrPath });
+          if (e.isDirectory()) await listAll(full, ctrPath, out);
+        } else if (e.isDirectory() && lower.isDirectory()) {
+          // A directory copied up only to hold the runtime's mount points (/etc for /etc/hosts
+          // in an image without one) is no change of the user's: docker keeps those in its init
+          // layer. It is changed when something below it is, or its mode or owner.
+          const below: Change[] = [];
+          await walk(r, below);
+          if (below.length > 0 || st.mode !== lower.mode || st.uid !== lower.uid || st.gid !== lower.gid) out.push({ kind: 'C', path: ctrPath }, ...below);
+        } else out.push({ kind: 'C', path: ctrPath });
       }
     };
-    await walk('');
+    await walk('', out);
     return out;
   }
   try {
