@@ -35,15 +35,17 @@ test("a row's method takes the words after it (docker's {{.Label \"key\"}})", ()
   assert.equal(renderTemplate('{{.Label "env"}}|{{.Label "nope"}}|{{.Name}}', row), 'prod||x');
 });
 
-test('tables align columns three spaces apart; "table" templates get headers', () => {
-  assert.equal(alignColumns(['A\tBB', 'CCC\tD']), 'A     BB\nCCC   D\n');
+test('tables align columns three spaces apart, each at least 10 wide (docker\'s tabwriter); "table" templates get headers', () => {
+  assert.equal(alignColumns(['A\tBB', 'CCC\tD']), 'A         BB\nCCC       D\n');
+  assert.equal(alignColumns(['REPOSITORY\tTAG\tX', 'bench/busybox\tlatest\ty']), 'REPOSITORY      TAG       X\nbench/busybox   latest    y\n');
+  assert.equal(alignColumns(['PID\tCMD', '1\tsleep'], 20), 'PID                 CMD\n1                   sleep\n');
   const spec = {
     columns: [{ header: 'NAME', field: '.Name' }, { header: 'SIZE', field: '.Size' }],
     headers: { Name: 'NAME', Size: 'SIZE' },
     view: (r: { n: string; s: number }) => ({ Name: r.n, Size: humanSize(r.s) }),
   };
   const rows = [{ n: 'a', s: 1000 }, { n: 'bbbb', s: 1 }];
-  assert.equal(formatRows(rows, spec, undefined), 'NAME   SIZE\na      1kB\nbbbb   1B\n');
+  assert.equal(formatRows(rows, spec, undefined), 'NAME      SIZE\na         1kB\nbbbb      1B\n');
   assert.equal(formatRows(rows, spec, 'table {{.Size}}'), 'SIZE\n1kB\n1B\n');
   assert.equal(formatRows(rows, spec, '{{.Name}}'), 'a\nbbbb\n');
   assert.deepEqual(JSON.parse(formatRows(rows, spec, 'json')), [{ Name: 'a', Size: '1kB' }, { Name: 'bbbb', Size: '1B' }]);

@@ -4,9 +4,9 @@ import { invalidArgument } from '../internal/errors.js';
 
 /**
  * Aligns tab-separated cells into columns three spaces apart, as docker's tabwriter does; a
- * cell takes at least `minWidth` (docker's minwidth, 10 for `system df`).
+ * cell takes at least `minWidth` (docker's minwidth: 10 for its formatted tables, 20 for top).
  */
-export function alignColumns(lines: string[], minWidth = 0): string {
+export function alignColumns(lines: string[], minWidth = 10): string {
   const rows = lines.map((l) => l.split('\t'));
   const widths: number[] = [];
   for (const r of rows) {
@@ -140,8 +140,6 @@ export interface FormatSpec<T> {
   headers: Record<string, string>;
   /** The row as templates see it ({{.Repository}}). */
   view(row: T): Record<string, unknown>;
-  /** The tables' minimum cell width (docker's tabwriter minwidth); default none. */
-  minWidth?: number;
 }
 
 /**
@@ -155,7 +153,7 @@ export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | u
   if (format === undefined || format === '' || format === 'table') {
     const head = spec.columns.map((c) => c.header).join('\t');
     const tpl = tableTemplate(spec.columns.map((c) => c.field));
-    return alignColumns([head, ...views.map((v) => renderTemplate(tpl, v))], spec.minWidth);
+    return alignColumns([head, ...views.map((v) => renderTemplate(tpl, v))]);
   }
   if (format.startsWith('table ') || format.startsWith('table\t')) {
     const tpl = format.slice(6);
@@ -164,7 +162,7 @@ export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | u
       const field = w.find((x) => x.startsWith('.'));
       return field ? (spec.headers[field.slice(1)] ?? field.slice(1).toUpperCase()) : action.toUpperCase();
     });
-    return alignColumns([renderTemplate(header, {}), ...views.map((v) => renderTemplate(tpl, v))], spec.minWidth);
+    return alignColumns([renderTemplate(header, {}), ...views.map((v) => renderTemplate(tpl, v))]);
   }
   return views.map((v) => `${renderTemplate(format, v)}\n`).join('');
 }

@@ -50,7 +50,6 @@ export const DF_FORMAT: FormatSpec<UsageRow> = {
     // docker gives the build cache's without a share.
     Reclaimable: `${humanSize(r.reclaimable)}${r.type === 'Build Cache' ? '' : percentOf(r.reclaimable, r.size)}`,
   }),
-  minWidth: 10,
 };
 
 async function df(argv: string[], ctx: CliContext): Promise<number> {
@@ -72,7 +71,7 @@ async function df(argv: string[], ctx: CliContext): Promise<number> {
 
 /** docker's `system df -v`: a table per kind, images and containers with their bytes. */
 export function verboseDf(detail: UsageDetail, cache: { key: string; entry: CacheEntry }[], layers: LayerRecord[], kept: Set<string>, cacheSize: number, now = Date.now()): string {
-  const table = (lines: string[]) => alignColumns(lines, 10);
+  const table = (lines: string[]) => alignColumns(lines);
   const images = table([
     'REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS',
     ...detail.images.map(({ record, shared, containers }) => {

@@ -14,6 +14,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const [name, ...psArgs] = flags.args;
   const top = await containerTop(containerHost(ctx), name, psArgs.join(' '));
-  ctx.out(alignColumns([top.titles.join('\t'), ...top.processes.map((p) => p.join('\t'))]));
+  // docker's top: a tabwriter with cells of 20 at least.
+  ctx.out(alignColumns([top.titles.join('\t'), ...top.processes.map((p) => p.join('\t'))], 20));
   return 0;
 }

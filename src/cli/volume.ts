@@ -85,7 +85,6 @@ const LS_FORMAT: FormatSpec<Volume> = {
       .map(([k, val]) => `${k}=${val}`)
       .join(','),
   }),
-  minWidth: 10,
 };
 
 const LS: VerbSpec = {

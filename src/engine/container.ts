@@ -264,7 +264,8 @@ export function newContainerId(): string {
   return randomHex(32);
 }
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// docker's rule: two characters at least (a one-letter name is refused as invalid).
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /** docker's name rule ([a-zA-Z0-9][a-zA-Z0-9_.-]+); a leading "/" is accepted and dropped. */
 export function checkName(name: string): string {
