@@ -81,7 +81,7 @@ test('cp from and to a container; the container symlinks cannot point the copy o
   assert.match(unpacked, / in\/deeper\/g\n/);
   assert.match(unpacked, / in\/\.wh\.keep\n/);
   const notDir = fromStdin('cp1:/etc/passwd', stdinTar);
-  assert.equal(notDir.status, 125);
+  assert.equal(notDir.status, 1);
   assert.match(notDir.stderr, /extraction point \/etc\/passwd is not a directory/);
   const climbing = execFileSync('tar', ['-C', tarDir, '-cf', '-', '--absolute-names', `--transform=s,^in/deeper/g,../../../../${path.basename(fx.dir)}-escaped,`, 'in/deeper/g']);
   const escaped = fromStdin('cp1:/tmp', climbing);

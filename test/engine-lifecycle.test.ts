@@ -117,7 +117,7 @@ test("events: each change a container goes through, as docker's stream; followed
   const json = JSON.parse((await ok(fx, ['events', '--since', since, '--until', until, '--filter', 'event=die', '--filter', `container=${id}`, '--format', 'json'])).split('\n')[0]);
   assert.equal(json.status, 'die');
   assert.equal(json.Actor.Attributes.exitCode, '137');
-  assert.equal((await berth(fx, ['events', '--filter', 'bogus=1'])).code, 125);
+  assert.equal((await berth(fx, ['events', '--filter', 'bogus=1'])).code, 1);
 });
 
 test("logs --details: the labels and env --log-opt names, as docker's json-file keeps them; a label name with blanks is refused", async () => {
@@ -138,7 +138,7 @@ test('--log-driver none keeps no log (attached output still shown); --log-opt ma
   assert.equal(attached.code, 3);
   assert.equal(attached.stdout, 'shown\n');
   const logs = await berth(fx, ['logs', 'nolog']);
-  assert.equal(logs.code, 125);
+  assert.equal(logs.code, 1);
   assert.match(logs.stderr, /configured logging driver does not support reading/);
   assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'nolog']), '{"Type":"none","Config":{}}');
   await ok(fx, ['rm', 'nolog']);
@@ -175,7 +175,7 @@ test('attach: the detach keys leave a -di container running; start -a -i attache
   assert.equal(again.code, 5);
   assert.equal(again.stdout, '\x01x\n');
   const bad = await berth(fx, ['attach', '--detach-keys', 'ctrl-1', 'sh1']);
-  assert.equal(bad.code, 125);
+  assert.equal(bad.code, 1);
   assert.match(bad.stderr, /invalid detach keys \(ctrl-1\)/);
   await ok(fx, ['rm', 'sh1']);
   // A terminal: the local one raw, its size passed on, ctrl-p ctrl-q detaching.
@@ -255,7 +255,7 @@ async function topAsDocker(name: string): Promise<void> {
   // docker's errors: a column other than pid titled PID; no PID column; ps refusing its options.
   const fails = async (args: string[], message: string) => {
     const r = await berth(fx, ['top', name, ...args]);
-    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, `Error: ${message}\n`);
   };
@@ -305,7 +305,7 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'web']), 'exited 137');
   assert.deepEqual(await mountsUnder(fx), []);
   const stopped = await berth(fx, ['top', 'web']);
-  assert.equal(stopped.code, 125);
+  assert.equal(stopped.code, 1);
   assert.equal(stopped.stderr, 'Error: container web is not running\n');
   // Started again: same container, same log with the new output appended.
   await ok(fx, ['start', 'web']);
@@ -337,7 +337,7 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   await ok(fx, ['kill', '-s', 'USR1', 'c2']);
   assert.equal((await waiter).stdout.trim(), '42');
   const stopSignal = await berth(fx, ['create', '--stop-signal', 'NOPE', fx.image, 'true']);
-  assert.equal(stopSignal.code, 125);
+  assert.equal(stopSignal.code, 1);
   assert.match(stopSignal.stderr, /Invalid signal: NOPE/);
 
   await ok(fx, ['restart', '--timeout', '0', 'c2']);
@@ -368,9 +368,9 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
 test('names are unique; IDs resolve by unique prefix; a bad name is refused', async () => {
   const id = await ok(fx, ['create', '--name', 'dup', fx.image, 'true']);
   const again = await berth(fx, ['create', '--name', 'dup', fx.image, 'true']);
-  assert.equal(again.code, 125);
+  assert.equal(again.code, 1);
   assert.match(again.stderr, /already in use/);
-  assert.equal((await berth(fx, ['create', '--name', 'bad name', fx.image, 'true'])).code, 125);
+  assert.equal((await berth(fx, ['create', '--name', 'bad name', fx.image, 'true'])).code, 1);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.Id}}', id.slice(0, 8)]), id);
   const other = await ok(fx, ['create', fx.image, 'true']);
   assert.match(await ok(fx, ['inspect', '-f', '{{.Name}}', other]), /^\/[a-z]+_[a-z]+\d*$/);
@@ -498,7 +498,7 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   assert.equal(await ok(fx, ['ps', '-a', '--filter', 'status=running', '--filter', 'status=created', '--format', '{{.Names}}']), 'later\nmisc');
   assert.equal(await ok(fx, ['ps', '-a', '--filter', 'since=misc', '-q', '--no-trunc']), later);
   assert.equal(await ok(fx, ['ps', '-a', '--filter', 'before=later', '--filter', 'name=misc', '-q', '--no-trunc']), id);
-  assert.equal((await berth(fx, ['ps', '--filter', 'before=nosuch'])).code, 125);
+  assert.equal((await berth(fx, ['ps', '--filter', 'before=nosuch'])).code, 1);
   await ok(fx, ['rm', 'later']);
   const envFile = path.join(fx.dir, 'exec-env');
   await fs.writeFile(path.join(fx.dir, 'exec-env'), '# exec\nFROM_FILE=1\nBOTH=file\n');
@@ -548,6 +548,6 @@ test('--runtime NAME|PATH and the configured runtime list (berth.toml [engine] r
   await ok(fx, ['rm', id]);
   await fs.writeFile(cfg, '[engine]\nruntimes = ["nosuch-runtime"]\n');
   const none = await berth(fx, ['create', fx.image, 'true'], { env: { BERTH_CONFIG: cfg } });
-  assert.equal(none.code, 125);
+  assert.equal(none.code, 1);
   assert.match(none.stderr, /cannot find a working OCI runtime/);
 });

@@ -3,6 +3,7 @@
 // file and that verb only; main.ts has the table of every verb.
 import { writeSync } from 'node:fs';
 import { BerthError, type ErrorKind } from '../internal/errors.js';
+import { isUsageError } from './flags.js';
 
 export interface CliContext {
   /** Graph root (images, layers, containers): --root, BERTH_ROOT, or /var/lib/berth. */
@@ -147,7 +148,10 @@ async function run(verbs: VerbTable, verb: string, rest: string[], ctx: CliConte
     const mod = await load();
     return await mod.run(rest, ctx);
   } catch (err) {
-    return reportError(err, ctx);
+    const code = reportError(err, ctx);
+    // docker's codes: 125 for a bad command line and for run's own failures, 1 for any other
+    // verb's failure; podman's verb (healthcheck) keeps podman's 125.
+    return verb === 'run' || verb === 'healthcheck' || isUsageError(err) ? code : 1;
   }
 }
 

@@ -21,7 +21,7 @@ import { parsePlatform } from '../image/platform.js';
 import { invalidArgument } from '../internal/errors.js';
 import { familiarText } from '../reference/index.js';
 import { parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, type ResourceInput } from '../runtime/cgroups.js';
-import type { FlagSpec, Flags } from './flags.js';
+import { type FlagSpec, type Flags, usageError } from './flags.js';
 import { envEntries, fileLines } from './container-common.js';
 import type { CliContext } from './main.js';
 import { PullProgress } from './progress.js';
@@ -434,7 +434,13 @@ export async function createFromFlags(
 ): Promise<{ spec: ContainerSpec; rec: ContainerRecord }> {
   const { createContainer } = await import('../engine/create.js');
   const [image, ...cmd] = flags.args;
-  const spec = containerSpecFrom(flags, image, cmd);
+  // docker's CLI checks these values itself (125); the engine's refusals below are its daemon's.
+  let spec: ContainerSpec;
+  try {
+    spec = containerSpecFrom(flags, image, cmd);
+  } catch (err) {
+    throw usageError(err);
+  }
   const name = flags.string('name');
   const pull = flags.string('pull') as 'missing' | undefined;
   const cidfile = flags.string('cidfile');

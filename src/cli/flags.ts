@@ -170,10 +170,29 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
  * undefined, and the verb returns 0. Every verb starts this way.
  */
 export function parseVerb(spec: VerbSpec, argv: string[], ctx: { out(text: string): void }): Flags | undefined {
-  const flags = parseFlags(spec, argv);
+  let flags: Flags;
+  try {
+    flags = parseFlags(spec, argv);
+  } catch (err) {
+    throw usageError(err);
+  }
   if (!flags.help) return flags;
   ctx.out(helpText(spec));
   return undefined;
+}
+
+/**
+ * Marks an error as the command line's own (a bad flag or value, caught before anything is
+ * asked of the engine): docker's CLI exits 125 for those, 1 for the rest of a verb's failures.
+ */
+export function usageError<T>(err: T): T {
+  if (err instanceof Error) Object.assign(err, { usage: true });
+  return err;
+}
+
+/** Whether usageError marked it. */
+export function isUsageError(err: unknown): boolean {
+  return (err as { usage?: unknown } | null)?.usage === true;
 }
 
 export function helpText(spec: VerbSpec): string {

@@ -33,7 +33,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       for (const id of result.deleted) ctx.out(`Deleted: ${id}\n`);
       for (const l of result.pruned.layers) ctx.out(`Deleted: ${l}\n`);
     } catch (err) {
-      code = reportError(err, ctx);
+      // Said, and the command fails with docker's 1 once every image was tried.
+      reportError(err, ctx);
+      code = 1;
     }
   }
   return code;

@@ -7,7 +7,7 @@ import { parsePruneFilters, pruneImages, splitName } from '../engine/images/inde
 import type { LayerRecord } from '../store/index.js';
 import { BerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
-import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
+import { parseVerb, runSubcommand, usageError, type VerbSpec } from './flags.js';
 import { alignColumns, type FormatSpec, formatRows, humanSize, shortId, timeAgo } from './format.js';
 import type { CliContext } from './main.js';
 import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
@@ -57,7 +57,7 @@ async function df(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const format = flags.string('format');
   const verbose = flags.bool('verbose');
-  if (verbose && format !== undefined) throw new BerthError('invalid-argument', 'berth system df: --verbose prints docker\'s four tables; --format is for the summary rows only');
+  if (verbose && format !== undefined) throw usageError(new BerthError('invalid-argument', 'berth system df: --verbose prints docker\'s four tables; --format is for the summary rows only'));
   const host = containerHost(ctx);
   const detail = await diskUsageDetail(host);
   const store = await host.store();

@@ -128,6 +128,7 @@ export async function renameContainer(host: ContainerHost, query: string, newNam
   const lock = await host.records.namesLock();
   try {
     const rec = await host.records.resolve(query);
+    if (rec.name === name) throw invalidArgument(`cannot rename container ${rec.name}: renaming a container with the same name as its current name`);
     await host.records.checkNameFree(name, rec.id);
     const clock = await host.records.lock(rec.id);
     try {
