@@ -352,6 +352,9 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'running');
 
   await ok(fx, ['rename', 'c2', 'c3']);
+  const same = await berth(fx, ['rename', 'c3', 'c3']);
+  assert.equal(same.code, 1);
+  assert.match(same.stderr, /same name as its current name/);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.Name}}', 'c3']), '/c3');
   const refused = await berth(fx, ['rm', 'c3']);
   assert.equal(refused.code, 1);
