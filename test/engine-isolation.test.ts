@@ -330,6 +330,20 @@ test('--user, -w, --entrypoint, -e over the image env, --env-file, --ulimit, --i
   assert.ok(Number(hostPid) > 30, 'the host PID namespace shows host processes');
   const net = await ok(fx, ['run', '--rm', '--network', 'host', fx.image, ...sh('ls /sys/class/net | wc -l')]);
   assert.ok(Number(net) >= 1);
+  // --env-file read as docker's CLI reads it: leading blanks dropped, values as written, a bare
+  // name from this environment or skipped when unset; a name with blanks refused.
+  await fs.writeFile(envFile, '  LEAD=x\nSPACED=a b \nBERTH_E2E_SET\nBERTH_E2E_UNSET\n');
+  const env = await berth(fx, ['run', '--rm', '--env-file', envFile, fx.image, 'sh', '-c', 'echo "$LEAD|$SPACED|$BERTH_E2E_SET|${BERTH_E2E_UNSET-unset}"'], { env: { BERTH_E2E_SET: 'from-cli' } });
+  assert.equal(env.stdout, 'x|a b |from-cli|unset\n');
+  await fs.writeFile(envFile, 'export A=1\n');
+  const exported = await berth(fx, ['run', '--rm', '--env-file', envFile, fx.image, 'true']);
+  assert.equal(exported.code, 125);
+  assert.match(exported.stderr, /variable 'export A' contains whitespaces/);
+  // A relative -w: docker's daemon refuses it.
+  const rel = await berth(fx, ['run', '--rm', '-w', 'rel', fx.image, 'pwd']);
+  assert.equal(rel.code, 125);
+  assert.match(rel.stderr, /the working directory 'rel' is invalid, it needs to be an absolute path/);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 
 test('a missing user, an out-of-range id, an image without command: clear errors, nothing left', async () => {

@@ -49,6 +49,20 @@ test('run attached: output, the exit code, and --rm leaves nothing', async () =>
   assert.deepEqual((await fs.readdir(path.join(fx.runroot, 'locks'))).filter((f) => f.startsWith('ctr-')), []);
 });
 
+test('run -t with no terminal here (a script): the container still gets one, as under docker; -it refuses', async () => {
+  // docker's daemon makes the terminal: the output comes back with its CR LF line ends.
+  const r = await berth(fx, ['run', '--rm', '-t', fx.image, 'sh', '-c', 'test -t 1 && echo tty; exit 3']);
+  assert.equal(r.code, 3);
+  assert.equal(r.stdout, 'tty\r\n');
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  // -it: docker's CLI refuses a stdin that is no terminal, before anything is made.
+  const it = await berth(fx, ['run', '--rm', '-it', fx.image, 'cat'], { input: 'hi\n' });
+  assert.equal(it.code, 1);
+  assert.equal(it.stderr, 'the input device is not a TTY\n');
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  assert.deepEqual(await mountsUnder(fx), []);
+});
+
 test('run without --rm keeps the container and its log; logs, inspect, rm', async () => {
   const r = await berth(fx, ['run', '--name', 'once', fx.image, 'sh', '-c', 'echo line1; echo line2; exit 3']);
   assert.equal(r.code, 3);

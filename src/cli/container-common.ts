@@ -83,12 +83,36 @@ export function fileLines(flag: string, file: string): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
+/**
+ * An --env-file as docker's CLI reads one: blank lines and # comments skipped, leading blanks
+ * dropped, a value kept as written; a bare NAME is taken from the CLI's environment (skipped when
+ * unset there); a name with blanks ("export A=1") or none is refused.
+ */
+export function envFileEntries(file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw invalidArgument(`invalid --env-file: cannot read ${file}`);
+  }
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const name = (eq < 0 ? line : line.slice(0, eq)).replace(/^[ \t]+/, '');
+    if (name === '') throw invalidArgument(`invalid env file (${file}): no variable name on line '${line}'`);
+    if (/[ \t]/.test(name)) throw invalidArgument(`invalid env file (${file}): variable '${name}' contains whitespaces`);
+    if (eq >= 0) out.push(`${name}=${line.slice(eq + 1)}`);
+    else if (process.env[name] !== undefined) out.push(`${name}=${process.env[name]}`);
+  }
+  return out;
+}
+
 /** `-e KEY` takes KEY from the CLI's environment, as docker does. */
 export function envEntries(flags: Flags): string[] {
   const out: string[] = [];
-  for (const file of flags.list('env-file')) {
-    for (const l of fileLines('env-file', file)) out.push(l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`);
-  }
+  for (const file of flags.list('env-file')) out.push(...envFileEntries(file));
   for (const e of flags.list('env')) {
     if (e.startsWith('=')) throw invalidArgument(`invalid -e "${e}": empty variable name`);
     if (e.includes('=')) out.push(e);

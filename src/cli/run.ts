@@ -29,6 +29,11 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const streams = attachedStreams(flags.list('attach'), flags.bool('detach'));
   // Checked before anything is made, as attach and start -a do.
   const detachKeys = detachKeysOf(flags);
+  // docker's CLI refuses -it with no terminal to read (exit 1, before anything is made).
+  if (flags.bool('tty') && flags.bool('interactive') && streams.stdin && !flags.bool('detach') && !process.stdin.isTTY) {
+    ctx.err('the input device is not a TTY\n');
+    return 1;
+  }
   const host = containerHost(ctx);
   const { spec, rec } = await createFromFlags(host, flags, { startNow: true, ctx });
   try {
@@ -38,9 +43,14 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       return 0;
     }
     // An interactive terminal (-it from a terminal): under conmon, attached as `start -ai` is,
-    // so the detach keys (ctrl-p,ctrl-q) leave it running, as docker's run -it can.
-    if (spec.tty && spec.openStdin && streams.stdin && process.stdin.isTTY) {
-      const code = await runInteractive(ctx, host, rec, detachKeys, spec.autoRemove === true);
+    // so the detach keys (ctrl-p,ctrl-q) leave it running, as docker's run -it can. A -t
+    // container run from no terminal at all (a script, CI) goes that way too: conmon holds its
+    // terminal, where the runtime's foreground run would want one of the CLI's (docker's
+    // daemon makes the terminal, so `docker run -t IMAGE cmd | cat` works).
+    const terminalHere = process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY;
+    const stdinToo = (spec.openStdin ?? false) && streams.stdin;
+    if (spec.tty && ((stdinToo && process.stdin.isTTY) || !terminalHere)) {
+      const code = await runInteractive(ctx, host, rec, detachKeys, spec.autoRemove === true, stdinToo);
       if (spec.autoRemove) {
         const { releaseAutoRemove, removeContainer } = await import('../engine/lifecycle.js');
         // Exited: docker's run --rm returns once the container is gone, not only stopped (the
@@ -88,7 +98,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
  * starts it: its exit code, or undefined when the user detached (it runs on; with --rm, the
  * monitor's cleanup removes it once it exits).
  */
-async function runInteractive(ctx: CliContext, host: ContainerHost, rec: ContainerRecord, detachKeys: Buffer, removesItself: boolean): Promise<number | undefined> {
+async function runInteractive(ctx: CliContext, host: ContainerHost, rec: ContainerRecord, detachKeys: Buffer, removesItself: boolean, stdin: boolean): Promise<number | undefined> {
   const { openSession } = await import('./attach-session.js');
   let session: Session | undefined;
   const size = process.stdout.isTTY && process.stdout.rows > 0 ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
@@ -96,7 +106,7 @@ async function runInteractive(ctx: CliContext, host: ContainerHost, rec: Contain
     ...(size ? { consoleSize: size } : {}),
     ...(removesItself ? { clientPid: process.pid } : {}),
     beforeStart: async (socket) => {
-      session = await openSession(ctx, host, rec, { stdin: true, proxySignals: true, detachKeys, socket });
+      session = await openSession(ctx, host, rec, { stdin, proxySignals: true, detachKeys, socket });
     },
   });
   if (session) return session.wait();

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
-import { BerthError, failedPrecondition } from '../internal/errors.js';
+import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { checkResources } from '../runtime/cgroups.js';
 import { removeTree } from '../internal/remove.js';
 import { deleteLockFile } from '../store/lock.js';
@@ -31,6 +31,9 @@ export async function createContainer(host: ContainerHost, given: ContainerSpec,
   // The resource settings checked as docker's daemon checks them, before the image is looked up:
   // an invalid one fails the create, one this host cannot apply is dropped with a warning.
   if (given.stopSignal !== undefined) checkSignal(given.stopSignal);
+  if (given.workingDir && !given.workingDir.startsWith('/')) {
+    throw invalidArgument(`the working directory '${given.workingDir}' is invalid, it needs to be an absolute path`);
+  }
   let spec = given;
   if (given.resources && Object.keys(given.resources).length > 0) {
     const checked = checkResources(given.resources);
