@@ -44,6 +44,20 @@ test('commit with -c, -m, -a: the new image runs with the changes and config', a
   for (const p of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) assert.ok(!layerChanges.some((l) => l.includes(p)), `${p} in ${layerChanges.join('\n')}`);
   const inspect = JSON.parse(await ok(fx, ['inspect', 'test/committed:v1'])) as { Author?: string; Comment?: string; Config?: { Cmd?: string[] } }[];
   assert.deepEqual(inspect[0].Config?.Cmd, ['cat', '/data.txt']);
+  // docker's commit: the message is the image's comment, the container's command its history
+  // line and ContainerConfig, and the container's own settings (-e, -l, --entrypoint '') carry.
+  assert.equal(inspect[0].Comment, 'my message');
+  assert.equal(await ok(fx, ['history', '--format', '{{.CreatedBy}}', 'test/committed:v1']).then((h) => h.split('\n')[0]), 'sh -c echo committed > /data.txt; rm /hello');
+  await ok(fx, ['run', '--name', 'c3', '-e', 'RUN_ENV=1', '-l', 'run.label=1', '--entrypoint', '', fx.image, 'true']);
+  await ok(fx, ['commit', 'c3', 'test/committed:v3']);
+  const v3 = JSON.parse(await ok(fx, ['image', 'inspect', 'test/committed:v3']))[0] as { Config: { Env: string[]; Labels: Record<string, string>; Entrypoint?: string[] | null; Cmd: string[] }; ContainerConfig: { Cmd: string[] } };
+  assert.ok(v3.Config.Env.includes('RUN_ENV=1'), JSON.stringify(v3.Config.Env));
+  assert.equal(v3.Config.Labels['run.label'], '1');
+  assert.equal(v3.Config.Entrypoint ?? null, null);
+  assert.deepEqual(v3.Config.Cmd, ['true']);
+  assert.deepEqual(v3.ContainerConfig.Cmd, ['true']);
+  await ok(fx, ['rm', 'c3']);
+  await ok(fx, ['rmi', 'test/committed:v3']);
   // A committed container's image, committed again from a running container (paused while it is read).
   const id = await ok(fx, ['run', '-d', 'test/committed:v1', 'sh', '-c', 'echo two > /two.txt; sleep 100']);
   await new Promise((r) => setTimeout(r, 300));

@@ -7,7 +7,10 @@ import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
 import { type Descriptor, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
 import { createLayerFromOverlayUpper, diffDirectories } from '../layer/index.js';
 import { normalizeName, type ImageRecord } from '../store/index.js';
+import type { ContainerRecord } from './container.js';
 import { isRuntimeMountPoint } from './files.js';
+import { runConfigOf } from './inspect.js';
+import { commandOf } from './spec.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
 import { Readable } from 'node:stream';
@@ -45,9 +48,13 @@ export function applyChange(config: NonNullable<ImageConfig['config']>, change: 
     case 'CMD':
       config.Cmd = commandArg(arg);
       return;
-    case 'ENTRYPOINT':
-      config.Entrypoint = commandArg(arg);
+    case 'ENTRYPOINT': {
+      // ENTRYPOINT [] clears it (docker's image then has none).
+      const entrypoint = commandArg(arg);
+      if (entrypoint.length > 0) config.Entrypoint = entrypoint;
+      else delete config.Entrypoint;
       return;
+    }
     case 'ENV': {
       const pairs = arg.includes('=') ? [...arg.matchAll(/(\S+?)=("([^"]*)"|\S*)/g)].map((p) => [p[1], p[3] ?? p[2]]) : [[arg.split(/\s+/)[0], arg.split(/\s+/).slice(1).join(' ')]];
       const env = config.Env ?? [];
@@ -83,6 +90,17 @@ export function applyChange(config: NonNullable<ImageConfig['config']>, change: 
     default:
       throw invalidArgument(`invalid --change "${m[1]}": commit accepts CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
   }
+}
+
+/** The container's run config in an image config's terms: docker's null and empty values left out. */
+function commitConfigOf(rec: ContainerRecord): NonNullable<ImageConfig['config']> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(runConfigOf(rec))) {
+    if (v === null || v === '' || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0)) continue;
+    out[k] = v;
+  }
+  if (rec.spec.stopSignal) out.StopSignal = rec.spec.stopSignal;
+  return out as NonNullable<ImageConfig['config']>;
 }
 
 /** Commits the container; returns the new image's record. */
@@ -134,13 +152,20 @@ export async function commitContainer(host: ContainerHost, query: string, option
       }
       const digests = await blob.done;
       const created = new Date().toISOString();
+      // docker's commit starts from the container's config (the image's with -e, -l, the
+      // command and the rest of the container's settings over it), then applies --change; it
+      // names the container and its config, and the message as the image's comment.
+      const runConfig = commitConfigOf(rec);
       const config: ImageConfig = {
         ...base,
         created,
         ...(options.author ? { author: options.author } : {}),
-        config: { ...(base.config ?? {}) },
+        ...(options.message ? { comment: options.message } : {}),
+        container: rec.id,
+        container_config: runConfig,
+        config: { ...(base.config ?? {}), ...runConfig },
         rootfs: { type: 'layers', diff_ids: [...diffIDs, digests.diffID] },
-        history: [...(base.history ?? []), { created, created_by: `berth commit ${rec.name}`, ...(options.author ? { author: options.author } : {}), ...(options.message ? { comment: options.message } : {}) }],
+        history: [...(base.history ?? []), { created, created_by: commandOf(rec).join(' '), ...(options.author ? { author: options.author } : {}), ...(options.message ? { comment: options.message } : {}) }],
       };
       for (const c of options.changes ?? []) applyChange(config.config!, c);
       const configBytes = Buffer.from(JSON.stringify(config));

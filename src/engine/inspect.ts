@@ -16,7 +16,6 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
   const st = rec.state;
   const paths = host.records.paths(rec.id);
   const args = commandOf(rec);
-  const entrypoint = s.entrypoint ?? rec.source.config.entrypoint ?? null;
   let security: SecurityOpts | undefined;
   try {
     security = parseSecurityOpts(s.securityOpt ?? []);
@@ -153,20 +152,10 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       OpenStdin: s.openStdin ?? false,
       StdinOnce: (s.openStdin ?? false) && attach.stdin,
       OnBuild: null,
-      Env: envOf(rec),
-      Cmd: s.cmd?.length ? s.cmd : s.entrypoint !== undefined ? null : (rec.source.config.cmd ?? null),
       Image: s.image,
-      WorkingDir: s.workingDir ?? rec.source.config.workingDir ?? '',
-      Entrypoint: entrypoint,
-      Labels: { ...rec.source.config.labels, ...s.labels },
+      ...runConfigOf(rec),
       StopSignal: s.stopSignal ?? rec.source.config.stopSignal ?? 'SIGTERM',
-      ...(rec.source.config.exposedPorts?.length || s.exposedPorts?.length
-        ? { ExposedPorts: Object.fromEntries([...(rec.source.config.exposedPorts ?? []), ...(s.exposedPorts ?? [])].map((p) => [p, {}])) }
-        : {}),
-      // docker's: the image's VOLUMEs and the anonymous -v destinations, null when none.
-      Volumes: configVolumes(rec),
       ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
-      ...(s.healthcheck ? { Healthcheck: s.healthcheck } : {}),
     },
     // docker's fields for a container without a network of its own: empty; its mode as its one network.
     NetworkSettings: {
@@ -214,6 +203,29 @@ function emptyEndpoint(): Record<string, unknown> {
 /** A --device-*-bps/-iops list as docker's HostConfig shows it. */
 function rates(list: DeviceRate[] | undefined): { Path: string; Rate: number }[] {
   return (list ?? []).map((r) => ({ Path: r.path, Rate: r.rate }));
+}
+
+/**
+ * The container's run config as docker's Config has it (the image's, with the container's own
+ * settings over it): what inspect shows and what commit starts the new image's config from.
+ */
+export function runConfigOf(rec: ContainerRecord): Record<string, unknown> {
+  const s = rec.spec;
+  const c = rec.source.config;
+  const ports = [...(c.exposedPorts ?? []), ...(s.exposedPorts ?? [])];
+  return {
+    User: s.user ?? c.user ?? '',
+    Env: envOf(rec),
+    Cmd: s.cmd?.length ? s.cmd : s.entrypoint !== undefined ? null : (c.cmd ?? null),
+    WorkingDir: s.workingDir ?? c.workingDir ?? '',
+    // --entrypoint '' clears it: docker's null.
+    Entrypoint: s.entrypoint !== undefined ? (s.entrypoint.join('') !== '' ? s.entrypoint : null) : (c.entrypoint ?? null),
+    Labels: { ...c.labels, ...s.labels },
+    ...(ports.length > 0 ? { ExposedPorts: Object.fromEntries(ports.map((p) => [p, {}])) } : {}),
+    // docker's: the image's VOLUMEs and the anonymous -v destinations, null when none.
+    Volumes: configVolumes(rec),
+    ...(s.healthcheck ? { Healthcheck: s.healthcheck } : {}),
+  };
 }
 
 function configVolumes(rec: ContainerRecord): Record<string, Record<string, never>> | null {

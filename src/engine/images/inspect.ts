@@ -12,6 +12,8 @@ export interface ImageInspect {
   RepoDigests: string[];
   Parent: string;
   Comment: string;
+  Container: string;
+  ContainerConfig: ImageConfig['config'] | null;
   Created: string;
   DockerVersion: string;
   Author: string;
@@ -42,6 +44,9 @@ export async function inspectRecord(store: Store, rec: ImageRecord): Promise<Ima
     RepoDigests: rec.digests,
     Parent: '',
     Comment: config?.comment ?? '',
+    // docker's: the container an image was committed from, and its config.
+    Container: config?.container ?? '',
+    ContainerConfig: config?.container_config ?? null,
     Created: config?.created ?? rec.created ?? '',
     DockerVersion: config?.docker_version ?? '',
     Author: config?.author ?? '',
