@@ -300,6 +300,14 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   await topAsDocker('web');
   const stats = await ok(fx, ['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'web']);
   assert.equal(stats, 'web 1');
+  // docker's .Container: as the command line named it.
+  assert.equal(await ok(fx, ['stats', '--no-stream', '--format', '{{.Container}}', id.slice(0, 7)]), id.slice(0, 7));
+  // port: berth publishes no ports yet (no bridged network): an empty list, docker's error for one.
+  assert.equal(await ok(fx, ['port', 'web']), '');
+  const port = await berth(fx, ['port', 'web', '80']);
+  assert.equal(port.code, 1);
+  assert.match(port.stderr, /No public port '80' published for web/);
+  assert.equal((await berth(fx, ['port', 'no-such-container'])).code, 1);
   // The block I/O of a container that wrote nothing: runc leaves the zero out, which is 0B.
   assert.match(await ok(fx, ['stats', '--no-stream', '--format', '{{.BlockIO}}', 'web']), /^\d+(\.\d+)?[kMG]?B \/ \d+(\.\d+)?[kMG]?B$/);
   // Without --no-stream: a fresh sample every second until interrupted.

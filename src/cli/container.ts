@@ -25,6 +25,7 @@ const ALIASES: Record<string, () => Promise<VerbModule>> = {
   wait: () => import('./wait.js'),
   logs: () => import('./logs.js'),
   rename: () => import('./rename.js'),
+  port: () => import('./port.js'),
   inspect: () => import('./inspect.js'),
   exec: () => import('./exec.js'),
   attach: () => import('./attach.js'),

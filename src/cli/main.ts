@@ -48,6 +48,7 @@ const VERBS: VerbTable = {
   top: () => import('./top.js'),
   stats: () => import('./stats.js'),
   rename: () => import('./rename.js'),
+  port: () => import('./port.js'),
   update: () => import('./update.js'),
   cp: () => import('./cp.js'),
   diff: () => import('./diff.js'),

@@ -41,6 +41,13 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const host = containerHost(ctx);
   const named = flags.args.length > 0;
   const noTrunc = flags.bool('no-trunc');
+  // docker's .Container: the name or ID as the command line gave it (the short ID without names).
+  const asked = new Map<string, string>();
+  const statsOf = async (query: string) => {
+    const row = await containerStats(host, query);
+    if (named) asked.set(row.id, query);
+    return row;
+  };
   const spec: FormatSpec<StatsRow> = {
     columns: [
       { header: 'CONTAINER ID', field: '.ID' },
@@ -52,8 +59,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       { header: 'BLOCK I/O', field: '.BlockIO' },
       { header: 'PIDS', field: '.PIDs' },
     ],
-    headers: { ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' },
+    headers: { Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' },
     view: (r) => ({
+      Container: asked.get(r.id) ?? r.id.slice(0, 12),
       ID: noTrunc ? r.id : r.id.slice(0, 12),
       Name: r.name,
       CPUPerc: `${r.cpuPercent.toFixed(2)}%`,
@@ -66,7 +74,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   };
   const runningIds = async () => (await listContainers(host)).filter((r) => r.state.status === 'running').map((r) => r.id);
   if (flags.bool('no-stream')) {
-    const rows = await Promise.all((named ? flags.args : await runningIds()).map((n) => containerStats(host, n)));
+    const rows = await Promise.all((named ? flags.args : await runningIds()).map(statsOf));
     ctx.out(formatRows(rows, spec, flags.string('format')));
     return 0;
   }
@@ -82,7 +90,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     for (let first = true; !interrupted.signal.aborted; first = false) {
       const started = Date.now();
       const ids = named ? watched : await runningIds();
-      const results = await Promise.allSettled(ids.map((n) => containerStats(host, n)));
+      const results = await Promise.allSettled(ids.map(statsOf));
       const rows: StatsRow[] = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') rows.push(r.value);
