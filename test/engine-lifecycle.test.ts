@@ -125,6 +125,11 @@ test("events: each change a container goes through, as docker's stream; followed
   const until = new Date(Date.now() + 1000).toISOString();
   const actions = await ok(fx, ['events', '--since', since, '--until', until, '--filter', `container=${id}`, '--format', '{{.Action}}']);
   assert.deepEqual(actions.split('\n'), ['create', 'start', 'exec_create: true', 'exec_start: true', 'exec_die', 'rename', 'kill', 'die', 'stop', 'destroy']);
+  // An attached run: docker's attach event before the start (dockerd 20.10's stream, the same run).
+  const attachedSince = String(Date.now() / 1000);
+  await ok(fx, ['run', '--rm', '--name', 'ev-attached', fx.image, 'true']);
+  const attachedUntil = new Date(Date.now() + 1000).toISOString();
+  assert.deepEqual((await ok(fx, ['events', '--since', attachedSince, '--until', attachedUntil, '--filter', 'container=ev-attached', '--format', '{{.Action}}'])).split('\n'), ['create', 'attach', 'start', 'die', 'destroy']);
   const line = (await ok(fx, ['events', '--since', since, '--until', until, '--filter', 'event=create', '--filter', 'label=team=a'])).split('\n');
   assert.equal(line.length, 1);
   assert.match(line[0], new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container create ${id} \\(image=${fx.image.replace(/[/.]/g, '\\$&')}, name=ev, team=a\\)$`));

@@ -3,6 +3,7 @@
 // has one, signals forwarded otherwise, and the detach keys (ctrl-p,ctrl-q) leaving it running.
 import type { ContainerHost } from '../engine/host.js';
 import type { ContainerRecord } from '../engine/container.js';
+import { containerEvent } from '../engine/events.js';
 import { waitStopped } from '../engine/lifecycle.js';
 import { removedExitCode } from '../engine/state.js';
 import { attachStreams } from '../engine/logs.js';
@@ -35,6 +36,8 @@ export async function openSession(
     options.socket,
   );
   if (!attached) return undefined;
+  // docker's event for a client attached to the container (attach, start -a, run -it).
+  containerEvent(host.runroot, rec, 'attach');
   return {
     async wait() {
       const bundle = host.records.paths(rec.id).bundle;

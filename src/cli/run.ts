@@ -1,5 +1,6 @@
 // berth run: create a container from an image (or any layer ID) and start it; attached, the
 // exit code is the container's (125 berth's own failure, 126 cannot invoke, 127 not found).
+import { containerEvent } from '../engine/events.js';
 import { runForeground, startContainer } from '../engine/start.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, forwardSignals, startFailureCode } from './container-common.js';
@@ -65,6 +66,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       return code ?? 0;
     }
     // With no log to follow (--log-driver none), the CLI holds the container's output itself.
+    // docker's attach event: this CLI holds the container's streams from its start.
+    containerEvent(host.runroot, rec, 'attach');
     if (spec.autoRemove || spec.tty || spec.openStdin || spec.log?.driver === 'none') {
       return await runForeground(host, rec, { stdin: (spec.openStdin ?? false) && streams.stdin, tty: spec.tty ?? false, stdout: streams.stdout, stderr: streams.stderr });
     }
