@@ -1,5 +1,6 @@
 // berth run: create a container from an image (or any layer ID) and start it; attached, the
 // exit code is the container's (125 berth's own failure, 126 cannot invoke, 127 not found).
+import { isatty } from 'node:tty';
 import { containerEvent } from '../engine/events.js';
 import { runForeground, startContainer } from '../engine/start.js';
 import { parseVerb, type VerbSpec } from './flags.js';
@@ -31,7 +32,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   // Checked before anything is made, as attach and start -a do.
   const detachKeys = detachKeysOf(flags);
   // docker's CLI refuses -it with no terminal to read (exit 1, before anything is made).
-  if (flags.bool('tty') && flags.bool('interactive') && streams.stdin && !flags.bool('detach') && !process.stdin.isTTY) {
+  if (flags.bool('tty') && flags.bool('interactive') && streams.stdin && !flags.bool('detach') && !isatty(0)) {
     ctx.err('the input device is not a TTY\n');
     return 1;
   }
@@ -48,9 +49,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     // container run from no terminal at all (a script, CI) goes that way too: conmon holds its
     // terminal, where the runtime's foreground run would want one of the CLI's (docker's
     // daemon makes the terminal, so `docker run -t IMAGE cmd | cat` works).
-    const terminalHere = process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY;
+    // isatty on the descriptors: process.stdin and friends cost milliseconds to make on first touch.
     const stdinToo = (spec.openStdin ?? false) && streams.stdin;
-    if (spec.tty && ((stdinToo && process.stdin.isTTY) || !terminalHere)) {
+    if (spec.tty && ((stdinToo && isatty(0)) || !(isatty(0) || isatty(1) || isatty(2)))) {
       const code = await runInteractive(ctx, host, rec, detachKeys, spec.autoRemove === true, stdinToo);
       if (spec.autoRemove) {
         const { releaseAutoRemove, removeContainer } = await import('../engine/lifecycle.js');
