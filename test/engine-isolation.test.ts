@@ -504,10 +504,17 @@ test('a WORKDIR that climbs out of the root stays inside the rootfs', async () =
   await ok(fx, ['rm', id]);
 });
 
-test('mount destinations must be absolute and not the root; a missing host source is refused', async () => {
+test('mount destinations must be absolute and not the root; a missing -v host dir is made, a missing --mount source refused', async () => {
   assert.match((await berth(fx, ['run', '--rm', '-v', `${fx.dir}:relative`, fx.image, 'true'])).stderr, /absolute path/);
   assert.match((await berth(fx, ['run', '--rm', '-v', `${fx.dir}:/`, fx.image, 'true'])).stderr, /over the container's root/);
-  assert.match((await berth(fx, ['run', '--rm', '-v', '/no/such/dir:/x', fx.image, 'true'])).stderr, /no such file/);
+  // docker's -v makes a missing host dir at the start (root's, 0755); --mount's must exist.
+  const made = path.join(fx.dir, 'made-by-v', 'sub');
+  assert.equal(await ok(fx, ['run', '--rm', '-v', `${made}:/x`, fx.image, 'sh', '-c', 'echo in > /x/f && cat /x/f']), 'in');
+  const st = await fs.stat(made);
+  assert.ok(st.isDirectory());
+  assert.equal(st.mode & 0o777, 0o755);
+  assert.equal(await fs.readFile(path.join(made, 'f'), 'utf8'), 'in\n');
+  assert.match((await berth(fx, ['run', '--rm', '--mount', `type=bind,source=${fx.dir}/no-such-dir,target=/x`, fx.image, 'true'])).stderr, /no such file/);
   assert.match((await berth(fx, ['run', '--rm', '--mount', 'type=bind,target=/x', fx.image, 'true'])).stderr, /source is required/);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });

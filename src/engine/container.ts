@@ -18,7 +18,8 @@ export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
  * volume's name is "" for an anonymous one until create gives it one (a record always names it).
  */
 export type MountRequest =
-  | { type: 'bind'; source: string; destination: string; readonly: boolean; propagation?: string }
+  /** createSource: a -v bind whose host dir is made at the start when missing (docker's -v; --mount's must exist). */
+  | { type: 'bind'; source: string; destination: string; readonly: boolean; propagation?: string; createSource?: boolean }
   | { type: 'tmpfs'; destination: string; options: string[] }
   | { type: 'volume'; name: string; destination: string; readonly: boolean; nocopy?: boolean; labels?: Record<string, string> };
 

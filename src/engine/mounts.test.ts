@@ -25,8 +25,9 @@ test('a NUL byte in a destination is refused', () => {
   assert.throws(() => checkDestination('/a\0b', '--mount'), /NUL/);
 });
 
-test('a missing host source is not-found', () => {
-  assert.throws(() => parseVolume('/no/such/berth/dir:/x'), (e) => isBerthError(e, 'not-found'));
+test("a missing host source: -v makes it at the start (docker's), --mount refuses it", () => {
+  assert.deepEqual(parseVolume('/no/such/berth/dir:/x'), { type: 'bind', source: '/no/such/berth/dir', destination: '/x', readonly: false, createSource: true });
+  assert.throws(() => parseMount('type=bind,source=/no/such/berth/dir,target=/x'), (e) => isBerthError(e, 'not-found'));
 });
 
 test('-v NAME:/ctr is a named volume, -v /ctr an anonymous one', () => {

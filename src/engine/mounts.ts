@@ -1,6 +1,7 @@
 // docker's -v, --mount and --tmpfs syntaxes into checked MountRequests: absolute, normalised
-// destinations (never "/" or a path that climbs out), host sources that exist, volume names
-// by docker's rule (a source that is no absolute path names a volume).
+// destinations (never "/" or a path that climbs out), host sources that exist (a -v host dir
+// that does not is made at the start, as docker's daemon makes it), volume names by docker's
+// rule (a source that is no absolute path names a volume).
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument, notFound, unsupported } from '../internal/errors.js';
@@ -17,6 +18,16 @@ export function checkDestination(dest: string, flag: string): string {
   const norm = path.posix.normalize(dest).replace(/\/+$/, '') || '/';
   if (norm === '/') throw invalidArgument(`invalid ${flag} destination "${dest}": cannot mount over the container's root`);
   return norm;
+}
+
+/** Whether a host path exists (a dangling symlink does not). */
+function existsAsIs(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function checkSource(src: string, flag: string): string {
@@ -57,7 +68,10 @@ export function parseVolume(text: string): MountRequest {
     const name = checkVolumeName(src);
     return { type: 'volume', name, destination: checkDestination(dest, '-v'), readonly, ...(nocopy ? { nocopy } : {}) };
   }
-  return { type: 'bind', source: checkSource(src, '-v'), destination: checkDestination(dest, '-v'), readonly, ...(propagation ? { propagation } : {}) };
+  // docker's -v makes a missing host dir at the start (--mount's source must exist).
+  const source = path.resolve(src);
+  if (source.includes('\0')) throw invalidArgument(`invalid -v source "${src}": contains a NUL byte`);
+  return { type: 'bind', source, destination: checkDestination(dest, '-v'), readonly, ...(propagation ? { propagation } : {}), ...(existsAsIs(source) ? {} : { createSource: true }) };
 }
 
 /**

@@ -126,6 +126,14 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   }
   for (const m of s.mounts ?? []) {
     if (m.type === 'bind') {
+      // docker's -v: a host dir missing at the start is made (root's, 0755), as its daemon does.
+      if (m.createSource && !existsSync(m.source)) {
+        try {
+          mkdirSync(m.source, { recursive: true, mode: 0o755 });
+        } catch (err) {
+          throw BerthError.wrap(err, `cannot make the -v source ${m.source}`, 'invalid-argument');
+        }
+      }
       mounts.push({ type: 'bind', source: m.source, destination: m.destination, readonly: m.readonly, ...(m.propagation ? { propagation: m.propagation as 'rprivate' } : {}) });
     } else if (m.type === 'volume') {
       // The volume's _data, rbind and rprivate (the spec's default for a bind).
