@@ -4,8 +4,8 @@ import { isBerthError } from '../internal/errors.js';
 import { checkDestination, dockerMount, parseMount, parseTmpfs, parseVolume } from './mounts.js';
 
 test('-v host:ctr[:ro] with a normalised destination', () => {
-  assert.deepEqual(parseVolume('/tmp:/data/../data/:ro'), { type: 'bind', source: '/tmp', destination: '/data', readonly: true });
-  assert.deepEqual(parseVolume('/tmp:/x:rw,rshared'), { type: 'bind', source: '/tmp', destination: '/x', readonly: false, propagation: 'rshared' });
+  assert.deepEqual(parseVolume('/tmp:/data/../data/:ro'), { type: 'bind', source: '/tmp', destination: '/data', readonly: true, createSource: true });
+  assert.deepEqual(parseVolume('/tmp:/x:rw,rshared'), { type: 'bind', source: '/tmp', destination: '/x', readonly: false, propagation: 'rshared', createSource: true });
 });
 
 test('a destination that climbs with .. normalises inside the container', () => {

@@ -20,16 +20,6 @@ export function checkDestination(dest: string, flag: string): string {
   return norm;
 }
 
-/** Whether a host path exists (a dangling symlink does not). */
-function existsAsIs(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function checkSource(src: string, flag: string): string {
   const abs = path.resolve(src);
   try {
@@ -71,7 +61,7 @@ export function parseVolume(text: string): MountRequest {
   // docker's -v makes a missing host dir at the start (--mount's source must exist).
   const source = path.resolve(src);
   if (source.includes('\0')) throw invalidArgument(`invalid -v source "${src}": contains a NUL byte`);
-  return { type: 'bind', source, destination: checkDestination(dest, '-v'), readonly, ...(propagation ? { propagation } : {}), ...(existsAsIs(source) ? {} : { createSource: true }) };
+  return { type: 'bind', source, destination: checkDestination(dest, '-v'), readonly, ...(propagation ? { propagation } : {}), createSource: true };
 }
 
 /**
