@@ -78,6 +78,22 @@ test('cp from and to a container; the container symlinks cannot point the copy o
   await ok(fx, ['cp', '-q', path.join(hostDir, 'tree'), 'cp1:/tmp']);
   await ok(fx, ['cp', 'cp1:/tmp/tree', path.join(hostDir, 'back')]);
   assert.equal(await fs.readFile(path.join(hostDir, 'back/sub/f'), 'utf8'), 'file in tree\n');
+  // docker cp's rules for the destination (each case side by side with dockerd 20.10): a file
+  // to a missing dir ("DIR/") or through a file as if a dir, a dir onto a file: refused, 1.
+  for (const [src, dest, message] of [
+    [path.join(hostDir, 'one'), 'cp1:/nodir/', /no such directory: \/nodir\//],
+    [path.join(hostDir, 'one'), 'cp1:/tmp/one/', /no such directory: \/tmp\/one\//],
+    [path.join(hostDir, 'tree'), 'cp1:/tmp/one', /cannot copy directory: \/tmp\/one is a file/],
+    ['cp1:/tmp/one', path.join(hostDir, 'nodir') + '/', /no such directory/],
+  ]) {
+    const r = await berth(fx, ['cp', src as string, dest as string]);
+    assert.equal(r.code, 1, `${src} ${dest}`);
+    assert.match(r.stderr, message as RegExp);
+  }
+  // "DIR/." copies the contents; a missing DEST of a directory is made.
+  await ok(fx, ['cp', `${path.join(hostDir, 'tree')}/.`, 'cp1:/contents']);
+  await ok(fx, ['cp', 'cp1:/contents/.', path.join(hostDir, 'contents-back')]);
+  assert.equal(await fs.readFile(path.join(hostDir, 'contents-back/sub/f'), 'utf8'), 'file in tree\n');
   // To "-": a tar on stdout named after the source's last component, as docker writes it.
   const cpTar = (src: string) => execFileSync('tar', ['-tvf', '-'], { input: execFileSync(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'cp', src, '-']), encoding: 'utf8' });
   assert.match(cpTar('cp1:/tmp/tree'), /^d.* tree\/\nd.* tree\/sub\/\n-.* 13 .* tree\/sub\/f\n$/);

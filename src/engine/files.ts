@@ -157,14 +157,45 @@ async function isDir(p: string): Promise<boolean> {
   return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
+/**
+ * Where docker cp puts a copy of a source named `srcName` ("." for a path ending in "/.": the
+ * directory's contents) given the destination `dest` as written and what is there (`there`,
+ * followed through symlinks), or docker's error: into an existing directory under the source's
+ * name (its contents for "."); over an existing file unless the source is a directory ("cannot
+ * copy directory") or the destination says it is a directory (a trailing "/": "no such
+ * directory", as for a missing one a file is copied to); else at `dest` itself.
+ */
+function cpTarget(srcIsDir: boolean, srcName: string, dest: string, there: Stats | undefined, join: (a: string, b: string) => string): string {
+  const namesDir = dest.endsWith('/') || dest.endsWith('/.');
+  if (there?.isDirectory()) return srcName === '.' ? dest : join(dest, srcName);
+  if (there) {
+    if (srcIsDir) throw invalidArgument(`cannot copy directory: ${dest} is a file`);
+    if (namesDir) throw notFound(`no such directory: ${dest}`);
+    return dest;
+  }
+  if (namesDir && !srcIsDir) throw notFound(`no such directory: ${dest} (the destination directory must exist)`);
+  return dest;
+}
+
 /** docker cp CONTAINER:SRC HOSTDEST */
 export async function copyFromContainer(host: ContainerHost, query: string, ctrPath: string, hostDest: string, options: { followLink?: boolean } = {}): Promise<void> {
   const rec = await lookupContainer(host, query);
   await withRootfs(host, rec, async (rootfs) => {
     const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
-    if (!(await fs.lstat(src).catch(() => undefined))) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
-    const dest = (await isDir(hostDest)) ? path.join(hostDest, path.basename(src)) : hostDest;
-    await copyTree(src, dest, async (rel) => path.join(dest, rel));
+    const srcStat = await fs.lstat(src).catch(() => undefined);
+    if (!srcStat) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
+    const there = await fs.stat(hostDest).catch(() => undefined);
+    const name = ctrPath.endsWith('/.') ? '.' : path.basename(src);
+    let dest: string;
+    try {
+      dest = cpTarget(srcStat.isDirectory(), name, hostDest, there, path.join);
+    } catch (err) {
+      throw BerthError.wrap(err, `cannot copy from ${rec.name}`);
+    }
+    if (!(await isDir(path.dirname(path.resolve(dest))))) throw notFound(`cannot copy from ${rec.name}: no such directory: ${path.dirname(dest)}`);
+    await copyTree(src, dest, async (rel) => path.join(dest, rel)).catch((err: unknown) => {
+      throw BerthError.wrap(err, `cannot copy from ${rec.name} to ${dest}`);
+    });
   });
 }
 
@@ -206,15 +237,23 @@ export async function archiveFromContainer(
 export async function copyToContainer(host: ContainerHost, query: string, hostSrc: string, ctrDest: string): Promise<void> {
   const rec = await lookupContainer(host, query);
   if (rec.spec.readonlyRootfs) throw failedPrecondition(`cannot copy to ${rec.name}: its root filesystem is read-only`);
-  await fs.lstat(hostSrc).catch((err: unknown) => {
+  const srcStat = await fs.lstat(hostSrc).catch((err: unknown) => {
     throw BerthError.wrap(err, `cannot copy ${hostSrc}`);
   });
   await withRootfs(host, rec, async (rootfs) => {
-    const resolved = await securePath(rootfs, ctrDest);
-    const base = (await isDir(resolved)) ? path.posix.join(ctrDest, path.basename(hostSrc)) : ctrDest;
+    const there = await fs.stat(await securePath(rootfs, ctrDest)).catch(() => undefined);
+    const name = hostSrc.endsWith('/.') ? '.' : path.basename(hostSrc);
+    let base: string;
+    try {
+      base = cpTarget(srcStat.isDirectory(), name, ctrDest, there, path.posix.join);
+    } catch (err) {
+      throw BerthError.wrap(err, `cannot copy to ${rec.name}`);
+    }
     const parent = await securePath(rootfs, path.posix.dirname(path.posix.resolve('/', base)));
     if (!(await isDir(parent))) throw notFound(`cannot copy to ${rec.name}: no such directory: ${path.posix.dirname(base)}`);
-    await copyTree(hostSrc, base, (rel) => securePath(rootfs, path.posix.join(path.posix.resolve('/', base), rel)), rec.spec.userns?.hostId);
+    await copyTree(hostSrc, base, (rel) => securePath(rootfs, path.posix.join(path.posix.resolve('/', base), rel)), rec.spec.userns?.hostId).catch((err: unknown) => {
+      throw BerthError.wrap(err, `cannot copy to ${rec.name}:${base}`);
+    });
   });
 }
 
