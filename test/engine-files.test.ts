@@ -161,6 +161,15 @@ test('export writes the merged filesystem as a tar; mount shows the rootfs', asy
   const names = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
   assert.ok(names.includes('marker') || names.includes('./marker'), names.slice(0, 10).join(' '));
   assert.ok(names.some((n) => n.replace(/^\.\//, '') === 'bin/busybox'));
+  // docker's errors: an -o whose directory is missing (checked first); a container that is not
+  // there leaves an existing -o file as it was.
+  const badDir = await berth(fx, ['export', '-o', path.join(fx.dir, 'no-such-dir', 'x.tar'), 'x1']);
+  assert.equal(badDir.code, 1);
+  assert.match(badDir.stderr, /invalid output path: .*no-such-dir: no such directory/);
+  const kept = path.join(fx.dir, 'kept.tar');
+  await fs.writeFile(kept, 'mine');
+  assert.equal((await berth(fx, ['export', '-o', kept, 'no-such-container'])).code, 1);
+  assert.equal(await fs.readFile(kept, 'utf8'), 'mine');
   const mounted = await ok(fx, ['mount', 'x1']);
   assert.equal(await fs.readFile(path.join(mounted, 'marker'), 'utf8'), 'exported\n');
   assert.match(await ok(fx, ['mount']), /x1|[0-9a-f]{12}/);

@@ -424,6 +424,9 @@ test('--cgroup-parent places the container\'s cgroup under it; --gpus and a volu
   const dotdot = await berth(fx, ['run', '--rm', '--cgroup-parent', '../etc', fx.image, 'true']);
   assert.equal(dotdot.code, 125);
   assert.match(dotdot.stderr, /invalid --cgroup-parent "..\/etc"/);
+  const publish = await berth(fx, ['run', '--rm', '-p', '8080:80', fx.image, 'true']);
+  assert.equal(publish.code, 125);
+  assert.match(publish.stderr, /cannot publish ports .*no bridged networks yet/);
   const gpus = await berth(fx, ['run', '--rm', '--gpus', 'all', fx.image, 'true']);
   assert.equal(gpus.code, 125);
   assert.match(gpus.stderr, /could not select device driver "" with capabilities: \[\[gpu\]\]/);

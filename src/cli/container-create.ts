@@ -104,6 +104,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'device-read-iops', type: 'list', value: 'DEV:N', description: 'Limit read rate (IO per second) from a device' },
   { name: 'device-write-iops', type: 'list', value: 'DEV:N', description: 'Limit write rate (IO per second) to a device' },
   { name: 'expose', type: 'list', value: 'PORT', description: 'Expose a port or a range of ports (metadata until networks publish them)' },
+  { name: 'publish', short: 'p', type: 'list', value: 'PORTS', description: "Publish a container's port(s) to the host (needs a bridged network: refused until berth has one)" },
+  { name: 'publish-all', short: 'P', type: 'bool', description: 'Publish all exposed ports to random ports (refused, as -p)' },
   { name: 'device-cgroup-rule', type: 'list', value: 'RULE', description: "Add a rule to the cgroup allowed devices list (\"c 1:3 rwm\")" },
   { name: 'init-path', type: 'string', value: 'PATH', description: 'Path to the init binary --init runs' },
   { name: 'storage-opt', type: 'list', value: 'OPT', description: "Storage driver options for the container (none on berth's overlay)" },
@@ -288,6 +290,10 @@ function createOnlyResourcesFromFlags(flags: Flags): ResourceInput {
 export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): ContainerSpec {
   const network = flags.string('network');
   const joinsNetwork = network?.startsWith('container:') === true;
+  // Publishing needs a network of the container's own behind a host port: berth has none yet.
+  if (flags.list('publish').length > 0 || flags.bool('publish-all')) {
+    throw invalidArgument('cannot publish ports (-p/--publish, -P): berth has no bridged networks yet; with --network host the container listens on the host\'s own addresses');
+  }
   if (network !== undefined && network !== 'none' && network !== 'host' && !(joinsNetwork && network.length > 'container:'.length)) {
     throw invalidArgument(`invalid --network "${network}": berth supports none, host and container:NAME (bridged networks come later)`);
   }

@@ -1,8 +1,9 @@
 // berth export: the container's filesystem as a tar archive (-o FILE or stdout).
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { exportContainer } from '../engine/files.js';
-import { failedPrecondition } from '../internal/errors.js';
+import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -20,6 +21,20 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const out = flags.string('output');
   if (!out && (ctx.stdout as NodeJS.WriteStream).isTTY) throw failedPrecondition('cowardly refusing to write a tar archive to a terminal: use -o or redirect');
-  await exportContainer(containerHost(ctx), flags.args[0], (tar) => pipeline(tar, out ? createWriteStream(out) : ctx.stdout, out ? {} : { end: false }));
+  // docker's check before anything is read: the output file's directory must be there.
+  if (out && !statSync(path.dirname(path.resolve(out)), { throwIfNoEntry: false })?.isDirectory()) {
+    throw invalidArgument(`failed to export container: invalid output path: ${path.dirname(out)}: no such directory`);
+  }
+  let writing = false;
+  try {
+    await exportContainer(containerHost(ctx), flags.args[0], (tar) => {
+      writing = true;
+      return pipeline(tar, out ? createWriteStream(out) : ctx.stdout, out ? {} : { end: false });
+    });
+  } catch (err) {
+    // A half-written -o file is not left behind (one the export never opened is not touched).
+    if (out && writing) rmSync(out, { force: true });
+    throw err instanceof BerthError ? err : BerthError.wrap(err, `failed to export container ${flags.args[0]}`);
+  }
   return 0;
 }

@@ -28,6 +28,10 @@ test('templates: fields, nested fields, json, functions, escapes', () => {
   assert.equal(renderTemplate('{{.Repository}}\\t{{.Missing}}', v), 'busybox\t<no value>');
   assert.throws(() => renderTemplate('{{nosuch .X}}', v), /function "nosuch" not defined/);
   assert.throws(() => renderTemplate('{{.X', v), /unclosed action/);
+  // Parsed before any row is rendered, as docker's CLI parses it: errors even with no rows.
+  assert.throws(() => formatRows([], { columns: [], headers: {}, view: () => ({}) }, '{{'), /failed to parse template: template: :1: unclosed action/);
+  assert.throws(() => formatRows([], { columns: [], headers: {}, view: () => ({}) }, '{{bogus .}}'), /function "bogus" not defined/);
+  assert.equal(formatRows([], { columns: [], headers: {}, view: () => ({}) }, '{{json .}} {{"x"}} {{- .A -}}'), '');
 });
 
 test("a row's method takes the words after it (docker's {{.Label \"key\"}})", () => {

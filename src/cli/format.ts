@@ -112,6 +112,27 @@ function evalAction(action: string, data: Value): string {
   }
 }
 
+const FUNCTIONS = new Set(['json', 'upper', 'lower', 'index', 'join', 'truncate', 'println']);
+
+/**
+ * Parses a template without rendering it, as docker's CLI does before it lists anything: an
+ * unclosed action or an unknown function is its error even when there is no row to render.
+ */
+export function checkTemplate(template: string): void {
+  let i = 0;
+  for (;;) {
+    const open = template.indexOf('{{', i);
+    if (open === -1) return;
+    const close = template.indexOf('}}', open);
+    if (close === -1) throw invalidArgument('failed to parse template: template: :1: unclosed action');
+    const first = words(template.slice(open + 2, close).replace(/^-|-$/g, '').trim())[0];
+    if (first !== undefined && !first.startsWith('.') && !first.startsWith('"') && !FUNCTIONS.has(first)) {
+      throw invalidArgument(`failed to parse template: template: :1: function "${first}" not defined`);
+    }
+    i = close + 2;
+  }
+}
+
 /** Renders a Go-style template over one value ("\t" and "\n" written as escapes become tab and newline). */
 export function renderTemplate(template: string, data: Value): string {
   const t = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
@@ -121,7 +142,7 @@ export function renderTemplate(template: string, data: Value): string {
     const open = t.indexOf('{{', i);
     if (open === -1) return out + t.slice(i);
     const close = t.indexOf('}}', open);
-    if (close === -1) throw invalidArgument(`template: unclosed action in "${template}"`);
+    if (close === -1) throw invalidArgument('failed to parse template: template: :1: unclosed action');
     out += t.slice(i, open);
     let body = t.slice(open + 2, close);
     if (body.startsWith('-')) {
@@ -147,6 +168,7 @@ export interface FormatSpec<T> {
  * with headers. `quiet` prints only `quietField`.
  */
 export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | undefined): string {
+  if (format !== undefined && format !== 'json') checkTemplate(format);
   const views = rows.map((r) => spec.view(r));
   if (format === 'json') return `${JSON.stringify(views, null, 2)}\n`;
   const tableTemplate = (fields: string[]) => fields.map((f) => `{{${f}}}`).join('\t');
