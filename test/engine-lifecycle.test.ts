@@ -334,6 +334,8 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   const stopped = await berth(fx, ['top', 'web']);
   assert.equal(stopped.code, 1);
   assert.equal(stopped.stderr, 'Error: container web is not running\n');
+  // stats of a stopped container: docker's row of zeros (dockerd 20.10 printed the same).
+  assert.equal(await ok(fx, ['stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.MemPerc}} {{.BlockIO}} {{.PIDs}}', 'web']), 'web 0.00% 0B / 0B 0.00% 0B / 0B 0');
   // Started again: same container, same log with the new output appended.
   await ok(fx, ['start', 'web']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Running}}', 'web']), 'true');

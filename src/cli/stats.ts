@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containerStats } from '../engine/observe.js';
 import { isBerthError } from '../internal/errors.js';
-import { listContainers } from '../engine/state.js';
+import { listContainers, lookupContainer } from '../engine/state.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize } from './format.js';
 import { containerHost } from './container-common.js';
@@ -74,7 +74,15 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   };
   const runningIds = async () => (await listContainers(host)).filter((r) => r.state.status === 'running').map((r) => r.id);
   if (flags.bool('no-stream')) {
-    const rows = await Promise.all((named ? flags.args : await runningIds()).map(statsOf));
+    // A named container that is not running shows zeros, as docker's --no-stream does.
+    const zeroIfStopped = async (query: string): Promise<StatsRow> =>
+      statsOf(query).catch(async (err: unknown) => {
+        if (!isBerthError(err, 'failed-precondition')) throw err;
+        const rec = await lookupContainer(host, query);
+        asked.set(rec.id, query);
+        return { id: rec.id, name: rec.name, cpuPercent: 0, memoryUsage: 0, memoryLimit: 0, pids: 0, blockRead: 0, blockWrite: 0 };
+      });
+    const rows = await Promise.all((named ? flags.args : await runningIds()).map(zeroIfStopped));
     ctx.out(formatRows(rows, spec, flags.string('format')));
     return 0;
   }
