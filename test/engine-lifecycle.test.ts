@@ -536,6 +536,9 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   await fs.writeFile(path.join(fx.dir, 'exec-env'), '# exec\nFROM_FILE=1\nBOTH=file\n');
   assert.equal(await ok(fx, ['exec', '--env-file', envFile, '-e', 'BOTH=flag', 'misc', 'sh', '-c', 'echo $FROM_FILE $BOTH']), '1 flag');
   assert.equal(await ok(fx, ['container', 'ls', '-q', '--no-trunc']), id);
+  // container inspect: containers only, as docker's (an image's name is no container).
+  assert.equal(await ok(fx, ['container', 'inspect', '-f', '{{.Id}}', 'misc']), id);
+  assert.equal((await berth(fx, ['container', 'inspect', fx.image])).code, 1);
   assert.equal(await ok(fx, ['logs', '--since', '1h', 'misc']), 'first');
   assert.equal(await ok(fx, ['logs', '--since', '2099-01-01T00:00:00Z', 'misc']), '');
   const json = JSON.parse(await ok(fx, ['ps', '--format', 'json'])) as { Names: string; Labels: string }[];

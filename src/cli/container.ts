@@ -26,7 +26,8 @@ const ALIASES: Record<string, () => Promise<VerbModule>> = {
   logs: () => import('./logs.js'),
   rename: () => import('./rename.js'),
   port: () => import('./port.js'),
-  inspect: () => import('./inspect.js'),
+  // container inspect looks at containers only (an image's name is no container), as docker's.
+  inspect: () => import('./inspect.js').then((m) => ({ run: (argv: string[], ctx: CliContext) => m.run(['--type', 'container', ...argv], ctx) })),
   exec: () => import('./exec.js'),
   attach: () => import('./attach.js'),
   top: () => import('./top.js'),
