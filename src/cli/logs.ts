@@ -31,6 +31,18 @@ export function parseTime(text: string, now = Date.now()): Date {
   return new Date(t);
 }
 
+/**
+ * docker's log timestamps: UTC, nine fractional digits and Z ("2026-12-04T22:00:38.155932758Z");
+ * conmon writes its local offset ("+00:00"). A time that is not RFC 3339 is shown as it is.
+ */
+export function dockerTime(time: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return time;
+  const seconds = Date.parse(`${m[1]}${m[3]}`);
+  if (Number.isNaN(seconds)) return time;
+  return `${new Date(seconds).toISOString().slice(0, 19)}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}Z`;
+}
+
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
@@ -45,7 +57,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   await containerLogs(
     host,
     rec,
-    (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(`${stamps ? `${e.time} ` : ''}${details}${e.text}`),
+    (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(`${stamps ? `${dockerTime(e.time)} ` : ''}${details}${e.text}`),
     {
       follow: flags.bool('follow'),
       ...(tailText !== undefined && tailText !== 'all' ? { tail: Number(tailText) } : {}),
