@@ -134,6 +134,9 @@ test("events: each change a container goes through, as docker's stream; followed
   assert.equal(line.length, 1);
   assert.match(line[0], new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container create ${id} \\(image=${fx.image.replace(/[/.]/g, '\\$&')}, name=ev, team=a\\)$`));
   const json = JSON.parse((await ok(fx, ['events', '--since', since, '--until', until, '--filter', 'event=die', '--filter', `container=${id}`, '--format', 'json'])).split('\n')[0]);
+  // docker's JSON keys, exactly (dockerd 20.10's message); Go's names are for templates.
+  assert.deepEqual(Object.keys(json).sort(), ['Action', 'Actor', 'Type', 'from', 'id', 'scope', 'status', 'time', 'timeNano']);
+  assert.equal(await ok(fx, ['events', '--since', since, '--until', until, '--filter', 'event=die', '--filter', `container=${id}`, '--format', '{{.Status}} {{.ID}}']), `die ${id}`);
   assert.equal(json.status, 'die');
   assert.equal(json.Actor.Attributes.exitCode, '137');
   assert.equal((await berth(fx, ['events', '--filter', 'bogus=1'])).code, 1);

@@ -47,7 +47,12 @@ export function eventLine(e: EngineEvent): string {
 /** What templates and json see: the API message with docker's legacy status/id/from for containers. */
 function view(e: EngineEvent): Record<string, unknown> {
   const legacy = e.Type === 'container' ? { status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image ?? '' } : {};
-  return { ...legacy, Type: e.Type, Action: e.Action, Actor: e.Actor, scope: e.scope, time: e.time, timeNano: e.timeNano, Status: e.Action, ID: e.Actor.ID, From: e.Actor.Attributes.image ?? '', Time: e.time, TimeNano: e.timeNano };
+  const out = { ...legacy, Type: e.Type, Action: e.Action, Actor: e.Actor, scope: e.scope, time: e.time, timeNano: e.timeNano };
+  // Go's field names of docker's message ({{.ID}}, {{.Status}}...) for templates; JSON shows
+  // only the wire names, as docker's {{json .}} does.
+  const hidden = { Status: e.Action, ID: e.Actor.ID, From: e.Actor.Attributes.image ?? '', Time: e.time, TimeNano: e.timeNano };
+  for (const [k, v] of Object.entries(hidden)) Object.defineProperty(out, k, { value: v, enumerable: false });
+  return out;
 }
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
