@@ -185,6 +185,9 @@ test('under the vfs driver (a copy, no overlay): run, diff from a tree compariso
     await ok(vfs, ['run', '--name', 'v1', vfs.image, 'sh', '-c', 'echo new > /tmp/added; echo x >> /etc/passwd; rm /hello'], { env });
     const lines = (await ok(vfs, ['diff', 'v1'], { env })).split('\n');
     for (const l of ['A /tmp/added', 'C /etc/passwd', 'C /etc', 'D /hello']) assert.ok(lines.includes(l), `${l} in ${lines.join(', ')}`);
+    // inspect shows vfs's (empty) driver data without merging the image into a temp tree.
+    assert.equal(await ok(vfs, ['inspect', '-f', '{{json .GraphDriver.Data}}', 'v1'], { env }).then((d) => Object.keys(JSON.parse(d)).join()), 'MergedDir');
+    assert.deepEqual((await fs.readdir(path.join(vfs.root, 'snapshots'))).filter((n) => n.startsWith('.tmp-')), []);
     await ok(vfs, ['commit', 'v1', 'test/vfs:1'], { env });
     assert.equal(await ok(vfs, ['run', '--rm', 'test/vfs:1', 'sh', '-c', 'cat /tmp/added; ls /hello 2>/dev/null || echo gone'], { env }), 'new\ngone');
     await ok(vfs, ['rm', 'v1'], { env });

@@ -90,6 +90,13 @@ export function driverSuite(label: string, open: Open): void {
       } finally {
         await f.driver.unmount(again);
       }
+      // inspect's GraphDriver.Data: paths only (overlay's dirs; vfs none), nothing made for it.
+      const data = await f.driver.data('c1');
+      if (f.driver.name === 'overlay') {
+        assert.deepEqual(Object.keys(data).sort(), ['LowerDir', 'UpperDir', 'WorkDir']);
+        assert.equal(await read(path.join(data.UpperDir, 'new')), 'n');
+        assert.equal(data.LowerDir, path.join(f.root, 'layers', digestHex(base), 'diff'));
+      } else assert.deepEqual(data, {});
       const diff = await f.driver.diff('c1');
       if (diff.kind === 'overlay-upper') {
         assert.equal(await read(path.join(diff.upper, 'new')), 'n');

@@ -1,6 +1,5 @@
 // berth inspect: docker's generic inspect over containers and images (--type to choose),
 // as a JSON array or a Go template per object (-f/--format).
-import * as path from 'node:path';
 import { inspectView } from '../engine/inspect.js';
 import { lookupContainer } from '../engine/state.js';
 import { BerthError, invalidArgument } from '../internal/errors.js';
@@ -47,9 +46,7 @@ async function inspectOne(host: ReturnType<typeof containerHost>, q: string, typ
     try {
       const rec = await lookupContainer(host, q);
       const driver = await host.driver();
-      // docker's overlay2 data: the lowers (top first), upper and work dirs of the writable layer.
-      const diff = await driver.diff(rec.snapshot).catch(() => undefined);
-      const data: Record<string, string> = diff?.kind === 'overlay-upper' ? { LowerDir: diff.lowers.join(':'), UpperDir: diff.upper, WorkDir: path.join(path.dirname(diff.upper), 'work') } : {};
+      const data = await driver.data(rec.snapshot).catch(() => ({}));
       const view = inspectView(host, rec, driver.name, data);
       if (!size) return view;
       const { containerSizes } = await import('../engine/lifecycle.js');

@@ -102,6 +102,11 @@ export interface GraphDriver {
   commit(key: string): Promise<void>;
   remove(key: string): Promise<void>;
   diff(key: string): Promise<DiffSource>;
+  /**
+   * docker's GraphDriver.Data of a snapshot, for inspect: overlay's LowerDir (top first),
+   * UpperDir and WorkDir; none for vfs or an id-shifted copy. Only paths: nothing is read.
+   */
+  data(key: string): Promise<Record<string, string>>;
   stat(key: string): Promise<SnapshotInfo>;
   list(): Promise<SnapshotInfo[]>;
   info(): Promise<DriverInfo>;

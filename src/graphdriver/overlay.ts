@@ -102,6 +102,13 @@ export class OverlayDriver extends SnapshotDirs implements GraphDriver {
     };
   }
 
+  async data(key: string): Promise<Record<string, string>> {
+    const info = await this.stat(key);
+    if (info.idMap) return {};
+    const dir = this.dir(key);
+    return { LowerDir: [...info.parents].reverse().map((p) => this.lowerPath(p)).join(':'), UpperDir: path.join(dir, 'upper'), WorkDir: path.join(dir, 'work') };
+  }
+
   override async info(): Promise<DriverInfo> {
     return super.info();
   }

@@ -29,6 +29,11 @@ export class VfsDriver extends SnapshotDirs implements GraphDriver {
     return path.join(this.dir(key), 'fs');
   }
 
+  /** docker's vfs driver shows no data either. */
+  async data(): Promise<Record<string, string>> {
+    return {};
+  }
+
   /** The snapshot's tree against a fresh merge of its parents (removed by `release`). */
   async diff(key: string): Promise<DiffSource> {
     const info = await this.stat(key);
