@@ -18,9 +18,10 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
   const args = commandOf(rec);
   let security: SecurityOpts | undefined;
   try {
-    security = parseSecurityOpts(s.securityOpt ?? []);
+    // Its apparmor, label and systempaths settings: a seccomp profile is not read for them.
+    security = parseSecurityOpts(s.securityOpt ?? [], { readProfile: false });
   } catch {
-    // A seccomp profile file gone since: the rest of the view still stands.
+    // A value the start refuses (create keeps the options as given): the rest of the view stands.
   }
   const network = s.networkMode ?? 'none';
   const attach = s.attach ?? { stdin: false, stdout: false, stderr: false };

@@ -38,6 +38,10 @@ test('--security-opt values; an unknown one is refused', () => {
   assert.equal(parseSecurityOpts(['systempaths=unconfined']).systemPathsUnconfined, true);
   assert.throws(() => parseSecurityOpts(['seccomp=/no/such/profile.json']), /cannot read profile/);
   assert.throws(() => parseSecurityOpts(['bogus=1']), /invalid --security-opt/);
+  // inspect's use: the other settings without reading the profile (gone since, say).
+  const shown = parseSecurityOpts(['seccomp=/no/such/profile.json', 'apparmor=my-profile'], { readProfile: false });
+  assert.equal(shown.apparmor, 'my-profile');
+  assert.equal(shown.seccomp, 'default');
 });
 
 test('commit --change instructions', () => {

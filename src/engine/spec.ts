@@ -230,8 +230,11 @@ export interface SecurityOpts {
   systemPathsUnconfined: boolean;
 }
 
-/** docker's --security-opt values; a seccomp profile file is read here. */
-export function parseSecurityOpts(values: string[]): SecurityOpts {
+/**
+ * docker's --security-opt values; a seccomp profile file is read here, unless `readProfile` is
+ * false (a caller that wants the other settings only: the seccomp stays 'default').
+ */
+export function parseSecurityOpts(values: string[], options: { readProfile?: boolean } = {}): SecurityOpts {
   const out: SecurityOpts = { noNewPrivileges: false, seccomp: 'default', systemPathsUnconfined: false };
   for (const v of values) {
     const sep = v.search(/[=:]/);
@@ -240,7 +243,7 @@ export function parseSecurityOpts(values: string[]): SecurityOpts {
     if (key === 'no-new-privileges') out.noNewPrivileges = value !== 'false';
     else if (key === 'seccomp') {
       if (value === 'unconfined') out.seccomp = 'unconfined';
-      else {
+      else if (options.readProfile !== false) {
         let text: string;
         try {
           text = readFileSync(value, 'utf8');
