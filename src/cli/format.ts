@@ -80,6 +80,20 @@ function evalArg(word: string, data: Value): Value {
   throw invalidArgument(`template: unknown value "${word}"`);
 }
 
+/** The template functions berth knows, each over its evaluated arguments. */
+const FUNCTIONS: Record<string, (args: Value[]) => string> = {
+  json: (args) => JSON.stringify(args[0] ?? null),
+  upper: (args) => show(args[0]).toUpperCase(),
+  lower: (args) => show(args[0]).toLowerCase(),
+  index: (args) => {
+    const obj = args[0] as Record<string, Value> | Value[] | undefined;
+    return show(obj === undefined || obj === null ? undefined : (obj as Record<string, Value>)[String(args[1])]);
+  },
+  join: (args) => ((args[0] as Value[] | undefined) ?? []).map(show).join(String(args[1] ?? '')),
+  truncate: (args) => show(args[0]).slice(0, Number(args[1])),
+  println: (args) => `${args.map(show).join(' ')}\n`,
+};
+
 /** One {{ action }}: a field path, or a function (json, upper, lower, index, join, truncate) with arguments. */
 function evalAction(action: string, data: Value): string {
   const w = words(action.trim());
@@ -90,68 +104,56 @@ function evalAction(action: string, data: Value): string {
     const v = lookup(data, w[0]) as Value | ((...a: Value[]) => Value);
     return show(typeof v === 'function' ? v(...args) : v);
   }
-  switch (w[0]) {
-    case 'json':
-      return JSON.stringify(args[0] ?? null);
-    case 'upper':
-      return show(args[0]).toUpperCase();
-    case 'lower':
-      return show(args[0]).toLowerCase();
-    case 'index': {
-      const obj = args[0] as Record<string, Value> | Value[] | undefined;
-      return show(obj === undefined || obj === null ? undefined : (obj as Record<string, Value>)[String(args[1])]);
-    }
-    case 'join':
-      return ((args[0] as Value[] | undefined) ?? []).map(show).join(String(args[1] ?? ''));
-    case 'truncate':
-      return show(args[0]).slice(0, Number(args[1]));
-    case 'println':
-      return `${args.map(show).join(' ')}\n`;
-    default:
-      throw invalidArgument(`template: function "${w[0]}" not defined`);
-  }
+  const fn = Object.hasOwn(FUNCTIONS, w[0]) ? FUNCTIONS[w[0]] : undefined;
+  if (!fn) throw invalidArgument(`template: function "${w[0]}" not defined`);
+  return fn(args);
 }
 
-const FUNCTIONS = new Set(['json', 'upper', 'lower', 'index', 'join', 'truncate', 'println']);
+/**
+ * A template's pieces in order: its text, and each {{ action }} (the "-" of {{- and -}} taken
+ * off; `trimBefore` for {{-, which trims the text before it).
+ */
+function* templatePieces(template: string): Generator<{ text: string } | { action: string; trimBefore: boolean }> {
+  let i = 0;
+  for (;;) {
+    const open = template.indexOf('{{', i);
+    if (open === -1) {
+      yield { text: template.slice(i) };
+      return;
+    }
+    const close = template.indexOf('}}', open);
+    if (close === -1) throw invalidArgument('failed to parse template: template: :1: unclosed action');
+    yield { text: template.slice(i, open) };
+    let body = template.slice(open + 2, close);
+    const trimBefore = body.startsWith('-');
+    if (trimBefore) body = body.slice(1);
+    yield { action: body.endsWith('-') ? body.slice(0, -1) : body, trimBefore };
+    i = close + 2;
+  }
+}
 
 /**
  * Parses a template without rendering it, as docker's CLI does before it lists anything: an
  * unclosed action or an unknown function is its error even when there is no row to render.
  */
 export function checkTemplate(template: string): void {
-  let i = 0;
-  for (;;) {
-    const open = template.indexOf('{{', i);
-    if (open === -1) return;
-    const close = template.indexOf('}}', open);
-    if (close === -1) throw invalidArgument('failed to parse template: template: :1: unclosed action');
-    const first = words(template.slice(open + 2, close).replace(/^-|-$/g, '').trim())[0];
-    if (first !== undefined && !first.startsWith('.') && !first.startsWith('"') && !FUNCTIONS.has(first)) {
+  for (const piece of templatePieces(template)) {
+    if (!('action' in piece)) continue;
+    const first = words(piece.action.trim())[0];
+    if (first !== undefined && !first.startsWith('.') && !first.startsWith('"') && !Object.hasOwn(FUNCTIONS, first)) {
       throw invalidArgument(`failed to parse template: template: :1: function "${first}" not defined`);
     }
-    i = close + 2;
   }
 }
 
 /** Renders a Go-style template over one value ("\t" and "\n" written as escapes become tab and newline). */
 export function renderTemplate(template: string, data: Value): string {
-  const t = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   let out = '';
-  let i = 0;
-  for (;;) {
-    const open = t.indexOf('{{', i);
-    if (open === -1) return out + t.slice(i);
-    const close = t.indexOf('}}', open);
-    if (close === -1) throw invalidArgument('failed to parse template: template: :1: unclosed action');
-    out += t.slice(i, open);
-    let body = t.slice(open + 2, close);
-    if (body.startsWith('-')) {
-      out = out.trimEnd();
-      body = body.slice(1);
-    }
-    out += evalAction(body.endsWith('-') ? body.slice(0, -1) : body, data);
-    i = close + 2;
+  for (const piece of templatePieces(template.replace(/\\t/g, '\t').replace(/\\n/g, '\n'))) {
+    if (!('action' in piece)) out += piece.text;
+    else out = (piece.trimBefore ? out.trimEnd() : out) + evalAction(piece.action, data);
   }
+  return out;
 }
 
 export interface FormatSpec<T> {
