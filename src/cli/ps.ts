@@ -1,5 +1,5 @@
 // berth ps: the containers, reconciled with the runtime first, in docker's columns, filters and formats.
-import { type ContainerRecord, statusText } from '../engine/container.js';
+import { type ContainerRecord, labelsOf, statusText } from '../engine/container.js';
 import { commandOf } from '../engine/spec.js';
 import { labelMatches } from '../engine/labels.js';
 import { listContainers } from '../engine/state.js';
@@ -60,7 +60,7 @@ function matchOne(rec: ContainerRecord, key: string, value: string, all: Contain
     case 'exited':
       return rec.state.status === 'exited' && String(rec.state.exitCode) === value;
     case 'label':
-      return labelMatches({ ...rec.source.config.labels, ...rec.spec.labels }, value);
+      return labelMatches(labelsOf(rec), value);
     case 'ancestor':
       return rec.spec.image === value || rec.source.imageName === value || (rec.source.imageId ?? '').replace('sha256:', '').startsWith(value.replace('sha256:', ''));
     case 'before':
@@ -106,7 +106,7 @@ export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; roo
       const [program = '', ...args] = commandOf(r);
       const cmd = [program, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
       const shown = noTrunc ? cmd : cmd.length > 20 ? `${cmd.slice(0, 19)}…` : cmd;
-      const labels: Record<string, string> = { ...r.source.config.labels, ...r.spec.labels };
+      const labels = labelsOf(r);
       const mounts = (r.spec.mounts ?? []).filter((m) => m.type !== 'tmpfs');
       const mountNames = mounts.map((m) => (m.type === 'volume' ? m.name : m.type === 'bind' ? m.source : '')).map((n) => (noTrunc || n.length <= 15 ? n : `${n.slice(0, 14)}…`));
       return {

@@ -268,6 +268,11 @@ export function newContainerId(): string {
 // docker's rule: two characters at least (a one-letter name is refused as invalid).
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
+/** A container's labels as docker has them: the image's, with the container's own over them. */
+export function labelsOf(rec: Pick<ContainerRecord, 'source' | 'spec'>): Record<string, string> {
+  return { ...rec.source.config.labels, ...rec.spec.labels };
+}
+
 /** docker's name rule ([a-zA-Z0-9][a-zA-Z0-9_.-]+); a leading "/" is accepted and dropped. */
 export function checkName(name: string): string {
   const n = name.startsWith('/') ? name.slice(1) : name;

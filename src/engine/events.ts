@@ -6,7 +6,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, writeSy
 import { constants } from 'node:os';
 import { invalidArgument } from '../internal/errors.js';
 import * as path from 'node:path';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, labelsOf } from './container.js';
 import { labelMatches } from './labels.js';
 
 /** docker's event types berth emits. */
@@ -72,7 +72,7 @@ export function recordEvent(runroot: string, type: EventType, action: string, id
 
 /** A container's event with docker's attributes: its labels, image and name, then `extra`. */
 export function containerEvent(runroot: string, rec: Pick<ContainerRecord, 'id' | 'name' | 'spec' | 'source'>, action: string, extra: Record<string, string> = {}): void {
-  recordEvent(runroot, 'container', action, rec.id, { ...rec.source.config.labels, ...rec.spec.labels, image: rec.spec.image, name: rec.name, ...extra });
+  recordEvent(runroot, 'container', action, rec.id, { ...labelsOf(rec), image: rec.spec.image, name: rec.name, ...extra });
 }
 
 /** A signal as the runtime takes it: a number as given, a name as "SIGTERM" ("term" and "TERM" too). */

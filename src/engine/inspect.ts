@@ -4,7 +4,7 @@ import { type CgroupLayout, type DeviceRate, detectCgroups } from '../runtime/cg
 import { dockerMount } from './mounts.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/defaults.js';
 import { commandOf, envOf, parseSecurityOpts, type SecurityOpts } from './spec.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, labelsOf } from './container.js';
 import type { ContainerHost } from './host.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -221,7 +221,7 @@ export function runConfigOf(rec: ContainerRecord): Record<string, unknown> {
     WorkingDir: s.workingDir ?? c.workingDir ?? '',
     // --entrypoint '' clears it: docker's null.
     Entrypoint: s.entrypoint !== undefined ? (s.entrypoint.join('') !== '' ? s.entrypoint : null) : (c.entrypoint ?? null),
-    Labels: { ...c.labels, ...s.labels },
+    Labels: labelsOf(rec),
     ...(ports.length > 0 ? { ExposedPorts: Object.fromEntries(ports.map((p) => [p, {}])) } : {}),
     // docker's: the image's VOLUMEs and the anonymous -v destinations, null when none.
     Volumes: configVolumes(rec),

@@ -3,7 +3,7 @@
 // read stopped, so no line written between two reads is lost).
 import { followLogs, type LogEntry, readLogs } from '../runtime/logs.js';
 import { failedPrecondition } from '../internal/errors.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, labelsOf } from './container.js';
 import { envOf } from './spec.js';
 import type { ContainerHost } from './host.js';
 import { refresh } from './state.js';
@@ -17,7 +17,7 @@ export function logDetails(rec: ContainerRecord): string {
   const opts = rec.spec.log?.options ?? {};
   const names = (key: string) => (opts[key] ?? '').split(',').filter(Boolean);
   const attrs = new Map<string, string>();
-  const labels: Record<string, string> = { ...rec.source.config.labels, ...rec.spec.labels };
+  const labels = labelsOf(rec);
   for (const k of names('labels')) if (k in labels) attrs.set(k, labels[k]);
   const env = new Map(envOf(rec).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, ''])));
   for (const k of names('env')) if (env.has(k)) attrs.set(k, env.get(k) as string);
