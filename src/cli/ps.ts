@@ -1,5 +1,5 @@
 // berth ps: the containers, reconciled with the runtime first, in docker's columns, filters and formats.
-import { type ContainerRecord, labelsOf, statusText } from '../engine/container.js';
+import { type ContainerRecord, labelsOf, networkOf, statusText } from '../engine/container.js';
 import { commandOf } from '../engine/spec.js';
 import { labelMatches } from '../engine/labels.js';
 import { listContainers } from '../engine/state.js';
@@ -123,8 +123,7 @@ export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; roo
         Label: (key: string) => labels[key] ?? '',
         Mounts: mountNames.join(','),
         LocalVolumes: String(mounts.filter((m) => m.type === 'volume').length),
-        // berth's network modes: none and host are networks of their own in docker; a container's stack is none.
-        Networks: r.spec.networkMode === 'host' ? 'host' : r.spec.networkMode?.startsWith('container:') ? '' : 'none',
+        Networks: networkOf(r.spec) ?? '',
         ExitCode: r.state.exitCode ?? 0,
         Pid: r.state.pid,
         ...(sizes?.has(r.id) ? { Size: sizeText(sizes.get(r.id) as { rw: number; rootFs: number }) } : {}),

@@ -273,6 +273,15 @@ export function labelsOf(rec: Pick<ContainerRecord, 'source' | 'spec'>): Record<
   return { ...rec.source.config.labels, ...rec.spec.labels };
 }
 
+/**
+ * The network a container is on, as docker names it: none (berth's default) or host, each a
+ * network of its own in docker; none for a container on another's stack (container:NAME).
+ */
+export function networkOf(spec: Pick<ContainerSpec, 'networkMode'>): 'none' | 'host' | undefined {
+  const mode = spec.networkMode ?? 'none';
+  return mode === 'none' || mode === 'host' ? mode : undefined;
+}
+
 /** docker's name rule ([a-zA-Z0-9][a-zA-Z0-9_.-]+); a leading "/" is accepted and dropped. */
 export function checkName(name: string): string {
   const n = name.startsWith('/') ? name.slice(1) : name;

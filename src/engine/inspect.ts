@@ -4,7 +4,7 @@ import { type CgroupLayout, type DeviceRate, detectCgroups } from '../runtime/cg
 import { dockerMount } from './mounts.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/defaults.js';
 import { commandOf, envOf, parseSecurityOpts, type SecurityOpts } from './spec.js';
-import { type ContainerRecord, labelsOf } from './container.js';
+import { type ContainerRecord, labelsOf, networkOf } from './container.js';
 import type { ContainerHost } from './host.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -23,7 +23,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
   } catch {
     // A value the start refuses (create keeps the options as given): the rest of the view stands.
   }
-  const network = s.networkMode ?? 'none';
+  const network = networkOf(s);
   const attach = s.attach ?? { stdin: false, stdout: false, stderr: false };
   return {
     Id: rec.id,
@@ -177,7 +177,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       IPPrefixLen: 0,
       IPv6Gateway: '',
       MacAddress: '',
-      Networks: network === 'none' || network === 'host' ? { [network]: emptyEndpoint() } : {},
+      Networks: network ? { [network]: emptyEndpoint() } : {},
     },
   };
 }
