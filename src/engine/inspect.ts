@@ -169,36 +169,18 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       SandboxKey: '',
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      MacAddress: '',
+      ...NO_ADDRESS,
       Networks: network ? { [network]: emptyEndpoint() } : {},
     },
   };
 }
 
+/** docker's address fields, empty: NetworkSettings and each EndpointSettings have them. */
+const NO_ADDRESS = { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '' };
+
 /** docker's EndpointSettings of a network with no addresses (none, host). */
 function emptyEndpoint(): Record<string, unknown> {
-  return {
-    IPAMConfig: null,
-    Links: null,
-    Aliases: null,
-    NetworkID: '',
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    MacAddress: '',
-    DriverOpts: null,
-  };
+  return { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', ...NO_ADDRESS, DriverOpts: null };
 }
 
 /** A --device-*-bps/-iops list as docker's HostConfig shows it. */
