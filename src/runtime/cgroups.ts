@@ -166,8 +166,7 @@ function derive(input: ResourceInput, layout?: CgroupLayout): { resources: SpecR
   }
   if (input.kernelMemory) {
     if (input.kernelMemory < MIN_MEMORY) throw invalidArgument('invalid --kernel-memory: minimum kernel memory limit allowed is 6MB');
-    const memory = host().controllers.memory;
-    if (host().mode === 'v2' || memory === undefined || !existsSync(`${memory}/memory.kmem.limit_in_bytes`)) {
+    if (!v1Has(host(), 'memory', 'memory.kmem.limit_in_bytes')) {
       drop('kernelMemory', undefined, 'Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.');
     } else {
       warnings.push('Specifying a kernel memory limit is deprecated and will be removed in a future release.');
@@ -201,8 +200,7 @@ function derive(input: ResourceInput, layout?: CgroupLayout): { resources: SpecR
   // (dockerd's --cpu-rt-runtime gives its parent one; here the host's administrator does).
   for (const [value, what] of [[input.cpuRtPeriod, 'period'], [input.cpuRtRuntime, 'runtime']] as const) {
     if (!value) continue;
-    const cpu = host().controllers.cpu;
-    if (host().mode === 'v2' || cpu === undefined || !existsSync(`${cpu}/cpu.rt_runtime_us`)) {
+    if (!v1Has(host(), 'cpu', 'cpu.rt_runtime_us')) {
       throw invalidArgument(`invalid --cpu-rt-${what}: your kernel does not support cgroup cpu real-time ${what}`);
     }
     if (!Number.isInteger(value) || value < 0) throw invalidArgument(`invalid --cpu-rt-${what} ${value}: want microseconds, a positive integer`);
@@ -229,7 +227,7 @@ function derive(input: ResourceInput, layout?: CgroupLayout): { resources: SpecR
     if (!input.memory) warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
   }
   if (input.blkioWeight !== undefined && input.blkioWeight !== 0) {
-    if (!Number.isInteger(input.blkioWeight) || input.blkioWeight < 10 || input.blkioWeight > 1000) {
+    if (!isBlkioWeight(input.blkioWeight)) {
       throw invalidArgument(`invalid --blkio-weight ${input.blkioWeight}: range of blkio weight is from 10 to 1000`);
     }
     if (blkioWeightSupported(host(), 'weight')) (out.blockIO ??= {}).weight = input.blkioWeight;
@@ -237,7 +235,7 @@ function derive(input: ResourceInput, layout?: CgroupLayout): { resources: SpecR
   }
   if (input.blkioWeightDevice?.length) {
     for (const d of input.blkioWeightDevice) {
-      if (!Number.isInteger(d.weight) || (d.weight !== 0 && (d.weight < 10 || d.weight > 1000))) throw invalidArgument(`invalid --blkio-weight-device "${d.path}:${d.weight}": invalid weight for device`);
+      if (d.weight !== 0 && !isBlkioWeight(d.weight)) throw invalidArgument(`invalid --blkio-weight-device "${d.path}:${d.weight}": invalid weight for device`);
     }
     if (blkioWeightSupported(host(), 'weight_device')) {
       (out.blockIO ??= {}).weightDevice = input.blkioWeightDevice.map((d) => ({ ...blockDevice('--blkio-weight-device', d.path), weight: d.weight }));
@@ -291,6 +289,17 @@ function checkCpuset(flag: string, list: string, available: () => string, what: 
   return list;
 }
 
+/** docker's block I/O weight: 10 to 1000 (0, "none", is the caller's to allow). */
+function isBlkioWeight(weight: number): boolean {
+  return Number.isInteger(weight) && weight >= 10 && weight <= 1000;
+}
+
+/** Whether a v1 controller is mounted here with `file` in it (the kernel supports that setting). */
+function v1Has(layout: CgroupLayout, controller: string, file: string): boolean {
+  const dir = layout.mode === 'v2' ? undefined : layout.controllers[controller];
+  return dir !== undefined && existsSync(`${dir}/${file}`);
+}
+
 /** Whether v2 has the io controller. */
 function ioControllerV2(layout: CgroupLayout): boolean {
   return readTextOr(`${layout.unified ?? '/sys/fs/cgroup'}/cgroup.controllers`).split(/\s+/).includes('io');
@@ -299,15 +308,13 @@ function ioControllerV2(layout: CgroupLayout): boolean {
 /** Whether the block I/O controller has a proportional weight (or one per device) here: CFQ or BFQ on v1, io.weight on v2. */
 function blkioWeightSupported(layout: CgroupLayout, file: 'weight' | 'weight_device'): boolean {
   if (layout.mode === 'v2') return ioControllerV2(layout);
-  const blkio = layout.controllers.blkio;
-  return blkio !== undefined && (existsSync(`${blkio}/blkio.${file}`) || existsSync(`${blkio}/blkio.bfq.${file}`));
+  return v1Has(layout, 'blkio', `blkio.${file}`) || v1Has(layout, 'blkio', `blkio.bfq.${file}`);
 }
 
 /** Whether the block I/O controller throttles (blkio.throttle.FILE on v1, io.max on v2). */
 function throttleSupported(layout: CgroupLayout, file: string): boolean {
   if (layout.mode === 'v2') return ioControllerV2(layout);
-  const blkio = layout.controllers.blkio;
-  return blkio !== undefined && existsSync(`${blkio}/blkio.throttle.${file}`);
+  return v1Has(layout, 'blkio', `blkio.throttle.${file}`);
 }
 
 /** The major and minor number of a block device on the host, for a throttle rule. */
@@ -329,7 +336,7 @@ export function parseWeightDevice(text: string): { path: string; weight: number 
   const devicePath = text.slice(0, colon);
   if (!devicePath.startsWith('/dev/')) throw invalidArgument(`invalid --blkio-weight-device "${text}": bad format for device path: want a /dev path`);
   const weight = /^\d+$/.test(text.slice(colon + 1)) ? Number(text.slice(colon + 1)) : Number.NaN;
-  if (!(weight === 0 || (weight >= 10 && weight <= 1000))) throw invalidArgument(`invalid --blkio-weight-device "${text}": invalid weight for device: want 10 to 1000 (or 0)`);
+  if (weight !== 0 && !isBlkioWeight(weight)) throw invalidArgument(`invalid --blkio-weight-device "${text}": invalid weight for device: want 10 to 1000 (or 0)`);
   return { path: devicePath, weight };
 }
 
