@@ -67,6 +67,47 @@ test('commit with -c, -m, -a: the new image runs with the changes and config', a
   await ok(fx, ['rm', '-f', id, 'c1']);
 });
 
+test('commit -c takes docker\'s config instructions as a Dockerfile\'s; a bad one leaves nothing', async () => {
+  // As docker 20.10's commit of the same container: $VARIABLES from the container's Env,
+  // WORKDIR relative to the last, ONBUILD and HEALTHCHECK, ENTRYPOINT clearing the Cmd.
+  const id = await ok(fx, ['run', '-d', '--name', 'oc1', '-e', 'FOO=bar', fx.image, 'sleep', '100']);
+  await ok(fx, ['commit', '-c', 'ENV A=$FOO:x B="a b"', '-c', 'WORKDIR /a', '-c', 'WORKDIR b', '-c', 'ONBUILD RUN echo triggered > /onbuild.txt', '-c', 'HEALTHCHECK --interval=5s CMD true', '-c', 'ENTRYPOINT ["cat"]', 'oc1', 'test/onbuild:1']);
+  const c = JSON.parse(await ok(fx, ['image', 'inspect', '-f', '{{json .Config}}', 'test/onbuild:1'])) as { Env: string[]; WorkingDir: string; OnBuild: string[]; Healthcheck: unknown; Entrypoint: string[]; Cmd: unknown };
+  assert.deepEqual(c.Env.slice(-3), ['FOO=bar', 'A=bar:x', 'B=a b']);
+  assert.equal(c.WorkingDir, '/a/b');
+  assert.deepEqual(c.OnBuild, ['RUN echo triggered > /onbuild.txt']);
+  assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5e9 });
+  assert.deepEqual(c.Entrypoint, ['cat']);
+  assert.equal(c.Cmd ?? null, null);
+  // The trigger runs in a build FROM the committed image, and its result has no triggers left.
+  const ctxDir = path.join(fx.dir, 'onbuild-ctx');
+  await fs.mkdir(ctxDir, { recursive: true });
+  await fs.writeFile(path.join(ctxDir, 'Containerfile'), 'FROM test/onbuild:1\n');
+  await ok(fx, ['build', '-q', '-t', 'test/onbuild:child', ctxDir]);
+  assert.equal(await ok(fx, ['run', '--rm', 'test/onbuild:child', '/onbuild.txt']), 'triggered');
+  // A container of an image with triggers commits without them (docker's commit: they are a build's).
+  await ok(fx, ['create', '--name', 'oc2', 'test/onbuild:1', '/etc/hostname']);
+  await ok(fx, ['commit', 'oc2', 'test/onbuild:2']);
+  assert.equal(await ok(fx, ['image', 'inspect', '-f', '{{json .Config.OnBuild}}', 'test/onbuild:2']), 'null');
+  // What commit does not take fails before the container is paused or any layer is written.
+  const images = await ok(fx, ['images', '-a', '-q', '--no-trunc']);
+  for (const [change, message] of [
+    ['RUN rm -rf /', /invalid --change "RUN rm -rf \/": RUN is not a valid change command/],
+    ['SHELL ["/bin/bash", "-c"]', /SHELL is not a valid change command/],
+    ['ENV', /ENV: requires at least one argument/],
+    ['ONBUILD FROM x', /FROM is not allowed as an ONBUILD trigger/],
+    ['EXPOSE 99999', /invalid --change "EXPOSE 99999"/],
+  ] as const) {
+    const r = await berth(fx, ['commit', '-c', change, id, 'test/onbuild:bad']);
+    assert.equal(r.code, 1, change);
+    assert.match(r.stderr, message);
+  }
+  assert.equal(await ok(fx, ['images', '-a', '-q', '--no-trunc']), images);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', id]), 'running');
+  await ok(fx, ['rm', '-f', id, 'oc2']);
+  await ok(fx, ['rmi', 'test/onbuild:child', 'test/onbuild:1', 'test/onbuild:2']);
+});
+
 test('cp from and to a container; the container symlinks cannot point the copy outside', async () => {
   const id = await ok(fx, ['create', '--name', 'cp1', fx.image, 'true']);
   const hostDir = path.join(fx.dir, 'cp');

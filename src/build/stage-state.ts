@@ -1,16 +1,15 @@
 // A stage's state while it builds: the image config taking shape, its layers and history,
 // and ARG/ENV scoping (ENV wins over ARG; only declared ARGs are visible).
 import type { Digest } from '../digest/digest.js';
-import { invalidArgument } from '../internal/errors.js';
 import type { ContainerConfig, History, ImageConfig } from '../image/index.js';
 import type { ImageLayer } from '../store/index.js';
+import { applyConfigInstruction, setEnv, shellOf } from './config-edit.js';
 import type { Instruction } from './parser/instructions.js';
 import { expandWord, expandWords, type Lookup } from './parser/shell-lex.js';
 
 /** Args every build knows without an ARG (not recorded in the image), docker's list. */
 export const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
 
-export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export class StageState {
@@ -97,80 +96,19 @@ export class StageState {
   }
 
   setEnv(key: string, value: string): void {
-    const env = (this.config.Env ?? []).filter((e) => !e.startsWith(`${key}=`));
-    env.push(`${key}=${value}`);
-    this.config.Env = env;
+    setEnv(this.config, key, value);
   }
 
   /** Applies a metadata-only instruction to the config. Returns false for the others. */
   applyMetadata(inst: Instruction): boolean {
-    const c = this.config;
-    switch (inst.kind) {
-      case 'env': {
-        const pairs = inst.pairs.map((p) => [this.expand(p.key), this.expand(p.value)] as const);
-        for (const [k, v] of pairs) this.setEnv(k, v);
-        return true;
-      }
-      case 'label': {
-        c.Labels = { ...(c.Labels ?? {}) };
-        for (const p of inst.pairs) c.Labels[this.expand(p.key)] = this.expand(p.value);
-        return true;
-      }
-      case 'workdir': {
-        const dir = this.expand(inst.value);
-        c.WorkingDir = dir.startsWith('/') ? normalize(dir) : normalize(`${c.WorkingDir || '/'}/${dir}`);
-        return true;
-      }
-      case 'user':
-        c.User = this.expand(inst.value);
-        return true;
-      case 'stopsignal':
-        c.StopSignal = this.expand(inst.value);
-        return true;
-      case 'maintainer':
-        return true;
-      case 'cmd':
-        this.cmdFromBase = false;
-        c.Cmd = inst.command.exec ? inst.command.args : [...this.shell(), inst.command.command];
-        return true;
-      case 'entrypoint':
-        c.Entrypoint = inst.command.exec ? inst.command.args : [...this.shell(), inst.command.command];
-        // docker: ENTRYPOINT resets a CMD inherited from the base image.
-        if (this.cmdFromBase) c.Cmd = null;
-        return true;
-      case 'expose': {
-        c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
-        for (const w of this.expandList(inst.words)) for (const p of exposedPorts(w)) c.ExposedPorts[p] = {};
-        return true;
-      }
-      case 'volume': {
-        c.Volumes = { ...(c.Volumes ?? {}) };
-        const paths = inst.json ? inst.words.map((w) => this.expand(w)) : this.expandList(inst.words);
-        for (const v of paths) {
-          if (v.trim() === '') throw invalidArgument('VOLUME: a volume path must not be empty');
-          c.Volumes[v] = {};
-        }
-        return true;
-      }
-      case 'shell':
-        c.Shell = inst.args;
-        return true;
-      case 'healthcheck':
-        c.Healthcheck = healthcheck(inst, this.shell());
-        return true;
-      case 'onbuild':
-        c.OnBuild = [...(c.OnBuild ?? []), inst.trigger];
-        return true;
-      default:
-        return false;
-    }
+    return applyConfigInstruction(this.config, inst, this);
   }
 
   /** Set while the Cmd is still the base image's (an ENTRYPOINT then clears it). */
   cmdFromBase = true;
 
   shell(): string[] {
-    return this.config.Shell?.length ? this.config.Shell : DEFAULT_SHELL;
+    return shellOf(this.config);
   }
 
   toImageConfig(platform: { architecture: string; os: string; variant?: string }, created: string): ImageConfig {
@@ -186,60 +124,4 @@ export class StageState {
     if (this.base.author) out.author = this.base.author;
     return out;
   }
-}
-
-function normalize(p: string): string {
-  const parts: string[] = [];
-  for (const c of p.split('/')) {
-    if (c === '' || c === '.') continue;
-    if (c === '..') parts.pop();
-    else parts.push(c);
-  }
-  return `/${parts.join('/')}`;
-}
-
-/** "80" -> 80/tcp, "53/udp", "8000-8002/tcp" -> three ports. */
-export function exposedPorts(word: string): string[] {
-  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(word);
-  if (!m) throw invalidArgument(`EXPOSE: invalid port "${word}": use PORT[-PORT][/PROTOCOL]`);
-  const from = Number(m[1]);
-  const to = m[2] ? Number(m[2]) : from;
-  if (from < 1 || to > 65535 || to < from) throw invalidArgument(`EXPOSE: invalid port range "${word}"`);
-  const proto = (m[3] ?? 'tcp').toLowerCase();
-  const out: string[] = [];
-  for (let p = from; p <= to; p++) out.push(`${p}/${proto}`);
-  return out;
-}
-
-/** Go duration ("30s", "1m30s", "500ms") -> nanoseconds. */
-export function parseDuration(text: string, what: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * unit[m[2]];
-    end = re.lastIndex;
-  }
-  if (text === '' || end !== text.length) throw invalidArgument(`HEALTHCHECK: invalid ${what} "${text}": use a duration like 30s or 1m30s`);
-  return Math.round(total);
-}
-
-function healthcheck(inst: Extract<Instruction, { kind: 'healthcheck' }>, shell: string[]) {
-  if (inst.test === 'none') return { Test: ['NONE'] };
-  const hc: NonNullable<ContainerConfig['Healthcheck']> = {
-    Test: inst.test.exec ? ['CMD', ...inst.test.args] : ['CMD-SHELL', inst.test.command],
-  };
-  void shell;
-  if (inst.interval) hc.Interval = parseDuration(inst.interval, 'interval');
-  if (inst.timeout) hc.Timeout = parseDuration(inst.timeout, 'timeout');
-  if (inst.startPeriod) hc.StartPeriod = parseDuration(inst.startPeriod, 'start period');
-  if (inst.startInterval) hc.StartInterval = parseDuration(inst.startInterval, 'start interval');
-  if (inst.retries) {
-    const n = Number(inst.retries);
-    if (!Number.isInteger(n) || n < 0) throw invalidArgument(`HEALTHCHECK: invalid retries "${inst.retries}"`);
-    hc.Retries = n;
-  }
-  return hc;
 }

@@ -1,7 +1,8 @@
 // berth import FILE|- [REFERENCE]: a rootfs tarball becomes a one-layer base image.
 import * as fs from 'node:fs/promises';
-import { applyChanges, importTarball } from '../engine/images/index.js';
-import { parsePlatform } from '../image/index.js';
+import { parseChanges } from '../build/changes.js';
+import { importTarball } from '../engine/images/index.js';
+import { type ContainerConfig, parsePlatform } from '../image/index.js';
 import { BerthError } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
@@ -13,7 +14,7 @@ export const SPEC: VerbSpec = {
   minArgs: 1,
   maxArgs: 2,
   flags: [
-    { name: 'change', short: 'c', type: 'list', value: 'INSTRUCTION', description: 'Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE)' },
+    { name: 'change', short: 'c', type: 'list', value: 'INSTRUCTION', description: 'Apply Dockerfile instruction to the created image' },
     { name: 'message', short: 'm', type: 'string', value: 'TEXT', description: 'Commit message for the imported image' },
     { name: 'platform', type: 'string', value: 'OS/ARCH[/VARIANT]', description: 'Platform recorded in the image' },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress output' },
@@ -23,6 +24,8 @@ export const SPEC: VerbSpec = {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
+  const config: ContainerConfig = {};
+  parseChanges(flags.list('change'))(config);
   const store = await openImageStore(ctx);
   const [file, reference] = flags.args;
   const source =
@@ -36,7 +39,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const platform = flags.string('platform');
   const result = await importTarball(store, source, {
     ...(reference ? { reference } : {}),
-    config: applyChanges(flags.list('change')),
+    config,
     ...(flags.string('message') ? { message: flags.string('message') } : {}),
     ...(platform ? { platform: parsePlatform(platform) } : {}),
   });

@@ -4,7 +4,7 @@ import { containerEvent } from './events.js';
 import { type BigIntStats, readdirSync } from 'node:fs';
 import type { Digest } from '../digest/digest.js';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
-import { type Descriptor, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
+import { type ContainerConfig, type Descriptor, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
 import { createLayerFromOverlayUpper, diffDirectories } from '../layer/index.js';
 import { normalizeName, type ImageRecord } from '../store/index.js';
 import type { ContainerRecord } from './container.js';
@@ -18,78 +18,15 @@ import { Readable } from 'node:stream';
 export interface CommitOptions {
   /** "repo[:tag]"; untagged when absent. */
   reference?: string;
-  /** -c/--change Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME. */
-  changes?: string[];
+  /**
+   * -c/--change, parsed (build/changes.ts parseChanges): applied to the new image's config
+   * before any work, so a change that fails leaves nothing behind.
+   */
+  editConfig?: (config: ContainerConfig) => void;
   message?: string;
   author?: string;
   /** Pause a running container while its layer is made (docker's default). */
   pause?: boolean;
-}
-
-/** A JSON array (exec form) or a shell string (sh -c), as the Dockerfile takes them. */
-function commandArg(text: string): string[] {
-  const t = text.trim();
-  if (t.startsWith('[')) {
-    try {
-      const v = JSON.parse(t) as unknown;
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-    } catch {}
-    throw invalidArgument(`invalid --change: "${text}" is not a JSON array of strings`);
-  }
-  return ['/bin/sh', '-c', t];
-}
-
-/** Applies one --change instruction to the config (docker's allowed subset). */
-export function applyChange(config: NonNullable<ImageConfig['config']>, change: string): void {
-  const m = /^\s*(\w+)\s+(.*)$/s.exec(change);
-  if (!m) throw invalidArgument(`invalid --change "${change}": want INSTRUCTION ARGS`);
-  const arg = m[2].trim();
-  switch (m[1].toUpperCase()) {
-    case 'CMD':
-      config.Cmd = commandArg(arg);
-      return;
-    case 'ENTRYPOINT': {
-      // ENTRYPOINT [] clears it (docker's image then has none).
-      const entrypoint = commandArg(arg);
-      if (entrypoint.length > 0) config.Entrypoint = entrypoint;
-      else delete config.Entrypoint;
-      return;
-    }
-    case 'ENV': {
-      const pairs = arg.includes('=') ? [...arg.matchAll(/(\S+?)=("([^"]*)"|\S*)/g)].map((p) => [p[1], p[3] ?? p[2]]) : [[arg.split(/\s+/)[0], arg.split(/\s+/).slice(1).join(' ')]];
-      const env = config.Env ?? [];
-      for (const [k, v] of pairs) {
-        const i = env.findIndex((e) => e.split('=')[0] === k);
-        if (i >= 0) env[i] = `${k}=${v}`;
-        else env.push(`${k}=${v}`);
-      }
-      config.Env = env;
-      return;
-    }
-    case 'WORKDIR':
-      config.WorkingDir = arg;
-      return;
-    case 'USER':
-      config.User = arg;
-      return;
-    case 'STOPSIGNAL':
-      config.StopSignal = arg;
-      return;
-    case 'LABEL':
-      config.Labels ??= {};
-      for (const p of arg.matchAll(/(\S+?)=("([^"]*)"|\S*)/g)) config.Labels[p[1]] = p[3] ?? p[2];
-      return;
-    case 'EXPOSE':
-      config.ExposedPorts ??= {};
-      for (const p of arg.split(/\s+/)) config.ExposedPorts[p.includes('/') ? p : `${p}/tcp`] = {};
-      return;
-    case 'VOLUME':
-      config.Volumes ??= {};
-      for (const v of arg.startsWith('[') ? commandArg(arg) : arg.split(/\s+/)) config.Volumes[v] = {};
-      return;
-    default:
-      throw invalidArgument(`invalid --change "${m[1]}": commit accepts CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
-  }
 }
 
 /** The container's run config in an image config's terms: docker's null and empty values left out. */
@@ -134,6 +71,13 @@ export async function commitContainer(host: ContainerHost, query: string, option
   } else {
     base = { architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: {} };
   }
+  // docker's commit starts from the container's config (the image's with -e, -l, the command
+  // and the rest of the container's settings over it; not the image's ONBUILD triggers, which
+  // a build consumes), then applies --change.
+  const runConfig = commitConfigOf(rec);
+  const imageRunConfig: ContainerConfig = { ...(base.config ?? {}), ...runConfig };
+  delete imageRunConfig.OnBuild;
+  options.editConfig?.(imageRunConfig);
   const runtime = host.runtimeOf(rec);
   const pause = (options.pause ?? true) && rec.state.status === 'running';
   if (pause) await runtime.pause(rec.id);
@@ -152,10 +96,7 @@ export async function commitContainer(host: ContainerHost, query: string, option
       }
       const digests = await blob.done;
       const created = new Date().toISOString();
-      // docker's commit starts from the container's config (the image's with -e, -l, the
-      // command and the rest of the container's settings over it), then applies --change; it
-      // names the container and its config, and the message as the image's comment.
-      const runConfig = commitConfigOf(rec);
+      // It names the container and its config, and the message as the image's comment.
       const config: ImageConfig = {
         ...base,
         created,
@@ -163,11 +104,10 @@ export async function commitContainer(host: ContainerHost, query: string, option
         ...(options.message ? { comment: options.message } : {}),
         container: rec.id,
         container_config: runConfig,
-        config: { ...(base.config ?? {}), ...runConfig },
+        config: imageRunConfig,
         rootfs: { type: 'layers', diff_ids: [...diffIDs, digests.diffID] },
         history: [...(base.history ?? []), { created, created_by: commandOf(rec).join(' '), ...(options.author ? { author: options.author } : {}), ...(options.message ? { comment: options.message } : {}) }],
       };
-      for (const c of options.changes ?? []) applyChange(config.config!, c);
       const configBytes = Buffer.from(JSON.stringify(config));
       const configDesc = await sink.writeBlob({ mediaType: OCI_CONFIG }, Readable.from([configBytes]));
       const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDesc, layers: [...baseLayers, layerDesc] };

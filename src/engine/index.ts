@@ -15,7 +15,7 @@ export { containerLogs, type LogOptions } from './logs.js';
 export { type ExecRequest, execInContainer } from './exec.js';
 export { inspectView } from './inspect.js';
 export { type Change, containerChanges, copyFromContainer, copyToContainer, exportContainer, mountContainer, unmountContainer } from './files.js';
-export { applyChange, type CommitOptions, commitContainer } from './commit.js';
+export { type CommitOptions, commitContainer } from './commit.js';
 export { type ContainerTop, containerStats, containerTop, type StatsRow } from './observe.js';
 export { isMountPoint } from './rootfs.js';
 export { DEFAULT_CONFIG_FILE, type EngineConfig, loadEngineConfig } from './config.js';

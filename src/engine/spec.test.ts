@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerRecord } from './container.js';
-import { applyChange } from './commit.js';
 import { commandOf, envOf, parseSecurityOpts } from './spec.js';
 
 function rec(spec: Partial<ContainerRecord['spec']>, config: ContainerRecord['source']['config']): ContainerRecord {
@@ -42,27 +41,4 @@ test('--security-opt values; an unknown one is refused', () => {
   const shown = parseSecurityOpts(['seccomp=/no/such/profile.json', 'apparmor=my-profile'], { readProfile: false });
   assert.equal(shown.apparmor, 'my-profile');
   assert.equal(shown.seccomp, 'default');
-});
-
-test('commit --change instructions', () => {
-  const c: Record<string, unknown> & { Env?: string[] } = { Env: ['A=1'] };
-  applyChange(c, 'CMD ["a", "b"]');
-  applyChange(c, 'ENTRYPOINT echo hi');
-  applyChange(c, 'ENV A=2 B="x y"');
-  applyChange(c, 'WORKDIR /w');
-  applyChange(c, 'USER app');
-  applyChange(c, 'LABEL k=v');
-  applyChange(c, 'EXPOSE 80');
-  assert.deepEqual(c.Cmd, ['a', 'b']);
-  assert.deepEqual(c.Entrypoint, ['/bin/sh', '-c', 'echo hi']);
-  assert.deepEqual(c.Env, ['A=2', 'B=x y']);
-  assert.equal(c.WorkingDir, '/w');
-  assert.equal(c.User, 'app');
-  assert.deepEqual(c.Labels, { k: 'v' });
-  assert.deepEqual(c.ExposedPorts, { '80/tcp': {} });
-});
-
-test('commit --change refuses RUN and a malformed JSON array', () => {
-  assert.throws(() => applyChange({}, 'RUN rm -rf /'), /commit accepts/);
-  assert.throws(() => applyChange({}, 'CMD ["a", 1]'), /JSON array of strings/);
 });

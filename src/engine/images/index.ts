@@ -8,6 +8,6 @@ export { type PushEvent, type PushOptions, type PushResult, pushImage } from './
 export { layerTree, type TreeNode } from './tree.js';
 export { type DiffEntry, diffImages, diffViews, mergedView, type PathState, stackOf } from './diff.js';
 export { login, loginKey, logout, type RemoteTag, remoteTags, type SearchResult, searchImages } from './remote-info.js';
-export { applyChanges, type ArchiveFormat, archiveFormat, importTarball, type LoadedImage, loadImages, saveImages } from './archive.js';
+export { type ArchiveFormat, archiveFormat, importTarball, type LoadedImage, loadImages, saveImages } from './archive.js';
 export { removeImage, tagImage, untagImage } from './remove.js';
 export { imagesToPrune, parsePruneFilters, parseUntil, type PrunedImages, pruneImages, type PruneImagesOptions } from './prune.js';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fullString, registriesConfigFromText } from '../../reference/index.js';
-import { applyChanges } from './archive.js';
 import { parseCreds, pullCandidates } from './remote.js';
 
 const names = (input: string, conf: string) => pullCandidates(input, registriesConfigFromText(conf)).map((c) => fullString(c.reference));
@@ -26,17 +25,4 @@ test('fully qualified names are taken as they are; blocked ones are refused nami
 test('--creds splits at the first colon', () => {
   assert.deepEqual(parseCreds('u:p:q'), { username: 'u', password: 'p:q' });
   assert.throws(() => parseCreds('nopassword'), /USERNAME:PASSWORD/);
-});
-
-test('import --change understands docker instructions', () => {
-  assert.deepEqual(applyChanges(['CMD ["/bin/sh"]', 'ENTRYPOINT run', 'ENV A=1', 'ENV B 2', 'WORKDIR /w', 'USER 1000', 'LABEL a="b c"', 'EXPOSE 80']), {
-    Cmd: ['/bin/sh'],
-    Entrypoint: ['/bin/sh', '-c', 'run'],
-    Env: ['A=1', 'B=2'],
-    WorkingDir: '/w',
-    User: '1000',
-    Labels: { a: 'b c' },
-    ExposedPorts: { '80/tcp': {} },
-  });
-  assert.throws(() => applyChanges(['RUN x']), /RUN is not one of/);
 });
