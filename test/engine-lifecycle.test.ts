@@ -413,6 +413,25 @@ test('names are unique; IDs resolve by unique prefix; a bad name is refused', as
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 
+test('container prune asks first, as docker does, and keeps to its label filters', async () => {
+  const keep = await ok(fx, ['create', '--label', 'team=a', fx.image, 'true']);
+  const other = await ok(fx, ['create', fx.image, 'true']);
+  // Without -f: docker's question; anything but y (here n, or no input at all) removes nothing.
+  for (const input of ['n\n', '']) {
+    const asked = await berth(fx, ['container', 'prune'], { input });
+    assert.equal(asked.code, 0);
+    assert.equal(asked.stdout, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
+  }
+  assert.equal((await ok(fx, ['ps', '-aq', '--no-trunc'])).split('\n').length, 2);
+  // A bad filter fails before the question; label!= spares the labelled one, label= takes it.
+  const bad = await berth(fx, ['container', 'prune', '--filter', 'bogus=1'], { input: 'y\n' });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /invalid filter "bogus=1"/);
+  assert.equal(await ok(fx, ['container', 'prune', '-f', '--filter', 'label!=team=a']), `Deleted Containers:\n${other}\n\nTotal reclaimed space: 0B`);
+  assert.equal(await ok(fx, ['container', 'prune', '--filter', 'label=team'], { input: 'y\n' }), `WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] Deleted Containers:\n${keep}\n\nTotal reclaimed space: 0B`);
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+});
+
 test('a container from an untagged intermediate layer (berth image tree IDs)', async () => {
   const short = fx.baseLayer.slice(7, 19);
   // The bottom layer has busybox but not /hello, which the tagged image's second layer adds.

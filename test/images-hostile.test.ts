@@ -148,7 +148,7 @@ test('a layer with paths escaping the root is refused and writes nothing outside
     assert.equal((await box.berth(['images', '-q'])).stdout, '');
   } finally {
     await reg.close();
-    await box.berth(['image', 'prune', '-a']);
+    await box.berth(['image', 'prune', '-a', '-f']);
   }
 });
 

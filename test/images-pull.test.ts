@@ -125,6 +125,17 @@ test('an image pulled by digest lists with its repository and no tag, and image 
   assert.equal(r.code, 0, r.stderr);
   r = await box.berth(['image', 'inspect', '--format', '{{json .RepoDigests}}', `${name}@${image.manifestDigest}`]);
   assert.equal(r.stdout, `["${name}@${image.manifestDigest}"]\n`);
+  // Without -f docker's question comes first, and no answer (or n) removes nothing, -a included.
+  for (const [args, question] of [
+    [[], 'all dangling images'],
+    [['-a'], 'all images without at least one container associated to them'],
+  ] as const) {
+    r = await box.berth(['image', 'prune', ...args], { input: Buffer.from('n\n') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `WARNING! This will remove ${question}.\nAre you sure you want to continue? [y/N] `);
+  }
+  r = await box.berth(['image', 'inspect', '--format', '{{json .RepoDigests}}', `${name}@${image.manifestDigest}`]);
+  assert.equal(r.code, 0, 'image prune -a answered n kept the image');
 });
 
 test('a short name with no search registries is docker.io, and the failure names the location tried', async () => {

@@ -1,11 +1,11 @@
 // berth container SUBCOMMAND: ls and prune, the internal cleanup conmon runs after an exit,
 // and the container verbs under their group names (container run, container rm, ...).
+import { parsePruneFilters } from '../engine/images/prune.js';
 import { cleanupContainer, pruneContainers } from '../engine/lifecycle.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import { humanSize } from './format.js';
-import { parseTime } from './logs.js';
-import { containersSection } from './prune-common.js';
+import { confirm, containersSection } from './prune-common.js';
 import type { CliContext, VerbModule } from './main.js';
 
 const ALIASES: Record<string, () => Promise<VerbModule>> = {
@@ -48,7 +48,7 @@ const PRUNE: VerbSpec = {
   maxArgs: 0,
   flags: [
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
-    { name: 'filter', type: 'list', value: 'until=TIME', description: 'Only containers created before TIME' },
+    { name: 'filter', type: 'list', value: 'KEY=VALUE', description: 'until=TIME (created before), label=KEY[=VALUE], label!=KEY[=VALUE]' },
   ],
 };
 
@@ -74,8 +74,14 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (sub === 'prune') {
     const flags = parseVerb(PRUNE, rest, ctx);
     if (!flags) return 0;
-    const until = flags.list('filter').find((f) => f.startsWith('until='));
-    const removed = await pruneContainers(host, until ? { until: parseTime(until.slice(6)) } : {});
+    // Checked before the prompt: a bad filter is an error, not a question.
+    const filters = parsePruneFilters(flags.list('filter'), Date.now());
+    if (!flags.bool('force') && !confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ')) return 0;
+    const removed = await pruneContainers(host, {
+      ...(filters.until !== undefined ? { until: new Date(filters.until) } : {}),
+      labels: filters.labels,
+      notLabels: filters.notLabels,
+    });
     ctx.out(containersSection(removed));
     ctx.out(`Total reclaimed space: ${humanSize(removed.reduce((n, c) => n + c.size, 0))}\n`);
     return 0;

@@ -1,8 +1,8 @@
 // berth image SUBCOMMAND: the `image` group (inspect, history, prune, exists, tree, diff, ls,
 // rm, tag, untag, pull, push, save, load, import); most sub-verbs are the top-level verbs.
 import { BerthError, isBerthError } from '../internal/errors.js';
-import { inspectImage, pruneImages } from '../engine/images/index.js';
-import { imagesSection } from './prune-common.js';
+import { inspectImage, parsePruneFilters, pruneImages } from '../engine/images/index.js';
+import { confirm, imagesSection } from './prune-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext, VerbModule } from './main.js';
@@ -84,8 +84,13 @@ const PRUNE: VerbSpec = {
 async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(PRUNE, argv, ctx);
   if (!flags) return 0;
+  const all = flags.bool('all');
+  // Checked before the prompt: a bad filter is an error, not a question.
+  parsePruneFilters(flags.list('filter'), Date.now());
+  const which = all ? 'all images without at least one container associated to them' : 'all dangling images';
+  if (!flags.bool('force') && !confirm(ctx, `WARNING! This will remove ${which}.\nAre you sure you want to continue? [y/N] `)) return 0;
   const store = await openImageStore(ctx);
-  const result = await pruneImages(store, { all: flags.bool('all'), filters: flags.list('filter') });
+  const result = await pruneImages(store, { all, filters: flags.list('filter') });
   ctx.out(imagesSection(result));
   ctx.out(`Total reclaimed space: ${humanSize(result.pruned.bytes)}\n`);
   return 0;
