@@ -97,9 +97,10 @@ export async function killContainer(host: ContainerHost, query: string, signal =
 
 export async function pauseContainer(host: ContainerHost, query: string, pause: boolean): Promise<ContainerRecord> {
   const rec = await lookupContainer(host, query);
-  needRunning(rec, pause ? 'pause' : 'unpause');
-  if (pause && rec.state.status === 'paused') throw failedPrecondition(`cannot pause container ${rec.name}: it is already paused`);
+  // docker's checks: pause wants a running container not yet paused; unpause, a paused one.
   if (!pause && rec.state.status !== 'paused') throw failedPrecondition(`cannot unpause container ${rec.name}: it is not paused`);
+  needRunning(rec, 'pause');
+  if (pause && rec.state.status === 'paused') throw failedPrecondition(`cannot pause container ${rec.name}: it is already paused`);
   const lock = await host.records.lock(rec.id);
   try {
     const runtime = host.runtimeOf(rec);
