@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { helpText, type VerbSpec, parseFlags, parseVerb } from './flags.js';
+import { helpText, isArgCountError, type VerbSpec, parseFlags, parseVerb } from './flags.js';
 
 const run: VerbSpec = {
   usage: 'berth run [OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -32,6 +32,27 @@ test('bad flags give clear errors', () => {
   assert.deepEqual(parseFlags(run, ['x', '--name']).args, ['x', '--name']);
   assert.throws(() => parseFlags(run, ['--name']), /flag needs an argument: --name/);
   assert.throws(() => parseFlags(run, []), /requires at least 1 argument/);
+  // Argument counts in docker's words, told apart from flag errors (docker exits 1, not 125).
+  const count = (spec: Partial<VerbSpec>, args: string[]) => {
+    try {
+      parseFlags({ ...run, ...spec }, args);
+    } catch (err) {
+      assert.ok(isArgCountError(err));
+      return (err as Error).message.split('\n')[0];
+    }
+    return 'no error';
+  };
+  assert.equal(count({ usage: 'berth rename CONTAINER NEW_NAME', minArgs: 2, maxArgs: 2 }, ['a']), "'berth rename' requires 2 arguments");
+  assert.equal(count({ usage: 'berth container prune [OPTIONS]', minArgs: 0, maxArgs: 0 }, ['a']), "'berth container prune' accepts no arguments");
+  assert.equal(count({ usage: 'berth port CONTAINER [PORT]', minArgs: 1, maxArgs: 2 }, []), "'berth port' requires at least 1 and at most 2 arguments");
+  assert.equal(count({ usage: 'berth events [OPTIONS]', minArgs: undefined, maxArgs: 1 }, ['a', 'b']), "'berth events' accepts at most 1 argument");
+  let flagError: unknown;
+  try {
+    parseFlags(run, ['--nope', 'x']);
+  } catch (err) {
+    flagError = err;
+  }
+  assert.equal(isArgCountError(flagError), false);
   assert.throws(() => parseFlags(run, ['--detach=maybe', 'x']), /invalid value "maybe"/);
 });
 

@@ -155,14 +155,36 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
   out.args.push(...argv.slice(i));
   out.help = out.bools.get('help') ?? false;
   if (!out.help) {
-    if (spec.minArgs !== undefined && out.args.length < spec.minArgs) {
-      throw invalidArgument(`${spec.usage}: requires at least ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}`);
-    }
-    if (spec.maxArgs !== undefined && out.args.length > spec.maxArgs) {
-      throw invalidArgument(`${spec.usage}: accepts at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? '' : 's'}, got ${out.args.length}`);
+    const min = spec.minArgs ?? 0;
+    const max = spec.maxArgs ?? Number.POSITIVE_INFINITY;
+    if (out.args.length < min || out.args.length > max) {
+      // docker's phrasing, by the verb's bounds.
+      const n = (k: number) => `${k} argument${k === 1 ? '' : 's'}`;
+      if (max === 0) throw argCountError(spec, 'accepts no arguments');
+      if (min === max) throw argCountError(spec, `requires ${n(min)}`);
+      if (max === Number.POSITIVE_INFINITY) throw argCountError(spec, `requires at least ${n(min)}`);
+      if (min === 0) throw argCountError(spec, `accepts at most ${n(max)}`);
+      throw argCountError(spec, `requires at least ${min} and at most ${n(max)}`);
     }
   }
   return new Flags(out);
+}
+
+/**
+ * Too few or too many arguments, in docker's words (the verb, its usage line, where its help
+ * is). docker's CLI exits 1 for these, where a bad flag is 125: isArgCountError tells them apart.
+ */
+function argCountError(spec: VerbSpec, what: string): Error {
+  const words = spec.usage.split(' ');
+  const end = words.findIndex((w, i) => i > 0 && !/^[a-z][a-z-]*$/.test(w));
+  const command = (end === -1 ? words : words.slice(0, end)).join(' ');
+  const err = invalidArgument(`'${command}' ${what}\n\nUsage:  ${spec.usage}\n\nRun '${command} --help' for more information`);
+  return Object.assign(err, { argCount: true });
+}
+
+/** Whether the error is argCountError's. */
+export function isArgCountError(err: unknown): boolean {
+  return (err as { argCount?: unknown } | null)?.argCount === true;
 }
 
 /**
