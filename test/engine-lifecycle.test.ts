@@ -69,6 +69,9 @@ test('run without --rm keeps the container and its log; logs, inspect, rm', asyn
   assert.equal(r.stdout, 'line1\nline2\n');
   assert.equal(await ok(fx, ['logs', 'once']), 'line1\nline2');
   assert.equal(await ok(fx, ['logs', '--tail', '1', 'once']), 'line2');
+  // docker's daemon: a negative count is all, no number at all an error here (docker: all too).
+  assert.equal(await ok(fx, ['logs', '--tail', '-1', 'once']), 'line1\nline2');
+  assert.match((await berth(fx, ['logs', '--tail', 'x', 'once'])).stderr, /invalid --tail "x"/);
   assert.match(await ok(fx, ['logs', '-t', 'once']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line1$/m, "docker's UTC time with nine digits and Z");
   // --details: nothing named by --log-opt labels=/env=, so a lone space before each line, as docker's.
   assert.equal((await berth(fx, ['logs', '--details', '--tail', '1', 'once'])).stdout, ' line2\n');
@@ -294,6 +297,11 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   await waitFor(async () => (await ok(fx, ['logs', 'web'])) === 'ready', 'the log');
   assert.equal(await ok(fx, ['exec', 'web', 'sh', '-c', 'echo $A $IMAGE_VAR $(id -u) $(pwd)']), '1 from-image 0 /');
   assert.equal(await ok(fx, ['exec', '-e', 'B=2', '-u', 'app', '-w', '/tmp', 'web', 'sh', '-c', 'echo $B $(id -u):$(id -g) $(pwd)']), '2 1000:1000 /tmp');
+  // HOME is the exec user's (docker's: the runtime looks it up), "/" for an id passwd lacks.
+  assert.equal(await ok(fx, ['exec', 'web', 'sh', '-c', 'echo $HOME']), '/root');
+  assert.equal(await ok(fx, ['exec', '-u', 'app', 'web', 'sh', '-c', 'echo $HOME']), '/home/app');
+  assert.equal(await ok(fx, ['exec', '-u', '4321', 'web', 'sh', '-c', 'echo $HOME']), '/');
+  assert.equal(await ok(fx, ['exec', '-u', 'app', '-e', 'HOME=/h', 'web', 'sh', '-c', 'echo $HOME']), '/h');
   assert.equal((await berth(fx, ['exec', 'web', 'sh', '-c', 'exit 5'])).code, 5);
   // docker's exec codes (dockerd 20.10 here): 126 for a process that cannot start, said once
   // (the runtime's own words); 1 for a container that is not there.

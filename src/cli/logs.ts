@@ -49,7 +49,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const host = containerHost(ctx);
   const rec = await lookupContainer(host, flags.args[0]);
   const tailText = flags.string('tail');
-  if (tailText !== undefined && tailText !== 'all' && !/^\d+$/.test(tailText)) throw invalidArgument(`invalid --tail "${tailText}": want a number or all`);
+  if (tailText !== undefined && tailText !== 'all' && !/^-?\d+$/.test(tailText)) throw invalidArgument(`invalid --tail "${tailText}": want a number or all`);
+  // docker's daemon takes a negative count as all.
+  const tail = tailText === undefined || tailText === 'all' || tailText.startsWith('-') ? undefined : Number(tailText);
   const since = flags.string('since');
   const until = flags.string('until');
   const stamps = flags.bool('timestamps');
@@ -60,7 +62,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     (e) => (e.stream === 'stderr' ? ctx.err : ctx.out)(`${stamps ? `${dockerTime(e.time)} ` : ''}${details}${e.text}`),
     {
       follow: flags.bool('follow'),
-      ...(tailText !== undefined && tailText !== 'all' ? { tail: Number(tailText) } : {}),
+      ...(tail !== undefined ? { tail } : {}),
       ...(since ? { since: parseTime(since) } : {}),
       ...(until ? { until: parseTime(until) } : {}),
     },

@@ -100,6 +100,11 @@ async function execProcess(host: ContainerHost, rec: ContainerRecord, req: ExecR
       throw BerthError.wrap(err, 'cannot exec', 'invalid-argument');
     });
     proc.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
+    // HOME is the exec user's own unless the image or a -e sets it (docker's runtime looks it up
+    // for the process's user; the container's spec holds its own user's).
+    if (![...(rec.source.config.env ?? []), ...(rec.spec.env ?? []), ...(req.env ?? [])].some((e) => e.startsWith('HOME='))) {
+      proc.env = [...proc.env.filter((e) => !e.startsWith('HOME=')), `HOME=${u.home}`];
+    }
   }
   if (req.workingDir !== undefined) proc.cwd = path.posix.normalize(`/${req.workingDir}`);
   if (req.privileged && proc.capabilities) {
