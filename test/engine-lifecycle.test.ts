@@ -561,6 +561,38 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   assert.equal(await ok(fx, ['ps', '-a', '--filter', 'since=misc', '-q', '--no-trunc']), later);
   assert.equal(await ok(fx, ['ps', '-a', '--filter', 'before=later', '--filter', 'name=misc', '-q', '--no-trunc']), id);
   assert.equal((await berth(fx, ['ps', '--filter', 'before=nosuch'])).code, 1);
+  // ancestor= by any name of the image, its ID, or an image built on it (docker's "descendant");
+  // the other keys dockerd 20.10 takes, on the same containers, gave the same lists.
+  const imageId = await ok(fx, ['image', 'inspect', '-f', '{{.Id}}', fx.image]);
+  await ok(fx, ['commit', 'later', 'test/descendant:1']);
+  const child = await ok(fx, ['create', '--name', 'child', '-v', 'psvol:/data', '--network', 'host', 'test/descendant:1', 'true']);
+  const names = async (...filters: string[]) => (await ok(fx, ['ps', '-a', ...filters.flatMap((f) => ['--filter', f]), '--format', '{{.Names}}'])).split('\n').sort().join(' ');
+  for (const ancestor of [fx.image, `docker.io/${fx.image}`, fx.image.replace(/:latest$/, ''), imageId.slice(7, 19), imageId]) {
+    assert.equal(await names(`ancestor=${ancestor}`), 'child later misc', ancestor);
+  }
+  assert.equal(await names('ancestor=test/descendant:1'), 'child');
+  assert.equal(await names('ancestor=no/such:image'), '');
+  assert.equal(await names('volume=psvol'), 'child');
+  assert.equal(await names('volume=/data'), 'child');
+  assert.equal(await names('network=host'), 'child');
+  assert.equal(await names('name=/child'), 'child');
+  assert.equal(await names('is-task=false', 'name=^(child|misc)$'), 'child misc');
+  assert.equal(await names('is-task=true'), '');
+  assert.equal(await names('publish=80'), '');
+  for (const [filter, message] of [
+    ['status=bogus', /the status is one of created/],
+    ['exited=x', /want an exit code/],
+    ['is-task=maybe', /want true or false/],
+    ['expose=http', /want PORT/],
+  ] as const) {
+    const r = await berth(fx, ['ps', '--filter', filter]);
+    assert.equal(r.code, 1, filter);
+    assert.match(r.stderr, message);
+  }
+  assert.equal(child.length, 64);
+  await ok(fx, ['rm', 'child']);
+  await ok(fx, ['volume', 'rm', 'psvol']);
+  await ok(fx, ['rmi', 'test/descendant:1']);
   await ok(fx, ['rm', 'later']);
   const envFile = path.join(fx.dir, 'exec-env');
   await fs.writeFile(path.join(fx.dir, 'exec-env'), '# exec\nFROM_FILE=1\nBOTH=file\n');
