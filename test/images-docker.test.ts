@@ -34,7 +34,7 @@ before(async () => {
   sock = path.join(d, 'docker.sock');
   dockerd = spawn(
     '/usr/sbin/dockerd',
-    ['--data-root', path.join(d, 'data'), '--exec-root', path.join(d, 'exec'), '-H', `unix://${sock}`, '--pidfile', path.join(d, 'docker.pid'), '--iptables=false', '--bridge=none', '--storage-driver', 'vfs'],
+    ['--data-root', path.join(d, 'data'), '--exec-root', path.join(d, 'exec'), '-H', `unix://${sock}`, '--pidfile', path.join(d, 'docker.pid'), '--iptables=false', '--bridge=none', '--storage-driver', 'overlay2'],
     { stdio: 'ignore' },
   );
   for (let i = 0; i < 100; i++) {
@@ -67,6 +67,11 @@ test('docker save | berth load keeps the image ID', async () => {
   assert.equal(r.stdout, 'Loaded image: dk/base:1\n');
   const id = (await docker(['image', 'inspect', '--format', '{{.Id}}', 'dk/base:1'])).toString().trim();
   assert.equal(JSON.parse((await box.berth(['image', 'inspect', 'dk/base:1'])).stdout)[0].Id, id);
+  // The size as docker counts it under overlay2, its default driver (a walk of the layer's dir:
+  // files' bytes and symlinks' targets, a hard link once), not the tar's bytes.
+  const size = (await docker(['image', 'inspect', '--format', '{{.Size}}', 'dk/base:1'])).toString().trim();
+  assert.equal((await box.berth(['image', 'inspect', '--format', '{{.Size}}', 'dk/base:1'])).stdout.trim(), size);
+  assert.equal((await box.berth(['images', '--format', '{{.Size}}', 'dk/base:1'])).stdout, (await docker(['images', '--format', '{{.Size}}', 'dk/base:1'])).toString());
 });
 
 test('berth save | docker load, and docker runs it', async () => {

@@ -19,6 +19,11 @@ export interface ApplyOptions extends ExtractOptions {
 export interface AppliedLayer {
   /** Bytes of the uncompressed tar. */
   size: number;
+  /**
+   * Bytes of the unpacked tree as docker counts a layer (its directory.Size of the layer's
+   * diff dir): files' sizes and symlinks' target lengths, a hard-linked file once.
+   */
+  unpackedSize: number;
   /** sha256 of the uncompressed tar: the layer's diffID in an image config. */
   diffID: Digest;
 }
@@ -45,10 +50,16 @@ export async function applyTar(tar: Readable, target: string, options: ApplyOpti
   const piped = pipeline(tar, digesting);
   piped.catch(() => {}); // its failure surfaces through the reader below
   const extractor = new Extractor(target, options);
+  let unpackedSize = 0;
   try {
     extractor.open();
     const entries = readTar(digesting, { signal: options.signal, maxEntrySize: options.maxEntrySize });
-    for await (const entry of entries) await extractor.apply(entry);
+    for await (const entry of entries) {
+      const h = entry.header;
+      if (h.type === 'file') unpackedSize += h.size;
+      else if (h.type === 'symlink') unpackedSize += Buffer.byteLength(h.linkname);
+      await extractor.apply(entry);
+    }
     await extractor.finish();
     await piped;
   } catch (err) {
@@ -57,5 +68,5 @@ export async function applyTar(tar: Readable, target: string, options: ApplyOpti
   } finally {
     await extractor.close();
   }
-  return { size: digesting.size, diffID: digesting.digest };
+  return { size: digesting.size, unpackedSize, diffID: digesting.digest };
 }

@@ -25,7 +25,7 @@ export interface LayerRecord {
   diffID: Digest;
   /** Chain ID of the layer below, absent for a base layer. */
   parent?: Digest;
-  /** Bytes of the unpacked tree, as the applier counted them. */
+  /** Bytes of the unpacked tree, as the applier counted them (docker's layer size; records made before it count the tar's bytes). */
   size: number;
   compressed: CompressedForm[];
   createdAt: string;
@@ -36,7 +36,7 @@ export type ApplyLayer = (
   source: Readable,
   target: string,
   options: { mode: 'overlay-lower'; signal?: AbortSignal },
-) => Promise<{ size: number; diffID: Digest }>;
+) => Promise<{ size: number; unpackedSize: number; diffID: Digest }>;
 
 /** chainID(1) = diffID(1); chainID(n) = sha256(chainID(n-1) + " " + diffID(n)) (image-spec config.md). */
 export function chainID(parent: Digest | undefined, diffID: Digest): Digest {
@@ -140,7 +140,7 @@ export class LayerStore {
           chainID: chain,
           diffID,
           ...(req.parent ? { parent: req.parent } : {}),
-          size: result.size,
+          size: result.unpackedSize,
           compressed: req.compressed ? [req.compressed] : [],
           createdAt: new Date().toISOString(),
         };
