@@ -32,9 +32,28 @@ test('berth info shows the driver, backing file system, roots, runtime and versi
     assert.match(info.Runtimes.runc.version, /^1\./);
     assert.equal(info.DefaultRuntime, 'runc');
     assert.equal(info.NodeVersion, process.version);
+    // docker info's other fields scripts read (dockerd 20.10 on this host gave the same values
+    // for the cgroup ones: cgroupfs, 1 on its hybrid layout).
+    assert.deepEqual([info.Containers, info.ContainersRunning, info.ContainersPaused, info.ContainersStopped], [0, 0, 0, 0]);
+    assert.equal(info.CgroupDriver, 'cgroupfs');
+    assert.match(info.CgroupVersion, /^[12]$/);
+    assert.deepEqual(info.SecurityOptions.slice(0, 1), ['name=seccomp,profile=default']);
+    assert.equal(info.Name, os.hostname());
+    // Go templates as the other verbs take them, and docker's error for a broken one.
+    const tpl = await berth(['--root', root, '--runroot', runroot, 'info', '--format', '{{.CgroupDriver}} {{json .Warnings}} {{upper .OSType}}']);
+    assert.equal(tpl.out, 'cgroupfs [] LINUX\n');
+    const broken = await berth(['--root', root, '--runroot', runroot, 'info', '--format', '{{.Driver']);
+    assert.equal(broken.code, 1);
+    assert.match(broken.err, /failed to parse template/);
+    // version in docker's shape: a daemonless engine is its own server.
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    assert.equal((await berth(['version', '--format', '{{.Client.Version}} {{.Server.Version}} {{.Server.Os}}/{{.Server.Arch}}'])).out, `${info.ServerVersion} ${info.ServerVersion} linux/${arch}\n`);
+    assert.equal(JSON.parse((await berth(['version', '--format', 'json'])).out).Server.KernelVersion, os.release());
 
     const human = await berth(['--root', root, '--runroot', runroot, 'info']);
     assert.match(human.out, /Storage Driver: overlay\n {2}Backing Filesystem: extfs\n/);
+    assert.match(human.out, /\n Containers: 0\n {2}Running: 0\n {2}Paused: 0\n {2}Stopped: 0\n/);
+    assert.match(human.out, /\n Cgroup Driver: cgroupfs\n Cgroup Version: [12]\n/);
     assert.match(human.out, new RegExp(`Graph Root: ${root}\n`));
     assert.match(human.out, /Runtimes: runc \(\/\S+runc, 1\./);
 

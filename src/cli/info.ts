@@ -6,9 +6,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openGraphDriver } from '../graphdriver/index.js';
 import { projectRoot } from '../internal/paths.js';
+import { detectCgroups } from '../runtime/cgroups.js';
 import { lookupBinary } from '../runtime/detect.js';
 import { openStore } from '../store/index.js';
+import { containerHost } from './container-common.js';
 import { type FlagSpec, parseVerb, type VerbSpec } from './flags.js';
+import { checkTemplate, renderTemplate } from './format.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = {
@@ -24,12 +27,13 @@ const SPEC: VerbSpec = {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
-  const info = await gather(ctx, flags.string('storage-driver'));
   const format = flags.string('format');
-  if (format === 'json' || format === '{{json .}}') {
+  if (format !== undefined && format !== 'json') checkTemplate(format);
+  const info = await gather(ctx, flags.string('storage-driver'));
+  if (format === 'json') {
     ctx.out(`${JSON.stringify(info)}\n`);
   } else if (format !== undefined) {
-    ctx.out(`${format.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_m, k: string) => fieldText((info as unknown as Record<string, unknown>)[k]))}\n`);
+    ctx.out(`${renderTemplate(format, info)}\n`);
   } else {
     ctx.out(human(info));
   }
@@ -38,6 +42,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
 
 /** docker info's field names where they exist, so scripts written for docker keep working. */
 export interface Info {
+  /** The host's name. */
+  Name: string;
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
   ServerVersion: string;
   NodeVersion: string;
   Driver: string;
@@ -54,6 +64,15 @@ export interface Info {
   Architecture: string;
   NCPU: number;
   MemTotal: number;
+  /** berth drives cgroupfs itself (no systemd manager). */
+  CgroupDriver: 'cgroupfs';
+  /** "1" on a v1 or hybrid host (the v1 controllers are what runc drives there), "2" on v2. */
+  CgroupVersion: '1' | '2';
+  /** conmon's log format for every container. */
+  LoggingDriver: 'k8s-file';
+  /** docker's "name=seccomp,profile=default" words: what every container gets unless told. */
+  SecurityOptions: string[];
+  Warnings: string[];
 }
 
 async function gather(ctx: CliContext, driverName: string | undefined): Promise<Info> {
@@ -69,7 +88,16 @@ async function gather(ctx: CliContext, driverName: string | undefined): Promise<
     if (f.bin) runtimes[f.name] = { path: f.bin, version: versions[i] };
   });
   const pkg = JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  // The containers as last recorded (info does not ask the runtime about each, as ps does).
+  const records = await containerHost(ctx).records.list();
+  const count = (...statuses: string[]) => records.filter((r) => statuses.includes(r.state.status)).length;
+  const cgroups = detectCgroups();
   return {
+    Name: os.hostname(),
+    Containers: records.length,
+    ContainersRunning: count('running', 'restarting'),
+    ContainersPaused: count('paused'),
+    ContainersStopped: records.length - count('running', 'restarting', 'paused'),
     ServerVersion: pkg.version,
     NodeVersion: process.version,
     Driver: d.driver,
@@ -86,6 +114,11 @@ async function gather(ctx: CliContext, driverName: string | undefined): Promise<
     Architecture: os.machine(),
     NCPU: os.cpus().length,
     MemTotal: os.totalmem(),
+    CgroupDriver: 'cgroupfs',
+    CgroupVersion: cgroups.mode === 'v2' ? '2' : '1',
+    LoggingDriver: 'k8s-file',
+    SecurityOptions: ['name=seccomp,profile=default', ...(cgroups.mode === 'v2' ? ['name=cgroupns'] : [])],
+    Warnings: [],
   };
 }
 
@@ -110,10 +143,6 @@ function osName(): string {
   }
 }
 
-function fieldText(v: unknown): string {
-  return typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
-}
-
 function human(i: Info): string {
   const rt = Object.entries(i.Runtimes)
     .map(([n, r]) => `${n} (${r.path}${r.version ? `, ${r.version}` : ''})`)
@@ -124,20 +153,30 @@ function human(i: Info): string {
     ` Node Version:   ${i.NodeVersion}`,
     '',
     'Server:',
+    ` Containers: ${i.Containers}`,
+    `  Running: ${i.ContainersRunning}`,
+    `  Paused: ${i.ContainersPaused}`,
+    `  Stopped: ${i.ContainersStopped}`,
     ` Images: ${i.Images}`,
     ` Layers: ${i.Layers}`,
     ` Storage Driver: ${i.Driver}`,
     ...i.DriverStatus.map(([k, v]) => `  ${k}: ${v}`),
+    ` Logging Driver: ${i.LoggingDriver}`,
+    ` Cgroup Driver: ${i.CgroupDriver}`,
+    ` Cgroup Version: ${i.CgroupVersion}`,
     ` Graph Root: ${i.DockerRootDir}`,
     ` Run Root: ${i.RunRoot}`,
     ` Runtimes: ${rt || 'none found'}`,
     ` Default Runtime: ${i.DefaultRuntime || 'none'}`,
+    ' Security Options:',
+    ...i.SecurityOptions.map((o) => `  ${o.replace(/^name=/, '').replace(/,/g, '\n   ').replace(/=/g, ': ')}`),
     ` Kernel Version: ${i.KernelVersion}`,
     ` Operating System: ${i.OperatingSystem}`,
     ` OSType: ${i.OSType}`,
     ` Architecture: ${i.Architecture}`,
     ` CPUs: ${i.NCPU}`,
     ` Total Memory: ${(i.MemTotal / 2 ** 30).toFixed(2)}GiB`,
+    ` Name: ${i.Name}`,
     '',
   ].join('\n');
 }
