@@ -603,8 +603,13 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   assert.equal((await berth(fx, ['container', 'inspect', fx.image])).code, 1);
   assert.equal(await ok(fx, ['logs', '--since', '1h', 'misc']), 'first');
   assert.equal(await ok(fx, ['logs', '--since', '2099-01-01T00:00:00Z', 'misc']), '');
-  const json = JSON.parse(await ok(fx, ['ps', '--format', 'json'])) as { Names: string; Labels: string }[];
+  // docker's --format json: one object a line, keys in order, the same keys as its ps's.
+  const json = (await ok(fx, ['ps', '--format', 'json'])).split('\n').map((l) => JSON.parse(l)) as { Names: string; CreatedAt: string }[];
+  assert.equal(json.length, 1);
   assert.equal(json[0].Names, 'misc');
+  for (const key of ['Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Ports', 'RunningFor', 'State', 'Status']) assert.ok(key in json[0], key);
+  assert.deepEqual(Object.keys(json[0]), Object.keys(json[0]).sort());
+  assert.match(json[0].CreatedAt, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);
   // attach and logs -f both end when the container does.
   const attach = berth(fx, ['attach', 'misc']);
   const follow = berth(fx, ['logs', '-f', 'misc']);

@@ -23,7 +23,7 @@ after(async () => {
 type DfRow = { Type: string; TotalCount: string; Active: string; Size: string; Reclaimable: string };
 
 async function df(): Promise<Record<string, DfRow>> {
-  const rows = JSON.parse(await ok(fx, ['system', 'df', '--format', 'json'])) as DfRow[];
+  const rows = (await ok(fx, ['system', 'df', '--format', 'json'])).split('\n').map((l) => JSON.parse(l)) as DfRow[];
   return Object.fromEntries(rows.map((r) => [r.Type, r]));
 }
 

@@ -214,7 +214,7 @@ test('volume prune: asks; anonymous unused only, all unused with -a; system df c
   await fs.writeFile(path.join(fx.root, 'volumes', anon, '_data/f'), 'x'.repeat(3000));
   await ok(fx, ['create', '--name', 'holder', '-v', '/held', fx.image, 'true']);
   const held = mountsOf(await ok(fx, ['inspect', 'holder']))[0].Name as string;
-  const df = async () => (JSON.parse(await ok(fx, ['system', 'df', '--format', 'json'])) as Record<string, string>[]).find((r) => r.Type === 'Local Volumes');
+  const df = async () => ((await ok(fx, ['system', 'df', '--format', 'json'])).split('\n').map((l) => JSON.parse(l)) as Record<string, string>[]).find((r) => r.Type === 'Local Volumes');
   assert.deepEqual({ ...(await df()) }, { Type: 'Local Volumes', TotalCount: '4', Active: '1', Size: '3kB', Reclaimable: '3kB (100%)' });
   const asked = await berth(fx, ['volume', 'prune'], { input: 'n\n' });
   assert.equal(asked.stdout, 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alignColumns, formatRows, humanSize, renderTemplate, shortId, timeAgo } from './format.js';
+import { alignColumns, formatRows, goTimeString, humanSize, jsonLine, renderTemplate, rfc3339Seconds, shortId, timeAgo } from './format.js';
 
 test('humanSize follows docker (decimal units, three significant digits)', () => {
   assert.equal(humanSize(0), '0B');
@@ -52,6 +52,26 @@ test('tables align columns three spaces apart, each at least 10 wide (docker\'s 
   assert.equal(formatRows(rows, spec, undefined), 'NAME      SIZE\na         1kB\nbbbb      1B\n');
   assert.equal(formatRows(rows, spec, 'table {{.Size}}'), 'SIZE\n1kB\n1B\n');
   assert.equal(formatRows(rows, spec, '{{.Name}}'), 'a\nbbbb\n');
-  assert.deepEqual(JSON.parse(formatRows(rows, spec, 'json')), [{ Name: 'a', Size: '1kB' }, { Name: 'bbbb', Size: '1B' }]);
+  assert.equal(formatRows(rows, spec, 'json'), '{"Name":"a","Size":"1kB"}\n{"Name":"bbbb","Size":"1B"}\n');
   assert.equal(shortId('sha256:0123456789abcdef0123'), '0123456789ab');
+});
+
+test("--format json is docker's: an object a line, keys in byte order, no methods", () => {
+  assert.equal(jsonLine({ b: 1, Names: 'x', a: '2', ID: 'i', Label: () => 'v' }), '{"ID":"i","Names":"x","a":"2","b":1}');
+  const spec = { columns: [{ header: 'N', field: '.N' }], headers: {}, view: (n: number) => ({ N: String(n) }) };
+  assert.equal(formatRows([1, 2], spec, 'json'), '{"N":"1"}\n{"N":"2"}\n');
+  assert.equal(formatRows([], spec, 'json'), '');
+});
+
+test("docker's CreatedAt forms: Go's time.String() and RFC 3339 to the second", () => {
+  const utc = process.env.TZ;
+  process.env.TZ = 'UTC';
+  try {
+    assert.equal(goTimeString('2026-12-04T13:32:01.501Z'), '2026-12-04 13:32:01 +0000 UTC');
+  } finally {
+    if (utc === undefined) delete process.env.TZ;
+    else process.env.TZ = utc;
+  }
+  assert.equal(rfc3339Seconds('2026-12-04T13:32:01.501Z'), '2026-12-04T13:32:01Z');
+  assert.equal(goTimeString(undefined), '');
 });

@@ -45,6 +45,29 @@ export function timeAgo(iso: string | undefined, now = Date.now()): string {
   return `${d} ago`;
 }
 
+/**
+ * docker's CreatedAt of ps and images: Go's time.String() of the whole second in local time,
+ * "2026-12-04 13:32:01 +0000 UTC" ("" for no time).
+ */
+export function goTimeString(iso: string | undefined): string {
+  const ms = iso ? Date.parse(iso) : Number.NaN;
+  if (!Number.isFinite(ms)) return iso ?? '';
+  const d = new Date(Math.floor(ms / 1000) * 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const offset = -d.getTimezoneOffset();
+  const zone =
+    offset === 0 ? 'UTC' : (new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '');
+  const sign = offset < 0 ? '-' : '+';
+  const hhmm = `${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${hhmm} ${zone}`;
+}
+
+/** docker's CreatedAt of history: RFC 3339 to the second ("2026-12-04T13:32:01Z"). */
+export function rfc3339Seconds(iso: string | undefined): string {
+  const ms = iso ? Date.parse(iso) : Number.NaN;
+  return Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 19)}Z` : (iso ?? '');
+}
+
 /** "sha256:abc..." -> the first 12 hex digits, as docker shows IDs. */
 export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
@@ -166,13 +189,23 @@ export interface FormatSpec<T> {
 }
 
 /**
- * Prints rows as a table (default), JSON ("json"), a template per row, or "table <template>"
- * with headers. `quiet` prints only `quietField`.
+ * A row as docker's `--format json` prints it: one object a line, its keys in byte order (Go's
+ * maps), the row's methods ({{.Label "k"}}) left out.
+ */
+export function jsonLine(view: Record<string, unknown>): string {
+  const entries = Object.entries(view).filter(([, v]) => typeof v !== 'function');
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(Object.fromEntries(entries));
+}
+
+/**
+ * Prints rows as a table (default), JSON lines ("json", as docker's CLI), a template per row,
+ * or "table <template>" with headers. `quiet` prints only `quietField`.
  */
 export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | undefined): string {
   if (format !== undefined && format !== 'json') checkTemplate(format);
   const views = rows.map((r) => spec.view(r));
-  if (format === 'json') return `${JSON.stringify(views, null, 2)}\n`;
+  if (format === 'json') return views.map((v) => `${jsonLine(v)}\n`).join('');
   const tableTemplate = (fields: string[]) => fields.map((f) => `{{${f}}}`).join('\t');
   if (format === undefined || format === '' || format === 'table') {
     const head = spec.columns.map((c) => c.header).join('\t');

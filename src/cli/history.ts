@@ -1,7 +1,7 @@
 // berth history IMAGE: the config's history, newest first, with each layer's size.
 import { imageHistory } from '../engine/images/index.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { formatRows, humanSize, shortId, timeAgo } from './format.js';
+import { formatRows, humanSize, rfc3339Seconds, shortId, timeAgo } from './format.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
@@ -43,7 +43,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       return {
         ID: r.id === '<missing>' || noTrunc ? r.id : shortId(r.id),
         CreatedSince: human ? timeAgo(r.created) : (r.created ?? ''),
-        CreatedAt: r.created ?? '',
+        CreatedAt: rfc3339Seconds(r.created),
         CreatedBy: noTrunc || by.length <= 45 ? by : `${by.slice(0, 44)}…`,
         Size: human ? humanSize(r.size) : String(r.size),
         Comment: r.comment,

@@ -1,7 +1,7 @@
 // berth images [REPOSITORY[:TAG]]: the local images as docker lists them.
 import { type ImageRow, listImageRows } from '../engine/images/index.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { type FormatSpec, formatRows, humanSize, shortId, timeAgo } from './format.js';
+import { type FormatSpec, formatRows, goTimeString, humanSize, shortId, timeAgo } from './format.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
@@ -37,7 +37,7 @@ export function imageFormat(noTrunc: boolean, digests: boolean): FormatSpec<Imag
       Digest: r.digest,
       ID: noTrunc ? r.id : shortId(r.id),
       CreatedSince: timeAgo(r.created),
-      CreatedAt: r.created ?? '',
+      CreatedAt: goTimeString(r.created),
       Size: humanSize(r.size),
       VirtualSize: humanSize(r.size),
       SharedSize: 'N/A',
@@ -69,25 +69,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   let format = flags.string('format');
-  if (format === 'json') {
-    // podman's JSON shape: one object per image, not per name.
-    const byId = new Map<string, ImageRow>();
-    for (const r of rows) if (!byId.has(r.id)) byId.set(r.id, r);
-    const out = [...byId.values()].map((r) => ({
-      Id: r.id.slice(7),
-      Digest: r.record.manifest.digest,
-      RepoTags: r.names,
-      RepoDigests: r.digests,
-      Created: r.created ? Math.floor(Date.parse(r.created) / 1000) : 0,
-      CreatedAt: r.created ?? '',
-      Size: r.size,
-      Labels: r.labels,
-      Dangling: r.dangling,
-      Names: r.names,
-    }));
-    ctx.out(`${JSON.stringify(out, null, 2)}\n`);
-    return 0;
-  }
   if (format === 'table') format = undefined;
   ctx.out(formatRows(rows, imageFormat(noTrunc, flags.bool('digests')), format));
   return 0;

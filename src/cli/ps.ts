@@ -5,7 +5,7 @@ import { labelMatches } from '../engine/labels.js';
 import { listContainers } from '../engine/state.js';
 import { invalidArgument, isBerthError } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { type FormatSpec, formatRows, humanSize, timeAgo } from './format.js';
+import { type FormatSpec, formatRows, goTimeString, humanSize, timeAgo } from './format.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -156,7 +156,7 @@ export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; roo
         ID: noTrunc ? r.id : r.id.slice(0, 12),
         Image: r.spec.image,
         Command: `"${shown}"`,
-        CreatedAt: r.created,
+        CreatedAt: goTimeString(r.created),
         RunningFor: timeAgo(r.created),
         Status: statusText(r.state),
         State: r.state.status,
