@@ -282,6 +282,17 @@ void register_fsops(napi_env env, napi_value exports) {
   export_int(env, exports, "MS_PRIVATE", MS_PRIVATE);
   export_int(env, exports, "MS_SLAVE", MS_SLAVE);
   export_int(env, exports, "MS_SHARED", MS_SHARED);
+  export_int(env, exports, "MS_SYNCHRONOUS", MS_SYNCHRONOUS);
+  export_int(env, exports, "MS_MANDLOCK", MS_MANDLOCK);
+  export_int(env, exports, "MS_DIRSYNC", MS_DIRSYNC);
+  export_int(env, exports, "MS_NOATIME", MS_NOATIME);
+  export_int(env, exports, "MS_NODIRATIME", MS_NODIRATIME);
+  export_int(env, exports, "MS_SILENT", MS_SILENT);
+  export_int(env, exports, "MS_UNBINDABLE", MS_UNBINDABLE);
+  export_int(env, exports, "MS_RELATIME", MS_RELATIME);
+  export_int(env, exports, "MS_I_VERSION", MS_I_VERSION);
+  export_int(env, exports, "MS_STRICTATIME", MS_STRICTATIME);
+  export_int(env, exports, "MS_LAZYTIME", MS_LAZYTIME);
   export_int(env, exports, "MNT_DETACH", MNT_DETACH);
   export_int(env, exports, "MNT_FORCE", MNT_FORCE);
   export_int(env, exports, "LOCK_SH", LOCK_SH);

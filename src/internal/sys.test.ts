@@ -16,7 +16,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('the constants agree with the kernel headers the addon was built with', () => {
   const c = sys.nativeConstants();
-  for (const name of ['MS_RDONLY', 'MS_NOSUID', 'MS_NODEV', 'MS_NOEXEC', 'MS_REMOUNT', 'MS_BIND', 'MS_REC', 'MS_PRIVATE']) {
+  for (const name of ['MS_RDONLY', 'MS_NOSUID', 'MS_NODEV', 'MS_NOEXEC', 'MS_REMOUNT', 'MS_BIND', 'MS_REC', 'MS_PRIVATE', 'MS_SLAVE', 'MS_SHARED', 'MS_SYNCHRONOUS', 'MS_MANDLOCK', 'MS_DIRSYNC', 'MS_NOATIME', 'MS_NODIRATIME', 'MS_SILENT', 'MS_UNBINDABLE', 'MS_RELATIME', 'MS_I_VERSION', 'MS_STRICTATIME', 'MS_LAZYTIME']) {
     assert.equal(c[name], (sys as unknown as Record<string, number>)[name], name);
   }
   assert.equal(c.MNT_DETACH, sys.MNT_DETACH);

@@ -136,6 +136,17 @@ export const MS_REC = 16384;
 export const MS_PRIVATE = 1 << 18;
 export const MS_SLAVE = 1 << 19;
 export const MS_SHARED = 1 << 20;
+export const MS_SYNCHRONOUS = 16;
+export const MS_MANDLOCK = 64;
+export const MS_DIRSYNC = 128;
+export const MS_NOATIME = 1024;
+export const MS_NODIRATIME = 2048;
+export const MS_SILENT = 32768;
+export const MS_UNBINDABLE = 1 << 17;
+export const MS_RELATIME = 1 << 21;
+export const MS_I_VERSION = 1 << 23;
+export const MS_STRICTATIME = 1 << 24;
+export const MS_LAZYTIME = 1 << 25;
 export const MNT_FORCE = 1;
 export const MNT_DETACH = 2;
 
