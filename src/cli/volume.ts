@@ -1,5 +1,6 @@
-// berth volume SUBCOMMAND: docker's local volumes (create, ls, inspect, rm, prune), plain
-// directories under <graph root>/volumes (src/engine/volumes.ts).
+// berth volume SUBCOMMAND: docker's local volumes (create, ls, inspect, rm, prune): directories
+// under <graph root>/volumes, or file systems mounted there with -o type/device/o
+// (src/engine/volumes.ts).
 import { filterVolumes, usersOf, type Volume } from '../engine/volumes.js';
 import { invalidArgument, isBerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
@@ -44,7 +45,7 @@ const CREATE: VerbSpec = {
     { name: 'name', type: 'string', value: 'NAME', description: 'Specify volume name' },
     { name: 'driver', short: 'd', type: 'string', value: 'DRIVER', description: 'Specify volume driver name (local only)' },
     { name: 'label', type: 'list', value: 'KEY=VALUE', description: 'Set metadata for a volume' },
-    { name: 'opt', short: 'o', type: 'list', value: 'KEY=VALUE', description: 'Set driver specific options (none: local volumes are plain directories)' },
+    { name: 'opt', short: 'o', type: 'list', value: 'KEY=VALUE', description: "The local driver's options: type=FSTYPE, device=SOURCE, o=MOUNT-OPTIONS (mounted on the volume while containers use it; type=none,o=bind,device=/dir binds a host dir)" },
   ],
 };
 

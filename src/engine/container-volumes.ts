@@ -1,10 +1,12 @@
 // A container's volumes: at create, its -v/--mount volumes, --volumes-from and the image's VOLUMEs
-// become named volumes in its record (made when missing, under the volume lock until the record
-// is saved); at start, an empty volume gets a copy of the image's files there; at rm -v and
-// --rm, its anonymous volumes go.
+// become named volumes in its record (made when missing, with --mount's volume-opt= options,
+// under the volume lock until the record is saved); at start, a volume with a file system has it
+// mounted and an empty volume gets a copy of the image's files there; at stop, exit and rm the
+// container lets go of the mounts (the last user unmounts); at rm -v and --rm, its anonymous
+// volumes go.
 import { existsSync } from 'node:fs';
 import { invalidArgument, notFound } from '../internal/errors.js';
-import type { FileLock } from '../store/lock.js';
+import { acquireLock, type FileLock } from '../store/lock.js';
 import { securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord, ContainerSpec, MountRequest, RootfsSource } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -87,18 +89,45 @@ export async function dropCreated(host: ContainerHost, names: string[]): Promise
 }
 
 /**
- * Before a start, with the rootfs mounted: each volume must still exist, and an empty one (not
- * volume-nocopy) gets the image's files at its destination (copyUp, from the destination
- * resolved inside the rootfs).
+ * Before a start, with the rootfs mounted: each volume must still exist, one with a file system
+ * has it mounted (VolumeStore.mountFor; the caller's failure path calls releaseVolumes), and an
+ * empty one (not volume-nocopy) gets the image's files at its destination (copyUp, from the
+ * destination resolved inside the rootfs), into the mounted file system as docker copies them.
  */
 export async function populateVolumes(host: ContainerHost, rec: ContainerRecord, rootfs: string): Promise<void> {
   for (const m of volumeMounts(rec.spec.mounts)) {
     const data = host.volumes.mountpoint(m.name);
     if (!existsSync(data)) throw notFound(`cannot start container ${rec.name}: volume ${m.name} is gone`);
+    await host.volumes.mountFor(m.name, rec.id);
     if (!m.nocopy) copyUp(await securePath(rootfs, m.destination), data);
     // docker's event for each volume a starting container mounts.
     recordEvent(host.runroot, 'volume', 'mount', m.name, { container: rec.id, destination: m.destination, driver: 'local', propagation: '', 'read/write': String(!m.readonly) });
   }
+}
+
+/**
+ * The container no longer uses its volumes' file systems (stopped, exited, being removed, or its
+ * start failed): each volume it mounted lets it go, and the last user's release unmounts. Never
+ * throws: a mount that stays is reused by the next start and unmounted by volume rm.
+ */
+export async function releaseVolumes(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+  const names = new Set(volumeMounts(rec.spec.mounts).map((m) => m.name));
+  for (const name of names) await host.volumes.release(name, rec.id, (other) => stillUses(host, other)).catch(() => {});
+}
+
+/**
+ * Whether container `id`, listed as a volume's user, still is: it runs or is paused, or a
+ * command holds its lock (a start under way, whose record says "running" only once its runtime
+ * runs; a stop's cleanup, which then releases the volume itself). Never waits for the lock.
+ */
+async function stillUses(host: ContainerHost, id: string): Promise<boolean> {
+  const rec = await host.records.load(id).catch(() => undefined);
+  if (!rec) return false;
+  if (['running', 'paused', 'restarting'].includes(rec.state.status)) return true;
+  const lock = await acquireLock(host.records.paths(id).lock, { wait: false }).catch(() => undefined);
+  if (!lock) return true;
+  await lock.release();
+  return false;
 }
 
 /**

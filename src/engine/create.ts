@@ -160,6 +160,8 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
   const driver = await host.driver();
   const { unmountRootfs } = await import('./rootfs.js');
   await unmountRootfs(driver, paths);
+  // Its share of its volumes' file systems (rm -f of a running one, a --rm run's end).
+  if (rec.spec.mounts?.some((m) => m.type === 'volume')) await (await import('./container-volumes.js')).releaseVolumes(host, rec);
   // Once unmounted, nothing uses the image's layers: the rest is independent, but the record's
   // dir goes last (after the runtime's delete, when one is under way), so a crash half way
   // leaves a record for the next rm to finish. The release goes first: its flushes wait on the

@@ -37,8 +37,16 @@ async function prepareBundle(host: ContainerHost, rec: ContainerRecord, facts: S
     else writeFileSync(paths.spec, spec, { mode: 0o600 });
   } catch (err) {
     await unmountRootfs(driver, paths).catch(() => {});
+    await releaseVolumes(host, rec);
     throw err;
   }
+}
+
+/** A start that failed lets go of the volumes' file systems it mounted (populateVolumes). */
+async function releaseVolumes(host: ContainerHost, rec: ContainerRecord): Promise<void> {
+  if (!rec.spec.mounts?.some((m) => m.type === 'volume')) return;
+  const { releaseVolumes: release } = await import('./container-volumes.js');
+  await release(host, rec);
 }
 
 /** Whether a start may go ahead: running and paused containers are left as they are. */
@@ -125,6 +133,7 @@ export async function startContainer(
     } catch (err) {
       prepare?.handoff.close();
       await unmountRootfs(await host.driver(), paths).catch(() => {});
+      await releaseVolumes(host, cur);
       cur.state.error = err instanceof Error ? err.message : String(err);
       await host.records.save(cur);
       throw err;
@@ -316,6 +325,7 @@ async function finishForeground(host: ContainerHost, id: string, exitCode: numbe
       }
     } else {
       await unmountRootfs(await host.driver(), host.records.paths(id));
+      await releaseVolumes(host, cur);
       await host.records.save(cur);
     }
   } finally {

@@ -216,12 +216,16 @@ function shouldRestart(rec: ContainerRecord): boolean {
   return true;
 }
 
-/** Releases what a stopped container held: the runtime's state and cgroups, the rootfs mount. */
+/**
+ * Releases what a stopped container held: the runtime's state and cgroups, the rootfs mount,
+ * and its share of its volumes' mounted file systems (the last user unmounts them).
+ */
 export async function cleanupStopped(host: ContainerHost, rec: ContainerRecord): Promise<void> {
   // The runtime's state and the rootfs mount are independent: released side by side.
   const deleted = deleteRuntimeState(host, rec);
   try {
     await unmountRootfs(await host.driver(), host.records.paths(rec.id));
+    if (rec.spec.mounts?.some((m) => m.type === 'volume')) await (await import('./container-volumes.js')).releaseVolumes(host, rec);
   } finally {
     await deleted;
   }

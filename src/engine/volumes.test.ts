@@ -56,10 +56,20 @@ test('create writes the metadata and _data; an existing name returns the volume 
   assert.deepEqual(s.list().map((v) => v.Name).sort(), ['v1', anon.volume.Name].sort());
 });
 
-test('other drivers and any option are refused: local volumes are plain directories', async () => {
+test("other drivers are refused; the local driver's options are checked and kept", async () => {
   const s = store();
-  await assert.rejects(s.create({ name: 'v1', driver: 'nfs' }), (e) => isBerthError(e, 'unsupported') && /plain directories/.test(e.message));
-  await assert.rejects(s.create({ name: 'v1', options: { type: 'tmpfs' } }), (e) => isBerthError(e, 'unsupported') && /type/.test(e.message));
+  await assert.rejects(s.create({ name: 'v1', driver: 'nfs' }), (e) => isBerthError(e, 'unsupported') && /local volume driver only/.test(e.message));
+  await assert.rejects(s.create({ name: 'v1', options: { type: 'tmpfs' } }), (e) => isBerthError(e, 'invalid-argument') && e.message === 'create v1: missing required option: "device"');
+  await assert.rejects(s.create({ name: 'v1', options: { foo: 'bar' } }), (e) => isBerthError(e, 'invalid-argument') && e.message === 'create v1: invalid option: "foo"');
+  assert.deepEqual(s.list(), [], 'a refused create makes nothing');
+  const made = await s.create({ name: 'v2', options: { type: 'tmpfs', o: 'size=1m', device: 'tmpfs' } });
+  assert.deepEqual(made.volume.Options, { device: 'tmpfs', o: 'size=1m', type: 'tmpfs' });
+  assert.deepEqual(s.inspect('v2').Options, { device: 'tmpfs', o: 'size=1m', type: 'tmpfs' });
+  // docker's: an existing name is the answer, whatever options are asked (none checked).
+  const again = await s.create({ name: 'v2', options: { foo: 'bar' } });
+  assert.equal(again.created, false);
+  assert.deepEqual(again.volume.Options, made.volume.Options);
+  assert.equal((await s.create({ name: 'v3' })).volume.Options, null, 'a plain volume has none');
   assert.ok((await s.create({ name: 'v1', driver: 'local' })).created);
   await assert.rejects(s.create({ name: '../escape' }), (e) => isBerthError(e, 'invalid-argument'));
   assert.ok(!existsSync(path.join(s.root, 'escape')));

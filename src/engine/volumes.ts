@@ -1,17 +1,28 @@
 // docker's local volumes: <graph root>/volumes/<name>/_data, a plain directory bind-mounted into
-// containers, and volume.json beside it (labels, creation time, whether it is anonymous). A
-// volume appears by a rename of a finished temp dir and leaves by a rename before its removal,
-// so a command killed half way leaves only dot-named dirs, which no listing shows and the next
-// create, rm or prune sweeps. Create and remove hold <runroot>/locks/volumes.lock; so does a
-// container's create from its volumes' creation until its record (which names them) is saved.
+// containers, and volume.json beside it (labels, creation time, whether it is anonymous, the
+// driver's options). A volume appears by a rename of a finished temp dir and leaves by a rename
+// before its removal, so a command killed half way leaves only dot-named dirs, which no listing
+// shows and the next create, rm or prune sweeps. Create and remove hold
+// <runroot>/locks/volumes.lock; so does a container's create from its volumes' creation until
+// its record (which names them) is saved.
+//
+// A volume made with docker's options (type, device, o: volume-options.ts) has a file system
+// mounted on its _data while containers use it: the first container's start mounts it, each
+// start that uses it is listed in <runroot>/volume-mounts/<name>, and the stop, exit or removal
+// of the last one unmounts it (docker counts its users in its daemon; berth has none, so the
+// list is on disk). <runroot>/locks/volume-mounts.lock guards the mount, the unmount and the
+// list, and is taken last: no other lock is awaited while it is held. volume rm and prune
+// unmount what is still there (a mount left by a killed command) before anything is removed.
 import { treeSize } from '../internal/tree-size.js';
 import { type LabelFilter, labelMatches } from './labels.js';
-import { chownSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
+import { BerthError, failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
 import { randomHex } from '../internal/random.js';
-import { removeTree } from '../internal/remove.js';
+import { removeFile, removeTree } from '../internal/remove.js';
 import { mknod } from '../internal/sys.js';
+import { readTextOr } from '../internal/read.js';
+import { checkVolumeOptions, mountsFileSystem, mountVolume, unmountVolume } from './volume-options.js';
 import { acquireLock, type FileLock } from '../store/lock.js';
 import type { ContainerRecord, MountRequest } from './container.js';
 import { recordEvent } from './events.js';
@@ -35,6 +46,8 @@ interface VolumeMeta {
   createdAt: string;
   labels: Record<string, string>;
   anonymous: boolean;
+  /** The local driver's options (type, device, o, size), keys sorted; absent: a plain directory. */
+  options?: Record<string, string>;
 }
 
 /** A volume as `volume inspect` shows it (docker's fields), plus whether it is anonymous. */
@@ -54,7 +67,7 @@ export interface CreateVolumeOptions {
   name?: string;
   labels?: Record<string, string>;
   driver?: string;
-  /** --opt KEY=VALUE: refused, berth's local volumes are plain directories. */
+  /** --opt KEY=VALUE: the local driver's type, device, o (and size=0), checked as docker checks them. */
   options?: Record<string, string>;
   /** The host id that owns a new volume's _data (user and group): a --userns container's root, as docker's remapped root owns its volumes. */
   owner?: number;
@@ -157,7 +170,7 @@ export class VolumeStore {
       Mountpoint: this.mountpoint(meta.name),
       CreatedAt: meta.createdAt,
       Labels: meta.labels,
-      Options: null,
+      Options: meta.options ?? null,
       Scope: 'local',
       Anonymous: meta.anonymous,
     };
@@ -186,17 +199,15 @@ export class VolumeStore {
   /** create, for a caller that holds lock(). */
   createLocked(options: CreateVolumeOptions = {}): { volume: Volume; created: boolean } {
     if (options.driver !== undefined && options.driver !== 'local') {
-      throw unsupported(`volume driver "${options.driver}" is not supported: berth's local volumes are plain directories under the graph root (driver "local" only)`);
-    }
-    const opts = Object.keys(options.options ?? {});
-    if (opts.length > 0) {
-      throw unsupported(`volume options are not supported (${opts.join(', ')}): berth's local volumes are plain directories under the graph root, with no mount options`);
+      throw unsupported(`volume driver "${options.driver}" is not supported: berth has docker's local volume driver only (driver "local")`);
     }
     const anonymous = options.name === undefined;
     const name = anonymous ? randomHex(32) : checkVolumeName(options.name as string);
     this.sweep();
+    // docker's: a volume of that name is the answer, whatever options were asked (none checked).
     const existing = this.get(name);
     if (existing) return { volume: existing, created: false };
+    const driverOptions = Object.keys(options.options ?? {}).length > 0 ? checkVolumeOptions(name, options.options ?? {}) : undefined;
     mkdirSync(this.dir, { recursive: true, mode: 0o701 });
     const tmp = path.join(this.dir, `.tmp-${randomHex(8)}`);
     const meta: VolumeMeta = {
@@ -204,6 +215,7 @@ export class VolumeStore {
       createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       labels: { ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}), ...options.labels },
       anonymous,
+      ...(driverOptions ? { options: driverOptions } : {}),
     };
     try {
       mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
@@ -234,6 +246,8 @@ export class VolumeStore {
     }
     const users = usersOf(records, name);
     if (users.length > 0) throw failedPrecondition(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    // No container names it: a mount still on it (or under it) was left by a killed command.
+    this.#unmountAll(name);
     const gone = path.join(this.dir, `.rm-${randomHex(8)}`);
     renameSync(path.join(this.dir, name), gone);
     removeTree(gone);
@@ -258,6 +272,8 @@ export class VolumeStore {
         if (!(options.labels ?? []).every((l) => labelMatches(v.Labels, l))) continue;
         if ((options.notLabels ?? []).some((l) => labelMatches(v.Labels, l))) continue;
         if (usersOf(recs, v.Name).length > 0) continue;
+        // Measured unmounted: what goes is the dir under the graph root, not a mounted file system.
+        this.#unmountAll(v.Name);
         const size = treeSize(v.Mountpoint, { skipUnreadable: true });
         this.removeLocked(v.Name, recs);
         out.push({ name: v.Name, size });
@@ -274,8 +290,111 @@ export class VolumeStore {
     } catch {
       return;
     }
-    for (const n of names) if (/^\.(tmp|rm)-[0-9a-f]+$/.test(n)) removeTree(path.join(this.dir, n));
+    for (const n of names) {
+      if (!/^\.(tmp|rm)-[0-9a-f]+$/.test(n)) continue;
+      // A removal unmounts before its rename, but never descend into a mounted file system.
+      if (mountsUnder(path.join(this.dir, n)).length > 0) continue;
+      removeTree(path.join(this.dir, n));
+    }
   }
+
+  #mountsLock(): Promise<FileLock> {
+    return acquireLock(path.join(this.runroot, 'locks', 'volume-mounts.lock')) as Promise<FileLock>;
+  }
+
+  #usersFile(name: string): string {
+    return path.join(this.runroot, 'volume-mounts', name);
+  }
+
+  #readUsers(name: string): string[] {
+    return readTextOr(this.#usersFile(name), '').split('\n').filter((l) => /^[0-9a-f]{64}$/.test(l));
+  }
+
+  #writeUsers(name: string, users: string[]): void {
+    const file = this.#usersFile(name);
+    if (users.length === 0) {
+      removeFile(file);
+      return;
+    }
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.tmp-${randomHex(4)}`;
+    writeFileSync(tmp, `${users.join('\n')}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+  }
+
+  /**
+   * Before container `id` starts: a volume with a file system (docker's type/device options)
+   * has it mounted on its _data, unless it already is (another container's, or one a killed
+   * command left), and `id` is listed as one of its users. A plain volume needs nothing.
+   * A mount that fails is docker's error, "error while mounting volume '<_data>': failed to
+   * mount local volume: mount ...", and leaves nothing mounted.
+   */
+  async mountFor(name: string, id: string): Promise<void> {
+    const options = this.get(name)?.Options;
+    if (!mountsFileSystem(options)) return;
+    const target = this.mountpoint(name);
+    const lock = await this.#mountsLock();
+    try {
+      if (!mountsUnder(target).includes(target)) {
+        try {
+          await mountVolume(options as Record<string, string>, target);
+        } catch (err) {
+          throw BerthError.wrap(err, `error while mounting volume '${target}'`);
+        }
+      }
+      const users = this.#readUsers(name);
+      if (!users.includes(id)) this.#writeUsers(name, [...users, id]);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * Container `id` no longer uses the volume (stopped, exited, removed, or its start failed):
+   * it leaves the volume's users, and with no user left the file system is unmounted. A user
+   * that `stillUses` no longer (its record gone, or it stopped without a cleanup that said so)
+   * leaves with it. `stillUses` must not wait for a lock: this one is held meanwhile.
+   */
+  async release(name: string, id: string, stillUses: (other: string) => Promise<boolean>): Promise<void> {
+    if (!mountsFileSystem(this.get(name)?.Options)) return;
+    const lock = await this.#mountsLock();
+    try {
+      const before = this.#readUsers(name);
+      const kept: string[] = [];
+      for (const other of before) if (other !== id && (await stillUses(other))) kept.push(other);
+      if (kept.length === 0) unmountVolume(this.mountpoint(name));
+      if (kept.length !== before.length) this.#writeUsers(name, kept);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * For rm and prune, once no container names the volume: whatever is mounted on or under its
+   * dir goes (the newest first), and its users' list with it; a mount that stays is an error,
+   * so no removal ever walks into a mounted file system (a bound host dir above all).
+   */
+  #unmountAll(name: string): void {
+    const dir = path.join(this.dir, name);
+    const found = mountsUnder(dir);
+    if (found.length === 0 && !existsSync(this.#usersFile(name))) return;
+    for (const m of found.reverse()) unmountVolume(m);
+    removeFile(this.#usersFile(name));
+    const left = mountsUnder(dir);
+    if (left.length > 0) throw failedPrecondition(`remove ${name}: cannot unmount ${left.join(', ')}`);
+  }
+}
+
+/** Mount points at or under `dir` in this mount namespace, in mountinfo's order (oldest first). */
+export function mountsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const line of readTextOr('/proc/self/mountinfo', '').split('\n')) {
+    const field = line.split(' ')[4];
+    if (field === undefined) continue;
+    const point = field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    if (point === dir || point.startsWith(`${dir}/`)) out.push(point);
+  }
+  return out;
 }
 
 /**
