@@ -70,10 +70,16 @@ export async function resolveVolumes(host: ContainerHost, spec: ContainerSpec, s
     for (const m of mounts) {
       if (m.type !== 'volume') continue;
       // One made for a container in a user namespace is its root's, as docker's remapped root owns its volumes.
-      const made = host.volumes.createLocked({ ...(m.name === '' ? {} : { name: m.name }), ...(m.labels ? { labels: m.labels } : {}), ...(spec.userns ? { owner: spec.userns.hostId } : {}) });
+      const made = host.volumes.createLocked({
+        ...(m.name === '' ? {} : { name: m.name }),
+        ...(m.labels ? { labels: m.labels } : {}),
+        ...(m.driverOptions ? { options: m.driverOptions } : {}),
+        ...(spec.userns ? { owner: spec.userns.hostId } : {}),
+      });
       if (m.name === '') created.push(made.volume.Name);
       m.name = made.volume.Name;
       delete m.labels;
+      delete m.driverOptions;
     }
   } catch (err) {
     for (const name of created) host.volumes.removeLocked(name, [], { force: true });

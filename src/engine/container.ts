@@ -21,7 +21,16 @@ export type MountRequest =
   /** createSource: a -v bind whose host dir is made at the start when missing (docker's -v; --mount's must exist). */
   | { type: 'bind'; source: string; destination: string; readonly: boolean; propagation?: string; createSource?: boolean }
   | { type: 'tmpfs'; destination: string; options: string[] }
-  | { type: 'volume'; name: string; destination: string; readonly: boolean; nocopy?: boolean; labels?: Record<string, string> };
+  | {
+      type: 'volume';
+      name: string;
+      destination: string;
+      readonly: boolean;
+      nocopy?: boolean;
+      /** --mount's volume-label= and volume-opt=: for a volume the create makes (dropped from the record once it is made). */
+      labels?: Record<string, string>;
+      driverOptions?: Record<string, string>;
+    };
 
 /** Everything `create` takes; defaults are docker's. */
 export interface ContainerSpec {

@@ -62,13 +62,22 @@ test('--tmpfs with options; a hostile option is refused', () => {
   assert.throws(() => parseTmpfs('/run:size=1m;rm -rf'), /invalid --tmpfs option/);
 });
 
-test('--mount type=volume: named, anonymous, read-only, nocopy, labels; drivers and options refused', () => {
+test('--mount type=volume: named, anonymous, read-only, nocopy, labels, options; other drivers refused', () => {
   assert.deepEqual(parseMount('type=volume,source=v1,target=/v'), { type: 'volume', name: 'v1', destination: '/v', readonly: false });
   assert.deepEqual(parseMount('target=/v,readonly,volume-nocopy'), { type: 'volume', name: '', destination: '/v', readonly: true, nocopy: true });
   assert.deepEqual(parseMount('type=volume,src=v1,dst=/v,volume-label=a=b'), { type: 'volume', name: 'v1', destination: '/v', readonly: false, labels: { a: 'b' } });
   assert.throws(() => parseMount('type=volume,source=../x,target=/v'), /invalid volume name/);
-  assert.throws(() => parseMount('type=volume,source=v1,target=/v,volume-driver=nfs'), (e) => isBerthError(e, 'unsupported') && /plain directories/.test(e.message));
-  assert.throws(() => parseMount('type=volume,source=v1,target=/v,volume-opt=type=nfs'), (e) => isBerthError(e, 'unsupported') && /plain directories/.test(e.message));
+  assert.throws(() => parseMount('type=volume,source=v1,target=/v,volume-driver=nfs'), (e) => isBerthError(e, 'unsupported') && /local volume driver only/.test(e.message));
+  // The options are the create's to check (docker's daemon checks them when it makes the volume).
+  assert.deepEqual(parseMount('type=volume,source=v1,target=/v,volume-driver=local,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=1m'), {
+    type: 'volume',
+    name: 'v1',
+    destination: '/v',
+    readonly: false,
+    driverOptions: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' },
+  });
+  const bare = parseMount('target=/v,volume-opt=foo');
+  assert.deepEqual(bare.type === 'volume' ? bare.driverOptions : undefined, { foo: '' });
 });
 
 test("--mount values as docker's HostConfig.Mounts shows them", () => {
@@ -77,6 +86,19 @@ test("--mount values as docker's HostConfig.Mounts shows them", () => {
   assert.deepEqual(dockerMount('type=volume,source=myvol,target=/v,volume-nocopy'), { Type: 'volume', Source: 'myvol', Target: '/v', VolumeOptions: { NoCopy: true, DriverConfig: {} } });
   assert.deepEqual(dockerMount('type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770'), { Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o1770 } });
   assert.deepEqual(dockerMount('type=volume,target=/anon'), { Type: 'volume', Target: '/anon' });
+  // docker 20.10 for volume-opt= with and without volume-driver=local.
+  assert.deepEqual(dockerMount('type=volume,source=m1,target=/d,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m'), {
+    Type: 'volume',
+    Source: 'm1',
+    Target: '/d',
+    VolumeOptions: { DriverConfig: { Options: { device: 'tmpfs', o: 'size=2m', type: 'tmpfs' } } },
+  });
+  assert.deepEqual(dockerMount('type=volume,source=m3,target=/d,volume-driver=local,volume-opt=type=tmpfs,volume-opt=device=tmpfs'), {
+    Type: 'volume',
+    Source: 'm3',
+    Target: '/d',
+    VolumeOptions: { DriverConfig: { Name: 'local', Options: { device: 'tmpfs', type: 'tmpfs' } } },
+  });
   assert.deepEqual(dockerMount('type=bind,src=/tmp/src,dst=/y,bind-propagation=rshared'), { Type: 'bind', Source: '/tmp/src', Target: '/y', BindOptions: { Propagation: 'rshared' } });
   assert.deepEqual(dockerMount('target=/l,volume-label=team=blue'), { Type: 'volume', Target: '/l', VolumeOptions: { Labels: { team: 'blue' }, DriverConfig: {} } });
 });

@@ -66,11 +66,13 @@ export function parseVolume(text: string): MountRequest {
 
 /**
  * --mount type=bind,source=/a,target=/b[,readonly][,bind-propagation=rshared],
- * type=volume[,source=NAME],target=/v[,readonly][,volume-nocopy][,volume-label=K=V] (no source:
- * anonymous) and type=tmpfs,target=/t[,tmpfs-size=..]
+ * type=volume[,source=NAME],target=/v[,readonly][,volume-nocopy][,volume-label=K=V]
+ * [,volume-driver=local][,volume-opt=K=V] (no source: anonymous; the labels and options are for
+ * a volume the create makes, checked then, as docker's daemon checks them) and
+ * type=tmpfs,target=/t[,tmpfs-size=..]
  */
 export function parseMount(text: string): MountRequest {
-  const { kv, labels, flag, type, target, source } = mountFields(text);
+  const { kv, labels, driverOptions, flag, type, target, source } = mountFields(text);
   if (!target) throw invalidArgument(`invalid --mount "${text}": target is required`);
   const readonly = ['readonly', 'ro'].some(flag);
   if (type === 'bind') {
@@ -92,7 +94,7 @@ export function parseMount(text: string): MountRequest {
   if (type === 'volume') {
     const driver = kv.get('volume-driver');
     if (driver !== undefined && driver !== 'local') {
-      throw unsupported(`invalid --mount volume-driver "${driver}": berth's local volumes are plain directories under the graph root (driver "local" only)`);
+      throw unsupported(`invalid --mount volume-driver "${driver}": berth has docker's local volume driver only (driver "local")`);
     }
     const src = source ?? '';
     const name = src === '' ? '' : checkVolumeName(src);
@@ -104,30 +106,32 @@ export function parseMount(text: string): MountRequest {
       readonly,
       ...(nocopy ? { nocopy } : {}),
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      ...(Object.keys(driverOptions).length > 0 ? { driverOptions } : {}),
     };
   }
   throw unsupported(`invalid --mount type "${type}": berth supports bind, volume and tmpfs`);
 }
 
-/** A --mount value's fields: KEY=VALUE (a bare KEY is true), the volume labels apart. */
+/** A --mount value's fields: KEY=VALUE (a bare KEY is true), the volume labels and options apart. */
 function mountFields(text: string) {
   const kv = new Map<string, string>();
   const labels: Record<string, string> = {};
+  const driverOptions: Record<string, string> = {};
   for (const field of text.split(',')) {
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
     const value = eq < 0 ? 'true' : field.slice(eq + 1);
-    if (key === 'volume-label') {
+    if (key === 'volume-label' || key === 'volume-opt') {
+      // volume-opt=KEY=VALUE; docker's CLI takes a bare volume-opt=KEY as KEY with no value.
       const leq = value.indexOf('=');
-      labels[leq < 0 ? value : value.slice(0, leq)] = leq < 0 ? '' : value.slice(leq + 1);
-    } else if (key === 'volume-opt') {
-      throw unsupported(`invalid --mount "${text}": volume options are not supported: berth's local volumes are plain directories under the graph root`);
+      (key === 'volume-label' ? labels : driverOptions)[leq < 0 ? value : value.slice(0, leq)] = leq < 0 ? '' : value.slice(leq + 1);
     } else kv.set(key, value);
   }
   const flag = (k: string) => kv.has(k) && kv.get(k) !== 'false' && kv.get(k) !== '0';
   return {
     kv,
     labels,
+    driverOptions,
     flag,
     type: kv.get('type') ?? 'volume',
     target: kv.get('target') ?? kv.get('destination') ?? kv.get('dst'),
@@ -137,16 +141,21 @@ function mountFields(text: string) {
 
 /** docker's HostConfig.Mounts entry (api/types/mount.Mount) for a --mount value parseMount took. */
 export function dockerMount(text: string): Record<string, unknown> {
-  const { kv, labels, flag, type, target, source } = mountFields(text);
+  const { kv, labels, driverOptions, flag, type, target, source } = mountFields(text);
   const out: Record<string, unknown> = { Type: type, ...(source ? { Source: source } : {}), Target: target ?? '' };
   if (['readonly', 'ro'].some(flag)) out.ReadOnly = true;
   const propagation = kv.get('bind-propagation');
   if (type === 'bind' && propagation) out.BindOptions = { Propagation: propagation };
-  if (type === 'volume' && (flag('volume-nocopy') || Object.keys(labels).length > 0 || kv.has('volume-driver'))) {
+  const optionKeys = Object.keys(driverOptions).sort();
+  if (type === 'volume' && (flag('volume-nocopy') || Object.keys(labels).length > 0 || kv.has('volume-driver') || optionKeys.length > 0)) {
     out.VolumeOptions = {
       ...(flag('volume-nocopy') ? { NoCopy: true } : {}),
       ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
-      DriverConfig: kv.has('volume-driver') ? { Name: kv.get('volume-driver') } : {},
+      // docker's: {"Name":"local","Options":{...}}, the options' keys sorted as Go prints a map.
+      DriverConfig: {
+        ...(kv.has('volume-driver') ? { Name: kv.get('volume-driver') } : {}),
+        ...(optionKeys.length > 0 ? { Options: Object.fromEntries(optionKeys.map((k) => [k, driverOptions[k]])) } : {}),
+      },
     };
   }
   if (type === 'tmpfs') {
