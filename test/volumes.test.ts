@@ -1,12 +1,14 @@
 // End to end through the berth CLI with real overlay and runc: docker's local volumes. Named and
 // anonymous volumes in containers, the image's VOLUMEs with their copy-up, --volumes-from,
-// rm -v and --rm, the volume verbs, inspect's Mounts, system df's row, and the hostile cases.
+// rm -v and --rm, the volume verbs, inspect's Mounts, system df's row, the hostile cases, and
+// the local driver's options (a tmpfs, a bound host dir, a mount that fails, a stale mount).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, ok } from './engine-fixture.js';
+import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, mountsUnder, ok } from './engine-fixture.js';
 
 let fx: EngineFixture;
 before(async () => {
@@ -101,9 +103,21 @@ test('bad names, drivers, options and paths are refused clearly', async () => {
   }
   const drv = await berth(fx, ['volume', 'create', '-d', 'nfs', 'x1']);
   assert.equal(drv.code, 1);
-  assert.match(drv.stderr, /plain directories/);
-  const opt = await berth(fx, ['volume', 'create', '--opt', 'type=tmpfs', 'x1']);
-  assert.match(opt.stderr, /volume options are not supported.*plain directories/);
+  assert.match(drv.stderr, /local volume driver only/);
+  // docker 20.10's words for an unknown key and for options without the ones they need.
+  const opt = await berth(fx, ['volume', 'create', '--opt', 'foo=bar', 'x1']);
+  assert.deepEqual([opt.code, opt.stderr], [1, 'Error: create x1: invalid option: "foo"\n']);
+  const alone = await berth(fx, ['volume', 'create', '-o', 'o=size=1m', 'x1']);
+  assert.deepEqual([alone.code, alone.stderr], [1, 'Error: create x1: missing required option: "device"\n']);
+  const noType = await berth(fx, ['volume', 'create', '-o', 'device=tmpfs', 'x1']);
+  assert.equal(noType.stderr, 'Error: create x1: missing required option: "type"\n');
+  const quota = await berth(fx, ['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'size=1m', 'x1']);
+  assert.equal(quota.stderr, 'Error: create x1: quota size requested but no quota support\n');
+  // --mount's volume-opt=: the run fails before a container or volume is made.
+  const mnt = await berth(fx, ['run', '--rm', '--mount', 'type=volume,source=x1,target=/d,volume-opt=foo=bar', fx.image, 'true']);
+  assert.equal(mnt.code, 125);
+  assert.match(mnt.stderr, /create x1: invalid option: "foo"/);
+  assert.deepEqual(await fs.readdir(path.join(fx.root, 'containers')).catch(() => []), []);
   const rel = await berth(fx, ['run', '--rm', '-v', 'x1:relative/path', fx.image, 'true']);
   assert.equal(rel.code, 125);
   assert.match(rel.stderr, /must be an absolute path/);
@@ -249,4 +263,160 @@ test('a create killed half way leaves no volume: a temp dir is not listed, and s
   await ok(fx, ['volume', 'create', 'whole']);
   assert.ok(!existsSync(tmp), 'the next create swept it');
   await ok(fx, ['volume', 'rm', 'whole']);
+});
+
+/** Whether a file system is mounted on the volume's _data in this (the host's) mount namespace. */
+function mounted(name: string): boolean {
+  const dir = path.join(fx.root, 'volumes', name, '_data');
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === dir);
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`timed out waiting: ${what}`);
+}
+
+test("a tmpfs volume (docker's -o type=tmpfs): mounted while containers use it, its size kept, unmounted after the last", async () => {
+  assert.equal(await ok(fx, ['volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=1m', 'tv']), 'tv');
+  // docker 20.10's volume inspect: Options as a map, keys sorted; a plain volume's is null.
+  const [v] = JSON.parse(await ok(fx, ['volume', 'inspect', 'tv'])) as Record<string, unknown>[];
+  assert.deepEqual(Object.entries(v.Options as object), [
+    ['device', 'tmpfs'],
+    ['o', 'size=1m'],
+    ['type', 'tmpfs'],
+  ]);
+  assert.equal(await ok(fx, ['volume', 'inspect', '-f', '{{json .Options}}', 'tv']), '{"device":"tmpfs","o":"size=1m","type":"tmpfs"}');
+  assert.match(await ok(fx, ['volume', 'ls']), /\nlocal {5}tv$/, 'ls is unchanged');
+  assert.equal(mounted('tv'), false, 'nothing is mounted at create');
+  await ok(fx, ['run', '-d', '--name', 'tv1', '-v', 'tv:/d', fx.image, 'sh', '-c', 'echo one > /d/f; exec sleep 60']);
+  assert.ok(mounted('tv'), 'mounted for the first container');
+  await until('the first container wrote', () => existsSync(path.join(fx.root, 'volumes/tv/_data/f')));
+  // A second container started meanwhile gets the same file system.
+  assert.equal(await ok(fx, ['run', '--rm', '-v', 'tv:/d', fx.image, 'cat', '/d/f']), 'one');
+  assert.equal(await ok(fx, ['run', '--rm', '-v', 'tv:/d', fx.image, 'sh', '-c', "grep ' /d ' /proc/self/mountinfo | sed 's|.* - ||'"]), 'tmpfs tmpfs rw,size=1024k');
+  // size=1m is the file system's: a write past it fails.
+  const full = await berth(fx, ['run', '--rm', '-v', 'tv:/d', fx.image, 'dd', 'if=/dev/zero', 'of=/d/big', 'bs=1k', 'count=2000']);
+  assert.notEqual(full.code, 0);
+  assert.match(full.stderr, /No space left on device/);
+  assert.ok(mounted('tv'), 'the first container still uses it');
+  // Stopped: the last user is gone, so is the mount; started again, a new (empty) tmpfs.
+  await ok(fx, ['stop', '-t', '0', 'tv1']);
+  await until('unmounted after the stop', () => !mounted('tv'));
+  assert.deepEqual(await fs.readdir(path.join(fx.root, 'volumes/tv/_data')), [], 'the dir under the graph root kept nothing');
+  await ok(fx, ['start', 'tv1']);
+  assert.ok(mounted('tv'));
+  await ok(fx, ['rm', '-f', 'tv1']);
+  assert.equal(mounted('tv'), false, 'rm -f of the last user unmounts');
+  assert.ok(!existsSync(path.join(fx.runroot, 'volume-mounts/tv')), 'no users are left listed');
+  await ok(fx, ['volume', 'rm', 'tv']);
+});
+
+test('a bound host dir (type=none,o=bind,device=DIR): the container writes into DIR; volume rm leaves DIR alone', async () => {
+  const host = path.join(fx.dir, 'bound');
+  await fs.mkdir(host);
+  await ok(fx, ['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${host}`, 'bv']);
+  await ok(fx, ['run', '--rm', '-v', 'bv:/d', fx.image, 'sh', '-c', 'echo written > /d/x']);
+  assert.equal(await fs.readFile(path.join(host, 'x'), 'utf8'), 'written\n');
+  assert.equal(mounted('bv'), false);
+  // o=bind,ro: a read-only bind (the kernel needs a remount for that).
+  await ok(fx, ['volume', 'create', '-o', 'type=none', '-o', 'o=bind,ro', '-o', `device=${host}`, 'bro']);
+  const ro = await berth(fx, ['run', '--rm', '-v', 'bro:/d', fx.image, 'sh', '-c', 'cat /d/x; echo y > /d/y']);
+  assert.equal(ro.stdout, 'written\n');
+  assert.match(ro.stderr, /Read-only file system/);
+  await ok(fx, ['volume', 'rm', 'bv', 'bro']);
+  assert.deepEqual(await fs.readdir(host), ['x']);
+});
+
+test('--mount volume-opt= makes the volume with those options when it is missing (anonymous too)', async () => {
+  await ok(fx, ['create', '--name', 'mo', '--mount', 'type=volume,source=mv,target=/d,volume-driver=local,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m', fx.image, 'sh', '-c', "grep ' /d ' /proc/self/mountinfo | sed 's|.* - ||'"]);
+  assert.equal(await ok(fx, ['volume', 'inspect', '-f', '{{json .Options}}', 'mv']), '{"device":"tmpfs","o":"size=2m","type":"tmpfs"}');
+  // docker 20.10's HostConfig.Mounts for the same --mount.
+  assert.equal(
+    await ok(fx, ['inspect', '-f', '{{json .HostConfig.Mounts}}', 'mo']),
+    '[{"Type":"volume","Source":"mv","Target":"/d","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"device":"tmpfs","o":"size=2m","type":"tmpfs"}}}}]',
+  );
+  assert.equal(await ok(fx, ['start', '-a', 'mo']), 'tmpfs tmpfs rw,size=2048k');
+  // An existing volume keeps its options, as docker's does.
+  await ok(fx, ['run', '--rm', '--mount', 'type=volume,source=mv,target=/d,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=5m', fx.image, 'true']);
+  assert.equal(await ok(fx, ['volume', 'inspect', '-f', '{{.Options.o}}', 'mv']), 'size=2m');
+  await ok(fx, ['create', '--name', 'mo2', '--mount', 'type=volume,target=/d,volume-opt=type=tmpfs,volume-opt=device=tmpfs', fx.image, 'true']);
+  const anon = mountsOf(await ok(fx, ['inspect', 'mo2']))[0].Name as string;
+  assert.equal(await ok(fx, ['volume', 'inspect', '-f', '{{json .Options}}', anon]), '{"device":"tmpfs","type":"tmpfs"}');
+  await ok(fx, ['rm', '-v', 'mo', 'mo2']);
+  assert.deepEqual(await volumes(), ['mv']);
+  await ok(fx, ['volume', 'rm', 'mv']);
+});
+
+test("a mount that fails fails the start in docker's words and leaves nothing mounted", async () => {
+  await ok(fx, ['volume', 'create', '-o', 'type=nosuchfs', '-o', 'device=x', '-o', 'o=size=1m,nosuid,nodev,uid=5', 'badfs']);
+  const dir = path.join(fx.root, 'volumes/badfs/_data');
+  // docker 20.10 printed the same after "Error response from daemon: ".
+  const want = `error while mounting volume '${dir}': failed to mount local volume: mount x:${dir}, flags: 0x6, data: size=1m,uid=5: no such device`;
+  const run = await berth(fx, ['run', '--rm', '-v', 'badfs:/d', fx.image, 'true']);
+  assert.equal(run.code, 125);
+  assert.equal(run.stderr, `Error: ${want}\n`);
+  // With another volume that did mount before it: that one is let go too.
+  await ok(fx, ['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', 'goodfs']);
+  await ok(fx, ['create', '--name', 'bf', '-v', 'goodfs:/a', '-v', 'badfs:/d', fx.image, 'true']);
+  const start = await berth(fx, ['start', 'bf']);
+  assert.equal(start.code, 1);
+  assert.match(start.stderr, /failed to mount local volume: mount x:/);
+  assert.equal(await ok(fx, ['ps', '-a', '--filter', 'name=bf', '--format', '{{.Status}}']), 'Created');
+  assert.deepEqual(await mountsUnder(fx), [], 'neither volume, nor the rootfs, stays mounted');
+  assert.ok(!existsSync(path.join(fx.runroot, 'volume-mounts/goodfs')));
+  await ok(fx, ['rm', 'bf']);
+  await ok(fx, ['volume', 'rm', 'badfs', 'goodfs']);
+});
+
+/**
+ * A container lost without its cleanup: its monitor and init killed, its record removed by hand,
+ * as a crash or an admin would leave it; what it mounted stays.
+ */
+async function abandon(name: string): Promise<void> {
+  const id = await ok(fx, ['inspect', '-f', '{{.Id}}', name]);
+  const state = path.join(fx.runroot, 'containers', id);
+  const rec = JSON.parse(await fs.readFile(path.join(fx.root, 'containers', id, 'config.json'), 'utf8')) as { runtime: { path: string; name: string } };
+  for (const f of ['conmon.pid', 'pidfile']) process.kill(Number((await fs.readFile(path.join(state, f), 'utf8')).trim()), 'SIGKILL');
+  await until('the container is gone', async () => !(await fs.readFile(path.join(state, 'pidfile'), 'utf8').then((p) => existsSync(`/proc/${p.trim()}`))));
+  execFileSync(rec.runtime.path, [`--root=${path.join(fx.runroot, rec.runtime.name)}`, 'delete', '--force', id], { stdio: 'ignore' });
+  execFileSync('umount', ['-l', path.join(fx.root, 'containers', id, 'bundle/rootfs')]);
+  await fs.rm(path.join(fx.root, 'containers', id), { recursive: true });
+  await fs.rm(state, { recursive: true });
+}
+
+test('a stale mount (its container lost without a cleanup): the next start reuses it, volume rm unmounts it first', async () => {
+  await ok(fx, ['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', 'sv']);
+  await ok(fx, ['run', '-d', '--name', 'lost1', '-v', 'sv:/d', fx.image, 'sh', '-c', 'echo kept > /d/k; exec sleep 60']);
+  await until('written', () => existsSync(path.join(fx.root, 'volumes/sv/_data/k')));
+  await abandon('lost1');
+  assert.equal(await ok(fx, ['ps', '-aq']), '');
+  assert.ok(mounted('sv'), 'the lost container left its mount');
+  // Reused, not mounted over: the lost container's file is there. Its last user now, the run
+  // unmounts it at its end (the lost one, listed still, has no record).
+  assert.equal(await ok(fx, ['run', '--rm', '-v', 'sv:/d', fx.image, 'cat', '/d/k']), 'kept');
+  assert.equal(mounted('sv'), false);
+  // Lost again: volume rm unmounts, then removes.
+  await ok(fx, ['run', '-d', '--name', 'lost2', '-v', 'sv:/d', fx.image, 'sleep', '60']);
+  await abandon('lost2');
+  assert.ok(mounted('sv'));
+  assert.equal(await ok(fx, ['volume', 'rm', 'sv']), 'sv');
+  assert.equal(mounted('sv'), false);
+  assert.ok(!existsSync(path.join(fx.root, 'volumes/sv')));
+  // A bound host dir left mounted: the removal unmounts it before it removes anything, so the
+  // host's files stay (prune too).
+  const host = path.join(fx.dir, 'bound-stale');
+  await fs.mkdir(host);
+  await fs.writeFile(path.join(host, 'precious'), 'p');
+  await ok(fx, ['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${host}`, 'sb']);
+  await ok(fx, ['run', '-d', '--name', 'lost3', '-v', 'sb:/d', fx.image, 'sleep', '60']);
+  await abandon('lost3');
+  assert.ok(mounted('sb'));
+  assert.equal(await ok(fx, ['volume', 'prune', '-af']), 'Deleted Volumes:\nsb\n\nTotal reclaimed space: 0B');
+  assert.deepEqual(await fs.readdir(host), ['precious']);
+  assert.deepEqual(await mountsUnder(fx), []);
 });
