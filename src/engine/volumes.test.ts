@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { isBerthError } from '../internal/errors.js';
 import type { ContainerRecord } from './container.js';
 import { treeSize } from '../internal/tree-size.js';
-import { ANONYMOUS_LABEL, checkVolumeName, filterVolumes, usersOf, VolumeStore } from './volumes.js';
+import { ANONYMOUS_LABEL, checkVolumeName, filterVolumes, mountsUnder, usersOf, VolumeStore } from './volumes.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-vol-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -159,4 +159,43 @@ test('concurrent creates of one name make it once; a remove waits for the lock',
   await held.release();
   await removal;
   assert.equal(s.get('shared'), undefined);
+});
+
+test("a volume's file system: mounted for its first user, kept while one is left, unmounted by the last and by rm", async () => {
+  // Through a symlinked graph root: mountinfo names the real path, which must still be found.
+  const real = path.join(dir, 'real-root');
+  mkdirSync(real);
+  symlinkSync(real, path.join(dir, 'linked-root'));
+  const s = new VolumeStore(path.join(dir, 'linked-root'), path.join(dir, 'run-mounts'));
+  const host = path.join(dir, 'host-dir');
+  mkdirSync(host);
+  writeFileSync(path.join(host, 'precious'), 'p');
+  await s.create({ name: 'bv', options: { type: 'none', o: 'bind', device: host } });
+  const data = path.join(real, 'volumes/bv/_data');
+  const isMounted = () => mountsUnder(s.mountpoint('bv')).includes(data);
+  const [a, b, lost] = ['a', 'b', 'c'].map((c) => c.repeat(64));
+  await s.mountFor('bv', a);
+  assert.ok(isMounted());
+  assert.deepEqual(readdirSync(s.mountpoint('bv')), ['precious']);
+  await s.mountFor('bv', b);
+  assert.equal(mountsUnder(s.mountpoint('bv')).length, 1, 'the second user reuses the mount');
+  const alive = new Set([a, b]);
+  const stillUses = async (id: string) => alive.has(id);
+  await s.release('bv', a, stillUses);
+  assert.ok(isMounted(), 'b still uses it');
+  // b is lost (no record, no cleanup); a third user comes and goes: the last one, it unmounts.
+  alive.delete(b);
+  await s.mountFor('bv', lost);
+  await s.release('bv', lost, stillUses);
+  assert.equal(isMounted(), false);
+  assert.ok(!existsSync(path.join(dir, 'run-mounts/volume-mounts/bv')));
+  // A mount left behind: rm unmounts it before it removes anything; the host dir keeps its file.
+  await s.mountFor('bv', a);
+  assert.ok(await s.remove('bv', async () => []));
+  assert.deepEqual(mountsUnder(real), []);
+  assert.deepEqual(readdirSync(host), ['precious']);
+  // A plain volume has nothing to mount.
+  await s.create({ name: 'plain' });
+  await s.mountFor('plain', a);
+  assert.deepEqual(mountsUnder(s.mountpoint('plain')), []);
 });

@@ -15,7 +15,7 @@
 // unmount what is still there (a mount left by a killed command) before anything is removed.
 import { treeSize } from '../internal/tree-size.js';
 import { type LabelFilter, labelMatches } from './labels.js';
-import { chownSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, constants, copyFileSync, existsSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, type Stats, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, invalidArgument, notFound, unsupported } from '../internal/errors.js';
 import { randomHex } from '../internal/random.js';
@@ -335,7 +335,7 @@ export class VolumeStore {
     const target = this.mountpoint(name);
     const lock = await this.#mountsLock();
     try {
-      if (!mountsUnder(target).includes(target)) {
+      if (!mountsUnder(target).includes(realpathSync(target))) {
         try {
           await mountVolume(options as Record<string, string>, target);
         } catch (err) {
@@ -385,8 +385,16 @@ export class VolumeStore {
   }
 }
 
-/** Mount points at or under `dir` in this mount namespace, in mountinfo's order (oldest first). */
-export function mountsUnder(dir: string): string[] {
+/**
+ * Mount points at or under `dir` in this mount namespace, in mountinfo's order (oldest first).
+ * mountinfo names them by their real paths: `dir` is resolved first (a graph root reached
+ * through a symlink would otherwise never match, and a mount under it would go unseen).
+ */
+export function mountsUnder(given: string): string[] {
+  let dir = given;
+  try {
+    dir = realpathSync(given);
+  } catch {}
   const out: string[] = [];
   for (const line of readTextOr('/proc/self/mountinfo', '').split('\n')) {
     const field = line.split(' ')[4];
