@@ -43,12 +43,15 @@ export class TokenSigner {
     this.publicKey = createPublicKey(this.privateKey);
   }
 
-  issue(subject: string, access: AccessEntry[], now = Math.floor(Date.now() / 1000)): { token: string; claims: TokenClaims } {
+  issue(subject: string, access: AccessEntry[], nowMs = Date.now()): { token: string; claims: TokenClaims } {
+    const now = Math.floor(nowMs / 1000);
     const claims: TokenClaims = {
       iss: this.issuer,
       sub: subject,
       aud: this.service,
-      exp: now + this.ttlSeconds,
+      // Rounded up: a token lives its whole TTL at least. From the issuing second, a token made
+      // late in it could expire a few ms later (check() refuses it from the exp second on).
+      exp: Math.ceil(nowMs / 1000) + this.ttlSeconds,
       nbf: now - 1,
       iat: now,
       jti: randomBytes(12).toString('hex'),
