@@ -66,7 +66,12 @@ test('a named volume keeps its data past rm and shows it to the next container',
   assert.equal(v.Mountpoint, path.join(fx.root, 'volumes/data1/_data'));
   assert.equal(v.Driver, 'local');
   assert.equal(await fs.readFile(path.join(v.Mountpoint as string, 'f'), 'utf8'), 'kept\n');
+  // docker's generic inspect finds a volume too, after containers and images, or by --type.
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.Name}} {{.Driver}}', 'data1']), 'data1 local');
+  assert.deepEqual(JSON.parse(await ok(fx, ['inspect', '--type', 'volume', 'data1'])), [v]);
+  assert.match((await berth(fx, ['inspect', '--type', 'image', 'data1'])).stderr, /no such image/);
   await ok(fx, ['volume', 'rm', 'data1']);
+  assert.match((await berth(fx, ['inspect', 'data1'])).stderr, /no such object: data1/);
 });
 
 test('volume create, ls (table, filters, format), inspect, rm; events', async () => {

@@ -1,5 +1,5 @@
-// berth inspect: docker's generic inspect over containers and images (--type to choose),
-// as a JSON array or a Go template per object (-f/--format).
+// berth inspect: docker's generic inspect over containers, images and volumes, looked for in
+// that order (--type to choose), as a JSON array or a Go template per object (-f/--format).
 import { inspectView } from '../engine/inspect.js';
 import { lookupContainer } from '../engine/state.js';
 import { BerthError, invalidArgument } from '../internal/errors.js';
@@ -7,14 +7,15 @@ import { parseVerb, type VerbSpec } from './flags.js';
 import { renderTemplate } from './format.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
+import { inspectDoc } from './volume.js';
 
 const SPEC: VerbSpec = {
   usage: 'berth inspect [OPTIONS] NAME|ID [NAME|ID...]',
-  summary: 'Return low-level information on containers and images',
+  summary: 'Return low-level information on containers, images and volumes',
   minArgs: 1,
   flags: [
     { name: 'format', short: 'f', type: 'string', value: 'FORMAT', description: 'Format the output using a Go template (or json)' },
-    { name: 'type', type: 'string', value: 'TYPE', description: 'Only this type: container or image' },
+    { name: 'type', type: 'string', value: 'TYPE', description: 'Only this type: container, image or volume' },
     { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes if the type is container (SizeRw, SizeRootFs)' },
   ],
 };
@@ -23,7 +24,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const type = flags.string('type');
-  if (type !== undefined && type !== 'container' && type !== 'image') throw invalidArgument(`invalid --type "${type}": want container or image`);
+  if (type !== undefined && !['container', 'image', 'volume'].includes(type)) throw invalidArgument(`invalid --type "${type}": want container, image or volume`);
   const host = containerHost(ctx);
   const objects: unknown[] = [];
   let failed = false;
@@ -42,6 +43,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 async function inspectOne(host: ReturnType<typeof containerHost>, q: string, type: string | undefined, size: boolean): Promise<unknown> {
+  if (type === 'volume') return inspectDoc(host.volumes.inspect(q));
   if (type !== 'image') {
     try {
       const rec = await lookupContainer(host, q);
@@ -59,6 +61,12 @@ async function inspectOne(host: ReturnType<typeof containerHost>, q: string, typ
   const { inspectImage } = await import('../engine/images/index.js');
   try {
     return await inspectImage(await host.store(), q);
+  } catch (err) {
+    if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+    if (type === 'image') throw err;
+  }
+  try {
+    return inspectDoc(host.volumes.inspect(q));
   } catch (err) {
     if (err instanceof BerthError && err.kind === 'not-found') throw new BerthError('not-found', `no such object: ${q}`);
     throw err;

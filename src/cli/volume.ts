@@ -123,7 +123,7 @@ const INSPECT: VerbSpec = {
 };
 
 /** docker's JSON: the fields in its order, without berth's Anonymous (its label says it). */
-function inspectDoc(v: Volume): Record<string, unknown> {
+export function inspectDoc(v: Volume): Record<string, unknown> {
   return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint, Name: v.Name, Options: v.Options, Scope: v.Scope };
 }
 
