@@ -88,6 +88,10 @@ test('volume create, ls (table, filters, format), inspect, rm; events', async ()
   assert.deepEqual(await volumes('name=v[ab]'), ['va', 'vb']);
   assert.deepEqual((await volumes('dangling=true')).sort(), [anon, 'va', 'vb'].sort());
   assert.equal(await ok(fx, ['volume', 'ls', '--filter', 'name=va', '--format', '{{.Name}} {{.Driver}} {{.Labels}}']), 'va local team=a');
+  // docker's other row fields (dockerd 20.10 printed the same for a local volume).
+  assert.equal(await ok(fx, ['volume', 'ls', '--filter', 'name=va', '--format', '{{.Label "team"}}|{{.Links}}|{{.Size}}|{{.Status}}']), 'a|N/A|N/A|N/A');
+  const row = JSON.parse(await ok(fx, ['volume', 'ls', '--filter', 'name=va', '--format', 'json'])) as Record<string, string>;
+  assert.deepEqual([row.Name, row.Availability, row.Group], ['va', 'N/A', 'N/A']);
   const [a] = JSON.parse(await ok(fx, ['volume', 'inspect', anon])) as { Labels: Record<string, string> }[];
   assert.deepEqual(a.Labels, { 'com.docker.volume.anonymous': '' });
   const missing = await berth(fx, ['volume', 'inspect', 'nope']);

@@ -75,7 +75,7 @@ const LS_FORMAT: FormatSpec<Volume> = {
     { header: 'DRIVER', field: '.Driver' },
     { header: 'VOLUME NAME', field: '.Name' },
   ],
-  headers: { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', CreatedAt: 'CREATED' },
+  headers: { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', CreatedAt: 'CREATED', Availability: 'AVAILABILITY', Group: 'GROUP', Links: 'LINKS', Size: 'SIZE', Status: 'STATUS' },
   view: (v) => ({
     Name: v.Name,
     Driver: v.Driver,
@@ -85,6 +85,13 @@ const LS_FORMAT: FormatSpec<Volume> = {
     Labels: Object.entries(v.Labels)
       .map(([k, val]) => `${k}=${val}`)
       .join(','),
+    Label: (key: string) => v.Labels[key] ?? '',
+    // docker's fields for cluster volumes and -s sizes, which a local engine's list leaves N/A.
+    Availability: 'N/A',
+    Group: 'N/A',
+    Links: 'N/A',
+    Size: 'N/A',
+    Status: 'N/A',
   }),
 };
 
