@@ -98,6 +98,10 @@ test("create of an image not stored pulls it, with docker's output on stderr (-q
     assert.ok(lines.includes(`Status: Downloaded newer image for ${ref}`), made.stderr);
     await ok(fx, ['rm', 'pulled']);
     await ok(fx, ['rmi', ref]);
+    // No tag given: docker's line names the default one.
+    const untagged = await berth(fx, ['create', '--name', 'pulled2', '--pull', 'missing', `${reg.host}/test/img`, 'true']);
+    assert.equal(untagged.stderr.split('\n')[0], `Unable to find image '${reg.host}/test/img:latest' locally`);
+    await berth(fx, ['rm', 'pulled2']);
     const quiet = await berth(fx, ['create', '-q', '--name', 'quiet', ref, 'true']);
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.equal(quiet.stderr, '');

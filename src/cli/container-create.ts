@@ -19,7 +19,7 @@ import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
 import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
 import { invalidArgument } from '../internal/errors.js';
-import { familiarText } from '../reference/index.js';
+import { familiarString, familiarText, parseNormalizedReference, withDefaultTag } from '../reference/index.js';
 import { parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, type ResourceInput } from '../runtime/cgroups.js';
 import { type FlagSpec, type Flags, usageError } from './flags.js';
 import { envEntries, fileLines } from './container-common.js';
@@ -488,13 +488,22 @@ export async function createFromFlags(
   return { spec, rec };
 }
 
+/** docker's name for an image to pull: familiar, with the default tag when none is given ("busybox:latest"). */
+function familiarWithTag(query: string): string {
+  try {
+    return familiarString(withDefaultTag(parseNormalizedReference(query)));
+  } catch {
+    return familiarText(query);
+  }
+}
+
 /** docker run's output on stderr when the image must be pulled first (-q: none). */
 function pullOutput(ctx: CliContext): PullObserver {
   let progress: { onEvent(e: PullEvent): void; finish(): void } | undefined;
   let fetched = false;
   return {
     missing(query) {
-      ctx.err(`Unable to find image '${familiarText(query)}' locally\n`);
+      ctx.err(`Unable to find image '${familiarWithTag(query)}' locally\n`);
       progress = new PullProgress(ctx.stderr, (ctx.stderr as NodeJS.WriteStream).isTTY === true);
     },
     event(e) {
