@@ -57,6 +57,11 @@ test('berth info shows the driver, backing file system, roots, runtime and versi
     assert.match(human.out, new RegExp(`Graph Root: ${root}\n`));
     assert.match(human.out, /Runtimes: runc \(\/\S+runc, 1\./);
 
+    // docker's other names for verbs: system info, system events, image build.
+    assert.equal((await berth(['--root', root, '--runroot', runroot, 'system', 'info', '--format', '{{.DockerRootDir}}'])).out, `${root}\n`);
+    const events = await berth(['--root', root, '--runroot', runroot, 'system', 'events', '--since', '1s', '--until', '1s']);
+    assert.equal(events.code, 0, events.err);
+    assert.match((await berth(['image', 'build', '--help'])).out, /^Usage: berth build /);
     const vfs = await berth(['--root', root, '--runroot', runroot, 'info', '--storage-driver', 'vfs', '--format', '{{.Driver}} {{.RunRoot}}']);
     assert.equal(vfs.out, `vfs ${runroot}\n`);
     const bad = await berth(['--root', root, '--runroot', runroot, 'info', '--storage-driver', 'zfs']);

@@ -22,6 +22,7 @@ const ALIASES: Record<string, () => Promise<VerbModule>> = {
   load: () => import('./load.js'),
   import: () => import('./import.js'),
   diff: () => import('./image-diff.js'),
+  build: () => import('./build.js'),
 };
 
 const SUBS = ['inspect', 'prune', 'exists', ...Object.keys(ALIASES)].sort();

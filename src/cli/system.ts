@@ -13,10 +13,15 @@ import type { CliContext } from './main.js';
 import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
 import { psFormat } from './ps.js';
 
-/** Sub-verb -> its handler; `service` (the API server) will join them here. */
-const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = { df, prune };
+/** Sub-verb -> its handler (docker's system info and events are the verbs of those names); `service` (the API server) will join them here. */
+const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = {
+  df,
+  prune,
+  info: async (argv, ctx) => (await import('./info.js')).run(argv, ctx),
+  events: async (argv, ctx) => (await import('./events.js')).run(argv, ctx),
+};
 
-const USAGE = `Usage: berth system COMMAND\n\nManage berth\n\nCommands:\n  df          Show berth disk usage\n  prune       Remove unused data\n`;
+const USAGE = `Usage: berth system COMMAND\n\nManage berth\n\nCommands:\n  df          Show berth disk usage\n  events      Get real time events from the engine\n  info        Display system-wide information\n  prune       Remove unused data\n`;
 
 export function run(argv: string[], ctx: CliContext): Promise<number> {
   return runSubcommand('system', USAGE, SUBS, Object.keys(SUBS).sort(), argv, ctx);
