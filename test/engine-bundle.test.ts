@@ -52,7 +52,7 @@ test('bin/berth without a verb of its own runs the whole CLI: help, a typo, the 
   assert.match(typo.stderr, /'rnu' is not a berth command/);
   // Not a verb even though every object has it.
   assert.match(cli(['constructor']).stderr, /'constructor' is not a berth command/);
-  assert.match(cli(['-v']).stdout, /^Client:\n Version: /);
+  assert.match(cli(['-v']).stdout, /^berth version \d+\.\d+\.\d+\n$/);
   // Typos share one code cache instead of leaving a file each.
   const caches = readdirSync(path.join(projectRoot(), 'dist', 'cli', 'cache'));
   assert.ok(!caches.some((f) => f.startsWith('rnu-') || f.startsWith('constructor-')), caches.join(' '));

@@ -122,7 +122,8 @@ export async function runCli(argv: string[], verbs: VerbTable, io: Partial<Pick<
     if (a === '--root' || a.startsWith('--root=')) ctx.root = takeValue('--root');
     else if (a === '--runroot' || a.startsWith('--runroot=')) ctx.runroot = takeValue('--runroot');
     else if (a === '--log-level' || a.startsWith('--log-level=')) ctx.logLevel = takeValue('--log-level');
-    else if (a === '-v' || a === '--version') return run(verbs, 'version', [], ctx);
+    // docker --version: one line, where `docker version` prints the client and the server.
+    else if (a === '-v' || a === '--version') return run(verbs, 'version', ['--format', 'berth version {{.Client.Version}}'], ctx);
     else if (a === '-h' || a === '--help') break;
     else if (a.startsWith('-')) {
       ctx.err(`berth: unknown flag: ${a}\nSee 'berth --help'.\n`);
