@@ -81,7 +81,7 @@ test('a symlink to a directory missing inside the target fails the entry', async
       { name: 'a/new', body: 'pwned' },
     ],
     'not-found',
-    /ENOTDIR/,
+    /: not a directory/,
   );
 });
 
@@ -121,7 +121,7 @@ test('a hardlink pointing outside is refused', async () => {
 });
 
 test('a hardlink through an absolute path links inside the target or fails', async () => {
-  await refused([{ name: 'h', type: 'hardlink', linkname: path.join(sentinel.dir, 'file') }], 'not-found', /ENOENT/);
+  await refused([{ name: 'h', type: 'hardlink', linkname: path.join(sentinel.dir, 'file') }], 'not-found', /openat2 \S+: no such file or directory/);
 });
 
 test('a hardlink to a symlink to outside links the symlink itself; writing over it stays inside', async () => {
@@ -142,7 +142,7 @@ test('a hardlink through a symlinked directory resolves inside the target', asyn
       { name: 'h', type: 'hardlink', linkname: 'd/file' },
     ],
     'not-found',
-    /ENOENT/,
+    /openat2 d: no such file or directory/,
   );
 });
 
@@ -160,7 +160,7 @@ test('a whiteout or opaque marker behind a symlink to outside deletes nothing ou
   fs.symlinkSync(sentinel.dir, path.join(target, 'link'));
   await apply([{ name: 'link/.wh.file', body: '' }], {}, target);
   await apply([{ name: 'link/.wh..wh..opq', body: '' }], {}, target);
-  await assert.rejects(apply([{ name: 'link/.wh.file', body: '' }], { mode: 'overlay-lower' }, target), /ENOTDIR/);
+  await assert.rejects(apply([{ name: 'link/.wh.file', body: '' }], { mode: 'overlay-lower' }, target), /: not a directory/);
   assert.ok(sentinel.untouched());
 });
 

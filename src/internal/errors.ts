@@ -84,9 +84,20 @@ export function kindOfSystemError(err: unknown): ErrorKind {
   }
 }
 
+/**
+ * An error's words. A Node system error ("ENOENT: no such file or directory, lstat '/x'") is
+ * said as Go's os errors say it, which is what docker's users read: "lstat /x: no such file or
+ * directory" ("rename /a /b: ..." for two paths).
+ */
 function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const sys = err as NodeJS.ErrnoException;
+  if (typeof sys.code === 'string' && typeof sys.syscall === 'string') {
+    const m = /^[A-Z0-9_]+: (.*?), (\w+)(?: '(.*?)')?(?: -> '(.*?)')?$/s.exec(err.message);
+    // The addon's strerror() text starts with a capital; Go's and libuv's do not.
+    if (m) return `${[m[2], m[3], m[4]].filter((w) => w !== undefined).join(' ')}: ${m[1].charAt(0).toLowerCase()}${m[1].slice(1)}`;
+  }
+  return err.message;
 }
 
 // Short constructors keep call sites readable: throw invalidArgument(`bad tag "${t}": ...`).
