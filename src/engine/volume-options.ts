@@ -4,7 +4,7 @@
 // dir while containers use it; type=none,o=bind,device=/host/dir binds a host dir there. This
 // file checks the options at create, splits OPTIONS and mounts; volumes.ts keeps the options
 // and decides when to mount and unmount.
-import { internal, invalidArgument } from '../internal/errors.js';
+import { errnoText, internal, invalidArgument } from '../internal/errors.js';
 import {
   MNT_DETACH,
   MS_BIND,
@@ -176,13 +176,6 @@ function mountFailure(op: string, source: string, target: string, flags: number,
   return `${text}: ${errnoText(err)}`;
 }
 
-/** The addon's "ENODEV: No such device, mount '/x'" as Go prints an errno: "no such device". */
-function errnoText(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const m = /^E[A-Z0-9]+: (.*), [a-z0-9]+ '.*'$/s.exec(message) ?? /^E[A-Z0-9]+: (.*), [a-z0-9]+$/s.exec(message);
-  const text = m ? m[1] : message;
-  return text.charAt(0).toLowerCase() + text.slice(1);
-}
 
 /**
  * Mounts the volume's file system on `target` (its _data dir): mount(2) with the flags and data

@@ -90,14 +90,26 @@ export function kindOfSystemError(err: unknown): ErrorKind {
  * directory" ("rename /a /b: ..." for two paths).
  */
 function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const sys = err as NodeJS.ErrnoException;
-  if (typeof sys.code === 'string' && typeof sys.syscall === 'string') {
-    const m = /^[A-Z0-9_]+: (.*?), (\w+)(?: '(.*?)')?(?: -> '(.*?)')?$/s.exec(err.message);
-    // The addon's strerror() text starts with a capital; Go's and libuv's do not.
-    if (m) return `${[m[2], m[3], m[4]].filter((w) => w !== undefined).join(' ')}: ${m[1].charAt(0).toLowerCase()}${m[1].slice(1)}`;
-  }
-  return err.message;
+  const sys = systemErrorParts(err);
+  if (sys) return `${[sys.syscall, ...sys.paths].join(' ')}: ${sys.text}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A system error's parts from its message ("ENOENT: no such file or directory, lstat '/x'", or
+ * "-> '/y'" for a second path; Node's and the addon's alike): the errno text as Go prints it
+ * (lower case: the addon's strerror() starts with a capital), the call and its paths.
+ */
+function systemErrorParts(err: unknown): { text: string; syscall: string; paths: string[] } | undefined {
+  if (!(err instanceof Error) || typeof (err as NodeJS.ErrnoException).code !== 'string') return undefined;
+  const m = /^[A-Z0-9_]+: (.*?), (\w+)(?: '(.*?)')?(?: -> '(.*?)')?$/s.exec(err.message);
+  if (!m) return undefined;
+  return { text: `${m[1].charAt(0).toLowerCase()}${m[1].slice(1)}`, syscall: m[2], paths: [m[3], m[4]].filter((p): p is string => p !== undefined) };
+}
+
+/** The errno text of a system error as Go prints it ("no such device"); the message of any other. */
+export function errnoText(err: unknown): string {
+  return systemErrorParts(err)?.text ?? (err instanceof Error ? err.message : String(err));
 }
 
 // Short constructors keep call sites readable: throw invalidArgument(`bad tag "${t}": ...`).
