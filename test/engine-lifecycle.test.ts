@@ -55,6 +55,10 @@ test('run -t with no terminal here (a script): the container still gets one, as 
   assert.equal(r.code, 3);
   assert.equal(r.stdout, 'tty\r\n');
   assert.equal(await ok(fx, ['ps', '-aq']), '');
+  // Its log keeps the terminal's bytes, a lone CR and what follows it too (docker logs, same run).
+  await ok(fx, ['run', '--name', 'tlog', '-t', fx.image, 'sh', '-c', "echo a; printf 'b\\rc\\n'"]);
+  assert.equal((await berth(fx, ['logs', 'tlog'])).stdout, 'a\r\nb\rc\r\n');
+  await ok(fx, ['rm', 'tlog']);
   // -it: docker's CLI refuses a stdin that is no terminal, before anything is made.
   const it = await berth(fx, ['run', '--rm', '-it', fx.image, 'cat'], { input: 'hi\n' });
   assert.equal(it.code, 1);

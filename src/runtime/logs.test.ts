@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { parseK8sLine, readLogs } from './logs.js';
+import { followLogs, parseK8sLine, readLogs } from './logs.js';
 
 test('k8s-file lines, partial lines joined per stream, tail/since filters', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-logs-'));
@@ -92,6 +92,22 @@ test('followLogs loses no line a writer appends while it reads, and joins a char
     await writer;
     assert.equal(seen.length, 400);
     for (const [i, t] of seen.entries()) assert.equal(t, `n${i} \u00e9\n`);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a terminal's carriage returns stay in their lines, in readLogs and followLogs alike", async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-logs-'));
+  try {
+    const file = path.join(dir, 'ctr.log');
+    // What conmon writes for `printf 'a\\n b\\rc\\n'` under -t: each line ends "\r" (docker's logs print it).
+    await fs.writeFile(file, '2024-01-01T00:00:00.000000001+00:00 stdout F a\r\n2024-01-01T00:00:00.000000002+00:00 stdout F b\rc\r\n');
+    const want = ['a\r\n', 'b\rc\r\n'];
+    assert.deepEqual((await readLogs(file)).map((e) => e.text), want);
+    const followed: string[] = [];
+    for await (const e of followLogs(file, { done: async () => true })) followed.push(e.text);
+    assert.deepEqual(followed, want);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,6 @@
 // joining partial lines, with docker's --since/--until/--tail filters.
 import { createReadStream, type FSWatcher, watch } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import { BerthError } from '../internal/errors.js';
 
@@ -37,7 +36,35 @@ export interface ReadLogOptions {
   signal?: AbortSignal;
 }
 
-/** The complete entries of a log file (partial lines joined), oldest first. */
+/**
+ * The entries of k8s-file lines fed one at a time: a partial line (P) waits for the rest of its
+ * stream's line; `flush` gives what is still waiting (a log cut short), without a newline.
+ */
+function entryJoiner(options: ReadLogOptions) {
+  const pending: Record<string, RawLine | undefined> = {};
+  return {
+    line(line: string, out: LogEntry[]): void {
+      const raw = parseK8sLine(line);
+      if (!raw) return;
+      const prev = pending[raw.stream];
+      const joined = prev ? { ...prev, text: prev.text + raw.text, partial: raw.partial } : raw;
+      pending[raw.stream] = joined.partial ? joined : undefined;
+      if (!joined.partial) push(out, joined, `${joined.text}\n`, options);
+    },
+    flush(out: LogEntry[]): void {
+      for (const [stream, p] of Object.entries(pending)) {
+        if (p) push(out, p, p.text, options);
+        pending[stream] = undefined;
+      }
+    },
+  };
+}
+
+/**
+ * The complete entries of a log file (partial lines joined), oldest first. Lines end at "\n"
+ * only: a terminal's output keeps its "\r" (docker's logs show it), and text after a lone "\r"
+ * is part of its line.
+ */
 export async function readLogs(logPath: string, options: ReadLogOptions = {}): Promise<LogEntry[]> {
   let input: ReturnType<typeof createReadStream>;
   try {
@@ -48,21 +75,15 @@ export async function readLogs(logPath: string, options: ReadLogOptions = {}): P
     throw BerthError.wrap(err, `cannot read container log ${logPath}`);
   }
   const out: LogEntry[] = [];
-  const pending: Record<string, RawLine | undefined> = {};
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  for await (const line of rl) {
-    const raw = parseK8sLine(line);
-    if (!raw) continue;
-    const prev = pending[raw.stream];
-    const joined = prev ? { ...prev, text: prev.text + raw.text, partial: raw.partial } : raw;
-    if (joined.partial) {
-      pending[raw.stream] = joined;
-      continue;
-    }
-    pending[raw.stream] = undefined;
-    push(out, joined, `${joined.text}\n`, options);
+  const joiner = entryJoiner(options);
+  let rest = '';
+  for await (const chunk of input) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) joiner.line(line, out);
   }
-  for (const rest of Object.values(pending)) if (rest) push(out, rest, rest.text, options);
+  if (rest !== '') joiner.line(rest, out);
+  joiner.flush(out);
   if (options.tail !== undefined && options.tail >= 0) return out.slice(Math.max(0, out.length - options.tail));
   return out;
 }
@@ -84,7 +105,7 @@ export interface FollowLogOptions {
  * `done()` says the writer finished and every byte was read, or the signal aborts.
  */
 export async function* followLogs(logPath: string, options: FollowLogOptions = {}): AsyncGenerator<LogEntry> {
-  const pending: Record<string, RawLine | undefined> = {};
+  const joiner = entryJoiner(options);
   let offset = 0;
   let rest = '';
   let first = true;
@@ -93,14 +114,7 @@ export async function* followLogs(logPath: string, options: FollowLogOptions = {
     const out: LogEntry[] = [];
     const lines = (rest + chunk).split('\n');
     rest = lines.pop() ?? '';
-    for (const line of lines) {
-      const raw = parseK8sLine(line);
-      if (!raw) continue;
-      const prev = pending[raw.stream];
-      const joined = prev ? { ...prev, text: prev.text + raw.text, partial: raw.partial } : raw;
-      pending[raw.stream] = joined.partial ? joined : undefined;
-      if (!joined.partial) push(out, joined, `${joined.text}\n`, options);
-    }
+    for (const line of lines) joiner.line(line, out);
     return out;
   };
   // Bytes are decoded across reads: a character split between two reads is not mangled.
@@ -152,7 +166,7 @@ export async function* followLogs(logPath: string, options: FollowLogOptions = {
         const st = await fs.stat(logPath).catch(() => undefined);
         if (st && st.size > offset) continue;
         const out: LogEntry[] = [];
-        for (const p of Object.values(pending)) if (p) push(out, p, p.text, options);
+        joiner.flush(out);
         yield* out;
         return;
       }
