@@ -59,6 +59,11 @@ test('run -t with no terminal here (a script): the container still gets one, as 
   await ok(fx, ['run', '--name', 'tlog', '-t', fx.image, 'sh', '-c', "echo a; printf 'b\\rc\\n'"]);
   assert.equal((await berth(fx, ['logs', 'tlog'])).stdout, 'a\r\nb\rc\r\n');
   await ok(fx, ['rm', 'tlog']);
+  // What the runtime refuses at the start (runc: cpu-shares under 2) is said once, by the runtime
+  // on the shared stderr, as docker says it once; the exit is 125.
+  const refused = await berth(fx, ['run', '--rm', '--cpu-shares', '1', fx.image, 'true']);
+  assert.equal(refused.code, 125);
+  assert.equal(refused.stderr.match(/the minimum allowed cpu-shares is 2/g)?.length, 1, refused.stderr);
   // -it: docker's CLI refuses a stdin that is no terminal, before anything is made.
   const it = await berth(fx, ['run', '--rm', '-it', fx.image, 'cat'], { input: 'hi\n' });
   assert.equal(it.code, 1);

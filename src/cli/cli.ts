@@ -158,10 +158,14 @@ async function run(verbs: VerbTable, verb: string, rest: string[], ctx: CliConte
   }
 }
 
-/** Prints an error the way users expect ("Error: cannot ...") and returns the exit code. */
+/**
+ * Prints an error the way users expect ("Error: cannot ...") and returns the exit code; an
+ * error marked `runtimeReported` (the runtime, on the CLI's stderr, said why already) only
+ * gives its code.
+ */
 export function reportError(err: unknown, ctx: Pick<CliContext, 'err' | 'logLevel'>): number {
   if (err instanceof BerthError) {
-    ctx.err(`Error: ${err.message}\n`);
+    if ((err as { runtimeReported?: boolean }).runtimeReported !== true || ctx.logLevel === 'debug') ctx.err(`Error: ${err.message}\n`);
     if (ctx.logLevel === 'debug' && err.stack) ctx.err(`${err.stack}\n`);
     return exitCodeFor(err.kind);
   }

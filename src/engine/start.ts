@@ -300,7 +300,12 @@ async function runWithLog(host: ContainerHost, rec: ContainerRecord, options: Fo
     writeFileSync(path.join(paths.stateDir, 'exits', cur.id), String(failed ? 127 : code));
   }
   await finishForeground(host, cur.id, failed ? 127 : code);
-  if (failed) throw internal(`cannot start container ${cur.name}: ${runtime.name}: ${log.join('; ') || notRun}`);
+  if (failed) {
+    // The runtime shares the CLI's stderr here and has said why already (runc's "runc run failed:
+    // ..."): marked, so the CLI does not say it twice.
+    const err = internal(`cannot start container ${cur.name}: ${runtime.name}: ${log.join('; ') || notRun}`);
+    throw code !== -1 && log.length > 0 ? Object.assign(err, { runtimeReported: true }) : err;
+  }
   return code;
 }
 
