@@ -80,9 +80,14 @@ test('system df -v: docker\'s four tables, each image, container and volume with
   assert.match(containers, new RegExp(`\\n${running.slice(0, 12)} +test/other:1 +"sleep 1000" +0 +\\S+ +.* Up .* keep\\n`));
   assert.match(volumes, /^Local Volumes space usage:\n\nVOLUME NAME +LINKS +SIZE\ndfv +0 +0B\n/);
   assert.match(cache, /^Build cache usage: 0B\n\nCACHE ID +CACHE TYPE +SIZE +CREATED +LAST USED +USAGE +SHARED\n?$/);
-  const both = await berth(fx, ['system', 'df', '-v', '--format', 'json']);
-  assert.equal(both.code, 125);
-  assert.match(both.stderr, /--verbose prints docker's four tables/);
+  // -v with a format: docker 28's one object of the four lists (the same keys dockerd's gave).
+  const doc = JSON.parse(await ok(fx, ['system', 'df', '-v', '--format', 'json'])) as Record<string, Record<string, string>[]>;
+  assert.deepEqual(Object.keys(doc), ['Images', 'Containers', 'Volumes', 'BuildCache']);
+  assert.deepEqual(doc.Volumes.find((v) => v.Name === 'dfv'), { Availability: 'N/A', Driver: 'local', Group: 'N/A', Links: '0', Name: 'dfv', Scope: 'local', Size: '0B', Status: 'N/A' });
+  const row = doc.Containers.find((c) => c.ID === running) as Record<string, string>;
+  for (const key of ['Command', 'CreatedAt', 'Image', 'LocalVolumes', 'Names', 'Size', 'State', 'Status']) assert.ok(key in row, key);
+  for (const key of ['Containers', 'ID', 'Repository', 'SharedSize', 'Size', 'Tag', 'UniqueSize', 'VirtualSize']) assert.ok(key in doc.Images[0], key);
+  assert.equal(await ok(fx, ['system', 'df', '-v', '--format', '{{json .BuildCache}}']), '[]');
   await ok(fx, ['volume', 'rm', 'dfv']);
 });
 

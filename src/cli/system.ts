@@ -5,10 +5,9 @@ import type { CacheEntry } from '../build/cache.js';
 import { diskUsageDetail, percentOf, pruneContainers, type UsageDetail, type UsageRow } from '../engine/index.js';
 import { parsePruneFilters, pruneImages, splitName } from '../engine/images/index.js';
 import type { LayerRecord } from '../store/index.js';
-import { BerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
-import { parseVerb, runSubcommand, usageError, type VerbSpec } from './flags.js';
-import { alignColumns, type FormatSpec, formatRows, humanSize, shortId, timeAgo } from './format.js';
+import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
+import { alignColumns, checkTemplate, type FormatSpec, formatRows, goTimeString, humanSize, jsonLine, renderTemplate, shortId, timeAgo } from './format.js';
 import type { CliContext } from './main.js';
 import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
 import { psFormat } from './ps.js';
@@ -62,7 +61,7 @@ async function df(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const format = flags.string('format');
   const verbose = flags.bool('verbose');
-  if (verbose && format !== undefined) throw usageError(new BerthError('invalid-argument', 'berth system df: --verbose prints docker\'s four tables; --format is for the summary rows only'));
+  if (format !== undefined && format !== 'json') checkTemplate(format);
   const host = containerHost(ctx);
   const detail = await diskUsageDetail(host);
   const store = await host.store();
@@ -70,8 +69,53 @@ async function df(argv: string[], ctx: CliContext): Promise<number> {
   const entries = await new BuildCache(ctx.root).list();
   const cache = buildCacheUsage(entries.map((e) => e.entry), layers, kept);
   const rows: UsageRow[] = [...detail.rows, { type: 'Build Cache', total: cache.total, active: 0, size: cache.size, reclaimable: cache.size }];
+  if (verbose && format !== undefined) {
+    // docker's -v with a format: one object of the four lists, each row as its table's fields.
+    const doc = verboseDoc(detail, entries, layers, kept);
+    ctx.out(format === 'json' ? `${JSON.stringify(doc)}\n` : `${renderTemplate(format, doc)}\n`);
+    return 0;
+  }
   ctx.out(verbose ? verboseDf(detail, entries, layers, kept, cache.size) : formatRows(rows, DF_FORMAT, format));
   return 0;
+}
+
+/** Keys in byte order, as Go's maps print (and jsonLine's rows). */
+function sortedKeys(view: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(jsonLine(view)) as Record<string, unknown>;
+}
+
+/**
+ * docker's `system df -v --format json`: {"Images":[...],"Containers":[...],"Volumes":[...],
+ * "BuildCache":[...]}, the rows with the fields of docker's own (its sizes in words, "N/A" for
+ * what a local engine does not have).
+ */
+export function verboseDoc(detail: UsageDetail, cache: { key: string; entry: CacheEntry }[], layers: LayerRecord[], kept: Set<string>, now = Date.now()): Record<string, unknown> {
+  const ps = psFormat(true);
+  const sizeOf = new Map(layers.map((l) => [l.chainID as string, l.size]));
+  return {
+    Images: detail.images.map(({ record, shared, containers }) => {
+      const { repository, tag } = record.names[0] ? splitName(record.names[0]) : { repository: '<none>', tag: '<none>' };
+      return sortedKeys({
+        Containers: String(containers),
+        CreatedAt: goTimeString(record.created),
+        CreatedSince: timeAgo(record.created, now),
+        Digest: '',
+        ID: record.id,
+        Repository: repository,
+        SharedSize: humanSize(shared),
+        Size: humanSize(record.size),
+        Tag: tag,
+        UniqueSize: humanSize(record.size - shared),
+        VirtualSize: humanSize(record.size),
+      });
+    }),
+    Containers: detail.containers.map(({ record, size, volumes }) => sortedKeys({ ...ps.view(record), LocalVolumes: String(volumes), Size: humanSize(size) })),
+    Volumes: detail.volumes.map((v) => sortedKeys({ Availability: 'N/A', Driver: 'local', Group: 'N/A', Links: String(v.links), Name: v.name, Scope: 'local', Size: humanSize(v.size), Status: 'N/A' })),
+    BuildCache: cache.map(({ key, entry }) => {
+      const chain = entry.layer.chainID as string;
+      return sortedKeys({ CacheType: 'regular', CreatedAt: goTimeString(entry.createdAt), CreatedSince: timeAgo(entry.createdAt, now), ID: key.slice(0, 12), Shared: kept.has(chain), Size: humanSize(sizeOf.get(chain) ?? 0) });
+    }),
+  };
 }
 
 /** docker's `system df -v`: a table per kind, images and containers with their bytes. */
