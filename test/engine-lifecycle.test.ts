@@ -421,6 +421,29 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   assert.equal((await berth(fx, ['rm', 'c3'])).code, 1);
 });
 
+test("create refuses at once what docker refuses at create, with its CLI's or its daemon's exit code", async () => {
+  // dockerd 20.10 with docker's CLI 28 gave these codes for the same flags: 125 where its CLI
+  // parses the value, 1 where its daemon refuses it (run: 125 for both).
+  const cases: [string[], number, RegExp][] = [
+    [['--sysctl', 'foo.bar=1'], 125, /invalid sysctl "foo.bar": not namespaced/],
+    [['--ulimit', 'nofile=300:200'], 125, /soft limit 300 is above hard limit 200/],
+    [['--security-opt', 'bogus'], 125, /invalid --security-opt "bogus"/],
+    [['--mount', 'bogus'], 125, /invalid --mount/],
+    [['--cap-add', 'BOGUS'], 1, /unknown capability "BOGUS"/],
+    [['--restart', 'bogus'], 1, /invalid --restart "bogus"/],
+    [['--oom-score-adj', '5000'], 1, /range for oom score adj is \[-1000, 1000\]/],
+    [['-v', '/a:/b:zz'], 1, /invalid -v option "zz"/],
+    [['--mount', 'type=bogus,target=/x'], 1, /invalid --mount type "bogus"/],
+  ];
+  for (const [flags, code, message] of cases) {
+    const r = await berth(fx, ['create', ...flags, fx.image, 'true']);
+    assert.equal(r.code, code, flags.join(' '));
+    assert.match(r.stderr, message);
+  }
+  assert.equal((await berth(fx, ['run', '--rm', '--cap-add', 'BOGUS', fx.image, 'true'])).code, 125);
+  assert.equal(await ok(fx, ['ps', '-aq']), '', 'nothing was made');
+});
+
 test('names are unique; IDs resolve by unique prefix; a bad name is refused', async () => {
   const id = await ok(fx, ['create', '--name', 'dup', fx.image, 'true']);
   const again = await berth(fx, ['create', '--name', 'dup', fx.image, 'true']);

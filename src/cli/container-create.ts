@@ -16,11 +16,14 @@ import type { ContainerHost } from '../engine/host.js';
 import type { PullEvent } from '../engine/images/index.js';
 import { healthConfigFromFlags } from '../engine/health.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
+import { parseSecurityOpts } from '../engine/spec.js';
 import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
-import { invalidArgument } from '../internal/errors.js';
+import { type ErrorKind, invalidArgument, isBerthError } from '../internal/errors.js';
 import { familiarString, familiarText, parseNormalizedReference, withDefaultTag } from '../reference/index.js';
 import { parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, type ResourceInput } from '../runtime/cgroups.js';
+import { checkSysctlName } from '../runtime/spec/generate.js';
+import { parseUlimit } from '../runtime/spec/rlimits.js';
 import { type FlagSpec, type Flags, usageError } from './flags.js';
 import { envEntries, fileLines } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -184,6 +187,24 @@ function labels(flags: Flags): Record<string, string> {
   return keyValues(entries);
 }
 
+/**
+ * An error docker's daemon gives rather than its CLI: a create that fails with it exits 1, not
+ * 125 (usageError leaves it unmarked); run exits 125 for either.
+ */
+function daemonSide<E>(err: E): E {
+  if (err instanceof Error) Object.assign(err, { usage: false });
+  return err;
+}
+
+/** `parse()`, its errors (of `kind`, if given) daemonSide's. */
+function daemonChecked<T>(parse: () => T, kind?: ErrorKind): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw kind === undefined || isBerthError(err, kind) ? daemonSide(err) : err;
+  }
+}
+
 /** --sysctl KEY=VALUE: which keys a container may set is the spec's check (namespaced ones only). */
 function sysctls(flags: Flags): Record<string, string> | undefined {
   const list = flags.list('sysctl');
@@ -321,7 +342,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   const utsMode = hostOrPrivate(flags, 'uts');
   const oomScoreAdj = intFlag(flags, 'oom-score-adj');
   if (oomScoreAdj !== undefined && (oomScoreAdj < -1000 || oomScoreAdj > 1000)) {
-    throw invalidArgument(`invalid --oom-score-adj ${oomScoreAdj}: range for oom score adj is [-1000, 1000]`);
+    throw daemonSide(invalidArgument(`invalid --oom-score-adj ${oomScoreAdj}: range for oom score adj is [-1000, 1000]`));
   }
   const cgroupns = flags.string('cgroupns');
   if (cgroupns !== undefined && cgroupns !== 'host' && cgroupns !== 'private') throw invalidArgument(`invalid --cgroupns "${cgroupns}": want host or private`);
@@ -346,16 +367,20 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     throw invalidArgument(`error looking up volume plugin ${volumeDriver}: plugin "${volumeDriver}" not found (berth has the local driver only)`);
   }
   const cgroupParent = parseCgroupParent(flags.string('cgroup-parent'));
-  const volumeMounts = flags.list('volume').map(parseVolume);
+  const volumeMounts = flags.list('volume').map((v) => daemonChecked(() => parseVolume(v)));
   const exposed = [...new Set(flags.list('expose').flatMap(parseExpose))];
   const deviceRules = flags.list('device-cgroup-rule');
   for (const r of deviceRules) parseDeviceCgroupRule(r);
   const initPath = flags.string('init-path');
   if (initPath !== undefined && !initPath.startsWith('/')) throw invalidArgument(`invalid --init-path "${initPath}": want an absolute path`);
   const sysctlMap = sysctls(flags);
+  // Values docker's CLI parses itself (125 from create too): the runtime's checks, run early.
+  for (const u of flags.list('ulimit')) parseUlimit(u);
+  for (const key of Object.keys(sysctlMap ?? {})) checkSysctlName(key);
+  parseSecurityOpts(flags.list('security-opt'));
   const annotationMap = annotations(flags);
   const devices = flags.list('device').map(parseDevice);
-  const restart = restartPolicy(flags.string('restart'));
+  const restart = daemonChecked(() => restartPolicy(flags.string('restart')));
   if (restart && flags.bool('rm')) throw invalidArgument('conflicting options: --restart and --rm');
   const healthcheck = healthConfigFromFlags({
     ...(flags.string('health-cmd') !== undefined ? { cmd: flags.string('health-cmd') } : {}),
@@ -375,7 +400,8 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     tty: flags.bool('tty'),
     openStdin: flags.bool('interactive'),
     attach: attachRecord(flags),
-    mounts: [...volumeMounts, ...flags.list('mount').map(parseMount), ...flags.list('tmpfs').map(parseTmpfs)],
+    // A --mount of a type berth has not (unsupported) is refused by docker's daemon, its syntax by its CLI.
+    mounts: [...volumeMounts, ...flags.list('mount').map((m) => daemonChecked(() => parseMount(m), 'unsupported')), ...flags.list('tmpfs').map(parseTmpfs)],
     // docker's HostConfig.Binds: each -v that names a host path or a volume, as given.
     binds: flags.list('volume').filter((_, i) => !isAnonymous(volumeMounts[i])),
     ...(flags.list('mount').length > 0 ? { mountArgs: flags.list('mount') } : {}),

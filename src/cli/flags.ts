@@ -208,7 +208,8 @@ export function parseVerb(spec: VerbSpec, argv: string[], ctx: { out(text: strin
  * asked of the engine): docker's CLI exits 125 for those, 1 for the rest of a verb's failures.
  */
 export function usageError<T>(err: T): T {
-  if (err instanceof Error) Object.assign(err, { usage: true });
+  // One already marked `usage: false` is the engine's own (docker's daemon's) refusal: kept so.
+  if (err instanceof Error && (err as { usage?: unknown }).usage !== false) Object.assign(err, { usage: true });
   return err;
 }
 

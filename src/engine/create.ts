@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { checkResources } from '../runtime/cgroups.js';
+import { normalizeCapability } from '../runtime/spec/capabilities.js';
 import { removeTree } from '../internal/remove.js';
 import { deleteLockFile } from '../store/lock.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
@@ -31,6 +32,7 @@ export async function createContainer(host: ContainerHost, given: ContainerSpec,
   // The resource settings checked as docker's daemon checks them, before the image is looked up:
   // an invalid one fails the create, one this host cannot apply is dropped with a warning.
   if (given.stopSignal !== undefined) checkSignal(given.stopSignal);
+  for (const c of [...(given.capAdd ?? []), ...(given.capDrop ?? [])]) normalizeCapability(c);
   if (given.workingDir && !given.workingDir.startsWith('/')) {
     throw invalidArgument(`the working directory '${given.workingDir}' is invalid, it needs to be an absolute path`);
   }

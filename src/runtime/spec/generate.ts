@@ -143,10 +143,16 @@ function depth(p: string): number {
   return p.split('/').filter(Boolean).length;
 }
 
+/** The namespaced sysctl rule a key falls under; a key no container may set (not namespaced) throws. */
+export function checkSysctlName(key: string): (typeof NAMESPACED_SYSCTLS)[number] {
+  const rule = NAMESPACED_SYSCTLS.find((r) => (r.exact ? key === r.prefix : key.startsWith(r.prefix)));
+  if (!rule) throw invalidArgument(`invalid sysctl "${key}": not namespaced, so a container cannot set it`);
+  return rule;
+}
+
 function checkSysctls(sysctls: Record<string, string>, namespaces: SpecNamespace[]): Record<string, string> {
   for (const key of Object.keys(sysctls)) {
-    const rule = NAMESPACED_SYSCTLS.find((r) => (r.exact ? key === r.prefix : key.startsWith(r.prefix)));
-    if (!rule) throw invalidArgument(`invalid sysctl "${key}": not namespaced, so a container cannot set it`);
+    const rule = checkSysctlName(key);
     const ns = namespaces.find((n) => n.type === rule.namespace);
     if (!ns || ns.path) {
       throw invalidArgument(`invalid sysctl "${key}": needs a private ${rule.namespace} namespace`);
