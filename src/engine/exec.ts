@@ -26,6 +26,8 @@ export interface ExecRequest {
   stdin?: boolean;
   detach?: boolean;
   privileged?: boolean;
+  /** The terminal's size at the start (with tty): the runtime makes the exec's console this size. */
+  consoleSize?: { height: number; width: number };
 }
 
 /**
@@ -84,11 +86,12 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
 }
 
 /** The exec's process: the container's own (its spec's) with the request's command and overrides. */
-async function execProcess(host: ContainerHost, rec: ContainerRecord, req: ExecRequest): Promise<SpecProcess> {
+export async function execProcess(host: ContainerHost, rec: ContainerRecord, req: ExecRequest): Promise<SpecProcess> {
   const paths = host.records.paths(rec.id);
   const spec = JSON.parse(await fs.readFile(paths.spec, 'utf8')) as RuntimeSpec;
   const proc: SpecProcess = { ...spec.process, args: req.cmd, terminal: req.tty ?? false };
   delete proc.consoleSize;
+  if (req.tty && req.consoleSize && req.consoleSize.height > 0 && req.consoleSize.width > 0) proc.consoleSize = { ...req.consoleSize };
   if (req.env?.length) {
     const env = new Map(proc.env.map((e) => [e.split('=')[0], e]));
     for (const e of req.env) env.set(e.split('=')[0], e);
