@@ -1,13 +1,13 @@
 // `create`: resolve the image or layer, pick the runtime, take a unique name, hold the image
 // in the store and prepare the copy-on-write snapshot. Nothing runs until `start`.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { checkResources } from '../runtime/cgroups.js';
 import { normalizeCapability } from '../runtime/spec/capabilities.js';
-import { removeTree } from '../internal/remove.js';
+import { removeFile, removeTree } from '../internal/remove.js';
 import { deleteLockFile } from '../store/lock.js';
 import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
 import { ContainerHost } from './host.js';
@@ -169,6 +169,7 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
   // leaves a record for the next rm to finish. The release goes first: its flushes wait on the
   // disk in the thread pool while the removals, direct calls on a few small files, run here.
   if (rec.state.status === 'removing') containerEvent(host.runroot, rec, 'destroy');
+  removeSocketLinks(paths);
   await allDone([
     host.catalog.release(ContainerHost.holder(rec.id)),
     driver.remove(rec.snapshot).catch((err: unknown) => {
@@ -179,6 +180,20 @@ export async function discardContainer(host: ContainerHost, rec: ContainerRecord
   ]);
   removeTree(paths.dir);
   deleteLockFile(paths.lock);
+}
+
+/**
+ * The links in the shared socket dir that conmon made for the container and its `exec -it`
+ * sessions (exec-attached.ts). conmon removes its own at a normal end, but one that ends with the
+ * container, as rm -f kills it, finds its dir gone and exits before that: they would pile up.
+ */
+function removeSocketLinks(paths: ContainerPaths): void {
+  removeFile(path.join(paths.socketDir, paths.id));
+  let sessions: string[] = [];
+  try {
+    sessions = readdirSync(path.join(paths.stateDir, 'exec'));
+  } catch {}
+  for (const name of sessions) removeFile(path.join(paths.socketDir, name));
 }
 
 /** Waits for every one (none is left running behind a failure), then throws the first failure. */
