@@ -548,6 +548,57 @@ test('run -it from a terminal: ctrl-p ctrl-q detaches and it runs on (--rm: remo
   assert.deepEqual(await mountsUnder(fx), []);
 });
 
+test('exec -it from a terminal: ctrl-p ctrl-q detaches and the process runs on; its exit code otherwise; rm -f ends it', async () => {
+  const cli = `${process.execPath} ${BERTH} --root ${fx.root} --runroot ${fx.runroot}`;
+  const id = await ok(fx, ['run', '-d', '--name', 'xit', fx.image, 'sleep', '1000']);
+  const inTerminal = (command: string) => {
+    const term = spawn('script', ['-qec', `stty rows 20 cols 70; ${command}; echo exec-rc=$?`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const screen = { text: '' };
+    term.stdout.setEncoding('utf8').on('data', (d: string) => (screen.text += d));
+    return { term, screen, exited: once(term, 'exit') };
+  };
+  // A shell, typed into: its terminal has the local one's size; the detach keys leave it running.
+  const shell = inTerminal(`${cli} exec -it xit sh`);
+  await waitFor(async () => shell.screen.text.includes('# '), 'the shell prompt');
+  shell.term.stdin.write('stty size; echo mark-$((6*7))\r');
+  await waitFor(async () => /20 70/.test(shell.screen.text) && /mark-42/.test(shell.screen.text), 'the terminal size and the echo');
+  shell.term.stdin.write('\x10\x11');
+  await shell.exited;
+  assert.match(shell.screen.text, /exec-rc=0/);
+  assert.match(await ok(fx, ['top', 'xit']), /\ssh\s*$/m, 'the detached shell runs on');
+  // --detach-keys: ctrl-x alone; the process (no shell to type into) runs on too.
+  const sleeper = inTerminal(`${cli} exec -it --detach-keys ctrl-x xit sh -c 'echo started; exec sleep 300'`);
+  await waitFor(async () => sleeper.screen.text.includes('started'), 'the exec to start');
+  sleeper.term.stdin.write('\x18');
+  await sleeper.exited;
+  assert.match(sleeper.screen.text, /exec-rc=0/);
+  assert.match(await ok(fx, ['exec', 'xit', 'ps', '-o', 'args']), /^sleep 300$/m);
+  // Not detached: the process's exit code, and its session's files are gone with it.
+  const seven = inTerminal(`${cli} exec -it xit sh -c 'echo out; exit 7'`);
+  await seven.exited;
+  assert.match(seven.screen.text, /out\r?\r\nexec-rc=7/);
+  const sessions = path.join(fx.runroot, 'containers', id, 'exec');
+  assert.equal(readdirSync(sessions).length, 2, 'the two detached sessions only');
+  // A program that cannot start: docker's 126, the runtime's line once; no session left.
+  const missing = inTerminal(`${cli} exec -it xit no-such-program`);
+  await missing.exited;
+  assert.match(missing.screen.text, /^exec failed: .*"no-such-program": executable file not found in \$PATH\r\nexec-rc=126/m);
+  assert.equal(readdirSync(sessions).length, 2);
+  // -it with no terminal to read: docker's CLI refuses it before anything runs.
+  const piped = await berth(fx, ['exec', '-it', 'xit', 'sh'], { input: 'echo hi\n' });
+  assert.deepEqual([piped.code, piped.stderr], [1, 'the input device is not a TTY\n']);
+  const badKeys = await berth(fx, ['exec', '-it', '--detach-keys', 'ctrl-1', 'xit', 'sh']);
+  assert.equal(badKeys.code, 1);
+  assert.match(badKeys.stderr, /invalid detach keys \(ctrl-1\)/);
+  // rm -f: the detached processes end with the container, their conmons and files with them.
+  const conmons = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/comm`) === 'conmon\n' && readFileSafe(`/proc/${p}/cmdline`).includes(fx.runroot));
+  assert.equal(conmons().length, 3, 'the container\'s conmon and one for each detached exec');
+  await ok(fx, ['rm', '-f', 'xit']);
+  await waitFor(async () => conmons().length === 0, 'no conmon left');
+  await waitFor(async () => readdirSync(path.join(fx.runroot, 's')).length === 0, 'no attach socket links left');
+  assert.equal(existsSync(path.join(fx.runroot, 'containers', id)), false);
+});
+
 test('signals to the CLI reach the container, attached with --rm and attached under the monitor', async () => {
   const { spawn } = await import('node:child_process');
   const { BERTH } = await import('./engine-fixture.js');

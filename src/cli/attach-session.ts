@@ -1,13 +1,15 @@
-// What `attach` and `start -a` share: the caller's stdio joined to a container through conmon's
+// What `attach`, `start -a` and `exec -it` share: the caller's stdio joined to a container through conmon's
 // attach socket, docker's way: the local terminal raw and its size passed on when the container
 // has one, signals forwarded otherwise, and the detach keys (ctrl-p,ctrl-q) leaving it running.
+import type { Writable } from 'node:stream';
 import type { ContainerHost } from '../engine/host.js';
 import type { ContainerRecord } from '../engine/container.js';
 import { containerEvent } from '../engine/events.js';
 import { waitStopped } from '../engine/lifecycle.js';
 import { removedExitCode } from '../engine/state.js';
 import { attachStreams } from '../engine/logs.js';
-import { resizeTerminal } from '../runtime/attach.js';
+import type { ExecAttachment, ExecAttachPoint } from '../engine/exec-attached.js';
+import { attachContainer, resizeTerminal } from '../runtime/attach.js';
 import { forwardSignals } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -67,4 +69,24 @@ export async function openSession(
       return done?.state.exitCode ?? removedExitCode(host, rec.id) ?? 0;
     },
   };
+}
+
+/**
+ * The caller's terminal joined to an `exec -it` session (engine/exec-attached.ts): raw, its size
+ * passed on as it changes, the detach keys held back by the attach helper. Restored when the
+ * session's process ends or the user detached.
+ */
+export async function attachExecTerminal(ctx: CliContext, at: ExecAttachPoint, detachKeys: Buffer): Promise<ExecAttachment> {
+  const attached = await attachContainer(at.socket, { stdin: process.stdin, stdout: ctx.stdout as Writable, stderr: ctx.stderr as Writable, detachKeys });
+  const resize = () => {
+    if (process.stdout.isTTY) resizeTerminal(at.bundle, process.stdout.rows, process.stdout.columns);
+  };
+  process.stdin.setRawMode(true);
+  process.on('SIGWINCH', resize);
+  const done = attached.done.finally(() => {
+    process.off('SIGWINCH', resize);
+    process.stdin.setRawMode(false);
+    process.stdin.destroy();
+  });
+  return { done, detach: () => attached.detach() };
 }

@@ -1,6 +1,9 @@
 // berth exec: run a command in a running container (-i, -t, -e, -u, -w, -d); the exit code is
-// the command's (126/127 when it cannot be run).
+// the command's (126 when it cannot be run). -it from a terminal runs it under conmon
+// (engine/exec-attached.ts), so the detach keys leave it running, as docker's exec -it.
+import { isatty } from 'node:tty';
 import { execInContainer } from '../engine/exec.js';
+import { DETACH_KEYS_FLAG, detachKeysOf } from './detach-keys.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, envEntries, startFailureCode } from './container-common.js';
 import { type CliContext, reportError } from './cli.js';
@@ -19,6 +22,7 @@ const SPEC: VerbSpec = {
     { name: 'user', short: 'u', type: 'string', value: 'USER[:GROUP]', description: 'User name or UID' },
     { name: 'workdir', short: 'w', type: 'string', value: 'DIR', description: 'Working directory inside the container' },
     { name: 'privileged', type: 'bool', description: 'Give extended privileges to the command' },
+    DETACH_KEYS_FLAG,
   ],
 };
 
@@ -26,8 +30,16 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const [container, ...cmd] = flags.args;
+  const interactiveTerminal = flags.bool('tty') && flags.bool('interactive') && !flags.bool('detach');
   try {
-    return await execInContainer(containerHost(ctx), container, {
+    // Bad keys are refused before anything is looked up, as attach and run do.
+    const detachKeys = detachKeysOf(flags);
+    // docker's CLI refuses -it with no terminal to read (exit 1, before anything runs).
+    if (interactiveTerminal && !isatty(0)) {
+      ctx.err('the input device is not a TTY\n');
+      return 1;
+    }
+    const req = {
       cmd,
       env: envEntries(flags),
       tty: flags.bool('tty'),
@@ -36,12 +48,23 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       privileged: flags.bool('privileged'),
       ...(flags.string('user') !== undefined ? { user: flags.string('user') } : {}),
       ...(flags.string('workdir') !== undefined ? { workingDir: flags.string('workdir') } : {}),
-    });
+    };
+    if (interactiveTerminal) {
+      const { execAttached } = await import('../engine/exec-attached.js');
+      const { attachExecTerminal } = await import('./attach-session.js');
+      const size = process.stdout.isTTY ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {};
+      // Detached (undefined): the process runs on, the CLI exits 0, as its run -it and attach do.
+      return (await execAttached(containerHost(ctx), container, { ...req, ...size }, (at) => attachExecTerminal(ctx, at, detachKeys))) ?? 0;
+    }
+    return await execInContainer(containerHost(ctx), container, req);
   } catch (err) {
     // docker's codes: 126 when the process could not start (the runtime, attached to our stderr,
     // said why already), 1 for the container (not there, not running).
     const code = startFailureCode(err) ?? 1;
-    if (!(err as { runtimeReported?: boolean }).runtimeReported) reportError(err, ctx);
+    // exec -it's runtime failure: the runtime's line alone, as the runtime prints it without -it.
+    const runtimeMessage = (err as { runtimeMessage?: string }).runtimeMessage;
+    if (runtimeMessage !== undefined) ctx.err(`${runtimeMessage}\n`);
+    else if (!(err as { runtimeReported?: boolean }).runtimeReported) reportError(err, ctx);
     return code;
   }
 }
