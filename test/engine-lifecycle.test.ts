@@ -584,6 +584,16 @@ test('exec -it from a terminal: ctrl-p ctrl-q detaches and the process runs on; 
   await missing.exited;
   assert.match(missing.screen.text, /^exec failed: .*"no-such-program": executable file not found in \$PATH\r\nexec-rc=126/m);
   assert.equal(readdirSync(sessions).length, 2);
+  // A detached process that ends on its own: its exec_die (docker writes one too), its files gone.
+  const brief = inTerminal(`${cli} exec -it xit sh -c 'echo started; sleep 1; exit 5'`);
+  await waitFor(async () => brief.screen.text.includes('started'), 'the brief exec to start');
+  brief.term.stdin.write('\x10\x11');
+  await brief.exited;
+  assert.match(brief.screen.text, /exec-rc=0/);
+  await waitFor(async () => readdirSync(sessions).length === 2, "the ended session's files removed");
+  const events = await ok(fx, ['events', '--since', '1m', '--until', '0s', '--filter', 'container=xit']);
+  assert.match(events, /exec_die \S+ \(execID=\w+, exitCode=5,/);
+  assert.match(events, /exec_die \S+ \(execID=\w+, exitCode=7,/);
   // -it with no terminal to read: docker's CLI refuses it before anything runs.
   const piped = await berth(fx, ['exec', '-it', 'xit', 'sh'], { input: 'echo hi\n' });
   assert.deepEqual([piped.code, piped.stderr], [1, 'the input device is not a TTY\n']);

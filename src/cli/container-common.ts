@@ -21,6 +21,8 @@ export function containerHost(ctx: CliContext): ContainerHost {
           cleanupCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'container', 'cleanup'],
           // berth-health-timer runs this each interval of a container with a health check.
           healthcheckCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'healthcheck', 'run'],
+          // conmon runs this when a detached exec -it process ended: its exec_die, its files.
+          execCleanupCommand: [process.execPath, self, '--root', ctx.root, '--runroot', ctx.runroot, 'container', 'exec-cleanup'],
         }
       : {}),
   });

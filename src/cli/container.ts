@@ -71,6 +71,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     for (const id of rest) await cleanupContainer(host, id);
     return 0;
   }
+  if (sub === 'exec-cleanup' && rest.length === 3) {
+    // conmon's exit command for a detached exec -it session (engine/exec-attached.ts).
+    const { settleExecSession } = await import('../engine/exec-attached.js');
+    await settleExecSession(host, rest[0], rest[1], rest[2]);
+    return 0;
+  }
   if (sub === 'prune') {
     const flags = parseVerb(PRUNE, rest, ctx);
     if (!flags) return 0;

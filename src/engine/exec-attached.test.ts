@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -36,23 +36,44 @@ test('execSessionPaths: the session files in its dir, the exit file named by the
   assert.equal(p.spec, '/run/b/containers/C/exec/s1/process.json');
 });
 
-test("execExitCommand: removes the session's dir and socket link unless a CLI is attached", () => {
+test('execExitCommand: nothing while a CLI is attached; else the settle command, or sh removes the files', () => {
   const base = tempDir();
   try {
     const dir = path.join(base, 'exec', 's1');
     const link = path.join(base, 's', 's1');
-    mkdirSync(path.join(dir, 'exits'), { recursive: true });
-    mkdirSync(path.dirname(link));
-    symlinkSync(dir, link);
+    const removing = path.join(base, 'removing');
+    const settled = path.join(base, 'settled');
+    const make = () => {
+      mkdirSync(path.join(dir, 'exits'), { recursive: true });
+      mkdirSync(path.dirname(link), { recursive: true });
+      if (!present(link)) symlinkSync(dir, link);
+    };
+    const run = (cmd: string[]) => execFileSync(cmd[0], cmd.slice(1));
+    const settle = ['/bin/sh', '-c', 'echo "$@" > "$0"', settled];
+    make();
     writeFileSync(path.join(dir, 'attached'), '');
-    const [cmd, ...args] = execExitCommand(dir, link);
-    execFileSync(cmd, args);
+    run(execExitCommand(dir, removing, link, [...settle, 'ID', 'S', 'E']));
+    run(execExitCommand(dir, removing, link));
     assert.ok(existsSync(dir), 'kept while attached: the CLI reads the exit and removes it');
+    assert.equal(existsSync(settled), false);
     rmSync(path.join(dir, 'attached'));
-    execFileSync(cmd, args);
+    // Detached: the settle command gets the container ID, session and exec ID.
+    run(execExitCommand(dir, removing, link, [...settle, 'ID', 'S', 'E']));
+    assert.equal(readFileSync(settled, 'utf8'), 'ID S E\n');
+    assert.ok(existsSync(dir), 'the settle command removes them, after its exec_die');
+    // rm -f under way, or no settle command: sh removes the dir and the link, not the socket dir.
+    writeFileSync(removing, '');
+    rmSync(settled);
+    run(execExitCommand(dir, removing, link, [...settle, 'ID', 'S', 'E']));
+    assert.equal(existsSync(settled), false);
     assert.equal(existsSync(dir), false);
     assert.equal(present(link), false);
-    assert.ok(existsSync(path.dirname(link)), 'only the link, not the socket dir');
+    assert.ok(existsSync(path.dirname(link)));
+    rmSync(removing);
+    make();
+    run(execExitCommand(dir, removing, link));
+    assert.equal(existsSync(dir), false);
+    assert.equal(present(link), false);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

@@ -6,14 +6,14 @@
 // rm removes whole): process.json (the runtime's --process), pid (the process's host pid),
 // conmon.pid, exits/<container id> (conmon's exit file), runtime.log, ctl (conmon's resize FIFO),
 // attach (its socket, reached through `<runroot>/s/<session>`, a link conmon makes and removes),
-// and `attached`, present while a CLI is attached. At the process's exit conmon's exit command
-// removes the dir unless a CLI is attached (that CLI reads the exit code and removes it); a CLI
-// that detaches takes its marker away, and removes the dir itself when the exit came already. A
-// session whose conmon is gone (a killed CLI, a killed conmon) is swept by the container's next
-// attached exec.
-import { closeSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+// and `attached`, present while a CLI is attached. An attached CLI reads the exit code, writes
+// exec_die and removes the files. After a detach (the CLI takes its marker away) conmon's exit
+// command does, through `container exec-cleanup` (execExitCommand); a CLI that detaches after
+// the exit came does it itself (one of the two claims the exit file). A session whose conmon is
+// gone (a killed CLI, a killed conmon) is swept by the container's next attached exec.
+import { closeSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, failedPrecondition, internal, notFound } from '../internal/errors.js';
+import { BerthError, failedPrecondition, internal, invalidArgument, notFound } from '../internal/errors.js';
 import { randomHex } from '../internal/random.js';
 import { readFdText, readTextOr } from '../internal/read.js';
 import { removeFile, removeTree } from '../internal/remove.js';
@@ -22,6 +22,7 @@ import { lookupBinary } from '../runtime/detect.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { containerEvent } from './events.js';
 import { type ExecRequest, execProcess } from './exec.js';
+import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
 
@@ -54,13 +55,49 @@ export function execSessionPaths(dir: string, containerId: string) {
 }
 
 /**
- * The exit command conmon runs when the process ended: the session's dir and its link in the
- * socket dir removed, unless a CLI is attached (its marker), through sh so that costs no Node
- * start. (conmon removes the link itself only when it could still tell its exit on the sync
- * pipe, which a detached CLI no longer reads.)
+ * The exit command conmon runs when the process ended, unless a CLI is attached (its marker:
+ * that CLI reads the exit code and cleans up): `settle` (the container ID, the session and the
+ * exec ID appended: exec_die and the files), or, without one or while `rm -f` removes the
+ * container (its marker; the exit would race rm for the CPU and find the record going), the
+ * session's dir and socket link removed by sh. (conmon removes the link itself only when it
+ * could still tell its exit on the sync pipe, which a detached CLI no longer reads.)
  */
-export function execExitCommand(dir: string, link: string): string[] {
-  return ['/bin/sh', '-c', 'test -e "$0/attached" || exec rm -rf "$0" "$1"', dir, link];
+export function execExitCommand(dir: string, removingMarker: string, link: string, settle: string[] = []): string[] {
+  const script = 'test -e "$0/attached" && exit 0; if [ -e "$1" ] || [ $# -le 2 ]; then exec rm -rf "$0" "$2"; fi; shift 2; exec "$@"';
+  return ['/bin/sh', '-c', script, dir, removingMarker, link, ...settle];
+}
+
+/**
+ * Claims the exit of a session (the rename succeeds for one caller only: the detaching CLI or
+ * the exit command, which may both see it), writes its exec_die and removes its files.
+ */
+function settleExit(host: ContainerHost, rec: ContainerRecord | undefined, p: ReturnType<typeof execSessionPaths>, link: string, execId: string): void {
+  const claimed = path.join(p.dir, 'exit.claimed');
+  let code: number | undefined;
+  try {
+    renameSync(p.exitFile, claimed);
+    const text = readTextOr(claimed).trim();
+    code = text === '' ? undefined : Number(text);
+  } catch {
+    return;
+  }
+  if (rec && code !== undefined && Number.isInteger(code)) containerEvent(host.runroot, rec, 'exec_die', { execID: execId, exitCode: String(code) });
+  removeTree(p.dir);
+  removeFile(link);
+}
+
+/** `container exec-cleanup ID SESSION EXECID`: a detached session's process ended. */
+export async function settleExecSession(host: ContainerHost, id: string, session: string, execId: string): Promise<void> {
+  if (!/^[0-9a-f]{64}$/.test(id) || !/^[0-9a-f]{12}$/.test(session)) throw invalidArgument(`cannot settle exec session ${id} ${session}: not a container ID and session`);
+  const containerPaths = host.records.paths(id);
+  const p = execSessionPaths(path.join(containerPaths.stateDir, 'exec', session), id);
+  const link = path.join(containerPaths.socketDir, session);
+  if (existsSync(p.attached)) return;
+  const rec = await lookupContainer(host, id).catch(() => undefined);
+  settleExit(host, rec, p, link, execId);
+  // No exit file (conmon killed, or the claim taken): the files go all the same.
+  removeTree(p.dir);
+  removeFile(link);
 }
 
 /** One JSON message conmon writes on a pipe: {"data": N, "message": "..."}; undefined when it is none. */
@@ -126,11 +163,12 @@ export async function execAttached(
   ];
   for (const a of [...runtime.globalArgs(), '--log-format=json', `--log=${p.runtimeLog}`]) args.push('--runtime-arg', a);
   const link = path.join(containerPaths.socketDir, session);
-  const exitCommand = execExitCommand(p.dir, link);
+  const execId = randomHex(32);
+  const settle = host.options.execCleanupCommand;
+  const exitCommand = execExitCommand(p.dir, containerPaths.removingMarker, link, settle ? [...settle, rec.id, session, execId] : []);
   args.push('--exit-command', exitCommand[0]);
   for (const a of exitCommand.slice(1)) args.push('--exit-command-arg', a);
 
-  const execId = randomHex(32);
   const what = req.cmd.join(' ');
   containerEvent(host.runroot, rec, 'exec_create: ' + what, { execID: execId });
   // fd 3: conmon's sync pipe ({"data": PID}, then {"data": EXIT CODE}; a negative data and a
@@ -214,19 +252,17 @@ export async function execAttached(
     // The process runs on: conmon's exit command removes the files once it ends, unless it has
     // already (its exit file is written before the exit command runs): then they go here.
     removeFile(p.attached);
-    if (existsSync(p.exitFile)) {
-      removeTree(p.dir);
-      removeFile(link);
-    }
+    settleExit(host, rec, p, link, execId);
     reader.close();
     return undefined;
   }
   const end = await exited;
   reader.close();
   const code = end ? end.data : Number(readTextOr(p.exitFile).trim() || '-1');
-  containerEvent(host.runroot, rec, 'exec_die', { execID: execId, exitCode: String(code) });
+  if (code >= 0) containerEvent(host.runroot, rec, 'exec_die', { execID: execId, exitCode: String(code) });
   removeTree(p.dir);
   removeFile(link);
+  // No exit code (conmon killed): the process's end is unknown, docker's 126 for "could not run".
   return code < 0 ? 126 : code;
 }
 

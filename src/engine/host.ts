@@ -27,6 +27,12 @@ export interface ContainerHostOptions {
    * CLI passes `berth --root R --runroot R healthcheck run`.
    */
   healthcheckCommand?: string[];
+  /**
+   * What conmon runs when a detached `exec -it` process ended (with the container ID, the
+   * session and the exec ID appended): the CLI passes `berth --root R --runroot R container
+   * exec-cleanup`. Without it the session's files are removed and no exec_die is written.
+   */
+  execCleanupCommand?: string[];
   /** Settings from berth.toml, read on first need (runtimes, storage driver). */
   config?: () => Promise<EngineConfig>;
 }
