@@ -594,6 +594,18 @@ test('exec -it from a terminal: ctrl-p ctrl-q detaches and the process runs on; 
   const events = await ok(fx, ['events', '--since', '1m', '--until', '0s', '--filter', 'container=xit']);
   assert.match(events, /exec_die \S+ \(execID=\w+, exitCode=5,/);
   assert.match(events, /exec_die \S+ \(execID=\w+, exitCode=7,/);
+  // The CLI ended by a signal (its terminal closed: SIGHUP): 128+1, and the process runs on as
+  // after a detach, its session no longer marked attached.
+  const hup = inTerminal(`${cli} exec -it xit sh -c 'echo started; exec sleep 301'`);
+  await waitFor(async () => hup.screen.text.includes('started'), 'the exec to start');
+  const hupCli = readdirSync('/proc').find((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/cmdline`).startsWith(`${process.execPath}\0`) && readFileSafe(`/proc/${p}/cmdline`).includes('exec sleep 301'));
+  assert.ok(hupCli, 'the exec -it CLI process');
+  process.kill(Number(hupCli), 'SIGHUP');
+  await hup.exited;
+  assert.match(hup.screen.text, /exec-rc=129/);
+  assert.match(await ok(fx, ['exec', 'xit', 'ps', '-o', 'args']), /^sleep 301$/m);
+  assert.equal(readdirSync(sessions).length, 3);
+  assert.deepEqual(readdirSync(sessions).filter((s) => existsSync(path.join(sessions, s, 'attached'))), []);
   // -it with no terminal to read: docker's CLI refuses it before anything runs.
   const piped = await berth(fx, ['exec', '-it', 'xit', 'sh'], { input: 'echo hi\n' });
   assert.deepEqual([piped.code, piped.stderr], [1, 'the input device is not a TTY\n']);
@@ -602,7 +614,7 @@ test('exec -it from a terminal: ctrl-p ctrl-q detaches and the process runs on; 
   assert.match(badKeys.stderr, /invalid detach keys \(ctrl-1\)/);
   // rm -f: the detached processes end with the container, their conmons and files with them.
   const conmons = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/comm`) === 'conmon\n' && readFileSafe(`/proc/${p}/cmdline`).includes(fx.runroot));
-  assert.equal(conmons().length, 3, 'the container\'s conmon and one for each detached exec');
+  assert.equal(conmons().length, 4, "the container's conmon and one for each detached exec");
   await ok(fx, ['rm', '-f', 'xit']);
   await waitFor(async () => conmons().length === 0, 'no conmon left');
   await waitFor(async () => readdirSync(path.join(fx.runroot, 's')).length === 0, 'no attach socket links left');

@@ -74,19 +74,32 @@ export async function openSession(
 /**
  * The caller's terminal joined to an `exec -it` session (engine/exec-attached.ts): raw, its size
  * passed on as it changes, the detach keys held back by the attach helper. Restored when the
- * session's process ends or the user detached.
+ * session's process ends or the user detached. SIGHUP (the terminal closed), SIGTERM or SIGINT
+ * to the CLI leave as a detach does (the process runs on, its files are settled at its end);
+ * `onSignal` hears which.
  */
-export async function attachExecTerminal(ctx: CliContext, at: ExecAttachPoint, detachKeys: Buffer): Promise<ExecAttachment> {
+export async function attachExecTerminal(ctx: CliContext, at: ExecAttachPoint, detachKeys: Buffer, onSignal: (signal: NodeJS.Signals) => void): Promise<ExecAttachment> {
   const attached = await attachContainer(at.socket, { stdin: process.stdin, stdout: ctx.stdout as Writable, stderr: ctx.stderr as Writable, detachKeys });
   const resize = () => {
     if (process.stdout.isTTY) resizeTerminal(at.bundle, process.stdout.rows, process.stdout.columns);
   };
+  let left = false;
+  const leave = (signal: NodeJS.Signals) => {
+    left = true;
+    onSignal(signal);
+    attached.detach();
+  };
+  const ends: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT'];
+  for (const s of ends) process.on(s, leave);
   process.stdin.setRawMode(true);
   process.on('SIGWINCH', resize);
-  const done = attached.done.finally(() => {
-    process.off('SIGWINCH', resize);
-    process.stdin.setRawMode(false);
-    process.stdin.destroy();
-  });
+  const done = attached.done
+    .then(({ detached }) => ({ detached: detached || left }))
+    .finally(() => {
+      for (const s of ends) process.off(s, leave);
+      process.off('SIGWINCH', resize);
+      process.stdin.setRawMode(false);
+      process.stdin.destroy();
+    });
   return { done, detach: () => attached.detach() };
 }

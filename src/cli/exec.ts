@@ -1,6 +1,7 @@
 // berth exec: run a command in a running container (-i, -t, -e, -u, -w, -d); the exit code is
 // the command's (126 when it cannot be run). -it from a terminal runs it under conmon
 // (engine/exec-attached.ts), so the detach keys leave it running, as docker's exec -it.
+import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { execInContainer } from '../engine/exec.js';
 import { DETACH_KEYS_FLAG, detachKeysOf } from './detach-keys.js';
@@ -53,8 +54,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       const { execAttached } = await import('../engine/exec-attached.js');
       const { attachExecTerminal } = await import('./attach-session.js');
       const size = process.stdout.isTTY ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {};
+      let signal: NodeJS.Signals | undefined;
+      const code = await execAttached(containerHost(ctx), container, { ...req, ...size }, (at) => attachExecTerminal(ctx, at, detachKeys, (s) => (signal = s)));
+      // Ended by a signal: the shell's 128+N for it (the process runs on, as after a detach).
+      if (signal) return 128 + (constants.signals[signal] ?? 0);
       // Detached (undefined): the process runs on, the CLI exits 0, as its run -it and attach do.
-      return (await execAttached(containerHost(ctx), container, { ...req, ...size }, (at) => attachExecTerminal(ctx, at, detachKeys))) ?? 0;
+      return code ?? 0;
     }
     return await execInContainer(containerHost(ctx), container, req);
   } catch (err) {
