@@ -258,12 +258,14 @@ export async function execAttached(
   }
   const end = await exited;
   reader.close();
-  const code = end ? end.data : Number(readTextOr(p.exitFile).trim() || '-1');
-  if (code >= 0) containerEvent(host.runroot, rec, 'exec_die', { execID: execId, exitCode: String(code) });
+  const text = end ? String(end.data) : readTextOr(p.exitFile).trim();
+  const code = text === '' ? -1 : Number(text);
   removeTree(p.dir);
   removeFile(link);
-  // No exit code (conmon killed): the process's end is unknown, docker's 126 for "could not run".
-  return code < 0 ? 126 : code;
+  // No exit code (conmon killed before it told one): said once, the CLI's 1 for it.
+  if (!Number.isInteger(code) || code < 0) throw internal(`cannot exec in container ${rec.name}: its monitor (conmon) ended without the process's exit status`);
+  containerEvent(host.runroot, rec, 'exec_die', { execID: execId, exitCode: String(code) });
+  return code;
 }
 
 /** Whether `pid` is a live conmon (not a zombie). */
