@@ -1,13 +1,13 @@
 // berth attach: the caller's stdio joined to a running container through conmon's attach
 // socket (stdin when it was created with -i; attach-session.ts), to its exit or a detach;
-// returns the container's exit code (0 after a detach).
+// returns the container's exit code (after a detach, docker's "read escape sequence" and 1).
 import { waitStopped } from '../engine/lifecycle.js';
 import { containerLogs } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
 import { failedPrecondition } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openSession } from './attach-session.js';
-import { DETACH_KEYS_FLAG, detachKeysOf } from './detach-keys.js';
+import { DETACH_KEYS_FLAG, DETACHED, detachKeysOf } from './detach-keys.js';
 import { containerHost, forwardSignals } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -35,7 +35,13 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   }
   const proxy = !flags.has('sig-proxy') || flags.bool('sig-proxy');
   const session = await openSession(ctx, host, rec, { stdin: !flags.bool('no-stdin'), proxySignals: proxy, detachKeys });
-  if (session) return (await session.wait()) ?? 0;
+  if (session) {
+    const code = await session.wait();
+    if (code !== undefined) return code;
+    // Detached: docker's attach says so and exits 1 (its run -it leaves quietly, with 0).
+    ctx.err(`${DETACHED}\n`);
+    return 1;
+  }
   // A container whose CLI is its monitor (run --rm, -it): its output, through the log it keeps.
   const stopForwarding = forwardSignals(host, rec, proxy);
   try {

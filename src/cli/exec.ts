@@ -4,7 +4,7 @@
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { execInContainer } from '../engine/exec.js';
-import { DETACH_KEYS_FLAG, detachKeysOf } from './detach-keys.js';
+import { DETACH_KEYS_FLAG, DETACHED, detachKeysOf } from './detach-keys.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, envEntries, startFailureCode } from './container-common.js';
 import { type CliContext, reportError } from './cli.js';
@@ -58,8 +58,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       const code = await execAttached(containerHost(ctx), container, { ...req, ...size }, (at) => attachExecTerminal(ctx, at, detachKeys, (s) => (signal = s)));
       // Ended by a signal: the shell's 128+N for it (the process runs on, as after a detach).
       if (signal) return 128 + (constants.signals[signal] ?? 0);
-      // Detached (undefined): the process runs on, the CLI exits 0, as its run -it and attach do.
-      return code ?? 0;
+      if (code !== undefined) return code;
+      // Detached: the process runs on; docker's exec says so and exits 1, as its attach does.
+      ctx.err(`${DETACHED}\n`);
+      return 1;
     }
     return await execInContainer(containerHost(ctx), container, req);
   } catch (err) {
