@@ -1,6 +1,8 @@
 // A child process without node:child_process: posix_spawn, reaped through a pidfd.
 #include "common.h"
 
+#include <termios.h>
+
 // ---- a child process without node:child_process -------------------------------------------
 // `run --rm` starts the runtime with posix_spawn: glibc's is a clone(CLONE_VM | CLONE_VFORK),
 // no copy of the ~50 MB Node process's page tables as libuv's fork() makes, and the module
@@ -383,6 +385,28 @@ static napi_value js_memfd(napi_env env, napi_callback_info info) {
 }
 
 
+// ---- the caller's terminal ------------------------------------------------------------------
+// Node's raw mode (libuv's) keeps the terminal's output processing (OPOST: ONLCR turns each LF
+// into CR LF), so a container's own CR LF reached the screen as CR CR LF; docker's raw mode
+// (cfmakeraw) turns it off. outputProcessing(fd, on) sets OPOST on `fd`'s terminal and returns
+// whether it was set before, for the caller to put back.
+static napi_value js_output_processing(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd;
+  if (!get_i32(env, argv[0], &fd)) return NULL;
+  bool on;
+  if (napi_get_value_bool(env, argv[1], &on) != napi_ok) return throw_type(env, "outputProcessing: `on` must be a boolean");
+  struct termios t;
+  if (tcgetattr(fd, &t) != 0) return throw_errno(env, errno, "tcgetattr", NULL);
+  bool was = (t.c_oflag & OPOST) != 0;
+  if (on) t.c_oflag |= OPOST;
+  else t.c_oflag &= ~(tcflag_t)OPOST;
+  if (was != on && tcsetattr(fd, TCSADRAIN, &t) != 0) return throw_errno(env, errno, "tcsetattr", NULL);
+  napi_value result;
+  napi_get_boolean(env, was, &result);
+  return result;
+}
+
 // ---- a pipe, and a line from it on the event loop ------------------------------------------
 // conmon answers on a pipe (its "sync pipe", fd 3) once the runtime created the container. The
 // pipe comes from here and its line is read on the event loop through a uv_poll, like a child's
@@ -485,4 +509,5 @@ void register_spawn(napi_env env, napi_value exports) {
   export_fn(env, exports, "pipe", js_pipe);
   export_fn(env, exports, "readLine", js_read_line);
   export_fn(env, exports, "processGone", js_process_gone);
+  export_fn(env, exports, "outputProcessing", js_output_processing);
 }

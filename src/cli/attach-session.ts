@@ -10,6 +10,7 @@ import { removedExitCode } from '../engine/state.js';
 import { attachStreams } from '../engine/logs.js';
 import type { ExecAttachment, ExecAttachPoint } from '../engine/exec-attached.js';
 import { attachContainer, resizeTerminal } from '../runtime/attach.js';
+import { outputProcessing } from '../internal/spawn.js';
 import { forwardSignals } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -48,8 +49,9 @@ export async function openSession(
       };
       // With a terminal, ctrl-c is a byte for the container; without, docker forwards signals.
       const stopForwarding = forwardSignals(host, rec, options.proxySignals && !terminal);
+      let restore: (() => void) | undefined;
       if (terminal) {
-        process.stdin.setRawMode(true);
+        restore = rawTerminal();
         resize();
         process.on('SIGWINCH', resize);
       }
@@ -59,7 +61,7 @@ export async function openSession(
       } finally {
         if (terminal) {
           process.off('SIGWINCH', resize);
-          process.stdin.setRawMode(false);
+          restore?.();
         }
         stopForwarding();
         if (withStdin) process.stdin.destroy();
@@ -68,6 +70,31 @@ export async function openSession(
       // A --rm container is gone once its exit is settled: its code was kept for this.
       return done?.state.exitCode ?? removedExitCode(host, rec.id) ?? 0;
     },
+  };
+}
+
+/**
+ * The caller's terminal raw as docker's raw mode makes it: Node's raw stdin, and no output
+ * processing on stdout's terminal (the session's own CR LF is written as it came, not as CR CR
+ * LF). Returns what puts both back.
+ */
+function rawTerminal(): () => void {
+  process.stdin.setRawMode(true);
+  let opost: boolean | undefined;
+  if (process.stdout.isTTY) {
+    try {
+      opost = outputProcessing(1, false);
+    } catch {
+      // Not a terminal after all, or one that refuses: its output stays as it is.
+    }
+  }
+  return () => {
+    if (opost !== undefined) {
+      try {
+        outputProcessing(1, opost);
+      } catch {}
+    }
+    process.stdin.setRawMode(false);
   };
 }
 
@@ -91,14 +118,14 @@ export async function attachExecTerminal(ctx: CliContext, at: ExecAttachPoint, d
   };
   const ends: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT'];
   for (const s of ends) process.on(s, leave);
-  process.stdin.setRawMode(true);
+  const restore = rawTerminal();
   process.on('SIGWINCH', resize);
   const done = attached.done
     .then(({ detached }) => ({ detached: detached || left }))
     .finally(() => {
       for (const s of ends) process.off(s, leave);
       process.off('SIGWINCH', resize);
-      process.stdin.setRawMode(false);
+      restore();
       process.stdin.destroy();
     });
   return { done, detach: () => attached.detach() };

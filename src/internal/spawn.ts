@@ -107,6 +107,15 @@ export function readLine(fd: number, max = 65536): Promise<Buffer> {
   return native().readLine(fd, max);
 }
 
+/**
+ * Sets the output processing (termios OPOST) of `fd`'s terminal; returns whether it was on.
+ * Off while a session's terminal is raw, as docker's raw mode has it: the container's own CR LF
+ * then reaches the screen as it was written (Node's raw mode leaves LF -> CR LF on).
+ */
+export function outputProcessing(fd: number, on: boolean): boolean {
+  return native().outputProcessing(fd, on);
+}
+
 /** An anonymous file (memfd_create, close-on-exec): a child's captured output, or its input. */
 export function memfd(name: string): number {
   return native().memfd(name);

@@ -93,6 +93,7 @@ interface Native {
   pipe(): [readFd: number, writeFd: number];
   readLine(fd: number, max: number): Promise<Buffer>;
   processGone(pid: number, timeoutMs: number): Promise<boolean>;
+  outputProcessing(fd: number, on: boolean): boolean;
   [constant: string]: unknown;
 }
 
