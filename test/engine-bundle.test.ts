@@ -98,3 +98,14 @@ test('bin/berth is the launcher: Node never sees NODE_EXTRA_CA_CERTS, berth gets
   assert.match(seen.stderr, new RegExp(`BERTH_EXTRA_CA_CERTS=${missing}\\b`));
   assert.match(seen.stderr, /NODE_EXTRA_CA_CERTS=unset/);
 });
+
+test("bin/berth: berth's own --env-file is no concern of Node's, which would look for it too", () => {
+  // Node 20 looks through a script's arguments for its own --env-file and exits 9 ("node:
+  // FILE: not found") when the file is missing; the launcher ends Node's options before berth's.
+  const missing = cli(['run', '--rm', '--env-file', path.join(fx.root, 'no-such.env'), fx.image, 'true']);
+  assert.equal(missing.code, 125);
+  assert.match(missing.stderr, /^Error: invalid --env-file: cannot read /);
+  const file = path.join(fx.root, 'vars.env');
+  writeFileSync(file, 'FROM_FILE=yes\n');
+  assert.equal(cli(['run', '--rm', '--env-file', file, fx.image, 'sh', '-c', 'echo $FROM_FILE']).stdout, 'yes\n');
+});

@@ -48,16 +48,20 @@ int main(int argc, char **argv) {
   char launch[PATH_MAX + sizeof launch_rel];
   snprintf(launch, sizeof launch, "%s%s", self, launch_rel);
 
-  char **args = calloc((size_t)argc + 3, sizeof *args);
+  char **args = calloc((size_t)argc + 4, sizeof *args);
   if (args == NULL) {
     fprintf(stderr, "berth: out of memory\n");
     return 125;
   }
   args[0] = "node";
   args[1] = "--preserve-symlinks-main";
-  args[2] = launch;
-  for (int i = 1; i < argc; i++) args[i + 2] = argv[i];
-  args[argc + 2] = NULL;
+  /* "--" ends node's own options: Node 20 otherwise looks through the script's arguments too
+   * for its --env-file and exits 9 ("node: FILE: not found") when berth's own --env-file names
+   * a file that is not there. */
+  args[2] = "--";
+  args[3] = launch;
+  for (int i = 1; i < argc; i++) args[i + 3] = argv[i];
+  args[argc + 3] = NULL;
   execvp("node", args);
   fprintf(stderr, "berth: cannot run node: %s\n", strerror(errno));
   return errno == ENOENT ? 127 : 126;
