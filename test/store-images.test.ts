@@ -90,7 +90,7 @@ test('holds: rmi refuses an image a container uses, and prune spares held layers
     const w = await putImage(t.store, 'docker.io/library/held', 'latest', [BASE, APP]);
     const rec = await t.store.resolveImage('held');
     await t.store.hold('container:abc', { images: [rec.id], layers: rec.layers.map((l) => l.chainID) });
-    await assert.rejects(t.store.removeImage('held'), (e: { kind?: string; message: string }) => e.kind === 'failed-precondition' && /in use by container:abc/.test(e.message));
+    await assert.rejects(t.store.removeImage('held'), (e: { kind?: string; message: string }) => e.kind === 'failed-precondition' && /unable to remove repository reference "held" \(must force\) - container:abc is using its referenced image/.test(e.message));
     const forced = await t.store.removeImage('held', { force: true });
     assert.deepEqual(forced.deleted, [w.config.digest]);
     assert.deepEqual(forced.pruned.layers, []);
@@ -115,7 +115,7 @@ test('holds until reboot live in the run root: rmi refuses all the same, and a h
     assert.deepEqual(await read(boot), ['container-rm']);
     assert.deepEqual(await read(durable), []);
     assert.deepEqual((await t.store.holds()).map((h) => h.holder), ['container-rm']);
-    await assert.rejects(t.store.removeImage('brief'), (e: { message: string }) => /in use by container-rm/.test(e.message));
+    await assert.rejects(t.store.removeImage('brief'), (e: { message: string }) => /container-rm is using its referenced image/.test(e.message));
     // Held again durably, it moves to the graph root's file.
     await t.store.hold('container-rm', refs);
     assert.deepEqual([await read(durable), await read(boot)], [['container-rm'], []]);

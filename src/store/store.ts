@@ -238,6 +238,11 @@ export class Store {
         );
       }
       const holders = (await this.holdsFile.load()).filter((h) => h.images.includes(rec.id));
+      if (holders.length > 0 && !options.force && byName) {
+        // Its last name: docker's words ("container-ID" holders are containers).
+        const holder = holders[0].holder.replace(/^container-([0-9a-f]{12})[0-9a-f]*$/, 'container $1');
+        throw failedPrecondition(`conflict: unable to remove repository reference "${query}" (must force) - ${holder} is using its referenced image ${rec.id.slice(7, 19)}`);
+      }
       if (holders.length > 0 && !options.force) {
         throw failedPrecondition(
           `cannot remove image ${rec.id.slice(7, 19)}: it is in use by ${holders.map((h) => h.holder).join(', ')}`,
