@@ -43,6 +43,9 @@ test('import makes a base image with no parent layer, with --change and --messag
   assert.equal(doc.Id, r.stdout.trim());
   assert.deepEqual(doc.Config.Cmd, ['/bin/sh']);
   assert.deepEqual(doc.Config.Env, ['A=1']);
+  // docker's Config: every field of its struct, the unset ones zero ("", false, null).
+  assert.deepEqual({ ...doc.Config, Cmd: null, Env: null }, { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null });
+  assert.equal(doc.ContainerConfig.Tty, false);
   assert.equal(doc.RootFS.Layers.length, 1);
   const tree = JSON.parse((await box.berth(['image', 'tree', '--format', 'json'])).stdout);
   assert.equal(tree.length, 1);

@@ -31,6 +31,33 @@ export interface ImageInspect {
   Labels: Record<string, string> | null;
 }
 
+/**
+ * docker's image Config and ContainerConfig: every field of its container.Config struct that it
+ * prints with its zero value ("" / false / null), then the image's own values over them.
+ */
+function dockerRunConfig(c: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  return {
+    Hostname: '',
+    Domainname: '',
+    User: '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: null,
+    Cmd: null,
+    Image: '',
+    Volumes: null,
+    WorkingDir: '',
+    Entrypoint: null,
+    OnBuild: null,
+    Labels: null,
+    ...(c ?? {}),
+  };
+}
+
 export async function inspectImage(store: Store, query: string): Promise<ImageInspect> {
   const rec = await store.resolveImage(query);
   return inspectRecord(store, rec);
@@ -46,11 +73,11 @@ export async function inspectRecord(store: Store, rec: ImageRecord): Promise<Ima
     Comment: config?.comment ?? '',
     // docker's: the container an image was committed from, and its config.
     Container: config?.container ?? '',
-    ContainerConfig: config?.container_config ?? null,
+    ContainerConfig: dockerRunConfig(config?.container_config as Record<string, unknown> | undefined),
     Created: config?.created ?? rec.created ?? '',
     DockerVersion: config?.docker_version ?? '',
     Author: config?.author ?? '',
-    Config: config?.config ?? null,
+    Config: dockerRunConfig(config?.config as Record<string, unknown> | undefined),
     Architecture: config?.architecture ?? rec.platform?.architecture ?? '',
     ...(config?.variant ? { Variant: config.variant } : {}),
     Os: config?.os ?? rec.platform?.os ?? '',
