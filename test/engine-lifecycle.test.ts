@@ -59,6 +59,16 @@ test('run -t with no terminal here (a script): the container still gets one, as 
   await ok(fx, ['run', '--name', 'tlog', '-t', fx.image, 'sh', '-c', "echo a; printf 'b\\rc\\n'"]);
   assert.equal((await berth(fx, ['logs', 'tlog'])).stdout, 'a\r\nb\rc\r\n');
   await ok(fx, ['rm', 'tlog']);
+  // exec -t from a script too: docker's daemon gives it a terminal (berth's through conmon; runc's
+  // own exec -t wanted the caller's: "open /dev/tty: no such device or address").
+  await ok(fx, ['run', '-d', '--name', 'tex', fx.image, 'sleep', '100']);
+  const tex = await berth(fx, ['exec', '-t', 'tex', 'sh', '-c', 'test -t 0 && echo tty0; test -t 1 && echo tty1; exit 3']);
+  assert.equal(tex.code, 3, tex.stderr);
+  assert.equal(tex.stdout, 'tty0\r\ntty1\r\n');
+  const texMissing = await berth(fx, ['exec', '-t', 'tex', '/no-such-program']);
+  assert.equal(texMissing.code, 126);
+  assert.match(texMissing.stderr, /no such file or directory/);
+  await ok(fx, ['rm', '-f', 'tex']);
   // What the runtime refuses at the start (runc: cpu-shares under 2) is said once, by the runtime
   // on the shared stderr, as docker says it once; the exit is 125.
   const refused = await berth(fx, ['run', '--rm', '--cpu-shares', '1', fx.image, 'true']);

@@ -98,6 +98,12 @@ function rawTerminal(): () => void {
   };
 }
 
+/** An `exec -t` session's output to the caller's stdout (no terminal here, no stdin to give). */
+export async function attachExecOutput(ctx: CliContext, at: ExecAttachPoint): Promise<ExecAttachment> {
+  const attached = await attachContainer(at.socket, { stdout: ctx.stdout as Writable, stderr: ctx.stderr as Writable });
+  return { done: attached.done, detach: () => attached.detach() };
+}
+
 /**
  * The caller's terminal joined to an `exec -it` session (engine/exec-attached.ts): raw, its size
  * passed on as it changes, the detach keys held back by the attach helper. Restored when the

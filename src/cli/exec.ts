@@ -1,6 +1,7 @@
 // berth exec: run a command in a running container (-i, -t, -e, -u, -w, -d); the exit code is
 // the command's (126 when it cannot be run). -it from a terminal runs it under conmon
-// (engine/exec-attached.ts), so the detach keys leave it running, as docker's exec -it.
+// (engine/exec-attached.ts), so the detach keys leave it running, as docker's exec -it; so does
+// -t with no terminal here, whose process gets one all the same, as docker's daemon gives it.
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { execInContainer } from '../engine/exec.js';
@@ -62,6 +63,15 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       // Detached: the process runs on; docker's exec says so and exits 1, as its attach does.
       ctx.err(`${DETACHED}\n`);
       return 1;
+    }
+    if (req.tty && !req.detach && !isatty(0)) {
+      // -t with no terminal here (a script, a pipe): docker's daemon still gives the process a
+      // terminal; conmon holds it, and its output comes back through the attach socket (runc's
+      // own exec -t wants the caller's terminal: "open /dev/tty: no such device or address").
+      const { execAttached } = await import('../engine/exec-attached.js');
+      const { attachExecOutput } = await import('./attach-session.js');
+      const code = await execAttached(containerHost(ctx), container, req, (at) => attachExecOutput(ctx, at));
+      return code ?? 0;
     }
     return await execInContainer(containerHost(ctx), container, req);
   } catch (err) {
