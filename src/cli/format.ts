@@ -1,6 +1,7 @@
 // Output formatting shared by the image verbs: aligned tables (docker's tabwriter look), JSON,
-// and Go-style templates ("table {{.Repository}}\t{{.Tag}}", "{{json .}}"), sizes and ages.
+// and Go templates ("table {{.Repository}}\t{{.Tag}}", "{{json .}}"; template.ts runs them), sizes and ages.
 import { invalidArgument } from '../internal/errors.js';
+import { executeTemplate, parseTemplate, type Template, TemplateError } from './template.js';
 
 /**
  * Aligns tab-separated cells into columns three spaces apart, as docker's tabwriter does; a
@@ -75,84 +76,32 @@ export function shortId(id: string): string {
 
 type Value = unknown;
 
-function lookup(data: Value, path: string): Value {
-  if (path === '.') return data;
-  let cur: Value = data;
-  for (const key of path.slice(1).split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, Value>)[key];
-  }
-  return cur;
-}
-
-function show(v: Value): string {
-  if (v === undefined || v === null) return '<no value>';
-  if (Array.isArray(v)) return `[${v.map(show).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.entries(v as object).map(([k, x]) => `${k}:${show(x)}`).join(' ')}]`;
-  return String(v);
-}
-
-/** Splits an action's words, keeping "quoted strings" whole. */
+/** Splits an action's words, keeping "quoted strings" whole (for the headers of "table" templates). */
 function words(action: string): string[] {
-  return [...action.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? JSON.stringify(JSON.parse(`"${m[1]}"`)) : m[2]));
+  return [...action.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? `"${m[1]}"` : m[2]));
 }
 
-function evalArg(word: string, data: Value): Value {
-  if (word.startsWith('"')) return JSON.parse(word);
-  if (word.startsWith('.')) return lookup(data, word);
-  throw invalidArgument(`template: unknown value "${word}"`);
-}
+const PARSE_PREFIX = 'failed to parse template: ';
+const parsed = new Map<string, Template>();
 
-/** The template functions berth knows, each over its evaluated arguments. */
-const FUNCTIONS: Record<string, (args: Value[]) => string> = {
-  json: (args) => JSON.stringify(args[0] ?? null),
-  upper: (args) => show(args[0]).toUpperCase(),
-  lower: (args) => show(args[0]).toLowerCase(),
-  index: (args) => {
-    const obj = args[0] as Record<string, Value> | Value[] | undefined;
-    return show(obj === undefined || obj === null ? undefined : (obj as Record<string, Value>)[String(args[1])]);
-  },
-  join: (args) => ((args[0] as Value[] | undefined) ?? []).map(show).join(String(args[1] ?? '')),
-  truncate: (args) => show(args[0]).slice(0, Number(args[1])),
-  println: (args) => `${args.map(show).join(' ')}\n`,
-};
-
-/** One {{ action }}: a field path, or a function (json, upper, lower, index, join, truncate) with arguments. */
-function evalAction(action: string, data: Value): string {
-  const w = words(action.trim());
-  if (w.length === 0) throw invalidArgument('template: empty action {{}}');
-  const args = w.slice(1).map((a) => evalArg(a, data));
-  if (w[0].startsWith('.')) {
-    // A method of the row (docker's {{.Label "env"}}) is called with the arguments that follow.
-    const v = lookup(data, w[0]) as Value | ((...a: Value[]) => Value);
-    return show(typeof v === 'function' ? v(...args) : v);
+/** A template's tree (kept: a verb renders one template once a row); parse errors in docker's words. */
+function parse(template: string): Template {
+  let tpl = parsed.get(template);
+  if (tpl) return tpl;
+  try {
+    tpl = parseTemplate(template);
+  } catch (e) {
+    if (e instanceof TemplateError) throw invalidArgument(`${PARSE_PREFIX}${e.message}`);
+    throw e;
   }
-  const fn = Object.hasOwn(FUNCTIONS, w[0]) ? FUNCTIONS[w[0]] : undefined;
-  if (!fn) throw invalidArgument(`template: function "${w[0]}" not defined`);
-  return fn(args);
+  if (parsed.size > 64) parsed.clear();
+  parsed.set(template, tpl);
+  return tpl;
 }
 
-/**
- * A template's pieces in order: its text, and each {{ action }} (the "-" of {{- and -}} taken
- * off; `trimBefore` for {{-, which trims the text before it).
- */
-function* templatePieces(template: string): Generator<{ text: string } | { action: string; trimBefore: boolean }> {
-  let i = 0;
-  for (;;) {
-    const open = template.indexOf('{{', i);
-    if (open === -1) {
-      yield { text: template.slice(i) };
-      return;
-    }
-    const close = template.indexOf('}}', open);
-    if (close === -1) throw invalidArgument('failed to parse template: template: :1: unclosed action');
-    yield { text: template.slice(i, open) };
-    let body = template.slice(open + 2, close);
-    const trimBefore = body.startsWith('-');
-    if (trimBefore) body = body.slice(1);
-    yield { action: body.endsWith('-') ? body.slice(0, -1) : body, trimBefore };
-    i = close + 2;
-  }
+/** docker's "\t" and "\n" written as escapes in a --format become tab and newline. */
+function expandEscapes(template: string): string {
+  return template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
 }
 
 /**
@@ -160,23 +109,18 @@ function* templatePieces(template: string): Generator<{ text: string } | { actio
  * unclosed action or an unknown function is its error even when there is no row to render.
  */
 export function checkTemplate(template: string): void {
-  for (const piece of templatePieces(template)) {
-    if (!('action' in piece)) continue;
-    const first = words(piece.action.trim())[0];
-    if (first !== undefined && !first.startsWith('.') && !first.startsWith('"') && !Object.hasOwn(FUNCTIONS, first)) {
-      throw invalidArgument(`failed to parse template: template: :1: function "${first}" not defined`);
-    }
-  }
+  parse(expandEscapes(template));
 }
 
-/** Renders a Go-style template over one value ("\t" and "\n" written as escapes become tab and newline). */
+/** Renders a Go template (src/cli/template.ts) over one value. */
 export function renderTemplate(template: string, data: Value): string {
-  let out = '';
-  for (const piece of templatePieces(template.replace(/\\t/g, '\t').replace(/\\n/g, '\n'))) {
-    if (!('action' in piece)) out += piece.text;
-    else out = (piece.trimBefore ? out.trimEnd() : out) + evalAction(piece.action, data);
+  const tpl = parse(expandEscapes(template));
+  try {
+    return executeTemplate(tpl, data);
+  } catch (e) {
+    if (e instanceof TemplateError) throw invalidArgument(e.message);
+    throw e;
   }
-  return out;
 }
 
 export interface FormatSpec<T> {
