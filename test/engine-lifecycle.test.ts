@@ -96,6 +96,13 @@ test('run without --rm keeps the container and its log; logs, inspect, rm', asyn
   assert.equal((await berth(fx, ['logs', '--details', '--tail', '1', 'once'])).stdout, ' line2\n');
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Name}}', 'once']), 'exited 3 /once');
   assert.match(await ok(fx, ['ps', '-a', '--filter', 'name=once', '--format', '{{.Names}} {{.Status}}']), /^once Exited \(3\) /);
+  // Go's text/template and docker's functions; docker 20.10 printed these for the same container.
+  const t1 = '{{if .State.Running}}up{{else}}down {{.State.ExitCode}}{{end}} {{len .Config.Cmd}} {{range $i, $a := .Config.Cmd}}{{if gt $i 1}}{{break}}{{end}}{{$i}}={{$a}};{{end}} {{range .Mounts}}m{{else}}no mounts{{end}}';
+  assert.equal(await ok(fx, ['inspect', '-f', t1, 'once']), 'down 3 3 0=sh;1=-c; no mounts');
+  const t2 = '{{printf "%q|%5s|%-3d|" .Name .State.Status .State.ExitCode}} {{json .Config.Cmd}} {{join (split .Name "/") "+"}} {{title .State.Status}} {{eq .State.Status "dead" "exited"}} {{$n := .Name}}{{with .State}}{{$n}}:{{.Status}}{{end}}';
+  assert.equal(await ok(fx, ['inspect', '-f', t2, 'once']), '"/once"|exited|3  | ["sh","-c","echo line1; echo line2; exit 3"] +once Exited true /once:exited');
+  const t3 = '{{.Names}} {{if ne .State "running"}}{{upper .State}}{{end}} [{{pad .Names 1 0}}] {{truncate .Names 5}} {{.Names | len | printf "%03d"}}';
+  assert.equal(await ok(fx, ['ps', '-a', '--filter', 'name=once', '--format', t3]), 'once EXITED [ once] once 004');
   assert.deepEqual(await mountsUnder(fx), [], 'an exited container keeps no mount');
   await ok(fx, ['rm', 'once']);
   assert.equal((await berth(fx, ['inspect', 'once'])).code, 1);
