@@ -162,7 +162,10 @@ export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; roo
         State: r.state.status,
         Ports: '',
         Names: r.name,
-        Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+        Labels: Object.entries(labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .sort()
+          .join(','),
         Label: (key: string) => labels[key] ?? '',
         Mounts: mountNames.join(','),
         LocalVolumes: String(mounts.filter((m) => m.type === 'volume').length),
