@@ -51,6 +51,10 @@ test('tables align columns three spaces apart, each at least 10 wide (docker\'s 
   const rows = [{ n: 'a', s: 1000 }, { n: 'bbbb', s: 1 }];
   assert.equal(formatRows(rows, spec, undefined), 'NAME      SIZE\na         1kB\nbbbb      1B\n');
   assert.equal(formatRows(rows, spec, 'table {{.Size}}'), 'SIZE\n1kB\n1B\n');
+  // docker's header: the template over the headers, its functions giving them back as they are
+  assert.equal(formatRows(rows, spec, 'table {{upper .Name}}\t{{if .Size}}big{{end}}'), 'NAME      big\nA         big\nBBBB      big\n');
+  const labelled = { ...spec, view: (r: { n: string }) => ({ Name: r.n, Label: (k: string) => (k === 'com.x.my-key' ? 'v' : '') }) };
+  assert.equal(formatRows([{ n: 'a' }], labelled, 'table {{.Name}}\t{{.Label "com.x.my-key"}}|{{.Other}}'), 'NAME      my key|OTHER\na         v|<no value>\n');
   assert.equal(formatRows(rows, spec, '{{.Name}}'), 'a\nbbbb\n');
   assert.equal(formatRows(rows, spec, 'json'), '{"Name":"a","Size":"1kB"}\n{"Name":"bbbb","Size":"1B"}\n');
   assert.equal(shortId('sha256:0123456789abcdef0123'), '0123456789ab');

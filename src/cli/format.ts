@@ -1,7 +1,7 @@
 // Output formatting shared by the image verbs: aligned tables (docker's tabwriter look), JSON,
 // and Go templates ("table {{.Repository}}\t{{.Tag}}", "{{json .}}"; template.ts runs them), sizes and ages.
 import { invalidArgument } from '../internal/errors.js';
-import { executeTemplate, parseTemplate, type Template, TemplateError } from './template.js';
+import { executeTemplate, FUNCTIONS, parseTemplate, type Template, TemplateError } from './template.js';
 
 /**
  * Aligns tab-separated cells into columns three spaces apart, as docker's tabwriter does; a
@@ -76,9 +76,26 @@ export function shortId(id: string): string {
 
 type Value = unknown;
 
-/** Splits an action's words, keeping "quoted strings" whole (for the headers of "table" templates). */
-function words(action: string): string[] {
-  return [...action.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? `"${m[1]}"` : m[2]));
+/** docker's HeaderFunctions: in a table's header line, its functions give back the header as is. */
+const HEADER_FUNCTIONS: typeof FUNCTIONS = {
+  ...FUNCTIONS,
+  ...Object.fromEntries(['json', 'split', 'join', 'title', 'lower', 'upper', 'pad', 'truncate'].map((f) => [f, (v: Value) => v])),
+};
+
+/**
+ * What a "table" template's header line renders over (docker's SubHeaderContext): each field is
+ * its header (spec.headers, else the name in capitals); {{.Label "com.x.my-key"}} is "my key".
+ */
+function headerView(headers: Record<string, string>): Record<string, unknown> {
+  const label = (key: string) => (key.split('.').pop() ?? '').replace(/[-_]/g, ' ');
+  const get = (k: string | symbol): Value => (typeof k !== 'string' ? undefined : k === 'Label' ? label : (headers[k] ?? k.toUpperCase()));
+  return new Proxy(
+    {},
+    {
+      get: (_t, k) => get(k),
+      getOwnPropertyDescriptor: (_t, k) => ({ configurable: true, enumerable: true, writable: false, value: get(k) }),
+    },
+  );
 }
 
 const PARSE_PREFIX = 'failed to parse template: ';
@@ -158,12 +175,10 @@ export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | u
   }
   if (format.startsWith('table ') || format.startsWith('table\t')) {
     const tpl = format.slice(6);
-    const header = tpl.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_m, action: string) => {
-      const w = words(action);
-      const field = w.find((x) => x.startsWith('.'));
-      return field ? (spec.headers[field.slice(1)] ?? field.slice(1).toUpperCase()) : action.toUpperCase();
-    });
-    return alignColumns([renderTemplate(header, {}), ...views.map((v) => renderTemplate(tpl, v))]);
+    // docker's header: the same template over each field's header, its functions handing the
+    // header back unchanged (an error ends the header where it happened, as docker ignores it).
+    const header = executeTemplate(parse(expandEscapes(tpl)), headerView(spec.headers), HEADER_FUNCTIONS, true);
+    return alignColumns([header, ...views.map((v) => renderTemplate(tpl, v))]);
   }
   return views.map((v) => `${renderTemplate(format, v)}\n`).join('');
 }

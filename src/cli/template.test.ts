@@ -87,6 +87,7 @@ test('print, printf verbs, println', () => {
   assert.equal(run('{{print "a" 1 2 "b"}}|{{println 1 "x"}}'), 'a1 2b|1 x\n');
   assert.equal(sprintf('%s|%d|%v|%q|%t|%x|%X|%5s|%-5s|%.2f|%%', ['s', 42, [1, 'a'], 'q"', true, 255, 'hi', 'ab', 'cd', 3.14159]), 's|42|[1 a]|"q\\""|true|ff|6869|   ab|cd   |3.14|%');
   assert.equal(sprintf('%d %s', [1]), '1 %!s(MISSING)');
+  assert.equal(sprintf('%T %T %T %T', ['s', 1, [1], { a: 1 }]), 'string int []interface {} map[string]interface {}');
   assert.equal(sprintf('%d', ['x']), '%!d(string=x)');
   assert.equal(sprintf('x', [1]), 'x%!(EXTRA int=1)');
   assert.equal(sprintf('%05.1f|%+d|%8.3s|', [3.14159, 5, 'abcdef']), '003.1|+5|     abc|');

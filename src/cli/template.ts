@@ -539,6 +539,9 @@ export function sprintf(format: string, args: Value[]): string {
         if (verb === 'X') s = s.toUpperCase();
         break;
       }
+      case 'T':
+        s = goTypeName(v);
+        break;
       case 'c':
         s = typeof v === 'number' && Number.isInteger(v) ? String.fromCodePoint(v) : bad();
         break;
@@ -950,9 +953,13 @@ export function parseTemplate(src: string, funcs: Record<string, unknown> = FUNC
   return { root: new Parser(src, lex(src), funcs).parse(), src };
 }
 
-/** Runs a parsed template over a value. */
-export function executeTemplate(tpl: Template, data: Value, funcs: Record<string, Fn> = FUNCTIONS): string {
+/** Runs a parsed template over a value; `partial`: on an error, what was printed before it. */
+export function executeTemplate(tpl: Template, data: Value, funcs: Record<string, Fn> = FUNCTIONS, partial = false): string {
   const exec = new Exec(tpl, funcs);
-  exec.run(tpl.root, data, { vars: [{ name: '$', value: data }] });
+  try {
+    exec.run(tpl.root, data, { vars: [{ name: '$', value: data }] });
+  } catch (e) {
+    if (!partial || !(e instanceof TemplateError)) throw e;
+  }
   return exec.out;
 }
