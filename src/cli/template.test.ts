@@ -133,4 +133,7 @@ test('execution errors', () => {
   execErr('{{"x" 1}}', C, /can't give argument to non-function "x"/);
   execErr('{{range .Name}}{{end}}', C, /range can't iterate over \/web/);
   execErr('{{len 3}}', C, /error calling len: len of type int/);
+  execErr('{{not}}', C, /executing "" at <not>: wrong number of args for not: want 1 got 0/);
+  execErr('{{printf}}', C, /wrong number of args for printf: want at least 1 got 0/);
+  execErr('{{.Name | truncate 1 2}}', C, /template: :1:10: executing "" at <truncate>: wrong number of args for truncate: want 2 got 3/);
 });

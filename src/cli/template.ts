@@ -655,7 +655,7 @@ export const FUNCTIONS: Record<string, Fn> = {
   len: (a) => {
     if (isString(a)) return Buffer.byteLength(a);
     if (Array.isArray(a)) return a.length;
-    if (isMap(a)) return Object.keys(a).length;
+    if (isMap(a)) return sortedKeys(a).length;
     throw new Error(`len of ${a === undefined || a === null ? 'nil pointer' : `type ${goTypeName(a)}`}`);
   },
   index: (item, ...keys) => {
@@ -727,6 +727,18 @@ export const FUNCTIONS: Record<string, Fn> = {
     return t.length < Number(n) ? t : t.slice(0, Number(n));
   },
 };
+
+/** How many arguments a function takes, [least, most] (Go checks them when it calls one). */
+const ARITY: Record<string, [number, number]> = Object.fromEntries(
+  Object.entries({ not: 1, len: 1, ne: 2, lt: 2, le: 2, gt: 2, ge: 2, json: 1, split: 2, join: 2, title: 1, lower: 1, upper: 1, pad: 3, truncate: 2 })
+    .map(([f, n]) => [f, [n, n]] as [string, [number, number]])
+    .concat([
+      ['index', [1, Number.POSITIVE_INFINITY]],
+      ['slice', [1, 4]],
+      ['printf', [1, Number.POSITIVE_INFINITY]],
+      ['eq', [1, Number.POSITIVE_INFINITY]],
+    ]),
+);
 
 // ---------- evaluation ----------
 
@@ -920,6 +932,11 @@ class Exec {
       return v;
     }
     const args = [...ops.map((o) => this.arg(c, o, dot, scope)), ...final];
+    const arity = ARITY[name];
+    if (arity && (args.length < arity[0] || args.length > arity[1])) {
+      const want = arity[1] === Number.POSITIVE_INFINITY ? `at least ${arity[0]}` : String(arity[0]);
+      throw this.fail(c, `wrong number of args for ${name}: want ${want} got ${args.length}`, name);
+    }
     try {
       return this.funcs[name](...args);
     } catch (e) {
