@@ -87,6 +87,10 @@ test('print, printf verbs, println', () => {
   assert.equal(run('{{print "a" 1 2 "b"}}|{{println 1 "x"}}'), 'a1 2b|1 x\n');
   assert.equal(sprintf('%s|%d|%v|%q|%t|%x|%X|%5s|%-5s|%.2f|%%', ['s', 42, [1, 'a'], 'q"', true, 255, 'hi', 'ab', 'cd', 3.14159]), 's|42|[1 a]|"q\\""|true|ff|6869|   ab|cd   |3.14|%');
   assert.equal(sprintf('%d %s', [1]), '1 %!s(MISSING)');
+  // docker printed these: %U, %g and %v of floats as Go's strconv, verbs applied to each element
+  assert.equal(sprintf('%U|%e|%g|%+d|%08.3f|%-6q|%#x', [65, 1234.5678, 0.000012, 5, -3.14159, 'a', 255]), 'U+0041|1.234568e+03|1.2e-05|+5|-003.142|"a"   |0xff');
+  assert.equal(sprintf('%s %d %q', [['sleep', '600'], ['sleep', '600'], ['sleep', '600']]), '[sleep 600] [%!d(string=sleep) %!d(string=600)] ["sleep" "600"]');
+  assert.equal(run('{{print 1.5 0.000012 1234567.5 42}}'), '1.5 1.2e-05 1.2345675e+06 42');
   assert.equal(sprintf('%T %T %T %T', ['s', 1, [1], { a: 1 }]), 'string int []interface {} map[string]interface {}');
   assert.equal(sprintf('%d', ['x']), '%!d(string=x)');
   assert.equal(sprintf('x', [1]), 'x%!(EXTRA int=1)');

@@ -431,11 +431,25 @@ export function truth(v: Value): boolean {
   return true;
 }
 
+/**
+ * fmt's %v (%g, shortest) of a float64: exponent form below 1e-4 or from 1e6 up (Go's
+ * strconv rule), "1.5e-07", "1.2345675e+06". Integers print whole (docker's ints) unless `float`.
+ */
+function goFloat(v: number, float = false): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+  if (Number.isInteger(v) && !float) return String(v);
+  const [mant, e] = v.toExponential().split('e');
+  const exp = Number(e);
+  if (exp >= -4 && exp < 6) return String(v);
+  return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
 /** fmt's %v of a value inside another (nil is "<nil>"). */
 function showInner(v: Value): string {
   if (v === undefined || v === null) return '<nil>';
   if (Array.isArray(v)) return `[${v.map(showInner).join(' ')}]`;
   if (isMap(v)) return `map[${sortedKeys(v).map((k) => `${k}:${showInner(v[k])}`).join(' ')}]`;
+  if (typeof v === 'number') return goFloat(v);
   return String(v);
 }
 
@@ -477,6 +491,89 @@ function goTypeName(v: Value): string {
   return 'map[string]interface {}';
 }
 
+/** One operand of Sprintf under its verb; slices and maps take the verb element by element, as fmt's. */
+function fmtOne(verb: string, flags: string, width: number | undefined, prec: number | undefined, v: Value): string {
+  if (verb !== 'T' && !(verb === 'v' && flags.includes('#'))) {
+    if (Array.isArray(v)) return `[${v.map((x) => fmtOne(verb, flags, width, prec, x)).join(' ')}]`;
+    if (isMap(v)) return `map[${sortedKeys(v).map((k) => `${fmtOne(verb, flags, width, prec, k)}:${fmtOne(verb, flags, width, prec, v[k])}`).join(' ')}]`;
+  }
+  let s: string;
+  const bad = () => (v === undefined || v === null ? `%!${verb}(<nil>)` : `%!${verb}(${goTypeName(v)}=${showInner(v)})`);
+  const num = (n: number, radix: number) => {
+    let r = Math.abs(Math.trunc(n)).toString(radix);
+    if (prec !== undefined) r = r.padStart(prec, '0');
+    if (flags.includes('#') && radix === 16) r = `0x${r}`;
+    return (n < 0 ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '') + r;
+  };
+  switch (verb) {
+    case 'v':
+      s = verb === 'v' && flags.includes('#') && isString(v) ? goQuote(v) : showInner(v);
+      break;
+    case 's':
+      s = isString(v) || typeof v !== 'number' ? showInner(v) : bad();
+      if (prec !== undefined && isString(v)) s = [...s].slice(0, prec).join('');
+      break;
+    case 'q':
+      s = isString(v) ? goQuote(v) : typeof v === 'number' && Number.isInteger(v) ? `'${String.fromCodePoint(v)}'` : bad();
+      break;
+    case 't':
+      s = typeof v === 'boolean' ? String(v) : bad();
+      break;
+    case 'd':
+      s = typeof v === 'number' && Number.isInteger(v) ? num(v, 10) : bad();
+      break;
+    case 'b':
+    case 'o':
+      s = typeof v === 'number' && Number.isInteger(v) ? num(v, verb === 'b' ? 2 : 8) : bad();
+      break;
+    case 'x':
+    case 'X': {
+      if (isString(v)) s = Buffer.from(v).toString('hex');
+      else if (typeof v === 'number' && Number.isInteger(v)) s = num(v, 16);
+      else s = bad();
+      if (verb === 'X') s = s.toUpperCase();
+      break;
+    }
+    case 'T':
+      s = goTypeName(v);
+      break;
+    case 'U':
+      s = typeof v === 'number' && Number.isInteger(v) ? `U+${v.toString(16).toUpperCase().padStart(4, '0')}` : bad();
+      break;
+    case 'c':
+      s = typeof v === 'number' && Number.isInteger(v) ? String.fromCodePoint(v) : bad();
+      break;
+    case 'f':
+    case 'F':
+    case 'e':
+    case 'E':
+    case 'g':
+    case 'G': {
+      if (typeof v !== 'number') {
+        s = bad();
+        break;
+      }
+      const lower = verb.toLowerCase();
+      if (lower === 'f') s = v.toFixed(prec ?? 6);
+      else if (lower === 'e') s = v.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
+      else s = prec === undefined ? goFloat(v, true) : goFloat(Number(v.toPrecision(prec || 1)), true);
+      if (v >= 0 && flags.includes('+')) s = `+${s}`;
+      if (verb === 'E' || verb === 'G') s = s.toUpperCase();
+      break;
+    }
+    default:
+      s = bad();
+  }
+  if (width !== undefined && s.length < width) {
+    if (flags.includes('-')) s = s.padEnd(width);
+    else if (flags.includes('0') && /[dxXobfFeEgG]/.test(verb) && typeof v === 'number') {
+      const sign = /^[+\- ]/.test(s) ? s[0] : '';
+      s = sign + s.slice(sign.length).padStart(width - sign.length, '0');
+    } else s = s.padStart(width);
+  }
+  return s;
+}
+
 /** fmt.Sprintf over the verbs templates use: %v %s %d %q %t %x %X %o %b %c %f %e %g %%, flags, width, precision. */
 export function sprintf(format: string, args: Value[]): string {
   let out = '';
@@ -501,79 +598,7 @@ export function sprintf(format: string, args: Value[]): string {
       out += `%!${verb}(MISSING)`;
       continue;
     }
-    const v = args[a++];
-    let s: string;
-    const bad = () => `%!${verb}(${goTypeName(v)}=${showInner(v)})`;
-    const num = (n: number, radix: number) => {
-      let r = Math.abs(Math.trunc(n)).toString(radix);
-      if (prec !== undefined) r = r.padStart(prec, '0');
-      if (flags.includes('#') && radix === 16) r = `0x${r}`;
-      return (n < 0 ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '') + r;
-    };
-    switch (verb) {
-      case 'v':
-        s = verb === 'v' && flags.includes('#') && isString(v) ? goQuote(v) : showInner(v);
-        break;
-      case 's':
-        s = isString(v) || typeof v !== 'number' ? showInner(v) : bad();
-        if (prec !== undefined && isString(v)) s = [...s].slice(0, prec).join('');
-        break;
-      case 'q':
-        s = isString(v) ? goQuote(v) : typeof v === 'number' && Number.isInteger(v) ? `'${String.fromCodePoint(v)}'` : bad();
-        break;
-      case 't':
-        s = typeof v === 'boolean' ? String(v) : bad();
-        break;
-      case 'd':
-        s = typeof v === 'number' && Number.isInteger(v) ? num(v, 10) : bad();
-        break;
-      case 'b':
-      case 'o':
-        s = typeof v === 'number' && Number.isInteger(v) ? num(v, verb === 'b' ? 2 : 8) : bad();
-        break;
-      case 'x':
-      case 'X': {
-        if (isString(v)) s = Buffer.from(v).toString('hex');
-        else if (typeof v === 'number' && Number.isInteger(v)) s = num(v, 16);
-        else s = bad();
-        if (verb === 'X') s = s.toUpperCase();
-        break;
-      }
-      case 'T':
-        s = goTypeName(v);
-        break;
-      case 'c':
-        s = typeof v === 'number' && Number.isInteger(v) ? String.fromCodePoint(v) : bad();
-        break;
-      case 'f':
-      case 'F':
-      case 'e':
-      case 'E':
-      case 'g':
-      case 'G': {
-        if (typeof v !== 'number') {
-          s = bad();
-          break;
-        }
-        const lower = verb.toLowerCase();
-        if (lower === 'f') s = v.toFixed(prec ?? 6);
-        else if (lower === 'e') s = v.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
-        else s = prec === undefined ? String(v) : Number(v.toPrecision(prec || 1)).toString();
-        if (v >= 0 && flags.includes('+')) s = `+${s}`;
-        if (verb === 'E' || verb === 'G') s = s.toUpperCase();
-        break;
-      }
-      default:
-        s = bad();
-    }
-    if (width !== undefined && s.length < width) {
-      if (flags.includes('-')) s = s.padEnd(width);
-      else if (flags.includes('0') && /[dxXobfFeEgG]/.test(verb) && typeof v === 'number') {
-        const sign = /^[+\- ]/.test(s) ? s[0] : '';
-        s = sign + s.slice(sign.length).padStart(width - sign.length, '0');
-      } else s = s.padStart(width);
-    }
-    out += s;
+    out += fmtOne(verb, flags, width, prec, args[a++]);
   }
   out += format.slice(last);
   if (a < args.length) out += `%!(EXTRA ${args.slice(a).map((v) => `${goTypeName(v)}=${showInner(v)}`).join(', ')})`;
