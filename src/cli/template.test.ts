@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { executeTemplate, parseTemplate, sprintf } from './template.js';
+import { sprintf } from './template-fmt.js';
+import { executeTemplate, parseTemplate } from './template.js';
 
 const run = (src: string, data: unknown = {}) => executeTemplate(parseTemplate(src), data);
 const parseErr = (src: string, msg: string) => assert.throws(() => parseTemplate(src), { message: msg });
