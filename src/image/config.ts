@@ -18,6 +18,31 @@ import { expectDigest } from './descriptor.js';
 import type { ImageConfig } from './types.js';
 
 /** Parses and validates an image config; throws 'invalid-argument' naming the field, 'resource-exhausted' over 4 MiB. */
+/**
+ * docker's container.Config with every field it prints at its zero value ("" / false / null):
+ * the Config and ContainerConfig docker shows for an image that set nothing, and a legacy
+ * layer's container_config.
+ */
+export const EMPTY_CONTAINER_CONFIG: Readonly<Record<string, string | boolean | null>> = Object.freeze({
+  Hostname: '',
+  Domainname: '',
+  User: '',
+  AttachStdin: false,
+  AttachStdout: false,
+  AttachStderr: false,
+  Tty: false,
+  OpenStdin: false,
+  StdinOnce: false,
+  Env: null,
+  Cmd: null,
+  Image: '',
+  Volumes: null,
+  WorkingDir: '',
+  Entrypoint: null,
+  OnBuild: null,
+  Labels: null,
+});
+
 export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   const obj = parseJsonObject(bytes, 'image config');
   validateImageConfig(obj, new FieldPath('image config', ''));

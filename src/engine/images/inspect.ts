@@ -1,7 +1,7 @@
 // Local image details: docker's `image inspect` document and `history` rows, built from the
 // image record, its config and the layer store (sizes per layer).
 import type { Digest } from '../../digest/digest.js';
-import type { History, ImageConfig } from '../../image/index.js';
+import { EMPTY_CONTAINER_CONFIG, type History, type ImageConfig } from '../../image/index.js';
 import type { ImageRecord, Store } from '../../store/index.js';
 import { imageConfigOf } from './list.js';
 
@@ -36,26 +36,7 @@ export interface ImageInspect {
  * prints with its zero value ("" / false / null), then the image's own values over them.
  */
 function dockerRunConfig(c: Record<string, unknown> | null | undefined): Record<string, unknown> {
-  return {
-    Hostname: '',
-    Domainname: '',
-    User: '',
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
-    Env: null,
-    Cmd: null,
-    Image: '',
-    Volumes: null,
-    WorkingDir: '',
-    Entrypoint: null,
-    OnBuild: null,
-    Labels: null,
-    ...(c ?? {}),
-  };
+  return { ...EMPTY_CONTAINER_CONFIG, ...(c ?? {}) };
 }
 
 export async function inspectImage(store: Store, query: string): Promise<ImageInspect> {

@@ -5,6 +5,7 @@ import { invalidArgument } from '../../internal/errors.js';
 import { familiarName, familiarString, parseNormalizedReference, type Reference, withDefaultTag } from '../../reference/index.js';
 import { expectArray, expectObject, expectString, expectStringArray, FieldPath, parseJsonObject } from '../fields.js';
 import { archiveName as memberName } from '../tarfile.js';
+import { EMPTY_CONTAINER_CONFIG } from '../config.js';
 import type { ImageConfig } from '../types.js';
 
 export const MANIFEST_JSON = 'manifest.json';
@@ -97,26 +98,6 @@ export function chainIDs(diffIDs: readonly Digest[]): Digest[] {
   for (const d of diffIDs) out.push(out.length === 0 ? d : digestOf(`${out[out.length - 1]} ${d}`));
   return out;
 }
-
-const EMPTY_CONTAINER_CONFIG = {
-  Hostname: '',
-  Domainname: '',
-  User: '',
-  AttachStdin: false,
-  AttachStdout: false,
-  AttachStderr: false,
-  Tty: false,
-  OpenStdin: false,
-  StdinOnce: false,
-  Env: null,
-  Cmd: null,
-  Image: '',
-  Volumes: null,
-  WorkingDir: '',
-  Entrypoint: null,
-  OnBuild: null,
-  Labels: null,
-};
 
 /** The <id>/json of a legacy layer directory; the top layer carries the image's config. */
 export function legacyLayerJSON(id: string, parent: string, config: ImageConfig, top: boolean): Record<string, unknown> {
