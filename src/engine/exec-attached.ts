@@ -20,6 +20,7 @@ import { removeFile, removeTree } from '../internal/remove.js';
 import { memfd, pipe, readLine, spawnWait } from '../internal/spawn.js';
 import { lookupBinary } from '../runtime/detect.js';
 import { errorsFromLog } from '../runtime/errors.js';
+import { isLiveConmon } from '../runtime/monitor.js';
 import { containerEvent } from './events.js';
 import { type ExecRequest, execProcess } from './exec.js';
 import type { ContainerRecord } from './container.js';
@@ -189,7 +190,7 @@ export async function execAttached(
   const fail = (err: unknown): never => {
     // Nothing runs yet (or the runtime failed): conmon is ended by its pid, the files go.
     const pid = Number(readTextOr(p.conmonPidFile).trim());
-    if (pid > 0 && isConmon(pid)) {
+    if (pid > 0 && isLiveConmon(pid)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
@@ -268,15 +269,6 @@ export async function execAttached(
   return code;
 }
 
-/** Whether `pid` is a live conmon (not a zombie). */
-function isConmon(pid: number): boolean {
-  const stat = readTextOr(`/proc/${pid}/stat`);
-  const close = stat.lastIndexOf(')');
-  if (close < 0 || !stat.slice(stat.indexOf('(') + 1, close).startsWith('conmon')) return false;
-  const state = stat.slice(close + 2, close + 3);
-  return state !== 'Z' && state !== 'X';
-}
-
 /**
  * Removes the sessions whose conmon is gone (a CLI or a conmon killed before it could clean up);
  * a dir younger than a minute may be a session still starting, and is left alone.
@@ -291,7 +283,7 @@ export function sweepExecSessions(sessionsDir: string, socketDir: string, now = 
   for (const name of names) {
     const dir = path.join(sessionsDir, name);
     const pid = Number(readTextOr(path.join(dir, 'conmon.pid')).trim());
-    if (pid > 0 && isConmon(pid)) continue;
+    if (pid > 0 && isLiveConmon(pid)) continue;
     try {
       if (now - statSync(dir).mtimeMs < 60_000 && !(pid > 0)) continue;
     } catch {

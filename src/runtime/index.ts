@@ -15,7 +15,7 @@ export { errorsFromLog, kindOfRuntimeMessage } from './errors.js';
 export { removeContainer, type StopOptions, stopContainer } from './lifecycle.js';
 export { followLogs, parseK8sLine, readLogs } from './logs.js';
 export type { FollowLogOptions, LogEntry, ReadLogOptions } from './logs.js';
-export { createMonitored, monitorPaths, monitorRunning, readExit, resizeTerminal, startContainer, waitForExit } from './monitor.js';
+export { createMonitored, isLiveConmon, monitorPaths, monitorRunning, readExit, resizeTerminal, startContainer, waitForExit } from './monitor.js';
 export type { ExitRecord, MonitoredContainer, MonitorOptions } from './monitor.js';
 export { CONTAINER_STATUSES, OciRuntime, parseState } from './oci-runtime.js';
 export type {

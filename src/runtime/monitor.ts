@@ -276,7 +276,11 @@ export async function monitorRunning(stateDir: string, id: string, pid?: number)
   // cost ~3 ms of an rm -f.
   const recorded = Number(readTextOr(monitorPaths(stateDir, id).conmonPidFile).trim());
   if (pid !== undefined && recorded !== pid) return false;
-  pid = recorded;
+  return isLiveConmon(recorded);
+}
+
+/** Whether `pid` is a conmon that still runs (not a zombie), from /proc/PID/stat. */
+export function isLiveConmon(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   const stat = readTextOr(`/proc/${pid}/stat`);
   // "pid (comm) state ...": the comm may hold spaces, so read after the last ')'.
