@@ -4,6 +4,7 @@ import { type EngineEvent, type EventFilter, followEvents, readEvents } from '..
 import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { renderTemplate } from './format.js';
+import { sortedKeys } from './template-fmt.js';
 import { parseTime } from './logs.js';
 import type { CliContext } from './main.js';
 
@@ -37,9 +38,9 @@ export function eventLine(e: EngineEvent): string {
   const ns = BigInt(Math.round(e.timeNano));
   const secs = new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
   const frac = String(ns % 1_000_000_000n).padStart(9, '0');
-  const attrs = Object.entries(e.Actor.Attributes)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
+  const attributes = e.Actor.Attributes;
+  const attrs = sortedKeys(attributes)
+    .map((k) => `${k}=${attributes[k]}`)
     .join(', ');
   return `${secs}.${frac}Z ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}\n`;
 }

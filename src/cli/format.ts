@@ -2,6 +2,7 @@
 // and Go templates ("table {{.Repository}}\t{{.Tag}}", "{{json .}}"; template.ts runs them), sizes and ages.
 import { invalidArgument } from '../internal/errors.js';
 import { executeTemplate, FUNCTIONS, parseTemplate, type Template, TemplateError } from './template.js';
+import { sortedKeys } from './template-fmt.js';
 
 /**
  * Aligns tab-separated cells into columns three spaces apart, as docker's tabwriter does; a
@@ -154,9 +155,12 @@ export interface FormatSpec<T> {
  * maps), the row's methods ({{.Label "k"}}) left out.
  */
 export function jsonLine(view: Record<string, unknown>): string {
-  const entries = Object.entries(view).filter(([, v]) => typeof v !== 'function');
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify(Object.fromEntries(entries));
+  return JSON.stringify(goMapOrder(view));
+}
+
+/** The view as a Go map prints: its keys in byte order, its methods left out. */
+export function goMapOrder(view: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(sortedKeys(view).map((k) => [k, view[k]]));
 }
 
 /**

@@ -7,7 +7,7 @@ import { parsePruneFilters, pruneImages, splitName } from '../engine/images/inde
 import type { LayerRecord } from '../store/index.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
-import { alignColumns, checkTemplate, type FormatSpec, formatRows, goTimeString, humanSize, jsonLine, renderTemplate, shortId, timeAgo } from './format.js';
+import { alignColumns, checkTemplate, type FormatSpec, formatRows, goMapOrder, goTimeString, humanSize, renderTemplate, shortId, timeAgo } from './format.js';
 import type { CliContext } from './main.js';
 import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
 import { psFormat } from './ps.js';
@@ -79,11 +79,6 @@ async function df(argv: string[], ctx: CliContext): Promise<number> {
   return 0;
 }
 
-/** Keys in byte order, as Go's maps print (and jsonLine's rows). */
-function sortedKeys(view: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(jsonLine(view)) as Record<string, unknown>;
-}
-
 /**
  * docker's `system df -v --format json`: {"Images":[...],"Containers":[...],"Volumes":[...],
  * "BuildCache":[...]}, the rows with the fields of docker's own (its sizes in words, "N/A" for
@@ -95,7 +90,7 @@ export function verboseDoc(detail: UsageDetail, cache: { key: string; entry: Cac
   return {
     Images: detail.images.map(({ record, shared, containers }) => {
       const { repository, tag } = record.names[0] ? splitName(record.names[0]) : { repository: '<none>', tag: '<none>' };
-      return sortedKeys({
+      return goMapOrder({
         Containers: String(containers),
         CreatedAt: goTimeString(record.created),
         CreatedSince: timeAgo(record.created, now),
@@ -109,11 +104,11 @@ export function verboseDoc(detail: UsageDetail, cache: { key: string; entry: Cac
         VirtualSize: humanSize(record.size),
       });
     }),
-    Containers: detail.containers.map(({ record, size, volumes }) => sortedKeys({ ...ps.view(record), LocalVolumes: String(volumes), Size: humanSize(size) })),
-    Volumes: detail.volumes.map((v) => sortedKeys({ Availability: 'N/A', Driver: 'local', Group: 'N/A', Links: String(v.links), Name: v.name, Scope: 'local', Size: humanSize(v.size), Status: 'N/A' })),
+    Containers: detail.containers.map(({ record, size, volumes }) => goMapOrder({ ...ps.view(record), LocalVolumes: String(volumes), Size: humanSize(size) })),
+    Volumes: detail.volumes.map((v) => goMapOrder({ Availability: 'N/A', Driver: 'local', Group: 'N/A', Links: String(v.links), Name: v.name, Scope: 'local', Size: humanSize(v.size), Status: 'N/A' })),
     BuildCache: cache.map(({ key, entry }) => {
       const chain = entry.layer.chainID as string;
-      return sortedKeys({ CacheType: 'regular', CreatedAt: goTimeString(entry.createdAt), CreatedSince: timeAgo(entry.createdAt, now), ID: key.slice(0, 12), Shared: kept.has(chain), Size: humanSize(sizeOf.get(chain) ?? 0) });
+      return goMapOrder({ CacheType: 'regular', CreatedAt: goTimeString(entry.createdAt), CreatedSince: timeAgo(entry.createdAt, now), ID: key.slice(0, 12), Shared: kept.has(chain), Size: humanSize(sizeOf.get(chain) ?? 0) });
     }),
   };
 }

@@ -8,6 +8,7 @@ export function isMap(v: Value): v is Record<string, Value> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** An object's keys in byte order, as Go ranges and prints a map; its methods (functions) left out. */
 export function sortedKeys(o: Record<string, Value>): string[] {
   return Object.keys(o)
     .filter((k) => typeof o[k] !== 'function')

@@ -462,7 +462,7 @@ function goJSON(v: Value): Value {
   if (!isMap(v) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return v;
   const keys = Object.keys(v).filter((k) => typeof v[k] !== 'function' && v[k] !== undefined);
   const struct = keys.every((k) => /^[A-Z][A-Za-z0-9_]*$/.test(k));
-  return Object.fromEntries((struct ? keys : [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).map((k) => [k, goJSON(v[k])]));
+  return Object.fromEntries((struct ? keys : sortedKeys(v).filter((k) => v[k] !== undefined)).map((k) => [k, goJSON(v[k])]));
 }
 
 /** Go's functions and docker's (cli/templates); `and`/`or` are evaluated lazily by the evaluator. */
