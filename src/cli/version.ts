@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { hostPlatform } from '../image/platform.js';
 import { projectRoot } from '../internal/paths.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { checkTemplate, renderTemplate } from './format.js';
@@ -15,16 +16,14 @@ const SPEC: VerbSpec = {
   flags: [{ name: 'format', short: 'f', type: 'string', value: 'FORMAT', description: 'json, or a Go template ({{.Client.Version}}, {{.Server.Version}})' }],
 };
 
-/** Node's process.arch in docker's (Go's) words. */
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };
-
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const format = flags.string('format');
   if (format !== undefined && format !== 'json') checkTemplate(format);
   const pkg = JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
-  const arch = GOARCH[process.arch] ?? process.arch;
+  // Node's process.arch in docker's (Go's) words, as image platforms name it.
+  const arch = hostPlatform().architecture;
   const version = {
     Client: { Version: pkg.version, NodeVersion: process.version, Os: process.platform, Arch: arch },
     Server: { Version: pkg.version, NodeVersion: process.version, Os: process.platform, Arch: arch, KernelVersion: os.release() },

@@ -4,7 +4,7 @@ import { containerEvent } from './events.js';
 import { type BigIntStats, readdirSync } from 'node:fs';
 import type { Digest } from '../digest/digest.js';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
-import { type ContainerConfig, type Descriptor, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
+import { type ContainerConfig, type Descriptor, hostPlatform, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
 import { createLayerFromOverlayUpper, diffDirectories } from '../layer/index.js';
 import { normalizeName, type ImageRecord } from '../store/index.js';
 import type { ContainerRecord } from './container.js';
@@ -69,7 +69,7 @@ export async function commitContainer(host: ContainerHost, query: string, option
     const image = await store.resolveImage(rec.source.imageId);
     base = parseImageConfig(await store.content.readBlob(image.config.digest));
   } else {
-    base = { architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: {} };
+    base = { architecture: hostPlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: {} };
   }
   // docker's commit starts from the container's config (the image's with -e, -l, the command
   // and the rest of the container's settings over it; not the image's ONBUILD triggers, which
