@@ -126,11 +126,15 @@ test('cp from and to a container; the container symlinks cannot point the copy o
     [path.join(hostDir, 'one'), 'cp1:/tmp/one/', /no such directory: \/tmp\/one\//],
     [path.join(hostDir, 'tree'), 'cp1:/tmp/one', /cannot copy directory: \/tmp\/one is a file/],
     ['cp1:/tmp/one', path.join(hostDir, 'nodir') + '/', /no such directory/],
+    // A source written as a directory ("FILE/") that is a file: docker's lstat error, nothing copied.
+    ['cp1:/tmp/one/', path.join(hostDir, 'slash'), /lstat \/tmp\/one\/: not a directory/],
+    ['cp1:/tmp/one/', '-', /lstat \/tmp\/one\/: not a directory/],
   ]) {
     const r = await berth(fx, ['cp', src as string, dest as string]);
     assert.equal(r.code, 1, `${src} ${dest}`);
     assert.match(r.stderr, message as RegExp);
   }
+  await assert.rejects(fs.lstat(path.join(hostDir, 'slash')));
   // "DIR/." copies the contents; a missing DEST of a directory is made.
   await ok(fx, ['cp', `${path.join(hostDir, 'tree')}/.`, 'cp1:/contents']);
   await ok(fx, ['cp', 'cp1:/contents/.', path.join(hostDir, 'contents-back')]);

@@ -184,6 +184,7 @@ export async function copyFromContainer(host: ContainerHost, query: string, ctrP
     const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
     const srcStat = await fs.lstat(src).catch(() => undefined);
     if (!srcStat) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
+    notDirWithSlash(rec.name, ctrPath, srcStat);
     const there = await fs.stat(hostDest).catch(() => undefined);
     const name = ctrPath.endsWith('/.') ? '.' : path.basename(src);
     let dest: string;
@@ -197,6 +198,11 @@ export async function copyFromContainer(host: ContainerHost, query: string, ctrP
       throw BerthError.wrap(err, `cannot copy from ${rec.name} to ${dest}`);
     });
   });
+}
+
+/** A source written with a trailing "/" must be a directory (docker: "lstat PATH/: not a directory"). */
+function notDirWithSlash(container: string, ctrPath: string, st: Stats): void {
+  if (ctrPath.endsWith('/') && !st.isDirectory()) throw invalidArgument(`cannot copy from ${container}: lstat ${ctrPath}: not a directory`);
 }
 
 /**
@@ -225,7 +231,9 @@ export async function archiveFromContainer(
   const rec = await lookupContainer(host, query);
   await withRootfs(host, rec, async (rootfs) => {
     const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
-    if (!(await fs.lstat(src).catch(() => undefined))) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
+    const srcStat = await fs.lstat(src).catch(() => undefined);
+    if (!srcStat) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
+    notDirWithSlash(rec.name, ctrPath, srcStat);
     const name = ctrPath.endsWith('/.') ? '.' : path.posix.basename(path.posix.resolve('/', ctrPath)) || '.';
     const blob = createArchiveOfPath(src, name, idMapOf(rec));
     await sink(blob.stream);
