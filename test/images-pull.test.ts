@@ -67,6 +67,9 @@ test('tag, untag and rmi', async () => {
   assert.equal(r.code, 0, r.stderr);
   r = await box.berth(['images', '--format', '{{.Repository}}:{{.Tag}}']);
   assert.deepEqual(r.stdout.trim().split('\n').sort(), [`${name}:v1`, 'local/other:x'].sort());
+  // -q: one ID a row, as docker's (the image's two names, its ID twice).
+  r = await box.berth(['images', '-q']);
+  assert.equal(r.stdout, `${image.config.digest.slice(7, 19)}\n`.repeat(2));
   r = await box.berth(['image', 'exists', 'local/other:x']);
   assert.equal(r.code, 0);
   r = await box.berth(['rmi', image.config.digest.slice(7, 19)]);

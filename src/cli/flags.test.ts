@@ -26,6 +26,16 @@ test('combined shorts, repeated lists, = and separate values', () => {
   assert.deepEqual(f.args, ['busybox', 'sh', '-c', 'echo -d']);
 });
 
+test("a bool's value after '=', long or short, in Go's spellings (docker history -H=false)", () => {
+  const f = parseFlags(run, ['-d=false', '-t=T', '--interactive=False', 'busybox']);
+  assert.equal(f.bool('detach'), false);
+  assert.equal(f.bool('tty'), true);
+  assert.equal(f.bool('interactive'), false);
+  assert.deepEqual(f.args, ['busybox']);
+  assert.equal(parseFlags(run, ['-id=0', 'busybox']).bool('detach'), false);
+  assert.throws(() => parseFlags(run, ['-d=maybe', 'busybox']), /invalid value "maybe" for flag -d: want true or false/);
+});
+
 test('bad flags give clear errors', () => {
   assert.throws(() => parseFlags(run, ['--nope', 'x']), /unknown flag: --nope/);
   assert.throws(() => parseFlags(run, ['-z', 'x']), /unknown shorthand flag: 'z'/);

@@ -87,8 +87,9 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
   const out: ParsedFlags = { bools: new Map(), strings: new Map(), lists: new Map(), args: [], help: false };
   const set = (f: FlagSpec, value: string | undefined, shown: string) => {
     if (f.type === 'bool') {
-      if (value === undefined || value === 'true' || value === '1') out.bools.set(f.name, true);
-      else if (value === 'false' || value === '0') out.bools.set(f.name, false);
+      // Go's strconv.ParseBool, as pflag takes a bool's value.
+      if (value === undefined || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) out.bools.set(f.name, true);
+      else if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) out.bools.set(f.name, false);
       else throw invalidArgument(`${spec.usage}: invalid value "${value}" for flag ${shown}: want true or false`);
     } else if (value === undefined) {
       throw invalidArgument(`${spec.usage}: flag needs an argument: ${shown}`);
@@ -132,6 +133,11 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
         const f = byShort.get(c);
         if (!f) throw invalidArgument(`${spec.usage}: unknown shorthand flag: '${c}' in ${a}`);
         if (f.type === 'bool') {
+          // pflag's "-d=false": the rest after "=" is the value.
+          if (a[j + 1] === '=') {
+            set(f, a.slice(j + 2), `-${c}`);
+            break;
+          }
           set(f, undefined, `-${c}`);
           continue;
         }

@@ -60,12 +60,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const rows = await listImageRows(store, { filters });
   const noTrunc = flags.bool('no-trunc');
   if (flags.bool('quiet')) {
-    const seen = new Set<string>();
-    for (const r of rows) {
-      const id = noTrunc ? r.id : shortId(r.id);
-      if (!seen.has(id)) ctx.out(`${id}\n`);
-      seen.add(id);
-    }
+    // One ID a row, as docker's: an image with two tags is listed twice.
+    for (const r of rows) ctx.out(`${noTrunc ? r.id : shortId(r.id)}\n`);
     return 0;
   }
   let format = flags.string('format');
