@@ -132,7 +132,8 @@ test('the CFS period and quota, cpusets, swappiness and the OOM killer reach the
 
 test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname, --annotation, --label-file, --cidfile', async () => {
   const labelFile = path.join(fx.dir, 'labels');
-  await fs.writeFile(labelFile, '# team\nteam=blue\nbare\n');
+  // docker's label file: an env file's rules, a bare name dropped, a value kept as written.
+  await fs.writeFile(labelFile, '# team\nteam=blue\nbare\n  spaced=two words \n');
   const cid = path.join(fx.dir, 'cid');
   const script = [
     // (busybox's read takes procfs files a byte at a time, which sysctl files do not serve)
@@ -168,7 +169,12 @@ test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname
   assert.match(id, /^[0-9a-f]{64}$/);
   const view = JSON.parse(await ok(fx, ['inspect', '--format', '{{json .}}', 'flags']));
   assert.equal(view.Id, id);
-  assert.deepEqual(view.Config.Labels, { team: 'red', bare: '' });
+  assert.deepEqual(view.Config.Labels, { team: 'red', spaced: 'two words ' });
+  // A name with blanks is refused with docker's words (it says env file for either).
+  await fs.writeFile(labelFile, 'export team=blue\n');
+  const spaced = await berth(fx, ['create', '--label-file', labelFile, fx.image, 'true']);
+  assert.equal(spaced.code, 125);
+  assert.match(spaced.stderr, /invalid env file \(.*labels\): variable 'export team' contains whitespaces/);
   assert.equal(view.Config.Domainname, 'example.org');
   assert.deepEqual(view.HostConfig.Sysctls, { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '65536' });
   assert.deepEqual(view.HostConfig.Devices[0], { PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' });

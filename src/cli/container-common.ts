@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { loadEngineConfig } from '../engine/config.js';
 import type { ContainerRecord } from '../engine/container.js';
 import { ContainerHost } from '../engine/host.js';
-import { invalidArgument } from '../internal/errors.js';
+import { errnoText, invalidArgument } from '../internal/errors.js';
 import type { Flags } from './flags.js';
 import type { CliContext } from './main.js';
 
@@ -71,31 +71,19 @@ export async function eachContainer(
   return failed ? 1 : 0;
 }
 
-/** The lines of --env-file or --label-file files: blank lines and # comments skipped. */
-export function fileLines(flag: string, file: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw invalidArgument(`invalid --${flag}: cannot read ${file}`);
-  }
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-}
-
 /**
- * An --env-file as docker's CLI reads one: blank lines and # comments skipped, leading blanks
- * dropped, a value kept as written; a bare NAME is taken from the CLI's environment (skipped when
- * unset there); a name with blanks ("export A=1") or none is refused.
+ * An --env-file or --label-file as docker's CLI reads both: blank lines and # comments skipped,
+ * leading blanks dropped, a value kept as written (trailing blanks too); a name with blanks
+ * ("export A=1") or none is refused in the env-file words docker uses for both. A bare NAME is
+ * taken from the CLI's environment in an env file (skipped when unset there), dropped in a label
+ * file (docker's).
  */
-export function envFileEntries(file: string): string[] {
+function keyValueFile(file: string, bare: 'from-environment' | 'dropped'): string[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw invalidArgument(`invalid --env-file: cannot read ${file}`);
+  } catch (err) {
+    throw invalidArgument(`open ${file}: ${errnoText(err)}`);
   }
   const out: string[] = [];
   for (const raw of text.split('\n')) {
@@ -106,9 +94,19 @@ export function envFileEntries(file: string): string[] {
     if (name === '') throw invalidArgument(`invalid env file (${file}): no variable name on line '${line}'`);
     if (/[ \t]/.test(name)) throw invalidArgument(`invalid env file (${file}): variable '${name}' contains whitespaces`);
     if (eq >= 0) out.push(`${name}=${line.slice(eq + 1)}`);
-    else if (process.env[name] !== undefined) out.push(`${name}=${process.env[name]}`);
+    else if (bare === 'from-environment' && process.env[name] !== undefined) out.push(`${name}=${process.env[name]}`);
   }
   return out;
+}
+
+/** --env-file's NAME=VALUE entries (keyValueFile's rules). */
+export function envFileEntries(file: string): string[] {
+  return keyValueFile(file, 'from-environment');
+}
+
+/** --label-file's NAME=VALUE entries (keyValueFile's rules). */
+export function labelFileEntries(file: string): string[] {
+  return keyValueFile(file, 'dropped');
 }
 
 /** `-e KEY` takes KEY from the CLI's environment, as docker does. */

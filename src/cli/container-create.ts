@@ -25,7 +25,7 @@ import { parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, type Re
 import { checkSysctlName } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
 import { type FlagSpec, type Flags, usageError } from './flags.js';
-import { envEntries, fileLines } from './container-common.js';
+import { envEntries, labelFileEntries } from './container-common.js';
 import type { CliContext } from './main.js';
 import { PullProgress } from './progress.js';
 
@@ -177,7 +177,7 @@ function keyValues(entries: string[]): Record<string, string> {
 
 /** --label-file's lines, then --label (which wins), as docker reads them. */
 function labels(flags: Flags): Record<string, string> {
-  const entries = [...flags.list('label-file').flatMap((f) => fileLines('label-file', f)), ...flags.list('label')];
+  const entries = [...flags.list('label-file').flatMap(labelFileEntries), ...flags.list('label')];
   // docker's check of a label: a name, without blanks.
   for (const l of entries) {
     const key = (l.includes('=') ? l.slice(0, l.indexOf('=')) : l).replace(/^[ \t]+/, '');
