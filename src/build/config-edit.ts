@@ -1,6 +1,7 @@
 // The Dockerfile instructions that change only the image config (ENV, LABEL, CMD, WORKDIR, ...):
 // a build's stages apply them, and so do commit's and import's --change (changes.ts).
 import { invalidArgument } from '../internal/errors.js';
+import { goDurationNs } from '../internal/go-duration.js';
 import type { ContainerConfig } from '../image/index.js';
 import type { Instruction } from './parser/instructions.js';
 
@@ -113,19 +114,11 @@ export function exposedPorts(word: string): string[] {
   return out;
 }
 
-/** Go duration ("30s", "1m30s", "500ms") -> nanoseconds. */
-export function parseDuration(text: string, what: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * unit[m[2]];
-    end = re.lastIndex;
-  }
-  if (text === '' || end !== text.length) throw invalidArgument(`HEALTHCHECK: invalid ${what} "${text}": use a duration like 30s or 1m30s`);
-  return Math.round(total);
+/** A HEALTHCHECK option's Go duration ("30s", "1m30s", "500ms") in nanoseconds. */
+function parseDuration(text: string, what: string): number {
+  const ns = goDurationNs(text);
+  if (ns === undefined || ns < 0) throw invalidArgument(`HEALTHCHECK: invalid ${what} "${text}": use a duration like 30s or 1m30s`);
+  return ns;
 }
 
 function healthcheck(inst: Extract<Instruction, { kind: 'healthcheck' }>) {

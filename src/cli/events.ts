@@ -63,8 +63,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const now = Date.now();
   const sinceText = flags.string('since');
   const untilText = flags.string('until');
-  const since = sinceText !== undefined ? parseTime(sinceText, now).getTime() : undefined;
-  const until = untilText !== undefined ? parseTime(untilText, now).getTime() : undefined;
+  const since = sinceText !== undefined ? parseTime(sinceText, 'since', now).getTime() : undefined;
+  const until = untilText !== undefined ? parseTime(untilText, 'until', now).getTime() : undefined;
   const format = flags.string('format');
   const print = (e: EngineEvent) => {
     if (format === undefined || format === '') ctx.out(eventLine(e));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dockerTime } from './logs.js';
+import { dockerTime, parseTime } from './logs.js';
 
 test("log timestamps as docker's: UTC, nine fractional digits, Z", () => {
   // conmon's k8s-file times carry the local offset; dockerd 20.10 prints the same line's time so.
@@ -9,4 +9,17 @@ test("log timestamps as docker's: UTC, nine fractional digits, Z", () => {
   assert.equal(dockerTime('2026-12-04T22:00:38Z'), '2026-12-04T22:00:38.000000000Z');
   assert.equal(dockerTime('2026-12-05T00:30:00.1234567891-03:00'), '2026-12-05T03:30:00.123456789Z');
   assert.equal(dockerTime('not a time'), 'not a time');
+});
+
+test("--since and --until as docker reads them: Go durations, Unix seconds, dates", () => {
+  const now = Date.parse('2026-12-05T01:00:00Z');
+  // dockerd 20.10 with docker CLI 28: `logs --since 0.5s` took; berth knew whole h/m/s only.
+  assert.equal(parseTime('0.5s', 'since', now).toISOString(), '2026-12-05T00:59:59.500Z');
+  assert.equal(parseTime('1h30m', 'since', now).toISOString(), '2026-12-04T23:30:00.000Z');
+  assert.equal(parseTime('250ms', 'since', now).toISOString(), '2026-12-05T00:59:59.750Z');
+  assert.equal(parseTime('-1m', 'until', now).toISOString(), '2026-12-05T01:01:00.000Z');
+  assert.equal(parseTime('0', 'since', now).getTime(), 0);
+  assert.equal(parseTime('1764892800.5', 'since', now).getTime(), 1764892800500);
+  assert.equal(parseTime('2026-12-04T22:00:38Z', 'since', now).toISOString(), '2026-12-04T22:00:38.000Z');
+  assert.throws(() => parseTime('bogus', 'since', now), /invalid value for "since": failed to parse value as time or duration: "bogus"$/);
 });

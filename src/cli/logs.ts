@@ -2,6 +2,7 @@
 import { containerLogs, logDetails } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
 import { invalidArgument } from '../internal/errors.js';
+import { goDurationNs } from '../internal/go-duration.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -21,13 +22,16 @@ const SPEC: VerbSpec = {
   ],
 };
 
-/** docker's times: RFC 3339, Unix seconds, or a duration before now ("10m", "1h30m", "5s"). */
-export function parseTime(text: string, now = Date.now()): Date {
+/**
+ * docker's times (its GetTimestamp): a Go duration before now ("10m", "1h30m", "0.5s"; "0" is
+ * the epoch), Unix seconds, or RFC 3339 or a shorter date ("2026-12-04", local time without a zone).
+ */
+export function parseTime(text: string, flag: string, now = Date.now()): Date {
+  const ns = text === '0' ? undefined : goDurationNs(text);
+  if (ns !== undefined) return new Date(now - ns / 1e6);
   if (/^\d+(\.\d+)?$/.test(text)) return new Date(Number(text) * 1000);
-  const d = /^((\d+)h)?((\d+)m)?((\d+)s)?$/.exec(text);
-  if (d && text !== '') return new Date(now - ((Number(d[2] ?? 0) * 60 + Number(d[4] ?? 0)) * 60 + Number(d[6] ?? 0)) * 1000);
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw invalidArgument(`invalid time "${text}": want RFC 3339, Unix seconds or a duration like 10m`);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid value for "${flag}": failed to parse value as time or duration: "${text}"`);
   return new Date(t);
 }
 
@@ -63,8 +67,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     {
       follow: flags.bool('follow'),
       ...(tail !== undefined ? { tail } : {}),
-      ...(since ? { since: parseTime(since) } : {}),
-      ...(until ? { until: parseTime(until) } : {}),
+      ...(since ? { since: parseTime(since, 'since') } : {}),
+      ...(until ? { until: parseTime(until, 'until') } : {}),
     },
   );
   return 0;

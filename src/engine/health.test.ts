@@ -5,7 +5,6 @@ import {
   applyResult,
   checkHealthConfig,
   clipOutput,
-  formatGoDuration,
   type HealthResult,
   type HealthState,
   healthConfigFromFlags,
@@ -27,16 +26,6 @@ test("Go durations as docker's flags take them", () => {
   assert.equal(parseGoDuration('0', 'f'), 0);
   assert.equal(parseGoDuration('-1s', 'f'), -1e9);
   for (const bad of ['', '5', '1x', 's', '1s ', '1m30']) assert.throws(() => parseGoDuration(bad, '--health-interval'), /invalid argument ".*" for "--health-interval" flag/, bad);
-});
-
-test('durations printed as Go prints them', () => {
-  assert.equal(formatGoDuration(30e9), '30s');
-  assert.equal(formatGoDuration(90e9), '1m30s');
-  assert.equal(formatGoDuration(300e6), '300ms');
-  assert.equal(formatGoDuration(1.5e9), '1.5s');
-  assert.equal(formatGoDuration(3600e9), '1h0m0s');
-  assert.equal(formatGoDuration(1e6), '1ms');
-  assert.equal(formatGoDuration(0), '0s');
 });
 
 test('--health-* flags: CMD-SHELL, zeros for what was not given, docker validations', () => {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { failedPrecondition, internal, invalidArgument } from '../internal/errors.js';
+import { formatGoDuration, goDurationNs } from '../internal/go-duration.js';
 import { projectRoot } from '../internal/paths.js';
 import type { HealthConfig } from '../image/types.js';
 import type { ContainerRecord, ContainerState } from './container.js';
@@ -41,52 +42,11 @@ export interface HealthState {
   Log: HealthResult[];
 }
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
 /** A Go duration ("1m30s", "500ms", "0", "-1s") in nanoseconds; `flag` names it in the error. */
 export function parseGoDuration(text: string, flag: string): number {
-  const bad = () => invalidArgument(`invalid argument "${text}" for "${flag}" flag: time: invalid duration "${text}"`);
-  let s = text;
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s[0] === '-') sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (s === '') throw bad();
-  const re = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let total = 0;
-  let end = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    total += Number(m[1]) * UNITS[m[2]];
-    end = re.lastIndex;
-  }
-  if (end !== s.length) throw bad();
-  return sign * Math.round(total);
-}
-
-/** A duration in nanoseconds as Go prints it: "30s", "1m30s", "500ms", "1.5s", "0s". */
-export function formatGoDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  const neg = ns < 0;
-  let n = Math.abs(ns);
-  let out: string;
-  if (n < 1e3) out = `${n}ns`;
-  else if (n < 1e6) out = `${trim(n / 1e3)}µs`;
-  else if (n < 1e9) out = `${trim(n / 1e6)}ms`;
-  else {
-    const h = Math.floor(n / 3600e9);
-    n -= h * 3600e9;
-    const m = Math.floor(n / 60e9);
-    n -= m * 60e9;
-    out = `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${trim(n / 1e9)}s`;
-  }
-  return neg ? `-${out}` : out;
-}
-
-function trim(v: number): string {
-  return String(Number(v.toFixed(9)));
+  const ns = goDurationNs(text);
+  if (ns === undefined) throw invalidArgument(`invalid argument "${text}" for "${flag}" flag: time: invalid duration "${text}"`);
+  return ns;
 }
 
 /** The --health-* and --no-healthcheck flags as given (durations still text). */
