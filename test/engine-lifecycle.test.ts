@@ -269,7 +269,9 @@ test('run -a: only the streams named are attached', async () => {
   const onlyOut = await berth(fx, ['run', '--name', 'att-a', '-a', 'STDOUT', fx.image, 'sh', '-c', 'echo out; echo err >&2']);
   assert.deepEqual([onlyOut.code, onlyOut.stdout, onlyOut.stderr], [0, 'out\n', '']);
   await ok(fx, ['rm', 'att-a']);
-  assert.match((await berth(fx, ['run', '-d', '-a', 'stdout', fx.image, 'true'])).stderr, /cannot specify both --attach and --detach/);
+  // docker's CLI gives this one as a plain error: exit 1 (125 is for bad flags and run's failures).
+  const both = await berth(fx, ['run', '-d', '-a', 'stdout', fx.image, 'true']);
+  assert.deepEqual([both.code, both.stderr], [1, 'Error: conflicting options: cannot specify both --attach and --detach\n']);
   assert.match((await berth(fx, ['run', '-a', 'bogus', fx.image, 'true'])).stderr, /valid streams are STDIN, STDOUT and STDERR/);
 });
 
@@ -455,6 +457,8 @@ test("create refuses at once what docker refuses at create, with its CLI's or it
     [['--oom-score-adj', '5000'], 1, /range for oom score adj is \[-1000, 1000\]/],
     [['-v', '/a:/b:zz'], 1, /invalid -v option "zz"/],
     [['--mount', 'type=bogus,target=/x'], 1, /invalid --mount type "bogus"/],
+    [['--uts', 'host', '-h', 'foo'], 1, /conflicting options: hostname and the UTS mode/],
+    [['--restart', 'always', '--rm'], 125, /conflicting options: cannot specify both --restart and --rm/],
   ];
   for (const [flags, code, message] of cases) {
     const r = await berth(fx, ['create', ...flags, fx.image, 'true']);

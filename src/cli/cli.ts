@@ -3,7 +3,7 @@
 // file and that verb only; main.ts has the table of every verb.
 import { writeSync } from 'node:fs';
 import { BerthError, type ErrorKind } from '../internal/errors.js';
-import { isArgCountError, isUsageError } from './flags.js';
+import { isPlainCliError, isUsageError } from './flags.js';
 
 export interface CliContext {
   /** Graph root (images, layers, containers): --root, BERTH_ROOT, or /var/lib/berth. */
@@ -151,9 +151,9 @@ async function run(verbs: VerbTable, verb: string, rest: string[], ctx: CliConte
   } catch (err) {
     const code = reportError(err, ctx);
     // docker's codes: 125 for a bad command line and for run's own failures, 1 for any other
-    // verb's failure; podman's verb (healthcheck) keeps podman's 125. Too few or too many
-    // arguments are 1 for every verb, run's too, as docker's CLI has it.
-    if (isArgCountError(err)) return 1;
+    // verb's failure; podman's verb (healthcheck) keeps podman's 125. Its plain errors (too few
+    // or too many arguments, -a with -d) are 1 for every verb, run's too.
+    if (isPlainCliError(err)) return 1;
     return verb === 'run' || verb === 'healthcheck' || isUsageError(err) ? code : 1;
   }
 }

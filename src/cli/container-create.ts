@@ -24,7 +24,7 @@ import { familiarString, familiarText, parseNormalizedReference, withDefaultTag 
 import { parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, type ResourceInput } from '../runtime/cgroups.js';
 import { checkSysctlName } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
-import { type FlagSpec, type Flags, usageError } from './flags.js';
+import { type FlagSpec, type Flags, plainCliError, usageError } from './flags.js';
 import { envEntries, labelFileEntries } from './container-common.js';
 import type { CliContext } from './main.js';
 import { PullProgress } from './progress.js';
@@ -235,7 +235,7 @@ export function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
 /** docker's -a/--attach: the streams named (none with -d), or all three by default (stdin only with -i, the caller's rule). */
 export function attachedStreams(names: string[], detach: boolean): { stdin: boolean; stdout: boolean; stderr: boolean } {
   if (names.length === 0) return { stdin: true, stdout: true, stderr: true };
-  if (detach) throw invalidArgument('conflicting options: cannot specify both --attach and --detach');
+  if (detach) throw plainCliError(invalidArgument('conflicting options: cannot specify both --attach and --detach'));
   const wanted = new Set<string>();
   for (const n of names) {
     const s = n.toLowerCase();
@@ -381,7 +381,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   const annotationMap = annotations(flags);
   const devices = flags.list('device').map(parseDevice);
   const restart = daemonChecked(() => restartPolicy(flags.string('restart')));
-  if (restart && flags.bool('rm')) throw invalidArgument('conflicting options: --restart and --rm');
+  if (restart && flags.bool('rm')) throw invalidArgument('conflicting options: cannot specify both --restart and --rm');
   const healthcheck = healthConfigFromFlags({
     ...(flags.string('health-cmd') !== undefined ? { cmd: flags.string('health-cmd') } : {}),
     ...(flags.string('health-interval') !== undefined ? { interval: flags.string('health-interval') } : {}),
@@ -451,7 +451,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(healthcheck ? { healthcheck } : {}),
   };
   if (spec.domainname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --domainname and --uts=host');
-  if (spec.hostname !== undefined && spec.utsMode === 'host') throw invalidArgument('conflicting options: --hostname and --uts=host');
+  if (spec.hostname !== undefined && spec.utsMode === 'host') throw daemonSide(invalidArgument('conflicting options: hostname and the UTS mode'));
   return spec;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { helpText, isArgCountError, type VerbSpec, parseFlags, parseVerb } from './flags.js';
+import { helpText, isPlainCliError, type VerbSpec, parseFlags, parseVerb } from './flags.js';
 
 const run: VerbSpec = {
   usage: 'berth run [OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -47,7 +47,7 @@ test('bad flags give clear errors', () => {
     try {
       parseFlags({ ...run, ...spec }, args);
     } catch (err) {
-      assert.ok(isArgCountError(err));
+      assert.ok(isPlainCliError(err));
       return (err as Error).message.split('\n')[0];
     }
     return 'no error';
@@ -62,7 +62,7 @@ test('bad flags give clear errors', () => {
   } catch (err) {
     flagError = err;
   }
-  assert.equal(isArgCountError(flagError), false);
+  assert.equal(isPlainCliError(flagError), false);
   assert.throws(() => parseFlags(run, ['--detach=maybe', 'x']), /invalid value "maybe"/);
 });
 

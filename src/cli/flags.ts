@@ -178,19 +178,27 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
 
 /**
  * Too few or too many arguments, in docker's words (the verb, its usage line, where its help
- * is). docker's CLI exits 1 for these, where a bad flag is 125: isArgCountError tells them apart.
+ * is). docker's CLI exits 1 for these, where a bad flag is 125.
  */
 function argCountError(spec: VerbSpec, what: string): Error {
   const words = spec.usage.split(' ');
   const end = words.findIndex((w, i) => i > 0 && !/^[a-z][a-z-]*$/.test(w));
   const command = (end === -1 ? words : words.slice(0, end)).join(' ');
-  const err = invalidArgument(`'${command}' ${what}\n\nUsage:  ${spec.usage}\n\nRun '${command} --help' for more information`);
-  return Object.assign(err, { argCount: true });
+  return plainCliError(invalidArgument(`'${command}' ${what}\n\nUsage:  ${spec.usage}\n\nRun '${command} --help' for more information`));
 }
 
-/** Whether the error is argCountError's. */
-export function isArgCountError(err: unknown): boolean {
-  return (err as { argCount?: unknown } | null)?.argCount === true;
+/**
+ * Marks an error docker's CLI returns as a plain error (a wrong count of arguments, -a with -d):
+ * it exits 1 for every verb, run's too, where its flag errors and run's failures are 125.
+ */
+export function plainCliError<E>(err: E): E {
+  if (err instanceof Error) Object.assign(err, { plainCli: true });
+  return err;
+}
+
+/** Whether plainCliError marked the error. */
+export function isPlainCliError(err: unknown): boolean {
+  return (err as { plainCli?: unknown } | null)?.plainCli === true;
 }
 
 /**
