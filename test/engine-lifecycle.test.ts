@@ -172,6 +172,8 @@ test("events: each change a container goes through, as docker's stream; followed
   assert.equal(await ok(fx, ['events', '--since', since, '--until', until, '--filter', 'event=die', '--filter', `container=${id}`, '--format', '{{.Status}} {{.ID}}']), `die ${id}`);
   assert.equal(json.status, 'die');
   assert.equal(json.Actor.Attributes.exitCode, '137');
+  // Attributes, a Go map, in byte order as docker marshals it (the label team came before image).
+  assert.deepEqual(Object.keys(json.Actor.Attributes), ['exitCode', 'image', 'name', 'team']);
   assert.equal((await berth(fx, ['events', '--filter', 'bogus=1'])).code, 1);
 });
 

@@ -48,7 +48,9 @@ export function eventLine(e: EngineEvent): string {
 /** What templates and json see: the API message with docker's legacy status/id/from for containers. */
 function view(e: EngineEvent): Record<string, unknown> {
   const legacy = e.Type === 'container' ? { status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image ?? '' } : {};
-  const out = { ...legacy, Type: e.Type, Action: e.Action, Actor: e.Actor, scope: e.scope, time: e.time, timeNano: e.timeNano };
+  // Attributes is a Go map in docker's message: its keys in byte order, as Go marshals them.
+  const actor = { ID: e.Actor.ID, Attributes: Object.fromEntries(sortedKeys(e.Actor.Attributes).map((k) => [k, e.Actor.Attributes[k]])) };
+  const out = { ...legacy, Type: e.Type, Action: e.Action, Actor: actor, scope: e.scope, time: e.time, timeNano: e.timeNano };
   // Go's field names of docker's message ({{.ID}}, {{.Status}}...) for templates; JSON shows
   // only the wire names, as docker's {{json .}} does.
   const hidden = { Status: e.Action, ID: e.Actor.ID, From: e.Actor.Attributes.image ?? '', Time: e.time, TimeNano: e.timeNano };
