@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BERTH, berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
+import { BERTH, berth, cleanupFixture, type EngineFixture, makeEngineFixture, makeImage, mountsUnder, ok } from './engine-fixture.js';
 
 let fx: EngineFixture;
 before(async () => {
@@ -29,6 +29,45 @@ test('diff shows A, C and D after changes', async () => {
   await ok(fx, ['run', '--name', 'd2', fx.image, 'sh', '-c', 'echo new > /tmp/added']);
   assert.deepEqual((await ok(fx, ['diff', 'd2'])).split('\n'), ['C /tmp', 'A /tmp/added']);
   await ok(fx, ['rm', 'd2']);
+});
+
+test("docker's init entries: /.dockerenv and /etc/mtab in every root, in no diff or commit; nothing written through the image's links", async () => {
+  // dockerd 20.10: `ls -la /` has an empty -rwxr-xr-x /.dockerenv, /etc/mtab -> /proc/mounts;
+  // docker diff shows neither (its init layer holds them). A created container has them too.
+  await ok(fx, ['create', '--name', 'init1', fx.image, 'true']);
+  const exported = execFileSync('tar', ['-tvf', '-'], { input: execFileSync(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'export', 'init1'], { maxBuffer: 64 << 20 }), maxBuffer: 64 << 20, encoding: 'utf8' });
+  assert.match(exported, /^-rwxr-xr-x .* 0 .* \.dockerenv$/m);
+  assert.match(exported, /^l.* etc\/mtab -> \/proc\/mounts$/m);
+  assert.equal(await ok(fx, ['start', '-a', 'init1']), '');
+  assert.equal(await ok(fx, ['diff', 'init1']), '', 'no change of the user');
+  await ok(fx, ['rm', 'init1']);
+  const inside = await ok(fx, ['run', '--rm', fx.image, 'sh', '-c', 'stat -c "%A %s" /.dockerenv; readlink /etc/mtab; grep -c " / overlay " /etc/mtab']);
+  assert.equal(inside, '-rwxr-xr-x 0\n/proc/mounts\n1');
+  // An image of its own /etc/mtab (a file) and /etc, in a second layer: the container sees the
+  // link (docker's init layer is above the image), a commit keeps the image's file.
+  const own = path.join(fx.dir, 'own-mtab');
+  await fs.mkdir(path.join(own, 'etc'), { recursive: true });
+  await fs.writeFile(path.join(own, 'etc', 'mtab'), 'the image own\n');
+  await makeImage(fx, 'test/own-mtab:1', { Cmd: ['sh'] }, own);
+  await ok(fx, ['run', '--name', 'init2', 'test/own-mtab:1', 'sh', '-c', 'readlink /etc/mtab; echo x > /tmp/x']);
+  assert.deepEqual((await ok(fx, ['diff', 'init2'])).split('\n'), ['C /tmp', 'A /tmp/x']);
+  await ok(fx, ['commit', 'init2', 'test/own-mtab:2']);
+  assert.equal(await ok(fx, ['run', '--rm', 'test/own-mtab:2', 'sh', '-c', 'readlink /etc/mtab; ls -a / | grep -c dockerenv']), '/proc/mounts\n1');
+  const layer = (await ok(fx, ['image', 'diff', 'test/own-mtab:2'])).split('\n');
+  assert.ok(!layer.some((l) => /dockerenv|mtab/.test(l)), layer.join(', '));
+  await ok(fx, ['rm', 'init2']);
+  // Hostile: /etc a link out of the root, /.dockerenv a link to a host file. Nothing is
+  // written through either; the container still starts.
+  const hostile = path.join(fx.dir, 'hostile-init');
+  const victim = path.join(fx.dir, 'victim');
+  await fs.mkdir(victim);
+  await fs.mkdir(hostile);
+  await fs.symlink(victim, path.join(hostile, 'etc'));
+  await fs.symlink(path.join(victim, 'env'), path.join(hostile, '.dockerenv'));
+  await makeImage(fx, 'test/hostile-init:1', { Cmd: ['true'] }, hostile);
+  await ok(fx, ['run', '--rm', 'test/hostile-init:1']);
+  assert.deepEqual(await fs.readdir(victim), [], 'nothing made through the links');
+  assert.deepEqual(await mountsUnder(fx), []);
 });
 
 test('commit with -c, -m, -a: the new image runs with the changes and config', async () => {

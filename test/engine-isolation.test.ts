@@ -529,7 +529,7 @@ test('mount destinations must be absolute and not the root; a missing -v host di
 });
 
 test('--userns: container root is a host id of the mapping and owns its id-shifted rootfs; diff and commit refuse it; export and cp translate owners; rm leaves nothing', async () => {
-  const script = ['echo map=$(cat /proc/self/uid_map)', 'echo uid=$(id -u)', 'echo owner=$(stat -c %u:%g /bin/busybox /etc | tr "\\n" " ")', 'touch /etc/made && echo wrote=yes', 'cat /hello'].join('; ');
+  const script = ['echo map=$(cat /proc/self/uid_map)', 'echo uid=$(id -u)', 'echo owner=$(stat -c %u:%g /bin/busybox /etc | tr "\\n" " ")', 'touch /etc/made && echo wrote=yes', 'echo init=$(stat -c %u:%g /.dockerenv /etc/mtab | tr "\\n" " ")', 'cat /hello'].join('; ');
   // The mapped root must reach the graph root: mkdtemp made the fixture's dir 0700.
   const r0 = await berth(fx, ['run', '--rm', '--userns', '100000:65536', fx.image, 'true']);
   assert.equal(r0.code, 125);
@@ -540,6 +540,8 @@ test('--userns: container root is a host id of the mapping and owns its id-shift
   assert.equal(field(out, 'uid'), '0');
   assert.equal(field(out, 'owner')?.trim(), '0:0 0:0');
   assert.equal(field(out, 'wrote'), 'yes');
+  // docker's init entries belong to the container's root too.
+  assert.equal(field(out, 'init')?.trim(), '0:0 0:0');
   assert.match(out, /hello from layer 2/);
   // On the host the container's files belong to the mapped ids.
   const id = await ok(fx, ['inspect', '-f', '{{.Id}}', 'uns']);

@@ -8,7 +8,7 @@ import { type ContainerConfig, type Descriptor, hostPlatform, type ImageConfig, 
 import { createLayerFromOverlayUpper, diffDirectories } from '../layer/index.js';
 import { normalizeName, type ImageRecord } from '../store/index.js';
 import type { ContainerRecord } from './container.js';
-import { isRuntimeMountPoint } from './files.js';
+import { isInitEntry } from './files.js';
 import { runConfigOf } from './inspect.js';
 import { commandOf } from './spec.js';
 import type { ContainerHost } from './host.js';
@@ -84,7 +84,7 @@ export async function commitContainer(host: ContainerHost, query: string, option
   try {
     const src = await driver.diff(rec.snapshot);
     // An empty mount-point directory has no children, so leaving its entry out orphans nothing.
-    const exclude = (rel: string, st: BigIntStats, full: string) => isRuntimeMountPoint(`/${rel}`, st) && (!st.isDirectory() || readdirSync(full).length === 0);
+    const exclude = (rel: string, st: BigIntStats, full: string) => isInitEntry(`/${rel}`, st, full) && (!st.isDirectory() || readdirSync(full).length === 0);
     const blob = src.kind === 'overlay-upper' ? createLayerFromOverlayUpper(src.upper, src.lowers, { exclude }) : diffDirectories(src.base, src.changed, { exclude });
     return await store.withLease(async (lease) => {
       const sink = store.sink(lease, repository ? { repository } : {});

@@ -1,6 +1,6 @@
 // A container's files seen from the host: diff (A/C/D against its image), cp both ways with
 // every container path resolved inside the rootfs (symlinks cannot lead out), export, mount.
-import type { Stats } from 'node:fs';
+import { readlinkSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,7 +10,7 @@ import { applyTar, createLayerFromDirectory, type IdMap } from '../layer/index.j
 import { securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
-import { isMountPoint, mountRootfs, unmountRootfs } from './rootfs.js';
+import { DOCKERENV, isMountPoint, MTAB, MTAB_TARGET, mountRootfs, unmountRootfs } from './rootfs.js';
 import { lookupContainer } from './state.js';
 
 export interface Change {
@@ -18,15 +18,19 @@ export interface Change {
   path: string;
 }
 
-/** Mount points berth and the runtime make in the container layer: not the user's changes. */
-const MOUNT_POINTS = new Set(['/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/dev/init', '/proc', '/sys', '/dev', '/dev/shm', '/dev/pts', '/dev/mqueue']);
+/**
+ * Mount points berth and the runtime make in the container layer, and /.dockerenv that
+ * rootfs.ts adds there: docker keeps these in its init layer, below the container's.
+ */
+const MOUNT_POINTS = new Set(['/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/dev/init', '/proc', '/sys', '/dev', '/dev/shm', '/dev/pts', '/dev/mqueue', DOCKERENV]);
 
 /**
- * Whether an entry of the container layer is only a mount point the runtime made (an empty
- * file or directory at one of those paths): diff does not show it and commit leaves it out,
- * as docker keeps them in its init layer.
+ * Whether an entry of the container layer is only docker's init layer's (an empty file or
+ * directory at one of those mount points, /etc/mtab as the link to /proc/mounts; `full` is its
+ * path on the host): diff does not show it and commit leaves it out.
  */
-export function isRuntimeMountPoint(ctrPath: string, st: { size: number | bigint; isDirectory(): boolean }): boolean {
+export function isInitEntry(ctrPath: string, st: { size: number | bigint; isDirectory(): boolean; isSymbolicLink(): boolean }, full: string): boolean {
+  if (ctrPath === MTAB) return st.isSymbolicLink() && readlinkSync(full) === MTAB_TARGET;
   return MOUNT_POINTS.has(ctrPath) && (st.isDirectory() || Number(st.size) === 0);
 }
 
@@ -60,7 +64,7 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
           continue;
         }
         const lower = await lowerStat(src.lowers, r);
-        if (isRuntimeMountPoint(ctrPath, st)) continue;
+        if (isInitEntry(ctrPath, st, full)) continue;
         if (!lower) {
           out.push({ kind: 'A', path: ctrPath });
           if (e.isDirectory()) await listAll(full, ctrPath, out);
@@ -78,7 +82,7 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
     return out;
   }
   try {
-    const compare = async (rel: string): Promise<void> => {
+    const compare = async (rel: string, out: Change[]): Promise<void> => {
       const names = new Set([...(await fs.readdir(path.join(src.base, rel)).catch(() => [])), ...(await fs.readdir(path.join(src.changed, rel)).catch(() => []))]);
       for (const name of [...names].sort()) {
         const r = path.posix.join(rel, name);
@@ -87,16 +91,25 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
         const ctrPath = `/${r}`;
         if (a && !b) out.push({ kind: 'D', path: ctrPath });
         else if (!a && b) {
-          if (!isRuntimeMountPoint(ctrPath, b)) out.push({ kind: 'A', path: ctrPath });
+          if (!isInitEntry(ctrPath, b, path.join(src.changed, r))) out.push({ kind: 'A', path: ctrPath });
           if (b.isDirectory()) await listAll(path.join(src.changed, r), ctrPath, out);
         } else if (a && b) {
-          const differs = a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.mtimeMs !== b.mtimeMs || (!a.isDirectory() && a.size !== b.size);
-          if (differs && !MOUNT_POINTS.has(ctrPath)) out.push({ kind: 'C', path: ctrPath });
-          if (a.isDirectory() && b.isDirectory()) await compare(r);
+          const owned = a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid;
+          if (a.isDirectory() && b.isDirectory()) {
+            // As on overlay: a directory whose time moved only for init entries made in it
+            // (/etc for /etc/mtab, the runtime's mount points) is no change of the user's.
+            const below: Change[] = [];
+            await compare(r, below);
+            if ((owned || (a.mtimeMs !== b.mtimeMs && below.length > 0)) && !MOUNT_POINTS.has(ctrPath)) out.push({ kind: 'C', path: ctrPath });
+            out.push(...below);
+            continue;
+          }
+          const differs = owned || a.mtimeMs !== b.mtimeMs || a.size !== b.size;
+          if (differs && !MOUNT_POINTS.has(ctrPath) && !isInitEntry(ctrPath, b, path.join(src.changed, r))) out.push({ kind: 'C', path: ctrPath });
         }
       }
     };
-    await compare('');
+    await compare('', out);
   } finally {
     await src.release();
   }

@@ -1,6 +1,8 @@
-// A container's root: its graph-driver snapshot mounted on the bundle's rootfs dir, and the
-// /etc/hosts, /etc/resolv.conf and /etc/hostname files berth provides beside it.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// A container's root: its graph-driver snapshot mounted on the bundle's rootfs dir with docker's
+// init entries in it, and the /etc/hosts, /etc/resolv.conf and /etc/hostname files berth
+// provides beside it.
+import { closeSync, existsSync, fchmodSync, fchownSync, lchownSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { BerthError } from '../internal/errors.js';
 import type { GraphDriver } from '../graphdriver/index.js';
 import { readTextOr } from '../internal/read.js';
 import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount2 } from '../internal/sys.js';
@@ -15,10 +17,58 @@ export function isMountPoint(target: string): boolean {
   return info.split('\n').some((l) => l.split(' ')[4] === esc);
 }
 
-/** Mounts the snapshot on paths.rootfs unless it already is. */
+/** Mounts the snapshot on paths.rootfs unless it already is, with docker's init entries in it. */
 export async function mountRootfs(driver: GraphDriver, rec: ContainerRecord, paths: ContainerPaths): Promise<void> {
   if (isMountPoint(paths.rootfs)) return;
   await driver.mount(await driver.mounts(rec.snapshot), paths.rootfs);
+  try {
+    addInitEntries(paths.rootfs, rec.spec.userns?.hostId);
+  } catch (err) {
+    await driver.unmount(paths.rootfs).catch(() => {});
+    throw BerthError.wrap(err, `cannot prepare the root of container ${rec.name}`);
+  }
+}
+
+/** docker's marker file at the root of every container. */
+export const DOCKERENV = '/.dockerenv';
+/** docker's /etc/mtab: a link to the kernel's list of mounts. */
+export const MTAB = '/etc/mtab';
+export const MTAB_TARGET = '/proc/mounts';
+
+/**
+ * What docker's init layer puts in every container's root besides mount points: /.dockerenv
+ * (an empty file that tools read as "this runs in a container") and /etc/mtab linked to
+ * /proc/mounts (over an image's own). Made at a fresh mount, so nothing in the container runs
+ * yet; the first time only (a /.dockerenv there says it was done). Nothing is followed out of
+ * the root: O_EXCL does not follow a link named .dockerenv, and /etc must be a real directory.
+ * Owned by a --userns container's root. diff and commit leave both out (files.ts's isInitEntry).
+ */
+function addInitEntries(rootfs: string, owner: number | undefined): void {
+  let fd: number;
+  try {
+    fd = openSync(`${rootfs}${DOCKERENV}`, 'wx', 0o755);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw err;
+  }
+  try {
+    fchmodSync(fd, 0o755);
+    if (owner !== undefined) fchownSync(fd, owner, owner);
+  } finally {
+    closeSync(fd);
+  }
+  const etc = `${rootfs}/etc`;
+  const etcStat = lstatSync(etc, { throwIfNoEntry: false });
+  if (etcStat === undefined) {
+    mkdirSync(etc, { mode: 0o755 });
+    if (owner !== undefined) lchownSync(etc, owner, owner);
+  } else if (!etcStat.isDirectory()) return;
+  const mtab = `${rootfs}${MTAB}`;
+  const there = lstatSync(mtab, { throwIfNoEntry: false });
+  if (there?.isDirectory() || (there?.isSymbolicLink() && readlinkSync(mtab) === MTAB_TARGET)) return;
+  if (there) unlinkSync(mtab);
+  symlinkSync(MTAB_TARGET, mtab);
+  if (owner !== undefined) lchownSync(mtab, owner, owner);
 }
 
 /**
