@@ -1,11 +1,13 @@
 // import, save and load end to end: a rootfs tarball becomes a base image; docker-archive and
 // oci-archive round trips through berth, podman and skopeo, by file and through a pipe.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { run } from './client-helpers.js';
+import { BERTH as BERTH_BIN } from './engine-fixture.js';
 import { type Sandbox, sandbox } from './images-helpers.js';
 
 let box: Sandbox;
@@ -73,6 +75,25 @@ test('save to docker-archive: podman loads it and skopeo reads it; berth loads i
   const again = JSON.parse((await other.berth(['image', 'inspect', 'imported/base:1'])).stdout)[0];
   assert.equal(again.Id, id);
   await other.berth(['rmi', '-a']);
+});
+
+test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
+  // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
+  // device"; berth printed Node's ENOSPC error with its stack.
+  const full = openSync('/dev/full', 'w');
+  const tmp = path.join(box.dir, 'save-tmp');
+  await fs.mkdir(tmp);
+  try {
+    const r = spawnSync(process.execPath, [BERTH_BIN, 'save', 'imported/base:1'], { env: { ...box.env, TMPDIR: tmp }, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'Error: write /dev/stdout: no space left on device\n');
+  } finally {
+    closeSync(full);
+  }
+  // A reader that leaves early: a broken pipe, said once.
+  const head = spawnSync('sh', ['-c', `"${process.execPath}" "${BERTH_BIN}" save imported/base:1 | head -c 10 > /dev/null`], { env: { ...box.env, TMPDIR: tmp }, encoding: 'utf8' });
+  assert.match(head.stderr, /^Error: write \/dev\/stdout: broken pipe\n$/);
+  assert.deepEqual(await fs.readdir(tmp), [], 'the temporary archive is removed');
 });
 
 test('save to oci-archive and load back keeps the manifest digest and name', async () => {

@@ -2,7 +2,7 @@
 // table, so that a verb's own bundle (dist/cli/verbs/VERB.cjs, scripts/bundle-cli.mjs) is this
 // file and that verb only; main.ts has the table of every verb.
 import { writeSync } from 'node:fs';
-import { BerthError, type ErrorKind } from '../internal/errors.js';
+import { BerthError, describe, type ErrorKind, errnoText, kindOfSystemError } from '../internal/errors.js';
 import { isPlainCliError, isUsageError } from './flags.js';
 
 export interface CliContext {
@@ -62,7 +62,7 @@ export function fdWriter(fd: number, stream: () => NodeJS.WritableStream): (data
           return;
         }
         if (code === 'EPIPE') process.exit(141);
-        throw err;
+        throw new BerthError(kindOfSystemError(err), `write ${fd === 2 ? '/dev/stderr' : '/dev/stdout'}: ${errnoText(err)}`, { cause: err });
       }
     }
   };
@@ -169,7 +169,10 @@ export function reportError(err: unknown, ctx: Pick<CliContext, 'err' | 'logLeve
     if (ctx.logLevel === 'debug' && err.stack) ctx.err(`${err.stack}\n`);
     return exitCodeFor(err.kind);
   }
-  ctx.err(`Error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A system error that reached here unwrapped says what failed as Go's do; any other is a bug
+  // of berth's, its stack shown.
+  if (typeof (err as NodeJS.ErrnoException | undefined)?.code === 'string' && ctx.logLevel !== 'debug') ctx.err(`Error: ${describe(err)}\n`);
+  else ctx.err(`Error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT_ENGINE_ERROR;
 }
 

@@ -1,9 +1,9 @@
 // berth cp: files between a container and the host, either way (CONTAINER:PATH marks the
 // container side); container paths never lead out of its rootfs through symlinks.
-import { pipeline } from 'node:stream/promises';
 import { archiveFromContainer, copyFromContainer, copyToContainer, extractToContainer } from '../engine/files.js';
 import { failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
+import { pipeToStdout } from './stdout.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -35,7 +35,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (src.container) {
     if (dest.path === '-') {
       if ((ctx.stdout as NodeJS.WriteStream).isTTY) throw failedPrecondition('cowardly refusing to write a tar archive to a terminal: redirect the output');
-      await archiveFromContainer(host, src.container, src.path, (tar) => pipeline(tar, ctx.stdout, { end: false }), { followLink: flags.bool('follow-link') });
+      await archiveFromContainer(host, src.container, src.path, (tar) => pipeToStdout(tar, ctx.stdout), { followLink: flags.bool('follow-link') });
       return 0;
     }
     await copyFromContainer(host, src.container, src.path, dest.path, { followLink: flags.bool('follow-link') });

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { exportContainer } from '../engine/files.js';
 import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
+import { pipeToStdout } from './stdout.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
 
@@ -29,7 +30,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   try {
     await exportContainer(containerHost(ctx), flags.args[0], (tar) => {
       writing = true;
-      return pipeline(tar, out ? createWriteStream(out) : ctx.stdout, out ? {} : { end: false });
+      return out ? pipeline(tar, createWriteStream(out)) : pipeToStdout(tar, ctx.stdout);
     });
   } catch (err) {
     // A half-written -o file is not left behind (one the export never opened is not touched).

@@ -3,10 +3,10 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { type ArchiveFormat, saveImages } from '../engine/images/index.js';
 import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
+import { pipeToStdout } from './stdout.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
@@ -37,7 +37,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   try {
     const file = path.join(dir, 'archive.tar');
     await saveImages(store, flags.args, file, { format });
-    await pipeline(createReadStream(file), ctx.stdout, { end: false });
+    await pipeToStdout(createReadStream(file), ctx.stdout);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

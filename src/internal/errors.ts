@@ -1,5 +1,6 @@
 // The one closed set of error kinds in berth. Every failure that crosses a module
 // boundary is a BerthError; the edges (CLI, registry server, Engine API) map kinds once.
+import { getSystemErrorMap } from 'node:util';
 
 /** The closed set of kinds. Add one only when no existing kind says it. */
 export const ERROR_KINDS = [
@@ -89,7 +90,7 @@ export function kindOfSystemError(err: unknown): ErrorKind {
  * said as Go's os errors say it, which is what docker's users read: "lstat /x: no such file or
  * directory" ("rename /a /b: ..." for two paths).
  */
-function describe(err: unknown): string {
+export function describe(err: unknown): string {
   const sys = systemErrorParts(err);
   if (sys) return `${[sys.syscall, ...sys.paths].join(' ')}: ${sys.text}`;
   return err instanceof Error ? err.message : String(err);
@@ -107,9 +108,18 @@ function systemErrorParts(err: unknown): { text: string; syscall: string; paths:
   return { text: `${m[1].charAt(0).toLowerCase()}${m[1].slice(1)}`, syscall: m[2], paths: [m[3], m[4]].filter((p): p is string => p !== undefined) };
 }
 
-/** The errno text of a system error as Go prints it ("no such device"); the message of any other. */
+/**
+ * The errno text of a system error as Go prints it ("no such device"; libuv's text for one
+ * whose message names only the call, as a stream's "write EPIPE": "broken pipe"); the message
+ * of any other.
+ */
 export function errnoText(err: unknown): string {
-  return systemErrorParts(err)?.text ?? (err instanceof Error ? err.message : String(err));
+  const parts = systemErrorParts(err);
+  if (parts) return parts.text;
+  const errno = (err as NodeJS.ErrnoException | undefined)?.errno;
+  const known = typeof errno === 'number' ? getSystemErrorMap().get(errno)?.[1] : undefined;
+  if (known) return known;
+  return err instanceof Error ? err.message : String(err);
 }
 
 // Short constructors keep call sites readable: throw invalidArgument(`bad tag "${t}": ...`).

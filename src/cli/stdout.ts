@@ -1,0 +1,22 @@
+// Streams that verbs write to their standard output (an archive from save, export or cp): a
+// failed write says what Go's CLI says ("write /dev/stdout: no space left on device").
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthError, errnoText, kindOfSystemError } from '../internal/errors.js';
+
+/** Pipes `src` into `stdout` (left open); a failure of the write is docker's error, not Node's. */
+export async function pipeToStdout(src: Readable, stdout: NodeJS.WritableStream): Promise<void> {
+  let writeFailed: unknown;
+  const onError = (err: unknown) => {
+    writeFailed ??= err;
+  };
+  stdout.once('error', onError);
+  try {
+    await pipeline(src, stdout, { end: false });
+  } catch (err) {
+    if (writeFailed === undefined) throw err;
+    throw new BerthError(kindOfSystemError(writeFailed), `write /dev/stdout: ${errnoText(writeFailed)}`, { cause: writeFailed });
+  } finally {
+    stdout.off('error', onError);
+  }
+}
