@@ -519,6 +519,13 @@ test('the image cannot be removed while a container holds it', async () => {
   assert.equal(r.code, 1);
   // docker's words (dockerd 20.10, the same rmi of an image's last name while a container uses it).
   assert.equal(r.stderr, `Error: conflict: unable to remove repository reference "${fx.image}" (must force) - container ${id.slice(0, 12)} is using its referenced image ${image.slice(7, 19)}\n`);
+  // By its ID: dockerd 20.10's "unable to delete ID (must be forced)" (berth listed its holds).
+  const byId = await berth(fx, ['rmi', image.slice(7, 19)]);
+  assert.equal(byId.code, 1);
+  assert.equal(byId.stderr, `Error: conflict: unable to delete ${image.slice(7, 19)} (must be forced) - image is being used by container ${id.slice(0, 12)}\n`);
+  // docker's -f: an image that is not there is said, and no failure.
+  const gone = await berth(fx, ['rmi', '-f', 'no/such:image']);
+  assert.deepEqual([gone.code, gone.stderr], [0, 'Error: no such image: no/such:image\n']);
   await ok(fx, ['rm', 'holder']);
 });
 

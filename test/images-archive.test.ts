@@ -96,6 +96,13 @@ test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; t
   assert.deepEqual(await fs.readdir(tmp), [], 'the temporary archive is removed');
 });
 
+test("load of a file that is not there or of an empty STDIN: docker's words", async () => {
+  let r = await box.berth(['load', '-i', path.join(box.dir, 'no-such.tar')]);
+  assert.deepEqual([r.code, r.stderr], [1, `Error: open ${path.join(box.dir, 'no-such.tar')}: no such file or directory\n`]);
+  r = await box.berth(['load'], { input: Buffer.alloc(0) });
+  assert.deepEqual([r.code, r.stderr], [1, 'Error: requested load from stdin, but stdin is empty\n']);
+});
+
 test('save to oci-archive and load back keeps the manifest digest and name', async () => {
   const file = path.join(box.dir, 'saved-oci.tar');
   let r = await box.berth(['save', '--format', 'oci-archive', '-o', file, 'imported/base:1']);

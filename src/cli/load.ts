@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { BerthError, errnoText, invalidArgument, kindOfSystemError } from '../internal/errors.js';
 import { familiarString, parseNormalizedReference } from '../reference/index.js';
 import { loadImages } from '../engine/images/index.js';
 import { parseVerb, type VerbSpec } from './flags.js';
@@ -26,12 +27,22 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const store = await openImageStore(ctx);
   let file = flags.string('input');
   let spool: string | undefined;
+  // docker's CLI words: a terminal or nothing on STDIN is no archive; a file that cannot be
+  // opened says why as Go's open does.
+  if (!file && process.stdin.isTTY) throw invalidArgument('requested load from stdin, but stdin is empty');
+  if (file) {
+    const input = file;
+    await fs.access(input, fs.constants.R_OK).catch((err: unknown) => {
+      throw new BerthError(kindOfSystemError(err), `open ${input}: ${errnoText(err)}`);
+    });
+  }
   try {
     if (!file) {
       // Archives are read in passes (manifest.json may come last): STDIN is spooled to a file first.
       spool = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-load-'));
       file = path.join(spool, 'archive.tar');
       await pipeline(process.stdin, createWriteStream(file));
+      if ((await fs.stat(file)).size === 0) throw invalidArgument('requested load from stdin, but stdin is empty');
     }
     const loaded = await loadImages(store, file);
     if (!flags.bool('quiet')) {

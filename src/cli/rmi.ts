@@ -1,5 +1,5 @@
 // berth rmi IMAGE...: untag, and delete images no name keeps, freeing their unused layers.
-import { BerthError } from '../internal/errors.js';
+import { BerthError, isBerthError } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import { type CliContext, reportError } from './cli.js';
@@ -33,9 +33,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       for (const id of result.deleted) ctx.out(`Deleted: ${id}\n`);
       for (const l of result.pruned.layers) ctx.out(`Deleted: ${l}\n`);
     } catch (err) {
-      // Said, and the command fails with docker's 1 once every image was tried.
+      // Said, and the command fails with docker's 1 once every image was tried; with -f an
+      // image that is not there is said only, as docker's CLI has it.
       reportError(err, ctx);
-      code = 1;
+      if (!(flags.bool('force') && isBerthError(err, 'not-found'))) code = 1;
     }
   }
   return code;

@@ -238,15 +238,13 @@ export class Store {
         );
       }
       const holders = (await this.holdsFile.load()).filter((h) => h.images.includes(rec.id));
-      if (holders.length > 0 && !options.force && byName) {
-        // Its last name: docker's words ("container-ID" holders are containers).
-        const holder = holders[0].holder.replace(/^container-([0-9a-f]{12})[0-9a-f]*$/, 'container $1');
-        throw failedPrecondition(`conflict: unable to remove repository reference "${query}" (must force) - ${holder} is using its referenced image ${rec.id.slice(7, 19)}`);
-      }
       if (holders.length > 0 && !options.force) {
-        throw failedPrecondition(
-          `cannot remove image ${rec.id.slice(7, 19)}: it is in use by ${holders.map((h) => h.holder).join(', ')}`,
-        );
+        // docker's words, by the first holder ("container-ID" holders are containers).
+        const holder = holders[0].holder.replace(/^container-([0-9a-f]{12})[0-9a-f]*$/, 'container $1');
+        const short = rec.id.slice(7, 19);
+        // Its last name, or the image by its ID.
+        if (byName) throw failedPrecondition(`conflict: unable to remove repository reference "${query}" (must force) - ${holder} is using its referenced image ${short}`);
+        throw failedPrecondition(`conflict: unable to delete ${short} (must be forced) - image is being used by ${holder}`);
       }
       await this.images.save(images.filter((i) => i !== rec));
       return { untagged: [...rec.names, ...rec.digests], deleted: [rec.id] };
