@@ -104,17 +104,26 @@ const parsed = new Map<string, Template>();
 
 /** A template's tree (kept: a verb renders one template once a row); parse errors in docker's words. */
 function parse(template: string): Template {
-  let tpl = parsed.get(template);
-  if (tpl) return tpl;
   try {
-    tpl = parseTemplate(template);
+    return parseKept(template);
   } catch (e) {
     if (e instanceof TemplateError) throw invalidArgument(`${PARSE_PREFIX}${e.message}`);
     throw e;
   }
+}
+
+function parseKept(template: string): Template {
+  let tpl = parsed.get(template);
+  if (tpl) return tpl;
+  tpl = parseTemplate(template);
   if (parsed.size > 64) parsed.clear();
   parsed.set(template, tpl);
   return tpl;
+}
+
+/** A --format's tree, "\t" and "\n" expanded; a TemplateError in Go's words if it does not parse. */
+export function compileTemplate(template: string): Template {
+  return parseKept(expandEscapes(template));
 }
 
 /** docker's "\t" and "\n" written as escapes in a --format become tab and newline. */
@@ -181,7 +190,7 @@ export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | u
     const tpl = format.slice(6);
     // docker's header: the same template over each field's header, its functions handing the
     // header back unchanged (an error ends the header where it happened, as docker ignores it).
-    const header = executeTemplate(parse(expandEscapes(tpl)), headerView(spec.headers), HEADER_FUNCTIONS, true);
+    const header = executeTemplate(parse(expandEscapes(tpl)), headerView(spec.headers), HEADER_FUNCTIONS, { partial: true });
     return alignColumns([header, ...views.map((v) => renderTemplate(tpl, v))]);
   }
   return views.map((v) => `${renderTemplate(format, v)}\n`).join('');

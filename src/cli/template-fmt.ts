@@ -1,11 +1,23 @@
 // The values of berth's Go templates (template.ts) as Go prints them: fmt's %v (show), Go's
 // truth, and fmt's Sprintf and Sprint, which printf, print, println and the escaping functions use.
+// A value with a Go type (go-types.ts) prints as Go prints that type: structs as {v1 v2}, nil
+// slices as [], nil maps as map[], nil pointers as <nil>.
+
+import { fieldValue, GoBox, GoDuration, GoNil, GoTime, type GoType, goDurationText, goTimeText, goTypeOf, goTypeString, typed } from './go-types.js';
 
 type Value = unknown;
 
-
+/** A Go map as templates see it: an object that is not a Go struct, pointer or box. */
 export function isMap(v: Value): v is Record<string, Value> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof GoBox) return false;
+  const t = goTypeOf(v);
+  return t === undefined || t.kind === 'map';
+}
+
+/** A Go struct or non-nil pointer (to a struct) with its type. */
+export function isStruct(v: Value): boolean {
+  const k = goTypeOf(v)?.kind;
+  return !(v instanceof GoBox) && (k === 'struct' || k === 'ptr');
 }
 
 /** An object's keys in byte order, as Go ranges and prints a map; its methods (functions) left out. */
@@ -18,6 +30,9 @@ export function sortedKeys(o: Record<string, Value>): string[] {
 /** Go's truth: false, 0, nil, and empty strings, slices and maps are false. */
 export function truth(v: Value): boolean {
   if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
+  if (v instanceof GoNil) return false;
+  if (v instanceof GoDuration) return v.ns !== 0;
+  if (v instanceof GoBox || isStruct(v)) return true;
   if (Array.isArray(v)) return v.length > 0;
   if (isMap(v)) return Object.keys(v).length > 0;
   return true;
@@ -39,15 +54,54 @@ function goFloat(v: number, float = false): string {
 /** fmt's %v of a value inside another (nil is "<nil>"). */
 export function showInner(v: Value): string {
   if (v === undefined || v === null) return '<nil>';
+  const t = goTypeOf(v);
+  if (t) return showTyped(v instanceof GoNil ? null : v instanceof GoBox ? v.toJSON() : v, t);
   if (Array.isArray(v)) return `[${v.map(showInner).join(' ')}]`;
   if (isMap(v)) return `map[${sortedKeys(v).map((k) => `${k}:${showInner(v[k])}`).join(' ')}]`;
   if (typeof v === 'number') return goFloat(v);
   return String(v);
 }
 
-/** What a template prints for a value: fmt's %v, "<no value>" for nil (a missing map key). */
+/**
+ * A JSON value printed as fmt's %v prints its Go type `t`: a struct's fields in their order, an
+ * embedded struct's as a nested {...}, null as the type's zero value. A pointer inside a printed
+ * value prints as &{...} (or &value): Go prints its address, which would mean nothing here.
+ */
+export function showTyped(raw: Value, t: GoType): string {
+  switch (t.kind) {
+    case 'struct':
+      return `{${t.fields.map((f) => showTyped(fieldValue(raw, f), f.type)).join(' ')}}`;
+    case 'ptr':
+      return raw === null || raw === undefined ? '<nil>' : `&${showTyped(raw, t.elem)}`;
+    case 'slice':
+    case 'array': {
+      const list = Array.isArray(raw) ? raw : t.kind === 'array' ? Array.from({ length: t.len }) : [];
+      return `[${list.map((x) => showTyped(x, t.elem)).join(' ')}]`;
+    }
+    case 'map': {
+      const o = isMap(raw) ? raw : {};
+      return `map[${sortedKeys(o).map((k) => `${k}:${showTyped(o[k], t.elem)}`).join(' ')}]`;
+    }
+    case 'time':
+      return goTimeText(typeof raw === 'string' ? raw : '0001-01-01T00:00:00Z');
+    case 'duration':
+      return goDurationText(typeof raw === 'number' ? raw : 0);
+    case 'interface':
+      return showInner(raw);
+    default:
+      return showInner(typed(raw, t));
+  }
+}
+
+/**
+ * What a template prints for a value: fmt's %v, "<no value>" for nil (a missing map key); a
+ * pointer is followed first, as text/template does, so a *struct prints {...}.
+ */
 export function show(v: Value): string {
-  return v === undefined || v === null ? '<no value>' : showInner(v);
+  if (v === undefined || v === null) return '<no value>';
+  const t = goTypeOf(v);
+  if (t?.kind === 'ptr' && !(v instanceof GoNil)) return showTyped(v, t.elem);
+  return showInner(v);
 }
 
 export function isString(v: Value): v is string {
@@ -76,6 +130,8 @@ function goQuote(s: string): string {
 
 export function goTypeName(v: Value): string {
   if (v === undefined || v === null) return '<nil>';
+  const t = goTypeOf(v);
+  if (t) return goTypeString(t);
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
@@ -88,6 +144,11 @@ function fmtOne(verb: string, flags: string, width: number | undefined, prec: nu
   if (verb !== 'T' && !(verb === 'v' && flags.includes('#'))) {
     if (Array.isArray(v)) return `[${v.map((x) => fmtOne(verb, flags, width, prec, x)).join(' ')}]`;
     if (isMap(v)) return `map[${sortedKeys(v).map((k) => `${fmtOne(verb, flags, width, prec, k)}:${fmtOne(verb, flags, width, prec, v[k])}`).join(' ')}]`;
+    const t = goTypeOf(v);
+    const st = t?.kind === 'struct' ? t : t?.kind === 'ptr' && !(v instanceof GoNil) && t.elem.kind === 'struct' ? t.elem : undefined;
+    if (st) return `${st === t ? '' : '&'}{${st.fields.map((f) => fmtOne(verb, flags, width, prec, typed(fieldValue(v, f), f.type))).join(' ')}}`;
+    if (v instanceof GoTime) return fmtOne(verb, flags, width, prec, goTimeText(v.text));
+    if (v instanceof GoDuration) return fmtOne(verb, flags, width, prec, goDurationText(v.ns));
   }
   let s: string;
   const bad = () => (v === undefined || v === null ? `%!${verb}(<nil>)` : `%!${verb}(${goTypeName(v)}=${showInner(v)})`);

@@ -1,10 +1,12 @@
 // A subset of Go's text/template, as docker's --format uses it: a lexer and parser to a tree,
 // then an evaluator over plain JS values (objects stand for Go maps, arrays for slices, a JS
-// function on the data for a method such as {{.Label "k"}}). Functions are Go's builtins plus
+// function on the data for a method such as {{.Label "k"}}), or over values that carry a Go type
+// (go-types.ts: structs, typed maps and slices, nil pointers), which it walks as Go's reflection. Functions are Go's builtins plus
 // docker's cli/templates ones (json, split, join, title, lower, upper, pad, truncate).
 // Errors carry Go's words: "template: :1: unexpected {{end}}".
 
-import { evalArgs, goTypeName, isMap, isString, show, showInner, sortedKeys, sprint, sprintf, truth } from './template-fmt.js';
+import { fieldValue, findField, GoBox, GoNil, type GoType, goTypeOf, goTypeString, structOf, typed } from './go-types.js';
+import { evalArgs, goTypeName, isMap, isString, isStruct, show, showInner, sortedKeys, sprint, sprintf, truth } from './template-fmt.js';
 
 export class TemplateError extends Error {}
 
@@ -146,7 +148,8 @@ type Operand =
   | { t: 'dot' }
   | { t: 'nil' }
   | { t: 'lit'; v: Value }
-  | { t: 'field'; path: string[] }
+  /** `pos`: where Go places the node, the chain's second field for .A.B (its errors' column). */
+  | { t: 'field'; path: string[]; pos: number }
   | { t: 'var'; name: string; path: string[] }
   | { t: 'ident'; name: string }
   | { t: 'pipe'; pipe: Pipeline; path: string[] };
@@ -365,8 +368,10 @@ class Parser {
         if (!Number.isFinite(n)) throw this.err(t.pos, `illegal number syntax: ${JSON.stringify(t.text)}`);
         return { t: 'lit', v: n };
       }
-      case 'field':
-        return { t: 'field', path: t.text.slice(1).split('.') };
+      case 'field': {
+        const path = t.text.slice(1).split('.');
+        return { t: 'field', path, pos: t.pos + (path.length > 1 ? path[0].length + 1 : 0) };
+      }
       case 'var':
         if (!this.hasVar(t.text)) throw this.err(t.pos, `undefined variable "${t.text}"`);
         return { t: 'var', name: t.text, path: chain() };
@@ -446,6 +451,11 @@ function toInt(v: Value, what: string): number {
   return v;
 }
 
+/** An element of a typed slice or map as its element type (a plain value as is). */
+function elementOf(t: GoType | undefined, x: Value): Value {
+  return t?.kind === 'slice' || t?.kind === 'array' || t?.kind === 'map' ? typed(x, t.elem) : x;
+}
+
 function isTitleSeparator(c: string): boolean {
   if (/[A-Za-z0-9_]/.test(c)) return false;
   if (c.charCodeAt(0) < 0x80) return true;
@@ -459,10 +469,11 @@ function isTitleSeparator(c: string): boolean {
  */
 function goJSON(v: Value): Value {
   if (Array.isArray(v)) return v.map(goJSON);
-  if (!isMap(v) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return v;
-  const keys = Object.keys(v).filter((k) => typeof v[k] !== 'function' && v[k] !== undefined);
+  if (!(isMap(v) || isStruct(v)) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return v;
+  const o = v as Record<string, Value>;
+  const keys = Object.keys(o).filter((k) => typeof o[k] !== 'function' && o[k] !== undefined);
   const struct = keys.every((k) => /^[A-Z][A-Za-z0-9_]*$/.test(k));
-  return Object.fromEntries((struct ? keys : sortedKeys(v).filter((k) => v[k] !== undefined)).map((k) => [k, goJSON(v[k])]));
+  return Object.fromEntries((struct ? keys : sortedKeys(o).filter((k) => o[k] !== undefined)).map((k) => [k, goJSON(o[k])]));
 }
 
 /** Go's functions and docker's (cli/templates); `and`/`or` are evaluated lazily by the evaluator. */
@@ -472,6 +483,12 @@ export const FUNCTIONS: Record<string, Fn> = {
   not: (a) => !truth(a),
   len: (a) => {
     if (isString(a)) return Buffer.byteLength(a);
+    if (a instanceof GoNil) {
+      if (a.type.kind === 'ptr') throw new Error('len of nil pointer');
+      return 0;
+    }
+    const t = goTypeOf(a);
+    if (isStruct(a) && t) throw new Error(`len of type ${goTypeString(t.kind === 'ptr' ? t.elem : t)}`);
     if (Array.isArray(a)) return a.length;
     if (isMap(a)) return sortedKeys(a).length;
     throw new Error(`len of ${a === undefined || a === null ? 'nil pointer' : `type ${goTypeName(a)}`}`);
@@ -480,13 +497,19 @@ export const FUNCTIONS: Record<string, Fn> = {
     let cur = item;
     for (const k of keys) {
       if (cur === undefined || cur === null) return undefined;
-      if (Array.isArray(cur) || isString(cur)) {
+      const t = goTypeOf(cur);
+      if (cur instanceof GoNil && t?.kind === 'ptr') throw new Error('index of nil pointer');
+      if (Array.isArray(cur) || isString(cur) || (cur instanceof GoNil && t?.kind === 'slice')) {
+        const list = cur instanceof GoNil ? [] : cur;
         const i = toInt(k, 'index slice/array');
-        if (i < 0 || i >= (isString(cur) ? Buffer.byteLength(cur) : cur.length)) throw new Error(`index out of range: ${i}`);
-        cur = isString(cur) ? Buffer.from(cur)[i] : cur[i];
-      } else if (isMap(cur)) {
-        if (!isString(k)) throw new Error(`value has type ${goTypeName(k)}; should be string`);
-        cur = Object.hasOwn(cur, k) ? cur[k] : undefined;
+        if (i < 0 || i >= (isString(list) ? Buffer.byteLength(list) : list.length)) throw new Error(`index out of range: ${i}`);
+        cur = isString(list) ? Buffer.from(list)[i] : elementOf(t, list[i]);
+      } else if (isMap(cur) || (cur instanceof GoNil && t?.kind === 'map')) {
+        const key = t?.kind === 'map' ? t.key : 'string';
+        if (!isString(k) || key !== 'string') throw new Error(`value has type ${goTypeName(k)}; should be ${key}`);
+        // A typed map gives its element type's zero value for a missing key, as Go's index does.
+        const m = cur as Record<string, Value>;
+        cur = !(cur instanceof GoNil) && Object.hasOwn(m, k) ? elementOf(t, m[k]) : t ? elementOf(t, undefined) : undefined;
       } else throw new Error(`can't index item of type ${goTypeName(cur)}`);
     }
     return cur;
@@ -527,7 +550,7 @@ export const FUNCTIONS: Record<string, Fn> = {
     const p = str(sep);
     return p === '' ? [...t] : t.split(p);
   },
-  join: (a, sep) => ((a as Value[] | undefined) ?? []).map(str).join(str(sep ?? '')),
+  join: (a, sep) => ((a instanceof GoNil ? [] : (a as Value[] | undefined)) ?? []).map(str).join(str(sep ?? '')),
   title: (s) => {
     let prev = ' ';
     let out = '';
@@ -568,19 +591,27 @@ interface Scope {
   vars: { name: string; value: Value }[];
 }
 
+/** How a run treats what is not there; Go's Option("missingkey=error") is `missingKey: 'error'`. */
+export interface ExecuteOptions {
+  /** On an error, give back what was printed before it instead of throwing. */
+  partial?: boolean;
+  missingKey?: 'default' | 'error';
+}
+
 class Exec {
   out = '';
   constructor(
     private readonly tpl: Template,
     private readonly funcs: Record<string, Fn>,
+    private readonly missingKeyError = false,
   ) {}
 
   /** Go's execution error: where (line:column) and at which node (`at`, else the command). */
-  private fail(cmd: Command, msg: string, at = cmd.src): TemplateError {
-    const before = this.tpl.src.slice(0, cmd.pos);
+  private fail(cmd: Command, msg: string, at = cmd.src, pos = cmd.pos): TemplateError {
+    const before = this.tpl.src.slice(0, pos);
     const nl = before.lastIndexOf('\n');
     const line = before.split('\n').length;
-    const col = cmd.pos - (nl + 1);
+    const col = pos - (nl + 1);
     const ctx = at.length > 20 ? `${at.slice(0, 20)}...` : at;
     return new TemplateError(`template: :${line}:${col}: executing "" at <${ctx}>: ${msg}`);
   }
@@ -621,10 +652,11 @@ class Exec {
         const v = this.pipeline({ ...n.pipe, decl: [] }, dot, scope);
         try {
           let entries: [Value, Value][];
-          if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
-          else if (isMap(v)) entries = sortedKeys(v).map((k) => [k, v[k]]);
+          const t = goTypeOf(v);
+          if (Array.isArray(v)) entries = v.map((x, i) => [i, elementOf(t, x)]);
+          else if (isMap(v)) entries = sortedKeys(v).map((k) => [k, elementOf(t, v[k])]);
           else if (typeof v === 'number' && Number.isInteger(v)) entries = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
-          else if (v === undefined || v === null) entries = [];
+          else if (v === undefined || v === null || (v instanceof GoNil && t?.kind !== 'ptr')) entries = [];
           else throw this.fail(n.pipe.cmds[0], `range can't iterate over ${showInner(v)}`);
           if (entries.length === 0) {
             if (n.elseList) this.run(n.elseList, dot, scope);
@@ -691,31 +723,59 @@ class Exec {
   }
 
   /** Follows a field chain; the last field, if a method, is called with `args`. */
-  private fields(c: Command, base: Value, path: string[], args: Value[] | undefined, at: string): Value {
+  private fields(c: Command, base: Value, path: string[], args: Value[] | undefined, at: string, pos?: number): Value {
     let cur = base;
     for (const [i, key] of path.entries()) {
       const lastKey = i === path.length - 1;
       if (cur === undefined || cur === null) {
-        if (lastKey && args?.length) throw this.fail(c, `nil pointer evaluating interface {}.${key}`, at);
+        if ((lastKey && args?.length) || this.missingKeyError) throw this.fail(c, `nil pointer evaluating interface {}.${key}`, at, pos);
         return undefined;
       }
-      if (typeof cur !== 'object') throw this.fail(c, `can't evaluate field ${key} in type ${goTypeName(cur)}`, at);
-      if (Array.isArray(cur)) throw this.fail(c, `can't evaluate field ${key} in type ${goTypeName(cur)}`, at);
+      const t = goTypeOf(cur);
+      if (t) {
+        cur = this.typedField(c, cur, t, key, at, lastKey && !!args?.length, pos);
+        continue;
+      }
+      if (typeof cur !== 'object') throw this.fail(c, `can't evaluate field ${key} in type ${goTypeName(cur)}`, at, pos);
+      if (Array.isArray(cur)) throw this.fail(c, `can't evaluate field ${key} in type ${goTypeName(cur)}`, at, pos);
       const v = (cur as Record<string, Value>)[key];
       if (typeof v === 'function') {
         const call = lastKey ? (args ?? []) : [];
         try {
           cur = (v as Fn).call(cur, ...call);
         } catch (e) {
-          throw this.fail(c, `error calling ${key}: ${(e as Error).message}`, at);
+          throw this.fail(c, `error calling ${key}: ${(e as Error).message}`, at, pos);
         }
         if (lastKey) return cur;
         continue;
       }
+      if (this.missingKeyError && !Object.hasOwn(cur as object, key)) throw this.fail(c, `map has no entry for key "${key}"`, at, pos);
       cur = Object.hasOwn(cur as object, key) ? v : undefined;
     }
-    if (args?.length) throw this.fail(c, `${path[path.length - 1]} is not a method but has arguments`, at);
+    if (args?.length) throw this.fail(c, `${path[path.length - 1]} is not a method but has arguments`, at, pos);
     return cur;
+  }
+
+  /**
+   * A field of a value with a Go type, as text/template's evalField: a struct's field (its zero
+   * value when the JSON lacks it), a map's key (nothing when missing), else Go's error.
+   */
+  private typedField(c: Command, cur: Value, t: GoType, key: string, at: string, hasArgs: boolean, pos?: number): Value {
+    const st = structOf(t);
+    const field = st && findField(st, key);
+    if (field && !(cur instanceof GoNil)) {
+      if (hasArgs) throw this.fail(c, `${key} has arguments but cannot be invoked as function`, at, pos);
+      return typed(fieldValue(cur, field), field.type);
+    }
+    if (t.kind === 'map' && t.key === 'string') {
+      if (hasArgs) throw this.fail(c, `${key} is not a method but has arguments`, at, pos);
+      const m = cur instanceof GoBox ? {} : (cur as Record<string, Value>);
+      if (Object.hasOwn(m, key)) return typed(m[key], t.elem);
+      if (this.missingKeyError) throw this.fail(c, `map has no entry for key "${key}"`, at, pos);
+      return undefined;
+    }
+    if (cur instanceof GoNil && t.kind === 'ptr' && (field || !st)) throw this.fail(c, `nil pointer evaluating ${goTypeString(t)}.${key}`, at, pos);
+    throw this.fail(c, `can't evaluate field ${key} in type ${goTypeString(t)}`, at, pos);
   }
 
   private arg(c: Command, o: Operand, dot: Value, scope: Scope): Value {
@@ -727,7 +787,7 @@ class Exec {
       case 'lit':
         return o.v;
       case 'field':
-        return this.fields(c, dot, o.path, undefined, `.${o.path.join('.')}`);
+        return this.fields(c, dot, o.path, undefined, `.${o.path.join('.')}`, o.pos);
       case 'var':
         return this.fields(c, this.variable(scope, o.name), o.path, undefined, [o.name, ...o.path].join('.'));
       case 'pipe':
@@ -770,7 +830,7 @@ class Exec {
       case 'ident':
         return this.call(c, first.name, rest, dot, scope, final);
       case 'field':
-        return this.fields(c, dot, first.path, args(), `.${first.path.join('.')}`);
+        return this.fields(c, dot, first.path, args(), `.${first.path.join('.')}`, first.pos);
       case 'var':
         if (first.path.length) return this.fields(c, this.variable(scope, first.name), first.path, args(), [first.name, ...first.path].join('.'));
         break;
@@ -788,13 +848,13 @@ export function parseTemplate(src: string, funcs: Record<string, unknown> = FUNC
   return { root: new Parser(src, lex(src), funcs).parse(), src };
 }
 
-/** Runs a parsed template over a value; `partial`: on an error, what was printed before it. */
-export function executeTemplate(tpl: Template, data: Value, funcs: Record<string, Fn> = FUNCTIONS, partial = false): string {
-  const exec = new Exec(tpl, funcs);
+/** Runs a parsed template over a value (with a Go type or plain). */
+export function executeTemplate(tpl: Template, data: Value, funcs: Record<string, Fn> = FUNCTIONS, opts: ExecuteOptions = {}): string {
+  const exec = new Exec(tpl, funcs, opts.missingKey === 'error');
   try {
     exec.run(tpl.root, data, { vars: [{ name: '$', value: data }] });
   } catch (e) {
-    if (!partial || !(e instanceof TemplateError)) throw e;
+    if (!opts.partial || !(e instanceof TemplateError)) throw e;
   }
   return exec.out;
 }
