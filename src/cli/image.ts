@@ -5,8 +5,9 @@ import { inspectImage, parsePruneFilters, pruneImages } from '../engine/images/i
 import { confirm, imagesSection } from './prune-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
+import { printInspected, refuseUnparsed } from './inspect-template.js';
 import type { CliContext, VerbModule } from './main.js';
-import { humanSize, renderTemplate } from './format.js';
+import { humanSize } from './format.js';
 
 const ALIASES: Record<string, () => Promise<VerbModule>> = {
   ls: () => import('./images.js'),
@@ -53,6 +54,9 @@ const INSPECT: VerbSpec = {
 async function inspect(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(INSPECT, argv, ctx);
   if (!flags) return 0;
+  const format = flags.string('format');
+  const refused = refuseUnparsed(ctx, format);
+  if (refused !== undefined) return refused;
   const store = await openImageStore(ctx);
   const docs: unknown[] = [];
   let code = 0;
@@ -65,9 +69,10 @@ async function inspect(argv: string[], ctx: CliContext): Promise<number> {
       code = 1;
     }
   }
-  const format = flags.string('format');
-  if (format && format !== 'json') for (const d of docs) ctx.out(`${renderTemplate(format, d)}\n`);
-  else ctx.out(`${JSON.stringify(docs, null, 4)}\n`);
+  if (format && format !== 'json') {
+    const { IMAGE_INSPECT } = await import('./docker-types.js');
+    if (printInspected(ctx, format, docs.map((doc) => ({ doc, type: IMAGE_INSPECT })))) code = 1;
+  } else ctx.out(`${JSON.stringify(docs, null, 4)}\n`);
   return code;
 }
 

@@ -11,7 +11,8 @@ import { lookupBinary } from '../runtime/detect.js';
 import { openStore } from '../store/index.js';
 import { containerHost } from './container-common.js';
 import { type FlagSpec, parseVerb, type VerbSpec } from './flags.js';
-import { checkTemplate, renderTemplate } from './format.js';
+import { renderTemplate } from './format.js';
+import { refuseUnparsed } from './inspect-template.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = {
@@ -28,7 +29,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const format = flags.string('format');
-  if (format !== undefined && format !== 'json') checkTemplate(format);
+  const refused = refuseUnparsed(ctx, format);
+  if (refused !== undefined) return refused;
   const info = await gather(ctx, flags.string('storage-driver'));
   if (format === 'json') {
     ctx.out(`${JSON.stringify(info)}\n`);

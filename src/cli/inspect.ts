@@ -4,8 +4,9 @@ import { inspectView } from '../engine/inspect.js';
 import { lookupContainer } from '../engine/state.js';
 import { BerthError, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { renderTemplate } from './format.js';
 import { containerHost } from './container-common.js';
+import { CONTAINER_INSPECT, IMAGE_INSPECT, VOLUME_INSPECT } from './docker-types.js';
+import { type Inspected, printInspected, refuseUnparsed } from './inspect-template.js';
 import type { CliContext } from './main.js';
 import { inspectDoc } from './volume.js';
 
@@ -25,8 +26,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const type = flags.string('type');
   if (type !== undefined && !['container', 'image', 'volume'].includes(type)) throw invalidArgument(`invalid --type "${type}": want container, image or volume`);
+  const format = flags.string('format');
+  // docker's CLI parses the template before it looks anything up.
+  const refused = refuseUnparsed(ctx, format);
+  if (refused !== undefined) return refused;
   const host = containerHost(ctx);
-  const objects: unknown[] = [];
+  const objects: Inspected[] = [];
   let failed = false;
   for (const q of flags.args) {
     try {
@@ -36,37 +41,36 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
-  const format = flags.string('format');
-  if (format === undefined || format === 'json') ctx.out(`${JSON.stringify(objects, null, 4)}\n`);
-  else for (const o of objects) ctx.out(`${renderTemplate(format, o)}\n`);
+  if (format === undefined || format === 'json') ctx.out(`${JSON.stringify(objects.map((o) => o.doc), null, 4)}\n`);
+  else if (printInspected(ctx, format, objects)) failed = true;
   return failed ? 1 : 0;
 }
 
-async function inspectOne(host: ReturnType<typeof containerHost>, q: string, type: string | undefined, size: boolean): Promise<unknown> {
-  if (type === 'volume') return inspectDoc(host.volumes.inspect(q));
+async function inspectOne(host: ReturnType<typeof containerHost>, q: string, type: string | undefined, size: boolean): Promise<Inspected> {
+  if (type === 'volume') return { doc: inspectDoc(host.volumes.inspect(q)), type: VOLUME_INSPECT };
   if (type !== 'image') {
     try {
       const rec = await lookupContainer(host, q);
       const driver = await host.driver();
       const data = await driver.data(rec.snapshot).catch(() => ({}));
       const view = inspectView(host, rec, driver.name, data);
-      if (!size) return view;
+      if (!size) return { doc: view, type: CONTAINER_INSPECT };
       const { containerSizes } = await import('../engine/lifecycle.js');
       const sizes = await containerSizes(host, rec);
-      return { ...view, SizeRw: sizes.rw, SizeRootFs: sizes.rootFs };
+      return { doc: { ...view, SizeRw: sizes.rw, SizeRootFs: sizes.rootFs }, type: CONTAINER_INSPECT };
     } catch (err) {
       if (type === 'container' || !(err instanceof BerthError && err.kind === 'not-found')) throw err;
     }
   }
   const { inspectImage } = await import('../engine/images/index.js');
   try {
-    return await inspectImage(await host.store(), q);
+    return { doc: await inspectImage(await host.store(), q), type: IMAGE_INSPECT };
   } catch (err) {
     if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
     if (type === 'image') throw err;
   }
   try {
-    return inspectDoc(host.volumes.inspect(q));
+    return { doc: inspectDoc(host.volumes.inspect(q)), type: VOLUME_INSPECT };
   } catch (err) {
     if (err instanceof BerthError && err.kind === 'not-found') throw new BerthError('not-found', `no such object: ${q}`);
     throw err;

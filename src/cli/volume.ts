@@ -5,7 +5,8 @@ import { filterVolumes, usersOf, type Volume } from '../engine/volumes.js';
 import { invalidArgument, isBerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
-import { type FormatSpec, formatRows, humanSize, renderTemplate } from './format.js';
+import { type FormatSpec, formatRows, humanSize } from './format.js';
+import { printInspected, refuseUnparsed } from './inspect-template.js';
 import type { CliContext } from './main.js';
 import { confirm, volumesSection } from './prune-common.js';
 
@@ -137,6 +138,9 @@ export function inspectDoc(v: Volume): Record<string, unknown> {
 async function inspect(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(INSPECT, argv, ctx);
   if (!flags) return 0;
+  const format = flags.string('format');
+  const refused = refuseUnparsed(ctx, format);
+  if (refused !== undefined) return refused;
   const host = containerHost(ctx);
   const docs: Record<string, unknown>[] = [];
   let code = 0;
@@ -149,9 +153,10 @@ async function inspect(argv: string[], ctx: CliContext): Promise<number> {
       code = 1;
     }
   }
-  const format = flags.string('format');
-  if (format && format !== 'json') for (const d of docs) ctx.out(`${renderTemplate(format, d as never)}\n`);
-  else ctx.out(`${JSON.stringify(docs, null, 4)}\n`);
+  if (format && format !== 'json') {
+    const { VOLUME_INSPECT } = await import('./docker-types.js');
+    if (printInspected(ctx, format, docs.map((doc) => ({ doc, type: VOLUME_INSPECT })))) code = 1;
+  } else ctx.out(`${JSON.stringify(docs, null, 4)}\n`);
   return code;
 }
 

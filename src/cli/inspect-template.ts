@@ -1,0 +1,77 @@
+// `inspect -f` as docker's CLI runs it (its TemplateInspector): the template over the document
+// decoded into docker's Go types (docker-types.ts); on an execution error, again over the raw
+// JSON as maps with missingkey=error; its errors and parse errors in docker's words.
+
+import type { GoType } from './go-types.js';
+import { withGoType } from './go-types.js';
+import { compileTemplate } from './format.js';
+import type { CliContext } from './main.js';
+import { executeTemplate, type Template, TemplateError } from './template.js';
+
+/** docker's exit code for a --format that does not parse (its CLI's flag error). */
+export const TEMPLATE_PARSE_EXIT = 64;
+
+/** docker's words for a --format of inspect or info that does not parse; undefined when it parses. */
+export function templateParseError(format: string): string | undefined {
+  try {
+    compileTemplate(format);
+    return undefined;
+  } catch (e) {
+    if (e instanceof TemplateError) return `template parsing error: ${e.message}`;
+    throw e;
+  }
+}
+
+export interface Inspected {
+  doc: unknown;
+  /** The Go type docker's CLI decodes it into. */
+  type: GoType;
+}
+
+/**
+ * Each document through the template, a line each. A document whose typed run fails is run
+ * again over its raw JSON, as docker's CLI does: `{{.Id}}` (no such field in docker's struct,
+ * whose field is ID) thus prints the raw maps, and a key in neither is an error
+ * ("template parsing error: ... map has no entry for key"), which leaves that document out.
+ * No output at all is one empty line, as docker's.
+ */
+export function renderInspected(format: string, docs: Inspected[]): { out: string; errors: string[] } {
+  const tpl = compileTemplate(format);
+  let out = '';
+  const errors: string[] = [];
+  for (const { doc, type } of docs) {
+    try {
+      out += `${runTyped(tpl, doc, type)}\n`;
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      errors.push(`template parsing error: ${e.message}`);
+    }
+  }
+  return { out: out === '' ? '\n' : out, errors };
+}
+
+function runTyped(tpl: Template, doc: unknown, type: GoType): string {
+  try {
+    return executeTemplate(tpl, withGoType(doc, type));
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    // A fresh copy: the raw maps carry no Go types.
+    return executeTemplate(tpl, JSON.parse(JSON.stringify(doc)), undefined, { missingKey: 'error' });
+  }
+}
+
+/** Writes what renderInspected made: the lines on stdout, the errors on stderr; true if any failed. */
+export function printInspected(ctx: Pick<CliContext, 'out' | 'err'>, format: string, docs: Inspected[]): boolean {
+  const { out, errors } = renderInspected(format, docs);
+  ctx.out(out);
+  for (const e of errors) ctx.err(`${e}\n`);
+  return errors.length > 0;
+}
+
+/** A --format that does not parse: its error on stderr and docker's exit code, before any lookup. */
+export function refuseUnparsed(ctx: Pick<CliContext, 'err'>, format: string | undefined): number | undefined {
+  const error = format !== undefined && format !== 'json' ? templateParseError(format) : undefined;
+  if (error === undefined) return undefined;
+  ctx.err(`${error}\n`);
+  return TEMPLATE_PARSE_EXIT;
+}
