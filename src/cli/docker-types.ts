@@ -1,6 +1,7 @@
 // The Go types docker's CLI (28) decodes `inspect` documents into, for berth's templates
 // (go-types.ts): fields in declared order with their Go names, as moby's api/types declare them.
-// berth's own fields are declared last in the struct that holds them, marked "berth's extra".
+// berth's own fields are declared last in the struct that holds them, as extras: fields for
+// templates, printed after docker's when the document has them.
 
 import {
   BOOL,
@@ -47,7 +48,7 @@ const state = struct('container.State', {
   Health: ptrTo(health),
   // berth's extra: the pid of the container's monitor (conmon).
   MonitorPid: INT,
-});
+}, { extras: ['MonitorPid'] });
 
 /** docker's container.Config; its image's Config and ContainerConfig had this type before API 1.50. */
 export const CONTAINER_CONFIG = struct('container.Config', {
@@ -300,7 +301,7 @@ const containerJSONBase = struct(
     // berth's extra: the OCI runtime that runs the container.
     OCIRuntime: STRING,
   },
-  { json: { ID: 'Id' } },
+  { json: { ID: 'Id' }, extras: ['OCIRuntime'] },
 );
 
 /** `docker container inspect`'s document: container.InspectResponse (types.ContainerJSON before docker 28). */
@@ -362,7 +363,7 @@ export const IMAGE_INSPECT = struct(
     ManifestMediaType: STRING,
     Labels: STRING_MAP,
   },
-  { json: { ID: 'Id' } },
+  { json: { ID: 'Id' }, extras: ['Digest', 'ManifestMediaType', 'Labels'] },
 );
 
 /** `docker volume inspect`'s document: volume.Volume. */

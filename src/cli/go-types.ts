@@ -29,6 +29,11 @@ export interface GoField {
   json?: string;
   /** An embedded struct: its fields are the outer JSON object's, promoted to the outer struct. */
   embedded?: boolean;
+  /**
+   * berth's own field, which docker's struct lacks: declared after docker's, printed only when
+   * the JSON has it, so a struct docker's JSON filled prints as docker prints it.
+   */
+  extra?: boolean;
 }
 
 export type StructType = Extract<GoType, { kind: 'struct' }>;
@@ -53,12 +58,23 @@ export const EMPTY_STRUCT: StructType = { kind: 'struct', name: 'struct {}', fie
  * A struct from its fields in declared order: `Name: type`; `json` renames the JSON key, and a
  * field listed in `embedded` is an embedded struct (or pointer to one).
  */
-export function struct(name: string, fields: Record<string, GoType>, opts: { json?: Record<string, string>; embedded?: string[] } = {}): StructType {
+export function struct(name: string, fields: Record<string, GoType>, opts: { json?: Record<string, string>; embedded?: string[]; extras?: string[] } = {}): StructType {
   return {
     kind: 'struct',
     name,
-    fields: Object.entries(fields).map(([n, type]) => ({ name: n, type, json: opts.json?.[n], embedded: opts.embedded?.includes(n) || undefined })),
+    fields: Object.entries(fields).map(([n, type]) => ({
+      name: n,
+      type,
+      json: opts.json?.[n],
+      embedded: opts.embedded?.includes(n) || undefined,
+      extra: opts.extras?.includes(n) || undefined,
+    })),
   };
+}
+
+/** The fields a struct prints for a JSON object: docker's, then berth's extras that it holds. */
+export function printedFields(t: StructType, obj: Value): GoField[] {
+  return t.fields.filter((f) => !f.extra || fieldValue(obj, f) !== undefined);
 }
 
 // ---------- typed values ----------

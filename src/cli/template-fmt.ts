@@ -3,7 +3,7 @@
 // A value with a Go type (go-types.ts) prints as Go prints that type: structs as {v1 v2}, nil
 // slices as [], nil maps as map[], nil pointers as <nil>.
 
-import { fieldValue, GoBox, GoDuration, GoNil, GoTime, type GoType, goDurationText, goTimeText, goTypeOf, goTypeString, typed } from './go-types.js';
+import { fieldValue, GoBox, printedFields, GoDuration, GoNil, GoTime, type GoType, goDurationText, goTimeText, goTypeOf, goTypeString, typed } from './go-types.js';
 
 type Value = unknown;
 
@@ -70,7 +70,7 @@ export function showInner(v: Value): string {
 export function showTyped(raw: Value, t: GoType): string {
   switch (t.kind) {
     case 'struct':
-      return `{${t.fields.map((f) => showTyped(fieldValue(raw, f), f.type)).join(' ')}}`;
+      return `{${printedFields(t, raw).map((f) => showTyped(fieldValue(raw, f), f.type)).join(' ')}}`;
     case 'ptr':
       return raw === null || raw === undefined ? '<nil>' : `&${showTyped(raw, t.elem)}`;
     case 'slice':
@@ -146,7 +146,7 @@ function fmtOne(verb: string, flags: string, width: number | undefined, prec: nu
     if (isMap(v)) return `map[${sortedKeys(v).map((k) => `${fmtOne(verb, flags, width, prec, k)}:${fmtOne(verb, flags, width, prec, v[k])}`).join(' ')}]`;
     const t = goTypeOf(v);
     const st = t?.kind === 'struct' ? t : t?.kind === 'ptr' && !(v instanceof GoNil) && t.elem.kind === 'struct' ? t.elem : undefined;
-    if (st) return `${st === t ? '' : '&'}{${st.fields.map((f) => fmtOne(verb, flags, width, prec, typed(fieldValue(v, f), f.type))).join(' ')}}`;
+    if (st) return `${st === t ? '' : '&'}{${printedFields(st, v).map((f) => fmtOne(verb, flags, width, prec, typed(fieldValue(v, f), f.type))).join(' ')}}`;
     if (v instanceof GoTime) return fmtOne(verb, flags, width, prec, goTimeText(v.text));
     if (v instanceof GoDuration) return fmtOne(verb, flags, width, prec, goDurationText(v.ns));
   }
