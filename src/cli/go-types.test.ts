@@ -105,6 +105,9 @@ test("{{json}} prints the document's JSON as before", () => {
     assert.equal(run(t, c), plain(t), t);
   }
   assert.equal(JSON.stringify(withGoType(container(), CONTAINER_INSPECT)), JSON.stringify(container()));
+  // A frozen part (a shared constant) is typed as a copy.
+  const frozen = { ...container(), Args: Object.freeze(['a', 'b']) };
+  assert.equal(run('{{.Args}} {{printf "%T" .Args}}', frozen), '[a b] []string');
 });
 
 test("berth's extra fields are there for templates and print after docker's when present", () => {

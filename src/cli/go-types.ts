@@ -165,8 +165,11 @@ export function typed(raw: Value, t: GoType): Value {
 }
 
 function tag(o: object, t: GoType): object {
-  if ((o as { [GO_TYPE]?: GoType })[GO_TYPE] !== t) Object.defineProperty(o, GO_TYPE, { value: t, configurable: true, writable: true, enumerable: false });
-  return o;
+  if ((o as { [GO_TYPE]?: GoType })[GO_TYPE] === t) return o;
+  // A frozen value (a shared constant) is tagged as a copy.
+  const target = Object.isExtensible(o) ? o : Array.isArray(o) ? [...o] : { ...o };
+  Object.defineProperty(target, GO_TYPE, { value: t, configurable: true, writable: true, enumerable: false });
+  return target;
 }
 
 /** The struct a struct or a pointer to one has. */
