@@ -24,6 +24,8 @@ test("a key in neither is docker's error, and no output at all is one empty line
     errors: Array(2).fill('template parsing error: template: :1:9: executing "" at <.Config.Bogus>: map has no entry for key "Bogus"'),
   });
   assert.deepEqual(render('{{.State.Health.Status}}').errors, ['template parsing error: template: :1:8: executing "" at <.State.Health.Status>: map has no entry for key "Health"']);
+  // Inside decoded JSON every value is an interface {} to Go.
+  assert.deepEqual(render('{{.State.Pid.X}} {{.Id}}').errors, ['template parsing error: template: :1:8: executing "" at <.State.Pid.X>: can\'t evaluate field X in type interface {}']);
   assert.deepEqual(render('{{.Id}}{{.ExecIDs.X}}').errors, ['template parsing error: template: :1:17: executing "" at <.ExecIDs.X>: nil pointer evaluating interface {}.X']);
 });
 

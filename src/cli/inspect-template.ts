@@ -56,7 +56,7 @@ function runTyped(tpl: Template, doc: unknown, type: GoType): string {
   } catch (e) {
     if (!(e instanceof TemplateError)) throw e;
     // A fresh copy: the raw maps carry no Go types.
-    return executeTemplate(tpl, JSON.parse(JSON.stringify(doc)), undefined, { missingKey: 'error' });
+    return executeTemplate(tpl, JSON.parse(JSON.stringify(doc)), undefined, { missingKey: 'error', decodedJSON: true });
   }
 }
 

@@ -3,7 +3,7 @@
 // A value with a Go type (go-types.ts) prints as Go prints that type: structs as {v1 v2}, nil
 // slices as [], nil maps as map[], nil pointers as <nil>.
 
-import { fieldValue, GoBox, printedFields, GoDuration, GoNil, GoTime, type GoType, goDurationText, goTimeText, goTypeOf, goTypeString, typed } from './go-types.js';
+import { fieldValue, GoBox, GoDuration, GoNil, GoTime, type GoType, goDurationText, goTimeText, goTypeOf, goTypeString, printedFields, typed } from './go-types.js';
 
 type Value = unknown;
 

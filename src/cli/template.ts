@@ -1,8 +1,9 @@
 // A subset of Go's text/template, as docker's --format uses it: a lexer and parser to a tree,
 // then an evaluator over plain JS values (objects stand for Go maps, arrays for slices, a JS
-// function on the data for a method such as {{.Label "k"}}), or over values that carry a Go type
-// (go-types.ts: structs, typed maps and slices, nil pointers), which it walks as Go's reflection. Functions are Go's builtins plus
-// docker's cli/templates ones (json, split, join, title, lower, upper, pad, truncate).
+// function on the data for a method such as {{.Label "k"}}), or over values that carry a Go
+// type (go-types.ts: structs, typed maps and slices, nil pointers), walked as Go's reflection
+// walks them. Functions are Go's builtins plus docker's cli/templates ones (json, split, join,
+// title, lower, upper, pad, truncate).
 // Errors carry Go's words: "template: :1: unexpected {{end}}".
 
 import { fieldValue, findField, GoBox, GoNil, type GoType, goTypeOf, goTypeString, structOf, typed } from './go-types.js';
@@ -596,6 +597,11 @@ export interface ExecuteOptions {
   /** On an error, give back what was printed before it instead of throwing. */
   partial?: boolean;
   missingKey?: 'default' | 'error';
+  /**
+   * The data is JSON decoded into Go's interface{} (docker's raw fallback): a value inside it is
+   * an interface {} to Go, which names that type in its errors.
+   */
+  decodedJSON?: boolean;
 }
 
 class Exec {
@@ -604,6 +610,7 @@ class Exec {
     private readonly tpl: Template,
     private readonly funcs: Record<string, Fn>,
     private readonly missingKeyError = false,
+    private readonly decodedJSON = false,
   ) {}
 
   /** Go's execution error: where (line:column) and at which node (`at`, else the command). */
@@ -736,8 +743,9 @@ class Exec {
         cur = this.typedField(c, cur, t, key, at, lastKey && !!args?.length, pos);
         continue;
       }
-      if (typeof cur !== 'object') throw this.fail(c, `can't evaluate field ${key} in type ${goTypeName(cur)}`, at, pos);
-      if (Array.isArray(cur)) throw this.fail(c, `can't evaluate field ${key} in type ${goTypeName(cur)}`, at, pos);
+      if (typeof cur !== 'object' || Array.isArray(cur)) {
+        throw this.fail(c, `can't evaluate field ${key} in type ${this.decodedJSON ? 'interface {}' : goTypeName(cur)}`, at, pos);
+      }
       const v = (cur as Record<string, Value>)[key];
       if (typeof v === 'function') {
         const call = lastKey ? (args ?? []) : [];
@@ -850,7 +858,7 @@ export function parseTemplate(src: string, funcs: Record<string, unknown> = FUNC
 
 /** Runs a parsed template over a value (with a Go type or plain). */
 export function executeTemplate(tpl: Template, data: Value, funcs: Record<string, Fn> = FUNCTIONS, opts: ExecuteOptions = {}): string {
-  const exec = new Exec(tpl, funcs, opts.missingKey === 'error');
+  const exec = new Exec(tpl, funcs, opts.missingKey === 'error', opts.decodedJSON);
   try {
     exec.run(tpl.root, data, { vars: [{ name: '$', value: data }] });
   } catch (e) {
