@@ -30,6 +30,8 @@ test("a container's structs, slices, maps and nil values print as docker's Go ty
   const doc = JSON.parse(await ok(fx, ['inspect', 'typed']))[0];
   assert.equal(await ok(fx, ['inspect', '-f', '{{json .Config}}', 'typed']), JSON.stringify(doc.Config));
   assert.equal(await ok(fx, ['inspect', '-f', '{{json .State}}', 'typed']), JSON.stringify(doc.State));
+  // An empty --format is docker's JSON, as no --format.
+  assert.deepEqual(JSON.parse(await ok(fx, ['inspect', '-f', '', 'typed'])), [doc]);
 });
 
 test("docker's raw fallback: {{.Id}} is no field of its struct, so the raw maps print", async () => {

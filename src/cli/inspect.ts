@@ -41,7 +41,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
-  if (format === undefined || format === 'json') ctx.out(`${JSON.stringify(objects.map((o) => o.doc), null, 4)}\n`);
+  if (format === undefined || format === '' || format === 'json') ctx.out(`${JSON.stringify(objects.map((o) => o.doc), null, 4)}\n`);
   else if (printInspected(ctx, format, objects)) failed = true;
   return failed ? 1 : 0;
 }
