@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CONTAINER_INSPECT, IMAGE_INSPECT, VOLUME_INSPECT } from './docker-types.js';
-import { goDurationText, goTimeText, type GoType, withGoType } from './go-types.js';
+import { formatGoDuration } from '../internal/go-duration.js';
+import { goTimeText, type GoType, withGoType } from './go-types.js';
 import { executeTemplate, parseTemplate } from './template.js';
 
 // A container as dockerd 20.10 gave it (trimmed); the expected values are what docker's CLI 28
@@ -142,7 +143,7 @@ test("Go's Time and Duration strings", () => {
   assert.equal(goTimeText('0001-01-01T00:00:00Z'), '0001-01-01 00:00:00 +0000 UTC');
   assert.equal(goTimeText('2026-12-04T22:31:23.490Z'), '2026-12-04 22:31:23.49 +0000 UTC');
   assert.equal(goTimeText('2026-12-04T22:31:23+01:00'), '2026-12-04 22:31:23 +0100 +0100');
-  const d = (ns: number) => goDurationText(ns);
+  const d = (ns: number) => formatGoDuration(ns);
   assert.deepEqual(
     [d(0), d(7), d(1500), d(2_500_000), d(2e9), d(1.5e9), d(90e9), d(3600e9), d(3723.5e9), d(-2e9)],
     ['0s', '7ns', '1.5µs', '2.5ms', '2s', '1.5s', '1m30s', '1h0m0s', '1h2m3.5s', '-2s'],

@@ -227,7 +227,7 @@ export function goTypeString(t: GoType): string {
   }
 }
 
-// ---------- how time and duration print ----------
+// ---------- how time prints (durations: internal/go-duration.ts) ----------
 
 /** Go's Time.String() of an RFC 3339 text: "2026-12-05 00:38:29.130262232 +0000 UTC". */
 export function goTimeText(iso: string): string {
@@ -236,28 +236,4 @@ export function goTimeText(iso: string): string {
   const frac = (m[3] ?? '').replace(/0+$/, '').replace(/^\.$/, '');
   const zone = m[4] === 'Z' ? '+0000 UTC' : `${m[4].replace(':', '')} ${m[4].replace(':', '')}`;
   return `${m[1]} ${m[2]}${frac} ${zone}`;
-}
-
-/** Go's Duration.String(): "0s", "1.5s", "1m30s", "2h0m0s", "500ms", "10µs", "7ns". */
-export function goDurationText(ns: number): string {
-  if (ns === 0) return '0s';
-  const neg = ns < 0;
-  let u = Math.abs(ns);
-  const sign = neg ? '-' : '';
-  const frac = (v: number, digits: number) => {
-    const whole = Math.floor(v / 10 ** digits);
-    const rest = String(v % 10 ** digits).padStart(digits, '0').replace(/0+$/, '');
-    return rest ? `${whole}.${rest}` : String(whole);
-  };
-  if (u < 1e9) {
-    if (u < 1e3) return `${sign}${u}ns`;
-    if (u < 1e6) return `${sign}${frac(u, 3)}µs`;
-    return `${sign}${frac(u, 6)}ms`;
-  }
-  const secs = frac(u % 6e10, 9);
-  u = Math.floor(u / 6e10);
-  if (u === 0) return `${sign}${secs}s`;
-  const mins = u % 60;
-  const hours = Math.floor(u / 60);
-  return hours > 0 ? `${sign}${hours}h${mins}m${secs}s` : `${sign}${mins}m${secs}s`;
 }

@@ -3,7 +3,8 @@
 // A value with a Go type (go-types.ts) prints as Go prints that type: structs as {v1 v2}, nil
 // slices as [], nil maps as map[], nil pointers as <nil>.
 
-import { fieldValue, GoBox, GoDuration, GoNil, GoTime, type GoType, goDurationText, goTimeText, goTypeOf, goTypeString, printedFields, typed } from './go-types.js';
+import { formatGoDuration } from '../internal/go-duration.js';
+import { fieldValue, GoBox, GoDuration, GoNil, GoTime, type GoType, goTimeText, goTypeOf, goTypeString, printedFields, typed } from './go-types.js';
 
 type Value = unknown;
 
@@ -85,7 +86,7 @@ export function showTyped(raw: Value, t: GoType): string {
     case 'time':
       return goTimeText(typeof raw === 'string' ? raw : '0001-01-01T00:00:00Z');
     case 'duration':
-      return goDurationText(typeof raw === 'number' ? raw : 0);
+      return formatGoDuration(typeof raw === 'number' ? raw : 0);
     case 'interface':
       return showInner(raw);
     default:
@@ -148,7 +149,7 @@ function fmtOne(verb: string, flags: string, width: number | undefined, prec: nu
     const st = t?.kind === 'struct' ? t : t?.kind === 'ptr' && !(v instanceof GoNil) && t.elem.kind === 'struct' ? t.elem : undefined;
     if (st) return `${st === t ? '' : '&'}{${printedFields(st, v).map((f) => fmtOne(verb, flags, width, prec, typed(fieldValue(v, f), f.type))).join(' ')}}`;
     if (v instanceof GoTime) return fmtOne(verb, flags, width, prec, goTimeText(v.text));
-    if (v instanceof GoDuration) return fmtOne(verb, flags, width, prec, goDurationText(v.ns));
+    if (v instanceof GoDuration) return fmtOne(verb, flags, width, prec, formatGoDuration(v.ns));
   }
   let s: string;
   const bad = () => (v === undefined || v === null ? `%!${verb}(<nil>)` : `%!${verb}(${goTypeName(v)}=${showInner(v)})`);
