@@ -40,6 +40,8 @@ test("docker's init entries: /.dockerenv and /etc/mtab in every root, in no diff
   assert.match(exported, /^l.* etc\/mtab -> \/proc\/mounts$/m);
   assert.equal(await ok(fx, ['start', '-a', 'init1']), '');
   assert.equal(await ok(fx, ['diff', 'init1']), '', 'no change of the user');
+  // Nor any byte of its writable layer (docker's SizeRw leaves its init layer out).
+  assert.equal(await ok(fx, ['inspect', '-s', '-f', '{{.SizeRw}}', 'init1']), '0');
   await ok(fx, ['rm', 'init1']);
   const inside = await ok(fx, ['run', '--rm', fx.image, 'sh', '-c', 'stat -c "%A %s" /.dockerenv; readlink /etc/mtab; grep -c " / overlay " /etc/mtab']);
   assert.equal(inside, '-rwxr-xr-x 0\n/proc/mounts\n1');

@@ -700,6 +700,15 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   assert.equal(await ok(fx, ['ps', '--filter', 'name=misc', '--format', '{{.Label "tier"}}|{{.Label "nope"}}|{{.Networks}}|{{.LocalVolumes}}|{{.Mounts}}|{{.Command}}']), `web||none|0||"sh -c 'echo first; …"`);
   // -s: the writable layer (it holds /tmp/d now) and, with the image under it, the virtual size.
   assert.match(await ok(fx, ['ps', '-s', '--filter', 'name=misc', '--format', '{{.Size}}']), /^\d+(\.\d+)?k?B \(virtual \d+(\.\d+)?[kM]?B\)$/);
+  // As docker's CLI: a template that reads .Size asks for it; --format json has docker's "0B".
+  assert.match(await ok(fx, ['ps', '--filter', 'name=misc', '--format', '{{.Size}}']), /^\d+(\.\d+)?k?B \(virtual /);
+  const row = JSON.parse(await ok(fx, ['ps', '--filter', 'name=misc', '--format', '{{json .}}']));
+  assert.deepEqual(Object.keys(row), Object.keys(row).sort(), "{{json .}} is the row's map, keys in byte order");
+  assert.match(row.Size, /virtual/);
+  assert.equal(JSON.parse(await ok(fx, ['ps', '--filter', 'name=misc', '--format', 'json'])).Size, '0B');
+  const bogus = await berth(fx, ['ps', '--filter', 'name=misc', '--format', '{{.Bogus}}']);
+  assert.equal(bogus.code, 1);
+  assert.match(bogus.stderr, /can't evaluate field Bogus in type \*formatter\.ContainerContext/);
   const [rw, rootFs] = (await ok(fx, ['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'misc'])).split(' ').map(Number);
   assert.ok(rw > 0 && rootFs > rw, `${rw} ${rootFs}`);
   assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=db', '-q']), '');

@@ -67,6 +67,21 @@ test("--format json is docker's: an object a line, keys in byte order, no method
   assert.equal(formatRows([], spec, 'json'), '');
 });
 
+test("rows as docker's formatter contexts: {{json .}} is their map, a field they lack is Go's error, methods work", () => {
+  // docker CLI 28: `ps --format '{{json .}}'` has its keys in byte order; `{{.Bogus}}` fails with
+  // "can't evaluate field Bogus in type *formatter.ContainerContext".
+  const spec = {
+    columns: [{ header: 'NAMES', field: '.Names' }],
+    headers: { Names: 'NAMES' },
+    context: 'formatter.ContainerContext',
+    view: (n: string) => ({ Names: n, ID: 'i', Command: '"sh"', Label: (k: string) => (k === 'a' ? 'b' : '') }),
+  };
+  assert.equal(formatRows(['x'], spec, '{{json .}}'), '{"Command":"\\"sh\\"","ID":"i","Names":"x"}\n');
+  assert.equal(formatRows(['x'], spec, '{{.Names}} {{.Label "a"}}|{{.Label "z"}}'), 'x b|\n');
+  assert.equal(formatRows(['x'], spec, 'table {{.Names}}'), 'NAMES\nx\n');
+  assert.throws(() => formatRows(['x'], spec, '{{.Bogus}}'), /^BerthError: template: :1:2: executing "" at <.Bogus>: can't evaluate field Bogus in type \*formatter.ContainerContext$/);
+});
+
 test("docker's CreatedAt forms: Go's time.String() and RFC 3339 to the second", () => {
   const utc = process.env.TZ;
   process.env.TZ = 'UTC';

@@ -2,6 +2,7 @@
 // and Go templates ("table {{.Repository}}\t{{.Tag}}", "{{json .}}"; template.ts runs them), sizes and ages.
 import { invalidArgument } from '../internal/errors.js';
 import { executeTemplate, FUNCTIONS, parseTemplate, type Template, TemplateError } from './template.js';
+import { INTERFACE, ptrTo, struct, withGoType } from './go-types.js';
 import { sortedKeys } from './template-fmt.js';
 
 /**
@@ -157,6 +158,21 @@ export interface FormatSpec<T> {
   headers: Record<string, string>;
   /** The row as templates see it ({{.Repository}}). */
   view(row: T): Record<string, unknown>;
+  /**
+   * The Go type of docker's formatter context for such a row ("formatter.ContainerContext"):
+   * a field it lacks is Go's "can't evaluate field X in type *NAME", and {{json .}} is its map.
+   */
+  context?: string;
+}
+
+/**
+ * The rows' views as docker's formatter contexts: pointers to a struct of the views' fields
+ * (their values as they are), which marshals as a map.
+ */
+function asContexts(name: string, views: Record<string, unknown>[]): Record<string, unknown>[] {
+  const keys = new Set(views.flatMap((v) => Object.keys(v)));
+  const type = ptrTo({ ...struct(name, Object.fromEntries([...keys].map((k) => [k, INTERFACE]))), jsonAsMap: true });
+  return views.map((v) => withGoType(v, type));
 }
 
 /**
@@ -178,8 +194,9 @@ export function goMapOrder(view: Record<string, unknown>): Record<string, unknow
  */
 export function formatRows<T>(rows: T[], spec: FormatSpec<T>, format: string | undefined): string {
   if (format !== undefined && format !== 'json') checkTemplate(format);
-  const views = rows.map((r) => spec.view(r));
-  if (format === 'json') return views.map((v) => `${jsonLine(v)}\n`).join('');
+  const plain = rows.map((r) => spec.view(r));
+  if (format === 'json') return plain.map((v) => `${jsonLine(v)}\n`).join('');
+  const views = spec.context ? asContexts(spec.context, plain) : plain;
   const tableTemplate = (fields: string[]) => fields.map((f) => `{{${f}}}`).join('\t');
   if (format === undefined || format === '' || format === 'table') {
     const head = spec.columns.map((c) => c.header).join('\t');

@@ -17,7 +17,11 @@ export type GoType =
   | { kind: 'array'; elem: GoType; len: number }
   | { kind: 'map'; key: string; elem: GoType; name?: string }
   | { kind: 'ptr'; elem: GoType }
-  | { kind: 'struct'; name: string; fields: GoField[] }
+  /**
+   * `jsonAsMap`: its JSON is a map of its fields, keys in byte order and methods left out, as
+   * docker's formatter contexts (ps, images rows) marshal themselves.
+   */
+  | { kind: 'struct'; name: string; fields: GoField[]; jsonAsMap?: boolean }
   /** interface{}: what is below it is untyped JSON, as Go decodes it. */
   | { kind: 'interface' };
 

@@ -37,6 +37,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       { header: 'SIZE', field: '.Size' },
       { header: 'COMMENT', field: '.Comment' },
     ],
+    context: 'image.historyContext',
     headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' },
     view: (r: (typeof rows)[number]) => {
       const by = r.createdBy.replace(/\s+/g, ' ');

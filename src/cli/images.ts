@@ -30,6 +30,7 @@ export function imageFormat(noTrunc: boolean, digests: boolean): FormatSpec<Imag
   ];
   return {
     columns,
+    context: 'formatter.imageContext',
     headers: { Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Names: 'NAMES' },
     view: (r) => ({
       Repository: r.repository,

@@ -143,6 +143,7 @@ export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; roo
       { header: 'NAMES', field: '.Names' },
       ...(sizes ? [{ header: 'SIZE', field: '.Size' }] : []),
     ],
+    context: 'formatter.ContainerContext',
     headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS', Size: 'SIZE' },
     view: (r) => {
       // docker's: the program, then each argument, one with a blank in single quotes.
@@ -172,7 +173,8 @@ export function psFormat(noTrunc: boolean, sizes?: Map<string, { rw: number; roo
         Networks: networkOf(r.spec) ?? '',
         ExitCode: r.state.exitCode ?? 0,
         Pid: r.state.pid,
-        ...(sizes?.has(r.id) ? { Size: sizeText(sizes.get(r.id) as { rw: number; rootFs: number }) } : {}),
+        // docker's Size(): "0B" when the sizes were not asked for.
+        Size: sizes?.has(r.id) ? sizeText(sizes.get(r.id) as { rw: number; rootFs: number }) : '0B',
       };
     },
   };
@@ -211,12 +213,15 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   let sizes: Map<string, { rw: number; rootFs: number }> | undefined;
-  if (flags.bool('size')) {
+  // As docker's CLI: a template that reads .Size (or all of a row, {{json .}}) asks for the sizes.
+  const format = flags.string('format');
+  const templateSizes = format !== undefined && format !== 'json' && /\.Size\b|\bjson\s+\.\s*(\}\}|\|)/.test(format);
+  if (flags.bool('size') || templateSizes) {
     const { containerSizes } = await import('../engine/lifecycle.js');
     const host = containerHost(ctx);
     sizes = new Map();
     for (const r of rows) sizes.set(r.id, await containerSizes(host, r));
   }
-  ctx.out(formatRows(rows, psFormat(noTrunc, sizes), flags.string('format')));
+  ctx.out(formatRows(rows, psFormat(noTrunc, sizes), format));
   return 0;
 }

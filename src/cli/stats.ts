@@ -59,6 +59,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       { header: 'BLOCK I/O', field: '.BlockIO' },
       { header: 'PIDS', field: '.PIDs' },
     ],
+    context: 'container.statsContext',
     headers: { Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' },
     view: (r) => ({
       Container: asked.get(r.id) ?? r.id.slice(0, 12),

@@ -45,6 +45,7 @@ export const DF_FORMAT: FormatSpec<UsageRow> = {
     { header: 'SIZE', field: '.Size' },
     { header: 'RECLAIMABLE', field: '.Reclaimable' },
   ],
+  context: 'formatter.diskUsageImagesContext',
   headers: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
   view: (r) => ({
     Type: r.type,

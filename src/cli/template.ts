@@ -473,7 +473,8 @@ function goJSON(v: Value): Value {
   if (!(isMap(v) || isStruct(v)) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return v;
   const o = v as Record<string, Value>;
   const keys = Object.keys(o).filter((k) => typeof o[k] !== 'function' && o[k] !== undefined);
-  const struct = keys.every((k) => /^[A-Z][A-Za-z0-9_]*$/.test(k));
+  const t = structOf(goTypeOf(v));
+  const struct = t ? !t.jsonAsMap : keys.every((k) => /^[A-Z][A-Za-z0-9_]*$/.test(k));
   return Object.fromEntries((struct ? keys : sortedKeys(o).filter((k) => o[k] !== undefined)).map((k) => [k, goJSON(o[k])]));
 }
 
@@ -739,7 +740,8 @@ class Exec {
         return undefined;
       }
       const t = goTypeOf(cur);
-      if (t) {
+      // A typed value's method (a formatter context's {{.Label "k"}}) is called as an untyped one's.
+      if (t && typeof (cur as Record<string, Value>)[key] !== 'function') {
         cur = this.typedField(c, cur, t, key, at, lastKey && !!args?.length, pos);
         continue;
       }

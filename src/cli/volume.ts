@@ -76,6 +76,7 @@ const LS_FORMAT: FormatSpec<Volume> = {
     { header: 'DRIVER', field: '.Driver' },
     { header: 'VOLUME NAME', field: '.Name' },
   ],
+  context: 'formatter.volumeContext',
   headers: { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', CreatedAt: 'CREATED', Availability: 'AVAILABILITY', Group: 'GROUP', Links: 'LINKS', Size: 'SIZE', Status: 'STATUS' },
   view: (v) => ({
     Name: v.Name,

@@ -10,6 +10,7 @@ import { type LabelFilter, labelMatches } from './labels.js';
 import { discardContainer } from './create.js';
 import type { ContainerHost } from './host.js';
 import { cleanupStopped, deleteRuntimeState, dropClient, initRunning, lookupContainer, refresh, removedExitCode } from './state.js';
+import { initEntriesSize } from './rootfs.js';
 import { processGone } from '../internal/spawn.js';
 
 const RUNNING = new Set(['running', 'paused', 'restarting']);
@@ -321,13 +322,20 @@ export async function pruneContainers(
   return removed;
 }
 
-/** Bytes of a container's writable layer (0 when its snapshot is gone). */
+/**
+ * Bytes of a container's writable layer (0 when its snapshot is gone), without docker's init
+ * entries in it (rootfs.ts), which docker's init layer holds and its SizeRw does not count.
+ */
 export async function containerSize(host: ContainerHost, rec: ContainerRecord): Promise<number> {
   const driver = await host.driver();
-  return driver.usage(rec.snapshot).catch((err) => {
+  try {
+    const bytes = await driver.usage(rec.snapshot);
+    const upper = (await driver.data(rec.snapshot)).UpperDir;
+    return bytes - (upper ? initEntriesSize(upper) : 0);
+  } catch (err) {
     if (isBerthError(err, 'not-found') || isBerthError(err, 'invalid-argument')) return 0;
     throw err;
-  });
+  }
 }
 
 /**

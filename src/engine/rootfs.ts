@@ -35,6 +35,15 @@ export const DOCKERENV = '/.dockerenv';
 export const MTAB = '/etc/mtab';
 export const MTAB_TARGET = '/proc/mounts';
 
+/** The bytes the init entries add to a writable layer (`dir`, an overlay upper): the link's. */
+export function initEntriesSize(dir: string): number {
+  try {
+    return readlinkSync(`${dir}${MTAB}`) === MTAB_TARGET ? MTAB_TARGET.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * What docker's init layer puts in every container's root besides mount points: /.dockerenv
  * (an empty file that tools read as "this runs in a container") and /etc/mtab linked to
