@@ -29,6 +29,9 @@ const PARSE: [string, string][] = [
   ['linux', 'linux/amd64'],
   ['arm64', 'linux/arm64'],
   ['s390x', 'linux/s390x'],
+  ['x86_64', 'linux/amd64'],
+  // An os/arch pair is taken as written (containerd's rule); one word must be a known OS or CPU.
+  ['linux/bogus', 'linux/bogus'],
 ];
 
 for (const [spec, want] of PARSE) {
@@ -37,7 +40,7 @@ for (const [spec, want] of PARSE) {
   });
 }
 
-for (const bad of ['', '/', 'linux/', 'linux/amd64/v8/x', 'linux/amd 64', '../etc']) {
+for (const bad of ['', '/', 'linux/', 'linux/amd64/v8/x', 'linux/amd 64', '../etc', 'bogus']) {
   test(`parsePlatform refuses "${bad}"`, () => {
     assert.throws(() => parsePlatform(bad, HOST), (e: BerthError) => e.kind === 'invalid-argument');
   });

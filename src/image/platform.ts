@@ -9,6 +9,11 @@ const KNOWN_OS = new Set([
   'aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'illumos', 'ios', 'js', 'linux', 'netbsd', 'openbsd', 'plan9', 'solaris', 'wasip1', 'windows',
 ]);
 
+const KNOWN_ARCH = new Set([
+  '386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le',
+  'ppc', 'ppc64', 'ppc64le', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm',
+]);
+
 /**
  * The platform in its canonical spelling, as containerd and docker normalise it: arch aliases
  * resolved, variants defaulted (arm means arm/v7) or dropped where they are the only one
@@ -85,7 +90,10 @@ export function parsePlatform(spec: string, host: Platform = hostPlatform()): Pl
     if (KNOWN_OS.has(OS_ALIASES[one] ?? one)) {
       return normalizePlatform({ os: one, architecture: host.architecture, ...(host.variant ? { variant: host.variant } : {}) });
     }
-    return normalizePlatform({ os: host.os, architecture: one });
+    const asArch = normalizePlatform({ os: host.os, architecture: one });
+    // containerd's rule for one word (an os/arch pair is taken as written): a known OS or CPU.
+    if (!KNOWN_ARCH.has(asArch.architecture)) throw invalidArgument(`error parsing specified platform: "${spec}": unknown operating system or architecture`);
+    return asArch;
   }
   const [os, architecture, variant] = parts;
   return normalizePlatform(variant === undefined ? { os, architecture } : { os, architecture, variant });
