@@ -176,6 +176,27 @@ test('cp from and to a container; the container symlinks cannot point the copy o
     assert.match(r.stderr, message as RegExp);
   }
   await assert.rejects(fs.lstat(path.join(hostDir, 'slash')));
+  // Owners: a copy keeps its ids (dockerd 20.10 gave 1234:5678 for a host file of theirs, and
+  // in a directory); with -a it belongs to the container's --user (docker looks that user up in
+  // the host's /etc/passwd, berth in the container's: uid 4321 is in neither, so gid 0).
+  const owned = path.join(hostDir, 'owned');
+  await fs.mkdir(owned);
+  await fs.writeFile(path.join(owned, 'f'), 'theirs\n', { mode: 0o640 });
+  await fs.chown(path.join(owned, 'f'), 1234, 5678);
+  await ok(fx, ['create', '--name', 'cp-user', '-u', '4321', fx.image, 'true']);
+  await ok(fx, ['cp', path.join(owned, 'f'), 'cp-user:/tmp/kept']);
+  await ok(fx, ['cp', '-a', path.join(owned, 'f'), 'cp-user:/tmp/archived']);
+  await ok(fx, ['cp', owned, 'cp-user:/tmp/dir']);
+  const ownersOf = async (p: string) => {
+    const mounted = await ok(fx, ['mount', 'cp-user']);
+    const st = await fs.lstat(path.join(mounted, p));
+    await ok(fx, ['container', 'unmount', 'cp-user']);
+    return `${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`;
+  };
+  assert.equal(await ownersOf('tmp/kept'), '1234:5678 640');
+  assert.equal(await ownersOf('tmp/archived'), '4321:0 640');
+  assert.equal(await ownersOf('tmp/dir/f'), '1234:5678 640');
+  await ok(fx, ['rm', 'cp-user']);
   // "DIR/." copies the contents; a missing DEST of a directory is made.
   await ok(fx, ['cp', `${path.join(hostDir, 'tree')}/.`, 'cp1:/contents']);
   await ok(fx, ['cp', 'cp1:/contents/.', path.join(hostDir, 'contents-back')]);

@@ -13,7 +13,7 @@ const SPEC: VerbSpec = {
   minArgs: 2,
   maxArgs: 2,
   flags: [
-    { name: 'archive', short: 'a', type: 'bool', description: 'Archive mode (ownership is kept as it is)' },
+    { name: 'archive', short: 'a', type: 'bool', description: "Archive mode: copies into a container belong to its --user" },
     { name: 'follow-link', short: 'L', type: 'bool', description: 'Always follow symbol link in SRC_PATH' },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress progress output during copy (berth prints none)' },
   ],
@@ -46,7 +46,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       await extractToContainer(host, dest.container, process.stdin, dest.path);
       return 0;
     }
-    await copyToContainer(host, dest.container, src.path, dest.path);
+    await copyToContainer(host, dest.container, src.path, dest.path, { archive: flags.bool('archive') });
     return 0;
   }
   throw invalidArgument('must specify at least one container source (CONTAINER:PATH)');

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
 import { createArchiveOfPath } from '../layer/create.js';
 import { applyTar, createLayerFromDirectory, type IdMap } from '../layer/index.js';
-import { securePath } from '../runtime/spec/user.js';
+import { resolveUser, securePath } from '../runtime/spec/user.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { DOCKERENV, isMountPoint, MTAB, MTAB_TARGET, mountRootfs, unmountRootfs } from './rootfs.js';
@@ -138,28 +138,36 @@ async function withRootfs<T>(host: ContainerHost, rec: ContainerRecord, fn: (roo
   }
 }
 
+/** Who owns a copy made in a container: ids on the host, from the source's own. */
+type CopyOwner = (st: Stats) => { uid: number; gid: number };
+
 /**
  * Copies `src` (file or tree) to `dest` without following symlinks at or below `src`. Copies
- * are owned by whoever runs berth, or by `owner` (a --userns container's root, as docker has it).
+ * are owned by whoever runs berth, or as `owner` says (docker cp into a container).
  */
-async function copyTree(src: string, dest: string, resolveDest: (rel: string) => Promise<string>, owner?: number): Promise<void> {
+async function copyTree(src: string, dest: string, resolveDest: (rel: string) => Promise<string>, owner?: CopyOwner): Promise<void> {
   const st = await fs.lstat(src);
   const target = await resolveDest('');
+  const chown = async () => {
+    if (!owner) return;
+    const { uid, gid } = owner(st);
+    await fs.lchown(target, uid, gid);
+  };
   if (st.isDirectory()) {
     await fs.mkdir(target, { recursive: true, mode: st.mode & 0o7777 });
-    if (owner !== undefined) await fs.lchown(target, owner, owner);
+    await chown();
     for (const name of await fs.readdir(src)) {
       await copyTree(path.join(src, name), path.join(dest, name), async (rel) => resolveDest(path.posix.join(name, rel)), owner);
     }
   } else if (st.isSymbolicLink()) {
     await fs.rm(target, { force: true });
     await fs.symlink(await fs.readlink(src), target);
-    if (owner !== undefined) await fs.lchown(target, owner, owner);
+    await chown();
   } else if (st.isFile()) {
     await fs.rm(target, { force: true, recursive: false }).catch(() => {});
     await fs.copyFile(src, target);
     // chown clears set-id bits: the mode comes after it.
-    if (owner !== undefined) await fs.lchown(target, owner, owner);
+    await chown();
     await fs.chmod(target, st.mode & 0o7777);
   } else {
     throw invalidArgument(`cannot copy ${src}: only files, directories and symlinks are copied`);
@@ -254,8 +262,13 @@ export async function archiveFromContainer(
   });
 }
 
-/** docker cp HOSTSRC CONTAINER:DEST; each destination path is resolved inside the rootfs. */
-export async function copyToContainer(host: ContainerHost, query: string, hostSrc: string, ctrDest: string): Promise<void> {
+/**
+ * docker cp HOSTSRC CONTAINER:DEST; each destination path is resolved inside the rootfs. The
+ * copies keep their owners' ids, as docker's daemon unpacks its tar; with `archive` (-a) they
+ * belong to the container's --user (resolved in its own /etc/passwd; docker's daemon looks the
+ * name up on the host), if it has one. A --userns container sees them at those ids.
+ */
+export async function copyToContainer(host: ContainerHost, query: string, hostSrc: string, ctrDest: string, options: { archive?: boolean } = {}): Promise<void> {
   const rec = await lookupContainer(host, query);
   if (rec.spec.readonlyRootfs) throw failedPrecondition(`cannot copy to ${rec.name}: its root filesystem is read-only`);
   const srcStat = await fs.lstat(hostSrc).catch((err: unknown) => {
@@ -272,7 +285,11 @@ export async function copyToContainer(host: ContainerHost, query: string, hostSr
     }
     const parent = await securePath(rootfs, path.posix.dirname(path.posix.resolve('/', base)));
     if (!(await isDir(parent))) throw notFound(`cannot copy to ${rec.name}: no such directory: ${path.posix.dirname(base)}`);
-    await copyTree(hostSrc, base, (rel) => securePath(rootfs, path.posix.join(path.posix.resolve('/', base), rel)), rec.spec.userns?.hostId).catch((err: unknown) => {
+    const user = options.archive && rec.spec.user ? await resolveUser(rootfs, rec.spec.user) : undefined;
+    const userns = rec.spec.userns;
+    const shift = (id: number) => (userns ? userns.hostId + (id < userns.size ? id : 0) : id);
+    const owner: CopyOwner = (st) => ({ uid: shift(user ? user.uid : st.uid), gid: shift(user ? user.gid : st.gid) });
+    await copyTree(hostSrc, base, (rel) => securePath(rootfs, path.posix.join(path.posix.resolve('/', base), rel)), owner).catch((err: unknown) => {
       throw BerthError.wrap(err, `cannot copy to ${rec.name}:${base}`);
     });
   });
