@@ -20,12 +20,13 @@ export function checkDestination(dest: string, flag: string): string {
   return norm;
 }
 
-function checkSource(src: string, flag: string): string {
+/** A --mount type=bind source: it must be there (docker's words when it is not). */
+function checkBindSource(src: string): string {
   const abs = path.resolve(src);
   try {
     statSync(abs);
   } catch {
-    throw notFound(`invalid ${flag} source "${src}": no such file or directory on the host`);
+    throw notFound(`invalid mount config for type "bind": bind source path does not exist: ${abs}`);
   }
   return abs;
 }
@@ -80,7 +81,7 @@ export function parseMount(text: string): MountRequest {
     if (!src) throw invalidArgument(`invalid --mount "${text}": source is required for a bind mount`);
     const propagation = kv.get('bind-propagation');
     if (propagation && !PROPAGATIONS.includes(propagation)) throw invalidArgument(`invalid --mount bind-propagation "${propagation}"`);
-    return { type: 'bind', source: checkSource(src, '--mount'), destination: checkDestination(target, '--mount'), readonly, ...(propagation ? { propagation } : {}) };
+    return { type: 'bind', source: checkBindSource(src), destination: checkDestination(target, '--mount'), readonly, ...(propagation ? { propagation } : {}) };
   }
   if (type === 'tmpfs') {
     const options: string[] = [];
