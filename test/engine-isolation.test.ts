@@ -349,6 +349,10 @@ test('--user, -w, --entrypoint, -e over the image env, --env-file, --ulimit, --i
   const rel = await berth(fx, ['run', '--rm', '-w', 'rel', fx.image, 'pwd']);
   assert.equal(rel.code, 125);
   assert.match(rel.stderr, /the working directory 'rel' is invalid, it needs to be an absolute path/);
+  // One that is a file: said in the container's paths (berth's message showed the host's path
+  // and Node's "file already exists"; dockerd 20.10: "Cannot mkdir: /etc/passwd is not a directory").
+  const file = await berth(fx, ['run', '--rm', '-w', '/etc/passwd', fx.image, 'true']);
+  assert.deepEqual([file.code, file.stderr], [125, 'Error: cannot create working directory /etc/passwd: it or a directory above it is not a directory\n']);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 

@@ -2,7 +2,7 @@
 // process settings under the user's flags, the user resolved in the image's own files.
 import { existsSync, mkdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
+import { BerthError, errnoText, invalidArgument, notFound } from '../internal/errors.js';
 import { cgroupsPathFor, detectCgroups, resourcesFrom } from '../runtime/cgroups.js';
 import type { MountInput, NamespaceMode, SpecInput } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
@@ -108,7 +108,10 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   try {
     mkdirSync(cwdHost, { recursive: true, mode: 0o755 });
   } catch (err) {
-    throw BerthError.wrap(err, `cannot create working directory ${cwd}`, 'invalid-argument');
+    // Said in the container's paths, as docker's "Cannot mkdir: /etc/passwd is not a directory".
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it or a directory above it is not a directory' : errnoText(err);
+    throw invalidArgument(`cannot create working directory ${cwd}: ${why}`);
   }
 
   const mounts: MountInput[] = [];
