@@ -96,6 +96,16 @@ test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; t
   assert.deepEqual(await fs.readdir(tmp), [], 'the temporary archive is removed');
 });
 
+test('import of a file that is no tar: the layer named, not the store\'s temporary dir', async () => {
+  const garbage = path.join(box.dir, 'garbage.tar');
+  await fs.writeFile(garbage, 'garbage\n');
+  const r = await box.berth(['import', garbage, 'imported/garbage:1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^Error: cannot unpack layer sha256:[0-9a-f]{64}: cannot read tar: truncated header at byte 0/);
+  assert.doesNotMatch(r.stderr, /\.tmp-/);
+  assert.equal((await box.berth(['image', 'exists', 'imported/garbage:1'])).code, 1);
+});
+
 test("load of a file that is not there or of an empty STDIN: docker's words", async () => {
   let r = await box.berth(['load', '-i', path.join(box.dir, 'no-such.tar')]);
   assert.deepEqual([r.code, r.stderr], [1, `Error: open ${path.join(box.dir, 'no-such.tar')}: no such file or directory\n`]);

@@ -130,7 +130,12 @@ export class LayerStore {
       await fs.mkdir(path.join(temp, 'diff'), { recursive: true, mode: 0o700 });
       try {
         const source = await req.open();
-        const result = await this.apply(source, path.join(temp, 'diff'), { mode: 'overlay-lower', signal: req.signal });
+        const target = path.join(temp, 'diff');
+        const result = await this.apply(source, target, { mode: 'overlay-lower', signal: req.signal }).catch((err: unknown) => {
+          // The temporary dir is the store's business: the error names the layer instead.
+          if (!(err instanceof BerthError) || !err.message.startsWith(`cannot apply layer to ${target}: `)) throw err;
+          throw new BerthError(err.kind, `cannot unpack layer ${diffID}: ${err.message.slice(`cannot apply layer to ${target}: `.length)}`, { cause: err, detail: err.detail });
+        });
         if (result.diffID !== diffID) {
           throw corrupt(`cannot unpack layer ${diffID}: its uncompressed content hashes to ${result.diffID}`, {
             detail: { expected: diffID, got: result.diffID },
