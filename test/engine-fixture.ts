@@ -87,11 +87,12 @@ export interface CliResult {
 }
 
 /** Runs `berth --root R --runroot RR ...args` to its end. */
-export function berth(fx: EngineFixture, args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function berth(fx: EngineFixture, args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, ...args], {
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     let stdout = '';
     let stderr = '';

@@ -520,6 +520,11 @@ test('a WORKDIR that climbs out of the root stays inside the rootfs', async () =
 test('mount destinations must be absolute and not the root; a missing -v host dir is made, a missing --mount source refused', async () => {
   assert.match((await berth(fx, ['run', '--rm', '-v', `${fx.dir}:relative`, fx.image, 'true'])).stderr, /absolute path/);
   assert.match((await berth(fx, ['run', '--rm', '-v', `${fx.dir}:/`, fx.image, 'true'])).stderr, /over the container's root/);
+  // A source starting with "." is a host path from the working directory (docker CLI 23+).
+  await fs.mkdir(path.join(fx.dir, 'rel-src'));
+  await fs.writeFile(path.join(fx.dir, 'rel-src', 'f'), 'relative\n');
+  const rel = await berth(fx, ['run', '--rm', '-v', './rel-src:/r:ro', fx.image, 'cat', '/r/f'], { cwd: fx.dir });
+  assert.deepEqual([rel.code, rel.stdout], [0, 'relative\n'], rel.stderr);
   // docker's -v makes a missing host dir at the start (root's, 0755); --mount's must exist.
   const made = path.join(fx.dir, 'made-by-v', 'sub');
   assert.equal(await ok(fx, ['run', '--rm', '-v', `${made}:/x`, fx.image, 'sh', '-c', 'echo in > /x/f && cat /x/f']), 'in');

@@ -32,8 +32,8 @@ function checkBindSource(src: string): string {
 }
 
 /**
- * -v /host:/ctr[:ro|rw][,propagation], -v NAME:/ctr[:ro|rw][,nocopy] (a named volume, made if
- * missing) and -v /ctr (an anonymous volume).
+ * -v /host:/ctr[:ro|rw][,propagation] (./host and ../host too, from the working directory),
+ * -v NAME:/ctr[:ro|rw][,nocopy] (a named volume, made if missing) and -v /ctr (an anonymous volume).
  */
 export function parseVolume(text: string): MountRequest {
   const parts = text.split(':');
@@ -43,7 +43,9 @@ export function parseVolume(text: string): MountRequest {
   }
   if (parts.length > 3) throw invalidArgument(`invalid -v "${text}": want /host/path:/container/path[:ro] or NAME:/container/path[:ro]`);
   const [src, dest, opts = ''] = parts;
-  const isVolume = !src.startsWith('/');
+  // docker's CLI (23 and later) takes a source that starts with "." ("./dir", "../dir", "."),
+  // as a host path relative to where it runs; any other that is not absolute names a volume.
+  const isVolume = !src.startsWith('/') && !src.startsWith('.');
   let readonly = false;
   let nocopy = false;
   let propagation: string | undefined;
