@@ -32,6 +32,12 @@ test("a container's structs, slices, maps and nil values print as docker's Go ty
   assert.equal(await ok(fx, ['inspect', '-f', '{{json .State}}', 'typed']), JSON.stringify(doc.State));
   // An empty --format is docker's JSON, as no --format.
   assert.deepEqual(JSON.parse(await ok(fx, ['inspect', '-f', '', 'typed'])), [doc]);
+  // docker's omitempty fields are absent when unset, its nil slices null (dockerd 20.10's JSON of
+  // the same container), so {{.HostConfig.Init}} is docker's <nil>, not false.
+  for (const key of ['Tmpfs', 'Init', 'Sysctls', 'Annotations']) assert.ok(!(key in doc.HostConfig), key);
+  assert.ok(!('StopSignal' in doc.Config));
+  assert.deepEqual([doc.HostConfig.CapAdd, doc.HostConfig.CapDrop, doc.HostConfig.SecurityOpt], [null, null, null]);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.Init}} {{.HostConfig.Tmpfs}} {{.Config.StopSignal}}|', 'typed']), '<nil> map[] |');
 });
 
 test("docker's raw fallback: {{.Id}} is no field of its struct, so the raw maps print", async () => {

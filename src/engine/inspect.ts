@@ -16,6 +16,8 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
   const st = rec.state;
   const paths = host.records.paths(rec.id);
   const args = commandOf(rec);
+  const tmpfs = (s.mounts ?? []).flatMap((m) => (m.type === 'tmpfs' ? [[m.destination, m.options.join(',')] as const] : []));
+  const stopSignal = s.stopSignal ?? rec.source.config.stopSignal;
   let security: SecurityOpts | undefined;
   try {
     // Its apparmor, label and systempaths settings: a seccomp profile is not read for them.
@@ -85,15 +87,16 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       NetworkMode: s.networkMode ?? 'none',
       RestartPolicy: { Name: s.restart?.name ?? 'no', MaximumRetryCount: s.restart?.maximumRetryCount ?? 0 },
       AutoRemove: s.autoRemove ?? false,
-      CapAdd: s.capAdd ?? null,
-      CapDrop: s.capDrop ?? null,
+      // docker's nil for none given, and its omitempty fields left out when unset.
+      CapAdd: s.capAdd?.length ? s.capAdd : null,
+      CapDrop: s.capDrop?.length ? s.capDrop : null,
       IpcMode: s.ipcMode ?? 'private',
       PidMode: s.pidMode ?? '',
       UTSMode: s.utsMode ?? '',
       Privileged: s.privileged ?? false,
       ReadonlyRootfs: s.readonlyRootfs ?? false,
-      SecurityOpt: s.securityOpt ?? null,
-      Tmpfs: Object.fromEntries((s.mounts ?? []).filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.type === 'tmpfs' ? m.options.join(',') : ''])),
+      SecurityOpt: s.securityOpt?.length ? s.securityOpt : null,
+      ...(tmpfs.length ? { Tmpfs: Object.fromEntries(tmpfs) } : {}),
       ShmSize: s.shmSize ?? 67108864,
       Runtime: rec.runtime.name,
       Memory: s.resources?.memory ?? 0,
@@ -119,14 +122,14 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       CpusetMems: s.resources?.cpusetMems ?? '',
       PidsLimit: s.resources?.pidsLimit ?? null,
       Ulimits: (s.ulimits ?? []).map((u) => ({ Name: u.split('=')[0], Value: u.split('=')[1] ?? '' })),
-      Init: s.init ?? false,
-      Sysctls: s.sysctls ?? null,
+      ...(s.init ? { Init: true } : {}),
+      ...(s.sysctls && Object.keys(s.sysctls).length ? { Sysctls: s.sysctls } : {}),
       Devices: (s.devices ?? []).map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
       GroupAdd: s.groupAdd ?? null,
       OomScoreAdj: s.oomScoreAdj ?? 0,
       CgroupnsMode: s.cgroupnsMode ?? (cgroups().mode === 'v2' ? 'private' : 'host'),
       CgroupParent: s.cgroupParent ?? '',
-      Annotations: s.annotations ?? null,
+      ...(s.annotations && Object.keys(s.annotations).length ? { Annotations: s.annotations } : {}),
       DeviceCgroupRules: s.deviceCgroupRules ?? null,
       ExtraHosts: s.extraHosts ?? null,
       LogConfig: { Type: s.log?.driver ?? 'json-file', Config: s.log?.options ?? {} },
@@ -155,7 +158,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       OnBuild: null,
       Image: s.image,
       ...runConfigOf(rec),
-      StopSignal: s.stopSignal ?? rec.source.config.stopSignal ?? 'SIGTERM',
+      ...(stopSignal ? { StopSignal: stopSignal } : {}),
       ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
     },
     // docker's fields for a container without a network of its own: empty; its mode as its one network.
