@@ -62,6 +62,8 @@ test('an image and a volume as docker types them', async () => {
   const bogus = await berth(fx, ['inspect', '-f', '{{.Config.Bogus}}', fx.image]);
   assert.equal(bogus.code, 1);
   assert.equal(bogus.stderr, 'template parsing error: template: :1:9: executing "" at <.Config.Bogus>: map has no entry for key "Bogus"\n');
+  // docker's familiar names in RepoTags (berth printed docker.io/...).
+  assert.equal(await ok(fx, ['image', 'inspect', '-f', '{{json .RepoTags}}', fx.image]), JSON.stringify([fx.image.includes(':') ? fx.image : `${fx.image}:latest`]));
   await ok(fx, ['volume', 'create', 'tv']);
   assert.equal(await ok(fx, ['volume', 'inspect', '-f', '{{.Options}} {{.Status}} {{.UsageData}} {{.Name}}', 'tv']), 'map[] map[] <nil> tv');
 });

@@ -133,7 +133,9 @@ const INSPECT: VerbSpec = {
 
 /** docker's JSON: the fields in its order, without berth's Anonymous (its label says it). */
 export function inspectDoc(v: Volume): Record<string, unknown> {
-  return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint, Name: v.Name, Options: v.Options, Scope: v.Scope };
+  // docker's null for a volume without labels (dockerd 20.10's inspect).
+  const labels = v.Labels && Object.keys(v.Labels).length > 0 ? v.Labels : null;
+  return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: labels, Mountpoint: v.Mountpoint, Name: v.Name, Options: v.Options, Scope: v.Scope };
 }
 
 async function inspect(argv: string[], ctx: CliContext): Promise<number> {

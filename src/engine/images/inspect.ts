@@ -3,6 +3,7 @@
 import type { Digest } from '../../digest/digest.js';
 import { EMPTY_CONTAINER_CONFIG, type History, type ImageConfig } from '../../image/index.js';
 import type { ImageRecord, Store } from '../../store/index.js';
+import { familiarText } from '../../reference/index.js';
 import { imageConfigOf } from './list.js';
 
 /** The fields docker prints for `docker image inspect` (those berth knows). */
@@ -48,8 +49,9 @@ export async function inspectRecord(store: Store, rec: ImageRecord): Promise<Ima
   const config = await imageConfigOf(store, rec);
   return {
     Id: rec.id,
-    RepoTags: rec.names,
-    RepoDigests: rec.digests,
+    // docker's familiar names ("bench/busybox:latest", not "docker.io/bench/busybox:latest").
+    RepoTags: rec.names.map(familiarText),
+    RepoDigests: rec.digests.map(familiarText),
     Parent: '',
     Comment: config?.comment ?? '',
     // docker's: the container an image was committed from, and its config.
