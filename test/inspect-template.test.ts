@@ -62,6 +62,13 @@ test('an image and a volume as docker types them', async () => {
   const bogus = await berth(fx, ['inspect', '-f', '{{.Config.Bogus}}', fx.image]);
   assert.equal(bogus.code, 1);
   assert.equal(bogus.stderr, 'template parsing error: template: :1:9: executing "" at <.Config.Bogus>: map has no entry for key "Bogus"\n');
+  // docker's GraphDriver of an image: the top layer's tree as UpperDir, the ones under it as
+  // LowerDir, the trees a container's overlay stacks.
+  const gd = JSON.parse(await ok(fx, ['image', 'inspect', '-f', '{{json .GraphDriver}}', fx.image]));
+  assert.equal(gd.Name, 'overlay');
+  const layers = JSON.parse(await ok(fx, ['image', 'inspect', '-f', '{{json .RootFS.Layers}}', fx.image])) as string[];
+  assert.equal(gd.Data.LowerDir.split(':').length, layers.length - 1);
+  assert.equal(await fs.readFile(path.join(gd.Data.UpperDir, 'hello'), 'utf8'), 'hello from layer 2\n');
   // docker's familiar names in RepoTags (berth printed docker.io/...).
   assert.equal(await ok(fx, ['image', 'inspect', '-f', '{{json .RepoTags}}', fx.image]), JSON.stringify([fx.image.includes(':') ? fx.image : `${fx.image}:latest`]));
   await ok(fx, ['volume', 'create', 'tv']);

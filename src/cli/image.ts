@@ -5,6 +5,7 @@ import { inspectImage, parsePruneFilters, pruneImages } from '../engine/images/i
 import { confirm, imagesSection } from './prune-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
+import { containerHost } from './container-common.js';
 import { printInspected, refuseUnparsed } from './inspect-template.js';
 import type { CliContext, VerbModule } from './main.js';
 import { humanSize } from './format.js';
@@ -58,11 +59,12 @@ async function inspect(argv: string[], ctx: CliContext): Promise<number> {
   const refused = refuseUnparsed(ctx, format);
   if (refused !== undefined) return refused;
   const store = await openImageStore(ctx);
+  const driver = (await containerHost(ctx).driver()).name;
   const docs: unknown[] = [];
   let code = 0;
   for (const q of flags.args) {
     try {
-      docs.push(await inspectImage(store, q));
+      docs.push(await inspectImage(store, q, driver));
     } catch (err) {
       if (!isBerthError(err, 'not-found')) throw err;
       ctx.err(`Error: ${err.message}\n`);

@@ -64,7 +64,7 @@ async function inspectOne(host: ReturnType<typeof containerHost>, q: string, typ
   }
   const { inspectImage } = await import('../engine/images/index.js');
   try {
-    return { doc: await inspectImage(await host.store(), q), type: IMAGE_INSPECT };
+    return { doc: await inspectImage(await host.store(), q, (await host.driver()).name), type: IMAGE_INSPECT };
   } catch (err) {
     if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
     if (type === 'image') throw err;

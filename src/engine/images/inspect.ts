@@ -30,6 +30,7 @@ export interface ImageInspect {
   Digest: Digest;
   ManifestMediaType: string;
   Labels: Record<string, string> | null;
+  GraphDriver?: { Data: Record<string, string> | null; Name: string };
 }
 
 /**
@@ -40,12 +41,25 @@ function dockerRunConfig(c: Record<string, unknown> | null | undefined): Record<
   return { ...EMPTY_CONTAINER_CONFIG, ...(c ?? {}) };
 }
 
-export async function inspectImage(store: Store, query: string): Promise<ImageInspect> {
+/** `driver`: the graph driver's name, for docker's GraphDriver of the image (left out without it). */
+export async function inspectImage(store: Store, query: string, driver?: string): Promise<ImageInspect> {
   const rec = await store.resolveImage(query);
-  return inspectRecord(store, rec);
+  return inspectRecord(store, rec, driver);
 }
 
-export async function inspectRecord(store: Store, rec: ImageRecord): Promise<ImageInspect> {
+/**
+ * docker's GraphDriver of an image: overlay's UpperDir, its top layer's unpacked tree, and
+ * LowerDir, the layers under it top first (the trees a container's overlay mounts); none for
+ * vfs, as docker's vfs has none.
+ */
+function imageGraphDriver(store: Store, rec: ImageRecord, driver: string): ImageInspect['GraphDriver'] {
+  if (driver !== 'overlay' || rec.layers.length === 0) return { Data: null, Name: driver };
+  const dirs = rec.layers.map((l) => store.layout.layerDiffPath(l.chainID)).reverse();
+  const [upper, ...lower] = dirs;
+  return { Data: { ...(lower.length ? { LowerDir: lower.join(':') } : {}), UpperDir: upper }, Name: driver };
+}
+
+export async function inspectRecord(store: Store, rec: ImageRecord, driver?: string): Promise<ImageInspect> {
   const config = await imageConfigOf(store, rec);
   return {
     Id: rec.id,
@@ -66,6 +80,7 @@ export async function inspectRecord(store: Store, rec: ImageRecord): Promise<Ima
     Os: config?.os ?? rec.platform?.os ?? '',
     Size: rec.size,
     VirtualSize: rec.size,
+    ...(driver ? { GraphDriver: imageGraphDriver(store, rec, driver) } : {}),
     RootFS: { Type: 'layers', Layers: rec.layers.map((l) => l.diffID) },
     Metadata: { LastTagTime: rec.addedAt },
     Digest: rec.manifest.digest,
