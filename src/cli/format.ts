@@ -15,7 +15,7 @@ export function alignColumns(lines: string[], minWidth = 10): string {
   for (const r of rows) {
     for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
   }
-  return rows.map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(minWidth, widths[i] + 3)))).join('').trimEnd()}\n`).join('');
+  return rows.map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(minWidth, widths[i] + 3)))).join('')}\n`).join('');
 }
 
 /** docker's units.HumanSize: decimal units, three significant digits ("1.24MB", "4.26kB"). */
