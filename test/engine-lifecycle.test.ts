@@ -207,12 +207,20 @@ test('--log-driver none keeps no log (attached output still shown); --log-opt ma
   await ok(fx, ['rm', id]);
   for (const [flags, message] of [
     [['--log-driver', 'syslog'], /invalid --log-driver "syslog"/],
-    [['--log-opt', 'max-file=3'], /keeps one log file/],
+    [['--log-opt', 'max-file=0'], /max-file must be a positive integer/],
   ] as const) {
     const r = await berth(fx, ['run', '--rm', ...flags, fx.image, 'true']);
     assert.equal(r.code, 125);
     assert.match(r.stderr, message);
   }
+  // docker's max-size with max-file (compose files ask for it): taken, with a warning that berth
+  // keeps one file, and recorded as given.
+  const rotated = await berth(fx, ['run', '--name', 'rotated', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', fx.image, 'echo', 'kept']);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.equal(rotated.stdout, 'kept\n');
+  assert.match(rotated.stderr, /^WARNING: berth keeps one log file .*not max-file=3 files of it\n$/);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{json .HostConfig.LogConfig.Config}}', 'rotated']), '{"max-file":"3","max-size":"1k"}');
+  await ok(fx, ['rm', 'rotated']);
 });
 
 test('attach: the detach keys leave a -di container running; start -a -i attaches before the start', async () => {

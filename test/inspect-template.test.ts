@@ -40,6 +40,18 @@ test("a container's structs, slices, maps and nil values print as docker's Go ty
   assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.Init}} {{.HostConfig.Tmpfs}} {{.Config.StopSignal}}|', 'typed']), '<nil> map[] |');
 });
 
+test("inspect's JSON has Go's order: maps' keys sorted, structs' fields as built", async () => {
+  // dockerd 20.10 prints Labels and LogConfig.Config (Go maps) with their keys sorted, whatever
+  // the order given; GraphDriver.Data too (LowerDir, MergedDir, UpperDir, WorkDir).
+  await ok(fx, ['create', '--name', 'ordered', '-l', 'zz=1', '-l', 'aa=2', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=1', fx.image, 'true']);
+  const [doc] = JSON.parse(await ok(fx, ['inspect', 'ordered']));
+  assert.deepEqual(Object.keys(doc.Config.Labels), ['aa', 'zz']);
+  assert.deepEqual(Object.keys(doc.HostConfig.LogConfig.Config), ['max-file', 'max-size']);
+  assert.deepEqual(Object.keys(doc.GraphDriver.Data), [...Object.keys(doc.GraphDriver.Data)].sort());
+  assert.deepEqual(Object.keys(doc).slice(0, 3), ['Id', 'Created', 'Path']);
+  await ok(fx, ['rm', 'ordered']);
+});
+
 test("docker's raw fallback: {{.Id}} is no field of its struct, so the raw maps print", async () => {
   const id = await ok(fx, ['inspect', '-f', '{{.ID}}', 'typed']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.Id}} {{.HostConfig.RestartPolicy}} {{.Config.Entrypoint}}', 'typed']), `${id} map[MaximumRetryCount:3 Name:on-failure] <no value>`);

@@ -5,6 +5,7 @@ import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { renderTemplate } from './format.js';
 import { sortedKeys } from './template-fmt.js';
+import { goMarshal } from './template.js';
 import { parseTime } from './logs.js';
 import type { CliContext } from './main.js';
 
@@ -70,7 +71,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const format = flags.string('format');
   const print = (e: EngineEvent) => {
     if (format === undefined || format === '') ctx.out(eventLine(e));
-    else if (format === 'json') ctx.out(`${JSON.stringify(view(e))}\n`);
+    else if (format === 'json') ctx.out(`${goMarshal(view(e))}\n`);
     else ctx.out(`${renderTemplate(format, view(e) as never)}\n`);
   };
   // The past first (only when asked for, as docker), then what comes, unless the window is over.

@@ -62,6 +62,8 @@ test('tables align columns three spaces apart, each at least 10 wide (docker\'s 
 
 test("--format json is docker's: an object a line, keys in byte order, no methods", () => {
   assert.equal(jsonLine({ b: 1, Names: 'x', a: '2', ID: 'i', Label: () => 'v' }), '{"ID":"i","Names":"x","a":"2","b":1}');
+  // Go's json.Marshal escapes <, > and & (docker's images --format json: "Digest":"\u003cnone\u003e").
+  assert.equal(jsonLine({ Digest: '<none>', Q: 'a&b' }), '{"Digest":"\\u003cnone\\u003e","Q":"a\\u0026b"}');
   const spec = { columns: [{ header: 'N', field: '.N' }], headers: {}, view: (n: number) => ({ N: String(n) }) };
   assert.equal(formatRows([1, 2], spec, 'json'), '{"N":"1"}\n{"N":"2"}\n');
   assert.equal(formatRows([], spec, 'json'), '');

@@ -1,7 +1,7 @@
 // Output formatting shared by the image verbs: aligned tables (docker's tabwriter look), JSON,
 // and Go templates ("table {{.Repository}}\t{{.Tag}}", "{{json .}}"; template.ts runs them), sizes and ages.
 import { invalidArgument } from '../internal/errors.js';
-import { executeTemplate, FUNCTIONS, parseTemplate, type Template, TemplateError } from './template.js';
+import { executeTemplate, FUNCTIONS, goMarshal, parseTemplate, type Template, TemplateError } from './template.js';
 import { INTERFACE, ptrTo, struct, withGoType } from './go-types.js';
 import { sortedKeys } from './template-fmt.js';
 
@@ -180,7 +180,7 @@ function asContexts(name: string, views: Record<string, unknown>[]): Record<stri
  * maps), the row's methods ({{.Label "k"}}) left out.
  */
 export function jsonLine(view: Record<string, unknown>): string {
-  return JSON.stringify(goMapOrder(view));
+  return goMarshal(goMapOrder(view));
 }
 
 /** The view as a Go map prints: its keys in byte order, its methods left out. */

@@ -198,6 +198,18 @@ export function findField(s: StructType, name: string): GoField | undefined {
   return undefined;
 }
 
+/** The field a struct's JSON object holds under `key` (an embedded struct's promoted ones too). */
+export function fieldByJSONKey(s: StructType, key: string): GoField | undefined {
+  for (const f of s.fields) {
+    if (f.embedded) {
+      const inner = structOf(f.type);
+      const hit = inner && fieldByJSONKey(inner, key);
+      if (hit) return hit;
+    } else if ((f.json ?? f.name) === key) return f;
+  }
+  return undefined;
+}
+
 /** A struct field's value from the struct's JSON object (embedded structs' fields sit in the same object). */
 export function fieldValue(obj: Value, f: GoField): Value {
   // A copy, so the embedded struct's tag does not replace the outer struct's on the same object.

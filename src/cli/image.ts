@@ -6,7 +6,7 @@ import { confirm, imagesSection } from './prune-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import { containerHost } from './container-common.js';
-import { printInspected, refuseUnparsed } from './inspect-template.js';
+import { inspectJSON, printInspected, refuseUnparsed } from './inspect-template.js';
 import type { CliContext, VerbModule } from './main.js';
 import { humanSize } from './format.js';
 
@@ -71,10 +71,11 @@ async function inspect(argv: string[], ctx: CliContext): Promise<number> {
       code = 1;
     }
   }
+  const { IMAGE_INSPECT } = await import('./docker-types.js');
+  const typed = docs.map((doc) => ({ doc, type: IMAGE_INSPECT }));
   if (format && format !== 'json') {
-    const { IMAGE_INSPECT } = await import('./docker-types.js');
-    if (printInspected(ctx, format, docs.map((doc) => ({ doc, type: IMAGE_INSPECT })))) code = 1;
-  } else ctx.out(`${JSON.stringify(docs, null, 4)}\n`);
+    if (printInspected(ctx, format, typed)) code = 1;
+  } else ctx.out(inspectJSON(typed));
   return code;
 }
 

@@ -6,7 +6,7 @@ import type { GoType } from './go-types.js';
 import { withGoType } from './go-types.js';
 import { compileTemplate } from './format.js';
 import type { CliContext } from './main.js';
-import { executeTemplate, type Template, TemplateError } from './template.js';
+import { executeTemplate, goJSON, type Template, TemplateError } from './template.js';
 
 /** docker's exit code for a --format that does not parse (its CLI's flag error). */
 export const TEMPLATE_PARSE_EXIT = 64;
@@ -58,6 +58,14 @@ function runTyped(tpl: Template, doc: unknown, type: GoType): string {
     // A fresh copy: the raw maps carry no Go types.
     return executeTemplate(tpl, JSON.parse(JSON.stringify(doc)), undefined, { missingKey: 'error', decodedJSON: true });
   }
+}
+
+/**
+ * The documents as docker's inspect prints them with no --format: JSON indented by 4, its maps'
+ * keys in Go's order (sorted: Labels, LogConfig.Config, GraphDriver.Data), its structs' as built.
+ */
+export function inspectJSON(docs: Inspected[]): string {
+  return `${JSON.stringify(docs.map(({ doc, type }) => goJSON(doc, type)), null, 4)}\n`;
 }
 
 /** Writes what renderInspected made: the lines on stdout, the errors on stderr; true if any failed. */

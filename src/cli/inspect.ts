@@ -6,7 +6,7 @@ import { BerthError, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import { CONTAINER_INSPECT, IMAGE_INSPECT, VOLUME_INSPECT } from './docker-types.js';
-import { type Inspected, printInspected, refuseUnparsed } from './inspect-template.js';
+import { type Inspected, inspectJSON, printInspected, refuseUnparsed } from './inspect-template.js';
 import type { CliContext } from './main.js';
 import { inspectDoc } from './volume.js';
 
@@ -41,7 +41,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
-  if (format === undefined || format === '' || format === 'json') ctx.out(`${JSON.stringify(objects.map((o) => o.doc), null, 4)}\n`);
+  if (format === undefined || format === '' || format === 'json') ctx.out(inspectJSON(objects));
   else if (printInspected(ctx, format, objects)) failed = true;
   return failed ? 1 : 0;
 }

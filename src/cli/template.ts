@@ -6,7 +6,7 @@
 // title, lower, upper, pad, truncate).
 // Errors carry Go's words: "template: :1: unexpected {{end}}".
 
-import { fieldValue, findField, GoBox, GoNil, type GoType, goTypeOf, goTypeString, structOf, typed } from './go-types.js';
+import { fieldByJSONKey, fieldValue, findField, GoBox, GoNil, type GoType, goTypeOf, goTypeString, structOf, typed } from './go-types.js';
 import { evalArgs, goTypeName, isMap, isString, isStruct, show, showInner, sortedKeys, sprint, sprintf, truth } from './template-fmt.js';
 
 export class TemplateError extends Error {}
@@ -465,17 +465,31 @@ function isTitleSeparator(c: string): boolean {
 
 /**
  * A value as Go's encoding/json orders it: a map's keys sorted, a struct's fields in their order.
- * Plain objects do not say which they are; one whose keys are all exported Go names
- * ("Running", "ExitCode") is taken as a struct, any other ("com.example", "a") as a map.
+ * A value with a Go type says which it is, and its parts take their types from it (a struct's
+ * Labels is a map whatever its keys). A plain object does not say: one whose keys are all
+ * exported Go names ("Running", "ExitCode") is taken as a struct, any other ("com.example", "a")
+ * as a map.
  */
-function goJSON(v: Value): Value {
-  if (Array.isArray(v)) return v.map(goJSON);
+export function goJSON(v: Value, t: GoType | undefined = goTypeOf(v)): Value {
+  if (v instanceof GoBox) return v.toJSON();
+  if (Array.isArray(v)) return v.map((x) => goJSON(x, t?.kind === 'slice' || t?.kind === 'array' ? t.elem : undefined));
   if (!(isMap(v) || isStruct(v)) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return v;
   const o = v as Record<string, Value>;
   const keys = Object.keys(o).filter((k) => typeof o[k] !== 'function' && o[k] !== undefined);
-  const t = structOf(goTypeOf(v));
-  const struct = t ? !t.jsonAsMap : keys.every((k) => /^[A-Z][A-Za-z0-9_]*$/.test(k));
-  return Object.fromEntries((struct ? keys : sortedKeys(o).filter((k) => o[k] !== undefined)).map((k) => [k, goJSON(o[k])]));
+  const st = structOf(t);
+  if (t?.kind === 'map') return Object.fromEntries(sortedKeys(o).filter((k) => o[k] !== undefined).map((k) => [k, goJSON(o[k], t.elem)]));
+  if (st?.jsonAsMap) return Object.fromEntries(sortedKeys(o).filter((k) => o[k] !== undefined).map((k) => [k, goJSON(o[k], undefined)]));
+  if (st) return Object.fromEntries(keys.map((k) => [k, goJSON(o[k], fieldByJSONKey(st, k)?.type)]));
+  const struct = keys.every((k) => /^[A-Z][A-Za-z0-9_]*$/.test(k));
+  return Object.fromEntries((struct ? keys : sortedKeys(o).filter((k) => o[k] !== undefined)).map((k) => [k, goJSON(o[k], undefined)]));
+}
+
+/**
+ * JSON text as Go's json.Marshal writes it (docker's {{json}} and --format json): <, > and &
+ * escaped for HTML, U+2028 and U+2029 escaped.
+ */
+export function goMarshal(v: Value): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Go's functions and docker's (cli/templates); `and`/`or` are evaluated lazily by the evaluator. */
@@ -546,7 +560,7 @@ export const FUNCTIONS: Record<string, Fn> = {
     ),
   urlquery: (...a) => encodeURIComponent(evalArgs(a)).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
   // docker's cli/templates
-  json: (v) => JSON.stringify(goJSON(v) ?? null).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'),
+  json: (v) => goMarshal(goJSON(v) ?? null),
   split: (s, sep) => {
     const t = str(s);
     const p = str(sep);

@@ -6,7 +6,7 @@ import { invalidArgument, isBerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize } from './format.js';
-import { printInspected, refuseUnparsed } from './inspect-template.js';
+import { inspectJSON, printInspected, refuseUnparsed } from './inspect-template.js';
 import type { CliContext } from './main.js';
 import { confirm, volumesSection } from './prune-common.js';
 
@@ -156,10 +156,11 @@ async function inspect(argv: string[], ctx: CliContext): Promise<number> {
       code = 1;
     }
   }
+  const { VOLUME_INSPECT } = await import('./docker-types.js');
+  const typed = docs.map((doc) => ({ doc, type: VOLUME_INSPECT }));
   if (format && format !== 'json') {
-    const { VOLUME_INSPECT } = await import('./docker-types.js');
-    if (printInspected(ctx, format, docs.map((doc) => ({ doc, type: VOLUME_INSPECT })))) code = 1;
-  } else ctx.out(`${JSON.stringify(docs, null, 4)}\n`);
+    if (printInspected(ctx, format, typed)) code = 1;
+  } else ctx.out(inspectJSON(typed));
   return code;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkName, newContainerId, parseDevice, parseDeviceCgroupRule, parseExpose, parseExtraHost, parseLogConfig, randomName, statusText } from './container.js';
+import { checkName, logFileWarning, newContainerId, parseDevice, parseDeviceCgroupRule, parseExpose, parseExtraHost, parseLogConfig, randomName, statusText } from './container.js';
 
 test('IDs are 64 hex digits', () => {
   assert.match(newContainerId(), /^[0-9a-f]{64}$/);
@@ -51,7 +51,14 @@ test("docker's --log-driver/--log-opt as far as conmon's one log file goes", () 
   assert.deepEqual(parseLogConfig('none', [], bytes), { driver: 'none', options: {} });
   assert.deepEqual(parseLogConfig('k8s-file', ['max-file=1', 'max-size=-1'], bytes), { driver: 'k8s-file', options: { 'max-file': '1', 'max-size': '-1' } });
   assert.throws(() => parseLogConfig('syslog', [], bytes), /invalid --log-driver "syslog"/);
-  assert.throws(() => parseLogConfig('json-file', ['max-file=3'], bytes), /keeps one log file/);
+  // More than one file is taken (docker compose files and daemon defaults ask for it); create warns.
+  const three = parseLogConfig('json-file', ['max-size=2k', 'max-file=3'], bytes);
+  assert.deepEqual(three, { driver: 'json-file', options: { 'max-size': '2k', 'max-file': '3' }, maxSize: 2048 });
+  assert.match(logFileWarning(three) ?? '', /keeps one log file .* at most 2k of the newest output is kept, not max-file=3 files/);
+  assert.equal(logFileWarning(parseLogConfig('json-file', ['max-size=1k'], bytes)), undefined);
+  assert.match(logFileWarning(parseLogConfig('json-file', ['max-file=2'], bytes)) ?? '', /no effect without max-size/);
+  assert.throws(() => parseLogConfig('json-file', ['max-file=0'], bytes), /max-file must be a positive integer/);
+  assert.throws(() => parseLogConfig('json-file', ['max-file=x'], bytes), /max-file must be a positive integer/);
   assert.throws(() => parseLogConfig('json-file', ['foo=1'], bytes), /unknown log opt 'foo' for json-file log driver/);
   assert.throws(() => parseLogConfig('json-file', ['max-size'], bytes), /want KEY=VALUE/);
   assert.throws(() => parseLogConfig('none', ['max-size=1k'], bytes), /takes no options/);

@@ -152,12 +152,25 @@ export function parseLogConfig(driver: string | undefined, opts: string[], parse
     if (k === 'max-size') {
       if (v !== '-1') out.maxSize = parseBytes(v);
     } else if (k === 'max-file') {
-      if (v !== '1') throw invalidArgument(`invalid --log-opt max-file=${v}: berth keeps one log file, which conmon starts over past max-size (max-file=1)`);
+      // docker's check; more than one is taken, create warns that berth keeps one (logFileWarning).
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw invalidArgument(`invalid value for max-file: ${v}: max-file must be a positive integer`);
     } else if (!['mode', 'max-buffer-size', 'tag', 'labels', 'env', 'compress'].includes(k)) {
       throw invalidArgument(`unknown log opt '${k}' for ${d} log driver`);
     }
   }
   return out;
+}
+
+/**
+ * What create says of a log that asks docker's json-file for more than one file: conmon keeps
+ * one, started over past max-size, so berth keeps the newest max-size of output where docker
+ * keeps up to max-file files of it. Undefined when nothing differs.
+ */
+export function logFileWarning(log: LogConfig | undefined): string | undefined {
+  const files = Number(log?.options['max-file'] ?? '1');
+  if (files <= 1) return undefined;
+  if (log?.maxSize === undefined) return `--log-opt max-file=${files} has no effect without max-size (as docker's)`;
+  return `berth keeps one log file (conmon's), which starts over past max-size: at most ${log.options['max-size']} of the newest output is kept, not max-file=${files} files of it`;
 }
 
 /** docker's --add-host HOST:IP (or HOST=IP): a host name and an IPv4 or IPv6 address. */

@@ -9,7 +9,7 @@ import { checkResources } from '../runtime/cgroups.js';
 import { normalizeCapability } from '../runtime/spec/capabilities.js';
 import { removeFile, removeTree } from '../internal/remove.js';
 import { deleteLockFile } from '../store/lock.js';
-import { checkName, type ContainerRecord, type ContainerSpec, newContainerId, randomName } from './container.js';
+import { checkName, type ContainerRecord, type ContainerSpec, logFileWarning, newContainerId, randomName } from './container.js';
 import { ContainerHost } from './host.js';
 import type { ContainerPaths } from './records.js';
 import { checkSignal, containerEvent } from './events.js';
@@ -36,6 +36,8 @@ export async function createContainer(host: ContainerHost, given: ContainerSpec,
   if (given.workingDir && !given.workingDir.startsWith('/')) {
     throw invalidArgument(`the working directory '${given.workingDir}' is invalid, it needs to be an absolute path`);
   }
+  const logWarning = logFileWarning(given.log);
+  if (logWarning) options.onWarning?.(logWarning);
   let spec = given;
   if (given.resources && Object.keys(given.resources).length > 0) {
     const checked = checkResources(given.resources);
