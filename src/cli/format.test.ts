@@ -80,6 +80,9 @@ test("rows as docker's formatter contexts: {{json .}} is their map, a field they
   };
   assert.equal(formatRows(['x'], spec, '{{json .}}'), '{"Command":"\\"sh\\"","ID":"i","Names":"x"}\n');
   assert.equal(formatRows(['x'], spec, '{{.Names}} {{.Label "a"}}|{{.Label "z"}}'), 'x b|\n');
+  // The row marshals itself with json.Marshal (HTML escaped); {{json}} of a field does not escape.
+  const lt = { ...spec, view: () => ({ Names: '<n>' }) };
+  assert.equal(formatRows(['x'], lt, '{{json .}} {{json .Names}}'), '{"Names":"\\u003cn\\u003e"} "<n>"\n');
   assert.equal(formatRows(['x'], spec, 'table {{.Names}}'), 'NAMES\nx\n');
   assert.throws(() => formatRows(['x'], spec, '{{.Bogus}}'), /^BerthError: template: :1:2: executing "" at <.Bogus>: can't evaluate field Bogus in type \*formatter.ContainerContext$/);
 });

@@ -180,7 +180,7 @@ function asContexts(name: string, views: Record<string, unknown>[]): Record<stri
  * maps), the row's methods ({{.Label "k"}}) left out.
  */
 export function jsonLine(view: Record<string, unknown>): string {
-  return goMarshal(goMapOrder(view));
+  return goMarshal(goMapOrder(view), true);
 }
 
 /** The view as a Go map prints: its keys in byte order, its methods left out. */

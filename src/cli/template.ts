@@ -485,11 +485,13 @@ export function goJSON(v: Value, t: GoType | undefined = goTypeOf(v)): Value {
 }
 
 /**
- * JSON text as Go's json.Marshal writes it (docker's {{json}} and --format json): <, > and &
- * escaped for HTML, U+2028 and U+2029 escaped.
+ * JSON text as Go writes it: U+2028 and U+2029 always escaped; <, > and & too with `escapeHTML`,
+ * as json.Marshal does. docker's {{json}} encodes without that escaping, but its formatter
+ * contexts (the rows of ps, images...) marshal themselves with json.Marshal, so a row's JSON
+ * has it ("Digest":"\u003cnone\u003e") and an inspect document's has not.
  */
-export function goMarshal(v: Value): string {
-  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function goMarshal(v: Value, escapeHTML = false): string {
+  return JSON.stringify(v).replace(escapeHTML ? /[<>&\u2028\u2029]/g : /[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Go's functions and docker's (cli/templates); `and`/`or` are evaluated lazily by the evaluator. */
@@ -560,7 +562,7 @@ export const FUNCTIONS: Record<string, Fn> = {
     ),
   urlquery: (...a) => encodeURIComponent(evalArgs(a)).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
   // docker's cli/templates
-  json: (v) => goMarshal(goJSON(v) ?? null),
+  json: (v) => goMarshal(goJSON(v) ?? null, structOf(goTypeOf(v))?.jsonAsMap === true),
   split: (s, sep) => {
     const t = str(s);
     const p = str(sep);
