@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Peers and tools the tests, the tour and the benchmarks use, all from Debian's packages.
 PKGS=(runc crun conmon skopeo umoci podman buildah docker-registry docker.io
       busybox-static debootstrap zstd attr uidmap iproute2 hyperfine wrk apache2-utils
-      containernetworking-plugins libzstd-dev python3 make g++ openssl procps)
+      containernetworking-plugins libzstd-dev python3 make g++ openssl procps xz-utils bzip2)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

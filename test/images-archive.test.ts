@@ -144,3 +144,32 @@ test('an image saved by podman loads into berth; berth save | berth load works t
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'Loaded image: localhost/from-podman:1\n');
 });
+
+test('load takes an archive compressed with gzip, xz, bzip2 or zstd, as docker load does; a broken one leaves nothing', async () => {
+  // dockerd 20.10 loads `docker save | gzip`, `| xz` and `| bzip2` (berth said "bad header checksum").
+  const plain = path.join(box.dir, 'to-compress.tar');
+  // Last in this file: loading a docker-archive of the image rewrites the manifest its record keeps.
+  let r = await box.berth(['tag', 'imported/base:1', 'imported/packed:1']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await box.berth(['save', '-o', plain, 'imported/packed:1']);
+  assert.equal(r.code, 0, r.stderr);
+  const tmp = path.join(box.dir, 'unpack-tmp');
+  await fs.mkdir(tmp);
+  for (const [tool, ext] of [['gzip', 'gz'], ['xz', 'xz'], ['bzip2', 'bz2'], ['zstd', 'zst']]) {
+    const packed = `${plain}.${ext}`;
+    await run('sh', ['-c', `${tool} -c < "${plain}" > "${packed}"`]);
+    r = await box.berth(['load', '-i', packed], { env: { ...box.env, TMPDIR: tmp } });
+    assert.equal(r.code, 0, `${tool}: ${r.stderr}`);
+    assert.equal(r.stdout, 'Loaded image: imported/packed:1\n');
+    r = await box.berth(['load'], { input: await fs.readFile(packed), env: { ...box.env, TMPDIR: tmp } });
+    assert.equal(r.code, 0, `${tool} on STDIN: ${r.stderr}`);
+  }
+  for (const [ext, message] of [['xz', /xz -d failed: .*Unexpected end of input/], ['gz', /cannot decompress gzip: unexpected end of file/]] as const) {
+    const cut = path.join(box.dir, `cut.tar.${ext}`);
+    await fs.writeFile(cut, (await fs.readFile(`${plain}.${ext}`)).subarray(0, 1000));
+    r = await box.berth(['load', '-i', cut], { env: { ...box.env, TMPDIR: tmp } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, message);
+  }
+  assert.deepEqual(await fs.readdir(tmp), [], 'no temporary archive is left');
+});

@@ -2,9 +2,16 @@
 // `docker save`/`docker load` and podman's oci-archive exchange), and a rootfs tarball as a base image.
 import { recordEvent } from '../events.js';
 import type { Readable } from 'node:stream';
-import { decompress } from '../../archive/index.js';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { decompress, detectCompression, MAGIC_BYTES } from '../../archive/index.js';
 import type { Digest } from '../../digest/digest.js';
-import { BerthError, invalidArgument, isBerthError } from '../../internal/errors.js';
+import { BerthError, corrupt, errnoText, invalidArgument, isBerthError, unsupported } from '../../internal/errors.js';
+import { readFdText } from '../../internal/read.js';
+import { exitStatus, memfd, spawnWait } from '../../internal/spawn.js';
 import {
   ANNOTATION_CONTAINERD_IMAGE_NAME,
   ANNOTATION_REF_NAME,
@@ -72,7 +79,59 @@ export async function archiveFormat(file: string): Promise<ArchiveFormat> {
 }
 
 /** Loads every image of a docker-archive or oci-archive file into the store, with the names it records. */
+/**
+ * Runs `fn` over `file` as a plain tar: docker load takes an archive compressed with gzip,
+ * bzip2 or xz (and zstd, as newer docker does), which is unpacked into a temporary file first,
+ * since an archive is read in passes. gzip and zstd are unpacked here; bzip2 and xz by their
+ * Debian tools (bzip2, xz-utils), which must be installed for those.
+ */
+async function withPlainArchive<T>(file: string, fn: (plain: string) => Promise<T>): Promise<T> {
+  const head = Buffer.alloc(MAGIC_BYTES);
+  const fd = openSync(file, 'r');
+  let got: number;
+  try {
+    got = readSync(fd, head, 0, MAGIC_BYTES, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const compression = detectCompression(head.subarray(0, got));
+  if (compression === 'none') return fn(file);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-unpack-'));
+  const plain = path.join(dir, 'archive.tar');
+  try {
+    if (compression === 'gzip' || compression === 'zstd') {
+      const { stream } = await decompress(createReadStream(file));
+      await pipeline(stream, createWriteStream(plain));
+    } else {
+      const tool = compression === 'xz' ? 'xz' : 'bzip2';
+      const out = openSync(plain, 'w', 0o600);
+      const err = memfd('unpack-stderr');
+      try {
+        let run: ReturnType<typeof spawnWait>;
+        try {
+          run = spawnWait(tool, ['-dc', '--', file], { fds: ['null', out, err] });
+        } catch (e) {
+          const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+          throw unsupported(`cannot read ${file}: it is ${compression} compressed, ${missing ? `and ${tool} is not installed (Debian: ${tool === 'xz' ? 'xz-utils' : 'bzip2'})` : `and ${tool} cannot run: ${errnoText(e)}`}`);
+        }
+        const exit = await run.exited;
+        if (exit.code !== 0) throw corrupt(`cannot read ${file}: ${tool} -d failed: ${readFdText(err).trim() || `exit ${exitStatus(exit)}`}`);
+      } finally {
+        closeSync(out);
+        closeSync(err);
+      }
+    }
+    return await fn(plain);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function loadImages(store: Store, file: string, options: { signal?: AbortSignal; platform?: Platform } = {}): Promise<LoadedImage[]> {
+  return withPlainArchive(file, (plain) => loadPlainImages(store, plain, options));
+}
+
+async function loadPlainImages(store: Store, file: string, options: { signal?: AbortSignal; platform?: Platform }): Promise<LoadedImage[]> {
   const format = await archiveFormat(file);
   const out: LoadedImage[] = [];
   const platform = options.platform ?? hostPlatform();
