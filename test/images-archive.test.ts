@@ -172,4 +172,20 @@ test('load takes an archive compressed with gzip, xz, bzip2 or zstd, as docker l
     assert.match(r.stderr, message);
   }
   assert.deepEqual(await fs.readdir(tmp), [], 'no temporary archive is left');
+  // import too (dockerd 20.10 imports a rootfs.tar.xz, as distributions publish them), from a
+  // file and from STDIN; a cut one fails with xz's words.
+  const tree = path.join(box.dir, 'xz-tree');
+  await fs.mkdir(tree);
+  await fs.writeFile(path.join(tree, 'from-xz'), 'x\n');
+  const xzTar = path.join(box.dir, 'rootfs.tar.xz');
+  await run('sh', ['-c', `tar -C "${tree}" -cf - . | xz > "${xzTar}"`]);
+  r = await box.berth(['import', xzTar, 'imported/xz:1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match((await box.berth(['image', 'diff', 'imported/xz:1'])).stdout, /A \/from-xz/);
+  r = await box.berth(['import', '-', 'imported/xz:2'], { input: await fs.readFile(xzTar) });
+  assert.equal(r.code, 0, r.stderr);
+  r = await box.berth(['import', '-', 'imported/xz:3'], { input: (await fs.readFile(xzTar)).subarray(0, 60) });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot read the tarball: xz -d failed: .*Unexpected end of input/);
+  assert.equal((await box.berth(['image', 'exists', 'imported/xz:3'])).code, 1);
 });

@@ -1,17 +1,15 @@
 // save, load and import: local images to and from docker-archive and oci-archive files (what
 // `docker save`/`docker load` and podman's oci-archive exchange), and a rootfs tarball as a base image.
 import { recordEvent } from '../events.js';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { decompress, detectCompression, MAGIC_BYTES } from '../../archive/index.js';
+import { decompress, detectCompression, MAGIC_BYTES, peek } from '../../archive/index.js';
 import type { Digest } from '../../digest/digest.js';
 import { BerthError, corrupt, errnoText, invalidArgument, isBerthError, unsupported } from '../../internal/errors.js';
-import { readFdText } from '../../internal/read.js';
-import { exitStatus, memfd, spawnWait } from '../../internal/spawn.js';
 import {
   ANNOTATION_CONTAINERD_IMAGE_NAME,
   ANNOTATION_REF_NAME,
@@ -80,10 +78,43 @@ export async function archiveFormat(file: string): Promise<ArchiveFormat> {
 
 /** Loads every image of a docker-archive or oci-archive file into the store, with the names it records. */
 /**
- * Runs `fn` over `file` as a plain tar: docker load takes an archive compressed with gzip,
- * bzip2 or xz (and zstd, as newer docker does), which is unpacked into a temporary file first,
- * since an archive is read in passes. gzip and zstd are unpacked here; bzip2 and xz by their
- * Debian tools (bzip2, xz-utils), which must be installed for those.
+ * A stream of `source` decompressed, whatever docker load and import take: gzip, bzip2, xz (and
+ * zstd, as newer docker), or none. gzip and zstd are unpacked in process, bzip2 and xz by their
+ * Debian tools (bzip2, xz-utils), which must be installed for those. `what` names the input in
+ * errors.
+ */
+export async function decompressTarball(source: Readable, what: string, signal?: AbortSignal): Promise<Readable> {
+  const { head, stream } = await peek(source, MAGIC_BYTES);
+  const compression = detectCompression(head);
+  if (compression !== 'xz' && compression !== 'bzip2') return (await decompress(stream, signal ? { signal } : {})).stream;
+  const tool = compression;
+  const { spawn } = await import('node:child_process');
+  const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+  const out = new PassThrough();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  child.on('error', (e: NodeJS.ErrnoException) => {
+    const why = e.code === 'ENOENT' ? `and ${tool} is not installed (Debian: ${tool === 'xz' ? 'xz-utils' : 'bzip2'})` : `and ${tool} cannot run: ${errnoText(e)}`;
+    out.destroy(unsupported(`cannot read ${what}: it is ${compression} compressed, ${why}`));
+  });
+  // The tool's end of the input may close first (it failed): its own error says why.
+  pipeline(stream, child.stdin).catch(() => {});
+  child.stdout.pipe(out, { end: false });
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else if (!out.destroyed) out.destroy(corrupt(`cannot read ${what}: ${tool} -d failed: ${stderr.trim() || `exit ${code}`}`));
+  });
+  out.once('close', () => {
+    if (child.exitCode === null) child.kill();
+  });
+  return out;
+}
+
+/**
+ * Runs `fn` over `file` as a plain tar: a compressed archive (decompressTarball's formats) is
+ * unpacked into a temporary file first, since an archive is read in passes.
  */
 async function withPlainArchive<T>(file: string, fn: (plain: string) => Promise<T>): Promise<T> {
   const head = Buffer.alloc(MAGIC_BYTES);
@@ -94,33 +125,11 @@ async function withPlainArchive<T>(file: string, fn: (plain: string) => Promise<
   } finally {
     closeSync(fd);
   }
-  const compression = detectCompression(head.subarray(0, got));
-  if (compression === 'none') return fn(file);
+  if (detectCompression(head.subarray(0, got)) === 'none') return fn(file);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-unpack-'));
   const plain = path.join(dir, 'archive.tar');
   try {
-    if (compression === 'gzip' || compression === 'zstd') {
-      const { stream } = await decompress(createReadStream(file));
-      await pipeline(stream, createWriteStream(plain));
-    } else {
-      const tool = compression === 'xz' ? 'xz' : 'bzip2';
-      const out = openSync(plain, 'w', 0o600);
-      const err = memfd('unpack-stderr');
-      try {
-        let run: ReturnType<typeof spawnWait>;
-        try {
-          run = spawnWait(tool, ['-dc', '--', file], { fds: ['null', out, err] });
-        } catch (e) {
-          const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-          throw unsupported(`cannot read ${file}: it is ${compression} compressed, ${missing ? `and ${tool} is not installed (Debian: ${tool === 'xz' ? 'xz-utils' : 'bzip2'})` : `and ${tool} cannot run: ${errnoText(e)}`}`);
-        }
-        const exit = await run.exited;
-        if (exit.code !== 0) throw corrupt(`cannot read ${file}: ${tool} -d failed: ${readFdText(err).trim() || `exit ${exitStatus(exit)}`}`);
-      } finally {
-        closeSync(out);
-        closeSync(err);
-      }
-    }
+    await pipeline(await decompressTarball(createReadStream(file), file), createWriteStream(plain, { mode: 0o600 }));
     return await fn(plain);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
@@ -183,11 +192,11 @@ export interface ImportOptions {
   signal?: AbortSignal;
 }
 
-/** A rootfs tarball (plain, gzip or zstd) becomes a one-layer base image: an image with no parent layer. */
+/** A rootfs tarball (plain or compressed: decompressTarball) becomes a one-layer base image: an image with no parent layer. */
 export async function importTarball(store: Store, source: Readable, options: ImportOptions = {}): Promise<{ id: Digest; name?: string }> {
   const name = options.reference ? normalizeName(options.reference) : undefined;
   if (options.reference && !name) throw invalidArgument(`cannot import: invalid reference "${options.reference}"`);
-  const { stream } = await decompress(source, { signal: options.signal });
+  const stream = await decompressTarball(source, 'the tarball', options.signal);
   const platform = options.platform ?? hostPlatform();
   const created = new Date().toISOString();
   const written = await store.withLease(async (lease) => {
