@@ -287,6 +287,9 @@ test('ADD extracts local tar archives and fetches URLs checked against --checksu
   fs.mkdirSync(ctx, { recursive: true });
   const { execFileSync } = await import('node:child_process');
   execFileSync('tar', ['-czf', path.join(ctx, 'bundle.tar.gz'), '-C', srcDir, 'inside']);
+  // xz and bzip2 too, as docker's builder extracts them.
+  execFileSync('tar', ['-cJf', path.join(ctx, 'bundle.tar.xz'), '-C', srcDir, 'inside']);
+  execFileSync('tar', ['-cjf', path.join(ctx, 'bundle.tar.bz2'), '-C', srcDir, 'inside']);
   const body = 'downloaded\n';
   const server = http.createServer((_req, res) => res.end(body));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -294,11 +297,13 @@ test('ADD extracts local tar archives and fetches URLs checked against --checksu
   const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
   try {
     const b = await buildIn(
-      { Containerfile: `FROM scratch\nADD bundle.tar.gz /opt/\nADD --checksum=${sum} http://127.0.0.1:${port}/files/dl.txt /dl/` },
+      { Containerfile: `FROM scratch\nADD bundle.tar.gz /opt/\nADD bundle.tar.xz /xz/\nADD bundle.tar.bz2 /bz/\nADD --checksum=${sum} http://127.0.0.1:${port}/files/dl.txt /dl/` },
       {},
       ctx,
     );
     assert.equal(read(b, '/opt/inside/file.txt'), 'from tar');
+    assert.equal(read(b, '/xz/inside/file.txt'), 'from tar');
+    assert.equal(read(b, '/bz/inside/file.txt'), 'from tar');
     assert.equal(read(b, '/dl/dl.txt'), body);
     assert.equal(b.view.stat('/dl/dl.txt')!.mode & 0o777, 0o600);
     await assert.rejects(

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { detectCompression } from '../archive/index.js';
 import { BerthError, corrupt, invalidArgument } from '../internal/errors.js';
@@ -207,7 +208,10 @@ function parseChmod(text: string): number {
   return Number.parseInt(text, 8);
 }
 
-/** ADD of a local tar (plain, gzip, zstd): its entries, extracted to a temp dir; undefined for other files. */
+/**
+ * ADD of a local tar (plain, gzip, zstd, and xz and bzip2 as docker's builder takes them): its
+ * entries, extracted to a temp dir; undefined for other files.
+ */
 async function extractArchive(file: string, context: SourceRoot, rel: string, scratch: Scratch, signal?: AbortSignal): Promise<string | undefined> {
   void context;
   void rel;
@@ -229,10 +233,14 @@ async function extractArchive(file: string, context: SourceRoot, rel: string, sc
   const kind = detectCompression(head);
   const isTar = head.length >= 262 && head.subarray(257, 262).toString() === 'ustar';
   if (kind === 'none' && !isTar) return undefined;
-  if (kind !== 'gzip' && kind !== 'zstd' && !isTar) return undefined;
   const dir = scratch.tempDir();
   try {
-    await applyLayer(fs.createReadStream(file), dir, { mode: 'merge', signal });
+    let input: Readable = fs.createReadStream(file);
+    if (kind === 'xz' || kind === 'bzip2') {
+      const { decompressTarball } = await import('../engine/images/archive.js');
+      input = await decompressTarball(input, rel, signal);
+    }
+    await applyLayer(input, dir, { mode: 'merge', signal });
   } catch (err) {
     if (kind !== 'none') throw BerthError.wrap(err, `cannot extract ${rel}`);
     return undefined;
