@@ -75,6 +75,15 @@ test('save to docker-archive: podman loads it and skopeo reads it; berth loads i
   const again = JSON.parse((await other.berth(['image', 'inspect', 'imported/base:1'])).stdout)[0];
   assert.equal(again.Id, id);
   await other.berth(['rmi', '-a']);
+  // Saved by its ID: no name in the archive (dockerd 20.10's RepoTags null), and its load says so.
+  const byId = path.join(box.dir, 'saved-by-id.tar');
+  r = await box.berth(['save', '-o', byId, id.slice(7, 19)]);
+  assert.equal(r.code, 0, r.stderr);
+  const manifest = JSON.parse((await run('tar', ['-xOf', byId, 'manifest.json'])).stdout);
+  assert.equal(manifest[0].RepoTags, null);
+  r = await other.berth(['load', '-i', byId]);
+  assert.equal(r.stdout, `Loaded image ID: ${id}\n`);
+  await other.berth(['rmi', '-a']);
 });
 
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {

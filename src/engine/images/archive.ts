@@ -44,9 +44,11 @@ export async function saveImages(store: Store, queries: string[], file: string, 
     for (const q of queries) {
       const rec = await store.resolveImage(q);
       const handle = await store.imageHandle(rec.id);
-      // The name the user gave, when it is one of the image's; else its first name, if any.
+      // The name the user gave, when it is one of the image's. An image asked for by its ID has
+      // no name in a docker-archive (docker's RepoTags null: its load says "Loaded image ID");
+      // in an oci-archive it keeps its first name, if any, as podman's does.
       const asked = normalizeName(q);
-      const full = asked && rec.names.includes(asked) ? asked : rec.names[0];
+      const full = asked && rec.names.includes(asked) ? asked : format === 'oci-archive' ? rec.names[0] : undefined;
       // An OCI ref name keeps the full name, so a load gives back the same name.
       const tag = full === undefined ? undefined : format === 'oci-archive' ? full : familiarText(full);
       await copyImage(handle, sink, { ...(tag ? { tag } : {}), signal: options.signal });

@@ -224,7 +224,8 @@ export class DockerArchiveSink implements ImageSink {
           }
           parent = id;
         }
-        entries.push({ Config: await this.members.get(img.configDigest)!, RepoTags: img.repoTags, Layers: layerNames });
+        // docker's null for an image saved without a name (by its ID).
+        entries.push({ Config: await this.members.get(img.configDigest)!, RepoTags: img.repoTags.length ? img.repoTags : null, Layers: layerNames });
       }
       const manifest = Buffer.from(JSON.stringify(entries));
       await tar.add(file(MANIFEST_JSON, manifest.byteLength), manifest);
