@@ -83,7 +83,16 @@ test('save to docker-archive: podman loads it and skopeo reads it; berth loads i
   assert.equal(manifest[0].RepoTags, null);
   r = await other.berth(['load', '-i', byId]);
   assert.equal(r.stdout, `Loaded image ID: ${id}\n`);
-  await other.berth(['rmi', '-a']);
+  // A name the load takes from another image: docker's words for it, once.
+  r = await other.berth(['import', rootfsTar, 'other/image:1']);
+  const otherId = r.stdout.trim();
+  r = await other.berth(['tag', 'other/image:1', 'imported/base:1']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await other.berth(['load', '-i', file]);
+  assert.equal(r.stdout, `The image imported/base:1 already exists, renaming the old one with ID ${otherId} to empty string\nLoaded image: imported/base:1\n`);
+  r = await other.berth(['load', '-i', file]);
+  assert.equal(r.stdout, 'Loaded image: imported/base:1\n');
+  await other.berth(['rmi', '-af']);
 });
 
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {

@@ -47,6 +47,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     const loaded = await loadImages(store, file);
     if (!flags.bool('quiet')) {
       for (const l of loaded) {
+        for (const m of l.moved) ctx.out(`The image ${familiarString(parseNormalizedReference(m.name))} already exists, renaming the old one with ID ${m.from} to empty string\n`);
         if (l.names.length === 0) ctx.out(`Loaded image ID: ${l.id}\n`);
         for (const n of l.names) ctx.out(`Loaded image: ${familiarString(parseNormalizedReference(n))}\n`);
       }

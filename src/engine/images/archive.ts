@@ -64,6 +64,8 @@ export async function saveImages(store: Store, queries: string[], file: string, 
 export interface LoadedImage {
   id: Digest;
   names: string[];
+  /** The names it took from other images (their IDs): docker says each one. */
+  moved: { name: string; from: Digest }[];
 }
 
 /** What kind of archive `file` is: docker's (manifest.json) or OCI (index.json + oci-layout). */
@@ -172,6 +174,13 @@ function loaded(store: Store, images: LoadedImage[]): LoadedImage[] {
 }
 
 async function storeCopy(store: Store, source: Parameters<typeof copyImage>[0], names: string[], signal: AbortSignal | undefined, platform: Platform): Promise<LoadedImage> {
+  // Who has each name now: a name that moves to the loaded image is said (docker's "renaming
+  // the old one ... to empty string").
+  const before = new Map<string, Digest>();
+  for (const n of names) {
+    const owner = await store.resolveImage(n).catch(() => undefined);
+    if (owner) before.set(n, owner.id);
+  }
   return store.withLease(async (lease) => {
     const sink = store.sink(lease, { signal });
     const picked = isIndexHandle(source) ? { platform } : {};
@@ -179,7 +188,11 @@ async function storeCopy(store: Store, source: Parameters<typeof copyImage>[0], 
     const rec = sink.written[sink.written.length - 1];
     if (!rec) throw new BerthError('internal', 'cannot load image: nothing was recorded');
     for (const n of names.slice(1)) await store.tag(rec.id, n);
-    return { id: rec.id, names };
+    const moved = names.flatMap((name) => {
+      const from = before.get(name);
+      return from && from !== rec.id ? [{ name, from }] : [];
+    });
+    return { id: rec.id, names, moved };
   });
 }
 
