@@ -84,6 +84,8 @@ test("rows as docker's formatter contexts: {{json .}} is their map, a field they
   const lt = { ...spec, view: () => ({ Names: '<n>' }) };
   assert.equal(formatRows(['x'], lt, '{{json .}} {{json .Names}}'), '{"Names":"\\u003cn\\u003e"} "<n>"\n');
   assert.equal(formatRows(['x'], spec, 'table {{.Names}}'), 'NAMES\nx\n');
+  // {{.}} prints the row's fields, not its methods' source.
+  assert.equal(formatRows(['x'], spec, '{{.}}'), '{x i "sh"}\n');
   assert.throws(() => formatRows(['x'], spec, '{{.Bogus}}'), /^BerthError: template: :1:2: executing "" at <.Bogus>: can't evaluate field Bogus in type \*formatter.ContainerContext$/);
 });
 

@@ -78,7 +78,8 @@ export function struct(name: string, fields: Record<string, GoType>, opts: { jso
 
 /** The fields a struct prints for a JSON object: docker's, then berth's extras that it holds. */
 export function printedFields(t: StructType, obj: Value): GoField[] {
-  return t.fields.filter((f) => !f.extra || fieldValue(obj, f) !== undefined);
+  // A row's methods ({{.Label "k"}}) sit beside its fields in the view: no field of the struct.
+  return t.fields.filter((f) => (!f.extra || fieldValue(obj, f) !== undefined) && typeof fieldValue(obj, f) !== 'function');
 }
 
 // ---------- typed values ----------
