@@ -51,6 +51,17 @@ test('a second pull of the same image downloads nothing and says so', async () =
   assert.doesNotMatch(r.stdout, /Downloading/);
   assert.match(r.stdout, /Already exists/);
   assert.match(r.stdout, /Status: Image is up to date for /);
+  // The name untagged while another keeps the image, every layer here: the pull gives the name
+  // back, which docker calls "Downloaded newer image", not "up to date" (dockerd 20.10).
+  let t = await box.berth(['tag', `${name}:v1`, 'local/keeps:1']);
+  assert.equal(t.code, 0, t.stderr);
+  t = await box.berth(['rmi', `${name}:v1`]);
+  assert.equal(t.stdout, `Untagged: ${name}:v1\n`);
+  t = await box.berth(['pull', `${name}:v1`]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /Status: Downloaded newer image for /);
+  t = await box.berth(['rmi', 'local/keeps:1']);
+  assert.equal(t.code, 0, t.stderr);
 });
 
 test('the unpacked layers hold exactly the files of the layer tars', async () => {
@@ -70,6 +81,9 @@ test('tag, untag and rmi', async () => {
   // -q: one ID a row, as docker's (the image's two names, its ID twice).
   r = await box.berth(['images', '-q']);
   assert.equal(r.stdout, `${image.config.digest.slice(7, 19)}\n`.repeat(2));
+  // A repository named: its rows only, not the image's other name's (berth listed both).
+  r = await box.berth(['images', '--format', '{{.Repository}}:{{.Tag}}', 'local/other']);
+  assert.equal(r.stdout, 'local/other:x\n');
   r = await box.berth(['image', 'exists', 'local/other:x']);
   assert.equal(r.code, 0);
   r = await box.berth(['rmi', image.config.digest.slice(7, 19)]);

@@ -1,6 +1,7 @@
 // Pull progress as docker shows it: one line per layer, redrawn in place on a terminal
 // (bars while downloading), plain lines when output is a file or a pipe.
 import type { PullEvent } from '../engine/images/index.js';
+import { parseNormalizedReference } from '../reference/index.js';
 import { humanSize, shortId } from './format.js';
 
 interface LayerState {
@@ -23,7 +24,12 @@ export class PullProgress {
     if (e.type === 'manifest') {
       const at = e.reference.lastIndexOf(':');
       const tag = at > e.reference.lastIndexOf('/') ? e.reference.slice(at + 1) : e.reference.split('@')[1];
-      this.out.write(`${tag}: Pulling from ${e.reference.replace(/[:@][^/]*$/, '')}\n`);
+      // docker's: the repository's path in its registry ("library/busybox", "dd/app").
+      let path = e.reference.replace(/[:@][^/]*$/, '');
+      try {
+        path = parseNormalizedReference(e.reference).repository;
+      } catch {}
+      this.out.write(`${tag}: Pulling from ${path}\n`);
       return;
     }
     if (e.type === 'stored') return;

@@ -50,6 +50,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const tty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
   for (const name of names) {
     const progress = quiet ? undefined : new PullProgress(ctx.stdout, tty);
+    // docker's "Downloaded newer image" when the name now names another image (or none did),
+    // even when every layer was here already.
+    const before = await store.resolveImage(name).then((r) => r.id, () => undefined);
     let fetched = false;
     const result = await pullImage(store, name, {
       ...remote,
@@ -66,7 +69,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     }
     ctx.out(`Digest: ${result.digest}\n`);
     const familiar = familiarString(parseNormalizedReference(result.reference));
-    ctx.out(fetched ? `Status: Downloaded newer image for ${familiar}\n` : `Status: Image is up to date for ${familiar}\n`);
+    const newer = fetched || before !== result.record.id;
+    ctx.out(newer ? `Status: Downloaded newer image for ${familiar}\n` : `Status: Image is up to date for ${familiar}\n`);
     ctx.out(`${result.reference}\n`);
   }
   return 0;

@@ -17,6 +17,8 @@ export interface ImageRow {
   size: number;
   /** Every canonical name of the image. */
   names: string[];
+  /** This row's canonical name ("docker.io/library/busybox:latest"), or repository@digest for one pulled by digest only. */
+  name?: string;
   digests: string[];
   labels: Record<string, string>;
   dangling: boolean;
@@ -64,6 +66,7 @@ export async function listImageRows(store: Store, options: ListOptions = {}): Pr
       // Pulled by digest only: the repository is known, the tag is not; docker does not call it dangling.
       rows.push({
         ...base,
+        ...(anyDigest ? { name: anyDigest } : {}),
         repository: anyDigest ? splitName(repoOf(anyDigest)).repository : '<none>',
         tag: '<none>',
         digest: anyDigest ? anyDigest.split('@')[1] : '<none>',
@@ -73,7 +76,7 @@ export async function listImageRows(store: Store, options: ListOptions = {}): Pr
     }
     for (const n of rec.names) {
       const { repository, tag } = splitName(n);
-      rows.push({ ...base, repository, tag, digest: digestFor(repoOf(n)), dangling: false });
+      rows.push({ ...base, name: n, repository, tag, digest: digestFor(repoOf(n)), dangling: false });
     }
   }
   const when = (rec: ImageRecord) => Date.parse(rec.created ?? rec.addedAt) || 0;
@@ -115,7 +118,8 @@ function matches(row: ImageRow, f: Filter, timeOf: (q: string) => number, when: 
     case 'reference': {
       if (row.dangling) return false;
       const re = glob(f.value);
-      return re.test(row.repository) || re.test(`${row.repository}:${row.tag}`) || row.names.some((n) => re.test(n) || re.test(repoOf(n)));
+      // The row's own name: a row of the image's other name is not listed (docker lists by name).
+      return re.test(row.repository) || re.test(`${row.repository}:${row.tag}`) || (row.name !== undefined && (re.test(row.name) || re.test(repoOf(row.name))));
     }
     case 'before':
       return when(row.record) < timeOf(f.value);
