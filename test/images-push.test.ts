@@ -83,6 +83,20 @@ test('push to another repository mounts the blobs; skopeo reads back the same ma
   assert.equal(sha256(stdout), m[1]);
   r = await box.berth(['push', `${host}/dst/app:pushed`]);
   assert.match(r.stdout, /Layer already exists/);
+  // docker's lines (dockerd 20.10 pushing the same image): each layer by its diff ID, Preparing
+  // then its outcome; the config blob unsaid.
+  const diffIDs = JSON.parse((await box.berth(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', `${host}/dst/app:pushed`])).stdout) as string[];
+  const layerLines = r.stdout.split('\n').filter((l) => /^[0-9a-f]{12}: /.test(l));
+  assert.deepEqual(new Set(layerLines.map((l) => l.slice(0, 12))), new Set(diffIDs.map((d) => d.slice(7, 19))));
+  assert.deepEqual(layerLines.filter((l) => l.endsWith(': Preparing')).length, diffIDs.length);
+  // A tag not stored: docker's "tag does not exist", after the repository line; none given: latest.
+  r = await box.berth(['push', `${host}/dst/app:nosuch`]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, `The push refers to repository [${host}/dst/app]\n`);
+  assert.equal(r.stderr, `Error: tag does not exist: ${host}/dst/app:nosuch\n`);
+  r = await box.berth(['push', `${host}/dst/app`]);
+  assert.match(r.stdout, /^Using default tag: latest\n/);
+  assert.match(r.stderr, new RegExp(`tag does not exist: ${host}/dst/app:latest`));
 });
 
 test('push to a destination name, and tags --digests lists it', async () => {

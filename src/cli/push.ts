@@ -22,6 +22,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const store = await openImageStore(ctx);
   const quiet = flags.bool('quiet');
+  // docker's CLI names the tag it takes when none was given.
+  if (!quiet && !/[:@][^/]*$/.test(flags.args[0])) ctx.out('Using default tag: latest\n');
   const words = { exists: 'Layer already exists', mounted: 'Mounted from another repository', uploaded: 'Pushed', pushing: 'Preparing' } as const;
   const result = await pushImage(store, flags.args[0], flags.args[1], {
     ...remoteOptions(flags),
@@ -30,7 +32,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       ? undefined
       : (e) => {
           if (e.type === 'target') ctx.out(`The push refers to repository [${e.repository}]\n`);
-          else if (e.outcome !== 'pushing') ctx.out(`${shortId(e.digest)}: ${words[e.outcome]}\n`);
+          // docker's lines: the layers only, by their diff IDs; the config goes up unsaid.
+          else if (e.layer) ctx.out(`${shortId(e.layer)}: ${words[e.outcome]}\n`);
         },
   });
   const tag = result.reference.slice(result.reference.lastIndexOf(':') + 1);

@@ -4,16 +4,17 @@ import { recordEvent } from '../events.js';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import type { Digest } from '../../digest/digest.js';
-import { BerthError, notFound } from '../../internal/errors.js';
+import { BerthError, isBerthError, notFound } from '../../internal/errors.js';
 import { compressor, type Descriptor, isNondistributable, layerCompression, layerMediaTypeWith, parseManifest, formatPlatform } from '../../image/index.js';
 import { fullString, familiarText } from '../../reference/index.js';
-import { type ImageRecord, type Lease, repoOf, type Store } from '../../store/index.js';
+import { type ImageRecord, type Lease, normalizeName, repoOf, type Store } from '../../store/index.js';
 import { runLimited } from './pull.js';
 import { clientPool, insecureFor, pushTarget, type RemoteOptions, registriesFor } from './remote.js';
 
 export type PushEvent =
   | { type: 'target'; repository: string; reference: string }
-  | { type: 'blob'; digest: Digest; outcome: 'exists' | 'mounted' | 'uploaded' | 'pushing' };
+  /** `layer`: the layer's diff ID (docker's output names layers by it); none for the config. */
+  | { type: 'blob'; digest: Digest; layer?: Digest; outcome: 'exists' | 'mounted' | 'uploaded' | 'pushing' };
 
 export interface PushOptions extends RemoteOptions {
   concurrency?: number;
@@ -40,33 +41,39 @@ export async function pushImage(store: Store, source: string, destination: strin
 }
 
 async function pushOnce(store: Store, source: string, destination: string | undefined, options: PushOptions = {}): Promise<PushResult> {
-  const rec = await store.resolveImage(source).catch((err: unknown) => {
-    throw BerthError.wrap(err, `cannot push ${source}`);
-  });
   const config = await registriesFor(options);
   const target = pushTarget(destination ?? source, config);
   const ref = target.reference;
   const what = `cannot push ${fullString(ref)}`;
+  options.onEvent?.({ type: 'target', repository: `${ref.registry}/${ref.repository}`, reference: fullString(ref) });
+  const rec = await store.resolveImage(source).catch((err: unknown) => {
+    // docker's words for a name not stored: "tag does not exist: NAME:TAG".
+    if (isBerthError(err, 'not-found')) throw notFound(`tag does not exist: ${familiarText(normalizeName(source) ?? source)}`);
+    throw BerthError.wrap(err, `cannot push ${source}`);
+  });
   const pool = clientPool(options);
   try {
     const client = pool.client(ref.registry, insecureFor(target.insecure, options));
     const repo = client.repository(ref.repository, { displayName: `${ref.registry}/${ref.repository}` });
-    options.onEvent?.({ type: 'target', repository: `${ref.registry}/${ref.repository}`, reference: fullString(ref) });
     // Another repository of the same registry that holds this image: blobs mount from there.
     const sameHost = [...rec.names, ...rec.digests].map(repoOf).find((r) => r.startsWith(`${ref.registry}/`) && r !== `${ref.registry}/${ref.repository}`);
     const mountFrom = sameHost?.slice(ref.registry.length + 1);
     const pushOne = async (lease: Lease, image: ImageRecord) => {
       const { layers, manifest, mediaType } = await distributable(store, lease, image, options.signal);
       // Foreign layers stay where their URLs point (image-spec: nondistributable content).
-      const blobs: Descriptor[] = [...layers.filter((l) => !(isNondistributable(l.mediaType) && l.urls?.length)), image.config];
-      for (const b of blobs) {
-        if (!(await store.content.exists(b.digest))) throw notFound(`${what}: blob ${b.digest} is not in the local store`);
+      const blobs: { desc: Descriptor; layer?: Digest }[] = [
+        ...layers.flatMap((l, i) => (isNondistributable(l.mediaType) && l.urls?.length ? [] : [{ desc: l, ...(image.layers[i] ? { layer: image.layers[i].diffID } : {}) }])),
+        { desc: image.config },
+      ];
+      for (const { desc } of blobs) {
+        if (!(await store.content.exists(desc.digest))) throw notFound(`${what}: blob ${desc.digest} is not in the local store`);
       }
       await runLimited(blobs.length, options.concurrency ?? 3, async (i) => {
-        const b = blobs[i];
-        options.onEvent?.({ type: 'blob', digest: b.digest, outcome: 'pushing' });
+        const { desc: b, layer } = blobs[i];
+        const about = { type: 'blob', digest: b.digest, ...(layer ? { layer } : {}) } as const;
+        options.onEvent?.({ ...about, outcome: 'pushing' });
         const result = await repo.pushBlob(b, () => store.content.reader(b.digest, { signal: options.signal }), { mountFrom, signal: options.signal });
-        options.onEvent?.({ type: 'blob', digest: b.digest, outcome: result.outcome });
+        options.onEvent?.({ ...about, outcome: result.outcome });
       });
       return { bytes: manifest, mediaType };
     };
