@@ -30,7 +30,11 @@ test('pull stores the image under its name, and images lists it', async () => {
   const r = await box.berth(['pull', `${name}:v1`]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`Digest: ${image.manifestDigest}`));
-  assert.match(r.stdout, /Pull complete/);
+  // docker's lines to a pipe, per layer: Pulling fs layer, Download complete, Pull complete.
+  for (const layer of image.layers) {
+    const id = layer.digest.slice(7, 19);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith(`${id}: `)), [`${id}: Pulling fs layer`, `${id}: Download complete`, `${id}: Pull complete`]);
+  }
   assert.match(r.stdout, new RegExp(`${name}:v1\\n$`));
   const list = await box.berth(['images']);
   assert.equal(list.code, 0, list.stderr);

@@ -52,7 +52,11 @@ export class PullProgress {
     if (text === state.text) return;
     state.text = text;
     if (!this.tty) {
-      this.out.write(`${id}: ${text}\n`);
+      // docker's lines to a file or pipe: "Pulling fs layer" as a download starts, "Download
+      // complete" and "Pull complete" once the layer is stored (berth unpacks while it
+      // downloads), "Already exists"; no line for a layer still waiting its turn.
+      const lines = e.phase === 'waiting' ? [] : e.phase === 'downloading' ? ['Pulling fs layer'] : e.phase === 'done' ? ['Download complete', 'Pull complete'] : [text];
+      for (const line of lines) this.out.write(`${id}: ${line}\n`);
       return;
     }
     const now = Date.now();
