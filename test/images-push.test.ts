@@ -122,6 +122,7 @@ test('login checks and stores credentials, push then works, logout removes them'
   assert.match(r.stderr, /unauthorized|authentication required|denied/i);
   r = await box.berth(['login', '-u', 'alice', '-p', 'wrong', ah]);
   assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /^WARNING! Using --password via the CLI is insecure\. Use --password-stdin\.\n/);
   assert.match(r.stderr, /invalid username\/password/);
   r = await box.berth(['login', '-u', 'alice', '--password-stdin', ah], { input: Buffer.from('s3cret\n') });
   assert.equal(r.code, 0, r.stderr);
@@ -134,6 +135,9 @@ test('login checks and stores credentials, push then works, logout removes them'
   assert.equal(r.code, 0, r.stderr);
   r = await box.berth(['tags', `${ah}/p/app`]);
   assert.notEqual(r.code, 0);
+  // Again, with nothing stored: docker's same line, no failure.
+  r = await box.berth(['logout', ah]);
+  assert.deepEqual([r.code, r.stdout], [0, `Removing login credentials for ${ah}\n`]);
 });
 
 test('image tree shows the layers as one tree with sizes and tags', async () => {

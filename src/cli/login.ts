@@ -39,6 +39,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   let username = flags.string('username');
   let password = flags.string('password');
+  if (password !== undefined && !flags.bool('password-stdin')) ctx.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   if (flags.bool('password-stdin')) {
     if (password !== undefined) throw invalidArgument('berth login: --password and --password-stdin are mutually exclusive');
     if (!username) throw invalidArgument('berth login: --password-stdin needs --username');

@@ -1,6 +1,5 @@
 // berth logout [SERVER]: remove stored credentials for a registry (or all with --all).
 import { logout } from '../engine/images/index.js';
-import { notFound } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 
 import type { CliContext } from './main.js';
@@ -20,8 +19,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const all = flags.bool('all');
   const authFile = flags.string('authfile');
-  const removed = await logout(flags.args[0], { all, ...(authFile ? { authFile } : {}) });
-  if (!removed) throw notFound(`not logged in to ${flags.args[0] ?? 'docker.io'}`);
+  // docker's: the same line, and no failure, whether or not credentials were stored.
+  await logout(flags.args[0], { all, ...(authFile ? { authFile } : {}) });
   ctx.out(all ? 'Removed login credentials for all registries\n' : `Removing login credentials for ${flags.args[0] ?? 'docker.io'}\n`);
   return 0;
 }
