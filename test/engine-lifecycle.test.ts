@@ -442,6 +442,9 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   const same = await berth(fx, ['rename', 'c3', 'c3']);
   assert.equal(same.code, 1);
   assert.match(same.stderr, /same name as its current name/);
+  // docker CLI 28's check of an empty name, before any lookup.
+  const empty = await berth(fx, ['rename', 'c3', '']);
+  assert.deepEqual([empty.code, empty.stderr], [1, 'Error: Neither old nor new names may be empty\n']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.Name}}', 'c3']), '/c3');
   const refused = await berth(fx, ['rm', 'c3']);
   assert.equal(refused.code, 1);
@@ -484,7 +487,8 @@ test('names are unique; IDs resolve by unique prefix; a bad name is refused', as
   const id = await ok(fx, ['create', '--name', 'dup', fx.image, 'true']);
   const again = await berth(fx, ['create', '--name', 'dup', fx.image, 'true']);
   assert.equal(again.code, 1);
-  assert.match(again.stderr, /already in use/);
+  // dockerd 20.10's words.
+  assert.equal(again.stderr, `Error: Conflict. The container name "/dup" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.\n`);
   assert.equal((await berth(fx, ['create', '--name', 'bad name', fx.image, 'true'])).code, 1);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.Id}}', id.slice(0, 8)]), id);
   const other = await ok(fx, ['create', fx.image, 'true']);

@@ -1,5 +1,6 @@
 // berth rename: give a container a new (unique) name.
 import { renameContainer } from '../engine/lifecycle.js';
+import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -9,6 +10,8 @@ const SPEC: VerbSpec = { usage: 'berth rename CONTAINER NEW_NAME', summary: 'Ren
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
+  // docker's CLI check, before anything is looked up.
+  if (flags.args[0].trim() === '' || flags.args[1].trim() === '') throw invalidArgument('Neither old nor new names may be empty');
   await renameContainer(containerHost(ctx), flags.args[0], flags.args[1]);
   return 0;
 }

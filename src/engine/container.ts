@@ -308,7 +308,8 @@ export function networkOf(spec: Pick<ContainerSpec, 'networkMode'>): 'none' | 'h
 export function checkName(name: string): string {
   const n = name.startsWith('/') ? name.slice(1) : name;
   if (!NAME.test(n) || n.length > 253) {
-    throw invalidArgument(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    // dockerd's words.
+    throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
   return n;
 }

@@ -178,7 +178,8 @@ export class ContainerRecords {
     const taken = (await this.list()).find((r) => r.name === name && r.id !== except);
     if (taken) {
       throw alreadyExists(
-        `the container name "/${name}" is already in use by container "${taken.id}": remove or rename that container to reuse the name`,
+        // dockerd's words.
+        `Conflict. The container name "/${name}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`,
       );
     }
   }
