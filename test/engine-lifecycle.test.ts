@@ -490,6 +490,10 @@ test('names are unique; IDs resolve by unique prefix; a bad name is refused', as
   // dockerd 20.10's words.
   assert.equal(again.stderr, `Error: Conflict. The container name "/dup" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.\n`);
   assert.equal((await berth(fx, ['create', '--name', 'bad name', fx.image, 'true'])).code, 1);
+  // podman's container exists: the exit code says, by name or ID prefix.
+  assert.equal((await berth(fx, ['container', 'exists', 'dup'])).code, 0);
+  assert.equal((await berth(fx, ['container', 'exists', id.slice(0, 12)])).code, 0);
+  assert.equal((await berth(fx, ['container', 'exists', 'no-such-container'])).code, 1);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.Id}}', id.slice(0, 8)]), id);
   const other = await ok(fx, ['create', fx.image, 'true']);
   assert.match(await ok(fx, ['inspect', '-f', '{{.Name}}', other]), /^\/[a-z]+_[a-z]+\d*$/);

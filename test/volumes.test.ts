@@ -66,6 +66,9 @@ test('a named volume keeps its data past rm and shows it to the next container',
   assert.equal(v.Mountpoint, path.join(fx.root, 'volumes/data1/_data'));
   assert.equal(v.Driver, 'local');
   assert.equal(v.Labels, null, "docker's null for no labels (dockerd 20.10)");
+  // podman's volume exists: the exit code says.
+  assert.equal((await berth(fx, ['volume', 'exists', 'data1'])).code, 0);
+  assert.equal((await berth(fx, ['volume', 'exists', 'no-such-volume'])).code, 1);
   assert.equal(await fs.readFile(path.join(v.Mountpoint as string, 'f'), 'utf8'), 'kept\n');
   // docker's generic inspect finds a volume too, after containers and images, or by --type.
   assert.equal(await ok(fx, ['inspect', '-f', '{{.Name}} {{.Driver}}', 'data1']), 'data1 local');

@@ -2,6 +2,8 @@
 // and the container verbs under their group names (container run, container rm, ...).
 import { parsePruneFilters } from '../engine/images/prune.js';
 import { cleanupContainer, pruneContainers } from '../engine/lifecycle.js';
+import { lookupContainer } from '../engine/state.js';
+import { isBerthError } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import { humanSize } from './format.js';
@@ -52,12 +54,14 @@ const PRUNE: VerbSpec = {
   ],
 };
 
+const EXISTS: VerbSpec = { usage: 'berth container exists CONTAINER', summary: 'Exit 0 if the container exists, 1 if not', minArgs: 1, maxArgs: 1, flags: [] };
+
 const USAGE = `Usage: berth container COMMAND
 
 Manage containers
 
 Commands:
-${[...Object.keys(ALIASES), 'prune'].sort().map((c) => `  ${c}`).join('\n')}
+${[...Object.keys(ALIASES), 'exists', 'prune'].sort().map((c) => `  ${c}`).join('\n')}
 `;
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
@@ -76,6 +80,18 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     const { settleExecSession } = await import('../engine/exec-attached.js');
     await settleExecSession(host, rest[0], rest[1], rest[2]);
     return 0;
+  }
+  if (sub === 'exists') {
+    // podman's container exists: the answer in the exit code only.
+    const flags = parseVerb(EXISTS, rest, ctx);
+    if (!flags) return 0;
+    try {
+      await lookupContainer(host, flags.args[0]);
+      return 0;
+    } catch (err) {
+      if (isBerthError(err, 'not-found')) return 1;
+      throw err;
+    }
   }
   if (sub === 'prune') {
     const flags = parseVerb(PRUNE, rest, ctx);

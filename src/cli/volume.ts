@@ -18,13 +18,14 @@ const SUBS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>>
   rm,
   remove: rm,
   prune,
+  exists,
 };
 
-const USAGE = `Usage: berth volume COMMAND\n\nManage volumes\n\nCommands:\n  create      Create a volume\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused local volumes\n  rm          Remove one or more volumes\n`;
+const USAGE = `Usage: berth volume COMMAND\n\nManage volumes\n\nCommands:\n  create      Create a volume\n  exists      Exit 0 if the volume exists, 1 if not (podman's)\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused local volumes\n  rm          Remove one or more volumes\n`;
 
 export function run(argv: string[], ctx: CliContext): Promise<number> {
   // list and remove are docker's aliases, not listed.
-  return runSubcommand('volume', USAGE, SUBS, ['create', 'inspect', 'ls', 'prune', 'rm'], argv, ctx);
+  return runSubcommand('volume', USAGE, SUBS, ['create', 'exists', 'inspect', 'ls', 'prune', 'rm'], argv, ctx);
 }
 
 /** KEY=VALUE flags (a bare KEY has an empty value). */
@@ -222,4 +223,19 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   ctx.out(volumesSection(removed));
   ctx.out(`Total reclaimed space: ${humanSize(removed.reduce((n, v) => n + v.size, 0))}\n`);
   return 0;
+}
+
+const EXISTS: VerbSpec = { usage: 'berth volume exists VOLUME', summary: 'Exit 0 if the volume exists, 1 if not', minArgs: 1, maxArgs: 1, flags: [] };
+
+/** podman's volume exists: the answer in the exit code only. */
+async function exists(argv: string[], ctx: CliContext): Promise<number> {
+  const flags = parseVerb(EXISTS, argv, ctx);
+  if (!flags) return 0;
+  try {
+    containerHost(ctx).volumes.inspect(flags.args[0]);
+    return 0;
+  } catch (err) {
+    if (isBerthError(err, 'not-found')) return 1;
+    throw err;
+  }
 }
