@@ -379,3 +379,26 @@ export const VOLUME_INSPECT = struct('volume.Volume', {
   Status: mapOf(INTERFACE),
   UsageData: ptrTo(struct('volume.UsageData', { RefCount: int64, Size: int64 })),
 });
+
+/** `docker network inspect`'s document: network.Inspect (docker 28's fields berth fills). */
+export const NETWORK_INSPECT = struct(
+  'network.Inspect',
+  {
+    Name: STRING,
+    ID: STRING,
+    Created: TIME,
+    Scope: STRING,
+    Driver: STRING,
+    EnableIPv6: BOOL,
+    IPAM: struct('network.IPAM', { Driver: STRING, Options: STRING_MAP, Config: sliceOf(struct('network.IPAMConfig', { Subnet: STRING, IPRange: STRING, Gateway: STRING, AuxAddress: STRING_MAP })) }),
+    Internal: BOOL,
+    Attachable: BOOL,
+    Ingress: BOOL,
+    ConfigFrom: struct('network.ConfigReference', { Network: STRING }),
+    ConfigOnly: BOOL,
+    Containers: mapOf(struct('network.EndpointResource', { Name: STRING, EndpointID: STRING, MacAddress: STRING, IPv4Address: STRING, IPv6Address: STRING })),
+    Options: STRING_MAP,
+    Labels: STRING_MAP,
+  },
+  { json: { ID: 'Id' } },
+);

@@ -5,7 +5,7 @@ import { lookupContainer } from '../engine/state.js';
 import { BerthError, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
-import { CONTAINER_INSPECT, IMAGE_INSPECT, VOLUME_INSPECT } from './docker-types.js';
+import { CONTAINER_INSPECT, IMAGE_INSPECT, NETWORK_INSPECT, VOLUME_INSPECT } from './docker-types.js';
 import { type Inspected, inspectJSON, printInspected, refuseUnparsed } from './inspect-template.js';
 import type { CliContext } from './main.js';
 import { inspectDoc } from './volume.js';
@@ -25,7 +25,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const type = flags.string('type');
-  if (type !== undefined && !['container', 'image', 'volume'].includes(type)) throw invalidArgument(`invalid --type "${type}": want container, image or volume`);
+  if (type !== undefined && !['container', 'image', 'volume', 'network'].includes(type)) throw invalidArgument(`invalid --type "${type}": want container, image, volume or network`);
   const format = flags.string('format');
   // docker's CLI parses the template before it looks anything up.
   const refused = refuseUnparsed(ctx, format);
@@ -35,7 +35,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   let failed = false;
   for (const q of flags.args) {
     try {
-      objects.push(await inspectOne(host, q, type, flags.bool('size')));
+      objects.push(await inspectOne(ctx, host, q, type, flags.bool('size')));
     } catch (err) {
       failed = true;
       ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -46,8 +46,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   return failed ? 1 : 0;
 }
 
-async function inspectOne(host: ReturnType<typeof containerHost>, q: string, type: string | undefined, size: boolean): Promise<Inspected> {
+async function inspectOne(ctx: CliContext, host: ReturnType<typeof containerHost>, q: string, type: string | undefined, size: boolean): Promise<Inspected> {
   if (type === 'volume') return { doc: inspectDoc(host.volumes.inspect(q)), type: VOLUME_INSPECT };
+  if (type === 'network') return networkOf(ctx, q);
   if (type !== 'image') {
     try {
       const rec = await lookupContainer(host, q);
@@ -72,7 +73,21 @@ async function inspectOne(host: ReturnType<typeof containerHost>, q: string, typ
   try {
     return { doc: inspectDoc(host.volumes.inspect(q)), type: VOLUME_INSPECT };
   } catch (err) {
+    if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+  }
+  // Last, as docker's generic inspect: a network (host, none).
+  try {
+    return await networkOf(ctx, q);
+  } catch (err) {
     if (err instanceof BerthError && err.kind === 'not-found') throw new BerthError('not-found', `no such object: ${q}`);
     throw err;
   }
+}
+
+/** The network `q` names as inspect shows it; not-found when none does. */
+async function networkOf(ctx: CliContext, q: string): Promise<Inspected> {
+  const { networkDocs } = await import('./network.js');
+  const docs = await networkDocs(ctx, [q]);
+  if (docs.found.length === 0) throw new BerthError('not-found', `network ${q} not found`);
+  return { doc: docs.found[0], type: NETWORK_INSPECT };
 }

@@ -60,6 +60,7 @@ const VERBS: VerbTable = {
   builder: () => import('./builder.js'),
   system: () => import('./system.js'),
   volume: () => import('./volume.js'),
+  network: () => import('./network.js'),
   healthcheck: () => import('./healthcheck.js'),
 };
 

@@ -3,6 +3,7 @@
 import { type CgroupLayout, type DeviceRate, detectCgroups } from '../runtime/cgroups.js';
 import { dockerMount } from './mounts.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/defaults.js';
+import { networkIdOf } from './networks.js';
 import { commandOf, envOf, parseSecurityOpts, type SecurityOpts } from './spec.js';
 import { type ContainerRecord, labelsOf, networkOf } from './container.js';
 import type { ContainerHost } from './host.js';
@@ -173,7 +174,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
       ...NO_ADDRESS,
-      Networks: network ? { [network]: emptyEndpoint() } : {},
+      Networks: network ? { [network]: emptyEndpoint(networkIdOf(rec)) } : {},
     },
   };
 }
@@ -182,8 +183,8 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
 const NO_ADDRESS = { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '' };
 
 /** docker's EndpointSettings of a network with no addresses (none, host). */
-function emptyEndpoint(): Record<string, unknown> {
-  return { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', ...NO_ADDRESS, DriverOpts: null };
+function emptyEndpoint(networkId: string): Record<string, unknown> {
+  return { IPAMConfig: null, Links: null, Aliases: null, NetworkID: networkId, ...NO_ADDRESS, DriverOpts: null };
 }
 
 /** A --device-*-bps/-iops list as docker's HostConfig shows it. */
