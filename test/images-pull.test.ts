@@ -53,7 +53,8 @@ test('a second pull of the same image downloads nothing and says so', async () =
   const r = await box.berth(['pull', `${name}:v1`]);
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /Downloading/);
-  assert.match(r.stdout, /Already exists/);
+  // dockerd 20.10 says nothing of the layers of an image it has already.
+  assert.doesNotMatch(r.stdout, /^[0-9a-f]{12}: /m);
   assert.match(r.stdout, /Status: Image is up to date for /);
   // The name untagged while another keeps the image, every layer here: the pull gives the name
   // back, which docker calls "Downloaded newer image", not "up to date" (dockerd 20.10).

@@ -12,6 +12,7 @@ interface LayerState {
 export class PullProgress {
   private readonly layers = new Map<string, LayerState>();
   private drawn = 0;
+  private quietLayers = false;
   private lastDraw = 0;
 
   constructor(
@@ -33,6 +34,12 @@ export class PullProgress {
       return;
     }
     if (e.type === 'stored') return;
+    if (e.type === 'present') {
+      // docker prints no layer of an image it has already.
+      this.quietLayers = true;
+      return;
+    }
+    if (this.quietLayers && e.phase !== 'downloading' && e.phase !== 'done') return;
     const id = shortId(e.digest);
     let state = this.layers.get(id);
     if (!state) {

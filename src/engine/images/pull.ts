@@ -25,7 +25,9 @@ export type PullEvent =
   | { type: 'resolved'; reference: string; candidates: string[] }
   | { type: 'manifest'; reference: string; digest: Digest; mediaType: string }
   | { type: 'layer'; digest: Digest; phase: 'waiting' | 'exists' | 'downloading' | 'done'; current: number; total: number }
-  | { type: 'stored'; id: Digest };
+  | { type: 'stored'; id: Digest }
+  /** The image (its config) is stored already: its layers are only checked (docker says nothing of them). */
+  | { type: 'present'; id: Digest };
 
 export interface PullOptions extends RemoteOptions {
   /** The platform to pick from an index; default the host's. */
@@ -110,6 +112,9 @@ async function pullFound(store: Store, ref: Reference, repo: Repository, top: Fe
   }
   checkPlatform(ref, imageConfig, want, topParsed.kind === 'index');
 
+  if ((await store.images.load()).some((r) => r.config.digest === manifest.config!.digest)) {
+    options.onEvent?.({ type: 'present', id: manifest.config.digest });
+  }
   return store.withLease(async (lease) => {
     await fetchLayers(store, lease, repo, layers, diffIDs, options);
     await lease.add({ blobs: [manifest.config!.digest] });
