@@ -543,6 +543,15 @@ test('the image cannot be removed while a container holds it', async () => {
   // docker's -f: an image that is not there is said, and no failure.
   const gone = await berth(fx, ['rmi', '-f', 'no/such:image']);
   assert.deepEqual([gone.code, gone.stderr], [0, 'Error: no such image: no/such:image\n']);
+  // -f does not delete an image a running container uses (dockerd 20.10: "cannot be forced");
+  // -f of one of its names untags that name only, as docker's.
+  await ok(fx, ['tag', fx.image, 'test/second:name']);
+  const runner = await ok(fx, ['run', '-d', '--name', 'runner', fx.image, 'sleep', '600']);
+  const forced = await berth(fx, ['rmi', '-f', image.slice(7, 19)]);
+  assert.deepEqual([forced.code, forced.stderr], [1, `Error: conflict: unable to delete ${image.slice(7, 19)} (cannot be forced) - image is being used by running container ${runner.slice(0, 12)}\n`]);
+  assert.equal(await ok(fx, ['rmi', '-f', 'test/second:name']), 'Untagged: test/second:name');
+  assert.equal(await ok(fx, ['image', 'inspect', '-f', '{{.Id}}', fx.image]), image);
+  await ok(fx, ['rm', '-f', 'runner']);
   await ok(fx, ['rm', 'holder']);
 });
 

@@ -4,6 +4,9 @@ import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import { type CliContext, reportError } from './cli.js';
 import { removeImage, splitName } from '../engine/images/index.js';
+import type { ContainerRecord } from '../engine/container.js';
+import { listContainers } from '../engine/state.js';
+import { containerHost } from './container-common.js';
 
 export const SPEC: VerbSpec = {
   usage: 'berth rmi [OPTIONS] IMAGE [IMAGE...]',
@@ -22,9 +25,15 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const queries = flags.bool('all') ? (await store.listImages()).map((r) => r.id as string) : flags.args;
   if (queries.length === 0) throw new BerthError('invalid-argument', 'berth rmi: requires at least 1 argument');
   let code = 0;
+  // Read once, and only when -f asks for it.
+  let containers: Promise<ContainerRecord[]> | undefined;
+  const runningUser = async (imageId: string) => {
+    containers ??= listContainers(containerHost(ctx));
+    return (await containers).find((c) => c.source.imageId === imageId && (c.state.status === 'running' || c.state.status === 'paused'))?.id;
+  };
   for (const q of queries) {
     try {
-      const result = await removeImage(store, q, { force: flags.bool('force'), prune: !flags.bool('no-prune') });
+      const result = await removeImage(store, q, { force: flags.bool('force'), prune: !flags.bool('no-prune'), runningUser });
       for (const n of result.untagged) {
         const at = n.indexOf('@');
         const shown = at === -1 ? `${splitName(n).repository}:${splitName(n).tag}` : `${splitName(n.slice(0, at)).repository}@${n.slice(at + 1)}`;

@@ -227,7 +227,8 @@ export class Store {
       const images = await this.images.load();
       const rec = resolveIn(images, query, { normalize: this.options.normalize });
       const byName = rec.names.find((n) => n === query || n === this.options.normalize?.(query));
-      if (byName && rec.names.length > 1 && !options.force) {
+      // One name of several only untags, forced or not (docker's rmi -f NAME untags NAME).
+      if (byName && rec.names.length > 1) {
         rec.names = rec.names.filter((n) => n !== byName);
         await this.images.save(images);
         return { untagged: [byName], deleted: [] as Digest[] };
