@@ -2,6 +2,7 @@
 // confirmation prompt and the "Deleted ...:" sections.
 import { readSync } from 'node:fs';
 import type { PrunedImages } from '../engine/images/index.js';
+import { familiarText } from '../reference/index.js';
 import type { CliContext } from './main.js';
 
 /**
@@ -36,7 +37,8 @@ export function confirm(ctx: CliContext, question: string): boolean {
 /** docker's "Deleted Images:" section (per image its untagged names, then its ID; then the freed layers); "" when none. */
 export function imagesSection(result: PrunedImages): string {
   const lines = [
-    ...result.removed.flatMap((r) => [...r.untagged.map((n) => `untagged: ${n}`), ...r.deleted.map((id) => `deleted: ${id}`)]),
+    // docker's familiar names ("untagged: busybox:latest").
+    ...result.removed.flatMap((r) => [...r.untagged.map((n) => `untagged: ${familiarText(n)}`), ...r.deleted.map((id) => `deleted: ${id}`)]),
     ...result.pruned.layers.map((l) => `deleted: ${l}`),
   ];
   return lines.length === 0 ? '' : `Deleted Images:\n${lines.map((l) => `${l}\n`).join('')}\n`;
