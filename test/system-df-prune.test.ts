@@ -138,6 +138,7 @@ test('system prune answered y: the container stopped since goes, its image stays
   assert.match(r.stdout, new RegExp(`\\[y/N\\] Deleted Containers:\\n${running}\\n\\nTotal reclaimed space: \\S+\\n$`));
   assert.equal(await ok(fx, ['ps', '-aq']), '');
   assert.equal((await ok(fx, ['images', '-q'])).split('\n').length, 2);
+
 });
 
 test('builder prune -f empties the build cache: a rebuild runs its steps again', async () => {
@@ -155,4 +156,11 @@ test('builder prune -f empties the build cache: a rebuild runs its steps again',
   const again = await build(text, ['-t', 'built:1']);
   assert.doesNotMatch(again, /Using cache/);
   assert.match(again, /STEP 2\/2: RUN echo cached > \/c/);
+});
+
+test("image prune -a, last here: unused tagged images go, said with docker's familiar names", async () => {
+  assert.equal(await ok(fx, ['image', 'prune', '-af', '--filter', 'label=nothing-has-this']), 'Total reclaimed space: 0B');
+  const out = await ok(fx, ['image', 'prune', '-af']);
+  assert.match(out, /^Deleted Images:\nuntagged: test\/(busybox:latest|other:1)\n/);
+  assert.doesNotMatch(out, /docker\.io\//);
 });
