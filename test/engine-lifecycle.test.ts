@@ -483,6 +483,19 @@ test("create refuses at once what docker refuses at create, with its CLI's or it
   assert.equal(await ok(fx, ['ps', '-aq']), '', 'nothing was made');
 });
 
+test('stop, kill and rm of several containers work on them at once, as docker\'s CLI; names print in the order given', async () => {
+  // sleep as PID 1 ignores SIGTERM: each stop takes its whole -t 1. docker's CLI stops the three
+  // in parallel (one second for all, measured against dockerd 20.10); berth took three.
+  for (const n of ['par1', 'par2', 'par3']) await ok(fx, ['run', '-d', '--name', n, fx.image, 'sleep', '600']);
+  const stopped = await berth(fx, ['stop', '-t', '1', 'par1', 'no-such', 'par2', 'par3']);
+  assert.equal(stopped.code, 1);
+  assert.equal(stopped.stdout, 'par1\npar2\npar3\n');
+  assert.equal(stopped.stderr, 'Error: no such container: no-such\n');
+  const finished = (await ok(fx, ['inspect', '-f', '{{.State.FinishedAt}}', 'par1', 'par2', 'par3'])).split('\n').map((t) => Date.parse(t));
+  assert.ok(Math.max(...finished) - Math.min(...finished) < 900, `stopped together, not a second apart: ${finished.join(' ')}`);
+  assert.equal(await ok(fx, ['rm', 'par3', 'par1', 'par2']), 'par3\npar1\npar2');
+});
+
 test('names are unique; IDs resolve by unique prefix; a bad name is refused', async () => {
   const id = await ok(fx, ['create', '--name', 'dup', fx.image, 'true']);
   const again = await berth(fx, ['create', '--name', 'dup', fx.image, 'true']);

@@ -19,5 +19,5 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   return eachContainer(ctx, flags.args, async (q) => {
     await killContainer(host, q, signal);
     return q;
-  });
+  }, { parallel: true });
 }

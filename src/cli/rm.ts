@@ -28,6 +28,6 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       await removeContainer(host, q, { force, volumes: flags.bool('volumes') });
       return q;
     },
-    { harmless: (err) => force && isBerthError(err, 'not-found') },
+    { harmless: (err) => force && isBerthError(err, 'not-found'), parallel: true },
   );
 }

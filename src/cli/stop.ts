@@ -23,5 +23,5 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   return eachContainer(ctx, flags.args, async (q) => {
     await stopContainer(host, q, { ...(t !== undefined ? { timeoutSec: t } : {}), ...(signal ? { signal } : {}) });
     return q;
-  });
+  }, { parallel: true });
 }

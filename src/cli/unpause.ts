@@ -13,5 +13,5 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   return eachContainer(ctx, flags.args, async (q) => {
     await pauseContainer(host, q, false);
     return q;
-  });
+  }, { parallel: true });
 }
