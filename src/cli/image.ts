@@ -6,7 +6,7 @@ import { confirm, imagesSection } from './prune-common.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import { containerHost } from './container-common.js';
-import { inspectJSON, printInspected, refuseUnparsed } from './inspect-template.js';
+import { runInspectVerb } from './inspect-template.js';
 import type { CliContext, VerbModule } from './main.js';
 import { humanSize } from './format.js';
 
@@ -53,30 +53,12 @@ const INSPECT: VerbSpec = {
 };
 
 async function inspect(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseVerb(INSPECT, argv, ctx);
-  if (!flags) return 0;
-  const format = flags.string('format');
-  const refused = refuseUnparsed(ctx, format);
-  if (refused !== undefined) return refused;
   const store = await openImageStore(ctx);
-  const driver = (await containerHost(ctx).driver()).name;
-  const docs: unknown[] = [];
-  let code = 0;
-  for (const q of flags.args) {
-    try {
-      docs.push(await inspectImage(store, q, driver));
-    } catch (err) {
-      if (!isBerthError(err, 'not-found')) throw err;
-      ctx.err(`Error: ${err.message}\n`);
-      code = 1;
-    }
-  }
-  const { IMAGE_INSPECT } = await import('./docker-types.js');
-  const typed = docs.map((doc) => ({ doc, type: IMAGE_INSPECT }));
-  if (format && format !== 'json') {
-    if (printInspected(ctx, format, typed)) code = 1;
-  } else ctx.out(inspectJSON(typed));
-  return code;
+  let driver: string | undefined;
+  return runInspectVerb(INSPECT, argv, ctx, async () => (await import('./docker-types.js')).IMAGE_INSPECT, async (q) => {
+    driver ??= (await containerHost(ctx).driver()).name;
+    return inspectImage(store, q, driver);
+  });
 }
 
 const PRUNE: VerbSpec = {

@@ -2,6 +2,8 @@
 // decoded into docker's Go types (docker-types.ts); on an execution error, again over the raw
 // JSON as maps with missingkey=error; its errors and parse errors in docker's words.
 
+import { isBerthError } from '../internal/errors.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import type { GoType } from './go-types.js';
 import { withGoType } from './go-types.js';
 import { compileTemplate } from './format.js';
@@ -82,4 +84,34 @@ export function refuseUnparsed(ctx: Pick<CliContext, 'err'>, format: string | un
   if (error === undefined) return undefined;
   ctx.err(`${error}\n`);
   return TEMPLATE_PARSE_EXIT;
+}
+
+/**
+ * The inspect sub-verbs (image, volume, network inspect): docker's parse check of -f first,
+ * then each name looked up (a not-found one said, the rest still printed), its document typed
+ * as `type`, printed as JSON or through the template; 1 if anything failed.
+ */
+export async function runInspectVerb(spec: VerbSpec, argv: string[], ctx: CliContext, type: () => Promise<GoType>, lookup: (query: string) => Promise<unknown>): Promise<number> {
+  const flags = parseVerb(spec, argv, ctx);
+  if (!flags) return 0;
+  const format = flags.string('format');
+  const refused = refuseUnparsed(ctx, format);
+  if (refused !== undefined) return refused;
+  const docs: unknown[] = [];
+  let code = 0;
+  for (const q of flags.args) {
+    try {
+      docs.push(await lookup(q));
+    } catch (err) {
+      if (!isBerthError(err, 'not-found')) throw err;
+      ctx.err(`Error: ${err.message}\n`);
+      code = 1;
+    }
+  }
+  const goType = await type();
+  const typed = docs.map((doc) => ({ doc, type: goType }));
+  if (format && format !== 'json') {
+    if (printInspected(ctx, format, typed)) code = 1;
+  } else ctx.out(inspectJSON(typed));
+  return code;
 }

@@ -3,11 +3,11 @@
 // berth does not have yet: those sub-commands say so.
 import { type Network, findNetwork, NETWORKS, networkDoc, networksCreated } from '../engine/networks.js';
 import { listContainers } from '../engine/state.js';
-import { invalidArgument, isBerthError, unsupported } from '../internal/errors.js';
+import { invalidArgument, isBerthError, notFound, unsupported } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows } from './format.js';
-import { inspectJSON, printInspected, refuseUnparsed } from './inspect-template.js';
+import { runInspectVerb } from './inspect-template.js';
 import type { CliContext } from './main.js';
 import { goTimeText } from './go-types.js';
 import { confirm } from './prune-common.js';
@@ -129,20 +129,11 @@ const INSPECT: VerbSpec = {
 };
 
 async function inspect(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseVerb(INSPECT, argv, ctx);
-  if (!flags) return 0;
-  const format = flags.string('format');
-  const refused = refuseUnparsed(ctx, format);
-  if (refused !== undefined) return refused;
-  const docs = await networkDocs(ctx, flags.args);
-  const { NETWORK_INSPECT } = await import('./docker-types.js');
-  const typed = docs.found.map((doc) => ({ doc, type: NETWORK_INSPECT }));
-  let code = docs.missing.length > 0 ? 1 : 0;
-  for (const m of docs.missing) ctx.err(`Error: network ${m} not found\n`);
-  if (format && format !== 'json') {
-    if (printInspected(ctx, format, typed)) code = 1;
-  } else ctx.out(inspectJSON(typed));
-  return code;
+  return runInspectVerb(INSPECT, argv, ctx, async () => (await import('./docker-types.js')).NETWORK_INSPECT, async (q) => {
+    const docs = await networkDocs(ctx, [q]);
+    if (docs.found.length === 0) throw notFound(`network ${q} not found`);
+    return docs.found[0];
+  });
 }
 
 /** The inspect documents of the networks `queries` name, and the queries that name none. */

@@ -6,7 +6,7 @@ import { invalidArgument, isBerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
 import { type FormatSpec, formatRows, humanSize } from './format.js';
-import { inspectJSON, printInspected, refuseUnparsed } from './inspect-template.js';
+import { runInspectVerb } from './inspect-template.js';
 import type { CliContext } from './main.js';
 import { confirm, volumesSection } from './prune-common.js';
 
@@ -140,29 +140,8 @@ export function inspectDoc(v: Volume): Record<string, unknown> {
 }
 
 async function inspect(argv: string[], ctx: CliContext): Promise<number> {
-  const flags = parseVerb(INSPECT, argv, ctx);
-  if (!flags) return 0;
-  const format = flags.string('format');
-  const refused = refuseUnparsed(ctx, format);
-  if (refused !== undefined) return refused;
   const host = containerHost(ctx);
-  const docs: Record<string, unknown>[] = [];
-  let code = 0;
-  for (const name of flags.args) {
-    try {
-      docs.push(inspectDoc(host.volumes.inspect(name)));
-    } catch (err) {
-      if (!isBerthError(err, 'not-found')) throw err;
-      ctx.err(`Error: ${err.message}\n`);
-      code = 1;
-    }
-  }
-  const { VOLUME_INSPECT } = await import('./docker-types.js');
-  const typed = docs.map((doc) => ({ doc, type: VOLUME_INSPECT }));
-  if (format && format !== 'json') {
-    if (printInspected(ctx, format, typed)) code = 1;
-  } else ctx.out(inspectJSON(typed));
-  return code;
+  return runInspectVerb(INSPECT, argv, ctx, async () => (await import('./docker-types.js')).VOLUME_INSPECT, async (name) => inspectDoc(host.volumes.inspect(name)));
 }
 
 const RM: VerbSpec = {
