@@ -254,7 +254,7 @@ test("--pid, --ipc and --network container:NAME join a running container's names
   assert.equal(stopped.code, 1);
   assert.match(stopped.stderr, /cannot join the pid namespace of container joined-target: it is not running/);
   for (const [flags, message] of [
-    [['--pid', 'container:no-such-one'], /no such container: no-such-one/],
+    [['--pid', 'container:no-such-one'], /No such container: no-such-one/],
     [['--network', 'container:joined-target', '--hostname', 'x'], /conflicting options: --hostname and the network mode/],
     [['--ipc', 'container:'], /name a container after "container:"/],
     [['--network', 'bridge'], /berth supports none, host and container:NAME/],

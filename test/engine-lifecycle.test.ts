@@ -454,7 +454,7 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   // docker's rm -f of what is not there: said, and still a success; without -f a failure.
   const gone = await berth(fx, ['rm', '-f', 'c3']);
   assert.equal(gone.code, 0);
-  assert.match(gone.stderr, /no such container: c3/);
+  assert.match(gone.stderr, /No such container: c3/);
   assert.equal((await berth(fx, ['rm', 'c3'])).code, 1);
 });
 
@@ -490,7 +490,7 @@ test('stop, kill and rm of several containers work on them at once, as docker\'s
   const stopped = await berth(fx, ['stop', '-t', '1', 'par1', 'no-such', 'par2', 'par3']);
   assert.equal(stopped.code, 1);
   assert.equal(stopped.stdout, 'par1\npar2\npar3\n');
-  assert.equal(stopped.stderr, 'Error: no such container: no-such\n');
+  assert.equal(stopped.stderr, 'Error: No such container: no-such\n');
   const finished = (await ok(fx, ['inspect', '-f', '{{.State.FinishedAt}}', 'par1', 'par2', 'par3'])).split('\n').map((t) => Date.parse(t));
   assert.ok(Math.max(...finished) - Math.min(...finished) < 900, `stopped together, not a second apart: ${finished.join(' ')}`);
   assert.equal(await ok(fx, ['rm', 'par3', 'par1', 'par2']), 'par3\npar1\npar2');
@@ -555,7 +555,7 @@ test('the image cannot be removed while a container holds it', async () => {
   assert.equal(byId.stderr, `Error: conflict: unable to delete ${image.slice(7, 19)} (must be forced) - image is being used by container ${id.slice(0, 12)}\n`);
   // docker's -f: an image that is not there is said, and no failure.
   const gone = await berth(fx, ['rmi', '-f', 'no/such:image']);
-  assert.deepEqual([gone.code, gone.stderr], [0, 'Error: no such image: no/such:image\n']);
+  assert.deepEqual([gone.code, gone.stderr], [0, 'Error: No such image: no/such:image\n']);
   // -f does not delete an image a running container uses (dockerd 20.10: "cannot be forced");
   // -f of one of its names untags that name only, as docker's.
   await ok(fx, ['tag', fx.image, 'test/second:name']);

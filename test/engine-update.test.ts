@@ -145,6 +145,6 @@ test('errors: no flags (1, as docker\'s update), --restart refused with --rm, an
   const some = await berth(fx, ['update', '--pids-limit', '44', 'nosuch', 'later']);
   assert.equal(some.code, 1);
   assert.equal(some.stdout, 'later\n');
-  assert.equal(some.stderr, 'Error: no such container: nosuch\n');
+  assert.equal(some.stderr, 'Error: No such container: nosuch\n');
   assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.PidsLimit}}', 'later']), '44');
 });

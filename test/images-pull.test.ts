@@ -132,7 +132,7 @@ test('inspect and history describe the pulled image', async () => {
   assert.equal(r.stdout, 'berth test pull\n'.repeat(3));
   r = await box.berth(['image', 'inspect', 'nope:1']);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /no such image/);
+  assert.match(r.stderr, /No such image/);
 });
 
 test('an image pulled by digest lists with its repository and no tag, and image prune keeps it', async () => {

@@ -36,7 +36,7 @@ test('an image written through the sink is recorded, unpacked once per chain and
     for (const q of ['demo:v1', 'docker.io/library/demo:v1', rec.id, digestHex(rec.id), digestHex(rec.id).slice(0, 12), rec.id.slice(0, 20), `demo@${written.descriptor.digest}`]) {
       assert.equal((await t.store.resolveImage(q)).id, rec.id, q);
     }
-    await assert.rejects(t.store.resolveImage('demo'), (e: { kind?: string; message: string }) => e.kind === 'not-found' && /no such image: demo/.test(e.message));
+    await assert.rejects(t.store.resolveImage('demo'), (e: { kind?: string; message: string }) => e.kind === 'not-found' && /No such image: demo/.test(e.message));
     await assert.rejects(t.store.resolveImage(''), (e: { kind?: string }) => e.kind === 'invalid-argument');
 
     // Writing the same image again reuses everything; the directory count does not move.

@@ -73,9 +73,9 @@ test('a named volume keeps its data past rm and shows it to the next container',
   // docker's generic inspect finds a volume too, after containers and images, or by --type.
   assert.equal(await ok(fx, ['inspect', '-f', '{{.Name}} {{.Driver}}', 'data1']), 'data1 local');
   assert.deepEqual(JSON.parse(await ok(fx, ['inspect', '--type', 'volume', 'data1'])), [v]);
-  assert.match((await berth(fx, ['inspect', '--type', 'image', 'data1'])).stderr, /no such image/);
+  assert.match((await berth(fx, ['inspect', '--type', 'image', 'data1'])).stderr, /No such image/);
   await ok(fx, ['volume', 'rm', 'data1']);
-  assert.match((await berth(fx, ['inspect', 'data1'])).stderr, /no such object: data1/);
+  assert.match((await berth(fx, ['inspect', 'data1'])).stderr, /No such object: data1/);
 });
 
 test('volume create, ls (table, filters, format), inspect, rm; events', async () => {

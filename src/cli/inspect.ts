@@ -79,7 +79,7 @@ async function inspectOne(ctx: CliContext, host: ReturnType<typeof containerHost
   try {
     return await networkOf(ctx, q);
   } catch (err) {
-    if (err instanceof BerthError && err.kind === 'not-found') throw new BerthError('not-found', `no such object: ${q}`);
+    if (err instanceof BerthError && err.kind === 'not-found') throw new BerthError('not-found', `No such object: ${q}`);
     throw err;
   }
 }

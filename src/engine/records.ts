@@ -107,7 +107,7 @@ export class ContainerRecords {
     try {
       return JSON.parse(readFileSync(this.paths(id).record, 'utf8')) as ContainerRecord;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`no such container: ${id}`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`No such container: ${id}`);
       throw BerthError.wrap(err, `cannot read container ${id}`);
     }
   }
@@ -154,7 +154,7 @@ export class ContainerRecords {
       if (hits.length === 1) return hits[0];
       if (hits.length > 1) throw invalidArgument(`multiple containers match ID prefix "${q}": give more of it`);
     }
-    throw notFound(`no such container: ${query}`);
+    throw notFound(`No such container: ${query}`);
   }
 
   /**

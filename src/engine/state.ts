@@ -329,7 +329,7 @@ export async function lookupContainer(host: ContainerHost, query: string): Promi
   const r = await refresh(host, rec);
   if (!r) {
     const { notFound } = await import('../internal/errors.js');
-    throw notFound(`no such container: ${query}`);
+    throw notFound(`No such container: ${query}`);
   }
   return r;
 }

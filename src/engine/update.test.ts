@@ -114,5 +114,5 @@ test('refused: a bad value, a restart policy with --rm, a container being remove
   await assert.rejects(updateContainer(host, 'b3', { resources: { pidsLimit: 5 } }), /cannot update container b3: it is being removed/);
   await stored('b4', 'dead');
   await assert.rejects(updateContainer(host, 'b4', { resources: { pidsLimit: 5 } }), /it is dead/);
-  await assert.rejects(updateContainer(host, 'nosuch', { resources: { pidsLimit: 5 } }), /no such container/);
+  await assert.rejects(updateContainer(host, 'nosuch', { resources: { pidsLimit: 5 } }), /No such container/);
 });

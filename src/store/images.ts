@@ -106,7 +106,7 @@ export function resolveIn(images: ImageRecord[], query: string, options: Resolve
         ((i.manifest.digest === digest || i.index?.digest === digest) && i.names.some((n) => repoOf(n) === repo)),
     );
     if (hit) return hit;
-    throw notFound(`no such image: ${query}`);
+    throw notFound(`No such image: ${query}`);
   }
   const full = isDigest(q) ? q : /^[a-f0-9]{64}$/.test(q) ? `sha256:${q}` : undefined;
   if (full) {
@@ -128,7 +128,7 @@ export function resolveIn(images: ImageRecord[], query: string, options: Resolve
       );
     }
   }
-  throw notFound(`no such image: ${query}`);
+  throw notFound(`No such image: ${query}`);
 }
 
 function normalizedRepo(name: string, options: ResolveOptions): string {

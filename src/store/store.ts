@@ -209,7 +209,7 @@ export class Store {
     return this.locked(async () => {
       const images = await this.images.load();
       const rec = images.find((i) => i.names.includes(name) || i.digests.includes(name));
-      if (!rec) throw notFound(`no such image: ${name}`);
+      if (!rec) throw notFound(`No such image: ${name}`);
       rec.names = rec.names.filter((n) => n !== name);
       rec.digests = rec.digests.filter((n) => n !== name);
       await this.images.save(images);
