@@ -2,7 +2,7 @@
 // table, so that a verb's own bundle (dist/cli/verbs/VERB.cjs, scripts/bundle-cli.mjs) is this
 // file and that verb only; main.ts has the table of every verb.
 import { writeSync } from 'node:fs';
-import { BerthError, describe, type ErrorKind, errnoText, kindOfSystemError } from '../internal/errors.js';
+import { BerthError, describe, type ErrorKind, systemError } from '../internal/errors.js';
 import { isPlainCliError, isUsageError } from './flags.js';
 
 export interface CliContext {
@@ -62,7 +62,7 @@ export function fdWriter(fd: number, stream: () => NodeJS.WritableStream): (data
           return;
         }
         if (code === 'EPIPE') process.exit(141);
-        throw new BerthError(kindOfSystemError(err), `write ${fd === 2 ? '/dev/stderr' : '/dev/stdout'}: ${errnoText(err)}`, { cause: err });
+        throw systemError(err, `write ${fd === 2 ? '/dev/stderr' : '/dev/stdout'}`);
       }
     }
   };

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { BerthError, errnoText, invalidArgument, kindOfSystemError } from '../internal/errors.js';
+import { invalidArgument, systemError } from '../internal/errors.js';
 import { familiarString, parseNormalizedReference } from '../reference/index.js';
 import { loadImages } from '../engine/images/index.js';
 import { parseVerb, type VerbSpec } from './flags.js';
@@ -33,7 +33,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (file) {
     const input = file;
     await fs.access(input, fs.constants.R_OK).catch((err: unknown) => {
-      throw new BerthError(kindOfSystemError(err), `open ${input}: ${errnoText(err)}`);
+      throw systemError(err, `open ${input}`);
     });
   }
   try {

@@ -2,7 +2,7 @@
 // failed write says what Go's CLI says ("write /dev/stdout: no space left on device").
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BerthError, errnoText, kindOfSystemError } from '../internal/errors.js';
+import { systemError } from '../internal/errors.js';
 
 /** Pipes `src` into `stdout` (left open); a failure of the write is docker's error, not Node's. */
 export async function pipeToStdout(src: Readable, stdout: NodeJS.WritableStream): Promise<void> {
@@ -15,7 +15,7 @@ export async function pipeToStdout(src: Readable, stdout: NodeJS.WritableStream)
     await pipeline(src, stdout, { end: false });
   } catch (err) {
     if (writeFailed === undefined) throw err;
-    throw new BerthError(kindOfSystemError(writeFailed), `write /dev/stdout: ${errnoText(writeFailed)}`, { cause: writeFailed });
+    throw systemError(writeFailed, 'write /dev/stdout');
   } finally {
     stdout.off('error', onError);
   }

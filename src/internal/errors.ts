@@ -122,6 +122,14 @@ export function errnoText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * A system error as Go's os errors say it for an operation on a name ("write /dev/stdout: no
+ * space left on device", "open F: no such file or directory"), of the errno's kind.
+ */
+export function systemError(err: unknown, op: string): BerthError {
+  return new BerthError(kindOfSystemError(err), `${op}: ${errnoText(err)}`, { cause: err });
+}
+
 // Short constructors keep call sites readable: throw invalidArgument(`bad tag "${t}": ...`).
 export const invalidArgument = (m: string, o?: BerthErrorOptions) => new BerthError('invalid-argument', m, o);
 export const notFound = (m: string, o?: BerthErrorOptions) => new BerthError('not-found', m, o);

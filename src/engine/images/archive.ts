@@ -80,7 +80,6 @@ export async function archiveFormat(file: string): Promise<ArchiveFormat> {
   return 'oci-archive';
 }
 
-/** Loads every image of a docker-archive or oci-archive file into the store, with the names it records. */
 /**
  * A stream of `source` decompressed, whatever docker load and import take: gzip, bzip2, xz (and
  * zstd, as newer docker), or none. gzip and zstd are unpacked in process, bzip2 and xz by their
@@ -140,6 +139,7 @@ async function withPlainArchive<T>(file: string, fn: (plain: string) => Promise<
   }
 }
 
+/** Loads every image of a docker-archive or oci-archive file (compressed or not) into the store, with the names it records. */
 export async function loadImages(store: Store, file: string, options: { signal?: AbortSignal; platform?: Platform } = {}): Promise<LoadedImage[]> {
   return withPlainArchive(file, (plain) => loadPlainImages(store, plain, options));
 }
