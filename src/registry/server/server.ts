@@ -140,10 +140,15 @@ export class RegistryServer {
       else if (ctx.path === '/token' || ctx.path === '/auth/token') await this.token(ctx);
       else replyJson(ctx, 404, { errors: [{ code: 'NOT_FOUND', message: 'not found' }] });
     } finally {
-      if (--this.inFlight === 0) this.idle?.();
-      if (this.log?.enabled) {
+      // The request counts as in flight until its access-log line is written: a stop waits for
+      // that line before it closes the log (an aborted request's line could come after it).
+      const settled = () => {
+        if (--this.inFlight === 0) this.idle?.();
+      };
+      if (!this.log?.enabled) settled();
+      else {
         const log = this.log;
-        const done = () =>
+        const done = () => {
           log.write({
             time: new Date().toISOString(),
             remote: req.socket.remoteAddress,
@@ -156,6 +161,8 @@ export class RegistryServer {
             user: ctx.user,
             agent: req.headers['user-agent'],
           });
+          settled();
+        };
         // A connection the client closed mid-request closed the response before we got here.
         if (res.writableFinished || res.closed) done();
         else res.once('close', done);
