@@ -370,6 +370,9 @@ static napi_value js_process_gone(napi_env env, napi_callback_info info) {
     uv_close((uv_handle_t *)&j->timer, gone_closed);
     return throw_errno(env, err, "uv_poll_start", NULL);
   }
+  // The loop's clock is the time its iteration began: a caller that blocked since (a sync call)
+  // would have the timeout end early by that much.
+  uv_update_time(loop);
   uv_timer_start(&j->timer, gone_timeout, (uint64_t)timeout, 0);
   return pending_start(env, &j->gone, "berth:processGone");
 }

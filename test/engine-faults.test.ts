@@ -67,7 +67,17 @@ test('kill -9 of the CLI at points during run -d: ps tells the truth, rm -f leav
     child.kill('SIGKILL');
     await closed;
   }
-  const rows = (await ok(fx, ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.State}}'])).split('\n').filter(Boolean);
+  // A killed CLI's monitor may still be having the runtime create the container (it outlives
+  // the CLI, as a start docker's daemon was asked for goes on after its client is gone): the
+  // checks below need a settled state, two reconciling ps the same 300 ms apart.
+  const list = async () => (await ok(fx, ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.State}}'])).split('\n').filter(Boolean);
+  let rows = await list();
+  for (let i = 0; i < 30; i++) {
+    await sleep(300);
+    const again = await list();
+    if (again.join() === rows.join()) break;
+    rows = again;
+  }
   for (const row of rows) {
     const [id, state] = row.split(' ');
     assert.ok(['created', 'running'].includes(state), row);
