@@ -1,5 +1,5 @@
 // berth ps: the containers, reconciled with the runtime first, in docker's columns, filters and formats.
-import { type ContainerRecord, labelsOf, networkOf, statusText } from '../engine/container.js';
+import { type ContainerRecord, isActive, labelsOf, networkOf, statusText } from '../engine/container.js';
 import { commandOf } from '../engine/spec.js';
 import { labelMatches } from '../engine/labels.js';
 import { listContainers } from '../engine/state.js';
@@ -190,7 +190,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const last = flags.bool('latest') ? 1 : flags.string('last') !== undefined ? Number(flags.string('last')) : undefined;
   const all = flags.bool('all') || last !== undefined || flags.list('filter').some((f) => /^(status|exited)=/.test(f));
   const everyOne = rows;
-  if (!all) rows = rows.filter((r) => r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting');
+  if (!all) rows = rows.filter((r) => isActive(r.state.status));
   if (filters.size) {
     const ancestors: Ancestors = new Map();
     if (filters.has('ancestor')) {

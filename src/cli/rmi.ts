@@ -4,7 +4,7 @@ import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import { type CliContext, reportError } from './cli.js';
 import { removeImage, splitName } from '../engine/images/index.js';
-import type { ContainerRecord } from '../engine/container.js';
+import { type ContainerRecord, isLive } from '../engine/container.js';
 import { listContainers } from '../engine/state.js';
 import { containerHost } from './container-common.js';
 
@@ -29,7 +29,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   let containers: Promise<ContainerRecord[]> | undefined;
   const runningUser = async (imageId: string) => {
     containers ??= listContainers(containerHost(ctx));
-    return (await containers).find((c) => c.source.imageId === imageId && (c.state.status === 'running' || c.state.status === 'paused'))?.id;
+    return (await containers).find((c) => c.source.imageId === imageId && isLive(c.state.status))?.id;
   };
   for (const q of queries) {
     try {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { invalidArgument, notFound } from '../internal/errors.js';
 import { acquireLock, type FileLock } from '../store/lock.js';
 import { securePath } from '../runtime/spec/user.js';
-import type { ContainerRecord, ContainerSpec, MountRequest, RootfsSource } from './container.js';
+import { type ContainerRecord, type ContainerSpec, isActive, type MountRequest, type RootfsSource } from './container.js';
 import type { ContainerHost } from './host.js';
 import { checkDestination } from './mounts.js';
 import { recordEvent } from './events.js';
@@ -129,7 +129,7 @@ export async function releaseVolumes(host: ContainerHost, rec: ContainerRecord):
 async function stillUses(host: ContainerHost, id: string): Promise<boolean> {
   const rec = await host.records.load(id).catch(() => undefined);
   if (!rec) return false;
-  if (['running', 'paused', 'restarting'].includes(rec.state.status)) return true;
+  if (isActive(rec.state.status)) return true;
   const lock = await acquireLock(host.records.paths(id).lock, { wait: false }).catch(() => undefined);
   if (!lock) return true;
   await lock.release();

@@ -13,6 +13,19 @@ import type { HealthState } from './health.js';
 export const CONTAINER_STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
 
+/** Whether the container's processes exist: it runs, or runs frozen (paused). */
+export function isLive(status: ContainerStatus): boolean {
+  return status === 'running' || status === 'paused';
+}
+
+/**
+ * Whether the container is up as docker counts it (ps without -a, system df's ACTIVE, what a
+ * stop or rm -f must end): live, or between the runs of its restart policy.
+ */
+export function isActive(status: ContainerStatus): boolean {
+  return isLive(status) || status === 'restarting';
+}
+
 /**
  * A -v, --mount or --tmpfs request, checked (absolute destination, host source exists). A
  * volume's name is "" for an anonymous one until create gives it one (a record always names it).

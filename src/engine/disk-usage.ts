@@ -1,7 +1,7 @@
 // berth system df: what images, containers and volumes take on disk, as docker's four rows
 // count it. The sums are pure functions of records (tested alone); diskUsageDetail gathers them.
 import type { Hold, ImageRecord, LayerRecord } from '../store/index.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, isActive } from './container.js';
 import type { ContainerHost } from './host.js';
 
 /** One row of docker's `system df` table, in bytes. */
@@ -86,8 +86,6 @@ export function sharedSizes(images: ImageRecord[], layers: LayerRecord[]): Map<s
   return out;
 }
 
-const ACTIVE_STATUSES = new Set(['running', 'paused', 'restarting']);
-
 /** What `system df -v` lists: each image, container and volume with its bytes. */
 export interface UsageDetail {
   /** The summary rows (Images, Containers, Local Volumes). */
@@ -118,7 +116,7 @@ export async function diskUsageDetail(host: ContainerHost): Promise<UsageDetail>
   return {
     rows: [
       images,
-      containerUsage(containers.map((c) => ({ running: ACTIVE_STATUSES.has(c.record.state.status), size: c.size }))),
+      containerUsage(containers.map((c) => ({ running: isActive(c.record.state.status), size: c.size }))),
       volumeUsage(volumes.map((v) => ({ inUse: v.links > 0, size: v.size }))),
     ],
     images: imageRecords.map((record) => ({ record, shared: shared.get(record.id) ?? 0, containers: containersOf.get(record.id) ?? 0 })),

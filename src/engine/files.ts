@@ -8,7 +8,7 @@ import { BerthError, failedPrecondition, invalidArgument, notFound } from '../in
 import { createArchiveOfPath } from '../layer/create.js';
 import { applyTar, createLayerFromDirectory, type IdMap } from '../layer/index.js';
 import { resolveUser, securePath } from '../runtime/spec/user.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, isLive } from './container.js';
 import type { ContainerHost } from './host.js';
 import { DOCKERENV, isMountPoint, MTAB, MTAB_TARGET, mountRootfs, unmountRootfs } from './rootfs.js';
 import { lookupContainer } from './state.js';
@@ -346,7 +346,7 @@ export async function mountContainer(host: ContainerHost, query: string): Promis
 /** berth unmount: refused while the container runs (the runtime uses the mount). */
 export async function unmountContainer(host: ContainerHost, query: string): Promise<void> {
   const rec = await lookupContainer(host, query);
-  if (rec.state.status === 'running' || rec.state.status === 'paused') {
+  if (isLive(rec.state.status)) {
     throw failedPrecondition(`cannot unmount container ${rec.name}: it is running`);
   }
   const lock = await host.records.lock(rec.id);

@@ -5,7 +5,7 @@ import { dockerMount } from './mounts.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/defaults.js';
 import { networkIdOf } from './networks.js';
 import { commandOf, envOf, parseSecurityOpts, type SecurityOpts } from './spec.js';
-import { type ContainerRecord, labelsOf, networkOf } from './container.js';
+import { type ContainerRecord, isLive, labelsOf, networkOf } from './container.js';
 import type { ContainerHost } from './host.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -35,7 +35,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
     Args: args.slice(1),
     State: {
       Status: st.status,
-      Running: st.status === 'running' || st.status === 'paused',
+      Running: isLive(st.status),
       Paused: st.status === 'paused',
       Restarting: st.status === 'restarting',
       OOMKilled: st.oomKilled ?? false,

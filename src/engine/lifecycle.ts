@@ -4,7 +4,7 @@ import { mkdirSync, watch, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { failedPrecondition, invalidArgument, isBerthError } from '../internal/errors.js';
-import { checkName, type ContainerRecord } from './container.js';
+import { checkName, type ContainerRecord, isActive } from './container.js';
 import { checkSignal, containerEvent, signalNumber } from './events.js';
 import { type LabelFilter, labelMatches } from './labels.js';
 import { discardContainer } from './create.js';
@@ -12,8 +12,6 @@ import type { ContainerHost } from './host.js';
 import { cleanupStopped, deleteRuntimeState, dropClient, initRunning, lookupContainer, refresh, removedExitCode } from './state.js';
 import { initEntriesSize } from './rootfs.js';
 import { processGone } from '../internal/spawn.js';
-
-const RUNNING = new Set(['running', 'paused', 'restarting']);
 
 /** Waits until the container is no longer running (exit file watched, liveness checked). */
 export async function waitStopped(host: ContainerHost, rec: ContainerRecord, timeoutMs = Infinity): Promise<ContainerRecord | undefined> {
@@ -25,7 +23,7 @@ export async function waitStopped(host: ContainerHost, rec: ContainerRecord, tim
   try {
     for (;;) {
       const cur = await refresh(host, await host.records.load(rec.id).catch(() => rec));
-      if (!cur || !RUNNING.has(cur.state.status)) return cur;
+      if (!cur || !isActive(cur.state.status)) return cur;
       const left = deadline - Date.now();
       if (left <= 0) return cur;
       await new Promise<void>((resolve) => {
@@ -44,7 +42,7 @@ export async function waitStopped(host: ContainerHost, rec: ContainerRecord, tim
 /** docker stop: the stop signal, up to `timeoutSec` seconds, then SIGKILL. */
 export async function stopContainer(host: ContainerHost, query: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<ContainerRecord> {
   let rec = await lookupContainer(host, query);
-  if (!RUNNING.has(rec.state.status)) return rec;
+  if (!isActive(rec.state.status)) return rec;
   await markStoppedByUser(host, rec, true);
   const runtime = host.runtimeOf(rec);
   if (rec.state.status === 'paused') await runtime.resume(rec.id).catch(() => {});
@@ -53,7 +51,7 @@ export async function stopContainer(host: ContainerHost, query: string, options:
   await runtime.kill(rec.id, sig).catch(() => {});
   containerEvent(host.runroot, rec, 'kill', { signal: signalNumber(sig) });
   let cur = timeout > 0 ? await waitStopped(host, rec, timeout * 1000) : rec;
-  if (cur && RUNNING.has(cur.state.status)) {
+  if (cur && isActive(cur.state.status)) {
     await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
     cur = await waitStopped(host, rec, 10_000);
   }
@@ -80,7 +78,7 @@ async function markStoppedByUser(host: ContainerHost, rec: ContainerRecord, endH
 }
 
 function needRunning(rec: ContainerRecord, verb: string): void {
-  if (!RUNNING.has(rec.state.status)) throw failedPrecondition(`cannot ${verb} container ${rec.name}: it is not running`);
+  if (!isActive(rec.state.status)) throw failedPrecondition(`cannot ${verb} container ${rec.name}: it is not running`);
 }
 
 export async function killContainer(host: ContainerHost, query: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
@@ -189,7 +187,7 @@ export async function removeContainer(host: ContainerHost, query: string, option
 
 async function removeRecord(host: ContainerHost, query: string, options: { force?: boolean }): Promise<ContainerRecord> {
   let rec = await lookupContainer(host, query);
-  if (RUNNING.has(rec.state.status)) {
+  if (isActive(rec.state.status)) {
     if (!options.force) {
       throw failedPrecondition(`cannot remove container ${rec.name}: it is ${rec.state.status}: stop it first or use force (-f)`);
     }
@@ -289,7 +287,7 @@ async function removeKilled(host: ContainerHost, rec: ContainerRecord): Promise<
  */
 export async function releaseAutoRemove(host: ContainerHost, id: string): Promise<void> {
   const cur = await dropClient(host, id);
-  if (cur && !RUNNING.has(cur.state.status)) await removeContainer(host, id, { force: true, volumes: true }).catch(() => {});
+  if (cur && !isActive(cur.state.status)) await removeContainer(host, id, { force: true, volumes: true }).catch(() => {});
 }
 
 export interface PrunedContainer {
@@ -310,7 +308,7 @@ export async function pruneContainers(
   const { listContainers } = await import('./state.js');
   const removed: PrunedContainer[] = [];
   for (const rec of await listContainers(host)) {
-    if (RUNNING.has(rec.state.status)) continue;
+    if (isActive(rec.state.status)) continue;
     if (options.until && Date.parse(rec.created) >= options.until.getTime()) continue;
     const labels = rec.spec.labels ?? {};
     const has = (l: LabelFilter) => labelMatches(labels, l);

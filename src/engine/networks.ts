@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { notFound } from '../internal/errors.js';
 import type { ContainerRecord } from './container.js';
-import { networkOf } from './container.js';
+import { isLive, networkOf } from './container.js';
 
 export interface Network {
   name: 'host' | 'none';
@@ -49,7 +49,7 @@ export function networksCreated(root: string): string {
 
 /** docker's network inspect document of `net`, with the running containers on it. */
 export function networkDoc(net: Network, created: string, containers: ContainerRecord[]): Record<string, unknown> {
-  const on = containers.filter((c) => (c.state.status === 'running' || c.state.status === 'paused') && networkOf(c.spec) === net.name);
+  const on = containers.filter((c) => isLive(c.state.status) && networkOf(c.spec) === net.name);
   return {
     Name: net.name,
     Id: net.id,

@@ -8,7 +8,7 @@ import { readFdText } from '../internal/read.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { generateSpec } from '../runtime/spec/generate.js';
 import { readsSpecFromFifo, SpecHandoff } from '../runtime/spec-handoff.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, isLive } from './container.js';
 import { containerEvent } from './events.js';
 import { resolveJoins } from './joins.js';
 import type { ContainerHost } from './host.js';
@@ -52,7 +52,7 @@ async function releaseVolumes(host: ContainerHost, rec: ContainerRecord): Promis
 /** Whether a start may go ahead: running and paused containers are left as they are. */
 async function startable(host: ContainerHost, id: string): Promise<ContainerRecord | undefined> {
   const rec = await host.records.load(id);
-  if (rec.state.status === 'running' || rec.state.status === 'paused') return undefined;
+  if (isLive(rec.state.status)) return undefined;
   if (rec.state.status === 'removing' || rec.state.status === 'dead') {
     throw failedPrecondition(`cannot start container ${rec.name}: it is ${rec.state.status}`);
   }

@@ -7,7 +7,7 @@ import { acquireLock } from '../store/lock.js';
 import { BerthError } from '../internal/errors.js';
 import type { ExitRecord } from '../runtime/monitor.js';
 import { releaseStrandedHandoff, strandedHandoff } from '../runtime/spec-handoff.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, isActive } from './container.js';
 import { containerEvent } from './events.js';
 import type { ContainerHost } from './host.js';
 import { unmountRootfs } from './rootfs.js';
@@ -17,8 +17,6 @@ import { readTextOr } from '../internal/read.js';
 
 /** Exit code recorded when a container ended with nobody left to see how (monitor killed). */
 export const UNKNOWN_EXIT = 255;
-
-const ACTIVE = new Set(['running', 'paused', 'restarting']);
 
 let bootTime: number | undefined;
 
@@ -83,7 +81,7 @@ async function probe(host: ContainerHost, rec: ContainerRecord): Promise<Seen | 
  */
 export async function refresh(host: ContainerHost, rec: ContainerRecord, options: { cleanup?: boolean } = {}): Promise<ContainerRecord | undefined> {
   if (rec.state.status === 'created') return adoptCreated(host, rec);
-  if (!ACTIVE.has(rec.state.status)) {
+  if (!isActive(rec.state.status)) {
     // An exited --rm container its attached CLI was to remove, and that CLI is gone (killed).
     if (rec.spec.autoRemove && rec.state.clientPid && options.cleanup !== false && !clientAttached(rec)) return removeAutoRemoved(host, rec);
     return rec;
@@ -102,7 +100,7 @@ export async function refresh(host: ContainerHost, rec: ContainerRecord, options
     } catch {
       return undefined;
     }
-    if (!ACTIVE.has(cur.state.status)) return cur;
+    if (!isActive(cur.state.status)) return cur;
     // Started again since the probe (a restart policy's start by whoever settled that exit
     // first): the probe saw the run before, and this one must not be settled, or restarted, by it.
     if (cur.state.startedAt !== rec.state.startedAt) return cur;
@@ -309,12 +307,12 @@ export async function listContainers(host: ContainerHost): Promise<ContainerReco
     out.push(r);
     // A mount left by a killed command: not running, not mounted by `berth mount`, not being started.
     const rootfs = host.records.paths(r.id).rootfs;
-    if (!ACTIVE.has(r.state.status) && !r.state.userMounted && info.includes(` ${rootfs} `)) {
+    if (!isActive(r.state.status) && !r.state.userMounted && info.includes(` ${rootfs} `)) {
       const lock = await acquireLock(host.records.paths(r.id).lock, { wait: false });
       if (!lock) continue;
       try {
         const cur = await host.records.load(r.id);
-        if (!ACTIVE.has(cur.state.status) && !cur.state.userMounted) await unmountRootfs(await host.driver(), host.records.paths(r.id));
+        if (!isActive(cur.state.status) && !cur.state.userMounted) await unmountRootfs(await host.driver(), host.records.paths(r.id));
       } finally {
         await lock.release();
       }

@@ -5,7 +5,7 @@
 import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { type CgroupLayout, checkResources, detectCgroups, hostCpuset, type ResourceInput, resourcesFrom } from '../runtime/cgroups.js';
 import type { SpecResources } from '../runtime/spec/types.js';
-import type { ContainerRecord, ContainerSpec } from './container.js';
+import { type ContainerRecord, type ContainerSpec, isLive } from './container.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
 
@@ -106,8 +106,6 @@ export function runtimeResources(before: SpecResources, after: SpecResources, la
   return out;
 }
 
-const LIVE = new Set(['running', 'paused']);
-
 /** The merged resources of `rec` with `given`, checked; the error names the container. */
 function checked<T>(rec: ContainerRecord, fn: () => T): T {
   try {
@@ -147,7 +145,7 @@ export async function updateContainer(
       const { resources, warnings } = checked(cur, () => checkResources(merged, layout));
       const after = resourcesFrom(resources, layout);
       spec.resources = resources;
-      if (LIVE.has(status)) await applyLive(host, cur, after, layout);
+      if (isLive(status)) await applyLive(host, cur, after, layout);
       for (const text of warnings) options.onWarning?.(text);
     }
     cur.spec = spec;
