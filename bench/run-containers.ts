@@ -214,6 +214,11 @@ async function main(): Promise<void> {
     if (berthD && podmanD) console.log(`  berth/podman (run -d + rm -f): ${(berthD / podmanD).toFixed(2)}${perRound('berth run -d + rm -f', 'podman run -d + rm -f')} (aim < 0.5)`);
     if (berthRm && runcRm) console.log(`  berth - plain runc with berth's spec (run --rm): ${(berthRm - runcRm).toFixed(1)} ms (aim < 60 ms)`);
     const [cycle, runDetached, nodeStart] = [get('plain runc create + start + delete'), get('plain runc run --detach + delete'), get('node start and exit (empty script)')];
+    if (runcRm && nodeStart && berthRm && podmanRm) {
+      // A Node CLI that ran runc and did nothing else: Node's start and runc's own run.
+      const floor = runcRm + nodeStart;
+      console.log(`  floor of run --rm for a Node CLI on runc (runc run + 1 node start): ${floor.toFixed(1)} ms = ${(floor / podmanRm).toFixed(2)} of podman's; berth is ${(berthRm - floor).toFixed(1)} ms above it`);
+    }
     if (cycle && nodeStart && berthD && podmanD) {
       const floor = cycle + 2 * nodeStart;
       console.log(`  floor of run -d + rm -f for a Node CLI on runc (runc's cycle + 2 node starts): ${floor.toFixed(1)} ms = ${(floor / podmanD).toFixed(2)} of podman's; berth is ${(berthD - floor).toFixed(1)} ms above it`);
