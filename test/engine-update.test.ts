@@ -136,7 +136,22 @@ test('--restart always on a running container: its killed process is restarted; 
 test('errors: no flags (1, as docker\'s update), --restart refused with --rm, an unknown container (1) among good ones', async () => {
   const none = await berth(fx, ['update', 'later']);
   assert.equal(none.code, 1);
-  assert.equal(none.stderr, 'Error: You must provide one or more flags when using this command.\n');
+  assert.equal(none.stderr, 'Error: you must provide one or more flags when using this command\n');
+  // A bad size is the flag's error (125), as docker's CLI parses memory sizes: no negative one
+  // (only --memory-swap takes -1, unlimited), docker's words for the rest. Nothing changes.
+  await ok(fx, ['update', '--memory', '64m', 'later']);
+  for (const [flag, value, why] of [
+    ['--memory', '-1', "invalid argument \"-1\" for \"-m, --memory\" flag: invalid size: '-1'"],
+    ['--memory-swap', '-2', "invalid argument \"-2\" for \"--memory-swap\" flag: invalid size: '-2'"],
+    ['--memory-reservation', '1x', "invalid argument \"1x\" for \"--memory-reservation\" flag: invalid suffix: 'x'"],
+  ]) {
+    const bad = await berth(fx, ['update', flag, value, 'later']);
+    assert.equal(bad.code, 125, `${flag} ${value}`);
+    assert.equal(bad.stderr, `Error: ${why}\n`);
+  }
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.Memory}}', 'later']), String(64 * M));
+  await ok(fx, ['update', '--memory-swap', '-1', 'later']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}', 'later']), `${64 * M} -1`);
   await ok(fx, ['create', '--rm', '--name', 'once', fx.image, 'true']);
   const rm = await berth(fx, ['update', '--restart', 'always', 'once']);
   assert.equal(rm.code, 1);

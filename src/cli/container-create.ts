@@ -21,7 +21,7 @@ import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
 import { type ErrorKind, invalidArgument, isBerthError } from '../internal/errors.js';
 import { familiarString, familiarText, parseNormalizedReference, withDefaultTag } from '../reference/index.js';
-import { parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, type ResourceInput } from '../runtime/cgroups.js';
+import { parseBytes, parseDeviceBps, parseDeviceIops, parseRamBytes, parseWeightDevice, type ResourceInput } from '../runtime/cgroups.js';
 import { checkSysctlName } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
 import { type FlagSpec, type Flags, plainCliError, usageError } from './flags.js';
@@ -135,11 +135,20 @@ function intFlag(flags: Flags, name: string): number | undefined {
   return Number(v);
 }
 
+/**
+ * A memory flag's bytes as docker's CLI parses them (--memory-swap alone takes -1, unlimited);
+ * a bad value is its flag error: `invalid argument "-1" for "-m, --memory" flag: invalid size: '-1'`.
+ */
 function bytesFlag(flags: Flags, name: string): number | undefined {
   const v = flags.string(name);
   if (v === undefined) return undefined;
-  if (v === '-1') return -1;
-  return parseBytes(v);
+  if (v === '-1' && name === 'memory-swap') return -1;
+  try {
+    return parseRamBytes(v);
+  } catch (err) {
+    const short = RESOURCE_FLAGS.find((f) => f.name === name)?.short;
+    throw usageError(invalidArgument(`invalid argument "${v}" for "${short ? `-${short}, ` : ''}--${name}" flag: ${(err as Error).message}`));
+  }
 }
 
 function hostOrPrivate(flags: Flags, name: string): 'host' | 'private' | undefined {

@@ -20,7 +20,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const resources = resourcesFromFlags(flags);
   const restartGiven = flags.has('restart');
   if (Object.keys(resources).length === 0 && !restartGiven) {
-    throw invalidArgument('You must provide one or more flags when using this command.');
+    throw invalidArgument('you must provide one or more flags when using this command');
   }
   const restart = restartGiven ? (restartPolicy(flags.string('restart')) ?? { name: 'no' as const }) : undefined;
   const host = containerHost(ctx);

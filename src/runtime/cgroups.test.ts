@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after } from 'node:test';
 import { major, minor } from './spec/host.js';
-import { type CgroupLayout, cgroupsPathFor, checkResources, detectCgroups, parseBytes, parseDeviceBps, parseDeviceIops, parseWeightDevice, resourcesFrom } from './cgroups.js';
+import { type CgroupLayout, cgroupsPathFor, checkResources, detectCgroups, parseBytes, parseDeviceBps, parseDeviceIops, parseRamBytes, parseWeightDevice, resourcesFrom } from './cgroups.js';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -64,6 +64,21 @@ test('byte sizes', () => {
   assert.equal(parseBytes('100'), 100);
   assert.equal(parseBytes('2MiB'), 2097152);
   assert.throws(() => parseBytes('lots'), /invalid size/);
+});
+
+test("memory flags' sizes as docker's CLI parses them (go-units' RAMInBytes), its words for bad ones", () => {
+  assert.equal(parseRamBytes('64m'), 64 * 1024 ** 2);
+  assert.equal(parseRamBytes('1.5 GiB'), 1.5 * 1024 ** 3);
+  assert.equal(parseRamBytes('512KB'), 512 * 1024);
+  assert.equal(parseRamBytes('100'), 100);
+  assert.equal(parseRamBytes('100b'), 100);
+  assert.equal(parseRamBytes('0'), 0);
+  assert.throws(() => parseRamBytes('-1'), { message: "invalid size: '-1'" });
+  assert.throws(() => parseRamBytes('lots'), { message: "invalid size: 'lots'" });
+  assert.throws(() => parseRamBytes('1x'), { message: "invalid suffix: 'x'" });
+  assert.throws(() => parseRamBytes('1MX'), { message: "invalid suffix: 'mx'" });
+  assert.throws(() => parseRamBytes('1bb'), { message: "invalid suffix: 'bb'" });
+  assert.throws(() => parseRamBytes('1kibb'), { message: "invalid suffix: 'kibb'" });
 });
 
 test('resourcesFrom: the CFS period and quota, cpusets, swappiness and the OOM killer as docker checks them', () => {

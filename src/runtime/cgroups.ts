@@ -111,6 +111,34 @@ export function parseBytes(text: string): number {
   return Math.floor(Number(m[1]) * mult);
 }
 
+/**
+ * docker's --memory and its kin (go-units' RAMInBytes): a number, an optional space, then b or
+ * one of k, m, g, t, p (binary) with an optional b or ib. docker's words for a bad one ("invalid
+ * size: '-1'", "invalid suffix: 'x'"); a negative size is refused.
+ */
+export function parseRamBytes(text: string): number {
+  let sep = -1;
+  for (let i = text.length - 1; i >= 0; i--) {
+    if ('0123456789. '.includes(text[i])) {
+      sep = i;
+      break;
+    }
+  }
+  if (sep === -1) throw invalidArgument(`invalid size: '${text}'`);
+  const num = text[sep] === ' ' ? text.slice(0, sep) : text.slice(0, sep + 1);
+  const sfx = text.slice(sep + 1).toLowerCase();
+  // Go's ParseFloat: an optional sign, digits with one optional point (and an exponent, not met here).
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(num)) throw invalidArgument(`strconv.ParseFloat: parsing "${num}": invalid syntax`);
+  const size = Number(num);
+  if (size < 0) throw invalidArgument(`invalid size: '${text}'`);
+  if (sfx === '' || sfx === 'b') return Math.trunc(size);
+  const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[sfx[0]];
+  if (mult === undefined || sfx.length > 3 || (sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) {
+    throw invalidArgument(`invalid suffix: '${sfx}'`);
+  }
+  return Math.trunc(size * mult);
+}
+
 const MIN_MEMORY = 6 * 1024 * 1024;
 
 /** linux.resources for these flags, checked the way docker checks them. */
