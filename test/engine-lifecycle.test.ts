@@ -405,6 +405,41 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   assert.equal(existsSync(path.join(fx.runroot, 'locks', `ctr-${id}.lock`)), false, 'its lock file is gone');
 });
 
+test("exec's refusals in docker's words: a stopped or paused container, a bad -e, -w as given, an unknown -u", async () => {
+  const id = await ok(fx, ['create', '--name', 'exr', '-w', '/etc', fx.image, 'sleep', '1000']);
+  // dockerd: "Container <full ID> is not running" (1).
+  const stopped = await berth(fx, ['exec', 'exr', 'true']);
+  assert.equal(stopped.code, 1);
+  assert.equal(stopped.stderr, `Error: Container ${id} is not running\n`);
+  await ok(fx, ['start', 'exr']);
+  await ok(fx, ['pause', 'exr']);
+  const paused = await berth(fx, ['exec', 'exr', 'true']);
+  assert.equal(paused.code, 1);
+  assert.equal(paused.stderr, 'Error: Container exr is paused, unpause the container before exec\n');
+  await ok(fx, ['unpause', 'exr']);
+  // A variable with no name is the flag's error (125), before the container is looked at.
+  const noName = await berth(fx, ['exec', '-e', '=x', 'exr', 'true']);
+  assert.equal(noName.code, 125);
+  assert.equal(noName.stderr, 'Error: invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x\n');
+  // -w goes to the runtime as given: empty keeps the container's, a relative one is the
+  // runtime's refusal (126), and the path is resolved in the container, not tidied first.
+  assert.equal(await ok(fx, ['exec', '-w', '', 'exr', 'pwd']), '/etc');
+  const relative = await berth(fx, ['exec', '-w', 'tmp', 'exr', 'pwd']);
+  assert.equal(relative.code, 126);
+  assert.match(relative.stderr, /Cwd must be an absolute path/);
+  const through = await berth(fx, ['exec', '-w', '/no-such-dir/../tmp', 'exr', 'pwd']);
+  assert.equal(through.code, 126);
+  assert.match(through.stderr, /chdir to cwd \("\/no-such-dir\/\.\.\/tmp"\) set in config\.json failed: no such file or directory/);
+  // An unknown user or group: docker's line alone (126).
+  const user = await berth(fx, ['exec', '-u', 'nosuch', 'exr', 'true']);
+  assert.equal(user.code, 126);
+  assert.equal(user.stderr, 'Error: unable to find user nosuch: no matching entries in passwd file\n');
+  const group = await berth(fx, ['exec', '-u', '0:nosuch', 'exr', 'true']);
+  assert.equal(group.code, 126);
+  assert.equal(group.stderr, 'Error: unable to find group nosuch: no matching entries in group file\n');
+  await ok(fx, ['rm', '-f', 'exr']);
+});
+
 test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of a running container', async () => {
   const id = await ok(fx, ['create', '--name', 'c1', fx.image, 'sh', '-c', 'echo hi; exit 4']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', id]), 'created');

@@ -33,6 +33,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const [container, ...cmd] = flags.args;
   const interactiveTerminal = flags.bool('tty') && flags.bool('interactive') && !flags.bool('detach');
+  // The command line's own errors first, with their own codes (125 for a bad -e, 1 for an
+  // --env-file that cannot be read), as docker's CLI has them.
+  const env = envEntries(flags);
   try {
     // Bad keys are refused before anything is looked up, as attach and run do.
     const detachKeys = detachKeysOf(flags);
@@ -43,7 +46,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     }
     const req = {
       cmd,
-      env: envEntries(flags),
+      env,
       tty: flags.bool('tty'),
       stdin: flags.bool('interactive'),
       detach: flags.bool('detach'),

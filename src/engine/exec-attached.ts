@@ -22,7 +22,7 @@ import { lookupBinary } from '../runtime/detect.js';
 import { errorsFromLog } from '../runtime/errors.js';
 import { isLiveConmon } from '../runtime/monitor.js';
 import { containerEvent } from './events.js';
-import { type ExecRequest, execProcess } from './exec.js';
+import { type ExecRequest, execProcess, execSetupError, execTarget } from './exec.js';
 import type { ContainerRecord } from './container.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
@@ -124,17 +124,14 @@ export async function execAttached(
   req: ExecRequest,
   attach: (at: ExecAttachPoint) => Promise<ExecAttachment>,
 ): Promise<number | undefined> {
-  const rec = await lookupContainer(host, query);
-  if (rec.state.status === 'paused') throw failedPrecondition(`cannot exec in container ${rec.name}: it is paused, unpause it first`);
-  if (rec.state.status !== 'running') throw failedPrecondition(`cannot exec in container ${rec.name}: it is not running`);
-  if (req.cmd.length === 0) throw failedPrecondition('cannot exec: no command given');
+  const rec = await execTarget(host, query, req);
   const conmon = lookupBinary('conmon');
   if (!conmon) throw notFound('cannot exec: conmon is not installed (Debian package "conmon")');
   const containerPaths = host.records.paths(rec.id);
   const sessionsDir = path.join(containerPaths.stateDir, 'exec');
   sweepExecSessions(sessionsDir, containerPaths.socketDir);
   const proc = await execProcess(host, rec, { ...req, tty: true }).catch((err: unknown) => {
-    throw Object.assign(BerthError.wrap(err, `cannot exec in container ${rec.name}`), { exitCode: 126 });
+    throw Object.assign(execSetupError(rec, err), { exitCode: 126 });
   });
   const runtime = host.runtimeOf(rec);
   // Short: conmon binds `<runroot>/s/<session>/attach`, and sun_path holds 108 bytes.

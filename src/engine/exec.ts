@@ -36,12 +36,9 @@ export interface ExecRequest {
  * 126 as `exitCode`; `runtimeReported` when the runtime already printed why on the CLI's stderr.
  */
 export async function execInContainer(host: ContainerHost, query: string, req: ExecRequest): Promise<number> {
-  const rec = await lookupContainer(host, query);
-  if (rec.state.status === 'paused') throw failedPrecondition(`cannot exec in container ${rec.name}: it is paused, unpause it first`);
-  if (rec.state.status !== 'running') throw failedPrecondition(`cannot exec in container ${rec.name}: it is not running`);
-  if (req.cmd.length === 0) throw failedPrecondition('cannot exec: no command given');
+  const rec = await execTarget(host, query, req);
   const proc = await execProcess(host, rec, req).catch((err: unknown) => {
-    throw Object.assign(BerthError.wrap(err, `cannot exec in container ${rec.name}`), { exitCode: 126 });
+    throw Object.assign(execSetupError(rec, err), { exitCode: 126 });
   });
   const runtime = host.runtimeOf(rec);
   await fs.mkdir(runtime.root, { recursive: true, mode: 0o700 });
@@ -85,6 +82,29 @@ export async function execInContainer(host: ContainerHost, query: string, req: E
   }
 }
 
+/**
+ * The container an exec runs in, refused in dockerd's words unless it runs: "Container NAME is
+ * paused, unpause the container before exec", "Container ID is not running" (the full ID, as
+ * docker says it), "Container ID is restarting, wait until the container is running".
+ */
+export async function execTarget(host: ContainerHost, query: string, req: ExecRequest): Promise<ContainerRecord> {
+  const rec = await lookupContainer(host, query);
+  if (rec.state.status === 'paused') throw failedPrecondition(`Container ${query} is paused, unpause the container before exec`);
+  if (rec.state.status === 'restarting') throw failedPrecondition(`Container ${rec.id} is restarting, wait until the container is running`);
+  if (rec.state.status !== 'running') throw failedPrecondition(`Container ${rec.id} is not running`);
+  if (req.cmd.length === 0) throw failedPrecondition('cannot exec: no command given');
+  return rec;
+}
+
+/**
+ * Why the exec's process could not be set up: berth's own errors as they are (an unknown -u
+ * user is docker's "unable to find user nobody: no matching entries in passwd file"), any other
+ * with the container named.
+ */
+export function execSetupError(rec: ContainerRecord, err: unknown): BerthError {
+  return err instanceof BerthError ? err : BerthError.wrap(err, `cannot exec in container ${rec.name}`);
+}
+
 /** The exec's process: the container's own (its spec's) with the request's command and overrides. */
 export async function execProcess(host: ContainerHost, rec: ContainerRecord, req: ExecRequest): Promise<SpecProcess> {
   const paths = host.records.paths(rec.id);
@@ -99,9 +119,7 @@ export async function execProcess(host: ContainerHost, rec: ContainerRecord, req
   }
   if (req.user !== undefined) {
     // The user is looked up in the container's current files, as docker does.
-    const u = await resolveUser(paths.rootfs, req.user).catch((err: unknown) => {
-      throw BerthError.wrap(err, 'cannot exec', 'invalid-argument');
-    });
+    const u = await resolveUser(paths.rootfs, req.user);
     proc.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
     // HOME is the exec user's own unless the image or a -e sets it (docker's runtime looks it up
     // for the process's user; the container's spec holds its own user's).
@@ -109,7 +127,10 @@ export async function execProcess(host: ContainerHost, rec: ContainerRecord, req
       proc.env = [...proc.env.filter((e) => !e.startsWith('HOME=')), `HOME=${u.home}`];
     }
   }
-  if (req.workingDir !== undefined) proc.cwd = path.posix.normalize(`/${req.workingDir}`);
+  // -w as given, as docker's daemon hands it to the runtime: its chdir resolves the path in the
+  // container; a relative one is the runtime's refusal ("Cwd must be an absolute path"); an
+  // empty one keeps the container's.
+  if (req.workingDir) proc.cwd = req.workingDir;
   if (req.privileged && proc.capabilities) {
     const { hostCapabilities } = await import('../runtime/spec/capabilities.js');
     const all = hostCapabilities();
