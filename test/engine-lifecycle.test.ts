@@ -456,8 +456,24 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   const nope = await berth(fx, ['kill', '-s', 'NOPE', 'c2']);
   assert.equal(nope.code, 1);
   assert.equal(nope.stderr, 'Error: Invalid signal: NOPE\n');
+  // A number the platform has no signal for, and a container that is not running: dockerd's words.
+  const tooHigh = await berth(fx, ['kill', '-s', '65', 'c2']);
+  assert.equal(tooHigh.code, 1);
+  assert.equal(tooHigh.stderr, 'Error: Cannot kill container: c2: The linux daemon does not support signal 65\n');
   await ok(fx, ['kill', '-s', 'USR1', 'c2']);
   assert.equal((await waiter).stdout.trim(), '42');
+  const c2 = await ok(fx, ['inspect', '-f', '{{.Id}}', 'c2']);
+  const notRunning = await berth(fx, ['kill', 'c2']);
+  assert.equal(notRunning.code, 1);
+  assert.equal(notRunning.stderr, `Error: Cannot kill container: c2: Container ${c2} is not running\n`);
+  // restart -s with no such signal: refused at once (docker's API 1.42 on), the container
+  // left as it was; it was sent nothing and left for the grace period's SIGKILL before.
+  await ok(fx, ['start', 'c2']);
+  const pid = await ok(fx, ['inspect', '-f', '{{.State.Pid}}', 'c2']);
+  const badRestart = await berth(fx, ['restart', '-s', 'NOPE', 'c2']);
+  assert.equal(badRestart.code, 1);
+  assert.equal(badRestart.stderr, 'Error: Invalid signal: NOPE\n');
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.State.Pid}}', 'c2']), `running ${pid}`);
   const stopSignal = await berth(fx, ['create', '--stop-signal', 'NOPE', fx.image, 'true']);
   assert.equal(stopSignal.code, 1);
   assert.match(stopSignal.stderr, /Invalid signal: NOPE/);

@@ -21,7 +21,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const t = flags.int('time');
   const signal = flags.string('signal');
   return eachContainer(ctx, flags.args, async (q) => {
-    await restartContainer(host, q, { ...(t !== undefined ? { timeoutSec: t } : {}), ...(signal !== undefined ? { signal } : {}) });
+    await restartContainer(host, q, { ...(t !== undefined ? { timeoutSec: t } : {}), ...(signal ? { signal } : {}) });
     return q;
   });
 }

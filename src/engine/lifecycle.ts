@@ -41,6 +41,9 @@ export async function waitStopped(host: ContainerHost, rec: ContainerRecord, tim
 
 /** docker stop: the stop signal, up to `timeoutSec` seconds, then SIGKILL. */
 export async function stopContainer(host: ContainerHost, query: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<ContainerRecord> {
+  // -s is parsed first, as docker's API (1.42 on) parses it: "Invalid signal: FOO". Unchecked,
+  // the runtime's refusal left the container to the SIGKILL at the end of the grace period.
+  if (options.signal !== undefined) checkSignal(options.signal);
   let rec = await lookupContainer(host, query);
   if (!isActive(rec.state.status)) return rec;
   await markStoppedByUser(host, rec, true);
@@ -82,11 +85,12 @@ function needRunning(rec: ContainerRecord, verb: string): void {
 }
 
 export async function killContainer(host: ContainerHost, query: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
-  // Checked before the container is looked up, as docker's daemon does.
+  // A name that is no signal is refused before the container is looked up, as docker's API
+  // parses it; a number is then checked for the platform, and the container, in dockerd's words.
   const sig = checkSignal(signal);
-  if (/^\d+$/.test(sig) && Number(sig) > 64) throw invalidArgument(`cannot kill container ${query}: Linux has no signal ${sig}`);
   const rec = await lookupContainer(host, query);
-  needRunning(rec, 'kill');
+  if (/^\d+$/.test(sig) && Number(sig) > 64) throw invalidArgument(`Cannot kill container: ${query}: The linux daemon does not support signal ${sig}`);
+  if (!isActive(rec.state.status)) throw failedPrecondition(`Cannot kill container: ${query}: Container ${rec.id} is not running`);
   // A SIGKILL ends the container: its health checks end with it (other signals may not).
   await markStoppedByUser(host, rec, sig === 'SIGKILL' || sig === '9');
   await host.runtimeOf(rec).kill(rec.id, sig);
