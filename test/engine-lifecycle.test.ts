@@ -490,9 +490,16 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'c2']), 'running');
 
   await ok(fx, ['rename', 'c2', 'c3']);
-  const same = await berth(fx, ['rename', 'c3', 'c3']);
+  // dockerd's words, then docker's CLI's own line; the container is looked up first.
+  const same = await berth(fx, ['rename', 'c3', '/c3']);
   assert.equal(same.code, 1);
-  assert.match(same.stderr, /same name as its current name/);
+  assert.equal(same.stderr, 'Error: Renaming a container with the same name as its current name\nError: failed to rename container named c3\n');
+  const badName = await berth(fx, ['rename', 'c3', 'bad name']);
+  assert.equal(badName.code, 1);
+  assert.equal(badName.stderr, 'Error: Error when allocating new name: Invalid container name (/bad name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\nError: failed to rename container named c3\n');
+  const missing = await berth(fx, ['rename', 'no-such', 'x']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, 'Error: No such container: no-such\nError: failed to rename container named no-such\n');
   // docker CLI 28's check of an empty name, before any lookup.
   const empty = await berth(fx, ['rename', 'c3', '']);
   assert.deepEqual([empty.code, empty.stderr], [1, 'Error: Neither old nor new names may be empty\n']);

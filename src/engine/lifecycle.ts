@@ -3,7 +3,7 @@
 import { mkdirSync, watch, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { failedPrecondition, invalidArgument, isBerthError } from '../internal/errors.js';
+import { BerthError, failedPrecondition, invalidArgument, isBerthError } from '../internal/errors.js';
 import { checkName, type ContainerRecord, isActive } from './container.js';
 import { checkSignal, containerEvent, signalNumber } from './events.js';
 import { type LabelFilter, labelMatches } from './labels.js';
@@ -127,13 +127,25 @@ export async function waitContainer(host: ContainerHost, query: string): Promise
   return cur?.state.exitCode ?? removedExitCode(host, rec.id) ?? rec.state.exitCode ?? 0;
 }
 
+/**
+ * docker rename, checked in dockerd's order and words: the container first ("No such
+ * container"), then the same name ("Renaming a container with the same name as its current
+ * name"), then the new name's form and whether it is free, each "Error when allocating new
+ * name: ..." (the name said as "/NAME").
+ */
 export async function renameContainer(host: ContainerHost, query: string, newName: string): Promise<void> {
-  const name = checkName(newName);
+  const slashed = newName.startsWith('/') ? newName : `/${newName}`;
   const lock = await host.records.namesLock();
   try {
     const rec = await host.records.resolve(query);
-    if (rec.name === name) throw invalidArgument(`cannot rename container ${rec.name}: renaming a container with the same name as its current name`);
-    await host.records.checkNameFree(name, rec.id);
+    if (`/${rec.name}` === slashed) throw invalidArgument('Renaming a container with the same name as its current name');
+    let name: string;
+    try {
+      name = checkName(slashed);
+      await host.records.checkNameFree(name, rec.id);
+    } catch (err) {
+      throw BerthError.wrap(err, 'Error when allocating new name');
+    }
     const clock = await host.records.lock(rec.id);
     try {
       const cur = await host.records.load(rec.id);
