@@ -4,7 +4,7 @@ import { readlinkSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError, failedPrecondition, invalidArgument, notFound } from '../internal/errors.js';
+import { BerthError, describe, failedPrecondition, invalidArgument, kindOfSystemError, notFound } from '../internal/errors.js';
 import { createArchiveOfPath } from '../layer/create.js';
 import { applyTar, createLayerFromDirectory, type IdMap } from '../layer/index.js';
 import { resolveUser, securePath } from '../runtime/spec/user.js';
@@ -190,40 +190,59 @@ function cpTarget(srcIsDir: boolean, srcName: string, dest: string, there: Stats
   const namesDir = dest.endsWith('/') || dest.endsWith('/.');
   if (there?.isDirectory()) return srcName === '.' ? dest : join(dest, srcName);
   if (there) {
-    if (srcIsDir) throw invalidArgument(`cannot copy directory: ${dest} is a file`);
-    if (namesDir) throw notFound(`no such directory: ${dest}`);
+    if (srcIsDir) throw invalidArgument('cannot copy directory');
+    if (namesDir) throw invalidArgument('no such directory');
     return dest;
   }
-  if (namesDir && !srcIsDir) throw notFound(`no such directory: ${dest} (the destination directory must exist)`);
+  if (namesDir && !srcIsDir) throw notFound('no such directory');
   return dest;
+}
+
+/** dockerd's words for a path a container does not have. */
+function fileNotFound(ctrPath: string, query: string): BerthError {
+  return notFound(`Could not find the file ${ctrPath} in container ${query}`);
+}
+
+/**
+ * The container path docker's cp names when a source is missing: with -L, where a symlink at
+ * `ctrPath` points (docker's CLI follows it once, then asks for its target).
+ */
+async function missingSourceName(rootfs: string, ctrPath: string, followLink: boolean): Promise<string> {
+  if (!followLink) return ctrPath;
+  const link = await sourcePath(rootfs, ctrPath, false);
+  const target = await fs.readlink(link).catch(() => undefined);
+  if (target === undefined) return ctrPath;
+  return path.posix.isAbsolute(target) ? target : path.posix.join(path.posix.dirname(path.posix.resolve('/', ctrPath)), target);
 }
 
 /** docker cp CONTAINER:SRC HOSTDEST */
 export async function copyFromContainer(host: ContainerHost, query: string, ctrPath: string, hostDest: string, options: { followLink?: boolean } = {}): Promise<void> {
+  // docker's CLI checks the output path before it asks for the container.
+  const outDir = path.dirname(path.resolve(hostDest));
+  if (!(await fs.stat(outDir).catch(() => undefined))) throw notFound(`invalid output path: directory "${outDir}" does not exist`);
   const rec = await lookupContainer(host, query);
   await withRootfs(host, rec, async (rootfs) => {
     const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
     const srcStat = await fs.lstat(src).catch(() => undefined);
-    if (!srcStat) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
-    notDirWithSlash(rec.name, ctrPath, srcStat);
-    const there = await fs.stat(hostDest).catch(() => undefined);
+    if (!srcStat) throw fileNotFound(await missingSourceName(rootfs, ctrPath, options.followLink ?? false), query);
+    notDirWithSlash(ctrPath, srcStat);
+    // A file written as a directory ("f/") is docker's CLI's "stat f/: not a directory".
+    const there = await fs.stat(hostDest).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw invalidArgument(describe(err));
+      return undefined;
+    });
     const name = ctrPath.endsWith('/.') ? '.' : path.basename(src);
-    let dest: string;
-    try {
-      dest = cpTarget(srcStat.isDirectory(), name, hostDest, there, path.join);
-    } catch (err) {
-      throw BerthError.wrap(err, `cannot copy from ${rec.name}`);
-    }
-    if (!(await isDir(path.dirname(path.resolve(dest))))) throw notFound(`cannot copy from ${rec.name}: no such directory: ${path.dirname(dest)}`);
+    const dest = cpTarget(srcStat.isDirectory(), name, hostDest, there, path.join);
+    if (!(await isDir(path.dirname(path.resolve(dest))))) throw notFound('no such directory');
     await copyTree(src, dest, async (rel) => path.join(dest, rel)).catch((err: unknown) => {
       throw BerthError.wrap(err, `cannot copy from ${rec.name} to ${dest}`);
     });
   });
 }
 
-/** A source written with a trailing "/" must be a directory (docker: "lstat PATH/: not a directory"). */
-function notDirWithSlash(container: string, ctrPath: string, st: Stats): void {
-  if (ctrPath.endsWith('/') && !st.isDirectory()) throw invalidArgument(`cannot copy from ${container}: lstat ${ctrPath}: not a directory`);
+/** A source written with a trailing "/" or "/." must be a directory (docker: "lstat PATH/: not a directory"). */
+function notDirWithSlash(ctrPath: string, st: Stats): void {
+  if ((ctrPath.endsWith('/') || ctrPath.endsWith('/.')) && !st.isDirectory()) throw invalidArgument(`lstat ${ctrPath}: not a directory`);
 }
 
 /**
@@ -253,8 +272,8 @@ export async function archiveFromContainer(
   await withRootfs(host, rec, async (rootfs) => {
     const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
     const srcStat = await fs.lstat(src).catch(() => undefined);
-    if (!srcStat) throw notFound(`cannot copy from ${rec.name}: no such file or directory: ${ctrPath}`);
-    notDirWithSlash(rec.name, ctrPath, srcStat);
+    if (!srcStat) throw fileNotFound(await missingSourceName(rootfs, ctrPath, options.followLink ?? false), query);
+    notDirWithSlash(ctrPath, srcStat);
     const name = ctrPath.endsWith('/.') ? '.' : path.posix.basename(path.posix.resolve('/', ctrPath)) || '.';
     const blob = createArchiveOfPath(src, name, idMapOf(rec));
     await sink(blob.stream);
@@ -271,20 +290,20 @@ export async function archiveFromContainer(
 export async function copyToContainer(host: ContainerHost, query: string, hostSrc: string, ctrDest: string, options: { archive?: boolean } = {}): Promise<void> {
   const rec = await lookupContainer(host, query);
   if (rec.spec.readonlyRootfs) throw failedPrecondition(`cannot copy to ${rec.name}: its root filesystem is read-only`);
+  // docker's CLI's own words for a source that is not there: "lstat /x: no such file or directory".
   const srcStat = await fs.lstat(hostSrc).catch((err: unknown) => {
-    throw BerthError.wrap(err, `cannot copy ${hostSrc}`);
+    throw new BerthError(kindOfSystemError(err), describe(err), { cause: err });
   });
   await withRootfs(host, rec, async (rootfs) => {
     const there = await fs.stat(await securePath(rootfs, ctrDest)).catch(() => undefined);
     const name = hostSrc.endsWith('/.') ? '.' : path.basename(hostSrc);
-    let base: string;
-    try {
-      base = cpTarget(srcStat.isDirectory(), name, ctrDest, there, path.posix.join);
-    } catch (err) {
-      throw BerthError.wrap(err, `cannot copy to ${rec.name}`);
-    }
-    const parent = await securePath(rootfs, path.posix.dirname(path.posix.resolve('/', base)));
-    if (!(await isDir(parent))) throw notFound(`cannot copy to ${rec.name}: no such directory: ${path.posix.dirname(base)}`);
+    const base = cpTarget(srcStat.isDirectory(), name, ctrDest, there, path.posix.join);
+    // The directory the copy lands in: dockerd's "Could not find the file DIR in container C"
+    // when it is not there, "extraction point is not a directory" when it is something else.
+    const parentPath = path.posix.dirname(path.posix.resolve('/', base));
+    const parentStat = await fs.stat(await securePath(rootfs, parentPath)).catch(() => undefined);
+    if (!parentStat) throw fileNotFound(parentPath, query);
+    if (!parentStat.isDirectory()) throw invalidArgument('extraction point is not a directory');
     const user = options.archive && rec.spec.user ? await resolveUser(rootfs, rec.spec.user) : undefined;
     const userns = rec.spec.userns;
     const shift = (id: number) => (userns ? userns.hostId + (id < userns.size ? id : 0) : id);
@@ -304,7 +323,7 @@ export async function extractToContainer(host: ContainerHost, query: string, tar
   if (rec.spec.readonlyRootfs) throw failedPrecondition(`cannot copy to ${rec.name}: its root filesystem is read-only`);
   await withRootfs(host, rec, async (rootfs) => {
     const dest = await securePath(rootfs, ctrDest);
-    if (!(await isDir(dest))) throw invalidArgument(`cannot copy to ${rec.name}: extraction point ${ctrDest} is not a directory`);
+    if (!(await isDir(dest))) throw invalidArgument(`destination "${query}:${ctrDest}" must be a directory`);
     await applyTar(tar, dest, { mode: 'archive', ...idMapOf(rec) });
   });
 }
