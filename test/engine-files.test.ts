@@ -133,8 +133,9 @@ test('commit -c takes docker\'s config instructions as a Dockerfile\'s; a bad on
   // What commit does not take fails before the container is paused or any layer is written.
   const images = await ok(fx, ['images', '-a', '-q', '--no-trunc']);
   for (const [change, message] of [
-    ['RUN rm -rf /', /invalid --change "RUN rm -rf \/": RUN is not a valid change command/],
-    ['SHELL ["/bin/bash", "-c"]', /SHELL is not a valid change command/],
+    // dockerd's words: 'Error response from daemon: run is not a valid change command'.
+    ['RUN rm -rf /', /^Error: run is not a valid change command\n$/],
+    ['SHELL ["/bin/bash", "-c"]', /^Error: shell is not a valid change command\n$/],
     ['ENV', /ENV: requires at least one argument/],
     ['ONBUILD FROM x', /FROM is not allowed as an ONBUILD trigger/],
     ['EXPOSE 99999', /invalid --change "EXPOSE 99999"/],

@@ -36,7 +36,8 @@ test('--change: ONBUILD appends, HEALTHCHECK, ENTRYPOINT clears a Cmd no CMD set
 });
 
 test('--change: what is not a config change, or has no argument, fails before any edit', () => {
-  assert.throws(() => parseChanges(['RUN rm -rf /']), /invalid --change "RUN rm -rf \/": RUN is not a valid change command/);
+  assert.throws(() => parseChanges(['RUN rm -rf /']), { message: 'run is not a valid change command' });
+  assert.throws(() => parseChanges(['Foo bar']), { message: 'foo is not a valid change command' });
   for (const kw of ['SHELL ["/bin/bash", "-c"]', 'MAINTAINER me', 'FROM x', 'COPY a b', 'ARG A', 'bogus']) {
     assert.throws(() => parseChanges(['ENV A=1', kw]), /is not a valid change command/, kw);
   }

@@ -28,7 +28,8 @@ export function parseChanges(changes: string[]): ConfigEdit {
   const instructions: Instruction[] = lexed.instructions.map((raw) => {
     const text = `${raw.original} ${raw.rest}`.trim();
     if (!CHANGE_KEYWORDS.includes(raw.keyword)) {
-      throw invalidArgument(`invalid --change "${text}": ${raw.original.toUpperCase()} is not a valid change command (use one of ${CHANGE_KEYWORDS.map((k) => k.toUpperCase()).join(', ')})`);
+      // dockerd's words, the keyword as its parser keeps it (lower case).
+      throw invalidArgument(`${raw.keyword} is not a valid change command`);
     }
     try {
       return parseInstruction(raw, lexed.escapeChar);
