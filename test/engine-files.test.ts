@@ -144,6 +144,17 @@ test('commit -c takes docker\'s config instructions as a Dockerfile\'s; a bad on
     assert.equal(r.code, 1, change);
     assert.match(r.stderr, message);
   }
+  // A reference docker's client refuses, in its words, before the container is looked up.
+  for (const [ref, message] of [
+    ['Bad/Name', 'invalid reference format: repository name (Name) must be lowercase'],
+    ['x:y:z', 'invalid reference format'],
+    [`x@sha256:${'0'.repeat(64)}`, 'refusing to create a tag with a digest reference'],
+  ]) {
+    for (const container of [id, 'no-such-container']) {
+      const r = await berth(fx, ['commit', container, ref]);
+      assert.deepEqual([r.code, r.stderr], [1, `Error: ${message}\n`], ref);
+    }
+  }
   assert.equal(await ok(fx, ['images', '-a', '-q', '--no-trunc']), images);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', id]), 'running');
   await ok(fx, ['rm', '-f', id, 'oc2']);

@@ -40,20 +40,39 @@ function commitConfigOf(rec: ContainerRecord): NonNullable<ImageConfig['config']
   return out as NonNullable<ImageConfig['config']>;
 }
 
+/**
+ * docker's client's words for a reference it cannot parse (distribution/reference's
+ * ParseNormalizedNamed): a name with capitals is "repository name (NAME) must be lowercase",
+ * NAME as that parser splits it (a first component with capitals is taken for a registry).
+ */
+export function referenceFormatError(text: string): string {
+  const slash = text.indexOf('/');
+  const first = slash < 0 ? '' : text.slice(0, slash);
+  const hasDomain = slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first);
+  let remainder = hasDomain ? text.slice(slash + 1) : text;
+  if (slash < 0) remainder = `library/${remainder}`;
+  const tagAt = remainder.indexOf(':');
+  const remote = tagAt < 0 ? remainder : remainder.slice(0, tagAt);
+  if (remote.toLowerCase() !== remote) return `invalid reference format: repository name (${remote}) must be lowercase`;
+  return 'invalid reference format';
+}
+
 /** Commits the container; returns the new image's record. */
 export async function commitContainer(host: ContainerHost, query: string, options: CommitOptions = {}): Promise<ImageRecord> {
-  const rec = await lookupContainer(host, query);
-  const store = await host.store();
-  const driver = await host.driver();
+  // The reference first, as docker's client checks it before asking for the container.
   let repository: string | undefined;
   let tag: string | undefined;
   if (options.reference) {
     const canonical = normalizeName(options.reference);
-    if (!canonical || canonical.includes('@')) throw invalidArgument(`invalid reference "${options.reference}": want repository[:tag]`);
+    if (!canonical) throw invalidArgument(referenceFormatError(options.reference));
+    if (canonical.includes('@')) throw invalidArgument('refusing to create a tag with a digest reference');
     const colon = canonical.lastIndexOf(':');
     repository = canonical.slice(0, colon);
     tag = canonical.slice(colon + 1);
   }
+  const rec = await lookupContainer(host, query);
+  const store = await host.store();
+  const driver = await host.driver();
   // The base: the image's config when there is one, else a bare config over the layers.
   let base: ImageConfig;
   const baseLayers: Descriptor[] = [];
