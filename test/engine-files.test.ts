@@ -31,6 +31,26 @@ test('diff shows A, C and D after changes', async () => {
   await ok(fx, ['rm', 'd2']);
 });
 
+test('an image without /etc: the /etc made for the runtime\'s files is in no diff or commit; one of the user\'s there is C', async () => {
+  // docker 28 / dockerd 20.10, an image of /bin alone: `docker diff` of a container that ran
+  // `true` is empty and its commit's layer is empty; after `echo x > /etc/mine`: C /etc, A /etc/mine.
+  const tar = path.join(fx.dir, 'no-etc.tar');
+  execFileSync('tar', ['-C', path.join(fx.dir, 'tree'), '-cf', tar, 'bin']);
+  await ok(fx, ['import', tar, 'test/no-etc:1']);
+  await ok(fx, ['run', '--name', 'ne1', 'test/no-etc:1', 'true']);
+  assert.equal(await ok(fx, ['diff', 'ne1']), '');
+  await ok(fx, ['commit', 'ne1', 'test/no-etc:2']);
+  assert.equal(await ok(fx, ['image', 'diff', 'test/no-etc:2']), '');
+  await ok(fx, ['run', '--name', 'ne2', 'test/no-etc:1', 'sh', '-c', 'echo mine > /etc/mine']);
+  assert.deepEqual((await ok(fx, ['diff', 'ne2'])).split('\n'), ['C /etc', 'A /etc/mine']);
+  await ok(fx, ['commit', 'ne2', 'test/no-etc:3']);
+  const layer = await ok(fx, ['image', 'diff', 'test/no-etc:3']);
+  assert.ok(!/hosts|hostname|resolv|mtab|dockerenv|proc|sys|dev/.test(layer), layer);
+  assert.equal(await ok(fx, ['run', '--rm', 'test/no-etc:3', 'cat', '/etc/mine']), 'mine');
+  await ok(fx, ['rm', 'ne1', 'ne2']);
+  await ok(fx, ['rmi', 'test/no-etc:1', 'test/no-etc:2', 'test/no-etc:3']);
+});
+
 test("docker's init entries: /.dockerenv and /etc/mtab in every root, in no diff or commit; nothing written through the image's links", async () => {
   // dockerd 20.10: `ls -la /` has an empty -rwxr-xr-x /.dockerenv, /etc/mtab -> /proc/mounts;
   // docker diff shows neither (its init layer holds them). A created container has them too.

@@ -1,14 +1,15 @@
 // `commit`: the container's changes (its overlay upper, or a tree diff under vfs) become one new
 // layer on top of its image's, with the image config changed by -c/--change, -m and -a.
 import { containerEvent } from './events.js';
-import { type BigIntStats, readdirSync } from 'node:fs';
+import { type BigIntStats, lstatSync, type Stats } from 'node:fs';
+import * as path from 'node:path';
 import type { Digest } from '../digest/digest.js';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
 import { type ContainerConfig, type Descriptor, hostPlatform, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
 import { createLayerFromOverlayUpper, diffDirectories } from '../layer/index.js';
 import { normalizeName, type ImageRecord } from '../store/index.js';
 import type { ContainerRecord } from './container.js';
-import { isInitEntry } from './files.js';
+import { isInitOnly } from './files.js';
 import { runConfigOf } from './inspect.js';
 import { commandOf } from './spec.js';
 import type { ContainerHost } from './host.js';
@@ -38,6 +39,16 @@ function commitConfigOf(rec: ContainerRecord): NonNullable<ImageConfig['config']
   }
   if (rec.spec.stopSignal) out.StopSignal = rec.spec.stopSignal;
   return out as NonNullable<ImageConfig['config']>;
+}
+
+/** The entry at `rel` in the topmost of `dirs` that has one. */
+function lowerEntry(dirs: string[], rel: string): Stats | undefined {
+  for (const d of dirs) {
+    try {
+      return lstatSync(path.join(d, rel));
+    } catch {}
+  }
+  return undefined;
 }
 
 /**
@@ -102,8 +113,10 @@ export async function commitContainer(host: ContainerHost, query: string, option
   if (pause) await runtime.pause(rec.id);
   try {
     const src = await driver.diff(rec.snapshot);
-    // An empty mount-point directory has no children, so leaving its entry out orphans nothing.
-    const exclude = (rel: string, st: BigIntStats, full: string) => isInitEntry(`/${rel}`, st, full) && (!st.isDirectory() || readdirSync(full).length === 0);
+    // Init entries, and directories that hold nothing else (with the image's mode and owner):
+    // leaving them out orphans nothing.
+    const lowers = src.kind === 'overlay-upper' ? src.lowers : [src.base];
+    const exclude = (rel: string, st: BigIntStats, full: string) => isInitOnly(`/${rel}`, st, full, st.isDirectory() ? lowerEntry(lowers, rel) : undefined);
     const blob = src.kind === 'overlay-upper' ? createLayerFromOverlayUpper(src.upper, src.lowers, { exclude }) : diffDirectories(src.base, src.changed, { exclude });
     return await store.withLease(async (lease) => {
       const sink = store.sink(lease, repository ? { repository } : {});

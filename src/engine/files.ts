@@ -1,6 +1,6 @@
 // A container's files seen from the host: diff (A/C/D against its image), cp both ways with
 // every container path resolved inside the rootfs (symlinks cannot lead out), export, mount.
-import { readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -34,6 +34,30 @@ export function isInitEntry(ctrPath: string, st: { size: number | bigint; isDire
   return MOUNT_POINTS.has(ctrPath) && (st.isDirectory() || Number(st.size) === 0);
 }
 
+/** Directories above those entries (/etc for /etc/hosts): docker's init layer has them too. */
+const INIT_PARENTS = new Set<string>();
+for (const p of [...MOUNT_POINTS, MTAB]) {
+  for (let d = path.posix.dirname(p); d !== '/'; d = path.posix.dirname(d)) INIT_PARENTS.add(d);
+}
+
+type EntryStat = { mode: number | bigint; uid: number | bigint; gid: number | bigint; size: number | bigint; isDirectory(): boolean; isSymbolicLink(): boolean };
+
+/**
+ * Whether an entry of the container layer holds nothing of the user's: an init entry, or a
+ * directory made (or copied up) only to hold such entries, as /etc for /etc/hosts in an image
+ * without an /etc: docker has those in its init layer, so its diff and commit never see them.
+ * `lower`, the directory's entry in the image if it has one: a new mode or owner is a change.
+ */
+export function isInitOnly(ctrPath: string, st: EntryStat, full: string, lower?: EntryStat): boolean {
+  if (!st.isDirectory()) return isInitEntry(ctrPath, st, full);
+  if (!isInitEntry(ctrPath, st, full) && !INIT_PARENTS.has(ctrPath)) return false;
+  if (lower && (Number(lower.mode) !== Number(st.mode) || Number(lower.uid) !== Number(st.uid) || Number(lower.gid) !== Number(st.gid))) return false;
+  return readdirSync(full).every((name) => {
+    const f = path.join(full, name);
+    return isInitOnly(`${ctrPath}/${name}`, lstatSync(f), f);
+  });
+}
+
 /** The entry at `rel` in the topmost of the lower dirs that has one. */
 async function lowerStat(dirs: string[], rel: string): Promise<Stats | undefined> {
   for (const d of dirs) {
@@ -65,7 +89,14 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
         }
         const lower = await lowerStat(src.lowers, r);
         if (isInitEntry(ctrPath, st, full)) continue;
-        if (!lower) {
+        if (!lower && e.isDirectory() && INIT_PARENTS.has(ctrPath)) {
+          // /etc made for the runtime's files: none of the user's, or, with some of the user's
+          // below it, changed (docker's init layer below the container's has it).
+          if (isInitOnly(ctrPath, st, full)) continue;
+          const below: Change[] = [];
+          await walk(r, below);
+          out.push({ kind: 'C', path: ctrPath }, ...below);
+        } else if (!lower) {
           out.push({ kind: 'A', path: ctrPath });
           if (e.isDirectory()) await listAll(full, ctrPath, out);
         } else if (e.isDirectory() && lower.isDirectory()) {
@@ -90,7 +121,13 @@ export async function containerChanges(host: ContainerHost, query: string): Prom
         const b = await fs.lstat(path.join(src.changed, r)).catch(() => undefined);
         const ctrPath = `/${r}`;
         if (a && !b) out.push({ kind: 'D', path: ctrPath });
-        else if (!a && b) {
+        else if (!a && b?.isDirectory() && INIT_PARENTS.has(ctrPath)) {
+          // As on overlay: /etc made only for the runtime's files is none of the user's.
+          if (isInitOnly(ctrPath, b, path.join(src.changed, r))) continue;
+          const below: Change[] = [];
+          await compare(r, below);
+          out.push({ kind: 'C', path: ctrPath }, ...below);
+        } else if (!a && b) {
           if (!isInitEntry(ctrPath, b, path.join(src.changed, r))) out.push({ kind: 'A', path: ctrPath });
           if (b.isDirectory()) await listAll(path.join(src.changed, r), ctrPath, out);
         } else if (a && b) {
