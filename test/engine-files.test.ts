@@ -313,15 +313,31 @@ test('export writes the merged filesystem as a tar; mount shows the rootfs', asy
   const names = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
   assert.ok(names.includes('marker') || names.includes('./marker'), names.slice(0, 10).join(' '));
   assert.ok(names.some((n) => n.replace(/^\.\//, '') === 'bin/busybox'));
-  // docker's errors: an -o whose directory is missing (checked first); a container that is not
-  // there leaves an existing -o file as it was.
-  const badDir = await berth(fx, ['export', '-o', path.join(fx.dir, 'no-such-dir', 'x.tar'), 'x1']);
-  assert.equal(badDir.code, 1);
-  assert.match(badDir.stderr, /invalid output path: .*no-such-dir: no such directory/);
+  // docker CLI 28's -o: a file of mode 0600 (written beside, then renamed: an existing file is
+  // replaced whole).
+  assert.equal((await fs.stat(tar)).mode & 0o777, 0o600);
+  // docker's errors, checked before the container: an -o whose directory is missing or is a
+  // file, an -o that is no regular file; a container that is not there leaves an existing -o
+  // file as it was, and no file where there was none.
+  await fs.symlink(tar, path.join(fx.dir, 'link.tar'));
+  for (const [output, why] of [
+    [path.join(fx.dir, 'no-such-dir', 'x.tar'), `invalid output path: stat ${path.join(fx.dir, 'no-such-dir')}: no such file or directory`],
+    [path.join(tar, 'x.tar'), `invalid output path: stat ${tar}: not a directory`],
+    [fx.dir, 'cannot write to a directory'],
+    [path.join(fx.dir, 'link.tar'), 'cannot write to a symbolic link directly'],
+  ]) {
+    const bad = await berth(fx, ['export', '-o', output, 'x1']);
+    assert.deepEqual([bad.code, bad.stderr], [1, `Error: failed to export container: ${why}\n`]);
+  }
   const kept = path.join(fx.dir, 'kept.tar');
   await fs.writeFile(kept, 'mine');
   assert.equal((await berth(fx, ['export', '-o', kept, 'no-such-container'])).code, 1);
   assert.equal(await fs.readFile(kept, 'utf8'), 'mine');
+  assert.equal((await berth(fx, ['export', '-o', path.join(fx.dir, 'none.tar'), 'no-such-container'])).code, 1);
+  assert.deepEqual((await fs.readdir(fx.dir)).filter((n) => n.startsWith('.tmp-') || n === 'none.tar'), []);
+  // To a terminal: refused in docker's words.
+  const term = spawnSync('script', ['-qec', `${process.execPath} ${BERTH} --root ${fx.root} --runroot ${fx.runroot} export x1; echo rc=$?`, '/dev/null'], { encoding: 'utf8' });
+  assert.match(term.stdout, /^Error: cowardly refusing to save to a terminal\. Use the -o flag or redirect\r?\nrc=1/m);
   const mounted = await ok(fx, ['mount', 'x1']);
   assert.equal(await fs.readFile(path.join(mounted, 'marker'), 'utf8'), 'exported\n');
   assert.match(await ok(fx, ['mount']), /x1|[0-9a-f]{12}/);

@@ -1,10 +1,10 @@
 // berth export: the container's filesystem as a tar archive (-o FILE or stdout).
-import { createWriteStream, rmSync, statSync } from 'node:fs';
-import * as path from 'node:path';
+import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { exportContainer } from '../engine/files.js';
-import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
+import { BerthError, failedPrecondition } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
+import { checkOutputFile, writeAtomically } from './output-file.js';
 import { pipeToStdout } from './stdout.js';
 import { containerHost } from './container-common.js';
 import type { CliContext } from './main.js';
@@ -21,21 +21,24 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const out = flags.string('output');
-  if (!out && (ctx.stdout as NodeJS.WriteStream).isTTY) throw failedPrecondition('cowardly refusing to write a tar archive to a terminal: use -o or redirect');
-  // docker's check before anything is read: the output file's directory must be there.
-  if (out && !statSync(path.dirname(path.resolve(out)), { throwIfNoEntry: false })?.isDirectory()) {
-    throw invalidArgument(`failed to export container: invalid output path: ${path.dirname(out)}: no such directory`);
-  }
-  let writing = false;
+  if (!out && (ctx.stdout as NodeJS.WriteStream).isTTY) throw failedPrecondition('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  const host = containerHost(ctx);
+  const container = flags.args[0];
   try {
-    await exportContainer(containerHost(ctx), flags.args[0], (tar) => {
-      writing = true;
-      return out ? pipeline(tar, createWriteStream(out)) : pipeToStdout(tar, ctx.stdout);
-    });
+    if (!out) {
+      await exportContainer(host, container, (tar) => pipeToStdout(tar, ctx.stdout));
+      return 0;
+    }
+    // docker's checks before anything is read, in its words ("failed to export container:
+    // cannot write to a directory"); the file takes its name only once the export is whole.
+    try {
+      checkOutputFile(out);
+    } catch (err) {
+      throw BerthError.wrap(err, 'failed to export container');
+    }
+    await writeAtomically(out, (temp) => exportContainer(host, container, (tar) => pipeline(tar, createWriteStream(temp))));
   } catch (err) {
-    // A half-written -o file is not left behind (one the export never opened is not touched).
-    if (out && writing) rmSync(out, { force: true });
-    throw err instanceof BerthError ? err : BerthError.wrap(err, `failed to export container ${flags.args[0]}`);
+    throw err instanceof BerthError ? err : BerthError.wrap(err, `failed to export container ${container}`);
   }
   return 0;
 }
