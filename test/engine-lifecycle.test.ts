@@ -583,9 +583,16 @@ test('container prune asks first, as docker does, and keeps to its label filters
   }
   assert.equal((await ok(fx, ['ps', '-aq', '--no-trunc'])).split('\n').length, 2);
   // A bad filter fails before the question; label!= spares the labelled one, label= takes it.
-  const bad = await berth(fx, ['container', 'prune', '--filter', 'bogus=1'], { input: 'y\n' });
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /invalid filter "bogus=1"/);
+  // In docker's words (its daemon's, 1; its CLI's for a filter with no "=", 125).
+  for (const [filters, code, why] of [
+    [['bogus=1'], 1, "Invalid filter 'bogus'"],
+    [['until=soon'], 1, 'failed to parse value as time or duration: "soon"'],
+    [['until=1h', 'until=2h'], 1, 'more than one until filter specified'],
+    [['bogus'], 125, 'invalid argument "bogus" for "--filter" flag: bad format of filter (expected name=value)'],
+  ] as const) {
+    const bad = await berth(fx, ['container', 'prune', ...filters.flatMap((f) => ['--filter', f])], { input: 'y\n' });
+    assert.deepEqual([bad.code, bad.stdout, bad.stderr], [code, '', `Error: ${why}\n`]);
+  }
   assert.equal(await ok(fx, ['container', 'prune', '-f', '--filter', 'label!=team=a']), `Deleted Containers:\n${other}\n\nTotal reclaimed space: 0B`);
   assert.equal(await ok(fx, ['container', 'prune', '--filter', 'label=team'], { input: 'y\n' }), `WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] Deleted Containers:\n${keep}\n\nTotal reclaimed space: 0B`);
   assert.equal(await ok(fx, ['ps', '-aq']), '');

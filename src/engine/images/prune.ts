@@ -82,11 +82,12 @@ function createdOf(rec: ImageRecord): number {
 export function parsePruneFilters(specs: string[], now: number): PruneFilters {
   const out: PruneFilters = { labels: [], notLabels: [] };
   for (const spec of specs) {
+    // dockerd's words for a key prune does not know, and for a second until.
     const m = /^(until|label|label!)=(.*)$/s.exec(spec);
-    if (!m) throw invalidArgument(`invalid filter "${spec}": prune knows until=TIME, label=KEY[=VALUE] and label!=KEY[=VALUE]`);
+    if (!m) throw invalidArgument(`Invalid filter '${spec.split('=')[0]}'`);
     const [, key, value] = m;
     if (key === 'until') {
-      if (out.until !== undefined) throw invalidArgument(`invalid filter "${spec}": until is given twice`);
+      if (out.until !== undefined) throw invalidArgument('more than one until filter specified');
       out.until = parseUntil(value, now);
       continue;
     }
@@ -108,6 +109,6 @@ export function parseUntil(text: string, now: number): number {
     return now - ms;
   }
   const t = /^\d{4}-\d\d-\d\d/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(t)) throw invalidArgument(`invalid filter "until=${text}": want a duration like 24h, Unix seconds or an RFC 3339 time`);
+  if (Number.isNaN(t)) throw invalidArgument(`failed to parse value as time or duration: "${text}"`);
   return t;
 }
