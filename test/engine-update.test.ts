@@ -144,6 +144,12 @@ test('errors: no flags (1, as docker\'s update), --restart refused with --rm, an
     ['--memory', '-1', "invalid argument \"-1\" for \"-m, --memory\" flag: invalid size: '-1'"],
     ['--memory-swap', '-2', "invalid argument \"-2\" for \"--memory-swap\" flag: invalid size: '-2'"],
     ['--memory-reservation', '1x', "invalid argument \"1x\" for \"--memory-reservation\" flag: invalid suffix: 'x'"],
+    // Numbers, as Go's strconv and big.Rat refuse them.
+    ['--cpus', 'abc', 'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number'],
+    ['--cpu-shares', 'abc', 'invalid argument "abc" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "abc": invalid syntax'],
+    ['--pids-limit', '1.5', 'invalid argument "1.5" for "--pids-limit" flag: strconv.ParseInt: parsing "1.5": invalid syntax'],
+    ['--blkio-weight', '-5', 'invalid argument "-5" for "--blkio-weight" flag: strconv.ParseUint: parsing "-5": invalid syntax'],
+    ['--blkio-weight', '70000', 'invalid argument "70000" for "--blkio-weight" flag: strconv.ParseUint: parsing "70000": value out of range'],
   ]) {
     const bad = await berth(fx, ['update', flag, value, 'later']);
     assert.equal(bad.code, 125, `${flag} ${value}`);

@@ -128,11 +128,24 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
 ];
 
+/**
+ * An integer flag as docker's CLI parses it (Go's strconv; --blkio-weight is unsigned): a bad
+ * value is its flag error (125), `invalid argument "abc" for "-c, --cpu-shares" flag:
+ * strconv.ParseInt: parsing "abc": invalid syntax`.
+ */
 function intFlag(flags: Flags, name: string): number | undefined {
   const v = flags.string(name);
   if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid --${name} "${v}": want an integer`);
+  const unsigned = name === 'blkio-weight';
+  if (!(unsigned ? /^\+?\d+$/ : /^[+-]?\d+$/).test(v)) throw flagError(name, v, `strconv.${unsigned ? 'ParseUint' : 'ParseInt'}: parsing "${v}": invalid syntax`);
+  if (unsigned && Number(v) > 0xffff) throw flagError(name, v, `strconv.ParseUint: parsing "${v}": value out of range`);
   return Number(v);
+}
+
+/** docker's CLI's error for a flag's bad value: `invalid argument "V" for "-s, --name" flag: WHY` (125). */
+function flagError(name: string, value: string, why: string): Error {
+  const short = [...CREATE_FLAGS, ...RESOURCE_FLAGS].find((f) => f.name === name)?.short;
+  return usageError(invalidArgument(`invalid argument "${value}" for "${short ? `-${short}, ` : ''}--${name}" flag: ${why}`));
 }
 
 /**
@@ -146,8 +159,7 @@ function bytesFlag(flags: Flags, name: string): number | undefined {
   try {
     return parseRamBytes(v);
   } catch (err) {
-    const short = RESOURCE_FLAGS.find((f) => f.name === name)?.short;
-    throw usageError(invalidArgument(`invalid argument "${v}" for "${short ? `-${short}, ` : ''}--${name}" flag: ${(err as Error).message}`));
+    throw flagError(name, v, (err as Error).message);
   }
 }
 
@@ -277,7 +289,7 @@ export function resourcesFromFlags(flags: Flags): ResourceInput {
   if (flags.has('oom-kill-disable')) out.oomKillDisable = flags.bool('oom-kill-disable');
   const cpus = flags.string('cpus');
   if (cpus !== undefined) {
-    if (!/^\d*\.?\d+$/.test(cpus)) throw invalidArgument(`invalid --cpus "${cpus}": want a number such as 1.5`);
+    if (!/^\d*\.?\d+$/.test(cpus)) throw flagError('cpus', cpus, `failed to parse ${cpus} as a rational number`);
     out.cpus = Number(cpus);
   }
   const cpuShares = intFlag(flags, 'cpu-shares');
