@@ -156,6 +156,20 @@ test('errors: no flags (1, as docker\'s update), --restart refused with --rm, an
     assert.equal(bad.stderr, `Error: ${why}\n`);
   }
   assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.Memory}}', 'later']), String(64 * M));
+  // --restart: docker's CLI's words for the form, its daemon's (20.10) for the rest; 1.
+  for (const [policy, why] of [
+    ['on-failure:x', 'invalid restart policy format: maximum retry count must be an integer'],
+    [':3', 'invalid restart policy format: no policy provided before colon'],
+    ['always:3', "maximum retry count cannot be used with restart policy 'always'"],
+    ['on-failure:-1', 'maximum retry count cannot be negative'],
+    ['bogus', "invalid restart policy 'bogus'"],
+  ]) {
+    const bad = await berth(fx, ['update', '--restart', policy, 'later']);
+    assert.deepEqual([bad.code, bad.stderr], [1, `Error: ${why}\n`], policy);
+  }
+  await ok(fx, ['update', '--restart', 'on-failure:3', 'later']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'later']), 'on-failure:3');
+  await ok(fx, ['update', '--restart', 'no', 'later']);
   await ok(fx, ['update', '--memory-swap', '-1', 'later']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}', 'later']), `${64 * M} -1`);
   await ok(fx, ['create', '--rm', '--name', 'once', fx.image, 'true']);

@@ -245,12 +245,28 @@ function annotations(flags: Flags): Record<string, string> | undefined {
   return keyValues(list);
 }
 
-/** docker's --restart POLICY; "no" (or nothing) is no policy. */
-export function restartPolicy(v: string | undefined): ContainerSpec['restart'] {
-  if (v === undefined || v === '' || v === 'no') return undefined;
-  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
-  if (!m || (m[2] && m[1] !== 'on-failure')) throw invalidArgument(`invalid --restart "${v}": want no, always, unless-stopped or on-failure[:N]`);
-  return { name: m[1] as 'always', ...(m[2] ? { maximumRetryCount: Number(m[2]) } : {}) };
+/** docker's --restart POLICY as its CLI parses it: a name and a count, or its words for the form. */
+export function parseRestartPolicy(v: string): { name: string; retries: number } {
+  const colon = v.indexOf(':');
+  if (colon === 0) throw invalidArgument('invalid restart policy format: no policy provided before colon');
+  const count = colon < 0 ? '' : v.slice(colon + 1);
+  // Go's Atoi: an optional sign, then digits.
+  if (count !== '' && !/^[+-]?\d+$/.test(count)) throw invalidArgument('invalid restart policy format: maximum retry count must be an integer');
+  return { name: colon < 0 ? v : v.slice(0, colon), retries: Number(count) };
+}
+
+/**
+ * docker's --restart POLICY; "no" (or nothing) is no policy. Refused in docker's words: its
+ * CLI's for the form (parseRestartPolicy), its daemon's (20.10) for the rest.
+ */
+export function restartPolicy(v: string | undefined, parsed = v ? parseRestartPolicy(v) : undefined): ContainerSpec['restart'] {
+  if (!parsed) return undefined;
+  const { name, retries } = parsed;
+  if (name !== 'no' && name !== 'always' && name !== 'unless-stopped' && name !== 'on-failure') throw invalidArgument(`invalid restart policy '${name}'`);
+  if (retries !== 0 && name !== 'on-failure') throw invalidArgument(`maximum retry count cannot be used with restart policy '${name}'`);
+  if (retries < 0) throw invalidArgument('maximum retry count cannot be negative');
+  if (name === 'no') return undefined;
+  return { name, ...(retries > 0 ? { maximumRetryCount: retries } : {}) };
 }
 
 /** docker's -a/--attach: the streams named (none with -d), or all three by default (stdin only with -i, the caller's rule). */
@@ -401,7 +417,10 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   parseSecurityOpts(flags.list('security-opt'));
   const annotationMap = annotations(flags);
   const devices = flags.list('device').map(parseDevice);
-  const restart = daemonChecked(() => restartPolicy(flags.string('restart')));
+  // The form is the CLI's to refuse (125), the policy its daemon's (1).
+  const restartFlag = flags.string('restart');
+  const parsedRestart = restartFlag ? parseRestartPolicy(restartFlag) : undefined;
+  const restart = daemonChecked(() => restartPolicy(restartFlag, parsedRestart));
   if (restart && flags.bool('rm')) throw invalidArgument('conflicting options: cannot specify both --restart and --rm');
   const healthcheck = healthConfigFromFlags({
     ...(flags.string('health-cmd') !== undefined ? { cmd: flags.string('health-cmd') } : {}),
