@@ -462,6 +462,10 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   assert.equal(tooHigh.stderr, 'Error: Cannot kill container: c2: The linux daemon does not support signal 65\n');
   await ok(fx, ['kill', '-s', 'USR1', 'c2']);
   assert.equal((await waiter).stdout.trim(), '42');
+  // An empty -s is the default (SIGKILL), as docker's API takes it.
+  await ok(fx, ['start', 'c2']);
+  assert.equal(await ok(fx, ['kill', '-s', '', 'c2']), 'c2');
+  assert.equal(await ok(fx, ['wait', 'c2']), '137');
   const c2 = await ok(fx, ['inspect', '-f', '{{.Id}}', 'c2']);
   const notRunning = await berth(fx, ['kill', 'c2']);
   assert.equal(notRunning.code, 1);
@@ -800,6 +804,12 @@ test('exec -d, attach, logs --since/-f, ps filters and formats, container ls, in
   const id = await ok(fx, ['run', '-d', '--name', 'misc', '--label', 'tier=web', fx.image, 'sh', '-c', 'echo first; sleep 1000']);
   await ok(fx, ['exec', '-d', 'misc', 'sh', '-c', 'echo detached > /tmp/d']);
   await waitFor(async () => (await berth(fx, ['exec', 'misc', 'cat', '/tmp/d'])).stdout === 'detached\n', 'exec -d to run');
+  // exec -d of what cannot start: 1, as docker's CLI (it hears the daemon refuse the start), not 126.
+  for (const args of [['no-such-program'], ['-u', 'nosuch', 'true'], ['-w', '/no/such/dir', 'true']]) {
+    const failed = await berth(fx, ['exec', '-d', ...args.slice(0, -1), 'misc', ...args.slice(-1)]);
+    assert.equal(failed.code, 1, args.join(' '));
+    assert.match(failed.stderr, /executable file not found|unable to find user nosuch|chdir to cwd/);
+  }
   assert.equal(await ok(fx, ['ps', '--filter', 'label=tier=web', '--format', '{{.Names}}']), 'misc');
   // docker's row methods and fields (the same template on dockerd 20.10 printed the same).
   assert.equal(await ok(fx, ['ps', '--filter', 'name=misc', '--format', '{{.Label "tier"}}|{{.Label "nope"}}|{{.Networks}}|{{.LocalVolumes}}|{{.Mounts}}|{{.Command}}']), `web||none|0||"sh -c 'echo first; …"`);

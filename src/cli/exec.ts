@@ -79,8 +79,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     return await execInContainer(containerHost(ctx), container, req);
   } catch (err) {
     // docker's codes: 126 when the process could not start (the runtime, attached to our stderr,
-    // said why already), 1 for the container (not there, not running).
-    const code = startFailureCode(err) ?? 1;
+    // said why already), 1 for the container (not there, not running); with -d, 1 for either
+    // (its CLI only hears the daemon's refusal of the start).
+    const code = flags.bool('detach') ? 1 : (startFailureCode(err) ?? 1);
     // exec -it's runtime failure: the runtime's line alone, as the runtime prints it without -it.
     const runtimeMessage = (err as { runtimeMessage?: string }).runtimeMessage;
     if (runtimeMessage !== undefined) ctx.err(`${runtimeMessage}\n`);

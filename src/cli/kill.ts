@@ -15,7 +15,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
-  const signal = flags.string('signal') ?? 'SIGKILL';
+  // An empty -s is the default, as docker's API takes no signal for SIGKILL.
+  const signal = flags.string('signal') || 'SIGKILL';
   return eachContainer(ctx, flags.args, async (q) => {
     await killContainer(host, q, signal);
     return q;
