@@ -18,8 +18,8 @@ export function alignColumns(lines: string[], minWidth = 10): string {
   return rows.map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(minWidth, widths[i] + 3)))).join('')}\n`).join('');
 }
 
-/** docker's units.HumanSize: decimal units, three significant digits ("1.24MB", "4.26kB"). */
-export function humanSize(bytes: number): string {
+/** docker's units.HumanSizeWithPrecision: decimal units, three significant digits by default ("1.24MB", "4.26kB"). */
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
@@ -27,7 +27,12 @@ export function humanSize(bytes: number): string {
     v /= 1000;
     i++;
   }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
+}
+
+/** A prune's "Total reclaimed space": docker's units.HumanSize, four significant digits (3.078kB). */
+export function reclaimedSize(bytes: number): string {
+  return humanSize(bytes, 4);
 }
 
 /** docker's "2 days ago" (units.HumanDuration plus " ago"). */

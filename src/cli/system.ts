@@ -7,7 +7,7 @@ import { parsePruneFilters, pruneImages, splitName } from '../engine/images/inde
 import type { LayerRecord } from '../store/index.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
-import { alignColumns, checkTemplate, type FormatSpec, formatRows, goMapOrder, goTimeString, humanSize, renderTemplate, shortId, timeAgo } from './format.js';
+import { alignColumns, checkTemplate, type FormatSpec, formatRows, goMapOrder, goTimeString, humanSize, reclaimedSize, renderTemplate, shortId, timeAgo } from './format.js';
 import type { CliContext } from './main.js';
 import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
 import { psFormat } from './ps.js';
@@ -192,6 +192,6 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   // Measured, not guessed: the writable layers' bytes before their removal, plus what each
   // store collection freed (the layers' recorded sizes and the blobs' file sizes).
   const total = containers.reduce((n, c) => n + c.size, 0) + volumes.reduce((n, v) => n + v.size, 0) + images.pruned.bytes + cache.pruned.bytes;
-  ctx.out(`Total reclaimed space: ${humanSize(total)}\n`);
+  ctx.out(`Total reclaimed space: ${reclaimedSize(total)}\n`);
   return 0;
 }
