@@ -467,6 +467,8 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   assert.equal(await ok(fx, ['kill', '-s', '', 'c2']), 'c2');
   assert.equal(await ok(fx, ['wait', 'c2']), '137');
   const c2 = await ok(fx, ['inspect', '-f', '{{.Id}}', 'c2']);
+  const killMissing = await berth(fx, ['kill', 'no-such']);
+  assert.deepEqual([killMissing.code, killMissing.stderr], [1, 'Error: Cannot kill container: no-such: No such container: no-such\n']);
   const notRunning = await berth(fx, ['kill', 'c2']);
   assert.equal(notRunning.code, 1);
   assert.equal(notRunning.stderr, `Error: Cannot kill container: c2: Container ${c2} is not running\n`);

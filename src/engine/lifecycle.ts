@@ -88,7 +88,9 @@ export async function killContainer(host: ContainerHost, query: string, signal =
   // A name that is no signal is refused before the container is looked up, as docker's API
   // parses it; a number is then checked for the platform, and the container, in dockerd's words.
   const sig = checkSignal(signal);
-  const rec = await lookupContainer(host, query);
+  const rec = await lookupContainer(host, query).catch((err: unknown) => {
+    throw BerthError.wrap(err, `Cannot kill container: ${query}`);
+  });
   if (/^\d+$/.test(sig) && Number(sig) > 64) throw invalidArgument(`Cannot kill container: ${query}: The linux daemon does not support signal ${sig}`);
   if (!isActive(rec.state.status)) throw failedPrecondition(`Cannot kill container: ${query}: Container ${rec.id} is not running`);
   // A SIGKILL ends the container: its health checks end with it (other signals may not).
