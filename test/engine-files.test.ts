@@ -248,6 +248,13 @@ test('cp from and to a container; the container symlinks cannot point the copy o
   const cpTar = (src: string) => execFileSync('tar', ['-tvf', '-'], { input: execFileSync(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'cp', src, '-']), encoding: 'utf8' });
   assert.match(cpTar('cp1:/tmp/tree'), /^d.* tree\/\nd.* tree\/sub\/\n-.* 13 .* tree\/sub\/f\n$/);
   assert.match(cpTar('cp1:/tmp/tree/.'), /^d.* \.\/\nd.* \.\/sub\//);
+  // -L through a link: the target's name, as docker's CLI asks its daemon for the target.
+  const m1 = await ok(fx, ['mount', 'cp1']);
+  await fs.symlink('tree', path.join(m1, 'tmp', 'tree-link'));
+  await ok(fx, ['container', 'unmount', 'cp1']);
+  const followed = execFileSync('tar', ['-tf', '-'], { input: execFileSync(process.execPath, [BERTH, '--root', fx.root, '--runroot', fx.runroot, 'cp', '-L', 'cp1:/tmp/tree-link', '-']), encoding: 'utf8' });
+  assert.equal(followed, 'tree/\ntree/sub/\ntree/sub/f\n');
+  assert.match(cpTar('cp1:/tmp/tree-link'), /^l.* tree-link -> tree\n$/);
   // From "-": a tar on stdin unpacked into a directory; names that climb stay inside it, and
   // `.wh.` names are plain files (this is an archive, not a layer).
   const tarDir = path.join(fx.dir, 'cp-tar');

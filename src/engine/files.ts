@@ -241,10 +241,11 @@ function fileNotFound(ctrPath: string, query: string): BerthError {
 }
 
 /**
- * The container path docker's cp names when a source is missing: with -L, where a symlink at
- * `ctrPath` points (docker's CLI follows it once, then asks for its target).
+ * The container path docker's CLI asks its daemon for: with -L, where a symlink at `ctrPath`
+ * points (it follows it once, then asks for its target). Its daemon names a missing source so,
+ * and `cp -L C:LINK -` writes the target's name in the tar.
  */
-async function missingSourceName(rootfs: string, ctrPath: string, followLink: boolean): Promise<string> {
+async function askedPath(rootfs: string, ctrPath: string, followLink: boolean): Promise<string> {
   if (!followLink) return ctrPath;
   const link = await sourcePath(rootfs, ctrPath, false);
   const target = await fs.readlink(link).catch(() => undefined);
@@ -261,7 +262,7 @@ export async function copyFromContainer(host: ContainerHost, query: string, ctrP
   await withRootfs(host, rec, async (rootfs) => {
     const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
     const srcStat = await fs.lstat(src).catch(() => undefined);
-    if (!srcStat) throw fileNotFound(await missingSourceName(rootfs, ctrPath, options.followLink ?? false), query);
+    if (!srcStat) throw fileNotFound(await askedPath(rootfs, ctrPath, options.followLink ?? false), query);
     notDirWithSlash(ctrPath, srcStat);
     // A file written as a directory ("f/") is docker's CLI's "stat f/: not a directory".
     const there = await fs.stat(hostDest).catch((err: unknown) => {
@@ -296,7 +297,8 @@ async function sourcePath(rootfs: string, ctrPath: string, followLink: boolean):
 
 /**
  * docker cp CONTAINER:SRC -: a plain tar of SRC handed to `sink`, its entries named after
- * SRC's last component ("." for a path ending in "/.": the directory's contents).
+ * SRC's last component ("." for a path ending in "/.": the directory's contents; with -L
+ * through a link, its target's, as docker's).
  */
 export async function archiveFromContainer(
   host: ContainerHost,
@@ -308,10 +310,11 @@ export async function archiveFromContainer(
   const rec = await lookupContainer(host, query);
   await withRootfs(host, rec, async (rootfs) => {
     const src = await sourcePath(rootfs, ctrPath, options.followLink ?? false);
+    const asked = await askedPath(rootfs, ctrPath, options.followLink ?? false);
     const srcStat = await fs.lstat(src).catch(() => undefined);
-    if (!srcStat) throw fileNotFound(await missingSourceName(rootfs, ctrPath, options.followLink ?? false), query);
+    if (!srcStat) throw fileNotFound(asked, query);
     notDirWithSlash(ctrPath, srcStat);
-    const name = ctrPath.endsWith('/.') ? '.' : path.posix.basename(path.posix.resolve('/', ctrPath)) || '.';
+    const name = ctrPath.endsWith('/.') ? '.' : path.posix.basename(path.posix.resolve('/', asked)) || '.';
     const blob = createArchiveOfPath(src, name, idMapOf(rec));
     await sink(blob.stream);
     await blob.done;
