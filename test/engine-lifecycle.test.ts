@@ -467,6 +467,11 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   assert.equal(await ok(fx, ['kill', '-s', '', 'c2']), 'c2');
   assert.equal(await ok(fx, ['wait', 'c2']), '137');
   const c2 = await ok(fx, ['inspect', '-f', '{{.Id}}', 'c2']);
+  // A restart whose start fails: dockerd's "Cannot restart container NAME: ..." (1).
+  await ok(fx, ['create', '--name', 'wont-start', fx.image, 'no-such-program']);
+  const wontStart = await berth(fx, ['restart', 'wont-start']);
+  assert.deepEqual([wontStart.code, wontStart.stderr], [1, 'Error: Cannot restart container wont-start: exec: "no-such-program": executable file not found in $PATH\n']);
+  await ok(fx, ['rm', 'wont-start']);
   const killMissing = await berth(fx, ['kill', 'no-such']);
   assert.deepEqual([killMissing.code, killMissing.stderr], [1, 'Error: Cannot kill container: no-such: No such container: no-such\n']);
   const notRunning = await berth(fx, ['kill', 'c2']);

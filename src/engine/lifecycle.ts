@@ -166,7 +166,13 @@ export async function renameContainer(host: ContainerHost, query: string, newNam
 export async function restartContainer(host: ContainerHost, query: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<ContainerRecord> {
   const rec = await stopContainer(host, query, options);
   const { startContainer } = await import('./start.js');
-  const started = await startContainer(host, rec);
+  const started = await startContainer(host, rec).catch((err: unknown) => {
+    // dockerd's words: "Cannot restart container NAME: <why it would not start>".
+    const why = err instanceof Error ? err.message.replace(/^cannot start container(?: \S+)?: /, '') : String(err);
+    const wrapped = new BerthError(isBerthError(err) ? err.kind : 'internal', `Cannot restart container ${query}: ${why}`, { cause: err });
+    // Said already by the runtime on the CLI's stderr: not again.
+    throw (err as { runtimeReported?: boolean }).runtimeReported ? Object.assign(wrapped, { runtimeReported: true }) : wrapped;
+  });
   containerEvent(host.runroot, started, 'restart');
   return started;
 }
