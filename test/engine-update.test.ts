@@ -67,13 +67,17 @@ test('a running container: the new limits in its cgroup and in inspect; refusals
     assert.equal(await ok(fx, ['inspect', '-f', HOST, 'up']), `${128 * M} ${256 * M} 500000000 50`);
   }
 
-  // --cpu-quota replaces --cpus; -1 takes a pids limit away. Paused, it stays paused.
+  // --cpu-quota while --cpus is recorded: dockerd's conflict, nothing changes. Zeros change
+  // nothing either (docker's update), -1 takes a pids limit away; --cpus anew. Paused, it stays paused.
+  const quota = await berth(fx, ['update', '--cpu-quota', '20000', 'up']);
+  assert.deepEqual([quota.code, quota.stderr], [1, 'Error: cannot update container up: Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set\n']);
   await ok(fx, ['pause', 'up']);
-  await ok(fx, ['update', '--cpu-quota', '20000', '--pids-limit', '-1', 'up']);
-  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}}', 'up']), 'paused 0 20000');
+  await ok(fx, ['update', '--cpus', '0.2', '--pids-limit', '-1', '--memory', '0', '--cpu-shares', '0', 'up']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.Memory}}', 'up']), `paused 200000000 0 ${128 * M}`);
   await ok(fx, ['unpause', 'up']);
   const now = fields(await ok(fx, ['exec', 'up', 'sh', '-c', LIMITS]));
   assert.equal(now.quota, '20000');
+  assert.equal(now.mem, String(128 * M));
   assert.equal(now.pids, 'max');
 });
 
@@ -95,10 +99,10 @@ test("the block I/O weight and real-time scheduling: applied where the host has 
     await ok(fx, ['update', '--cpu-rt-period', '50000', 'rt']);
     assert.equal(await period(), '50000');
     assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.CpuRealtimePeriod}}', 'rt']), '50000');
-    // 0 takes it away: the kernel's default period again.
+    // 0 is no change, as docker's update has it.
     await ok(fx, ['update', '--cpu-rt-period', '0', 'rt']);
-    assert.equal(await period(), '1000000');
-    assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.CpuRealtimePeriod}}', 'rt']), '0');
+    assert.equal(await period(), '50000');
+    assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.CpuRealtimePeriod}}', 'rt']), '50000');
   } finally {
     await berth(fx, ['rm', '-f', 'rt']);
   }

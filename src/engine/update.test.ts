@@ -19,22 +19,29 @@ test('merge: only the given settings change', () => {
   assert.deepEqual(mergeResources({ cpusetCpus: '0' }, {}), { cpusetCpus: '0' });
 });
 
-test('merge: --cpus and the CFS period/quota replace each other', () => {
-  assert.deepEqual(mergeResources({ cpuPeriod: 50000, cpuQuota: 25000, cpuShares: 512 }, { cpus: 1 }), { cpus: 1, cpuShares: 512 });
-  assert.deepEqual(mergeResources({ cpus: 1.5 }, { cpuQuota: 20000 }), { cpuQuota: 20000 });
-  assert.deepEqual(mergeResources({ cpus: 1.5 }, { cpuPeriod: 50000 }), { cpuPeriod: 50000 });
+// dockerd 20.10's update (docker 28's CLI), side by side: the recorded form of the CPU limit stays.
+test('merge: --cpus is refused while a CFS period or quota is recorded, and the other way round', () => {
+  assert.throws(() => mergeResources({ cpuPeriod: 50000, cpuShares: 512 }, { cpus: 1 }), { message: 'Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set' });
+  assert.throws(() => mergeResources({ cpuQuota: 25000 }, { cpus: 1 }), { message: 'Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set' });
+  assert.throws(() => mergeResources({ cpus: 1.5 }, { cpuPeriod: 50000 }), { message: 'Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set' });
+  assert.throws(() => mergeResources({ cpus: 1.5 }, { cpuQuota: 20000 }), { message: 'Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set' });
+  assert.deepEqual(mergeResources({ cpus: 1.5 }, { cpus: 0.5 }), { cpus: 0.5 });
+  assert.deepEqual(mergeResources({ cpuQuota: 20000 }, { cpuQuota: 30000, cpuPeriod: 60000 }), { cpuQuota: 30000, cpuPeriod: 60000 });
   // Both in one call stay for resourcesFrom to refuse, as create refuses them.
   const both = mergeResources({}, { cpus: 1, cpuQuota: 20000 });
   assert.throws(() => resourcesFrom(both, V1), /conflicts with --cpu-quota/);
 });
 
-test('merge: values that mean "none" remove the setting', () => {
-  const stored = { memory: 64 * M, memorySwap: 256 * M, memoryReservation: 32 * M, memorySwappiness: 10, oomKillDisable: true, cpuShares: 512, cpuQuota: 20000, cpuPeriod: 50000, cpusetCpus: '0', cpusetMems: '0', pidsLimit: 10 };
-  const cleared = mergeResources(stored, { memory: -1, memoryReservation: 0, memorySwappiness: -1, oomKillDisable: false, cpuShares: 0, cpuQuota: -1, cpuPeriod: 0, cpusetCpus: '', cpusetMems: '', pidsLimit: -1 });
-  assert.deepEqual(cleared, {}, 'no memory limit takes the recorded memory+swap limit with it');
-  assert.deepEqual(mergeResources({ memory: 64 * M, memorySwap: 256 * M }, { memorySwap: 0 }), { memory: 64 * M });
+test('merge: a zero or an empty cpuset is no change (docker\'s); -1 takes a limit away', () => {
+  const stored = { memory: 64 * M, memorySwap: 256 * M, memoryReservation: 32 * M, cpuShares: 512, cpuQuota: 20000, cpuPeriod: 50000, cpusetCpus: '0', cpusetMems: '0', pidsLimit: 10, blkioWeight: 300, cpuRtPeriod: 50000, cpuRtRuntime: 10000 };
+  const zeros = { memory: 0, memorySwap: 0, memoryReservation: 0, cpuShares: 0, cpuQuota: 0, cpuPeriod: 0, cpusetCpus: '', cpusetMems: '', pidsLimit: 0, blkioWeight: 0, cpuRtPeriod: 0, cpuRtRuntime: 0, cpus: 0 };
+  assert.deepEqual(mergeResources(stored, zeros), stored);
+  const { cpuQuota: _quota, pidsLimit: _pids, ...unlimited } = stored;
+  assert.deepEqual(mergeResources(stored, { cpuQuota: -1, pidsLimit: -1 }), unlimited);
   assert.deepEqual(mergeResources({ memory: 64 * M }, { memorySwap: -1 }), { memory: 64 * M, memorySwap: -1 });
-  assert.deepEqual(mergeResources({ pidsLimit: 10 }, { pidsLimit: 0 }), {});
+  // berth's own settings, where 0 and false are values: swappiness -1 and no OOM-kill-disable remove them.
+  assert.deepEqual(mergeResources({ memorySwappiness: 10, oomKillDisable: true }, { memorySwappiness: -1, oomKillDisable: false }), {});
+  assert.deepEqual(mergeResources({ memorySwappiness: 10 }, { memorySwappiness: 0 }), { memorySwappiness: 0 });
 });
 
 test("merge: docker's memory rules", () => {
@@ -69,7 +76,6 @@ test('the runtime gets every setting, and values that undo the settings removed'
   const rt: SpecResources = { cpu: { realtimePeriod: 50000, realtimeRuntime: 10000 }, blockIO: { weight: 300 } };
   assert.deepEqual(runtimeResources(rt, {}, V1, host), { cpu: { realtimeRuntime: 0, realtimePeriod: 1000000 }, blockIO: { weight: 500 } });
   assert.deepEqual(runtimeResources({ blockIO: { weight: 300 } }, {}, V2, host), { unified: { 'io.weight': 'default 100' } });
-  assert.deepEqual(mergeResources({ blkioWeight: 300, cpuRtPeriod: 50000, cpuRtRuntime: 10000 }, { blkioWeight: 0, cpuRtPeriod: 0, cpuRtRuntime: 0 }), {});
 });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'berth-update-'));

@@ -17,21 +17,28 @@ export interface UpdateRequest {
 }
 
 /**
- * The record's resources with the given ones over them. A value meaning "none" (a memory limit,
- * reservation or pids limit of 0 or -1, shares or quota of 0, an empty cpuset, swappiness -1)
- * removes the setting. --cpus and the CFS pair are one setting in two forms: a new --cpus
- * replaces a recorded period and quota, a new --cpu-period or --cpu-quota a recorded --cpus.
- * docker's rule: a memory limit above the recorded memory+swap limit needs a new --memory-swap.
+ * The record's resources with the given ones over them, as docker's daemon updates them: a
+ * zero (an empty cpuset) is no change; -1 takes a pids limit, a CFS quota or the memory+swap
+ * limit away (swap unlimited). --cpus and the CFS pair are one setting in two forms: neither
+ * is given while the other is recorded (dockerd's "Conflicting options: ..."). docker's rule:
+ * a memory limit above the recorded memory+swap limit needs a new --memory-swap.
  */
-export function mergeResources(stored: ResourceInput, given: ResourceInput): ResourceInput {
+export function mergeResources(stored: ResourceInput, requested: ResourceInput): ResourceInput {
+  const given: ResourceInput = {};
+  for (const [key, value] of Object.entries(requested)) {
+    if (value !== undefined && value !== 0 && value !== '') (given as Record<string, unknown>)[key] = value;
+  }
+  // Booleans and swappiness, where 0 and false are values (berth's own, not docker update's).
+  if (requested.memorySwappiness === 0) given.memorySwappiness = 0;
+  if (requested.oomKillDisable === false) given.oomKillDisable = false;
   const out: ResourceInput = { ...stored };
   delete out.hostCpus;
   delete out.hostCpuset;
-  if (given.cpus !== undefined) {
-    delete out.cpuPeriod;
-    delete out.cpuQuota;
-  }
-  if (given.cpuPeriod !== undefined || given.cpuQuota !== undefined) delete out.cpus;
+  const conflict = (what: string, recorded: string) => invalidArgument(`Conflicting options: ${what} cannot be updated as ${recorded} has already been set`);
+  if ((given.cpus ?? 0) > 0 && (stored.cpuPeriod ?? 0) > 0) throw conflict('Nano CPUs', 'CPU Period');
+  if ((given.cpus ?? 0) > 0 && (stored.cpuQuota ?? 0) > 0) throw conflict('Nano CPUs', 'CPU Quota');
+  if ((given.cpuPeriod ?? 0) > 0 && (stored.cpus ?? 0) > 0) throw conflict('CPU Period', 'NanoCPUs');
+  if ((given.cpuQuota ?? 0) > 0 && (stored.cpus ?? 0) > 0) throw conflict('CPU Quota', 'NanoCPUs');
   if (given.memory !== undefined && given.memorySwap === undefined) {
     if (given.memory > 0 && stored.memorySwap !== undefined && stored.memorySwap > 0 && given.memory > stored.memorySwap) {
       throw invalidArgument('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
