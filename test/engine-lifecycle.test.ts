@@ -349,6 +349,8 @@ test('run -d, ps, logs -f, exec (-e -u -w), top, stats, stop with the grace peri
   assert.equal(await ok(fx, ['exec', '-u', 'app', 'web', 'sh', '-c', 'echo $HOME']), '/home/app');
   assert.equal(await ok(fx, ['exec', '-u', '4321', 'web', 'sh', '-c', 'echo $HOME']), '/');
   assert.equal(await ok(fx, ['exec', '-u', 'app', '-e', 'HOME=/h', 'web', 'sh', '-c', 'echo $HOME']), '/h');
+  // The runtime's HOME comes after the exec's -e, as docker's exec lists them (runc appends it).
+  assert.deepEqual((await ok(fx, ['exec', '-e', 'B=2', 'web', 'env'])).split('\n').slice(-2), ['B=2', 'HOME=/root']);
   assert.equal((await berth(fx, ['exec', 'web', 'sh', '-c', 'exit 5'])).code, 5);
   // docker's exec codes (dockerd 20.10 here): 126 for a process that cannot start, said once
   // (the runtime's own words); 1 for a container that is not there.

@@ -112,10 +112,14 @@ export async function execProcess(host: ContainerHost, rec: ContainerRecord, req
   const proc: SpecProcess = { ...spec.process, args: req.cmd, terminal: req.tty ?? false };
   delete proc.consoleSize;
   if (req.tty && req.consoleSize && req.consoleSize.height > 0 && req.consoleSize.width > 0) proc.consoleSize = { ...req.consoleSize };
+  // A HOME that neither the image nor a -e set is the runtime's (berth's spec holds it as runc
+  // would set it): last, after the exec's -e, as runc appends it to docker's exec.
+  const ownHome = [...(rec.source.config.env ?? []), ...(rec.spec.env ?? []), ...(req.env ?? [])].some((e) => e.startsWith('HOME='));
   if (req.env?.length) {
     const env = new Map(proc.env.map((e) => [e.split('=')[0], e]));
     for (const e of req.env) env.set(e.split('=')[0], e);
     proc.env = [...env.values()];
+    if (!ownHome) proc.env = [...proc.env.filter((e) => !e.startsWith('HOME=')), ...proc.env.filter((e) => e.startsWith('HOME='))];
   }
   if (req.user !== undefined) {
     // The user is looked up in the container's current files, as docker does.
@@ -123,7 +127,7 @@ export async function execProcess(host: ContainerHost, rec: ContainerRecord, req
     proc.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
     // HOME is the exec user's own unless the image or a -e sets it (docker's runtime looks it up
     // for the process's user; the container's spec holds its own user's).
-    if (![...(rec.source.config.env ?? []), ...(rec.spec.env ?? []), ...(req.env ?? [])].some((e) => e.startsWith('HOME='))) {
+    if (!ownHome) {
       proc.env = [...proc.env.filter((e) => !e.startsWith('HOME=')), `HOME=${u.home}`];
     }
   }
