@@ -469,6 +469,12 @@ test('create then start -a; kill -s, wait, restart, pause/unpause, rename, rm of
   assert.equal(await ok(fx, ['kill', '-s', '', 'c2']), 'c2');
   assert.equal(await ok(fx, ['wait', 'c2']), '137');
   const c2 = await ok(fx, ['inspect', '-f', '{{.Id}}', 'c2']);
+  // -t -1: as long as the container takes to stop, no SIGKILL (docker's: its handler's exit 3).
+  await ok(fx, ['run', '-d', '--name', 'patient', fx.image, 'sh', '-c', 'trap "sleep 1; exit 3" TERM; while true; do sleep 0.1; done']);
+  await waitFor(async () => (await ok(fx, ['top', 'patient'])).includes('sleep'), 'the trap to be set');
+  await ok(fx, ['restart', '-t', '-1', 'patient']);
+  assert.match(await ok(fx, ['events', '--since', '5m', '--until', '0s', '--filter', 'container=patient', '--filter', 'event=die', '--format', '{{.Actor.Attributes.exitCode}}']), /^3$/);
+  await ok(fx, ['rm', '-f', 'patient']);
   // A restart whose start fails: dockerd's "Cannot restart container NAME: ..." (1).
   await ok(fx, ['create', '--name', 'wont-start', fx.image, 'no-such-program']);
   const wontStart = await berth(fx, ['restart', 'wont-start']);

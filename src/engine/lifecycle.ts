@@ -53,7 +53,8 @@ export async function stopContainer(host: ContainerHost, query: string, options:
   const timeout = options.timeoutSec ?? rec.spec.stopTimeout ?? 10;
   await runtime.kill(rec.id, sig).catch(() => {});
   containerEvent(host.runroot, rec, 'kill', { signal: signalNumber(sig) });
-  let cur = timeout > 0 ? await waitStopped(host, rec, timeout * 1000) : rec;
+  // A negative timeout waits as long as the container takes (docker's -t -1): no SIGKILL.
+  let cur = timeout !== 0 ? await waitStopped(host, rec, timeout > 0 ? timeout * 1000 : Infinity) : rec;
   if (cur && isActive(cur.state.status)) {
     await runtime.kill(rec.id, 'SIGKILL', { all: true }).catch(() => runtime.kill(rec.id, 'SIGKILL').catch(() => {}));
     cur = await waitStopped(host, rec, 10_000);
