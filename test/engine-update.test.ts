@@ -52,7 +52,7 @@ test('a running container: the new limits in its cgroup and in inspect; refusals
   assert.match(tiny.stderr, /^Error: cannot update container up: invalid --memory: minimum allowed memory limit is 6MB\n$/);
   const above = await berth(fx, ['update', '--memory', '512m', 'up']);
   assert.equal(above.code, 1);
-  assert.match(above.stderr, /Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
+  assert.match(above.stderr, /^Error: Cannot update container [0-9a-f]{64}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time\n$/);
   assert.equal((await berth(fx, ['update', '--cpus', '1', '--cpu-quota', '20000', 'up'])).code, 1);
   // What runc's update cannot set is refused while the container runs.
   assert.match((await berth(fx, ['update', '--memory-swappiness', '10', 'up'])).stderr, /cannot change while it runs/);
@@ -70,7 +70,8 @@ test('a running container: the new limits in its cgroup and in inspect; refusals
   // --cpu-quota while --cpus is recorded: dockerd's conflict, nothing changes. Zeros change
   // nothing either (docker's update), -1 takes a pids limit away; --cpus anew. Paused, it stays paused.
   const quota = await berth(fx, ['update', '--cpu-quota', '20000', 'up']);
-  assert.deepEqual([quota.code, quota.stderr], [1, 'Error: cannot update container up: Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set\n']);
+  const upId = await ok(fx, ['inspect', '-f', '{{.Id}}', 'up']);
+  assert.deepEqual([quota.code, quota.stderr], [1, `Error: Cannot update container ${upId}: Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set\n`]);
   await ok(fx, ['pause', 'up']);
   await ok(fx, ['update', '--cpus', '0.2', '--pids-limit', '-1', '--memory', '0', '--cpu-shares', '0', 'up']);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.Memory}}', 'up']), `paused 200000000 0 ${128 * M}`);

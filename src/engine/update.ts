@@ -147,7 +147,13 @@ export async function updateContainer(
     const given = request.resources ?? {};
     if (Object.keys(given).length > 0) {
       const layout = options.layout ?? detectCgroups();
-      const merged = checked(cur, () => mergeResources(cur.spec.resources ?? {}, given));
+      // dockerd's own refusals of an update (a conflict with what is recorded) name the full ID.
+      let merged: ResourceInput;
+      try {
+        merged = mergeResources(cur.spec.resources ?? {}, given);
+      } catch (err) {
+        throw BerthError.wrap(err, `Cannot update container ${cur.id}`, 'invalid-argument');
+      }
       // Checked as create checks them: what this host cannot apply is dropped with docker's warning.
       const { resources, warnings } = checked(cur, () => checkResources(merged, layout));
       const after = resourcesFrom(resources, layout);
