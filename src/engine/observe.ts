@@ -15,7 +15,8 @@ export interface ContainerTop {
 async function running(host: ContainerHost, query: string): Promise<ContainerRecord> {
   const rec = await lookupContainer(host, query);
   if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-    throw failedPrecondition(`container ${rec.name} is not running`);
+    // dockerd's words (its errNotRunning), with the full ID as it says them.
+    throw failedPrecondition(`Container ${rec.id} is not running`);
   }
   return rec;
 }
@@ -39,13 +40,14 @@ function fieldsAscii(line: string): string[] {
  * docker's parsePSOutput: the first line's fields are the titles; each later line a process,
  * its fields past the last title joined by single spaces (the command line), kept only when
  * its PID is one of `pids`. A line with "-" as PID (a thread, ps's m option) follows the line
- * before it. `command` is the ps command line, for errors.
+ * before it. Errors in dockerd's words.
  */
-export function parsePsOutput(output: string, pids: readonly number[], command: string): ContainerTop {
+export function parsePsOutput(output: string, pids: readonly number[]): ContainerTop {
   const lines = output.split('\n');
   const titles = fieldsAscii(lines[0] ?? '');
   const pidIndex = titles.indexOf('PID');
-  if (pidIndex === -1) throw invalidArgument(`cannot list processes: no PID column in the output of ${command}`);
+  // dockerd's words for a ps that shows no PID column ("-o user,comm", "-o pid=X").
+  if (pidIndex === -1) throw invalidArgument("Couldn't find PID field in ps output");
   const wanted = new Set(pids);
   const processes: string[][] = [];
   const row = (fields: string[]) => {
@@ -61,7 +63,7 @@ export function parsePsOutput(output: string, pids: readonly number[], command: 
       if (previousKept) row(fields);
       continue;
     }
-    if (!/^\d+$/.test(field)) throw invalidArgument(`cannot list processes: unexpected PID "${field}" in the output of ${command}`);
+    if (!/^\d+$/.test(field)) throw invalidArgument(`Unexpected pid '${field}': strconv.Atoi: parsing "${field}": invalid syntax`);
     previousKept = wanted.has(Number(field));
     if (previousKept) row(fields);
   }
@@ -89,12 +91,12 @@ export async function containerTop(host: ContainerHost, query: string, psArgs = 
   };
   let run = await ps([...args, '-q', pids.join(',')]);
   if (run.exit.code !== 0) run = await ps(args);
-  const command = `ps ${args.join(' ')}`;
   if (run.exit.code !== 0) {
-    const why = run.stderr.split('\n').find((l) => l.trim() !== '') ?? `exit status ${run.exit.code ?? run.exit.signal}`;
-    throw invalidArgument(`cannot list processes: ${command}: ${why.trim()}`);
+    // dockerd's words: "ps: " and the first line ps wrote on stderr, or Go's exit status.
+    const first = run.stderr.split('\n')[0] ?? '';
+    throw invalidArgument(`ps: ${first !== '' ? first : `exit status ${run.exit.code ?? run.exit.signal}`}`);
   }
-  return parsePsOutput(run.stdout, pids, command);
+  return parsePsOutput(run.stdout, pids);
 }
 
 export interface StatsRow {
