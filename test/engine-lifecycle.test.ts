@@ -240,13 +240,14 @@ test('attach: the detach keys leave a -di container running; start -a -i attache
   assert.equal(code, 1);
   assert.equal(err, 'read escape sequence\n');
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'sh1']), 'running');
+  // Bad keys, refused once the container is found running.
+  const bad = await berth(fx, ['attach', '--detach-keys', 'ctrl-1', 'sh1']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /invalid detach keys \(ctrl-1\)/);
   // Other keys; a partial match is typed on as it was.
   const again = await berth(fx, ['attach', '--detach-keys', 'ctrl-a,d', 'sh1'], { input: 'echo \x01x\nexit 5\n' });
   assert.equal(again.code, 5);
   assert.equal(again.stdout, '\x01x\n');
-  const bad = await berth(fx, ['attach', '--detach-keys', 'ctrl-1', 'sh1']);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /invalid detach keys \(ctrl-1\)/);
   await ok(fx, ['rm', 'sh1']);
   // A terminal: the local one raw, its size passed on, ctrl-p ctrl-q detaching.
   await ok(fx, ['run', '-dit', '--name', 'tty1', fx.image, 'sh']);

@@ -1,6 +1,7 @@
 // berth attach: the caller's stdio joined to a running container through conmon's attach
 // socket (stdin when it was created with -i; attach-session.ts), to its exit or a detach;
 // returns the container's exit code (after a detach, docker's "read escape sequence" and 1).
+import { isActive } from '../engine/container.js';
 import { waitStopped } from '../engine/lifecycle.js';
 import { containerLogs } from '../engine/logs.js';
 import { lookupContainer } from '../engine/state.js';
@@ -26,13 +27,13 @@ const SPEC: VerbSpec = {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
-  // Bad keys are refused before anything is looked up, as docker's CLI does.
-  const detachKeys = detachKeysOf(flags);
   const host = containerHost(ctx);
   const rec = await lookupContainer(host, flags.args[0]);
-  if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-    throw failedPrecondition(`cannot attach to container ${rec.name}: it is not running; start it first`);
-  }
+  // docker's CLI looks at the container first, and says why not in its words.
+  if (!isActive(rec.state.status)) throw failedPrecondition('You cannot attach to a stopped container, start it first');
+  if (rec.state.status === 'paused') throw failedPrecondition('You cannot attach to a paused container, unpause it first');
+  if (rec.state.status === 'restarting') throw failedPrecondition('You cannot attach to a restarting container, wait until it is running');
+  const detachKeys = detachKeysOf(flags);
   const proxy = !flags.has('sig-proxy') || flags.bool('sig-proxy');
   const session = await openSession(ctx, host, rec, { stdin: !flags.bool('no-stdin'), proxySignals: proxy, detachKeys });
   if (session) {

@@ -1,0 +1,36 @@
+// End to end through the berth CLI with real overlay, runc and conmon: the verbs that look at
+// containers (attach, port, logs, events, wait) in docker's words, checked against dockerd
+// 20.10 with docker's CLI 28.2.2.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, ok } from './engine-fixture.js';
+
+let fx: EngineFixture;
+before(async () => {
+  fx = await makeEngineFixture();
+});
+after(async () => {
+  await cleanupFixture(fx);
+});
+
+/** A failed berth command: its exit code and stderr, and nothing on stdout. */
+async function fails(args: string[], code: number, stderr: string): Promise<void> {
+  const r = await berth(fx, args);
+  assert.deepEqual([r.code, r.stdout, r.stderr], [code, '', stderr], `berth ${args.join(' ')}`);
+}
+
+test("attach to a container that does not run: docker's CLI's words, before the detach keys are read", async () => {
+  await ok(fx, ['create', '--name', 'att-created', fx.image, 'true']);
+  await ok(fx, ['run', '--name', 'att-exited', fx.image, 'true']);
+  await ok(fx, ['run', '-d', '--name', 'att-paused', fx.image, 'sleep', '1000']);
+  await ok(fx, ['pause', 'att-paused']);
+  // docker: "You cannot attach to a stopped container, start it first", for a created one too.
+  await fails(['attach', 'att-created'], 1, 'Error: You cannot attach to a stopped container, start it first\n');
+  await fails(['attach', 'att-exited'], 1, 'Error: You cannot attach to a stopped container, start it first\n');
+  await fails(['attach', '--detach-keys', 'bogus', 'att-exited'], 1, 'Error: You cannot attach to a stopped container, start it first\n');
+  await fails(['attach', '--detach-keys', 'bogus', 'att-none'], 1, 'Error: No such container: att-none\n');
+  // berth attached to a paused one and waited; docker refuses it.
+  await fails(['attach', '--no-stdin', 'att-paused'], 1, 'Error: You cannot attach to a paused container, unpause it first\n');
+  await ok(fx, ['unpause', 'att-paused']);
+  await ok(fx, ['rm', '-f', 'att-created', 'att-exited', 'att-paused']);
+});
