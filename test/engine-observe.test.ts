@@ -34,3 +34,14 @@ test("attach to a container that does not run: docker's CLI's words, before the 
   await ok(fx, ['unpause', 'att-paused']);
   await ok(fx, ['rm', '-f', 'att-created', 'att-exited', 'att-paused']);
 });
+
+test("port: the container looked up first, then the port's number as Go parses it; any protocol is only not published", async () => {
+  await ok(fx, ['create', '--name', 'ports', fx.image, 'true']);
+  await fails(['port', 'ports', '80/xyz'], 1, "Error: No public port '80/xyz' published for ports\n");
+  await fails(['port', 'ports', '80/'], 1, "Error: No public port '80/' published for ports\n");
+  await fails(['port', 'ports', 'abc'], 1, 'Error: invalid port (abc): strconv.ParseUint: parsing "abc": invalid syntax\n');
+  await fails(['port', 'ports', '99999/udp'], 1, 'Error: invalid port (99999): strconv.ParseUint: parsing "99999": value out of range\n');
+  await fails(['port', 'ports', '/tcp'], 1, 'Error: invalid port (): strconv.ParseUint: parsing "": invalid syntax\n');
+  await fails(['port', 'no-such', 'abc'], 1, 'Error: No such container: no-such\n');
+  await ok(fx, ['rm', 'ports']);
+});

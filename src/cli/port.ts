@@ -19,12 +19,20 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const [query, wanted] = flags.args;
-  if (wanted !== undefined) {
-    const m = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/.exec(wanted);
-    if (!m || Number(m[1]) > 65535) throw invalidArgument(`invalid port (${wanted}): want PRIVATE_PORT[/PROTO], PROTO tcp, udp or sctp`);
-  }
+  // docker's CLI: the container first, then the port's number (any protocol is only looked up).
   const rec = await lookupContainer(containerHost(ctx), query);
-  // No mapping to list: a container's ports are published only by a bridged network.
-  if (wanted !== undefined) throw notFound(`No public port '${wanted}' published for ${rec.name}`);
+  if (wanted !== undefined) {
+    const port = wanted.split('/')[0];
+    const why = parseUint16(port);
+    if (why) throw invalidArgument(`invalid port (${port}): strconv.ParseUint: parsing ${JSON.stringify(port)}: ${why}`);
+    // No mapping to list: a container's ports are published only by a bridged network.
+    throw notFound(`No public port '${wanted}' published for ${rec.name}`);
+  }
   return 0;
+}
+
+/** Go's strconv.ParseUint(text, 10, 16): undefined for a port number, else its error's reason. */
+export function parseUint16(text: string): string | undefined {
+  if (!/^\d+$/.test(text)) return 'invalid syntax';
+  return Number(text) > 65535 ? 'value out of range' : undefined;
 }
