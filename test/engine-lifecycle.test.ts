@@ -88,9 +88,9 @@ test('run without --rm keeps the container and its log; logs, inspect, rm', asyn
   assert.equal(r.stdout, 'line1\nline2\n');
   assert.equal(await ok(fx, ['logs', 'once']), 'line1\nline2');
   assert.equal(await ok(fx, ['logs', '--tail', '1', 'once']), 'line2');
-  // docker's daemon: a negative count is all, no number at all an error here (docker: all too).
+  // docker's daemon: a negative count is all, and so is no number at all.
   assert.equal(await ok(fx, ['logs', '--tail', '-1', 'once']), 'line1\nline2');
-  assert.match((await berth(fx, ['logs', '--tail', 'x', 'once'])).stderr, /invalid --tail "x"/);
+  assert.equal(await ok(fx, ['logs', '--tail', 'x', 'once']), 'line1\nline2');
   assert.match(await ok(fx, ['logs', '-t', 'once']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line1$/m, "docker's UTC time with nine digits and Z");
   // --details: nothing named by --log-opt labels=/env=, so a lone space before each line, as docker's.
   assert.equal((await berth(fx, ['logs', '--details', '--tail', '1', 'once'])).stdout, ' line2\n');

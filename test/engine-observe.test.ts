@@ -45,3 +45,12 @@ test("port: the container looked up first, then the port's number as Go parses i
   await fails(['port', 'no-such', 'abc'], 1, 'Error: No such container: no-such\n');
   await ok(fx, ['rm', 'ports']);
 });
+
+test("logs --tail as docker's daemon reads it: a count, anything else every line", async () => {
+  await ok(fx, ['run', '--name', 'tails', fx.image, 'sh', '-c', 'echo one; echo two; echo three']);
+  // dockerd 20.10: --tail x printed every line (berth refused 'invalid --tail "x"').
+  for (const all of ['x', '1.5', '-2', 'all']) assert.equal(await ok(fx, ['logs', '--tail', all, 'tails']), 'one\ntwo\nthree', all);
+  assert.equal(await ok(fx, ['logs', '-n', '+2', 'tails']), 'two\nthree');
+  assert.equal(await ok(fx, ['logs', '--tail', '0', 'tails']), '');
+  await ok(fx, ['rm', 'tails']);
+});

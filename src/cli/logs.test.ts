@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dockerTime, parseTime } from './logs.js';
+import { dockerTime, parseTime, tailCount } from './logs.js';
 
 test("log timestamps as docker's: UTC, nine fractional digits, Z", () => {
   // conmon's k8s-file times carry the local offset; dockerd 20.10 prints the same line's time so.
@@ -22,4 +22,12 @@ test("--since and --until as docker reads them: Go durations, Unix seconds, date
   assert.equal(parseTime('1764892800.5', 'since', now).getTime(), 1764892800500);
   assert.equal(parseTime('2026-12-04T22:00:38Z', 'since', now).toISOString(), '2026-12-04T22:00:38.000Z');
   assert.throws(() => parseTime('bogus', 'since', now), /invalid value for "since": failed to parse value as time or duration: "bogus"$/);
+});
+
+test("--tail as docker's daemon reads it: a count, anything else all", () => {
+  // dockerd 20.10: `logs --tail x` printed every line; berth refused it ('invalid --tail "x"').
+  assert.equal(tailCount('3'), 3);
+  assert.equal(tailCount('+3'), 3);
+  assert.equal(tailCount('0'), 0);
+  for (const all of ['all', 'x', '1.5', '-1', '', ' 3', '99999999999999999999']) assert.equal(tailCount(all), undefined, all);
 });

@@ -47,15 +47,22 @@ export function dockerTime(time: string): string {
   return `${new Date(seconds).toISOString().slice(0, 19)}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}Z`;
 }
 
+/**
+ * docker's --tail as its daemon reads it (strconv.Atoi): a count of lines; anything else (all,
+ * a negative count, "x", "1.5") is every line, as docker's documentation says.
+ */
+export function tailCount(text: string): number | undefined {
+  if (!/^[+-]?\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 0 && Number.isSafeInteger(n) ? n : undefined;
+}
+
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
   const rec = await lookupContainer(host, flags.args[0]);
-  const tailText = flags.string('tail');
-  if (tailText !== undefined && tailText !== 'all' && !/^-?\d+$/.test(tailText)) throw invalidArgument(`invalid --tail "${tailText}": want a number or all`);
-  // docker's daemon takes a negative count as all.
-  const tail = tailText === undefined || tailText === 'all' || tailText.startsWith('-') ? undefined : Number(tailText);
+  const tail = tailCount(flags.string('tail') ?? 'all');
   const since = flags.string('since');
   const until = flags.string('until');
   const stamps = flags.bool('timestamps');
