@@ -54,3 +54,26 @@ test("logs --tail as docker's daemon reads it: a count, anything else every line
   assert.equal(await ok(fx, ['logs', '--tail', '0', 'tails']), '');
   await ok(fx, ['rm', 'tails']);
 });
+
+test("events templates run over docker's events.Message: {{json .}} in its fields' order, {{.}} as Go prints it, {{.Scope}}", async () => {
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  const id = await ok(fx, ['create', '--name', 'ev-msg', '--label', 'z=1', '--label', 'a=2', fx.image, 'true']);
+  await ok(fx, ['volume', 'create', 'ev-vol']);
+  const events = async (format: string, filter: string) => await ok(fx, ['events', '--since', since, '--until', '0s', '--filter', filter, '--format', format]);
+  const time = await events('{{.Time}} {{.TimeNano}}', `container=${id}`);
+  const [t, tn] = time.split(' ');
+  // docker (dockerd 20.10, CLI 28): {{json .}} as --format json, the struct's order and the
+  // attributes sorted; berth's {{json .}} sorted the top keys as a map's.
+  const json = `{"status":"create","id":"${id}","from":"${fx.image}","Type":"container","Action":"create","Actor":{"ID":"${id}","Attributes":{"a":"2","image":"${fx.image}","name":"ev-msg","z":"1"}},"scope":"local","time":${t},"timeNano":${tn}}`;
+  assert.equal(await events('{{json .}}', `container=${id}`), json);
+  assert.equal(await events('json', `container=${id}`), json);
+  // {{.}}: Go's struct printing (berth printed a map[...]); {{.Scope}} was <no value>.
+  assert.equal(await events('{{.}}', `container=${id}`), `{create ${id} ${fx.image} container create {${id} map[a:2 image:${fx.image} name:ev-msg z:1]} local ${t} ${tn}}`);
+  assert.equal(await events('{{.Scope}} {{.Status}} {{.From}}', `container=${id}`), `local create ${fx.image}`);
+  // A volume's event has no status, id or from: omitted from JSON, empty in {{.}}.
+  const vol = await events('{{json .}}|{{.}}', 'volume=ev-vol');
+  const [vt, vtn] = (await events('{{.Time}} {{.TimeNano}}', 'volume=ev-vol')).split(' ');
+  assert.equal(vol, `{"Type":"volume","Action":"create","Actor":{"ID":"ev-vol","Attributes":{"driver":"local"}},"scope":"local","time":${vt},"timeNano":${vtn}}|{   volume create {ev-vol map[driver:local]} local ${vt} ${vtn}}`);
+  await ok(fx, ['rm', 'ev-msg']);
+  await ok(fx, ['volume', 'rm', 'ev-vol']);
+});

@@ -4,8 +4,9 @@ import { type EngineEvent, type EventFilter, followEvents, readEvents } from '..
 import { invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { renderTemplate } from './format.js';
+import { named, STRING, STRING_MAP, struct, withGoType } from './go-types.js';
 import { sortedKeys } from './template-fmt.js';
-import { goMarshal } from './template.js';
+import { goJSON, goMarshal } from './template.js';
 import { parseTime } from './logs.js';
 import type { CliContext } from './main.js';
 
@@ -46,17 +47,31 @@ export function eventLine(e: EngineEvent): string {
   return `${secs}.${frac}Z ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}\n`;
 }
 
-/** What templates and json see: the API message with docker's legacy status/id/from for containers. */
+/** docker's events.Message, as its CLI runs templates over it: {{.}}, {{json .}}, {{.Scope}}. */
+const MESSAGE = struct(
+  'events.Message',
+  {
+    Status: STRING,
+    ID: STRING,
+    From: STRING,
+    Type: named('string', 'events.Type'),
+    Action: named('string', 'events.Action'),
+    Actor: struct('events.Actor', { ID: STRING, Attributes: STRING_MAP }),
+    Scope: STRING,
+    Time: named('int', 'int64'),
+    TimeNano: named('int', 'int64'),
+  },
+  { json: { Status: 'status', ID: 'id', From: 'from', Scope: 'scope', Time: 'time', TimeNano: 'timeNano' } },
+);
+
+/**
+ * What templates and json see: the API message with docker's legacy status/id/from for
+ * containers (omitted, as Go's omitempty leaves them, for other types).
+ */
 function view(e: EngineEvent): Record<string, unknown> {
   const legacy = e.Type === 'container' ? { status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image ?? '' } : {};
-  // Attributes is a Go map in docker's message: its keys in byte order, as Go marshals them.
-  const actor = { ID: e.Actor.ID, Attributes: Object.fromEntries(sortedKeys(e.Actor.Attributes).map((k) => [k, e.Actor.Attributes[k]])) };
-  const out = { ...legacy, Type: e.Type, Action: e.Action, Actor: actor, scope: e.scope, time: e.time, timeNano: e.timeNano };
-  // Go's field names of docker's message ({{.ID}}, {{.Status}}...) for templates; JSON shows
-  // only the wire names, as docker's {{json .}} does.
-  const hidden = { Status: e.Action, ID: e.Actor.ID, From: e.Actor.Attributes.image ?? '', Time: e.time, TimeNano: e.timeNano };
-  for (const [k, v] of Object.entries(hidden)) Object.defineProperty(out, k, { value: v, enumerable: false });
-  return out;
+  const actor = { ID: e.Actor.ID, Attributes: e.Actor.Attributes };
+  return withGoType({ ...legacy, Type: e.Type, Action: e.Action, Actor: actor, scope: e.scope, time: e.time, timeNano: e.timeNano }, MESSAGE);
 }
 
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
@@ -71,7 +86,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const format = flags.string('format');
   const print = (e: EngineEvent) => {
     if (format === undefined || format === '') ctx.out(eventLine(e));
-    else if (format === 'json') ctx.out(`${goMarshal(view(e))}\n`);
+    else if (format === 'json') ctx.out(`${goMarshal(goJSON(view(e)))}\n`);
     else ctx.out(`${renderTemplate(format, view(e) as never)}\n`);
   };
   // The past first (only when asked for, as docker), then what comes, unless the window is over.
