@@ -77,3 +77,25 @@ test("events templates run over docker's events.Message: {{json .}} in its field
   await ok(fx, ['rm', 'ev-msg']);
   await ok(fx, ['volume', 'rm', 'ev-vol']);
 });
+
+test('logs: --tail before --since/--until, as docker takes them; -f --until ends at the first later line', async () => {
+  await ok(fx, ['run', '-d', '--name', 'untils', fx.image, 'sh', '-c', 'echo one; sleep 2; echo two; exec sleep 1000']);
+  let stamped = '';
+  for (let i = 0; i < 600 && !/ one$/m.test(stamped); i++) {
+    stamped = await ok(fx, ['logs', '-t', 'untils']);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Just past the first line's time (Date keeps milliseconds): the second comes two seconds on.
+  const until = new Date(Date.parse(stamped.split(' ')[0]) + 1).toISOString();
+  // dockerd 20.10: -f --until printed what came before it and ended at a later line; berth
+  // followed on while the container ran.
+  const followed = await berth(fx, ['logs', '-f', '--until', until, 'untils']);
+  assert.deepEqual([followed.code, followed.stdout, followed.stderr], [0, 'one\n', '']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}}', 'untils']), 'running');
+  // dockerd 20.10: --tail 1 --until (between the lines) printed nothing: the last line, then
+  // the filter; berth filtered first and printed "one".
+  assert.equal(await ok(fx, ['logs', '--tail', '1', '--until', until, 'untils']), '');
+  assert.equal(await ok(fx, ['logs', '--tail', '2', '--until', until, 'untils']), 'one');
+  assert.equal(await ok(fx, ['logs', '--tail', '1', '--since', until, 'untils']), 'two');
+  await ok(fx, ['rm', '-f', 'untils']);
+});

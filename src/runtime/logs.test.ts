@@ -112,3 +112,33 @@ test("a terminal's carriage returns stay in their lines, in readLogs and followL
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test("--tail takes the last lines first and --since/--until filter those, as docker's; a follow ends at a line later than --until", async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-logs-'));
+  try {
+    const file = path.join(dir, 'ctr.log');
+    const line = (n: number) => `2024-01-01T00:00:0${n}.000000000+00:00 stdout F l${n}\n`;
+    await fs.writeFile(file, line(1) + line(2) + line(3));
+    const texts = async (o: Parameters<typeof readLogs>[1]) => (await readLogs(file, o)).map((e) => e.text);
+    // dockerd 20.10: logs --tail 1 --until (between the two lines) printed nothing; berth printed
+    // the first line, filtering before it took the last one.
+    assert.deepEqual(await texts({ tail: 1, until: new Date('2024-01-01T00:00:02.5Z') }), []);
+    assert.deepEqual(await texts({ tail: 2, until: new Date('2024-01-01T00:00:02.5Z') }), ['l2\n']);
+    assert.deepEqual(await texts({ tail: 2, since: new Date('2024-01-01T00:00:01.5Z') }), ['l2\n', 'l3\n']);
+    assert.deepEqual(await texts({ until: new Date('2024-01-01T00:00:02Z') }), ['l1\n', 'l2\n']);
+    // A follow ends at the first line after --until (docker's follow stops there), though the
+    // writer goes on: done() never says so here.
+    const followed = async (o: Parameters<typeof followLogs>[1]) => {
+      const seen: string[] = [];
+      for await (const e of followLogs(file, { pollMs: 10, done: async () => false, ...o })) seen.push(e.text);
+      return seen;
+    };
+    assert.deepEqual(await followed({ until: new Date('2024-01-01T00:00:01.5Z') }), ['l1\n']);
+    const later = followed({ until: new Date('2024-01-01T00:00:04.5Z'), since: new Date('2024-01-01T00:00:02Z') });
+    await new Promise((r) => setTimeout(r, 50));
+    await fs.appendFile(file, line(4) + line(5) + line(6));
+    assert.deepEqual(await later, ['l2\n', 'l3\n', 'l4\n']);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

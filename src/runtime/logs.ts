@@ -1,5 +1,6 @@
 // Reads a container's log as conmon writes it (k8s-file: "TIME STREAM P|F TEXT" per line),
-// joining partial lines, with docker's --since/--until/--tail filters.
+// joining partial lines, with docker's --since/--until/--tail filters: as docker's, --tail
+// takes the last lines first and the times filter those.
 import { createReadStream, type FSWatcher, watch } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -40,7 +41,7 @@ export interface ReadLogOptions {
  * The entries of k8s-file lines fed one at a time: a partial line (P) waits for the rest of its
  * stream's line; `flush` gives what is still waiting (a log cut short), without a newline.
  */
-function entryJoiner(options: ReadLogOptions) {
+function entryJoiner() {
   const pending: Record<string, RawLine | undefined> = {};
   return {
     line(line: string, out: LogEntry[]): void {
@@ -49,11 +50,11 @@ function entryJoiner(options: ReadLogOptions) {
       const prev = pending[raw.stream];
       const joined = prev ? { ...prev, text: prev.text + raw.text, partial: raw.partial } : raw;
       pending[raw.stream] = joined.partial ? joined : undefined;
-      if (!joined.partial) push(out, joined, `${joined.text}\n`, options);
+      if (!joined.partial) push(out, joined, `${joined.text}\n`);
     },
     flush(out: LogEntry[]): void {
       for (const [stream, p] of Object.entries(pending)) {
-        if (p) push(out, p, p.text, options);
+        if (p) push(out, p, p.text);
         pending[stream] = undefined;
       }
     },
@@ -75,7 +76,7 @@ export async function readLogs(logPath: string, options: ReadLogOptions = {}): P
     throw BerthError.wrap(err, `cannot read container log ${logPath}`);
   }
   const out: LogEntry[] = [];
-  const joiner = entryJoiner(options);
+  const joiner = entryJoiner();
   let rest = '';
   for await (const chunk of input) {
     const lines = (rest + (chunk as string)).split('\n');
@@ -84,9 +85,16 @@ export async function readLogs(logPath: string, options: ReadLogOptions = {}): P
   }
   if (rest !== '') joiner.line(rest, out);
   joiner.flush(out);
-  if (options.tail !== undefined && options.tail >= 0) return out.slice(Math.max(0, out.length - options.tail));
-  return out;
+  return lastLines(out, options.tail).filter((e) => notBefore(e, options) && notAfter(e, options));
 }
+
+/** The last `tail` entries (all when it is undefined or negative). */
+function lastLines(entries: LogEntry[], tail: number | undefined): LogEntry[] {
+  return tail !== undefined && tail >= 0 ? entries.slice(Math.max(0, entries.length - tail)) : entries;
+}
+
+const notBefore = (e: LogEntry, w: { since?: Date }) => !w.since || e.timestamp >= w.since;
+const notAfter = (e: LogEntry, w: { until?: Date }) => !w.until || e.timestamp <= w.until;
 
 export interface FollowLogOptions {
   /** Only the last N entries already in the file, then everything new. */
@@ -102,10 +110,11 @@ export interface FollowLogOptions {
 
 /**
  * The log as it grows (`logs -f`, attached `run`): existing entries, then new ones, until
- * `done()` says the writer finished and every byte was read, or the signal aborts.
+ * `done()` says the writer finished and every byte was read, the signal aborts, or (as docker's
+ * follow) an entry comes that is later than `until`.
  */
 export async function* followLogs(logPath: string, options: FollowLogOptions = {}): AsyncGenerator<LogEntry> {
-  const joiner = entryJoiner(options);
+  const joiner = entryJoiner();
   let offset = 0;
   let rest = '';
   let first = true;
@@ -157,9 +166,12 @@ export async function* followLogs(logPath: string, options: FollowLogOptions = {
       let entries = take(chunk);
       if (first) {
         first = false;
-        if (options.tail !== undefined && options.tail >= 0) entries = entries.slice(Math.max(0, entries.length - options.tail));
+        entries = lastLines(entries, options.tail);
       }
-      yield* entries;
+      for (const e of entries) {
+        if (!notAfter(e, options)) return;
+        if (notBefore(e, options)) yield e;
+      }
       if (chunk) continue;
       if (options.done && (await options.done())) {
         // Bytes written just before the writer finished are read on the next turn.
@@ -167,7 +179,7 @@ export async function* followLogs(logPath: string, options: FollowLogOptions = {
         if (st && st.size > offset) continue;
         const out: LogEntry[] = [];
         joiner.flush(out);
-        yield* out;
+        yield* out.filter((e) => notBefore(e, options) && notAfter(e, options));
         return;
       }
       await new Promise<void>((resolve) => {
@@ -187,9 +199,6 @@ export async function* followLogs(logPath: string, options: FollowLogOptions = {
   }
 }
 
-function push(out: LogEntry[], raw: RawLine, text: string, options: ReadLogOptions): void {
-  const timestamp = new Date(raw.time);
-  if (options.since && timestamp < options.since) return;
-  if (options.until && timestamp > options.until) return;
-  out.push({ time: raw.time, timestamp, stream: raw.stream, text });
+function push(out: LogEntry[], raw: RawLine, text: string): void {
+  out.push({ time: raw.time, timestamp: new Date(raw.time), stream: raw.stream, text });
 }
