@@ -99,3 +99,22 @@ test('logs: --tail before --since/--until, as docker takes them; -f --until ends
   assert.equal(await ok(fx, ['logs', '--tail', '1', '--since', until, 'untils']), 'two');
   await ok(fx, ['rm', '-f', 'untils']);
 });
+
+test('stats --no-stream without names: the running and paused containers; -a every one, zeros for those not running, newest first', async () => {
+  await ok(fx, ['create', '--name', 'st-created', fx.image, 'true']);
+  await ok(fx, ['run', '--name', 'st-exited', fx.image, 'true']);
+  const paused = await ok(fx, ['run', '-d', '--name', 'st-paused', fx.image, 'sleep', '1000']);
+  await ok(fx, ['pause', 'st-paused']);
+  const running = await ok(fx, ['run', '-d', '--name', 'st-running', fx.image, 'sleep', '1000']);
+  const rows = async (args: string[]) => (await ok(fx, ['stats', '--no-stream', ...args, '--format', '{{.Name}} {{.PIDs}} {{.Container}}'])).split('\n');
+  // dockerd 20.10 listed the paused one too (berth: only st-running), and -a the stopped ones
+  // with docker's zeros (berth: -a was taken and ignored).
+  assert.deepEqual(await rows([]), [`st-running 1 ${running.slice(0, 12)}`, `st-paused 1 ${paused.slice(0, 12)}`]);
+  const every = await rows(['-a']);
+  assert.deepEqual(
+    every.map((r) => r.split(' ').slice(0, 2).join(' ')),
+    ['st-running 1', 'st-paused 1', 'st-exited 0', 'st-created 0'],
+  );
+  assert.match(every[3], /^st-created 0 [0-9a-f]{12}$/);
+  await ok(fx, ['rm', '-f', 'st-created', 'st-exited', 'st-paused', 'st-running']);
+});

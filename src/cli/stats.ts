@@ -1,6 +1,8 @@
-// berth stats: CPU, memory, block I/O and pids per running container, refreshed every second
+// berth stats: CPU, memory, block I/O and pids per running container (-a: every one, zeros
+// for those not running), refreshed every second
 // until interrupted (the CLI samples the cgroups itself), or one sample with --no-stream.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isLive } from '../engine/container.js';
 import { containerStats } from '../engine/observe.js';
 import { isBerthError } from '../internal/errors.js';
 import { listContainers, lookupContainer } from '../engine/state.js';
@@ -15,7 +17,7 @@ const SPEC: VerbSpec = {
   summary: 'Display a live stream of container resource usage',
   flags: [
     { name: 'no-stream', type: 'bool', description: 'Take one sample and exit instead of refreshing every second' },
-    { name: 'all', short: 'a', type: 'bool', description: 'Accepted for compatibility' },
+    { name: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
     { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
     { name: 'format', type: 'string', value: 'FORMAT', description: 'table, json, or a Go template' },
   ],
@@ -73,17 +75,24 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       PIDs: String(r.pids),
     }),
   };
-  const runningIds = async () => (await listContainers(host)).filter((r) => r.state.status === 'running').map((r) => r.id);
+  // Without names, as docker's: the running and paused containers, or with -a all of them,
+  // newest first as ps lists them.
+  const all = flags.bool('all');
+  const listedIds = async () =>
+    (await listContainers(host))
+      .filter((r) => all || isLive(r.state.status))
+      .sort((a, b) => b.created.localeCompare(a.created))
+      .map((r) => r.id);
+  // A container that is not running shows zeros, as docker's --no-stream does.
+  const zeroIfStopped = async (query: string): Promise<StatsRow> =>
+    statsOf(query).catch(async (err: unknown) => {
+      if (!isBerthError(err, 'failed-precondition')) throw err;
+      const rec = await lookupContainer(host, query);
+      if (named) asked.set(rec.id, query);
+      return { id: rec.id, name: rec.name, cpuPercent: 0, memoryUsage: 0, memoryLimit: 0, pids: 0, blockRead: 0, blockWrite: 0 };
+    });
   if (flags.bool('no-stream')) {
-    // A named container that is not running shows zeros, as docker's --no-stream does.
-    const zeroIfStopped = async (query: string): Promise<StatsRow> =>
-      statsOf(query).catch(async (err: unknown) => {
-        if (!isBerthError(err, 'failed-precondition')) throw err;
-        const rec = await lookupContainer(host, query);
-        asked.set(rec.id, query);
-        return { id: rec.id, name: rec.name, cpuPercent: 0, memoryUsage: 0, memoryLimit: 0, pids: 0, blockRead: 0, blockWrite: 0 };
-      });
-    const rows = await Promise.all((named ? flags.args : await runningIds()).map(zeroIfStopped));
+    const rows = await Promise.all((named ? flags.args : await listedIds()).map(zeroIfStopped));
     ctx.out(formatRows(rows, spec, flags.string('format')));
     return 0;
   }
@@ -98,8 +107,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   try {
     for (let first = true; !interrupted.signal.aborted; first = false) {
       const started = Date.now();
-      const ids = named ? watched : await runningIds();
-      const results = await Promise.allSettled(ids.map(statsOf));
+      const ids = named ? watched : await listedIds();
+      const results = await Promise.allSettled(ids.map(named ? statsOf : zeroIfStopped));
       const rows: StatsRow[] = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') rows.push(r.value);
