@@ -40,7 +40,8 @@ export interface LogOptions {
 
 /** Calls `onEntry` for each entry; with follow, until the container stops and its log is drained. */
 export async function containerLogs(host: ContainerHost, rec: ContainerRecord, onEntry: (e: LogEntry) => void, options: LogOptions = {}): Promise<void> {
-  if (rec.spec.log?.driver === 'none') throw failedPrecondition(`cannot read the logs of container ${rec.name}: configured logging driver does not support reading`);
+  // dockerd's words, which name no container.
+  if (rec.spec.log?.driver === 'none') throw failedPrecondition('configured logging driver does not support reading');
   const file = host.records.paths(rec.id).log;
   if (!options.follow) {
     for (const e of await readLogs(file, options)) onEntry(e);
