@@ -118,3 +118,20 @@ test('stats --no-stream without names: the running and paused containers; -a eve
   assert.match(every[3], /^st-created 0 [0-9a-f]{12}$/);
   await ok(fx, ['rm', '-f', 'st-created', 'st-exited', 'st-paused', 'st-running']);
 });
+
+test("events --filter as dockerd matches: names by prefix, scope, a key it does not know ignored; no '=' is a bad command line", async () => {
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  const id = await ok(fx, ['create', '--name', 'evf-web-1', fx.image, 'true']);
+  const actions = async (...filters: string[]) =>
+    await ok(fx, ['events', '--since', since, '--until', '0s', ...filters.flatMap((f) => ['--filter', f]), '--format', '{{.Actor.Attributes.name}} {{.Action}}']);
+  // dockerd 20.10: container=hl-ev listed hl-ev2's events (berth: none); scope=local and
+  // bogus=1 listed every event (berth refused them: 'invalid filter').
+  assert.equal(await actions('container=evf-web'), 'evf-web-1 create');
+  assert.equal(await actions('container=evf-web', 'scope=local'), 'evf-web-1 create');
+  assert.equal(await actions('container=evf-web', 'scope=swarm'), '');
+  assert.equal(await actions('container=evf-web', 'bogus=1'), 'evf-web-1 create');
+  assert.equal(await actions(`container=${id.slice(0, 10)}`, 'event=create'), 'evf-web-1 create');
+  const bad = await berth(fx, ['events', '--since', since, '--until', '0s', '--filter', 'event']);
+  assert.deepEqual([bad.code, bad.stderr], [125, 'Error: invalid argument "event" for "-f, --filter" flag: bad format of filter (expected name=value)\n']);
+  await ok(fx, ['rm', 'evf-web-1']);
+});

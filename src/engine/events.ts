@@ -100,31 +100,37 @@ export function signalNumber(signal: string): string {
 }
 
 export interface EventFilter {
-  /** docker's --filter keys: container, image, event, type, label; a key's values are ORed. */
+  /** docker's --filter keys (container, image, event, type, label, scope, ...); a key's values are ORed. */
   [key: string]: string[];
 }
 
-/** Whether an event passes docker's filters (each key must match one of its values). */
+/**
+ * The keys dockerd matches by name (its fuzzyMatchName): a value that starts the actor's ID or
+ * its name attribute, whatever the event's type (container=web matches web-1, and a container's
+ * events under network=web too, as dockerd's do).
+ */
+const BY_NAME = new Set(['container', 'volume', 'network', 'daemon', 'plugin', 'node', 'service', 'secret', 'config']);
+
+/** Whether an event passes docker's filters (each key must match one of its values; dockerd ignores a key it does not know). */
 export function eventMatches(e: EngineEvent, filters: EventFilter): boolean {
   for (const [key, values] of Object.entries(filters)) {
     if (values.length === 0) continue;
     const attrs = e.Actor.Attributes;
     const ok = values.some((v) => {
+      if (BY_NAME.has(key)) return e.Actor.ID.startsWith(v) || (attrs.name ?? '').startsWith(v);
       switch (key) {
         case 'type':
           return e.Type === v;
         case 'event':
           return e.Action === v || e.Action.startsWith(`${v}:`);
-        case 'container':
-          return e.Type === 'container' && (e.Actor.ID.startsWith(v) || attrs.name === v);
+        case 'scope':
+          return e.scope === v;
         case 'image':
           return attrs.image === v || (e.Type === 'image' && (e.Actor.ID === v || e.Actor.ID.replace(/^sha256:/, '').startsWith(v.replace(/^sha256:/, '')) || attrs.name === v));
-        case 'volume':
-          return e.Type === 'volume' && e.Actor.ID === v;
         case 'label':
           return labelMatches(attrs, v);
         default:
-          return false;
+          return true;
       }
     });
     if (!ok) return false;
