@@ -688,9 +688,20 @@ test('run -it from a terminal: ctrl-p ctrl-q detaches and it runs on (--rm: remo
   await once(term, 'exit');
   assert.match(screen, /run-rc=0/);
   assert.equal(await ok(fx, ['inspect', '-f', '{{.State.Status}} {{.HostConfig.AutoRemove}}', 'itd']), 'running true');
-  // Back in, and out by exit: the monitor's cleanup applies --rm.
-  const back = await berth(fx, ['attach', 'itd'], { input: 'exit 7\n' });
-  assert.equal(back.code, 7);
+  // Back in, from a terminal (docker's CLI refuses a terminal container's stdin from none),
+  // and out by exit: the monitor's cleanup applies --rm.
+  const back = spawn('script', ['-qec', `${cli} attach itd; echo attach-rc=$?`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let backScreen = '';
+  back.stdout.setEncoding('utf8').on('data', (d: string) => (backScreen += d));
+  // Enter until the shell's prompt comes back through the attach, then the exit.
+  await waitFor(async () => {
+    back.stdin.write('\r');
+    await new Promise((r) => setTimeout(r, 200));
+    return /# /.test(backScreen);
+  }, 'the prompt through the attach');
+  back.stdin.write('exit 7\r');
+  await once(back, 'exit');
+  assert.match(backScreen, /attach-rc=7/);
   await waitFor(async () => (await berth(fx, ['inspect', 'itd'])).code !== 0, 'the --rm container removed after its exit');
   // Not detached: the exit code comes back and the container is gone when run returns.
   const ran = spawn('script', ['-qec', `${cli} run --rm -it --name itx ${fx.image} sh -c 'exit 9'; echo run-rc=$?; ${cli} ps -aq --filter name=itx | wc -l`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -2,6 +2,7 @@
 // containers (attach, port, logs, events, wait) in docker's words, checked against dockerd
 // 20.10 with docker's CLI 28.2.2.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, ok } from './engine-fixture.js';
 
@@ -12,6 +13,15 @@ before(async () => {
 after(async () => {
   await cleanupFixture(fx);
 });
+
+/** A file's text, or '' when it cannot be read (a process that is gone). */
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** A failed berth command: its exit code and stderr, and nothing on stdout. */
 async function fails(args: string[], code: number, stderr: string): Promise<void> {
@@ -134,4 +144,23 @@ test("events --filter as dockerd matches: names by prefix, scope, a key it does 
   const bad = await berth(fx, ['events', '--since', since, '--until', '0s', '--filter', 'event']);
   assert.deepEqual([bad.code, bad.stderr], [125, 'Error: invalid argument "event" for "-f, --filter" flag: bad format of filter (expected name=value)\n']);
   await ok(fx, ['rm', 'evf-web-1']);
+});
+
+test("attach to a terminal container with stdin from no terminal: docker's 'the input device is not a TTY', exit 1; --no-stdin attaches", async () => {
+  const id = await ok(fx, ['run', '-dt', '--name', 'att-tty', fx.image, 'sleep', '1000']);
+  // dockerd 20.10 with CLI 28 refused (berth attached and read a stdin that was no terminal).
+  const refused = await berth(fx, ['attach', 'att-tty'], { input: '' });
+  assert.deepEqual([refused.code, refused.stdout, refused.stderr], [1, '', 'the input device is not a TTY\n']);
+  // --no-stdin stays attached until the container ends.
+  const watched = berth(fx, ['attach', '--no-stdin', 'att-tty']);
+  let ended = false;
+  void watched.then(() => (ended = true));
+  // Attached once the attach helper holds the container's socket.
+  const helper = () => readdirSync('/proc').some((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/cmdline`).includes(`${id}/bundle/attach`));
+  for (let i = 0; i < 600 && !helper() && !ended; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(ended, false, 'attach --no-stdin still attached');
+  await ok(fx, ['kill', 'att-tty']);
+  const r = await watched;
+  assert.equal(r.code, 137, r.stderr);
+  await ok(fx, ['rm', 'att-tty']);
 });

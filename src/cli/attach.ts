@@ -1,6 +1,7 @@
 // berth attach: the caller's stdio joined to a running container through conmon's attach
 // socket (stdin when it was created with -i; attach-session.ts), to its exit or a detach;
 // returns the container's exit code (after a detach, docker's "read escape sequence" and 1).
+import { isatty } from 'node:tty';
 import { isActive } from '../engine/container.js';
 import { waitStopped } from '../engine/lifecycle.js';
 import { containerLogs } from '../engine/logs.js';
@@ -33,6 +34,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!isActive(rec.state.status)) throw failedPrecondition('You cannot attach to a stopped container, start it first');
   if (rec.state.status === 'paused') throw failedPrecondition('You cannot attach to a paused container, unpause it first');
   if (rec.state.status === 'restarting') throw failedPrecondition('You cannot attach to a restarting container, wait until it is running');
+  // docker's CLI: a terminal container's stdin (unless --no-stdin, and whether or not it has -i)
+  // wants a terminal here, checked before the detach keys.
+  if (!flags.bool('no-stdin') && rec.spec.tty === true && !isatty(0)) {
+    ctx.err('the input device is not a TTY\n');
+    return 1;
+  }
   const detachKeys = detachKeysOf(flags);
   const proxy = !flags.has('sig-proxy') || flags.bool('sig-proxy');
   const session = await openSession(ctx, host, rec, { stdin: !flags.bool('no-stdin'), proxySignals: proxy, detachKeys });
