@@ -164,3 +164,12 @@ test("attach to a terminal container with stdin from no terminal: docker's 'the 
   assert.equal(r.code, 137, r.stderr);
   await ok(fx, ['rm', 'att-tty']);
 });
+
+test("events --since after --until: dockerd's refusal, the times as docker's CLI sent them", async () => {
+  // dockerd 20.10 refused these (berth printed nothing and exited 0).
+  await fails(['events', '--since', '2026-12-05T03:00:00Z', '--until', '2026-12-05T02:00:00Z'], 1, 'Error: `since` time (1796439600.000000000) cannot be after `until` time (1796436000.000000000)\n');
+  await fails(['events', '--since', '1796442508.5', '--until', '1796442500'], 1, 'Error: `since` time (1796442508.5) cannot be after `until` time (1796442500)\n');
+  const r = await berth(fx, ['events', '--since', '0s', '--until', '1h']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^Error: `since` time \(\d+\) cannot be after `until` time \(\d+\)\n$/);
+});

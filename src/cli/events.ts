@@ -7,7 +7,7 @@ import { renderTemplate } from './format.js';
 import { named, STRING, STRING_MAP, struct, withGoType } from './go-types.js';
 import { sortedKeys } from './template-fmt.js';
 import { goJSON, goMarshal } from './template.js';
-import { parseTime } from './logs.js';
+import { parseTime, sentTimestamp } from './logs.js';
 import type { CliContext } from './main.js';
 
 const SPEC: VerbSpec = {
@@ -82,6 +82,10 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const untilText = flags.string('until');
   const since = sinceText !== undefined ? parseTime(sinceText, 'since', now).getTime() : undefined;
   const until = untilText !== undefined ? parseTime(untilText, 'until', now).getTime() : undefined;
+  // dockerd's refusal, quoting the times as docker's CLI sent them.
+  if (since !== undefined && until !== undefined && since > until) {
+    throw invalidArgument(`\`since\` time (${sentTimestamp(sinceText as string, new Date(since))}) cannot be after \`until\` time (${sentTimestamp(untilText as string, new Date(until))})`);
+  }
   const format = flags.string('format');
   const print = (e: EngineEvent) => {
     if (format === undefined || format === '') ctx.out(eventLine(e));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dockerTime, parseTime, tailCount } from './logs.js';
+import { dockerTime, parseTime, sentTimestamp, tailCount } from './logs.js';
 
 test("log timestamps as docker's: UTC, nine fractional digits, Z", () => {
   // conmon's k8s-file times carry the local offset; dockerd 20.10 prints the same line's time so.
@@ -30,4 +30,13 @@ test("--tail as docker's daemon reads it: a count, anything else all", () => {
   assert.equal(tailCount('+3'), 3);
   assert.equal(tailCount('0'), 0);
   for (const all of ['all', 'x', '1.5', '-1', '', ' 3', '99999999999999999999']) assert.equal(tailCount(all), undefined, all);
+});
+
+test("times as docker's CLI sends them, which its daemon quotes back: durations whole seconds, numbers as written, dates with nine digits", () => {
+  const now = Date.parse('2026-12-05T01:00:00.250Z');
+  assert.equal(sentTimestamp('1h', parseTime('1h', 'until', now)), '1796428800');
+  assert.equal(sentTimestamp('0s', parseTime('0s', 'since', now)), '1796432400');
+  assert.equal(sentTimestamp('1796442508.5', parseTime('1796442508.5', 'since', now)), '1796442508.5');
+  assert.equal(sentTimestamp('2026-12-05T03:00:00Z', parseTime('2026-12-05T03:00:00Z', 'since', now)), '1796439600.000000000');
+  assert.equal(sentTimestamp('2026-12-05T03:00:00.5Z', parseTime('2026-12-05T03:00:00.5Z', 'since', now)), '1796439600.500000000');
 });

@@ -36,6 +36,17 @@ export function parseTime(text: string, flag: string, now = Date.now()): Date {
 }
 
 /**
+ * A time as docker's CLI sends it to its daemon (GetTimestamp), which quotes it back in errors:
+ * a duration as whole Unix seconds, Unix seconds as written, a date as seconds and nine digits.
+ */
+export function sentTimestamp(text: string, time: Date): string {
+  const ms = time.getTime();
+  if (/^\d+(\.\d+)?$/.test(text)) return text;
+  if (goDurationNs(text) !== undefined) return String(Math.floor(ms / 1000));
+  return `${Math.floor(ms / 1000)}.${String((((ms % 1000) + 1000) % 1000) * 1e6).padStart(9, '0')}`;
+}
+
+/**
  * docker's log timestamps: UTC, nine fractional digits and Z ("2026-12-04T22:00:38.155932758Z");
  * conmon writes its local offset ("+00:00"). A time that is not RFC 3339 is shown as it is.
  */
