@@ -53,3 +53,20 @@ test('fdWriter: a reader that went away (EPIPE) ends the process with 141, quiet
   assert.equal(code, 141);
   assert.equal(stderr, '');
 });
+
+test("the global flags' errors in docker's words and usage block, exit 125", async () => {
+  const { runCli } = await import('./cli.js');
+  const run = async (argv: string[]) => {
+    let err = '';
+    const code = await runCli(argv, { ps: async () => ({ run: async () => 0 }) }, { out: () => {}, err: (t) => (err += String(t)) });
+    return { code, err };
+  };
+  const block = "\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more information\n";
+  // docker 28: `docker --bogus ps`, `docker -Z ps`, `docker -H`.
+  assert.deepEqual(await run(['--bogus', 'ps']), { code: 125, err: `unknown flag: --bogus${block}` });
+  assert.deepEqual(await run(['--bogus=1', 'ps']), { code: 125, err: `unknown flag: --bogus${block}` });
+  assert.deepEqual(await run(['-Z', 'ps']), { code: 125, err: `unknown shorthand flag: 'Z' in -Z${block}` });
+  assert.deepEqual(await run(['--root']), { code: 125, err: `flag needs an argument: --root${block}` });
+  assert.equal((await run(['--root', '/tmp/x', 'ps'])).code, 0);
+  assert.equal((await run(['--runroot=/tmp/y', 'ps'])).code, 0);
+});

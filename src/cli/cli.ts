@@ -3,7 +3,7 @@
 // file and that verb only; main.ts has the table of every verb.
 import { writeSync } from 'node:fs';
 import { BerthError, describe, type ErrorKind, systemError } from '../internal/errors.js';
-import { isPlainCliError, isUsageError } from './flags.js';
+import { commandLineError, isBareError, isPlainCliError, isUsageError } from './flags.js';
 
 export interface CliContext {
   /** Graph root (images, layers, containers): --root, BERTH_ROOT, or /var/lib/berth. */
@@ -75,6 +75,9 @@ function defaultRunroot(): string {
   return process.env.BERTH_RUNROOT ?? '/run/berth';
 }
 
+/** The CLI's usage line, under an error of its global flags. */
+const GLOBAL_USAGE = 'berth [OPTIONS] COMMAND [ARG...]';
+
 const USAGE = `Usage: berth [OPTIONS] COMMAND
 
 A container platform: images, registries, containers, builds.
@@ -113,22 +116,31 @@ export async function runCli(argv: string[], verbs: VerbTable, io: Partial<Pick<
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
-    const takeValue = (name: string): string => {
+    const takeValue = (): string | undefined => {
       const eq = a.indexOf('=');
       if (eq !== -1) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) throw new BerthError('invalid-argument', `flag needs an argument: ${name}`);
-      return argv[++i];
+      return i + 1 < argv.length ? argv[++i] : undefined;
     };
-    if (a === '--root' || a.startsWith('--root=')) ctx.root = takeValue('--root');
-    else if (a === '--runroot' || a.startsWith('--runroot=')) ctx.runroot = takeValue('--runroot');
-    else if (a === '--log-level' || a.startsWith('--log-level=')) ctx.logLevel = takeValue('--log-level');
+    const globalFlagError = (message: string) => {
+      ctx.err(`${commandLineError({ usage: GLOBAL_USAGE }, message).message}\n`);
+      return EXIT_ENGINE_ERROR;
+    };
+    const missing = (name: string) => globalFlagError(`flag needs an argument: ${name}`);
+    const [name] = a.split('=', 1);
+    if (name === '--root' || name === '--runroot' || name === '--log-level') {
+      const value = takeValue();
+      if (value === undefined) return missing(name);
+      if (name === '--root') ctx.root = value;
+      else if (name === '--runroot') ctx.runroot = value;
+      else ctx.logLevel = value;
+    }
     // docker --version: one line, where `docker version` prints the client and the server.
     else if (a === '-v' || a === '--version') return run(verbs, 'version', ['--format', 'berth version {{.Client.Version}}'], ctx);
     else if (a === '-h' || a === '--help') break;
-    else if (a.startsWith('-')) {
-      ctx.err(`berth: unknown flag: ${a}\nSee 'berth --help'.\n`);
-      return EXIT_ENGINE_ERROR;
-    } else break;
+    // pflag's words, as docker's CLI says them for its own global flags.
+    else if (a.startsWith('--')) return globalFlagError(`unknown flag: ${name}`);
+    else if (a.startsWith('-') && a.length > 1) return globalFlagError(`unknown shorthand flag: '${a[1]}' in ${a}`);
+    else break;
   }
   const verb = argv[i];
   if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
@@ -165,7 +177,8 @@ async function run(verbs: VerbTable, verb: string, rest: string[], ctx: CliConte
  */
 export function reportError(err: unknown, ctx: Pick<CliContext, 'err' | 'logLevel'>): number {
   if (err instanceof BerthError) {
-    if ((err as { runtimeReported?: boolean }).runtimeReported !== true || ctx.logLevel === 'debug') ctx.err(`Error: ${err.message}\n`);
+    // A command line's flag error is docker's CLI's words and usage block as they are.
+    if ((err as { runtimeReported?: boolean }).runtimeReported !== true || ctx.logLevel === 'debug') ctx.err(`${isBareError(err) ? '' : 'Error: '}${err.message}\n`);
     if (ctx.logLevel === 'debug' && err.stack) ctx.err(`${err.stack}\n`);
     return exitCodeFor(err.kind);
   }

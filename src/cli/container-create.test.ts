@@ -20,6 +20,6 @@ test('--health-* flags become the spec\'s healthcheck; none given, none recorded
   assert.deepEqual(spec(['--no-healthcheck']).healthcheck, { Test: ['NONE'] });
   assert.throws(() => spec(['--no-healthcheck', '--health-cmd', 'x']), /--no-healthcheck conflicts with --health-\* options/);
   assert.throws(() => spec(['--health-interval', '10']), /invalid argument "10" for "--health-interval" flag/);
-  assert.throws(() => spec(['--health-retries', 'x']), /want a whole number/);
+  assert.throws(() => spec(['--health-retries', 'x']), /invalid argument "x" for "--health-retries" flag: strconv.ParseInt: parsing "x": invalid syntax/);
   assert.throws(() => spec(['--health-retries', '-1']), /--health-retries cannot be negative/);
 });

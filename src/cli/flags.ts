@@ -85,18 +85,19 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
     if (f.short) byShort.set(f.short, f);
   }
   const out: ParsedFlags = { bools: new Map(), strings: new Map(), lists: new Map(), args: [], help: false };
+  const fail = (message: string) => commandLineError(spec, message);
   const set = (f: FlagSpec, value: string | undefined, shown: string) => {
     if (f.type === 'bool') {
       // Go's strconv.ParseBool, as pflag takes a bool's value.
       if (value === undefined || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) out.bools.set(f.name, true);
       else if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) out.bools.set(f.name, false);
-      else throw invalidArgument(`${spec.usage}: invalid value "${value}" for flag ${shown}: want true or false`);
+      else throw fail(invalidFlagValue(f, value, `strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`));
     } else if (value === undefined) {
-      throw invalidArgument(`${spec.usage}: flag needs an argument: ${shown}`);
+      throw fail(`flag needs an argument: ${shown}`);
     } else if (f.type === 'int') {
-      if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-        throw invalidArgument(`${spec.usage}: invalid value "${value}" for flag ${shown}: want a whole number`);
-      }
+      // Go's strconv.ParseInt (64 bits), as pflag takes an int's value.
+      if (!/^[+-]?\d+$/.test(value)) throw fail(invalidFlagValue(f, value, `strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`));
+      if (!Number.isSafeInteger(Number(value))) throw fail(invalidFlagValue(f, value, `strconv.ParseInt: parsing ${JSON.stringify(value)}: value out of range`));
       out.strings.set(f.name, value);
     } else if (f.type === 'string') {
       out.strings.set(f.name, value);
@@ -117,11 +118,11 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
       const eq = a.indexOf('=');
       const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
       const f = byLong.get(name);
-      if (!f) throw invalidArgument(`${spec.usage}: unknown flag: --${name}`);
+      if (!f) throw fail(`unknown flag: --${name}`);
       if (eq !== -1) set(f, a.slice(eq + 1), `--${name}`);
       else if (f.type === 'bool') set(f, undefined, `--${name}`);
       else {
-        if (i + 1 >= argv.length) throw invalidArgument(`${spec.usage}: flag needs an argument: --${name}`);
+        if (i + 1 >= argv.length) throw fail(`flag needs an argument: --${name}`);
         set(f, argv[++i], `--${name}`);
       }
       continue;
@@ -131,7 +132,8 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
       for (let j = 1; j < a.length; j++) {
         const c = a[j];
         const f = byShort.get(c);
-        if (!f) throw invalidArgument(`${spec.usage}: unknown shorthand flag: '${c}' in ${a}`);
+        // pflag names the shorthands from this one on: -dZ is "'Z' in -Z".
+        if (!f) throw fail(`unknown shorthand flag: '${c}' in -${a.slice(j)}`);
         if (f.type === 'bool') {
           // pflag's "-d=false": the rest after "=" is the value.
           if (a[j + 1] === '=') {
@@ -145,7 +147,7 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
         if (rest.startsWith('=')) rest = rest.slice(1);
         if (rest.length > 0) set(f, rest, `-${c}`);
         else {
-          if (i + 1 >= argv.length) throw invalidArgument(`${spec.usage}: flag needs an argument: '${c}' in -${c}`);
+          if (i + 1 >= argv.length) throw fail(`flag needs an argument: '${c}' in -${c}`);
           set(f, argv[++i], `-${c}`);
         }
         break;
@@ -176,15 +178,43 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
   return new Flags(out);
 }
 
+/** The command a usage line names: "berth logs" of "berth logs [OPTIONS] CONTAINER". */
+function commandOf(usage: string): string {
+  const words = usage.split(' ');
+  const end = words.findIndex((w, i) => i > 0 && !/^[a-z][a-z-]*$/.test(w));
+  return (end === -1 ? words : words.slice(0, end)).join(' ');
+}
+
+/** docker's usage block under a command line's error: the usage line, then where the help is. */
+function usageBlock(usage: string): string {
+  return `\n\nUsage:  ${usage}\n\nRun '${commandOf(usage)} --help' for more information`;
+}
+
 /**
  * Too few or too many arguments, in docker's words (the verb, its usage line, where its help
  * is). docker's CLI exits 1 for these, where a bad flag is 125.
  */
 function argCountError(spec: VerbSpec, what: string): Error {
-  const words = spec.usage.split(' ');
-  const end = words.findIndex((w, i) => i > 0 && !/^[a-z][a-z-]*$/.test(w));
-  const command = (end === -1 ? words : words.slice(0, end)).join(' ');
-  return plainCliError(invalidArgument(`'${command}' ${what}\n\nUsage:  ${spec.usage}\n\nRun '${command} --help' for more information`));
+  return plainCliError(invalidArgument(`'${commandOf(spec.usage)}' ${what}${usageBlock(spec.usage)}`));
+}
+
+/** pflag's words for a flag's bad value: `invalid argument "V" for "-t, --timeout" flag: WHY`. */
+export function invalidFlagValue(f: Pick<FlagSpec, 'name' | 'short'>, value: string, why: string): string {
+  return `invalid argument ${JSON.stringify(value)} for "${f.short ? `-${f.short}, ` : ''}--${f.name}" flag: ${why}`;
+}
+
+/**
+ * A flag the command line gets wrong, as docker's CLI says it (pflag's words, then the usage
+ * block, with no "Error:" before them) and exits (125). For the global flags too, with the
+ * CLI's own usage line.
+ */
+export function commandLineError(spec: Pick<VerbSpec, 'usage'>, message: string): Error {
+  return Object.assign(usageError(invalidArgument(`${message}${usageBlock(spec.usage)}`)), { bare: true });
+}
+
+/** Whether the error is printed as it is, with no "Error: " before it (commandLineError). */
+export function isBareError(err: unknown): boolean {
+  return (err as { bare?: unknown } | null)?.bare === true;
 }
 
 /**

@@ -9,7 +9,7 @@ const SPEC: VerbSpec = {
   summary: 'Restart one or more containers',
   minArgs: 1,
   flags: [
-    { name: 'time', short: 't', aliases: ['timeout'], type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container (--timeout: docker 28\'s name)' },
+    { name: 'timeout', short: 't', aliases: ['time'], type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container (--time: its older name)' },
     { name: 'signal', short: 's', type: 'string', value: 'SIGNAL', description: 'Signal to send to the container (default: its stop signal)' },
   ],
 };
@@ -18,7 +18,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
-  const t = flags.int('time');
+  const t = flags.int('timeout');
   const signal = flags.string('signal');
   return eachContainer(ctx, flags.args, async (q) => {
     await restartContainer(host, q, { ...(t !== undefined ? { timeoutSec: t } : {}), ...(signal ? { signal } : {}) });

@@ -9,7 +9,7 @@ const SPEC: VerbSpec = {
   summary: 'Stop one or more running containers',
   minArgs: 1,
   flags: [
-    { name: 'time', short: 't', aliases: ['timeout'], type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container (default 10) (--timeout: docker 28\'s name)' },
+    { name: 'timeout', short: 't', aliases: ['time'], type: 'int', value: 'SECONDS', description: 'Seconds to wait before killing the container (default 10) (--time: its older name)' },
     { name: 'signal', short: 's', type: 'string', value: 'SIGNAL', description: 'Signal to send (default the stop signal, SIGTERM)' },
   ],
 };
@@ -17,7 +17,7 @@ const SPEC: VerbSpec = {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
-  const t = flags.int('time');
+  const t = flags.int('timeout');
   const host = containerHost(ctx);
   const signal = flags.string('signal');
   return eachContainer(ctx, flags.args, async (q) => {
