@@ -428,7 +428,8 @@ test("exec's refusals in docker's words: a stopped or paused container, a bad -e
   // A variable with no name is the flag's error (125), before the container is looked at.
   const noName = await berth(fx, ['exec', '-e', '=x', 'exr', 'true']);
   assert.equal(noName.code, 125);
-  assert.equal(noName.stderr, 'Error: invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x\n');
+  // docker's words and usage block, as its CLI prints a flag's error.
+  assert.match(noName.stderr, /^invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x\n\nUsage: {2}berth exec \[OPTIONS\]/);
   // -w goes to the runtime as given: empty keeps the container's, a relative one is the
   // runtime's refusal (126), and the path is resolved in the container, not tidied first.
   assert.equal(await ok(fx, ['exec', '-w', '', 'exr', 'pwd']), '/etc');
@@ -617,7 +618,9 @@ test('container prune asks first, as docker does, and keeps to its label filters
     [['bogus'], 125, 'invalid argument "bogus" for "--filter" flag: bad format of filter (expected name=value)'],
   ] as const) {
     const bad = await berth(fx, ['container', 'prune', ...filters.flatMap((f) => ['--filter', f])], { input: 'y\n' });
-    assert.deepEqual([bad.code, bad.stdout, bad.stderr], [code, '', `Error: ${why}\n`]);
+    // A flag's error is printed as docker's CLI prints one: its words, then the usage block.
+    const shown = code === 125 ? `${why}\n\nUsage:  berth container prune [OPTIONS]\n\nRun 'berth container prune --help' for more information\n` : `Error: ${why}\n`;
+    assert.deepEqual([bad.code, bad.stdout, bad.stderr], [code, '', shown]);
   }
   assert.equal(await ok(fx, ['container', 'prune', '-f', '--filter', 'label!=team=a']), `Deleted Containers:\n${other}\n\nTotal reclaimed space: 0B`);
   assert.equal(await ok(fx, ['container', 'prune', '--filter', 'label=team'], { input: 'y\n' }), `WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] Deleted Containers:\n${keep}\n\nTotal reclaimed space: 0B`);

@@ -142,7 +142,8 @@ test("events --filter as dockerd matches: names by prefix, scope, a key it does 
   assert.equal(await actions('container=evf-web', 'bogus=1'), 'evf-web-1 create');
   assert.equal(await actions(`container=${id.slice(0, 10)}`, 'event=create'), 'evf-web-1 create');
   const bad = await berth(fx, ['events', '--since', since, '--until', '0s', '--filter', 'event']);
-  assert.deepEqual([bad.code, bad.stderr], [125, 'Error: invalid argument "event" for "-f, --filter" flag: bad format of filter (expected name=value)\n']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /^invalid argument "event" for "-f, --filter" flag: bad format of filter \(expected name=value\)\n\nUsage: {2}berth events/);
   await ok(fx, ['rm', 'evf-web-1']);
 });
 

@@ -158,7 +158,8 @@ test('errors: no flags (1, as docker\'s update), --restart refused with --rm, an
   ]) {
     const bad = await berth(fx, ['update', flag, value, 'later']);
     assert.equal(bad.code, 125, `${flag} ${value}`);
-    assert.equal(bad.stderr, `Error: ${why}\n`);
+    // Printed as docker's CLI prints a flag's error: its words, then the usage block.
+    assert.equal(bad.stderr, `${why}\n\nUsage:  berth update [OPTIONS] CONTAINER [CONTAINER...]\n\nRun 'berth update --help' for more information\n`);
   }
   assert.equal(await ok(fx, ['inspect', '-f', '{{.HostConfig.Memory}}', 'later']), String(64 * M));
   // --restart: docker's CLI's words for the form, its daemon's (20.10) for the rest; 1.

@@ -6,7 +6,7 @@ import { loadEngineConfig } from '../engine/config.js';
 import type { ContainerRecord } from '../engine/container.js';
 import { ContainerHost } from '../engine/host.js';
 import { errnoText, invalidArgument } from '../internal/errors.js';
-import { type Flags, usageError } from './flags.js';
+import type { Flags } from './flags.js';
 import type { CliContext } from './main.js';
 
 export function containerHost(ctx: CliContext): ContainerHost {
@@ -136,7 +136,7 @@ export function envEntries(flags: Flags): string[] {
   for (const file of flags.list('env-file')) out.push(...envFileEntries(file));
   for (const e of flags.list('env')) {
     // docker's CLI checks each as the flag is parsed: an error of the command line (125).
-    if (e.startsWith('=')) throw usageError(invalidArgument(`invalid argument "${e}" for "-e, --env" flag: invalid environment variable: ${e}`));
+    if (e.startsWith('=')) throw flags.valueError('env', e, `invalid environment variable: ${e}`);
     if (e.includes('=')) out.push(e);
     else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
   }

@@ -137,16 +137,11 @@ function intFlag(flags: Flags, name: string): number | undefined {
   const v = flags.string(name);
   if (v === undefined) return undefined;
   const unsigned = name === 'blkio-weight';
-  if (!(unsigned ? /^\+?\d+$/ : /^[+-]?\d+$/).test(v)) throw flagError(name, v, `strconv.${unsigned ? 'ParseUint' : 'ParseInt'}: parsing "${v}": invalid syntax`);
-  if (unsigned && Number(v) > 0xffff) throw flagError(name, v, `strconv.ParseUint: parsing "${v}": value out of range`);
+  if (!(unsigned ? /^\+?\d+$/ : /^[+-]?\d+$/).test(v)) throw flags.valueError(name, v, `strconv.${unsigned ? 'ParseUint' : 'ParseInt'}: parsing "${v}": invalid syntax`);
+  if (unsigned && Number(v) > 0xffff) throw flags.valueError(name, v, `strconv.ParseUint: parsing "${v}": value out of range`);
   return Number(v);
 }
 
-/** docker's CLI's error for a flag's bad value: `invalid argument "V" for "-s, --name" flag: WHY` (125). */
-function flagError(name: string, value: string, why: string): Error {
-  const short = [...CREATE_FLAGS, ...RESOURCE_FLAGS].find((f) => f.name === name)?.short;
-  return usageError(invalidArgument(`invalid argument "${value}" for "${short ? `-${short}, ` : ''}--${name}" flag: ${why}`));
-}
 
 /**
  * A memory flag's bytes as docker's CLI parses them (--memory-swap alone takes -1, unlimited);
@@ -159,7 +154,7 @@ function bytesFlag(flags: Flags, name: string): number | undefined {
   try {
     return parseRamBytes(v);
   } catch (err) {
-    throw flagError(name, v, (err as Error).message);
+    throw flags.valueError(name, v, (err as Error).message);
   }
 }
 
@@ -305,7 +300,7 @@ export function resourcesFromFlags(flags: Flags): ResourceInput {
   if (flags.has('oom-kill-disable')) out.oomKillDisable = flags.bool('oom-kill-disable');
   const cpus = flags.string('cpus');
   if (cpus !== undefined) {
-    if (!/^\d*\.?\d+$/.test(cpus)) throw flagError('cpus', cpus, `failed to parse ${cpus} as a rational number`);
+    if (!/^\d*\.?\d+$/.test(cpus)) throw flags.valueError('cpus', cpus, `failed to parse ${cpus} as a rational number`);
     out.cpus = Number(cpus);
   }
   const cpuShares = intFlag(flags, 'cpu-shares');

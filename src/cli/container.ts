@@ -3,8 +3,8 @@
 import { parsePruneFilters } from '../engine/images/prune.js';
 import { cleanupContainer, pruneContainers } from '../engine/lifecycle.js';
 import { lookupContainer } from '../engine/state.js';
-import { invalidArgument, isBerthError } from '../internal/errors.js';
-import { parseVerb, usageError, type VerbSpec } from './flags.js';
+import { isBerthError } from '../internal/errors.js';
+import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
 import { reclaimedSize } from './format.js';
 import { confirm, containersSection } from './prune-common.js';
@@ -99,7 +99,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     // Checked before the prompt: a bad filter is an error, not a question. One with no "=" is
     // docker's CLI's flag error (125); the rest, its daemon's.
     for (const f of flags.list('filter')) {
-      if (!f.includes('=')) throw usageError(invalidArgument(`invalid argument "${f}" for "--filter" flag: bad format of filter (expected name=value)`));
+      if (!f.includes('=')) throw flags.valueError('filter', f, 'bad format of filter (expected name=value)');
     }
     const filters = parsePruneFilters(flags.list('filter'), Date.now());
     if (!flags.bool('force') && !confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ')) return 0;

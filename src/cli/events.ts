@@ -2,7 +2,7 @@
 // events since --since, then new ones as they happen, until --until or an interrupt.
 import { type EngineEvent, type EventFilter, followEvents, readEvents } from '../engine/events.js';
 import { invalidArgument } from '../internal/errors.js';
-import { parseVerb, usageError, type VerbSpec } from './flags.js';
+import { type Flags, parseVerb, type VerbSpec } from './flags.js';
 import { renderTemplate } from './format.js';
 import { named, STRING, STRING_MAP, struct, withGoType } from './go-types.js';
 import { sortedKeys } from './template-fmt.js';
@@ -23,12 +23,12 @@ const SPEC: VerbSpec = {
 };
 
 /** KEY=VALUE pairs; dockerd takes any key and ignores those it does not know. */
-function parseFilters(list: string[]): EventFilter {
+function parseFilters(flags: Flags): EventFilter {
   const out: EventFilter = {};
-  for (const f of list) {
+  for (const f of flags.list('filter')) {
     const eq = f.indexOf('=');
     // docker's CLI refuses it as it parses its flags: a bad command line, 125.
-    if (eq < 0) throw usageError(invalidArgument(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`));
+    if (eq < 0) throw flags.valueError('filter', f, 'bad format of filter (expected name=value)');
     (out[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
   }
   return out;
@@ -76,7 +76,7 @@ function view(e: EngineEvent): Record<string, unknown> {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
-  const filters = parseFilters(flags.list('filter'));
+  const filters = parseFilters(flags);
   const now = Date.now();
   const sinceText = flags.string('since');
   const untilText = flags.string('until');

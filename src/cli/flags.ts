@@ -41,7 +41,19 @@ export interface ParsedFlags {
 }
 
 export class Flags {
-  constructor(private readonly parsed: ParsedFlags) {}
+  constructor(
+    private readonly parsed: ParsedFlags,
+    /** The verb's spec the flags were parsed by (for errors about their values). */
+    readonly spec: VerbSpec = { usage: '', summary: '', flags: [] },
+  ) {}
+  /**
+   * A flag's value that its verb refuses once parsed, as docker's CLI says it (pflag's words
+   * and the usage block, exit 125): `invalid argument "=x" for "-e, --env" flag: WHY`.
+   */
+  valueError(name: string, value: string, why: string): Error {
+    const f = this.spec.flags.find((x) => x.name === name) ?? { name };
+    return commandLineError(this.spec, invalidFlagValue(f, value, why));
+  }
   bool(name: string): boolean {
     return this.parsed.bools.get(name) ?? false;
   }
@@ -175,7 +187,7 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
       throw argCountError(spec, `requires at least ${min} and at most ${n(max)}`);
     }
   }
-  return new Flags(out);
+  return new Flags(out, spec);
 }
 
 /** The command a usage line names: "berth logs" of "berth logs [OPTIONS] CONTAINER". */

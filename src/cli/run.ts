@@ -7,7 +7,7 @@ import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost, forwardSignals, startFailureCode } from './container-common.js';
 import { attachedStreams, CREATE_FLAGS, createFromFlags } from './container-create.js';
 import { type CliContext, reportError } from './cli.js';
-import { invalidArgument, isBerthError } from '../internal/errors.js';
+import { isBerthError } from '../internal/errors.js';
 import type { ContainerRecord } from '../engine/container.js';
 import type { ContainerHost } from '../engine/host.js';
 import type { Session } from './attach-session.js';
