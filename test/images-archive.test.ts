@@ -207,3 +207,20 @@ test('load takes an archive compressed with gzip, xz, bzip2 or zstd, as docker l
   assert.match(r.stderr, /cannot read the tarball: xz -d failed: .*Unexpected end of input/);
   assert.equal((await box.berth(['image', 'exists', 'imported/xz:3'])).code, 1);
 });
+
+test("save of an image that is not there, or to a path that cannot be: docker's words, no archive begun", async () => {
+  // docker CLI 28 against dockerd: `docker save -o F hi/bb:1 hi/nope` says "Error response from
+  // daemon: No such image: hi/nope"; `-o /nonexist/x.tar` says "failed to save image: invalid
+  // output path: stat /nonexist: no such file or directory". berth said "cannot save to
+  // /tmp/berth-save-XXXX/archive.tar: No such image: ..." (its temporary file's path).
+  const tmp = path.join(box.dir, 'save-missing-tmp');
+  await fs.mkdir(tmp);
+  const out = path.join(tmp, 'x.tar');
+  let r = await box.berth(['save', '-o', out, 'imported/base:1', 'imported/nope']);
+  assert.deepEqual([r.code, r.stderr], [1, 'Error: No such image: imported/nope\n']);
+  r = await box.berth(['save', 'imported/nope'], { env: { ...box.env, TMPDIR: tmp } });
+  assert.deepEqual([r.code, r.stderr, r.stdout], [1, 'Error: No such image: imported/nope\n', '']);
+  assert.deepEqual(await fs.readdir(tmp), [], 'no archive, whole or partial');
+  r = await box.berth(['save', '-o', path.join(box.dir, 'no-dir', 'x.tar'), 'imported/base:1']);
+  assert.deepEqual([r.code, r.stderr], [1, `Error: failed to save image: invalid output path: stat ${path.join(box.dir, 'no-dir')}: no such file or directory\n`]);
+});

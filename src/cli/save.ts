@@ -4,8 +4,9 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type ArchiveFormat, saveImages } from '../engine/images/index.js';
-import { invalidArgument } from '../internal/errors.js';
+import { BerthError, invalidArgument } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
+import { checkOutputFile } from './output-file.js';
 import { pipeToStdout } from './stdout.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
@@ -29,6 +30,12 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const store = await openImageStore(ctx);
   const output = flags.string('output');
   if (output) {
+    // docker's CLI checks the path before it asks for the images, in its words.
+    try {
+      checkOutputFile(output);
+    } catch (err) {
+      throw BerthError.wrap(err, 'failed to save image');
+    }
     await saveImages(store, flags.args, output, { format });
     return 0;
   }

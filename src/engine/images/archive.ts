@@ -39,10 +39,14 @@ export interface SaveOptions {
 export async function saveImages(store: Store, queries: string[], file: string, options: SaveOptions = {}): Promise<void> {
   if (queries.length === 0) throw invalidArgument('cannot save: no image named');
   const format = options.format ?? 'docker-archive';
+  // Every image looked up before anything is written: a missing one is docker's "No such
+  // image: NAME" alone, with no archive begun.
+  const records = [];
+  for (const q of queries) records.push(await store.resolveImage(q));
   const sink = format === 'docker-archive' ? new DockerArchiveSink(file) : new OciArchiveSink(file);
   try {
-    for (const q of queries) {
-      const rec = await store.resolveImage(q);
+    for (const [i, q] of queries.entries()) {
+      const rec = records[i];
       const handle = await store.imageHandle(rec.id);
       // The name the user gave, when it is one of the image's. An image asked for by its ID has
       // no name in a docker-archive (docker's RepoTags null: its load says "Loaded image ID");
