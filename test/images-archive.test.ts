@@ -95,6 +95,21 @@ test('save to docker-archive: podman loads it and skopeo reads it; berth loads i
   await other.berth(['rmi', '-af']);
 });
 
+test('history -H=false: the time itself under CREATED AT, and the size in bytes, as docker prints them', async () => {
+  // docker CLI 28: 'IMAGE          CREATED AT             CREATED BY ...' and
+  // '388b55c6b28c   2026-12-05T04:07:12Z   ...   1982298'; berth kept the header CREATED and
+  // printed the config's time as stored, milliseconds and all.
+  const [doc] = JSON.parse((await box.berth(['image', 'inspect', 'imported/base:1'])).stdout);
+  const when = `${new Date(doc.Created).toISOString().slice(0, 19)}Z`;
+  const r = await box.berth(['history', '-H=false', 'imported/base:1'], { env: { ...box.env, TZ: 'UTC' } });
+  assert.equal(r.code, 0, r.stderr);
+  const [head, row] = r.stdout.split('\n');
+  assert.match(head, /^IMAGE {10}CREATED AT {13}CREATED BY {5}SIZE {6}COMMENT$/);
+  assert.equal(row.split(/ {3,}/).slice(0, 4).join('|'), `${doc.Id.slice(7, 19)}|${when}|berth import|${doc.Size}`);
+  const since = await box.berth(['history', '--human=false', '--format', '{{.CreatedSince}}', 'imported/base:1']);
+  assert.equal(since.stdout, `${when}\n`);
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

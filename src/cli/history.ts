@@ -32,7 +32,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const spec = {
     columns: [
       { header: 'IMAGE', field: '.ID' },
-      { header: 'CREATED', field: '.CreatedSince' },
+      // docker's table without -H: the time itself, under CREATED AT.
+      human ? { header: 'CREATED', field: '.CreatedSince' } : { header: 'CREATED AT', field: '.CreatedAt' },
       { header: 'CREATED BY', field: '.CreatedBy' },
       { header: 'SIZE', field: '.Size' },
       { header: 'COMMENT', field: '.Comment' },
@@ -43,7 +44,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       const by = r.createdBy.replace(/\s+/g, ' ');
       return {
         ID: r.id === '<missing>' || noTrunc ? r.id : shortId(r.id),
-        CreatedSince: human ? timeAgo(r.created) : (r.created ?? ''),
+        CreatedSince: human ? timeAgo(r.created) : rfc3339Seconds(r.created),
         CreatedAt: rfc3339Seconds(r.created),
         CreatedBy: noTrunc || by.length <= 45 ? by : `${by.slice(0, 44)}…`,
         Size: human ? humanSize(r.size) : String(r.size),
