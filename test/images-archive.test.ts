@@ -110,6 +110,29 @@ test('history -H=false: the time itself under CREATED AT, and the size in bytes,
   assert.equal(since.stdout, `${when}\n`);
 });
 
+test("images --filter: dockerd's words for what it refuses, the CLI's for no '='; VirtualSize to four digits", async () => {
+  // dockerd 20.10 under docker CLI 28: 'Invalid filter 'bogus'', 'Invalid filter
+  // 'dangling=[maybe]'', before= of a missing image 'No such image: ...' (1); --filter nokey is
+  // the CLI's flag error (125). berth said 'invalid filter "bogus": known filters are ...',
+  // 'invalid filter dangling=maybe: want true or false', 'invalid filter: no such image: ...', 1.
+  for (const [args, code, stderr] of [
+    [['--filter', 'bogus=1'], 1, "Error: Invalid filter 'bogus'\n"],
+    [['--filter', 'dangling=maybe'], 1, "Error: Invalid filter 'dangling=[maybe]'\n"],
+    [['--filter', 'before=imported/nope:1'], 1, 'Error: No such image: imported/nope:1\n'],
+    [['--filter', 'nokey'], 125, 'invalid argument "nokey" for "-f, --filter" flag: bad format of filter (expected name=value)\n\nUsage:  berth images [OPTIONS] [REPOSITORY[:TAG]]\n\nRun \'berth images --help\' for more information\n'],
+  ] as const) {
+    const r = await box.berth(['images', ...args]);
+    assert.deepEqual([r.code, r.stderr], [code, stderr], args.join(' '));
+  }
+  const r = await box.berth(['images', '--filter', 'before=imported/base:1', '--filter', 'since=imported/base:1', '-q']);
+  assert.deepEqual([r.code, r.stdout], [0, '']);
+  // docker: '{{.Size}} {{.VirtualSize}}' of a 1982298-byte image is '1.98MB 1.982MB'.
+  const [doc] = JSON.parse((await box.berth(['image', 'inspect', 'imported/base:1'])).stdout);
+  const sizes = await box.berth(['images', '--format', '{{.Size}} {{.VirtualSize}}', 'imported/base:1']);
+  const mb = (digits: number) => `${Number((doc.Size / 1e6).toPrecision(digits))}MB`;
+  assert.equal(sizes.stdout, `${mb(3)} ${mb(4)}\n`);
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

@@ -98,6 +98,19 @@ test('volume create, ls (table, filters, format), inspect, rm; events', async ()
   assert.deepEqual([row.Name, row.Availability, row.Group], ['va', 'N/A', 'N/A']);
   const [a] = JSON.parse(await ok(fx, ['volume', 'inspect', anon])) as { Labels: Record<string, string> }[];
   assert.deepEqual(a.Labels, { 'com.docker.volume.anonymous': '' });
+  // dockerd 20.10 and docker CLI 28's words and codes for filters they refuse: a key is the
+  // daemon's 'Invalid filter 'bogus'', a bad dangling 'Invalid filter 'dangling=[maybe]'' (1);
+  // no '=' is the CLI's flag error (125). berth said 'invalid filter ...: want ...', exit 1.
+  for (const [args, code, stderr] of [
+    [['volume', 'ls', '--filter', 'bogus=1'], 1, "Error: Invalid filter 'bogus'\n"],
+    [['volume', 'ls', '--filter', 'dangling=maybe'], 1, "Error: Invalid filter 'dangling=[maybe]'\n"],
+    [['volume', 'prune', '-f', '--filter', 'bogus=1'], 1, "Error: Invalid filter 'bogus'\n"],
+    [['volume', 'ls', '--filter', 'nokey'], 125, 'invalid argument "nokey" for "-f, --filter" flag: bad format of filter (expected name=value)\n\nUsage:  berth volume ls [OPTIONS]\n\nRun \'berth volume ls --help\' for more information\n'],
+    [['volume', 'prune', '--filter', 'nokey'], 125, 'invalid argument "nokey" for "--filter" flag: bad format of filter (expected name=value)\n\nUsage:  berth volume prune [OPTIONS]\n\nRun \'berth volume prune --help\' for more information\n'],
+  ] as const) {
+    const r = await berth(fx, [...args]);
+    assert.deepEqual([r.code, r.stderr], [code, stderr], args.join(' '));
+  }
   const missing = await berth(fx, ['volume', 'inspect', 'nope']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no such volume: nope/);

@@ -28,7 +28,7 @@ const PRUNE: VerbSpec = {
 async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(PRUNE, argv, ctx);
   if (!flags) return 0;
-  const filters = parsePruneFilters(flags.list('filter'), Date.now());
+  const filters = parsePruneFilters(flags.filters(), Date.now());
   const labelFilter = filters.labels.length > 0 || filters.notLabels.length > 0;
   const what = flags.bool('all') ? 'all build cache' : 'all dangling build cache';
   if (!flags.bool('force') && !confirm(ctx, `WARNING! This will remove ${what}. Are you sure you want to continue? [y/N] `)) return 0;

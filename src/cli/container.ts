@@ -98,10 +98,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     if (!flags) return 0;
     // Checked before the prompt: a bad filter is an error, not a question. One with no "=" is
     // docker's CLI's flag error (125); the rest, its daemon's.
-    for (const f of flags.list('filter')) {
-      if (!f.includes('=')) throw flags.valueError('filter', f, 'bad format of filter (expected name=value)');
-    }
-    const filters = parsePruneFilters(flags.list('filter'), Date.now());
+    const filters = parsePruneFilters(flags.filters(), Date.now());
     if (!flags.bool('force') && !confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ')) return 0;
     const removed = await pruneContainers(host, {
       ...(filters.until !== undefined ? { until: new Date(filters.until) } : {}),

@@ -25,10 +25,8 @@ const SPEC: VerbSpec = {
 /** KEY=VALUE pairs; dockerd takes any key and ignores those it does not know. */
 function parseFilters(flags: Flags): EventFilter {
   const out: EventFilter = {};
-  for (const f of flags.list('filter')) {
+  for (const f of flags.filters()) {
     const eq = f.indexOf('=');
-    // docker's CLI refuses it as it parses its flags: a bad command line, 125.
-    if (eq < 0) throw flags.valueError('filter', f, 'bad format of filter (expected name=value)');
     (out[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
   }
   return out;

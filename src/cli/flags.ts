@@ -72,6 +72,15 @@ export class Flags {
   list(name: string): string[] {
     return this.parsed.lists.get(name) ?? [];
   }
+  /**
+   * docker's --filter values (its CLI's opts.FilterOpt): each NAME=VALUE, one without "=" the
+   * CLI's flag error (125), before anything is looked at.
+   */
+  filters(name = 'filter'): string[] {
+    const list = this.list(name);
+    for (const f of list) if (!f.includes('=')) throw this.valueError(name, f, 'bad format of filter (expected name=value)');
+    return list;
+  }
   get args(): string[] {
     return this.parsed.args;
   }

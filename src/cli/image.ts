@@ -77,7 +77,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const all = flags.bool('all');
   // Checked before the prompt: a bad filter is an error, not a question.
-  parsePruneFilters(flags.list('filter'), Date.now());
+  parsePruneFilters(flags.filters(), Date.now(), { dangling: true });
   const which = all ? 'all images without at least one container associated to them' : 'all dangling images';
   if (!flags.bool('force') && !confirm(ctx, `WARNING! This will remove ${which}.\nAre you sure you want to continue? [y/N] `)) return 0;
   const store = await openImageStore(ctx);

@@ -40,7 +40,8 @@ export function imageFormat(noTrunc: boolean, digests: boolean): FormatSpec<Imag
       CreatedSince: timeAgo(r.created),
       CreatedAt: goTimeString(r.created),
       Size: humanSize(r.size),
-      VirtualSize: humanSize(r.size),
+      // docker's units.HumanSize here (four digits, '1.982MB'), where Size has three.
+      VirtualSize: humanSize(r.size, 4),
       SharedSize: 'N/A',
       UniqueSize: 'N/A',
       Containers: 'N/A',
@@ -56,7 +57,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
   const store = await openImageStore(ctx);
-  const filters = [...flags.list('filter')];
+  const filters = [...flags.filters()];
   if (flags.args[0]) filters.push(`reference=${flags.args[0]}`);
   const rows = await listImageRows(store, { filters });
   const noTrunc = flags.bool('no-trunc');

@@ -168,7 +168,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(PRUNE, argv, ctx);
   if (!flags) return 0;
   const all = flags.bool('all');
-  const specs = flags.list('filter');
+  const specs = flags.filters();
   // Checked before the prompt: a bad filter is an error (125), not a question.
   const filters = parsePruneFilters(specs, Date.now());
   const withVolumes = flags.bool('volumes');

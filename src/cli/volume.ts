@@ -113,7 +113,7 @@ async function ls(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(LS, argv, ctx);
   if (!flags) return 0;
   const host = containerHost(ctx);
-  const filters = flags.list('filter');
+  const filters = flags.filters();
   const recs = filters.some((f) => f.startsWith('dangling=')) ? await host.records.list() : [];
   const volumes = filterVolumes(host.volumes.list(), filters, (name) => usersOf(recs, name).length > 0);
   if (flags.bool('quiet')) {
@@ -190,9 +190,10 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   let all = flags.bool('all');
   const labels: string[] = [];
   const notLabels: string[] = [];
-  for (const f of flags.list('filter')) {
-    const m = /^(label!?|all)=(.*)$/.exec(f);
-    if (!m) throw invalidArgument(`invalid filter "${f}": volume prune takes label=KEY[=VALUE], label!=KEY[=VALUE] and all=true`);
+  for (const f of flags.filters()) {
+    const m = /^(label!?|all)=(.*)$/s.exec(f);
+    // dockerd's words for a key volume prune does not take.
+    if (!m) throw invalidArgument(`Invalid filter '${f.slice(0, f.indexOf('='))}'`);
     if (m[1] === 'all') all = m[2] === 'true' || m[2] === '1';
     else (m[1] === 'label' ? labels : notLabels).push(m[2]);
   }

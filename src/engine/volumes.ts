@@ -88,13 +88,13 @@ export function filterVolumes(volumes: Volume[], filters: string[], inUse: (name
   const byKey = new Map<string, string[]>();
   for (const f of filters) {
     const eq = f.indexOf('=');
-    if (eq <= 0) throw invalidArgument(`invalid filter "${f}": want KEY=VALUE`);
-    const key = f.slice(0, eq);
-    if (!['dangling', 'name', 'label', 'driver'].includes(key)) throw invalidArgument(`invalid filter '${key}': want dangling, name, label or driver`);
+    // dockerd's words for a key it does not take, and for dangling's value.
+    const key = eq < 0 ? f : f.slice(0, eq);
+    if (!['dangling', 'name', 'label', 'driver'].includes(key)) throw invalidArgument(`Invalid filter '${key}'`);
     byKey.set(key, [...(byKey.get(key) ?? []), f.slice(eq + 1)]);
   }
   for (const d of byKey.get('dangling') ?? []) {
-    if (!['true', 'false', '1', '0'].includes(d)) throw invalidArgument(`invalid filter 'dangling=${d}': want true or false`);
+    if (!['true', 'false', '1', '0'].includes(d)) throw invalidArgument(`Invalid filter 'dangling=[${d}]'`);
   }
   const nameMatch = (pattern: string, name: string) => {
     try {

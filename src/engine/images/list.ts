@@ -4,7 +4,7 @@ import type { Digest } from '../../digest/digest.js';
 import { invalidArgument } from '../../internal/errors.js';
 import { type ImageConfig, parseImageConfig } from '../../image/index.js';
 import { familiarString, parseNormalizedReference } from '../../reference/index.js';
-import { type ImageRecord, repoOf, type Store } from '../../store/index.js';
+import { type ImageRecord, normalizeName, repoOf, resolveIn, type Store } from '../../store/index.js';
 
 export interface ImageRow {
   /** Familiar repository ("busybox", "localhost:5000/x") or "<none>". */
@@ -80,11 +80,8 @@ export async function listImageRows(store: Store, options: ListOptions = {}): Pr
     }
   }
   const when = (rec: ImageRecord) => Date.parse(rec.created ?? rec.addedAt) || 0;
-  const resolveTime = (q: string) => {
-    const hit = records.find((r) => r.names.includes(q) || r.id === q || r.id.slice(7).startsWith(q) || r.names.some((n) => splitName(n).repository + ':' + splitName(n).tag === q || splitName(n).repository === q));
-    if (!hit) throw invalidArgument(`invalid filter: no such image: ${q}`);
-    return when(hit);
-  };
+  // before= and since= name an image as any other verb does, and a missing one is its "No such image".
+  const resolveTime = (q: string) => when(resolveIn(records, q, { normalize: normalizeName }));
   const kept = rows.filter((row) => filters.every((f) => matches(row, f, resolveTime, when)));
   return kept.sort((a, b) => when(b.record) - when(a.record) || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
 }
@@ -97,9 +94,9 @@ interface Filter {
 function parseFilters(specs: string[]): Filter[] {
   return specs.map((s) => {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw invalidArgument(`invalid filter "${s}": want KEY=VALUE`);
-    const key = s.slice(0, eq);
-    if (!['dangling', 'reference', 'before', 'since', 'label', 'id'].includes(key)) throw invalidArgument(`invalid filter "${key}": known filters are dangling, reference, before, since, label, id`);
+    // dockerd's words for a key it does not take (id is podman's).
+    const key = eq < 0 ? s : s.slice(0, eq);
+    if (!['dangling', 'reference', 'before', 'since', 'label', 'id'].includes(key)) throw invalidArgument(`Invalid filter '${key}'`);
     return { key, value: s.slice(eq + 1) };
   });
 }
@@ -113,7 +110,7 @@ function glob(pattern: string): RegExp {
 function matches(row: ImageRow, f: Filter, timeOf: (q: string) => number, when: (r: ImageRecord) => number): boolean {
   switch (f.key) {
     case 'dangling':
-      if (f.value !== 'true' && f.value !== 'false') throw invalidArgument(`invalid filter dangling=${f.value}: want true or false`);
+      if (f.value !== 'true' && f.value !== 'false') throw invalidArgument(`Invalid filter 'dangling=[${f.value}]'`);
       return row.dangling === (f.value === 'true');
     case 'reference': {
       if (row.dangling) return false;

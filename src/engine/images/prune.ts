@@ -24,16 +24,19 @@ interface PruneFilters {
   labels: LabelFilter[];
   /** None may hold. */
   notLabels: LabelFilter[];
+  /** image prune's dangling=false (or 0): every unused image, as -a. */
+  everyImage?: boolean;
 }
 
 /** The images `image prune` removes, oldest first. */
 export async function imagesToPrune(store: Store, options: PruneImagesOptions = {}): Promise<ImageRecord[]> {
-  const filters = parsePruneFilters(options.filters ?? [], options.now ?? Date.now());
+  const filters = parsePruneFilters(options.filters ?? [], options.now ?? Date.now(), { dangling: true });
+  const all = options.all || filters.everyImage;
   const held = new Set((await store.holds()).flatMap((h) => h.images));
   const out: ImageRecord[] = [];
   for (const rec of await store.listImages()) {
     if (held.has(rec.id)) continue;
-    if (!options.all && (rec.names.length > 0 || rec.digests.length > 0)) continue;
+    if (!all && (rec.names.length > 0 || rec.digests.length > 0)) continue;
     if (filters.until !== undefined && !(createdOf(rec) < filters.until)) continue;
     if (filters.labels.length > 0 || filters.notLabels.length > 0) {
       const labels = (await imageConfigOf(store, rec))?.config?.Labels ?? {};
@@ -79,13 +82,22 @@ function createdOf(rec: ImageRecord): number {
   return Date.parse(rec.created ?? rec.addedAt) || 0;
 }
 
-export function parsePruneFilters(specs: string[], now: number): PruneFilters {
+/**
+ * A prune's filters as dockerd takes them: until, label and label!, and for image prune
+ * (`dangling`) dangling too, whose false or 0 prunes as -a does (docker's CLI sends
+ * dangling=true beside the user's, so another value is no error).
+ */
+export function parsePruneFilters(specs: string[], now: number, options: { dangling?: boolean } = {}): PruneFilters {
   const out: PruneFilters = { labels: [], notLabels: [] };
   for (const spec of specs) {
     // dockerd's words for a key prune does not know, and for a second until.
-    const m = /^(until|label|label!)=(.*)$/s.exec(spec);
-    if (!m) throw invalidArgument(`Invalid filter '${spec.split('=')[0]}'`);
+    const m = /^(until|label|label!|dangling)=(.*)$/s.exec(spec);
+    if (!m || (m[1] === 'dangling' && !options.dangling)) throw invalidArgument(`Invalid filter '${spec.split('=')[0]}'`);
     const [, key, value] = m;
+    if (key === 'dangling') {
+      if (value === 'false' || value === '0') out.everyImage = true;
+      continue;
+    }
     if (key === 'until') {
       if (out.until !== undefined) throw invalidArgument('more than one until filter specified');
       out.until = parseUntil(value, now);
