@@ -133,6 +133,22 @@ test("images --filter: dockerd's words for what it refuses, the CLI's for no '='
   assert.equal(sizes.stdout, `${mb(3)} ${mb(4)}\n`);
 });
 
+test("a missing image named as dockerd names it: the familiar name, ':latest' when no tag was given", async () => {
+  // docker CLI 28 on dockerd 20.10: rmi/tag/history hi/nope say 'No such image: hi/nope:latest',
+  // abcdef12 'No such image: abcdef12:latest', NAME@DIGEST and sha256:abcd as given; berth
+  // said 'No such image: hi/nope'.
+  const digest = `sha256:${'0'.repeat(64)}`;
+  for (const [args, stderr] of [
+    [['rmi', 'imported/nope', 'abcdef12', `imported/nope@${digest}`, 'sha256:abcd'], `Error: No such image: imported/nope:latest\nError: No such image: abcdef12:latest\nError: No such image: imported/nope@${digest}\nError: No such image: sha256:abcd\n`],
+    [['tag', 'docker.io/library/nope', 'imported/x'], 'Error: No such image: nope:latest\n'],
+    [['history', 'imported/nope:2'], 'Error: No such image: imported/nope:2\n'],
+    [['image', 'inspect', 'imported/nope'], 'Error: No such image: imported/nope:latest\n'],
+  ] as const) {
+    const r = await box.berth([...args]);
+    assert.deepEqual([r.code, r.stderr], [1, stderr], args.join(' '));
+  }
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

@@ -40,7 +40,7 @@ test('an ambiguous short ID is a clear error naming the candidates', () => {
 });
 
 test('unknown names, digests of other repositories and empty input fail clearly', () => {
-  assert.throws(() => resolveIn(ALL, 'nope', opts), (e: { kind?: string; message: string }) => e.kind === 'not-found' && e.message === 'No such image: nope');
+  assert.throws(() => resolveIn(ALL, 'nope', opts), (e: { kind?: string; message: string }) => e.kind === 'not-found' && e.message === 'No such image: nope:latest');
   assert.throws(() => resolveIn(ALL, `other@${A.manifest.digest}`, opts), (e: { kind?: string }) => e.kind === 'not-found');
   assert.throws(() => resolveIn(ALL, '  ', opts), (e: { kind?: string }) => e.kind === 'invalid-argument');
   assert.throws(() => resolveIn(ALL, 'ABC', opts), (e: { kind?: string }) => e.kind === 'not-found');

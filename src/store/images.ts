@@ -7,6 +7,7 @@ import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
 import type { Descriptor, Platform } from '../image/types.js';
 import type { StoreLayout } from './layout.js';
+import { familiarText } from '../reference/normalize.js';
 
 /** One layer of an image as stored: the manifest's descriptor plus its place in the chain. */
 export interface ImageLayer {
@@ -128,7 +129,8 @@ export function resolveIn(images: ImageRecord[], query: string, options: Resolve
       );
     }
   }
-  throw notFound(`No such image: ${query}`);
+  // dockerd names what it looked for: the familiar name, ":latest" when no tag was given.
+  throw notFound(`No such image: ${name ? familiarText(name) : query}`);
 }
 
 function normalizedRepo(name: string, options: ResolveOptions): string {

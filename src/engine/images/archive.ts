@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { decompress, detectCompression, MAGIC_BYTES, peek } from '../../archive/index.js';
 import type { Digest } from '../../digest/digest.js';
-import { BerthError, corrupt, errnoText, invalidArgument, isBerthError, unsupported } from '../../internal/errors.js';
+import { BerthError, corrupt, errnoText, invalidArgument, isBerthError, notFound, unsupported } from '../../internal/errors.js';
 import {
   ANNOTATION_CONTAINERD_IMAGE_NAME,
   ANNOTATION_REF_NAME,
@@ -42,7 +42,15 @@ export async function saveImages(store: Store, queries: string[], file: string, 
   // Every image looked up before anything is written: a missing one is docker's "No such
   // image: NAME" alone, with no archive begun.
   const records = [];
-  for (const q of queries) records.push(await store.resolveImage(q));
+  // dockerd 20.10's save names the image as it was given ("No such image: hi/nope"), where its
+  // other verbs add the tag.
+  for (const q of queries) {
+    records.push(
+      await store.resolveImage(q).catch((err: unknown) => {
+        throw isBerthError(err, 'not-found') ? notFound(`No such image: ${q}`) : err;
+      }),
+    );
+  }
   const sink = format === 'docker-archive' ? new DockerArchiveSink(file) : new OciArchiveSink(file);
   try {
     for (const [i, q] of queries.entries()) {
