@@ -149,6 +149,26 @@ test("a missing image named as dockerd names it: the familiar name, ':latest' wh
   }
 });
 
+test("tag: a target docker's CLI cannot parse, in its words, before the source is looked up", async () => {
+  // docker CLI 28: 'docker tag hi/bb:1 Bad/Name' says 'Error parsing reference: "Bad/Name" is not
+  // a valid repository/tag: invalid reference format: repository name (Name) must be lowercase'
+  // (as it is, no 'Error: '), for a missing source too; berth said 'Error: invalid reference
+  // format: "Bad/Name" is not a valid image name with a tag'.
+  const digest = `sha256:${'0'.repeat(64)}`;
+  for (const [source, target, stderr] of [
+    ['imported/base:1', 'Bad/Name', 'Error parsing reference: "Bad/Name" is not a valid repository/tag: invalid reference format: repository name (Name) must be lowercase\n'],
+    ['imported/base:1', 'imported/BAD', 'Error parsing reference: "imported/BAD" is not a valid repository/tag: invalid reference format: repository name (imported/BAD) must be lowercase\n'],
+    ['imported/nope', 'x:y:z', 'Error parsing reference: "x:y:z" is not a valid repository/tag: invalid reference format\n'],
+    ['imported/base:1', `imported/x@${digest}`, 'Error: refusing to create a tag with a digest reference\n'],
+  ]) {
+    const r = await box.berth(['tag', source, target]);
+    assert.deepEqual([r.code, r.stderr], [1, stderr], target);
+  }
+  const r = await box.berth(['tag', 'imported/base:1', 'imported/ok:1', 'Bad/Name']);
+  assert.equal(r.code, 1);
+  assert.equal((await box.berth(['image', 'exists', 'imported/ok:1'])).code, 1, 'no target is tagged when one is refused');
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

@@ -233,7 +233,13 @@ export function commandLineError(spec: Pick<VerbSpec, 'usage'>, message: string)
   return Object.assign(usageError(invalidArgument(`${message}${usageBlock(spec.usage)}`)), { bare: true });
 }
 
-/** Whether the error is printed as it is, with no "Error: " before it (commandLineError). */
+/** Marks an error docker's CLI prints as it is, its own words saying it is one ("Error parsing reference: ..."). */
+export function printedAsIs<E>(err: E): E {
+  if (err instanceof Error) Object.assign(err, { bare: true });
+  return err;
+}
+
+/** Whether the error is printed as it is, with no "Error: " before it (commandLineError, printedAsIs). */
 export function isBareError(err: unknown): boolean {
   return (err as { bare?: unknown } | null)?.bare === true;
 }

@@ -2,7 +2,8 @@
 import { tagImage } from '../engine/images/index.js';
 import { normalizeName } from '../store/store.js';
 import { invalidArgument } from '../internal/errors.js';
-import { parseVerb, type VerbSpec } from './flags.js';
+import { referenceFormatError } from '../engine/commit.js';
+import { parseVerb, printedAsIs, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
@@ -13,10 +14,13 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const store = await openImageStore(ctx);
   const [source, ...targets] = flags.args;
-  for (const target of targets) {
+  // docker's CLI's checks of the target, in its words, before the source is looked up.
+  const names = targets.map((target) => {
     const name = normalizeName(target);
-    if (!name || name.includes('@')) throw invalidArgument(`invalid reference format: "${target}" is not a valid image name with a tag`);
-    await tagImage(store, source, name);
-  }
+    if (!name) throw printedAsIs(invalidArgument(`Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: ${referenceFormatError(target)}`));
+    if (name.includes('@')) throw invalidArgument('refusing to create a tag with a digest reference');
+    return name;
+  });
+  for (const name of names) await tagImage(store, source, name);
   return 0;
 }
