@@ -32,11 +32,19 @@ export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** docker's volume name rule, [a-zA-Z0-9][a-zA-Z0-9_.-]+: no "/", no leading ".", so no "..". */
+/**
+ * docker's volume name rule, [a-zA-Z0-9][a-zA-Z0-9_.-]+: no "/", no leading ".", so no "..";
+ * refused in dockerd's words, for a -v or --mount source too (whose create it is).
+ */
 export function checkVolumeName(name: string): string {
-  if (!NAME.test(name) || name.length > 255) {
-    throw invalidArgument(`invalid volume name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least two characters`);
+  if (name.length === 1) throw invalidArgument(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
+  if (!NAME.test(name)) {
+    throw invalidArgument(
+      `create ${name}: ${JSON.stringify(name)} includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+    );
   }
+  // berth's own bound: the name is a directory's.
+  if (name.length > 255) throw invalidArgument(`create ${name.slice(0, 32)}...: volume name is too long, at most 255 characters`);
   return name;
 }
 
@@ -156,10 +164,10 @@ export class VolumeStore {
     return this.#view(meta);
   }
 
-  /** A volume by name, or docker's "no such volume". */
+  /** A volume by name, or dockerd's "get NAME: no such volume". */
   inspect(name: string): Volume {
     const v = this.get(name);
-    if (!v) throw notFound(`no such volume: ${name}`);
+    if (!v) throw notFound(`get ${name}: no such volume`);
     return v;
   }
 
@@ -242,7 +250,7 @@ export class VolumeStore {
   removeLocked(name: string, records: ContainerRecord[], options: { force?: boolean } = {}): boolean {
     if (!this.get(name)) {
       if (options.force) return false;
-      throw notFound(`no such volume: ${name}`);
+      throw notFound(`get ${name}: no such volume`);
     }
     const users = usersOf(records, name);
     if (users.length > 0) throw failedPrecondition(`remove ${name}: volume is in use - [${users.join(', ')}]`);
