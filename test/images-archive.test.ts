@@ -169,6 +169,23 @@ test("tag: a target docker's CLI cannot parse, in its words, before the source i
   assert.equal((await box.berth(['image', 'exists', 'imported/ok:1'])).code, 1, 'no target is tagged when one is refused');
 });
 
+test("import: -m is the image's comment too; a file or a reference it cannot take in docker's words", async () => {
+  // dockerd's import writes the message as the config's comment ('docker image inspect -f
+  // {{.Comment}}' says 'msg'; berth's was empty, the message only in the history). docker CLI 28:
+  // 'import /nonexist' says 'open /nonexist: no such file or directory' (berth: 'cannot import
+  // /nonexist: open ...'), 'import F Bad/Name' 'invalid reference format: repository name (Name)
+  // must be lowercase' (berth: 'cannot import: invalid reference "Bad/Name"').
+  let r = await box.berth(['import', '-m', 'msg', rootfsTar, 'imported/msg:1']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await box.berth(['image', 'inspect', '-f', '{{.Comment}}', 'imported/msg:1']);
+  assert.equal(r.stdout, 'msg\n');
+  const missing = path.join(box.dir, 'no-such.tar');
+  r = await box.berth(['import', missing, 'imported/x:1']);
+  assert.deepEqual([r.code, r.stderr], [1, `Error: open ${missing}: no such file or directory\n`]);
+  r = await box.berth(['import', rootfsTar, 'Bad/Name']);
+  assert.deepEqual([r.code, r.stderr], [1, 'Error: invalid reference format: repository name (Name) must be lowercase\n']);
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

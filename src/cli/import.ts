@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import { parseChanges } from '../build/changes.js';
 import { importTarball } from '../engine/images/index.js';
 import { type ContainerConfig, parsePlatform } from '../image/index.js';
-import { BerthError } from '../internal/errors.js';
+import { systemError } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
@@ -33,7 +33,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       ? process.stdin
       : (
           await fs.open(file, 'r').catch((err: unknown) => {
-            throw BerthError.wrap(err, `cannot import ${file}`);
+            throw systemError(err, `open ${file}`);
           })
         ).createReadStream();
   const platform = flags.string('platform');

@@ -2,7 +2,7 @@
 import { tagImage } from '../engine/images/index.js';
 import { normalizeName } from '../store/store.js';
 import { invalidArgument } from '../internal/errors.js';
-import { referenceFormatError } from '../engine/commit.js';
+import { referenceFormatError } from '../reference/index.js';
 import { parseVerb, printedAsIs, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';

@@ -8,6 +8,7 @@ import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
 import { type ContainerConfig, type Descriptor, hostPlatform, type ImageConfig, OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, parseImageConfig } from '../image/index.js';
 import { createLayerFromOverlayUpper, diffDirectories } from '../layer/index.js';
 import { normalizeName, type ImageRecord } from '../store/index.js';
+import { referenceFormatError } from '../reference/index.js';
 import type { ContainerRecord } from './container.js';
 import { isInitOnly } from './files.js';
 import { runConfigOf } from './inspect.js';
@@ -51,22 +52,6 @@ function lowerEntry(dirs: string[], rel: string): Stats | undefined {
   return undefined;
 }
 
-/**
- * docker's client's words for a reference it cannot parse (distribution/reference's
- * ParseNormalizedNamed): a name with capitals is "repository name (NAME) must be lowercase",
- * NAME as that parser splits it (a first component with capitals is taken for a registry).
- */
-export function referenceFormatError(text: string): string {
-  const slash = text.indexOf('/');
-  const first = slash < 0 ? '' : text.slice(0, slash);
-  const hasDomain = slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first);
-  let remainder = hasDomain ? text.slice(slash + 1) : text;
-  if (slash < 0) remainder = `library/${remainder}`;
-  const tagAt = remainder.indexOf(':');
-  const remote = tagAt < 0 ? remainder : remainder.slice(0, tagAt);
-  if (remote.toLowerCase() !== remote) return `invalid reference format: repository name (${remote}) must be lowercase`;
-  return 'invalid reference format';
-}
 
 /** Commits the container; returns the new image's record. */
 export async function commitContainer(host: ContainerHost, query: string, options: CommitOptions = {}): Promise<ImageRecord> {

@@ -10,6 +10,7 @@ export {
 export {
   DEFAULT_REGISTRY,
   familiarName,
+  referenceFormatError,
   familiarString,
   familiarText,
   isShortName,

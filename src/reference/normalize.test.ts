@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isBerthError } from '../internal/errors.js';
-import { familiarName, familiarString, isShortName, parseCanonicalReference, parseNormalizedReference } from './normalize.js';
+import { familiarName, familiarString, isShortName, parseCanonicalReference, parseNormalizedReference, referenceFormatError } from './normalize.js';
 import { fullString, parseReference, referenceName, withDefaultTag } from './reference.js';
 
 // Vectors from distribution's normalize_test.go.
@@ -199,4 +199,13 @@ test('isShortName follows splitDockerDomain (and containers/image TestIsShortNam
   for (const s of ['quay.io/fedora', 'docker.io/fedora', 'docker.io/library/fedora:latest', 'localhost/fedora', 'localhost:5000/fedora:latest', 'example.foo.this.may.be.garbage.but.maybe.not:1234/fedora:latest', `docker.io/library/busybox${d}`, `docker.io/fedora${d}`, 'Foo/bar', '[::1]:5000/x']) {
     assert.equal(isShortName(s), false, s);
   }
+});
+
+// Each as docker 28's client said it for `docker commit C REF`, `docker tag` and `docker import`.
+test("a reference docker's client cannot parse, in its words", () => {
+  assert.equal(referenceFormatError('Bad/Name'), 'invalid reference format: repository name (Name) must be lowercase');
+  assert.equal(referenceFormatError('Up'), 'invalid reference format: repository name (library/Up) must be lowercase');
+  assert.equal(referenceFormatError('me/Up:tag'), 'invalid reference format: repository name (me/Up) must be lowercase');
+  assert.equal(referenceFormatError('x:y:z'), 'invalid reference format');
+  assert.equal(referenceFormatError('-x'), 'invalid reference format');
 });

@@ -119,3 +119,20 @@ export function familiarText(text: string): string {
 export function normalizeRegistryHost(host: string): string {
   return host === LEGACY_DEFAULT_REGISTRY ? DEFAULT_REGISTRY : host;
 }
+
+/**
+ * docker's client's words for a reference it cannot parse (distribution/reference's
+ * ParseNormalizedNamed): a name with capitals is "repository name (NAME) must be lowercase",
+ * NAME as that parser splits it (a first component with capitals is taken for a registry).
+ */
+export function referenceFormatError(text: string): string {
+  const slash = text.indexOf('/');
+  const first = slash < 0 ? '' : text.slice(0, slash);
+  const hasDomain = slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first);
+  let remainder = hasDomain ? text.slice(slash + 1) : text;
+  if (slash < 0) remainder = `library/${remainder}`;
+  const tagAt = remainder.indexOf(':');
+  const remote = tagAt < 0 ? remainder : remainder.slice(0, tagAt);
+  if (remote.toLowerCase() !== remote) return `invalid reference format: repository name (${remote}) must be lowercase`;
+  return 'invalid reference format';
+}

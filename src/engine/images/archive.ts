@@ -24,7 +24,7 @@ import {
   type Platform,
   writeImage,
 } from '../../image/index.js';
-import { familiarText } from '../../reference/index.js';
+import { familiarText, referenceFormatError } from '../../reference/index.js';
 import { normalizeName, type Store } from '../../store/store.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
@@ -222,7 +222,8 @@ export interface ImportOptions {
 /** A rootfs tarball (plain or compressed: decompressTarball) becomes a one-layer base image: an image with no parent layer. */
 export async function importTarball(store: Store, source: Readable, options: ImportOptions = {}): Promise<{ id: Digest; name?: string }> {
   const name = options.reference ? normalizeName(options.reference) : undefined;
-  if (options.reference && !name) throw invalidArgument(`cannot import: invalid reference "${options.reference}"`);
+  // docker's client's words for a reference it cannot parse.
+  if (options.reference && !name) throw invalidArgument(referenceFormatError(options.reference));
   const stream = await decompressTarball(source, 'the tarball', options.signal);
   const platform = options.platform ?? hostPlatform();
   const created = new Date().toISOString();
@@ -231,7 +232,14 @@ export async function importTarball(store: Store, source: Readable, options: Imp
     await writeImage(sink, [{ tar: () => stream, history: { created, created_by: 'berth import', ...(options.message ? { comment: options.message } : {}) } }], {
       ...(name ? { tag: name } : {}),
       created,
-      config: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), config: options.config ?? {} },
+      // The message is the image's comment too, as dockerd's import writes it (inspect's .Comment).
+      config: {
+        architecture: platform.architecture,
+        os: platform.os,
+        ...(platform.variant ? { variant: platform.variant } : {}),
+        ...(options.message ? { comment: options.message } : {}),
+        config: options.config ?? {},
+      },
       signal: options.signal,
     });
     return sink.written[sink.written.length - 1];
