@@ -43,6 +43,8 @@ test('import makes a base image with no parent layer, with --change and --messag
   assert.match(r.stdout, /^sha256:[a-f0-9]{64}\n$/);
   const [doc] = JSON.parse((await box.berth(['image', 'inspect', 'imported/base:1'])).stdout);
   assert.equal(doc.Id, r.stdout.trim());
+  // dockerd's order (types.ImageInspect): Created after Comment, before Container.
+  assert.deepEqual(Object.keys(doc).slice(0, 8), ['Id', 'RepoTags', 'RepoDigests', 'Parent', 'Comment', 'Created', 'Container', 'ContainerConfig']);
   assert.deepEqual(doc.Config.Cmd, ['/bin/sh']);
   assert.deepEqual(doc.Config.Env, ['A=1']);
   // docker's Config: every field of its struct, the unset ones zero ("", false, null).

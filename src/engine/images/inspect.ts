@@ -13,9 +13,9 @@ export interface ImageInspect {
   RepoDigests: string[];
   Parent: string;
   Comment: string;
+  Created: string;
   Container: string;
   ContainerConfig: ImageConfig['config'] | null;
-  Created: string;
   DockerVersion: string;
   Author: string;
   Config: ImageConfig['config'] | null;
@@ -68,10 +68,10 @@ export async function inspectRecord(store: Store, rec: ImageRecord, driver?: str
     RepoDigests: rec.digests.map(familiarText),
     Parent: '',
     Comment: config?.comment ?? '',
+    Created: config?.created ?? rec.created ?? '',
     // docker's: the container an image was committed from, and its config.
     Container: config?.container ?? '',
     ContainerConfig: dockerRunConfig(config?.container_config as Record<string, unknown> | undefined),
-    Created: config?.created ?? rec.created ?? '',
     DockerVersion: config?.docker_version ?? '',
     Author: config?.author ?? '',
     Config: dockerRunConfig(config?.config as Record<string, unknown> | undefined),
