@@ -188,6 +188,24 @@ test("import: -m is the image's comment too; a file or a reference it cannot tak
   assert.deepEqual([r.code, r.stderr], [1, 'Error: invalid reference format: repository name (Name) must be lowercase\n']);
 });
 
+test("too few or too many arguments: docker CLI 28's words, printed as they are, exit 1; rmi -a may find none", async () => {
+  // docker CLI 28.2.2: "docker: 'docker rmi' requires at least 1 argument" ... "See 'docker rmi
+  // --help' ...", "docker: 'docker history' requires 1 argument", "docker: 'docker images'
+  // requires at most 1 argument". berth said "Error: berth rmi: requires at least 1 argument",
+  // "Error: 'berth history' requires 1 argument", "Error: 'berth images' accepts at most 1 argument".
+  for (const [args, stderr] of [
+    [['rmi'], "berth: 'berth rmi' requires at least 1 argument\n\nUsage:  berth rmi [OPTIONS] IMAGE [IMAGE...]\n\nSee 'berth rmi --help' for more information\n"],
+    [['history'], "berth: 'berth history' requires 1 argument\n\nUsage:  berth history [OPTIONS] IMAGE\n\nRun 'berth history --help' for more information\n"],
+    [['images', 'a', 'b'], "berth: 'berth images' requires at most 1 argument\n\nUsage:  berth images [OPTIONS] [REPOSITORY[:TAG]]\n\nRun 'berth images --help' for more information\n"],
+    [['volume', 'prune', 'x'], "berth: 'berth volume prune' accepts no arguments\n\nUsage:  berth volume prune [OPTIONS]\n\nRun 'berth volume prune --help' for more information\n"],
+  ] as const) {
+    const r = await box.berth([...args]);
+    assert.deepEqual([r.code, r.stderr], [1, stderr], args.join(' '));
+  }
+  const r = await other.berth(['rmi', '-a']);
+  assert.deepEqual([r.code, r.stderr], [0, ''], 'podman\'s rmi -a of a store with no images');
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

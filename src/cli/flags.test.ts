@@ -60,10 +60,20 @@ test('bad flags give clear errors', () => {
     }
     return 'no error';
   };
-  assert.equal(count({ usage: 'berth rename CONTAINER NEW_NAME', minArgs: 2, maxArgs: 2 }, ['a']), "'berth rename' requires 2 arguments");
-  assert.equal(count({ usage: 'berth container prune [OPTIONS]', minArgs: 0, maxArgs: 0 }, ['a']), "'berth container prune' accepts no arguments");
-  assert.equal(count({ usage: 'berth port CONTAINER [PORT]', minArgs: 1, maxArgs: 2 }, []), "'berth port' requires at least 1 and at most 2 arguments");
-  assert.equal(count({ usage: 'berth events [OPTIONS]', minArgs: undefined, maxArgs: 1 }, ['a', 'b']), "'berth events' accepts at most 1 argument");
+  // docker CLI 28.2.2: "docker: 'docker tag' requires 2 arguments", "... accepts no arguments",
+  // "... requires at least 1 and at most 2 arguments", "... requires at most 1 argument".
+  assert.equal(count({ usage: 'berth rename CONTAINER NEW_NAME', minArgs: 2, maxArgs: 2 }, ['a']), "berth: 'berth rename' requires 2 arguments");
+  assert.equal(count({ usage: 'berth container prune [OPTIONS]', minArgs: 0, maxArgs: 0 }, ['a']), "berth: 'berth container prune' accepts no arguments");
+  assert.equal(count({ usage: 'berth port CONTAINER [PORT]', minArgs: 1, maxArgs: 2 }, []), "berth: 'berth port' requires at least 1 and at most 2 arguments");
+  assert.equal(count({ usage: 'berth events [OPTIONS]', minArgs: undefined, maxArgs: 1 }, ['a', 'b']), "berth: 'berth events' requires at most 1 argument");
+  // The whole of it, printed with no "Error: ", and "See" where docker's says it.
+  try {
+    parseFlags({ usage: 'berth rmi [OPTIONS] IMAGE [IMAGE...]', summary: '', flags: [], minArgs: 1 }, []);
+    assert.fail('no error');
+  } catch (err) {
+    assert.ok(isBareError(err));
+    assert.equal((err as Error).message, "berth: 'berth rmi' requires at least 1 argument\n\nUsage:  berth rmi [OPTIONS] IMAGE [IMAGE...]\n\nSee 'berth rmi --help' for more information");
+  }
   let flagError: unknown;
   try {
     parseFlags(run, ['--nope', 'x']);

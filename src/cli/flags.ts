@@ -191,8 +191,8 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
       const n = (k: number) => `${k} argument${k === 1 ? '' : 's'}`;
       if (max === 0) throw argCountError(spec, 'accepts no arguments');
       if (min === max) throw argCountError(spec, `requires ${n(min)}`);
-      if (max === Number.POSITIVE_INFINITY) throw argCountError(spec, `requires at least ${n(min)}`);
-      if (min === 0) throw argCountError(spec, `accepts at most ${n(max)}`);
+      if (max === Number.POSITIVE_INFINITY) throw argCountError(spec, `requires at least ${n(min)}`, 'See');
+      if (min === 0) throw argCountError(spec, `requires at most ${n(max)}`);
       throw argCountError(spec, `requires at least ${min} and at most ${n(max)}`);
     }
   }
@@ -207,16 +207,23 @@ function commandOf(usage: string): string {
 }
 
 /** docker's usage block under a command line's error: the usage line, then where the help is. */
-function usageBlock(usage: string): string {
-  return `\n\nUsage:  ${usage}\n\nRun '${commandOf(usage)} --help' for more information`;
+function usageBlock(usage: string, see = 'Run'): string {
+  return `\n\nUsage:  ${usage}\n\n${see} '${commandOf(usage)} --help' for more information`;
 }
 
 /**
- * Too few or too many arguments, in docker's words (the verb, its usage line, where its help
- * is). docker's CLI exits 1 for these, where a bad flag is 125.
+ * Too few or too many arguments, in docker CLI 28's words, printed as they are: "berth: 'berth
+ * tag' requires 2 arguments", its usage line, where its help is ("See" after "at least", as
+ * docker's says it). docker's CLI exits 1 for these, where a bad flag is 125.
  */
-function argCountError(spec: VerbSpec, what: string): Error {
-  return plainCliError(invalidArgument(`'${commandOf(spec.usage)}' ${what}${usageBlock(spec.usage)}`));
+function argCountError(spec: VerbSpec, what: string, see?: string): Error {
+  const command = commandOf(spec.usage);
+  return printedAsIs(plainCliError(invalidArgument(`${command.split(' ')[0]}: '${command}' ${what}${usageBlock(spec.usage, see)}`)));
+}
+
+/** The error parseFlags gives a verb with no upper bound called with fewer than `min` arguments (for a verb whose bound depends on a flag). */
+export function tooFewArguments(spec: VerbSpec, min: number): Error {
+  return argCountError(spec, `requires at least ${min} argument${min === 1 ? '' : 's'}`, 'See');
 }
 
 /** pflag's words for a flag's bad value: `invalid argument "V" for "-t, --timeout" flag: WHY`. */

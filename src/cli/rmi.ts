@@ -1,6 +1,6 @@
 // berth rmi IMAGE...: untag, and delete images no name keeps, freeing their unused layers.
-import { BerthError, isBerthError } from '../internal/errors.js';
-import { parseVerb, type VerbSpec } from './flags.js';
+import { isBerthError } from '../internal/errors.js';
+import { parseVerb, tooFewArguments, type VerbSpec } from './flags.js';
 import { openImageStore } from './image-common.js';
 import { type CliContext, reportError } from './cli.js';
 import { removeImage, splitName } from '../engine/images/index.js';
@@ -23,7 +23,8 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!flags) return 0;
   const store = await openImageStore(ctx);
   const queries = flags.bool('all') ? (await store.listImages()).map((r) => r.id as string) : flags.args;
-  if (queries.length === 0) throw new BerthError('invalid-argument', 'berth rmi: requires at least 1 argument');
+  // An image at least, as docker's; podman's -a may find none.
+  if (!flags.bool('all') && queries.length === 0) throw tooFewArguments(SPEC, 1);
   let code = 0;
   // Read once, and only when -f asks for it.
   let containers: Promise<ContainerRecord[]> | undefined;
