@@ -206,6 +206,15 @@ test("too few or too many arguments: docker CLI 28's words, printed as they are,
   assert.deepEqual([r.code, r.stderr], [0, ''], 'podman\'s rmi -a of a store with no images');
 });
 
+test('load -q says what it loaded, as docker load -q does (only the progress is quiet)', async () => {
+  // dockerd 20.10 under docker CLI 28: 'docker load -q -i F' prints 'Loaded image: hi/cfg:1' (and
+  // 'The image ... already exists, renaming ...' first when the name moves); berth printed nothing.
+  const archive = path.join(box.dir, 'quiet.tar');
+  assert.equal((await box.berth(['save', '-o', archive, 'imported/base:1'])).code, 0);
+  const r = await other.berth(['load', '-q', '-i', archive]);
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'Loaded image: imported/base:1\n', '']);
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

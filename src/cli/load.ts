@@ -17,7 +17,7 @@ export const SPEC: VerbSpec = {
   maxArgs: 0,
   flags: [
     { name: 'input', short: 'i', type: 'string', value: 'FILE', description: 'Read from a file instead of STDIN' },
-    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the load output' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the load progress' },
   ],
 };
 
@@ -45,12 +45,11 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       if ((await fs.stat(file)).size === 0) throw invalidArgument('requested load from stdin, but stdin is empty');
     }
     const loaded = await loadImages(store, file);
-    if (!flags.bool('quiet')) {
-      for (const l of loaded) {
-        for (const m of l.moved) ctx.out(`The image ${familiarString(parseNormalizedReference(m.name))} already exists, renaming the old one with ID ${m.from} to empty string\n`);
-        if (l.names.length === 0) ctx.out(`Loaded image ID: ${l.id}\n`);
-        for (const n of l.names) ctx.out(`Loaded image: ${familiarString(parseNormalizedReference(n))}\n`);
-      }
+    // -q quiets docker's progress only: what was loaded is said all the same.
+    for (const l of loaded) {
+      for (const m of l.moved) ctx.out(`The image ${familiarString(parseNormalizedReference(m.name))} already exists, renaming the old one with ID ${m.from} to empty string\n`);
+      if (l.names.length === 0) ctx.out(`Loaded image ID: ${l.id}\n`);
+      for (const n of l.names) ctx.out(`Loaded image: ${familiarString(parseNormalizedReference(n))}\n`);
     }
   } finally {
     if (spool) await fs.rm(spool, { recursive: true, force: true });
