@@ -206,11 +206,14 @@ export class VolumeStore {
 
   /** create, for a caller that holds lock(). */
   createLocked(options: CreateVolumeOptions = {}): { volume: Volume; created: boolean } {
-    if (options.driver !== undefined && options.driver !== 'local') {
-      throw unsupported(`volume driver "${options.driver}" is not supported: berth has docker's local volume driver only (driver "local")`);
-    }
     const anonymous = options.name === undefined;
-    const name = anonymous ? randomHex(32) : checkVolumeName(options.name as string);
+    // dockerd looks the driver up before its local driver checks the name; berth has no
+    // plugins, so any other driver is one it cannot find, said in dockerd's words.
+    const asked = anonymous ? randomHex(32) : (options.name as string);
+    if (options.driver !== undefined && options.driver !== 'local') {
+      throw unsupported(`create ${asked}: error looking up volume plugin ${options.driver}: plugin ${JSON.stringify(options.driver)} not found`);
+    }
+    const name = anonymous ? asked : checkVolumeName(asked);
     this.sweep();
     // docker's: a volume of that name is the answer, whatever options were asked (none checked).
     const existing = this.get(name);
