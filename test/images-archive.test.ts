@@ -215,6 +215,20 @@ test('load -q says what it loaded, as docker load -q does (only the progress is 
   assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'Loaded image: imported/base:1\n', '']);
 });
 
+test('system df -v lists the images newest first, as dockerd does', async () => {
+  // dockerd 20.10: 'docker system df -v' lists hi/imp:2, hi/imp:1, hi/cfg:1, ... by creation,
+  // newest first; berth listed them in its store's order.
+  assert.equal((await box.berth(['import', rootfsTar, 'imported/df-old:1'])).code, 0);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal((await box.berth(['import', rootfsTar, 'imported/df-new:1'])).code, 0);
+  const out = (await box.berth(['system', 'df', '-v'])).stdout;
+  const at = (name: string) => out.indexOf(`\n${name} `);
+  assert.ok(at('imported/df-new') > 0 && at('imported/df-new') < at('imported/df-old'), out);
+  const doc = JSON.parse((await box.berth(['system', 'df', '-v', '--format', 'json'])).stdout) as { Images: { Repository: string }[] };
+  const repos = doc.Images.map((i) => i.Repository);
+  assert.ok(repos.indexOf('imported/df-new') < repos.indexOf('imported/df-old'), repos.join(' '));
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

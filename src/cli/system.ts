@@ -98,11 +98,12 @@ export function verboseDoc(detail: UsageDetail, cache: { key: string; entry: Cac
         Digest: '',
         ID: record.id,
         Repository: repository,
-        SharedSize: humanSize(shared),
+        // docker's imageContext: Size to three digits, the others units.HumanSize's four.
+        SharedSize: humanSize(shared, 4),
         Size: humanSize(record.size),
         Tag: tag,
-        UniqueSize: humanSize(record.size - shared),
-        VirtualSize: humanSize(record.size),
+        UniqueSize: humanSize(record.size - shared, 4),
+        VirtualSize: humanSize(record.size, 4),
       });
     }),
     Containers: detail.containers.map(({ record, size, volumes }) => goMapOrder({ ...ps.view(record), LocalVolumes: String(volumes), Size: humanSize(size) })),
@@ -122,7 +123,7 @@ export function verboseDf(detail: UsageDetail, cache: { key: string; entry: Cach
     ...detail.images.map(({ record, shared, containers }) => {
       // docker shows an image once, by its first name.
       const { repository, tag } = record.names[0] ? splitName(record.names[0]) : { repository: '<none>', tag: '<none>' };
-      return [repository, tag, shortId(record.id), timeAgo(record.created, now), humanSize(record.size), humanSize(shared), humanSize(record.size - shared), String(containers)].join('\t');
+      return [repository, tag, shortId(record.id), timeAgo(record.created, now), humanSize(record.size), humanSize(shared, 4), humanSize(record.size - shared, 4), String(containers)].join('\t');
     }),
   ]);
   const ps = psFormat(false);

@@ -119,8 +119,16 @@ export async function diskUsageDetail(host: ContainerHost): Promise<UsageDetail>
       containerUsage(containers.map((c) => ({ running: isActive(c.record.state.status), size: c.size }))),
       volumeUsage(volumes.map((v) => ({ inUse: v.links > 0, size: v.size }))),
     ],
-    images: imageRecords.map((record) => ({ record, shared: shared.get(record.id) ?? 0, containers: containersOf.get(record.id) ?? 0 })),
+    // Newest first, as dockerd lists them.
+    images: imageRecords
+      .map((record) => ({ record, shared: shared.get(record.id) ?? 0, containers: containersOf.get(record.id) ?? 0 }))
+      .sort((a, b) => createdMs(b.record) - createdMs(a.record)),
     containers,
     volumes,
   };
+}
+
+/** When an image was made, as its config says (when it was stored, if it says nothing). */
+function createdMs(rec: ImageRecord): number {
+  return Date.parse(rec.created ?? rec.addedAt) || 0;
 }
