@@ -646,10 +646,11 @@ test('the image cannot be removed while a container holds it', async () => {
   assert.equal(r.code, 1);
   // docker's words (dockerd 20.10, the same rmi of an image's last name while a container uses it).
   assert.equal(r.stderr, `Error: conflict: unable to remove repository reference "${fx.image}" (must force) - container ${id.slice(0, 12)} is using its referenced image ${image.slice(7, 19)}\n`);
-  // By its ID: dockerd 20.10's "unable to delete ID (must be forced)" (berth listed its holds).
+  // By its ID: dockerd 20.10's "unable to delete ID (must be forced) - image is being used by
+  // stopped container ID" (berth said "by container ID").
   const byId = await berth(fx, ['rmi', image.slice(7, 19)]);
   assert.equal(byId.code, 1);
-  assert.equal(byId.stderr, `Error: conflict: unable to delete ${image.slice(7, 19)} (must be forced) - image is being used by container ${id.slice(0, 12)}\n`);
+  assert.equal(byId.stderr, `Error: conflict: unable to delete ${image.slice(7, 19)} (must be forced) - image is being used by stopped container ${id.slice(0, 12)}\n`);
   // docker's -f: an image that is not there is said, and no failure.
   const gone = await berth(fx, ['rmi', '-f', 'no/such:image']);
   assert.deepEqual([gone.code, gone.stderr], [0, 'Error: No such image: no/such:image\n']);
@@ -660,6 +661,9 @@ test('the image cannot be removed while a container holds it', async () => {
   const forced = await berth(fx, ['rmi', '-f', image.slice(7, 19)]);
   assert.deepEqual([forced.code, forced.stderr], [1, `Error: conflict: unable to delete ${image.slice(7, 19)} (cannot be forced) - image is being used by running container ${runner.slice(0, 12)}\n`]);
   assert.equal(await ok(fx, ['rmi', '-f', 'test/second:name']), 'Untagged: test/second:name');
+  // Without -f, by its ID, under a running container: dockerd's hard conflict all the same.
+  const unforced = await berth(fx, ['rmi', image.slice(7, 19)]);
+  assert.deepEqual([unforced.code, unforced.stderr], [1, `Error: conflict: unable to delete ${image.slice(7, 19)} (cannot be forced) - image is being used by running container ${runner.slice(0, 12)}\n`]);
   assert.equal(await ok(fx, ['image', 'inspect', '-f', '{{.Id}}', fx.image]), image);
   await ok(fx, ['rm', '-f', 'runner']);
   await ok(fx, ['rm', 'holder']);

@@ -26,7 +26,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   // An image at least, as docker's; podman's -a may find none.
   if (!flags.bool('all') && queries.length === 0) throw tooFewArguments(SPEC, 1);
   let code = 0;
-  // Read once, and only when -f asks for it.
+  // Read once, and only when a deletion asks for it.
   let containers: Promise<ContainerRecord[]> | undefined;
   const runningUser = async (imageId: string) => {
     containers ??= listContainers(containerHost(ctx));

@@ -240,12 +240,15 @@ export class Store {
       }
       const holders = (await this.holdsFile.load()).filter((h) => h.images.includes(rec.id));
       if (holders.length > 0 && !options.force) {
-        // docker's words, by the first holder ("container-ID" holders are containers).
-        const holder = holders[0].holder.replace(/^container-([0-9a-f]{12})[0-9a-f]*$/, 'container $1');
+        // docker's words, by the first holder ("container-ID" holders are containers). By its ID,
+        // dockerd names a stopped container here: a running one is refused before (the engine's
+        // removeImage, "cannot be forced").
+        const container = holders[0].holder.match(/^container-([0-9a-f]{12})[0-9a-f]*$/)?.[1];
+        const holder = container ? `container ${container}` : holders[0].holder;
         const short = rec.id.slice(7, 19);
         // Its last name, or the image by its ID.
         if (byName) throw failedPrecondition(`conflict: unable to remove repository reference "${query}" (must force) - ${holder} is using its referenced image ${short}`);
-        throw failedPrecondition(`conflict: unable to delete ${short} (must be forced) - image is being used by ${holder}`);
+        throw failedPrecondition(`conflict: unable to delete ${short} (must be forced) - image is being used by ${container ? 'stopped ' : ''}${holder}`);
       }
       await this.images.save(images.filter((i) => i !== rec));
       return { untagged: [...rec.names, ...rec.digests], deleted: [rec.id] };

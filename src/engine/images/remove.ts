@@ -11,8 +11,9 @@ export interface RemoveImageOptions {
   force?: boolean;
   prune?: boolean;
   /**
-   * A running (or paused) container of the image, if any (its ID): docker's -f does not delete
-   * an image one runs ("cannot be forced"); without it the store's holds refuse any user.
+   * A running (or paused) container of the image, if any (its ID): dockerd never deletes an
+   * image one runs ("cannot be forced"), asked by its ID or with -f; the store's holds refuse
+   * the other users, stopped containers, without -f.
    */
   runningUser?: (imageId: Digest) => Promise<string | undefined>;
 }
@@ -26,7 +27,8 @@ export async function removeImage(store: Store, query: string, options: RemoveIm
   // A name of several only untags; anything else deletes the image, which -f may not do under a
   // running container (dockerd 20.10's hard conflict).
   const deletes = !byName || rec.names.length <= 1;
-  if (options.force && deletes) {
+  // dockerd's hard conflict, checked before its soft ones: by its ID (forced or not) or by -f.
+  if (deletes && (options.force || !byName)) {
     const running = await options.runningUser?.(rec.id);
     if (running) throw failedPrecondition(`conflict: unable to delete ${rec.id.slice(7, 19)} (cannot be forced) - image is being used by running container ${running.slice(0, 12)}`);
   }
