@@ -111,6 +111,13 @@ test('volume create, ls (table, filters, format), inspect, rm; events', async ()
     const r = await berth(fx, [...args]);
     assert.deepEqual([r.code, r.stderr], [code, stderr], args.join(' '));
   }
+  // docker CLI 28's volume inspect runs -f over its volume.Volume only (it fetches no raw JSON to
+  // fall back on): 'can't evaluate field Bogus in type volume.Volume'; its generic inspect falls
+  // back and says 'map has no entry for key "Bogus"'. berth said the latter for both.
+  const typed = await berth(fx, ['volume', 'inspect', '-f', '{{.Bogus}}', 'va']);
+  assert.deepEqual([typed.code, typed.stdout, typed.stderr], [1, '\n', 'template parsing error: template: :1:2: executing "" at <.Bogus>: can\'t evaluate field Bogus in type volume.Volume\n']);
+  const raw = await berth(fx, ['inspect', '-f', '{{.Bogus}}', 'va']);
+  assert.deepEqual([raw.code, raw.stderr], [1, 'template parsing error: template: :1:2: executing "" at <.Bogus>: map has no entry for key "Bogus"\n']);
   const missing = await berth(fx, ['volume', 'inspect', 'nope']);
   assert.equal(missing.code, 1);
   // dockerd 20.10: 'get nope: no such volume' (berth said 'no such volume: nope').

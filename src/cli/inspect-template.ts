@@ -28,6 +28,8 @@ export interface Inspected {
   doc: unknown;
   /** The Go type docker's CLI decodes it into. */
   type: GoType;
+  /** No second run over the raw JSON: docker's `volume inspect` fetches no raw document. */
+  typedOnly?: boolean;
 }
 
 /**
@@ -41,9 +43,9 @@ export function renderInspected(format: string, docs: Inspected[]): { out: strin
   const tpl = compileTemplate(format);
   let out = '';
   const errors: string[] = [];
-  for (const { doc, type } of docs) {
+  for (const { doc, type, typedOnly } of docs) {
     try {
-      out += `${runTyped(tpl, doc, type)}\n`;
+      out += `${runTyped(tpl, doc, type, typedOnly)}\n`;
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       errors.push(`template parsing error: ${e.message}`);
@@ -52,11 +54,11 @@ export function renderInspected(format: string, docs: Inspected[]): { out: strin
   return { out: out === '' ? '\n' : out, errors };
 }
 
-function runTyped(tpl: Template, doc: unknown, type: GoType): string {
+function runTyped(tpl: Template, doc: unknown, type: GoType, typedOnly = false): string {
   try {
     return executeTemplate(tpl, withGoType(doc, type));
   } catch (e) {
-    if (!(e instanceof TemplateError)) throw e;
+    if (!(e instanceof TemplateError) || typedOnly) throw e;
     // A fresh copy: the raw maps carry no Go types.
     return executeTemplate(tpl, JSON.parse(JSON.stringify(doc)), undefined, { missingKey: 'error', decodedJSON: true });
   }
@@ -91,7 +93,14 @@ export function refuseUnparsed(ctx: Pick<CliContext, 'err'>, format: string | un
  * then each name looked up (a not-found one said, the rest still printed), its document typed
  * as `type`, printed as JSON or through the template; 1 if anything failed.
  */
-export async function runInspectVerb(spec: VerbSpec, argv: string[], ctx: CliContext, type: () => Promise<GoType>, lookup: (query: string) => Promise<unknown>): Promise<number> {
+export async function runInspectVerb(
+  spec: VerbSpec,
+  argv: string[],
+  ctx: CliContext,
+  type: () => Promise<GoType>,
+  lookup: (query: string) => Promise<unknown>,
+  options: { typedOnly?: boolean } = {},
+): Promise<number> {
   const flags = parseVerb(spec, argv, ctx);
   if (!flags) return 0;
   const format = flags.string('format');
@@ -109,7 +118,7 @@ export async function runInspectVerb(spec: VerbSpec, argv: string[], ctx: CliCon
     }
   }
   const goType = await type();
-  const typed = docs.map((doc) => ({ doc, type: goType }));
+  const typed = docs.map((doc) => ({ doc, type: goType, ...(options.typedOnly ? { typedOnly: true } : {}) }));
   if (format && format !== 'json') {
     if (printInspected(ctx, format, typed)) code = 1;
   } else ctx.out(inspectJSON(typed));

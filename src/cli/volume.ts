@@ -141,7 +141,10 @@ export function inspectDoc(v: Volume): Record<string, unknown> {
 
 async function inspect(argv: string[], ctx: CliContext): Promise<number> {
   const host = containerHost(ctx);
-  return runInspectVerb(INSPECT, argv, ctx, async () => (await import('./docker-types.js')).VOLUME_INSPECT, async (name) => inspectDoc(host.volumes.inspect(name)));
+  // docker's volume inspect has no raw document to fall back on: a field its struct lacks is an error.
+  return runInspectVerb(INSPECT, argv, ctx, async () => (await import('./docker-types.js')).VOLUME_INSPECT, async (name) => inspectDoc(host.volumes.inspect(name)), {
+    typedOnly: true,
+  });
 }
 
 const RM: VerbSpec = {
