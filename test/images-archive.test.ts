@@ -229,6 +229,16 @@ test('system df -v lists the images newest first, as dockerd does', async () => 
   assert.ok(repos.indexOf('imported/df-new') < repos.indexOf('imported/df-old'), repos.join(' '));
 });
 
+test('images: several references are alternatives, as dockerd matches them', async () => {
+  // docker CLI 28 on dockerd 20.10: 'images --filter reference=hi/cfg --filter
+  // reference=hi/imp:1' lists both (and 'images hi/cfg --filter reference=hi/imp:1' too);
+  // berth wanted a row to match every reference, so it listed none.
+  const listed = async (args: string[]) => (await box.berth(['images', '--format', '{{.Repository}}:{{.Tag}}', ...args])).stdout.split('\n').filter(Boolean).sort();
+  assert.deepEqual(await listed(['--filter', 'reference=imported/base', '--filter', 'reference=imported/msg:1']), ['imported/base:1', 'imported/msg:1']);
+  assert.deepEqual(await listed(['--filter', 'reference=imported/msg:1', 'imported/base']), ['imported/base:1', 'imported/msg:1']);
+  assert.deepEqual(await listed(['--filter', 'reference=imported/msg:1', '--filter', 'dangling=true']), [], 'the other filters still hold');
+});
+
 test("save to a stdout that fails: Go's 'write /dev/stdout: ...' and no stack; the temporary archive is gone", async () => {
   // docker CLI 28: `docker save IMAGE > /dev/full` says "write /dev/stdout: no space left on
   // device"; berth printed Node's ENOSPC error with its stack.

@@ -82,7 +82,12 @@ export async function listImageRows(store: Store, options: ListOptions = {}): Pr
   const when = (rec: ImageRecord) => Date.parse(rec.created ?? rec.addedAt) || 0;
   // before= and since= name an image as any other verb does, and a missing one is its "No such image".
   const resolveTime = (q: string) => when(resolveIn(records, q, { normalize: normalizeName }));
-  const kept = rows.filter((row) => filters.every((f) => matches(row, f, resolveTime, when)));
+  // dockerd's: the references given are alternatives (one must match), every other filter must hold.
+  const references = filters.filter((f) => f.key === 'reference');
+  const others = filters.filter((f) => f.key !== 'reference');
+  const kept = rows.filter(
+    (row) => (references.length === 0 || references.some((f) => matches(row, f, resolveTime, when))) && others.every((f) => matches(row, f, resolveTime, when)),
+  );
   return kept.sort((a, b) => when(b.record) - when(a.record) || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
 }
 
