@@ -548,9 +548,19 @@ test("create refuses at once what docker refuses at create, with its CLI's or it
   const cases: [string[], number, RegExp][] = [
     [['--sysctl', 'foo.bar=1'], 125, /invalid sysctl "foo.bar": not namespaced/],
     [['--ulimit', 'nofile=300:200'], 125, /soft limit 300 is above hard limit 200/],
-    [['--security-opt', 'bogus'], 125, /invalid --security-opt "bogus"/],
+    // docker's CLI: 'docker: Invalid --security-opt: "bogus"' (125), and its daemon:
+    // 'Error response from daemon: invalid --security-opt 2: "foo=bar"' (1); berth had read
+    // 'seccomp' alone as a profile file named 'true'.
+    [['--security-opt', 'bogus'], 125, /^Error: Invalid --security-opt: "bogus"\n$/],
+    [['--security-opt', 'seccomp'], 125, /^Error: Invalid --security-opt: "seccomp"\n$/],
+    [['--security-opt', 'seccomp=/no/such'], 125, /^Error: opening seccomp profile \(\/no\/such\) failed: open \/no\/such: no such file or directory\n$/],
+    [['--security-opt', 'foo=bar'], 1, /^Error: invalid --security-opt 2: "foo=bar"\n$/],
+    [['--security-opt', 'no-new-privileges=maybe'], 1, /^Error: invalid --security-opt 2: "no-new-privileges=maybe"\n$/],
+    [['--security-opt', 'systempaths=x'], 1, /^Error: invalid --security-opt 2: "systempaths=x"\n$/],
     [['--mount', 'bogus'], 125, /invalid --mount/],
-    [['--cap-add', 'BOGUS'], 1, /unknown capability "BOGUS"/],
+    // dockerd: 'Error response from daemon: invalid CapAdd: unknown capability: "CAP_FOO"'.
+    [['--cap-add', 'foo'], 1, /^Error: invalid CapAdd: unknown capability: "CAP_FOO"\n$/],
+    [['--cap-add', 'ALL', '--cap-drop', 'cap_bogus'], 1, /^Error: invalid CapDrop: unknown capability: "CAP_BOGUS"\n$/],
     [['--restart', 'bogus'], 1, /^Error: invalid restart policy 'bogus'\n$/],
     [['--restart', 'on-failure:x'], 125, /^Error: invalid restart policy format: maximum retry count must be an integer\n$/],
     [['--oom-score-adj', '5000'], 1, /range for oom score adj is \[-1000, 1000\]/],

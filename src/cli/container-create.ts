@@ -16,7 +16,7 @@ import type { ContainerHost } from '../engine/host.js';
 import type { PullEvent } from '../engine/images/index.js';
 import { healthConfigFromFlags } from '../engine/health.js';
 import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
-import { parseSecurityOpts } from '../engine/spec.js';
+import { checkSecurityOptsGiven } from '../engine/spec.js';
 import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
 import { type ErrorKind, invalidArgument, isBerthError } from '../internal/errors.js';
@@ -409,7 +409,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   // Values docker's CLI parses itself (125 from create too): the runtime's checks, run early.
   for (const u of flags.list('ulimit')) parseUlimit(u);
   for (const key of Object.keys(sysctlMap ?? {})) checkSysctlName(key);
-  parseSecurityOpts(flags.list('security-opt'));
+  checkSecurityOptsGiven(flags.list('security-opt'));
   const annotationMap = annotations(flags);
   const devices = flags.list('device').map(parseDevice);
   // The form is the CLI's to refuse (125), the policy its daemon's (1).

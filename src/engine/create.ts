@@ -18,6 +18,7 @@ import { mergeHealthConfig } from './health.js';
 import { writeEtcFiles } from './rootfs.js';
 import { resolveSource, type ResolveSourceOptions } from './source.js';
 import { dropCreated, removeAnonymousVolumes, resolveVolumes } from './container-volumes.js';
+import { parseSecurityOpts } from './spec.js';
 
 export interface CreateContainerOptions extends ResolveSourceOptions {
   name?: string;
@@ -32,7 +33,9 @@ export async function createContainer(host: ContainerHost, given: ContainerSpec,
   // The resource settings checked as docker's daemon checks them, before the image is looked up:
   // an invalid one fails the create, one this host cannot apply is dropped with a warning.
   if (given.stopSignal !== undefined) checkSignal(given.stopSignal);
-  for (const c of [...(given.capAdd ?? []), ...(given.capDrop ?? [])]) normalizeCapability(c);
+  checkCapabilities('CapAdd', given.capAdd);
+  checkCapabilities('CapDrop', given.capDrop);
+  parseSecurityOpts(given.securityOpt ?? [], { readProfile: false });
   if (given.workingDir && !given.workingDir.startsWith('/')) {
     throw invalidArgument(`the working directory '${given.workingDir}' is invalid, it needs to be an absolute path`);
   }
@@ -223,4 +226,19 @@ async function chooseRuntime(host: ContainerHost, wanted: string | undefined): P
   cache[key] = { path: choice.runtime.path, name: choice.runtime.name };
   await writeJsonAtomic(file, cache, { durable: false }).catch(() => {});
   return cache[key];
+}
+
+/**
+ * dockerd's check of --cap-add and --cap-drop, in its words: docker's CLI sends each name upper
+ * case with CAP_ before it ("foo" -> "CAP_FOO"), and the daemon names the list it refused.
+ */
+function checkCapabilities(list: 'CapAdd' | 'CapDrop', names: readonly string[] | undefined): void {
+  for (const name of names ?? []) {
+    try {
+      normalizeCapability(name);
+    } catch {
+      const upper = name.trim().toUpperCase();
+      throw invalidArgument(`invalid ${list}: unknown capability: "${upper.startsWith('CAP_') ? upper : `CAP_${upper}`}"`);
+    }
+  }
 }

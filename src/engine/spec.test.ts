@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerRecord } from './container.js';
-import { commandOf, envOf, parseSecurityOpts } from './spec.js';
+import { checkSecurityOptsGiven, commandOf, envOf, parseSecurityOpts } from './spec.js';
 
 function rec(spec: Partial<ContainerRecord['spec']>, config: ContainerRecord['source']['config']): ContainerRecord {
   return {
@@ -35,8 +35,16 @@ test('--security-opt values; an unknown one is refused', () => {
   assert.equal(parseSecurityOpts(['no-new-privileges:false']).noNewPrivileges, false);
   assert.equal(parseSecurityOpts(['seccomp=unconfined']).seccomp, 'unconfined');
   assert.equal(parseSecurityOpts(['systempaths=unconfined']).systemPathsUnconfined, true);
-  assert.throws(() => parseSecurityOpts(['seccomp=/no/such/profile.json']), /cannot read profile/);
-  assert.throws(() => parseSecurityOpts(['bogus=1']), /invalid --security-opt/);
+  assert.equal(parseSecurityOpts(['no-new-privileges=T', 'label:disable', 'disable']).noNewPrivileges, true);
+  assert.throws(() => parseSecurityOpts(['seccomp=/no/such/profile.json']), /^BerthError: opening seccomp profile \(\/no\/such\/profile.json\) failed: open \/no\/such\/profile.json: no such file or directory$/);
+  // dockerd's words.
+  assert.throws(() => parseSecurityOpts(['bogus=1']), /^BerthError: invalid --security-opt 2: "bogus=1"$/);
+  assert.throws(() => parseSecurityOpts(['bogus']), /^BerthError: invalid --security-opt 1: "bogus"$/);
+  assert.throws(() => parseSecurityOpts(['no-new-privileges=yes']), /invalid --security-opt 2: "no-new-privileges=yes"/);
+  // docker's CLI's own check.
+  assert.throws(() => checkSecurityOptsGiven(['seccomp']), /^BerthError: Invalid --security-opt: "seccomp"$/);
+  assert.throws(() => checkSecurityOptsGiven(['label=']), /Invalid --security-opt: "label="/);
+  checkSecurityOptsGiven(['no-new-privileges', 'no-new-privileges=maybe', 'seccomp=builtin', 'foo=bar']);
   // inspect's use: the other settings without reading the profile (gone since, say).
   const shown = parseSecurityOpts(['seccomp=/no/such/profile.json', 'apparmor=my-profile'], { readProfile: false });
   assert.equal(shown.apparmor, 'my-profile');

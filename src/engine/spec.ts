@@ -2,7 +2,7 @@
 // process settings under the user's flags, the user resolved in the image's own files.
 import { existsSync, mkdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, errnoText, invalidArgument, notFound } from '../internal/errors.js';
+import { BerthError, errnoText, invalidArgument, notFound, systemError } from '../internal/errors.js';
 import { cgroupsPathFor, detectCgroups, resourcesFrom } from '../runtime/cgroups.js';
 import type { MountInput, NamespaceMode, SpecInput } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
@@ -234,24 +234,37 @@ export interface SecurityOpts {
 }
 
 /**
- * docker's --security-opt values; a seccomp profile file is read here, unless `readProfile` is
- * false (a caller that wants the other settings only: the seccomp stays 'default').
+ * docker's --security-opt values, as its daemon reads them (KEY=VALUE, or the old KEY:VALUE;
+ * no-new-privileges alone, or with one of Go's bools), and refuses them, in its words; a
+ * seccomp profile file is read here, unless `readProfile` is false (a caller that wants the
+ * other settings only: the seccomp stays 'default').
  */
 export function parseSecurityOpts(values: string[], options: { readProfile?: boolean } = {}): SecurityOpts {
   const out: SecurityOpts = { noNewPrivileges: false, seccomp: 'default', systemPathsUnconfined: false };
   for (const v of values) {
-    const sep = v.search(/[=:]/);
-    const key = sep < 0 ? v : v.slice(0, sep);
-    const value = sep < 0 ? 'true' : v.slice(sep + 1);
-    if (key === 'no-new-privileges') out.noNewPrivileges = value !== 'false';
-    else if (key === 'seccomp') {
+    if (v === 'no-new-privileges') {
+      out.noNewPrivileges = true;
+      continue;
+    }
+    if (v === 'disable') continue; // the label's, said without its key
+    const sep = v.includes('=') ? v.indexOf('=') : v.indexOf(':');
+    if (sep < 0) throw invalidArgument(`invalid --security-opt 1: ${JSON.stringify(v)}`);
+    const key = v.slice(0, sep);
+    const value = v.slice(sep + 1);
+    const refused = () => invalidArgument(`invalid --security-opt 2: ${JSON.stringify(v)}`);
+    if (key === 'no-new-privileges') {
+      if (GO_TRUE.includes(value)) out.noNewPrivileges = true;
+      else if (GO_FALSE.includes(value)) out.noNewPrivileges = false;
+      else throw refused();
+    } else if (key === 'seccomp') {
       if (value === 'unconfined') out.seccomp = 'unconfined';
+      else if (value === 'builtin' || value === '') out.seccomp = 'default';
       else if (options.readProfile !== false) {
         let text: string;
         try {
           text = readFileSync(value, 'utf8');
-        } catch {
-          throw notFound(`invalid --security-opt seccomp: cannot read profile ${value}`);
+        } catch (err) {
+          throw systemError(err, `opening seccomp profile (${value}) failed: open ${value}`);
         }
         out.seccomp = parseSeccompProfile(text, value);
       }
@@ -259,7 +272,36 @@ export function parseSecurityOpts(values: string[], options: { readProfile?: boo
     else if (key === 'label') {
       if (value !== 'disable') out.label = value;
     } else if (key === 'systempaths' && value === 'unconfined') out.systemPathsUnconfined = true;
-    else throw invalidArgument(`invalid --security-opt "${v}": want no-new-privileges, seccomp=, apparmor=, label= or systempaths=unconfined`);
+    else throw refused();
   }
   return out;
+}
+
+/** Go's strconv.ParseBool: the words it takes for true and for false. */
+const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/**
+ * docker's CLI's check of --security-opt before it sends them (its words; the verb exits 125):
+ * each but no-new-privileges has a value after '=' (or ':'), and a seccomp profile other than
+ * builtin or unconfined is a file it can open, and a profile.
+ */
+export function checkSecurityOptsGiven(values: string[]): void {
+  for (const v of values) {
+    let sep = v.indexOf('=');
+    if (sep < 0 && v !== 'no-new-privileges') sep = v.indexOf(':');
+    const key = sep < 0 ? v : v.slice(0, sep);
+    const value = sep < 0 ? '' : v.slice(sep + 1);
+    if (key === 'no-new-privileges') continue;
+    if (value === '') throw invalidArgument(`Invalid --security-opt: ${JSON.stringify(v)}`);
+    if (key === 'seccomp' && value !== 'builtin' && value !== 'unconfined') {
+      let text: string;
+      try {
+        text = readFileSync(value, 'utf8');
+      } catch (err) {
+        throw systemError(err, `opening seccomp profile (${value}) failed: open ${value}`);
+      }
+      parseSeccompProfile(text, value);
+    }
+  }
 }
