@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -336,6 +337,14 @@ test('--user, -w, --entrypoint, -e over the image env, --env-file, --ulimit, --i
   assert.ok(Number(hostPid) > 30, 'the host PID namespace shows host processes');
   const net = await ok(fx, ['run', '--rm', '--network', 'host', fx.image, ...sh('ls /sys/class/net | wc -l')]);
   assert.ok(Number(net) >= 1);
+  // dockerd 20.10: a container on the host's network is named after the host (hostname, HOSTNAME,
+  // /etc/hostname and inspect's Config.Hostname), unless -h names it; berth gave it its ID.
+  const hostNamed = await ok(fx, ['run', '--rm', '--network', 'host', fx.image, ...sh('echo $(hostname) $HOSTNAME $(cat /etc/hostname)')]);
+  assert.equal(hostNamed, Array(3).fill(os.hostname()).join(' '));
+  assert.equal(await ok(fx, ['run', '--rm', '--network', 'host', '-h', 'mine', fx.image, 'hostname']), 'mine');
+  const onHost = await ok(fx, ['create', '--network', 'host', fx.image, 'true']);
+  assert.equal(await ok(fx, ['inspect', '-f', '{{.Config.Hostname}}', onHost]), os.hostname());
+  await ok(fx, ['rm', onHost]);
   // --env-file read as docker's CLI reads it: leading blanks dropped, values as written, a bare
   // name from this environment or skipped when unset; a name with blanks refused.
   await fs.writeFile(envFile, '  LEAD=x\nSPACED=a b \nBERTH_E2E_SET\nBERTH_E2E_UNSET\n');

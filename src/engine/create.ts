@@ -2,6 +2,7 @@
 // in the store and prepare the copy-on-write snapshot. Nothing runs until `start`.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
@@ -42,9 +43,11 @@ export async function createContainer(host: ContainerHost, given: ContainerSpec,
   const logWarning = logFileWarning(given.log);
   if (logWarning) options.onWarning?.(logWarning);
   let spec = given;
+  // dockerd names a container on the host's network after the host, unless told otherwise.
+  if (given.networkMode === 'host' && given.hostname === undefined && given.utsMode !== 'host') spec = { ...spec, hostname: hostname() };
   if (given.resources && Object.keys(given.resources).length > 0) {
     const checked = checkResources(given.resources);
-    spec = { ...given, resources: checked.resources };
+    spec = { ...spec, resources: checked.resources };
     for (const text of checked.warnings) options.onWarning?.(text);
   }
   // Independent reads, side by side; the graph driver opens meanwhile (awaited below, where a
