@@ -292,8 +292,14 @@ test('run -a: only the streams named are attached', async () => {
 test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127 not found", async () => {
   assert.equal((await berth(fx, ['run', '--rm', '--bogus', fx.image])).code, 125);
   const missing = await berth(fx, ['run', '--rm', '--pull', 'never', 'no/such:image', 'true']);
-  assert.equal(missing.code, 125);
-  assert.match(missing.stderr, /not known locally/);
+  // docker: 'docker: Error response from daemon: No such image: no/such:image'; berth said
+  // 'image "no/such:image" not known locally (and --pull=never)'. An untagged name gets docker's :latest.
+  assert.deepEqual([missing.code, missing.stderr], [125, 'Error: No such image: no/such:image\n']);
+  const untagged = await berth(fx, ['create', '--pull', 'never', 'no/such', 'true']);
+  assert.deepEqual([untagged.code, untagged.stderr], [1, 'Error: No such image: no/such:latest\n']);
+  // docker's CLI: 'invalid pull option: 'bogus': must be one of "always", "missing" or "never"'.
+  const badPull = await berth(fx, ['run', '--rm', '--pull', 'bogus', fx.image, 'true']);
+  assert.deepEqual([badPull.code, badPull.stderr], [125, 'Error: invalid pull option: \'bogus\': must be one of "always", "missing" or "never"\n']);
   const notFound = await berth(fx, ['run', '--rm', fx.image, '/bin/nonexistent']);
   assert.equal(notFound.code, 127);
   assert.match(notFound.stderr, /no such file or directory/);

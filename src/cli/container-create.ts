@@ -365,7 +365,9 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     usernsMap = { hostId: Number(m[1]), size: Number(m[2]) };
   }
   const pull = flags.string('pull');
-  if (pull !== undefined && !['missing', 'never', 'always'].includes(pull)) throw invalidArgument(`invalid --pull "${pull}": want missing, never or always`);
+  if (pull !== undefined && !['missing', 'never', 'always'].includes(pull)) {
+    throw invalidArgument(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  }
   const stopTimeout = intFlag(flags, 'stop-timeout');
   const shm = bytesFlag(flags, 'shm-size');
   const pidMode = namespaceMode(flags, 'pid');

@@ -5,6 +5,7 @@ import { BerthError, invalidArgument, notFound } from '../internal/errors.js';
 import { parseImageConfig } from '../image/config.js';
 import { formatPlatform, parsePlatform, platformSatisfies } from '../image/platform.js';
 import type { ContainerConfig, Platform } from '../image/types.js';
+import { familiarString, parseNormalizedReference, withDefaultTag } from '../reference/index.js';
 import type { ImageRecord, LayerRecord, Store } from '../store/index.js';
 import type { PullEvent } from './images/index.js';
 import type { RootfsSource } from './container.js';
@@ -53,7 +54,8 @@ export async function resolveSource(host: ContainerHost, query: string, options:
       const store = await host.store();
       const layer = await findLayer(store, query);
       if (layer) return fromLayer(store, layer);
-      if (pull === 'never') throw notFound(`cannot create container: image "${query}" not known locally (and --pull=never)`);
+      // dockerd's words: the name as its client sent it, with the default tag.
+      if (pull === 'never') throw notFound(`No such image: ${familiarWithTag(query)}`);
     }
   }
   const store = await host.store();
@@ -72,6 +74,15 @@ export async function resolveSource(host: ContainerHost, query: string, options:
     throw BerthError.wrap(err, `cannot create container: image "${query}" not known locally, and the pull failed`);
   }
   return (await fromImage(host.catalog, pulled)).source;
+}
+
+/** docker's name of an image asked for: familiar, with the default tag when none is given ("busybox:latest"). */
+function familiarWithTag(query: string): string {
+  try {
+    return familiarString(withDefaultTag(parseNormalizedReference(query)));
+  } catch {
+    return query;
+  }
 }
 
 async function findImage(store: ImageSource, query: string): Promise<ImageRecord | undefined> {
