@@ -214,20 +214,26 @@ test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname
   assert.equal((await berth(fx, ['run', '--rm', '--cidfile', cid2, 'no-such-image-here', 'true'])).code, 125);
   await assert.rejects(fs.stat(cid2), { code: 'ENOENT' });
   for (const [flags, message] of [
-    [['--sysctl', 'kernel.panic=1'], /not namespaced/],
-    [['--sysctl', 'kernel.shmmax'], /want KEY=VALUE/],
+    // Each in docker's words (docker CLI 28.2.2 and dockerd 20.10), where berth had its own.
+    [['--sysctl', 'kernel.panic=1'], /^invalid argument "kernel.panic=1" for "--sysctl" flag: sysctl 'kernel.panic=1' is not allowed\n\nUsage: /],
+    [['--sysctl', 'kernel.shmmax'], /^invalid argument "kernel.shmmax" for "--sysctl" flag: sysctl 'kernel.shmmax' is not allowed\n/],
     [['--network', 'host', '--sysctl', 'net.ipv4.ip_forward=1'], /needs a private network namespace/],
-    [['--device', '/dev/no-such-device'], /no such device on the host/],
-    [['--device', '/dev/null:/x:rwx'], /combination of r, w and m/],
-    [['--device', 'dev/null'], /not an absolute path/],
+    [['--device', '/dev/no-such-device'], /^Error: error gathering device information while adding custom device "\/dev\/no-such-device": no such file or directory\n$/],
+    [['--device', '/etc/hostname'], /^Error: error gathering device information while adding custom device "\/etc\/hostname": not a device node\n$/],
+    [['--device', '/dev/null:/x:rwx'], /^Error: bad mode specified: rwx\n$/],
+    [['--device', 'dev/null'], /^Error: dev\/null is not an absolute path\n$/],
     [['--group-add', 'nosuchgroup'], /unable to find group nosuchgroup/],
     [['--oom-score-adj', '1001'], /range for oom score adj is \[-1000, 1000\]/],
-    [['--cgroupns', 'shared'], /want host or private/],
+    [['--cgroupns', 'shared'], /^Error: --cgroupns: invalid CGROUP mode\n$/],
+    [['--pid', 'bogus'], /^Error: --pid: invalid PID mode\n$/],
+    [['--pid', 'container:'], /^Error: --pid: invalid PID mode\n$/],
+    [['--uts', 'bogus'], /^Error: --uts: invalid UTS mode\n$/],
+    [['--ipc', 'bogus'], /^Error: Invalid IPC mode: bogus\n$/],
     [['--uts', 'host', '--domainname', 'x'], /conflicting options/],
     [['--platform', 'windows/amd64'], /linux containers only/],
-    [['--add-host', 'db'], /want HOST:IP/],
-    [['--add-host', 'db:10.0.0.300'], /not an IP address/],
-    [['--dns', 'dns.example'], /not an IP address/],
+    [['--add-host', 'db'], /^invalid argument "db" for "--add-host" flag: bad format for add-host: "db"\n\nUsage: /],
+    [['--add-host', 'db:10.0.0.300'], /^invalid argument "db:10.0.0.300" for "--add-host" flag: invalid IP address in add-host: "10.0.0.300"\n/],
+    [['--dns', 'dns.example'], /^invalid argument "dns.example" for "--dns" flag: IP address is not correctly formatted: dns.example\n/],
     [['--platform', 'linux/arm64', '--pull', 'never'], /does not match the specified platform: wanted linux\/arm64, actual: linux\/amd64/],
   ] as const) {
     const r = await berth(fx, ['run', '--rm', ...flags, fx.image, 'true']);

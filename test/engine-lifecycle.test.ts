@@ -552,7 +552,7 @@ test("create refuses at once what docker refuses at create, with its CLI's or it
   // dockerd 20.10 with docker's CLI 28 gave these codes for the same flags: 125 where its CLI
   // parses the value, 1 where its daemon refuses it (run: 125 for both).
   const cases: [string[], number, RegExp][] = [
-    [['--sysctl', 'foo.bar=1'], 125, /invalid sysctl "foo.bar": not namespaced/],
+    [['--sysctl', 'foo.bar=1'], 125, /sysctl 'foo.bar=1' is not allowed/],
     [['--ulimit', 'nofile=300:200'], 125, /soft limit 300 is above hard limit 200/],
     // docker's CLI: 'docker: Invalid --security-opt: "bogus"' (125), and its daemon:
     // 'Error response from daemon: invalid --security-opt 2: "foo=bar"' (1); berth had read
@@ -572,6 +572,9 @@ test("create refuses at once what docker refuses at create, with its CLI's or it
     [['--oom-score-adj', '5000'], 1, /range for oom score adj is \[-1000, 1000\]/],
     [['-v', '/a:/b:zz'], 1, /invalid -v option "zz"/],
     [['--mount', 'type=bogus,target=/x'], 1, /invalid --mount type "bogus"/],
+    // docker's CLI checks --pid and --uts (125), its daemon --ipc (1).
+    [['--pid', 'bogus'], 125, /^Error: --pid: invalid PID mode\n$/],
+    [['--ipc', 'bogus'], 1, /^Error: Invalid IPC mode: bogus\n$/],
     [['--uts', 'host', '-h', 'foo'], 1, /conflicting options: hostname and the UTS mode/],
     [['--restart', 'always', '--rm'], 125, /conflicting options: cannot specify both --restart and --rm/],
   ];

@@ -158,25 +158,28 @@ function bytesFlag(flags: Flags, name: string): number | undefined {
   }
 }
 
-function hostOrPrivate(flags: Flags, name: string): 'host' | 'private' | undefined {
+/**
+ * --uts (and --pid, --ipc): host or private (podman's word; docker's is none); a bad one in
+ * docker's words: its CLI's for --uts and --pid, its daemon's for --ipc.
+ */
+function hostOrPrivate(flags: Flags, name: 'uts' | 'pid' | 'ipc'): 'host' | 'private' | undefined {
   const v = flags.string(name);
   if (v === undefined || v === '' || v === 'private' || v === 'shareable') return v === undefined ? undefined : 'private';
   if (v === 'host') return 'host';
-  throw invalidArgument(`invalid --${name} "${v}": want host or private`);
+  if (name === 'ipc') throw daemonSide(invalidArgument(`Invalid IPC mode: ${v}`));
+  throw invalidArgument(`--${name}: invalid ${name.toUpperCase()} mode`);
 }
 
 /** --pid and --ipc: host, private, or container:NAME (that running container's namespace). */
 function namespaceMode(flags: Flags, name: 'pid' | 'ipc'): 'host' | 'private' | `container:${string}` | undefined {
   const v = flags.string(name);
   if (v?.startsWith('container:')) {
-    if (v.length === 'container:'.length) throw invalidArgument(`invalid --${name} "${v}": name a container after "container:"`);
+    if (v.length === 'container:'.length) {
+      throw name === 'pid' ? invalidArgument('--pid: invalid PID mode') : invalidArgument(`invalid --${name} "${v}": name a container after "container:"`);
+    }
     return v as `container:${string}`;
   }
-  try {
-    return hostOrPrivate(flags, name);
-  } catch {
-    throw invalidArgument(`invalid --${name} "${v}": want host, private or container:NAME`);
-  }
+  return hostOrPrivate(flags, name);
 }
 
 
@@ -221,12 +224,17 @@ function daemonChecked<T>(parse: () => T, kind?: ErrorKind): T {
   }
 }
 
+const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+
 /** --sysctl KEY=VALUE: which keys a container may set is the spec's check (namespaced ones only). */
 function sysctls(flags: Flags): Record<string, string> | undefined {
   const list = flags.list('sysctl');
   if (list.length === 0) return undefined;
+  // docker's CLI's list: a few IPC keys, and the net. and fs.mqueue. trees (its flag error).
   for (const e of list) {
-    if (!/^[a-z0-9_][a-z0-9_.\/-]*=/.test(e)) throw invalidArgument(`invalid --sysctl "${e}": want KEY=VALUE, such as net.ipv4.ip_forward=1`);
+    const key = e.split('=')[0];
+    const allowed = e.includes('=') && (IPC_SYSCTLS.includes(key) || key.startsWith('net.') || key.startsWith('fs.mqueue.'));
+    if (!allowed) throw flags.valueError('sysctl', e, `sysctl '${e}' is not allowed`);
   }
   return keyValues(list);
 }
@@ -379,15 +387,21 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     throw daemonSide(invalidArgument(`invalid --oom-score-adj ${oomScoreAdj}: range for oom score adj is [-1000, 1000]`));
   }
   const cgroupns = flags.string('cgroupns');
-  if (cgroupns !== undefined && cgroupns !== 'host' && cgroupns !== 'private') throw invalidArgument(`invalid --cgroupns "${cgroupns}": want host or private`);
+  if (cgroupns !== undefined && cgroupns !== 'host' && cgroupns !== 'private') throw invalidArgument('--cgroupns: invalid CGROUP mode');
   const platform = flags.string('platform');
   if (platform !== undefined && parsePlatform(platform).os !== 'linux') throw invalidArgument(`invalid --platform "${platform}": berth runs linux containers only`);
   const groupAdd = flags.list('group-add');
   for (const g of groupAdd) if (!/^[^:\s]+$/.test(g)) throw invalidArgument(`invalid --group-add "${g}": want a group name or id`);
   const extraHosts = flags.list('add-host');
-  for (const h of extraHosts) parseExtraHost(h);
+  for (const h of extraHosts) {
+    try {
+      parseExtraHost(h);
+    } catch (err) {
+      throw flags.valueError('add-host', h, (err as Error).message);
+    }
+  }
   const dns = flags.list('dns');
-  for (const d of dns) if (isIP(d) === 0) throw invalidArgument(`invalid --dns "${d}": not an IP address`);
+  for (const d of dns) if (isIP(d) === 0) throw flags.valueError('dns', d, `IP address is not correctly formatted: ${d}`);
   const log = parseLogConfig(flags.string('log-driver'), flags.list('log-opt'), parseBytes);
   if (flags.list('storage-opt').length > 0) {
     throw invalidArgument("invalid --storage-opt: berth's overlay driver has no per-container options (docker's size quota needs overlay on xfs with pquota)");

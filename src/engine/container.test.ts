@@ -26,11 +26,14 @@ test("docker's --device syntax: HOST[:CONTAINER][:PERMISSIONS]", () => {
   assert.deepEqual(parseDevice('/dev/sda:/dev/xvda'), { host: '/dev/sda', container: '/dev/xvda', permissions: 'rwm' });
   assert.deepEqual(parseDevice('/dev/sda:/dev/xvda:rw'), { host: '/dev/sda', container: '/dev/xvda', permissions: 'rw' });
   assert.deepEqual(parseDevice('/dev/snd/:/dev/snd/'), { host: '/dev/snd', container: '/dev/snd', permissions: 'rwm' });
-  assert.throws(() => parseDevice('dev/sda'), /not an absolute path/);
-  assert.throws(() => parseDevice('/dev/sda:xvda:rw'), /not an absolute path/);
-  assert.throws(() => parseDevice('/dev/sda:/dev/xvda:rwx'), /combination of r, w and m/);
-  assert.throws(() => parseDevice('/dev/sda:/dev/xvda:rr'), /combination of r, w and m/);
-  assert.throws(() => parseDevice('/a:/b:r:w'), /want HOST\[:CONTAINER\]\[:PERMISSIONS\]/);
+  // docker's CLI's words: 'dev/sda is not an absolute path', 'bad mode specified: rwx', 'bad format for path: /a:/b:r:w'.
+  assert.throws(() => parseDevice('dev/sda'), /^BerthError: dev\/sda is not an absolute path$/);
+  assert.throws(() => parseDevice('/dev/sda:xvda:rw'), /^BerthError: xvda is not an absolute path$/);
+  assert.throws(() => parseDevice('/dev/sda:/dev/xvda:rwx'), /^BerthError: bad mode specified: rwx$/);
+  assert.throws(() => parseDevice('/dev/sda:/dev/xvda:rr'), /^BerthError: bad mode specified: rr$/);
+  assert.throws(() => parseDevice('/dev/sda:/dev/xvda:'), /^BerthError: bad mode specified: $/);
+  assert.throws(() => parseDevice('/a:/b:r:w'), /^BerthError: bad format for path: \/a:\/b:r:w$/);
+  assert.throws(() => parseDevice(':/b'), /^BerthError: bad format for path: :\/b$/);
 });
 
 test("docker's --add-host: HOST:IP or HOST=IP, IPv6 with or without brackets", () => {
@@ -38,9 +41,10 @@ test("docker's --add-host: HOST:IP or HOST=IP, IPv6 with or without brackets", (
   assert.deepEqual(parseExtraHost('db=10.0.0.5'), { host: 'db', ip: '10.0.0.5' });
   assert.deepEqual(parseExtraHost('v6:::1'), { host: 'v6', ip: '::1' });
   assert.deepEqual(parseExtraHost('v6=[2001:db8::1]'), { host: 'v6', ip: '2001:db8::1' });
-  assert.throws(() => parseExtraHost('db'), /want HOST:IP/);
-  assert.throws(() => parseExtraHost(':10.0.0.5'), /want HOST:IP/);
-  assert.throws(() => parseExtraHost('db:nope'), /not an IP address/);
+  // docker's CLI's words, the why of its flag error.
+  assert.throws(() => parseExtraHost('db'), /^BerthError: bad format for add-host: "db"$/);
+  assert.throws(() => parseExtraHost(':10.0.0.5'), /^BerthError: bad format for add-host: ":10.0.0.5"$/);
+  assert.throws(() => parseExtraHost('db:nope'), /^BerthError: invalid IP address in add-host: "nope"$/);
   assert.throws(() => parseExtraHost('db:host-gateway'), /bridged network/);
 });
 

@@ -186,14 +186,17 @@ export function logFileWarning(log: LogConfig | undefined): string | undefined {
   return `berth keeps one log file (conmon's), which starts over past max-size: at most ${log.options['max-size']} of the newest output is kept, not max-file=${files} files of it`;
 }
 
-/** docker's --add-host HOST:IP (or HOST=IP): a host name and an IPv4 or IPv6 address. */
+/**
+ * docker's --add-host HOST:IP (or HOST=IP, IPv6 in brackets or not): a host name and an IPv4 or
+ * IPv6 address; refused in docker's CLI's words (the why of its flag error).
+ */
 export function parseExtraHost(text: string): { host: string; ip: string } {
-  const sep = text.search(/[:=]/);
+  const sep = text.includes('=') ? text.indexOf('=') : text.indexOf(':');
   const host = sep < 0 ? '' : text.slice(0, sep);
   const ip = sep < 0 ? '' : text.slice(sep + 1).replace(/^\[(.*)\]$/, '$1');
-  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(host)) throw invalidArgument(`invalid --add-host "${text}": want HOST:IP`);
+  if (host === '' || /\s/.test(host)) throw invalidArgument(`bad format for add-host: ${JSON.stringify(text)}`);
   if (ip === 'host-gateway') throw invalidArgument(`invalid --add-host "${text}": host-gateway needs a bridged network, which berth does not have yet`);
-  if (isIP(ip) === 0) throw invalidArgument(`invalid --add-host "${text}": "${ip}" is not an IP address`);
+  if (isIP(ip) === 0) throw invalidArgument(`invalid IP address in add-host: ${JSON.stringify(ip)}`);
   return { host, ip };
 }
 
@@ -204,10 +207,15 @@ export interface DeviceRequest {
   permissions: string;
 }
 
-/** docker's --device syntax: HOST[:CONTAINER][:PERMISSIONS], both paths absolute, permissions of r, w, m. */
+/**
+ * docker's --device syntax, checked in its CLI's words: HOST[:CONTAINER][:PERMISSIONS], the
+ * container's path absolute, permissions each of r, w, m at most once. A relative host path is
+ * refused too (docker's daemon finds no such device at the start).
+ */
 export function parseDevice(text: string): DeviceRequest {
   const parts = text.split(':');
   const isPerms = (p: string) => /^[rwm]{1,3}$/.test(p) && new Set(p).size === p.length;
+  if (parts.length > 3 || parts[0] === '') throw invalidArgument(`bad format for path: ${text}`);
   let host = parts[0];
   let container = host;
   let permissions = 'rwm';
@@ -217,12 +225,10 @@ export function parseDevice(text: string): DeviceRequest {
   } else if (parts.length === 3) {
     container = parts[1];
     permissions = parts[2];
-  } else if (parts.length !== 1) throw invalidArgument(`invalid --device "${text}": want HOST[:CONTAINER][:PERMISSIONS]`);
-  if (container === '') container = host;
-  if (!isPerms(permissions)) throw invalidArgument(`invalid --device "${text}": permissions "${permissions}" must be a combination of r, w and m`);
-  for (const p of [host, container]) {
-    if (!p.startsWith('/')) throw invalidArgument(`invalid --device "${text}": "${p}" is not an absolute path`);
+    if (!isPerms(permissions)) throw invalidArgument(`bad mode specified: ${permissions}`);
   }
+  if (!container.startsWith('/')) throw invalidArgument(`${container} is not an absolute path`);
+  if (!host.startsWith('/')) throw invalidArgument(`${host} is not an absolute path`);
   host = host.replace(/\/+$/, '') || '/';
   return { host, container: container.replace(/\/+$/, '') || '/', permissions };
 }

@@ -216,8 +216,8 @@ function devicesFor(d: DeviceRequest): { device: SpecDevice; rule: SpecDeviceRul
   let st: Stats;
   try {
     st = statSync(d.host);
-  } catch {
-    throw notFound(`cannot add device ${d.host}: no such device on the host`);
+  } catch (err) {
+    throw new BerthError('not-found', `error gathering device information while adding custom device ${JSON.stringify(d.host)}: ${errnoText(err)}`);
   }
   if (!st.isDirectory()) return [deviceFromHost(d.host, d.container, d.permissions)];
   const nodes = hostDevices(d.host).map((n) => deviceFromHost(n.path, path.posix.join(d.container, path.relative(d.host, n.path)), d.permissions));

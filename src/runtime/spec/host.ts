@@ -4,7 +4,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node
 import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { invalidArgument, notFound } from '../../internal/errors.js';
+import { errnoText, invalidArgument, notFound } from '../../internal/errors.js';
 import type { SpecDevice, SpecDeviceRule } from './types.js';
 
 export interface SecurityModules {
@@ -82,10 +82,11 @@ export function deviceFromHost(
   let dev: SpecDevice | undefined;
   try {
     dev = deviceAt(hostPath, containerPath);
-  } catch {
-    throw notFound(`cannot add device ${hostPath}: no such device on the host`);
+  } catch (err) {
+    throw notFound(`error gathering device information while adding custom device ${JSON.stringify(hostPath)}: ${errnoText(err)}`);
   }
-  if (!dev) throw invalidArgument(`cannot add device ${hostPath}: not a device node`);
+  // dockerd's words for both.
+  if (!dev) throw invalidArgument(`error gathering device information while adding custom device ${JSON.stringify(hostPath)}: not a device node`);
   const type = dev.type === 'b' ? 'b' : 'c';
   return { device: dev, rule: { allow: true, type, major: dev.major, minor: dev.minor, access: permissions } };
 }
