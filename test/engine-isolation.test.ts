@@ -294,6 +294,27 @@ test('--ipc shareable: its /dev/shm is a tmpfs on the host that a container join
   assert.deepEqual(await mountsUnder(fx), []);
 });
 
+test("inspect's CapAdd, CapDrop and Ulimits as docker's CLI sends them and its daemon shows them", async () => {
+  // docker CLI 28.2.2 with dockerd 20.10: --cap-add sys_admin --cap-add net_admin --cap-add
+  // SYS_admin --cap-drop setuid --cap-drop ALL shows ["CAP_NET_ADMIN","CAP_SYS_ADMIN"] and
+  // ["ALL","CAP_SETUID"]; --ulimit nofile=-1 --ulimit nofile=5 --ulimit core=1:2 shows
+  // [{"Name":"core","Hard":2,"Soft":1},{"Name":"nofile","Hard":5,"Soft":5}]. berth showed the
+  // names as given and {"Name":"nofile","Value":"5"}.
+  const id = await ok(fx, [
+    'create', '--cap-add', 'sys_admin', '--cap-add', 'net_admin', '--cap-add', 'SYS_admin', '--cap-drop', 'setuid', '--cap-drop', 'ALL',
+    '--ulimit', 'nofile=-1', '--ulimit', 'nofile=5', '--ulimit', 'core=1:2', fx.image, 'true',
+  ]);
+  assert.equal(
+    await ok(fx, ['inspect', '-f', '{{json .HostConfig.CapAdd}} {{json .HostConfig.CapDrop}} {{json .HostConfig.Ulimits}}', id]),
+    '["CAP_NET_ADMIN","CAP_SYS_ADMIN"] ["ALL","CAP_SETUID"] [{"Name":"core","Hard":2,"Soft":1},{"Name":"nofile","Hard":5,"Soft":5}]',
+  );
+  assert.equal(await ok(fx, ['inspect', '-f', '{{range .HostConfig.Ulimits}}{{.Name}}={{.Soft}}:{{.Hard}} {{end}}', id]), 'core=1:2 nofile=5:5');
+  await ok(fx, ['rm', id]);
+  // What the container gets follows: the last nofile, the capabilities added once.
+  const seen = await ok(fx, ['run', '--rm', '--cap-drop', 'ALL', '--cap-add', 'chown', '--cap-add', 'CAP_CHOWN', '--ulimit', 'nofile=7', '--ulimit', 'nofile=64:128', fx.image, ...sh('grep CapEff /proc/self/status; ulimit -n')]);
+  assert.equal(seen, 'CapEff:\t0000000000000001\n64');
+});
+
 test('--device-cgroup-rule opens a device the default rules close; --expose, --init-path; refused: --storage-opt, --isolation', async () => {
   const readLoop = sh('mknod /tmp/l0 b 7 0 && head -c 1 /tmp/l0 > /dev/null 2>&1; echo rc=$?');
   assert.notEqual(field(await ok(fx, ['run', '--rm', fx.image, ...readLoop]), 'rc'), '0', 'read of a block device the default rules close');

@@ -224,6 +224,24 @@ function daemonChecked<T>(parse: () => T, kind?: ErrorKind): T {
   }
 }
 
+/**
+ * --cap-add and --cap-drop as docker's CLI sends them: each name upper case with CAP_ before it
+ * (ALL as it is), once, in sorted order.
+ */
+function capabilityNames(names: string[]): string[] {
+  const full = names.map((n) => {
+    const upper = n.trim().toUpperCase();
+    return upper === 'ALL' || upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+  });
+  return [...new Set(full)].sort();
+}
+
+/** --ulimit as docker's CLI sends them: one a name (the last given), in the names' order. */
+function ulimitsByName(values: string[]): string[] {
+  const byName = new Map(values.map((v) => [v.trim().split('=')[0], v.trim()]));
+  return [...byName.keys()].sort().map((k) => byName.get(k) as string);
+}
+
 const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
 
 /** --sysctl KEY=VALUE: which keys a container may set is the spec's check (namespaced ones only). */
@@ -462,10 +480,10 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     ...(flags.list('volumes-from').length ? { volumesFrom: flags.list('volumes-from') } : {}),
     readonlyRootfs: flags.bool('read-only'),
     privileged: flags.bool('privileged'),
-    capAdd: flags.list('cap-add'),
-    capDrop: flags.list('cap-drop'),
+    capAdd: capabilityNames(flags.list('cap-add')),
+    capDrop: capabilityNames(flags.list('cap-drop')),
     securityOpt: flags.list('security-opt'),
-    ulimits: flags.list('ulimit'),
+    ulimits: ulimitsByName(flags.list('ulimit')),
     init: flags.bool('init'),
     autoRemove: flags.bool('rm'),
     resources: { ...resourcesFromFlags(flags), ...createOnlyResourcesFromFlags(flags) },

@@ -122,7 +122,7 @@ export function inspectView(host: ContainerHost, rec: ContainerRecord, driverNam
       CpusetCpus: s.resources?.cpusetCpus ?? '',
       CpusetMems: s.resources?.cpusetMems ?? '',
       PidsLimit: s.resources?.pidsLimit ?? null,
-      Ulimits: (s.ulimits ?? []).map((u) => ({ Name: u.split('=')[0], Value: u.split('=')[1] ?? '' })),
+      Ulimits: (s.ulimits ?? []).map(dockerUlimit),
       ...(s.init ? { Init: true } : {}),
       ...(s.sysctls && Object.keys(s.sysctls).length ? { Sysctls: s.sysctls } : {}),
       Devices: (s.devices ?? []).map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
@@ -218,4 +218,11 @@ export function runConfigOf(rec: ContainerRecord): Record<string, unknown> {
 function configVolumes(rec: ContainerRecord): Record<string, Record<string, never>> | null {
   const dests = [...(rec.source.config.volumes ?? []), ...(rec.spec.volumes ?? [])];
   return dests.length > 0 ? Object.fromEntries(dests.map((d) => [d, {}])) : null;
+}
+
+/** A --ulimit NAME=SOFT[:HARD] as docker's units.Ulimit: the numbers as given (-1 unlimited). */
+function dockerUlimit(text: string): { Name: string; Hard: number; Soft: number } {
+  const [name, value = ''] = text.split('=');
+  const [soft, hard = soft] = value.split(':').map(Number);
+  return { Name: name, Hard: hard, Soft: soft };
 }
