@@ -222,7 +222,7 @@ test('--sysctl, --device, --group-add, --oom-score-adj, --cgroupns, --domainname
     [['--device', '/etc/hostname'], /^Error: error gathering device information while adding custom device "\/etc\/hostname": not a device node\n$/],
     [['--device', '/dev/null:/x:rwx'], /^Error: bad mode specified: rwx\n$/],
     [['--device', 'dev/null'], /^Error: dev\/null is not an absolute path\n$/],
-    [['--group-add', 'nosuchgroup'], /unable to find group nosuchgroup/],
+    [['--group-add', 'nosuchgroup'], /^Error: Unable to find group nosuchgroup: no matching entries in group file\n$/],
     [['--oom-score-adj', '1001'], /range for oom score adj is \[-1000, 1000\]/],
     [['--cgroupns', 'shared'], /^Error: --cgroupns: invalid CGROUP mode\n$/],
     [['--pid', 'bogus'], /^Error: --pid: invalid PID mode\n$/],
@@ -393,16 +393,22 @@ test('--user, -w, --entrypoint, -e over the image env, --env-file, --ulimit, --i
 });
 
 test('a missing user, an out-of-range id, an image without command: clear errors, nothing left', async () => {
+  // dockerd: 'Error response from daemon: unable to find user ghost: no matching entries in
+  // passwd file'; berth put 'cannot start container: ' before it.
   const missing = await berth(fx, ['run', '--rm', '-u', 'ghost', fx.image, 'true']);
-  assert.equal(missing.code, 125);
-  assert.match(missing.stderr, /unable to find user ghost/);
+  assert.deepEqual([missing.code, missing.stderr], [125, 'Error: unable to find user ghost: no matching entries in passwd file\n']);
+  const group = await berth(fx, ['run', '--rm', '--group-add', 'ghosts', fx.image, 'true']);
+  assert.deepEqual([group.code, group.stderr], [125, 'Error: Unable to find group ghosts: no matching entries in group file\n']);
   const range = await berth(fx, ['run', '--rm', '-u', '99999999999', fx.image, 'true']);
   assert.equal(range.code, 125);
   assert.match(range.stderr, /ids range from 0/);
   await makeImage(fx, 'hostile/nocmd:1', { Env: ['PATH=/bin'] });
+  // dockerd refuses it at create: 'Error response from daemon: No command specified' (create
+  // exits 1); berth made the container and refused its start in its own words.
   const nocmd = await berth(fx, ['run', '--rm', 'hostile/nocmd:1']);
-  assert.equal(nocmd.code, 125);
-  assert.match(nocmd.stderr, /no command specified/);
+  assert.deepEqual([nocmd.code, nocmd.stderr], [125, 'Error: No command specified\n']);
+  const nocmdCreate = await berth(fx, ['create', 'hostile/nocmd:1']);
+  assert.deepEqual([nocmdCreate.code, nocmdCreate.stderr], [1, 'Error: No command specified\n']);
   await makeImage(fx, 'hostile/user:1', { Cmd: ['true'], User: 'nosuchuser' });
   assert.match((await berth(fx, ['run', '--rm', 'hostile/user:1'])).stderr, /unable to find user nosuchuser/);
   // docker's order: its daemon's user lookup (125) comes before runc's exec (127).

@@ -19,7 +19,7 @@ import { mergeHealthConfig } from './health.js';
 import { writeEtcFiles } from './rootfs.js';
 import { resolveSource, type ResolveSourceOptions } from './source.js';
 import { dropCreated, removeAnonymousVolumes, resolveVolumes } from './container-volumes.js';
-import { parseSecurityOpts } from './spec.js';
+import { commandOf, parseSecurityOpts } from './spec.js';
 
 export interface CreateContainerOptions extends ResolveSourceOptions {
   name?: string;
@@ -66,6 +66,8 @@ export async function createContainer(host: ContainerHost, given: ContainerSpec,
     snapshot: id,
     state: { status: 'created', pid: 0, monitorPid: 0, restartCount: 0 },
   };
+  // dockerd refuses at create a container with nothing to run: no command, and none in the image.
+  if (commandOf(rec).length === 0) throw invalidArgument('No command specified');
   const paths = host.records.paths(id);
   // The volumes it names exist (made when missing) and stay, under the volume lock, until the
   // record that names them is saved: a concurrent `volume rm` then sees the container using them.

@@ -83,7 +83,8 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   // Read while the rootfs is checked below (it never fails: unknown facts are detected again).
   const host = hostFacts(paths.runroot);
   let args = commandOf(rec);
-  if (args.length === 0) throw invalidArgument('cannot create container: no command specified (the image has no CMD or ENTRYPOINT)');
+  // dockerd's words (create refuses such a container first; a record from before may still lack one).
+  if (args.length === 0) throw invalidArgument('No command specified');
   const env = envOf(rec);
   // The user, the working dir and the command are looked up in the rootfs side by side; a
   // failure is reported in docker's order all the same: the user and the working dir are its
@@ -91,14 +92,13 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
   const userSpec = s.user ?? rec.source.config.user ?? '';
   const cwd = path.posix.normalize(`/${s.workingDir ?? rec.source.config.workingDir ?? '/'}`);
   const [resolved, cwdPath, command] = await Promise.allSettled([resolveUser(rootfs, userSpec), securePath(rootfs, cwd), checkCommand(rootfs, args, env)]);
-  if (resolved.status === 'rejected') throw BerthError.wrap(resolved.reason, 'cannot start container', 'invalid-argument');
+  // dockerd's words, as the lookup says them ("unable to find user x: no matching entries in passwd file").
+  if (resolved.status === 'rejected') throw resolved.reason;
   if (cwdPath.status === 'rejected') throw cwdPath.reason;
   if (command.status === 'rejected') throw command.reason;
   const user = resolved.value;
   if (s.groupAdd?.length) {
-    const extra = await resolveGroups(rootfs, s.groupAdd).catch((err: unknown) => {
-      throw BerthError.wrap(err, 'cannot start container', 'invalid-argument');
-    });
+    const extra = await resolveGroups(rootfs, s.groupAdd);
     user.additionalGids = [...new Set([...user.additionalGids, ...extra])];
   }
 

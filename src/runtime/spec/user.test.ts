@@ -102,7 +102,7 @@ test('a FIFO as /etc/passwd is refused without blocking', async () => {
 test("--group-add: names from the rootfs's /etc/group, numbers as given, a missing name refused", async () => {
   const r = await rootfs('groupadd');
   assert.deepEqual(await resolveGroups(r, ['wheel', '4242', 'extra']), [10, 4242, 2000]);
-  await assert.rejects(resolveGroups(r, ['nosuch']), /unable to find group nosuch: no matching entries in group file/);
+  await assert.rejects(resolveGroups(r, ['nosuch']), /Unable to find group nosuch: no matching entries in group file/);
   await assert.rejects(resolveGroups(r, ['-5']), /ids cannot be negative/);
   // Numbers alone need no group file at all.
   assert.deepEqual(await resolveGroups(await rootfs('nogroupfile', {}), ['7']), [7]);

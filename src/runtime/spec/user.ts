@@ -189,7 +189,8 @@ export async function resolveGroups(rootfs: string, names: string[]): Promise<nu
   const groups = numeric.every((n) => n !== undefined) ? [] : parseGroup(await readInside(rootfs, '/etc/group'));
   return names.map((name, i) => {
     const gid = numeric[i] ?? groups.find((g) => g.name === name)?.gid;
-    if (gid === undefined) throw notFound(`unable to find group ${name}: no matching entries in group file`);
+    // dockerd's words for --group-add, with its capital (its -u USER:GROUP's lookup has none).
+    if (gid === undefined) throw notFound(`Unable to find group ${name}: no matching entries in group file`);
     return gid;
   });
 }
