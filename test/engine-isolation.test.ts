@@ -576,7 +576,21 @@ test('mount destinations must be absolute and not the root; a missing -v host di
   assert.equal(await fs.readFile(path.join(made, 'f'), 'utf8'), 'in\n');
   // dockerd 20.10's words.
   assert.match((await berth(fx, ['run', '--rm', '--mount', `type=bind,source=${fx.dir}/no-such-dir,target=/x`, fx.image, 'true'])).stderr, /invalid mount config for type "bind": bind source path does not exist: \/.*\/no-such-dir$/m);
-  assert.match((await berth(fx, ['run', '--rm', '--mount', 'type=bind,target=/x', fx.image, 'true'])).stderr, /source is required/);
+  // dockerd's 'invalid mount config for type "bind": field Source must not be empty' (create
+  // exits 1) and docker's CLI's flag errors (125); berth had its own words, took unknown fields,
+  // readonly=maybe and tmpfs-size=1x (which the kernel then refused).
+  const noSource = await berth(fx, ['create', '--mount', 'type=bind,target=/x', fx.image, 'true']);
+  assert.deepEqual([noSource.code, noSource.stderr], [1, 'Error: invalid mount config for type "bind": field Source must not be empty\n']);
+  for (const [m, why] of [
+    ['type=tmpfs,dst=/t,tmpfs-size=1x', 'invalid value for tmpfs-size: 1x'],
+    ['dst=/m,foo=1', "unexpected key 'foo' in 'foo=1'"],
+    [`type=bind,src=${fx.dir},dst=/m,readonly=maybe`, 'invalid value for readonly: maybe'],
+  ]) {
+    const r = await berth(fx, ['create', '--mount', m, fx.image, 'true']);
+    assert.equal(r.code, 125, m);
+    assert.ok(r.stderr.startsWith(`invalid argument "${m}" for "--mount" flag: ${why}\n\nUsage:  berth create [OPTIONS]`), r.stderr);
+  }
+  assert.match(await ok(fx, ['run', '--rm', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1mb', fx.image, 'grep', ' /t ', '/proc/mounts']), /size=1024k/);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 

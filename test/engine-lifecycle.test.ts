@@ -563,7 +563,7 @@ test("create refuses at once what docker refuses at create, with its CLI's or it
     [['--security-opt', 'foo=bar'], 1, /^Error: invalid --security-opt 2: "foo=bar"\n$/],
     [['--security-opt', 'no-new-privileges=maybe'], 1, /^Error: invalid --security-opt 2: "no-new-privileges=maybe"\n$/],
     [['--security-opt', 'systempaths=x'], 1, /^Error: invalid --security-opt 2: "systempaths=x"\n$/],
-    [['--mount', 'bogus'], 125, /invalid --mount/],
+    [['--mount', 'bogus'], 125, /^invalid argument "bogus" for "--mount" flag: invalid field 'bogus' must be a key=value pair\n/],
     // dockerd: 'Error response from daemon: invalid CapAdd: unknown capability: "CAP_FOO"'.
     [['--cap-add', 'foo'], 1, /^Error: invalid CapAdd: unknown capability: "CAP_FOO"\n$/],
     [['--cap-add', 'ALL', '--cap-drop', 'cap_bogus'], 1, /^Error: invalid CapDrop: unknown capability: "CAP_BOGUS"\n$/],
@@ -571,7 +571,7 @@ test("create refuses at once what docker refuses at create, with its CLI's or it
     [['--restart', 'on-failure:x'], 125, /^Error: invalid restart policy format: maximum retry count must be an integer\n$/],
     [['--oom-score-adj', '5000'], 1, /range for oom score adj is \[-1000, 1000\]/],
     [['-v', '/a:/b:zz'], 1, /invalid -v option "zz"/],
-    [['--mount', 'type=bogus,target=/x'], 1, /invalid --mount type "bogus"/],
+    [['--mount', 'type=bogus,target=/x'], 1, /^Error: invalid mount config for type "bogus": mount type unknown\n$/],
     // docker's CLI checks --pid and --uts (125), its daemon --ipc (1).
     [['--pid', 'bogus'], 125, /^Error: --pid: invalid PID mode\n$/],
     [['--ipc', 'bogus'], 1, /^Error: Invalid IPC mode: bogus\n$/],

@@ -15,7 +15,7 @@ import {
 import type { ContainerHost } from '../engine/host.js';
 import type { PullEvent } from '../engine/images/index.js';
 import { healthConfigFromFlags } from '../engine/health.js';
-import { parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
+import { checkMountFlag, parseMount, parseTmpfs, parseVolume } from '../engine/mounts.js';
 import { checkSecurityOptsGiven } from '../engine/spec.js';
 import type { PullObserver } from '../engine/source.js';
 import { parsePlatform } from '../image/platform.js';
@@ -240,6 +240,18 @@ function capabilityNames(names: string[]): string[] {
 function ulimitsByName(values: string[]): string[] {
   const byName = new Map(values.map((v) => [v.trim().split('=')[0], v.trim()]));
   return [...byName.keys()].sort().map((k) => byName.get(k) as string);
+}
+
+/** --mount: its fields checked as docker's CLI checks them (its flag error), the rest as its daemon does (create exits 1). */
+function mountRequests(flags: Flags): MountRequest[] {
+  for (const m of flags.list('mount')) {
+    try {
+      checkMountFlag(m);
+    } catch (err) {
+      throw flags.valueError('mount', m, (err as Error).message);
+    }
+  }
+  return flags.list('mount').map((m) => daemonChecked(() => parseMount(m)));
 }
 
 const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
@@ -470,7 +482,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     openStdin: flags.bool('interactive'),
     attach: attachRecord(flags),
     // A --mount of a type berth has not (unsupported) is refused by docker's daemon, its syntax by its CLI.
-    mounts: [...volumeMounts, ...flags.list('mount').map((m) => daemonChecked(() => parseMount(m), 'unsupported')), ...flags.list('tmpfs').map(parseTmpfs)],
+    mounts: [...volumeMounts, ...mountRequests(flags), ...flags.list('tmpfs').map(parseTmpfs)],
     // docker's HostConfig.Binds: each -v that names a host path or a volume, as given.
     binds: flags.list('volume').filter((_, i) => !isAnonymous(volumeMounts[i])),
     ...(flags.list('mount').length > 0 ? { mountArgs: flags.list('mount') } : {}),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { isBerthError } from '../internal/errors.js';
-import { checkDestination, dockerMount, parseMount, parseTmpfs, parseVolume } from './mounts.js';
+import { checkDestination, checkMountFlag, dockerMount, parseMount, parseTmpfs, parseVolume } from './mounts.js';
 
 test('-v host:ctr[:ro] with a normalised destination', () => {
   assert.deepEqual(parseVolume('/tmp:/data/../data/:ro'), { type: 'bind', source: '/tmp', destination: '/data', readonly: true, createSource: true });
@@ -63,9 +63,39 @@ test('an unknown -v option is refused', () => {
 
 test('--mount bind and tmpfs', () => {
   assert.deepEqual(parseMount('type=bind,source=/tmp,target=/t,readonly'), { type: 'bind', source: '/tmp', destination: '/t', readonly: true });
-  assert.deepEqual(parseMount('type=tmpfs,target=/run,tmpfs-size=64m'), { type: 'tmpfs', destination: '/run', options: ['size=64m'] });
+  // The size in bytes, as docker's CLI parses it (its units: 1mb is a size too).
+  assert.deepEqual(parseMount('type=tmpfs,target=/run,tmpfs-size=64m'), { type: 'tmpfs', destination: '/run', options: ['size=67108864'] });
+  assert.deepEqual(parseMount('type=tmpfs,target=/run,tmpfs-size=1mb'), { type: 'tmpfs', destination: '/run', options: ['size=1048576'] });
+  assert.deepEqual(parseMount('type=bind,source=/tmp,target=/t,readonly=False'), { type: 'bind', source: '/tmp', destination: '/t', readonly: false });
   assert.throws(() => parseMount('type=image,source=v,target=/v'), /bind, volume and tmpfs/);
   assert.throws(() => parseMount('type=bind,source=/tmp'), /target is required/);
+  // dockerd 20.10's words.
+  assert.throws(() => parseMount('type=bind,dst=/m'), /^BerthError: invalid mount config for type "bind": field Source must not be empty$/);
+  assert.throws(() => parseMount('type=bogus,dst=/m'), /^BerthError: invalid mount config for type "bogus": mount type unknown$/);
+  assert.throws(() => parseMount('type=bind,src=/tmp,dst=/m,bind-propagation=foo'), /^BerthError: invalid mount config for type "bind": invalid propagation mode: foo$/);
+  assert.throws(() => parseMount('type=tmpfs,dst=/m,src=/x'), /^BerthError: invalid mount config for type "tmpfs": field Source must not be specified$/);
+  assert.throws(() => parseMount('type=bind,src=/tmp,dst=rel'), /^BerthError: invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute$/);
+});
+
+test("--mount's fields as docker's CLI checks them", () => {
+  // docker CLI 28.2.2's words (the why of its flag error).
+  const cases: [string, RegExp][] = [
+    ['dst=/m,foo', /^BerthError: invalid field 'foo' must be a key=value pair$/],
+    ['dst=/m,foo=1', /^BerthError: unexpected key 'foo' in 'foo=1'$/],
+    ['type=bind,src=/tmp,dst=/m,readonly=maybe', /^BerthError: invalid value for readonly: maybe$/],
+    ['dst=/m,volume-nocopy=x', /^BerthError: invalid value for volume-nocopy: x$/],
+    ['type=tmpfs,dst=/m,tmpfs-size=1x', /^BerthError: invalid value for tmpfs-size: 1x$/],
+    ['type=tmpfs,dst=/m,tmpfs-mode=9', /^BerthError: invalid value for tmpfs-mode: 9$/],
+    ['type=volume,dst=/m,tmpfs-size=1m', /^BerthError: cannot mix 'tmpfs-\*' options with mount type 'volume'$/],
+    ['type=bind,src=/tmp,dst=/m,volume-nocopy', /^BerthError: cannot mix 'volume-\*' options with mount type 'bind'$/],
+    ['type=tmpfs,dst=/m,bind-propagation=shared', /^BerthError: cannot mix 'bind-\*' options with mount type 'tmpfs'$/],
+    ['type=bind,src=/tmp', /^BerthError: target is required$/],
+    ['type=,dst=/m', /^BerthError: type is required$/],
+  ];
+  for (const [text, why] of cases) assert.throws(() => checkMountFlag(text), why, text);
+  for (const ok of ['type=bind,src=/tmp,dst=/m,ro,bind-propagation=rshared', 'target=/v,readonly=1,volume-nocopy=true,volume-label=a=b', 'type=tmpfs,dst=/t,tmpfs-size=1mb,tmpfs-mode=1777', 'TYPE=Bind,Source=/tmp,Target=/m']) {
+    checkMountFlag(ok);
+  }
 });
 
 test('--tmpfs with options; a hostile option is refused', () => {

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument, notFound, unsupported } from '../internal/errors.js';
-import { parseBytes } from '../runtime/cgroups.js';
+import { parseBytes, parseRamBytes } from '../runtime/cgroups.js';
 import { checkVolumeName } from './volumes.js';
 import type { MountRequest } from './container.js';
 
@@ -76,19 +76,23 @@ export function parseVolume(text: string): MountRequest {
  */
 export function parseMount(text: string): MountRequest {
   const { kv, labels, driverOptions, flag, type, target, source } = mountFields(text);
+  // dockerd's words for a mount it refuses (docker's CLI checked the fields: checkMountFlag).
+  const refused = (why: string) => invalidArgument(`invalid mount config for type ${JSON.stringify(type)}: ${why}`);
   if (!target) throw invalidArgument(`invalid --mount "${text}": target is required`);
+  if (['bind', 'tmpfs', 'volume'].includes(type) && !target.startsWith('/')) throw refused(`invalid mount path: '${target}' mount path must be absolute`);
   const readonly = ['readonly', 'ro'].some(flag);
   if (type === 'bind') {
     const src = source;
-    if (!src) throw invalidArgument(`invalid --mount "${text}": source is required for a bind mount`);
+    if (!src) throw refused('field Source must not be empty');
     const propagation = kv.get('bind-propagation');
-    if (propagation && !PROPAGATIONS.includes(propagation)) throw invalidArgument(`invalid --mount bind-propagation "${propagation}"`);
+    if (propagation && !PROPAGATIONS.includes(propagation)) throw refused(`invalid propagation mode: ${propagation}`);
     return { type: 'bind', source: checkBindSource(src), destination: checkDestination(target, '--mount'), readonly, ...(propagation ? { propagation } : {}) };
   }
   if (type === 'tmpfs') {
+    if (source) throw refused('field Source must not be specified');
     const options: string[] = [];
     const size = kv.get('tmpfs-size');
-    if (size) options.push(`size=${size}`);
+    if (size) options.push(`size=${parseRamBytes(size)}`);
     const mode = kv.get('tmpfs-mode');
     if (mode) options.push(`mode=${mode}`);
     if (readonly) options.push('ro');
@@ -112,7 +116,57 @@ export function parseMount(text: string): MountRequest {
       ...(Object.keys(driverOptions).length > 0 ? { driverOptions } : {}),
     };
   }
-  throw unsupported(`invalid --mount type "${type}": berth supports bind, volume and tmpfs`);
+  if (type === 'npipe' || type === 'cluster' || type === 'image') throw unsupported(`invalid --mount type "${type}": berth supports bind, volume and tmpfs`);
+  throw refused('mount type unknown');
+}
+
+/** The fields of a --mount value docker's CLI knows; a bare one of BARE_MOUNT_FIELDS is true. */
+const MOUNT_FIELDS = new Set([
+  'type', 'source', 'src', 'target', 'dst', 'destination', 'readonly', 'ro', 'consistency', 'bind-propagation', 'bind-nonrecursive',
+  'bind-recursive', 'bind-create-mountpoint', 'volume-subpath', 'volume-nocopy', 'volume-label', 'volume-driver', 'volume-opt', 'image-subpath',
+  'tmpfs-size', 'tmpfs-mode',
+]);
+const BARE_MOUNT_FIELDS = new Set(['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive', 'bind-create-mountpoint']);
+const GO_BOOLS = ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/**
+ * docker's CLI's check of a --mount value (the why of its flag error, 125): each field KEY=VALUE
+ * (a few bare), known keys, Go bools, a tmpfs size and an octal mode, a type and a target, and
+ * the bind-, volume- and tmpfs- options only with their own type.
+ */
+export function checkMountFlag(text: string): void {
+  let type = 'volume';
+  let target = '';
+  const groups = new Set<string>();
+  for (const field of text.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
+    const value = field.slice(eq + 1);
+    if (eq < 0) {
+      if (!BARE_MOUNT_FIELDS.has(key)) throw invalidArgument(`invalid field '${field}' must be a key=value pair`);
+    } else if (!MOUNT_FIELDS.has(key)) throw invalidArgument(`unexpected key '${key}' in '${field}'`);
+    const bad = () => invalidArgument(`invalid value for ${key}: ${value}`);
+    if (key === 'type') type = value.toLowerCase();
+    else if (key === 'target' || key === 'dst' || key === 'destination') target = value;
+    else if (eq >= 0 && ['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive', 'bind-create-mountpoint'].includes(key) && !GO_BOOLS.includes(value)) throw bad();
+    else if (key === 'tmpfs-size' && !tryParse(() => parseRamBytes(value))) throw bad();
+    else if (key === 'tmpfs-mode' && !(/^[0-7]+$/.test(value) && Number.parseInt(value, 8) <= 0xffffffff)) throw bad();
+    for (const g of ['bind', 'volume', 'tmpfs']) if (key.startsWith(`${g}-`)) groups.add(g);
+  }
+  if (type === '') throw invalidArgument('type is required');
+  if (target === '') throw invalidArgument('target is required');
+  for (const g of ['volume', 'bind', 'tmpfs']) {
+    if (groups.has(g) && type !== g) throw invalidArgument(`cannot mix '${g}-*' options with mount type '${type}'`);
+  }
+}
+
+function tryParse(parse: () => unknown): boolean {
+  try {
+    parse();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A --mount value's fields: KEY=VALUE (a bare KEY is true), the volume labels and options apart. */
@@ -130,7 +184,7 @@ function mountFields(text: string) {
       (key === 'volume-label' ? labels : driverOptions)[leq < 0 ? value : value.slice(0, leq)] = leq < 0 ? '' : value.slice(leq + 1);
     } else kv.set(key, value);
   }
-  const flag = (k: string) => kv.has(k) && kv.get(k) !== 'false' && kv.get(k) !== '0';
+  const flag = (k: string) => kv.has(k) && !['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(kv.get(k) as string);
   return {
     kv,
     labels,
@@ -165,7 +219,7 @@ export function dockerMount(text: string): Record<string, unknown> {
     const size = kv.get('tmpfs-size');
     const mode = kv.get('tmpfs-mode');
     const options = {
-      ...(size ? { SizeBytes: parseBytes(size) } : {}),
+      ...(size ? { SizeBytes: parseRamBytes(size) } : {}),
       ...(mode && /^[0-7]+$/.test(mode) ? { Mode: Number.parseInt(mode, 8) } : {}),
     };
     if (Object.keys(options).length > 0) out.TmpfsOptions = options;
