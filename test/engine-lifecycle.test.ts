@@ -570,7 +570,9 @@ test("create refuses at once what docker refuses at create, with its CLI's or it
     [['--restart', 'bogus'], 1, /^Error: invalid restart policy 'bogus'\n$/],
     [['--restart', 'on-failure:x'], 125, /^Error: invalid restart policy format: maximum retry count must be an integer\n$/],
     [['--oom-score-adj', '5000'], 1, /range for oom score adj is \[-1000, 1000\]/],
-    [['-v', '/a:/b:zz'], 1, /invalid -v option "zz"/],
+    // dockerd: 'Error response from daemon: invalid mode: zz'.
+    [['-v', '/a:/b:zz'], 1, /^Error: invalid mode: zz\n$/],
+    [['-v', '/a:/b:ro,rw'], 1, /^Error: invalid mode: ro,rw\n$/],
     [['--mount', 'type=bogus,target=/x'], 1, /^Error: invalid mount config for type "bogus": mount type unknown\n$/],
     // docker's CLI checks --pid and --uts (125), its daemon --ipc (1).
     [['--pid', 'bogus'], 125, /^Error: --pid: invalid PID mode\n$/],

@@ -41,22 +41,30 @@ export function parseVolume(text: string): MountRequest {
     if (!text.startsWith('/')) throw invalidArgument(`invalid -v "${text}": an anonymous volume needs an absolute container path`);
     return { type: 'volume', name: '', destination: checkDestination(text, '-v'), readonly: false };
   }
-  if (parts.length > 3) throw invalidArgument(`invalid -v "${text}": want /host/path:/container/path[:ro] or NAME:/container/path[:ro]`);
+  // dockerd's words (its linux parser) for a spec it refuses.
+  if (parts.length > 3) throw invalidArgument(`invalid volume specification: '${text}'`);
   const [src, dest, opts = ''] = parts;
   // docker's CLI (23 and later) takes a source that starts with "." ("./dir", "../dir", "."),
   // as a host path relative to where it runs; any other that is not absolute names a volume.
   const isVolume = !src.startsWith('/') && !src.startsWith('.');
+  const type = isVolume ? 'volume' : 'bind';
+  const refused = (why: string) => invalidArgument(`invalid volume specification: '${text}': invalid mount config for type "${type}": ${why}`);
+  if (!checkVolumeMode(opts)) throw invalidArgument(`invalid mode: ${opts}`);
   let readonly = false;
   let nocopy = false;
   let propagation: string | undefined;
   for (const o of opts.split(',').filter(Boolean)) {
     if (o === 'ro') readonly = true;
-    else if (o === 'rw') readonly = false;
-    else if (PROPAGATIONS.includes(o) && !isVolume) propagation = o;
-    else if (o === 'nocopy' && isVolume) nocopy = true;
-    else if (o === 'z' || o === 'Z') continue;
-    else throw invalidArgument(`invalid -v option "${o}" in "${text}": want ro, rw, ${isVolume ? 'nocopy' : 'or a propagation'}`);
+    else if (PROPAGATIONS.includes(o)) {
+      if (isVolume) throw invalidArgument(`invalid -v option "${o}" in "${text}": a propagation is for a host path, not a volume`);
+      propagation = o;
+    } else if (o === 'nocopy') {
+      if (!isVolume) throw refused('field VolumeOptions must not be specified');
+      nocopy = true;
+    }
   }
+  if (!dest.startsWith('/')) throw refused(`invalid mount path: '${dest}' mount path must be absolute`);
+  if (path.posix.normalize(dest).replace(/\/+$/, '') === '') throw refused("invalid specification: destination can't be '/'");
   if (isVolume) {
     const name = checkVolumeName(src);
     return { type: 'volume', name, destination: checkDestination(dest, '-v'), readonly, ...(nocopy ? { nocopy } : {}) };
@@ -65,6 +73,22 @@ export function parseVolume(text: string): MountRequest {
   const source = path.resolve(src);
   if (source.includes('\0')) throw invalidArgument(`invalid -v source "${src}": contains a NUL byte`);
   return { type: 'bind', source, destination: checkDestination(dest, '-v'), readonly, ...(propagation ? { propagation } : {}), createSource: true };
+}
+
+/**
+ * dockerd's check of a -v mode: each word one of rw/ro, z/Z, a propagation, nocopy or a
+ * consistency (consistent, cached, delegated), and each kind at most once.
+ */
+function checkVolumeMode(mode: string): boolean {
+  if (mode === '') return true;
+  const kinds = [['rw', 'ro'], ['z', 'Z'], PROPAGATIONS, ['nocopy'], ['consistent', 'cached', 'delegated']];
+  const counts = kinds.map(() => 0);
+  for (const o of mode.split(',')) {
+    const k = kinds.findIndex((words) => words.includes(o));
+    if (k < 0) return false;
+    counts[k]++;
+  }
+  return counts.every((n) => n <= 1);
 }
 
 /**
