@@ -377,6 +377,12 @@ test('--user, -w, --entrypoint, -e over the image env, --env-file, --ulimit, --i
   await fs.writeFile(envFile, '  LEAD=x\nSPACED=a b \nBERTH_E2E_SET\nBERTH_E2E_UNSET\n');
   const env = await berth(fx, ['run', '--rm', '--env-file', envFile, fx.image, 'sh', '-c', 'echo "$LEAD|$SPACED|$BERTH_E2E_SET|${BERTH_E2E_UNSET-unset}"'], { env: { BERTH_E2E_SET: 'from-cli' } });
   assert.equal(env.stdout, 'x|a b |from-cli|unset\n');
+  // dockerd 20.10 for --env-file (A=file, B=file) -e A=flag -e PATH=/x:/bin -e HOME=/h: PATH
+  // first, HOSTNAME, then the rest in order; berth put PATH and HOSTNAME after them.
+  await fs.writeFile(envFile, 'A=file\nB=file\n');
+  // (cat as PID 1 reads the environment the runtime gave it, in its order.)
+  const ordered = await ok(fx, ['run', '--rm', '-h', 'hn', '--env-file', envFile, '-e', 'A=flag', '-e', 'PATH=/x:/bin', '-e', 'HOME=/h', fx.image, '/bin/cat', '/proc/1/environ']);
+  assert.equal(ordered.split('\0').join(' '), 'PATH=/x:/bin HOSTNAME=hn IMAGE_VAR=from-image A=flag B=file HOME=/h ');
   await fs.writeFile(envFile, 'export A=1\n');
   const exported = await berth(fx, ['run', '--rm', '--env-file', envFile, fx.image, 'true']);
   assert.equal(exported.code, 125);

@@ -137,6 +137,11 @@ test('LSM labels only where the host has the module; seccomp unconfined; annotat
   assert.throws(() => generateSpec(base({ process: { args: [] } })), /no command/);
 });
 
+test("the environment in dockerd's order: PATH, HOSTNAME, TERM replaced in place, the rest in order, HOME last", () => {
+  const s = generateSpec(base({ hostname: 'h', process: { args: ['sh'], terminal: true, env: ['A=1', 'PATH=/x:/bin', 'B=2', 'TERM=dumb'] } }));
+  assert.deepEqual(s.process.env, ['PATH=/x:/bin', 'HOSTNAME=h', 'TERM=dumb', 'A=1', 'B=2', 'HOME=/']);
+});
+
 test('process: user ids, terminal env, cwd must be absolute, ids out of range refused', () => {
   const s = generateSpec(
     base({ hostname: 'h', process: { args: ['x'], terminal: true, cwd: '/w', user: { uid: 5, gid: 6, additionalGids: [7] }, home: '/home/u' } }),

@@ -186,10 +186,15 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
     privileged,
     host: input.host?.capabilities,
   });
-  const env = [...(proc.env ?? [])];
-  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH_ENV);
-  if (input.hostname && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${input.hostname}`);
-  if (proc.terminal && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+  // dockerd's order: PATH, HOSTNAME and TERM first, each replaced in place by the container's
+  // own value, then the container's others in their order; HOME last when it has none.
+  const env = [DEFAULT_PATH_ENV, ...(input.hostname ? [`HOSTNAME=${input.hostname}`] : []), ...(proc.terminal ? ['TERM=xterm'] : [])];
+  for (const e of proc.env ?? []) {
+    const key = e.slice(0, e.indexOf('=') + 1) || `${e}=`;
+    const at = env.findIndex((d) => d.startsWith(key));
+    if (at >= 0) env[at] = e;
+    else env.push(e);
+  }
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${proc.home ?? '/'}`);
   const user = proc.user ?? { uid: 0, gid: 0 };
   for (const id of [user.uid, user.gid, ...(user.additionalGids ?? [])]) {
