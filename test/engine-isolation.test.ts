@@ -600,6 +600,19 @@ test('mount destinations must be absolute and not the root; a missing -v host di
     assert.ok(r.stderr.startsWith(`invalid argument "${m}" for "--mount" flag: ${why}\n\nUsage:  berth create [OPTIONS]`), r.stderr);
   }
   assert.match(await ok(fx, ['run', '--rm', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1mb', fx.image, 'grep', ' /t ', '/proc/mounts']), /size=1024k/);
+  // --tmpfs: dockerd refuses a relative path at create ('invalid mount path: 'rel' mount path must
+  // be absolute', exit 1) and an option it does not know at the start ('invalid tmpfs option
+  // ["foo"]', run 125; its create takes it); berth refused both at create in its own words, or
+  // handed 'foo=bar' to the kernel.
+  const relTmpfs = await berth(fx, ['create', '--tmpfs', 'rel', fx.image, 'true']);
+  assert.deepEqual([relTmpfs.code, relTmpfs.stderr], [1, "Error: invalid mount path: 'rel' mount path must be absolute\n"]);
+  const badOption = await berth(fx, ['run', '--rm', '--tmpfs', '/t:foo=bar', fx.image, 'true']);
+  assert.deepEqual([badOption.code, badOption.stderr], [125, 'Error: invalid tmpfs option ["foo" "bar"]\n']);
+  const later = await ok(fx, ['create', '--tmpfs', '/t:foo', fx.image, 'true']);
+  const started = await berth(fx, ['start', later]);
+  assert.equal(started.code, 1);
+  assert.match(started.stderr, /invalid tmpfs option \["foo"\]/);
+  await ok(fx, ['rm', later]);
   assert.equal(await ok(fx, ['ps', '-aq']), '');
 });
 

@@ -482,7 +482,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
     openStdin: flags.bool('interactive'),
     attach: attachRecord(flags),
     // A --mount of a type berth has not (unsupported) is refused by docker's daemon, its syntax by its CLI.
-    mounts: [...volumeMounts, ...mountRequests(flags), ...flags.list('tmpfs').map(parseTmpfs)],
+    mounts: [...volumeMounts, ...mountRequests(flags), ...flags.list('tmpfs').map((t) => daemonChecked(() => parseTmpfs(t)))],
     // docker's HostConfig.Binds: each -v that names a host path or a volume, as given.
     binds: flags.list('volume').filter((_, i) => !isAnonymous(volumeMounts[i])),
     ...(flags.list('mount').length > 0 ? { mountArgs: flags.list('mount') } : {}),

@@ -259,5 +259,7 @@ export function parseTmpfs(text: string): MountRequest {
   for (const o of options) {
     if (!/^[a-z_]+(=[A-Za-z0-9.%:-]+)?$/.test(o)) throw invalidArgument(`invalid --tmpfs option "${o}"`);
   }
+  // dockerd's words.
+  if (!dest.startsWith('/')) throw invalidArgument(`invalid mount path: '${dest}' mount path must be absolute`);
   return { type: 'tmpfs', destination: checkDestination(dest, '--tmpfs'), options };
 }

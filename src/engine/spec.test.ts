@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerRecord } from './container.js';
-import { checkSecurityOptsGiven, commandOf, envOf, parseSecurityOpts } from './spec.js';
+import { checkSecurityOptsGiven, checkTmpfsOptions, commandOf, envOf, parseSecurityOpts } from './spec.js';
 
 function rec(spec: Partial<ContainerRecord['spec']>, config: ContainerRecord['source']['config']): ContainerRecord {
   return {
@@ -49,4 +49,11 @@ test('--security-opt values; an unknown one is refused', () => {
   const shown = parseSecurityOpts(['seccomp=/no/such/profile.json', 'apparmor=my-profile'], { readProfile: false });
   assert.equal(shown.apparmor, 'my-profile');
   assert.equal(shown.seccomp, 'default');
+});
+
+test("--tmpfs options as dockerd checks them at the start", () => {
+  assert.deepEqual(checkTmpfsOptions(['exec', 'nr_inodes=5', 'tmpcopyup', 'size=1m', 'mode=1777']), ['exec', 'nr_inodes=5', 'tmpcopyup', 'size=1m', 'mode=1777']);
+  // dockerd 20.10: 'invalid tmpfs option ["foo"]', '... ["foo" "bar"]'.
+  assert.throws(() => checkTmpfsOptions(['size=1m', 'foo']), /^BerthError: invalid tmpfs option \["foo"\]$/);
+  assert.throws(() => checkTmpfsOptions(['foo=bar']), /^BerthError: invalid tmpfs option \["foo" "bar"\]$/);
 });

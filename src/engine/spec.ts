@@ -141,7 +141,7 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     } else if (m.type === 'volume') {
       // The volume's _data, rbind and rprivate (the spec's default for a bind).
       mounts.push({ type: 'bind', source: path.join(paths.root, 'volumes', m.name, '_data'), destination: m.destination, readonly: m.readonly });
-    } else mounts.push({ type: 'tmpfs', destination: m.destination, options: m.options });
+    } else mounts.push({ type: 'tmpfs', destination: m.destination, options: checkTmpfsOptions(m.options) });
   }
   // A shareable IPC's /dev/shm (its own, or the one of the container whose IPC it joins) is
   // the host-side tmpfs, bound over the runtime's default.
@@ -304,4 +304,28 @@ export function checkSecurityOptsGiven(values: string[]): void {
       parseSeccompProfile(text, value);
     }
   }
+}
+
+/** The mount(8) flags dockerd takes among a tmpfs's options. */
+const TMPFS_MOUNT_FLAGS = new Set([
+  'defaults', 'ro', 'rw', 'suid', 'nosuid', 'dev', 'nodev', 'exec', 'noexec', 'sync', 'async', 'dirsync', 'remount', 'mand', 'nomand',
+  'atime', 'noatime', 'diratime', 'nodiratime', 'bind', 'rbind', 'unbindable', 'runbindable', 'private', 'rprivate', 'shared', 'rshared',
+  'slave', 'rslave', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'tmpcopyup',
+]);
+/** The tmpfs data options dockerd takes. */
+const TMPFS_DATA_KEYS = new Set(['size', 'mode', 'uid', 'gid', 'nr_inodes', 'nr_blocks', 'mpol']);
+
+/**
+ * dockerd's check of a --tmpfs's options at the start (its create takes any): mount flags, or
+ * tmpfs data of the keys it knows; else 'invalid tmpfs option ["foo"]', the option as Go's %q
+ * prints its KEY and VALUE.
+ */
+export function checkTmpfsOptions(options: string[]): string[] {
+  for (const o of options) {
+    if (TMPFS_MOUNT_FLAGS.has(o)) continue;
+    const eq = o.indexOf('=');
+    const parts = eq < 0 ? [o] : [o.slice(0, eq), o.slice(eq + 1)];
+    if (!TMPFS_DATA_KEYS.has(parts[0])) throw invalidArgument(`invalid tmpfs option [${parts.map((p) => JSON.stringify(p)).join(' ')}]`);
+  }
+  return options;
 }
