@@ -286,7 +286,11 @@ test('run -a: only the streams named are attached', async () => {
   // docker's CLI gives this one as a plain error: exit 1 (125 is for bad flags and run's failures).
   const both = await berth(fx, ['run', '-d', '-a', 'stdout', fx.image, 'true']);
   assert.deepEqual([both.code, both.stderr], [1, 'Error: conflicting options: cannot specify both --attach and --detach\n']);
-  assert.match((await berth(fx, ['run', '-a', 'bogus', fx.image, 'true'])).stderr, /valid streams are STDIN, STDOUT and STDERR/);
+  // docker CLI 28: pflag's words with the usage block, before -d's conflict; berth put 'Error: '
+  // before them and gave no usage.
+  const badStream = await berth(fx, ['run', '-d', '-a', 'bogus', fx.image, 'true']);
+  assert.equal(badStream.code, 125);
+  assert.match(badStream.stderr, /^invalid argument "bogus" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR\n\nUsage: {2}berth run \[OPTIONS\]/);
 });
 
 test("berth's own failures: 125 for a bad flag or image, 126 not executable, 127 not found", async () => {

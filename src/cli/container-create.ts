@@ -302,22 +302,27 @@ export function restartPolicy(v: string | undefined, parsed = v ? parseRestartPo
   return { name, ...(retries > 0 ? { maximumRetryCount: retries } : {}) };
 }
 
-/** docker's -a/--attach: the streams named (none with -d), or all three by default (stdin only with -i, the caller's rule). */
-export function attachedStreams(names: string[], detach: boolean): { stdin: boolean; stdout: boolean; stderr: boolean } {
-  if (names.length === 0) return { stdin: true, stdout: true, stderr: true };
-  if (detach) throw plainCliError(invalidArgument('conflicting options: cannot specify both --attach and --detach'));
+/**
+ * docker's -a/--attach: the streams named (none with -d), or all three by default (stdin only
+ * with -i, the caller's rule). A stream it does not know is its flag error, found before -d's
+ * conflict as pflag finds it.
+ */
+export function attachedStreams(flags: Flags): { stdin: boolean; stdout: boolean; stderr: boolean } {
+  const names = flags.list('attach');
   const wanted = new Set<string>();
   for (const n of names) {
     const s = n.toLowerCase();
-    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw invalidArgument(`invalid argument "${n}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw flags.valueError('attach', n, 'valid streams are STDIN, STDOUT and STDERR');
     wanted.add(s);
   }
+  if (names.length === 0) return { stdin: true, stdout: true, stderr: true };
+  if (flags.bool('detach')) throw plainCliError(invalidArgument('conflicting options: cannot specify both --attach and --detach'));
   return { stdin: wanted.has('stdin'), stdout: wanted.has('stdout'), stderr: wanted.has('stderr') };
 }
 
 /** docker's Config.AttachStdin/Stdout/Stderr: what run or create -a names, else stdout and stderr (and stdin with -i); none with run -d. */
 function attachRecord(flags: Flags): NonNullable<ContainerSpec['attach']> {
-  const given = attachedStreams(flags.list('attach'), flags.bool('detach'));
+  const given = attachedStreams(flags);
   if (flags.bool('detach')) return { stdin: false, stdout: false, stderr: false };
   if (flags.list('attach').length === 0) return { stdin: flags.bool('interactive'), stdout: true, stderr: true };
   return given;

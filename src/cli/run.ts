@@ -28,7 +28,7 @@ const SPEC: VerbSpec = {
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const flags = parseVerb(SPEC, argv, ctx);
   if (!flags) return 0;
-  const streams = attachedStreams(flags.list('attach'), flags.bool('detach'));
+  const streams = attachedStreams(flags);
   // Checked before anything is made, as attach and start -a do.
   const detachKeys = detachKeysOf(flags);
   // docker's CLI refuses -it with no terminal to read (exit 1, before anything is made).
