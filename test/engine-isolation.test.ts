@@ -291,6 +291,15 @@ test('--ipc shareable: its /dev/shm is a tmpfs on the host that a container join
   await ok(fx, ['exec', 'shm-private', ...sh('echo private > /dev/shm/note')]);
   assert.equal(await ok(fx, ['run', '--rm', '--ipc', 'container:shm-private', fx.image, ...sh('ls /dev/shm | wc -l')]), '0');
   await ok(fx, ['rm', '-f', 'shm-donor', 'shm-private']);
+  // --ipc host: the host's /dev/shm, as dockerd binds it (docker run --ipc host lists the
+  // host's files there); berth gave a tmpfs of the container's own.
+  const marker = `berth-ipc-host-${process.pid}`;
+  await fs.writeFile(path.join('/dev/shm', marker), 'from the host\n');
+  try {
+    assert.equal(await ok(fx, ['run', '--rm', '--ipc', 'host', fx.image, 'cat', `/dev/shm/${marker}`]), 'from the host');
+  } finally {
+    await fs.rm(path.join('/dev/shm', marker), { force: true });
+  }
   assert.deepEqual(await mountsUnder(fx), []);
 });
 

@@ -144,8 +144,9 @@ export async function specInputFor(rec: ContainerRecord, paths: ContainerPaths, 
     } else mounts.push({ type: 'tmpfs', destination: m.destination, options: checkTmpfsOptions(m.options) });
   }
   // A shareable IPC's /dev/shm (its own, or the one of the container whose IPC it joins) is
-  // the host-side tmpfs, bound over the runtime's default.
-  const shm = s.ipcMode === 'shareable' ? paths.shm : facts.joined?.shm;
+  // the host-side tmpfs, bound over the runtime's default; with the host's IPC, the host's
+  // /dev/shm, as docker binds it (POSIX shared memory lives there, not in the IPC namespace).
+  const shm = s.ipcMode === 'shareable' ? paths.shm : s.ipcMode === 'host' ? '/dev/shm' : facts.joined?.shm;
   if (shm && !userDests.has('/dev/shm')) mounts.push({ type: 'bind', source: shm, destination: '/dev/shm', readonly: false, recursive: false });
   if (s.init) {
     const init = s.initPath ?? INIT_BINARIES.find((b) => existsSync(b));
