@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BERTH, berth, cleanupFixture, type EngineFixture, makeEngineFixture, mountsUnder, ok } from './engine-fixture.js';
+import { readTextOr } from '../src/internal/read.js';
 import { sha256 } from './client-helpers.js';
 import { buildImage, hostileRegistry } from './images-helpers.js';
 
@@ -19,14 +20,6 @@ after(async () => {
   await cleanupFixture(fx);
 });
 
-/** A file's text, or '' when it cannot be read (a process that is gone). */
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 async function waitFor(fn: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -744,7 +737,7 @@ test('run -it from a terminal: ctrl-p ctrl-q detaches and it runs on (--rm: remo
   // The attached CLI killed (kill -9): the removal it held goes to whoever settles the exit.
   const held = spawn('script', ['-qec', `${cli} run --rm -it --name itk ${fx.image} sh`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   await waitFor(async () => (await berth(fx, ['inspect', '-f', '{{.State.Status}}', 'itk'])).stdout.trim() === 'running', 'itk running');
-  const cliPid = readdirSync('/proc').find((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/cmdline`).includes('--name\0itk'));
+  const cliPid = readdirSync('/proc').find((p) => /^\d+$/.test(p) && readTextOr(`/proc/${p}/cmdline`).includes('--name\0itk'));
   assert.ok(cliPid, 'the run -it CLI process');
   process.kill(Number(cliPid), 'SIGKILL');
   held.kill('SIGKILL');
@@ -814,7 +807,7 @@ test('exec -it from a terminal: ctrl-p ctrl-q detaches and the process runs on; 
   // after a detach, its session no longer marked attached.
   const hup = inTerminal(`${cli} exec -it xit sh -c 'echo started; exec sleep 301'`);
   await waitFor(async () => hup.screen.text.includes('started'), 'the exec to start');
-  const hupCli = readdirSync('/proc').find((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/cmdline`).startsWith(`${process.execPath}\0`) && readFileSafe(`/proc/${p}/cmdline`).includes('exec sleep 301'));
+  const hupCli = readdirSync('/proc').find((p) => /^\d+$/.test(p) && readTextOr(`/proc/${p}/cmdline`).startsWith(`${process.execPath}\0`) && readTextOr(`/proc/${p}/cmdline`).includes('exec sleep 301'));
   assert.ok(hupCli, 'the exec -it CLI process');
   process.kill(Number(hupCli), 'SIGHUP');
   await hup.exited;
@@ -829,7 +822,7 @@ test('exec -it from a terminal: ctrl-p ctrl-q detaches and the process runs on; 
   assert.equal(badKeys.code, 1);
   assert.match(badKeys.stderr, /invalid detach keys \(ctrl-1\)/);
   // rm -f: the detached processes end with the container, their conmons and files with them.
-  const conmons = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/comm`) === 'conmon\n' && readFileSafe(`/proc/${p}/cmdline`).includes(fx.runroot));
+  const conmons = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && readTextOr(`/proc/${p}/comm`) === 'conmon\n' && readTextOr(`/proc/${p}/cmdline`).includes(fx.runroot));
   assert.equal(conmons().length, 4, "the container's conmon and one for each detached exec");
   await ok(fx, ['rm', '-f', 'xit']);
   await waitFor(async () => conmons().length === 0, 'no conmon left');

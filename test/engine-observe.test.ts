@@ -2,9 +2,10 @@
 // containers (attach, port, logs, events, wait) in docker's words, checked against dockerd
 // 20.10 with docker's CLI 28.2.2.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { berth, cleanupFixture, type EngineFixture, makeEngineFixture, ok } from './engine-fixture.js';
+import { readTextOr } from '../src/internal/read.js';
 
 let fx: EngineFixture;
 before(async () => {
@@ -14,14 +15,6 @@ after(async () => {
   await cleanupFixture(fx);
 });
 
-/** A file's text, or '' when it cannot be read (a process that is gone). */
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 /** A failed berth command: its exit code and stderr, and nothing on stdout. */
 async function fails(args: string[], code: number, stderr: string): Promise<void> {
@@ -157,7 +150,7 @@ test("attach to a terminal container with stdin from no terminal: docker's 'the 
   let ended = false;
   void watched.then(() => (ended = true));
   // Attached once the attach helper holds the container's socket.
-  const helper = () => readdirSync('/proc').some((p) => /^\d+$/.test(p) && readFileSafe(`/proc/${p}/cmdline`).includes(`${id}/bundle/attach`));
+  const helper = () => readdirSync('/proc').some((p) => /^\d+$/.test(p) && readTextOr(`/proc/${p}/cmdline`).includes(`${id}/bundle/attach`));
   for (let i = 0; i < 600 && !helper() && !ended; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(ended, false, 'attach --no-stdin still attached');
   await ok(fx, ['kill', 'att-tty']);
