@@ -2,6 +2,7 @@
 // --name=x, repeated flags, "--" to end flags, and (for run/exec) flags stop at the
 // first positional so the container's own arguments pass through untouched.
 import { invalidArgument } from '../internal/errors.js';
+import { parseGoBool } from '../internal/go-bool.js';
 
 /** 'int' is a string flag whose value must be a whole number, checked while parsing as docker does. */
 export type FlagType = 'bool' | 'string' | 'int' | 'list';
@@ -110,9 +111,9 @@ export function parseFlags(spec: VerbSpec, argv: string[]): Flags {
   const set = (f: FlagSpec, value: string | undefined, shown: string) => {
     if (f.type === 'bool') {
       // Go's strconv.ParseBool, as pflag takes a bool's value.
-      if (value === undefined || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) out.bools.set(f.name, true);
-      else if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) out.bools.set(f.name, false);
-      else throw fail(invalidFlagValue(f, value, `strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`));
+      const b = value === undefined ? true : parseGoBool(value);
+      if (b === undefined) throw fail(invalidFlagValue(f, value as string, `strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`));
+      out.bools.set(f.name, b);
     } else if (value === undefined) {
       throw fail(`flag needs an argument: ${shown}`);
     } else if (f.type === 'int') {

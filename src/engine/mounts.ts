@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument, notFound, unsupported } from '../internal/errors.js';
+import { parseGoBool } from '../internal/go-bool.js';
 import { parseBytes, parseRamBytes } from '../runtime/cgroups.js';
 import { checkVolumeName } from './volumes.js';
 import type { MountRequest } from './container.js';
@@ -151,7 +152,6 @@ const MOUNT_FIELDS = new Set([
   'tmpfs-size', 'tmpfs-mode',
 ]);
 const BARE_MOUNT_FIELDS = new Set(['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive', 'bind-create-mountpoint']);
-const GO_BOOLS = ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'];
 
 /**
  * docker's CLI's check of a --mount value (the why of its flag error, 125): each field KEY=VALUE
@@ -172,7 +172,7 @@ export function checkMountFlag(text: string): void {
     const bad = () => invalidArgument(`invalid value for ${key}: ${value}`);
     if (key === 'type') type = value.toLowerCase();
     else if (key === 'target' || key === 'dst' || key === 'destination') target = value;
-    else if (eq >= 0 && ['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive', 'bind-create-mountpoint'].includes(key) && !GO_BOOLS.includes(value)) throw bad();
+    else if (eq >= 0 && BARE_MOUNT_FIELDS.has(key) && parseGoBool(value) === undefined) throw bad();
     else if (key === 'tmpfs-size' && !tryParse(() => parseRamBytes(value))) throw bad();
     else if (key === 'tmpfs-mode' && !(/^[0-7]+$/.test(value) && Number.parseInt(value, 8) <= 0xffffffff)) throw bad();
     for (const g of ['bind', 'volume', 'tmpfs']) if (key.startsWith(`${g}-`)) groups.add(g);
@@ -208,7 +208,7 @@ function mountFields(text: string) {
       (key === 'volume-label' ? labels : driverOptions)[leq < 0 ? value : value.slice(0, leq)] = leq < 0 ? '' : value.slice(leq + 1);
     } else kv.set(key, value);
   }
-  const flag = (k: string) => kv.has(k) && !['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(kv.get(k) as string);
+  const flag = (k: string) => kv.has(k) && parseGoBool(kv.get(k) as string) !== false;
   return {
     kv,
     labels,

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, errnoText, invalidArgument, notFound, systemError } from '../internal/errors.js';
+import { parseGoBool } from '../internal/go-bool.js';
 import { cgroupsPathFor, detectCgroups, resourcesFrom } from '../runtime/cgroups.js';
 import type { MountInput, NamespaceMode, SpecInput } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
@@ -254,9 +255,9 @@ export function parseSecurityOpts(values: string[], options: { readProfile?: boo
     const value = v.slice(sep + 1);
     const refused = () => invalidArgument(`invalid --security-opt 2: ${JSON.stringify(v)}`);
     if (key === 'no-new-privileges') {
-      if (GO_TRUE.includes(value)) out.noNewPrivileges = true;
-      else if (GO_FALSE.includes(value)) out.noNewPrivileges = false;
-      else throw refused();
+      const on = parseGoBool(value);
+      if (on === undefined) throw refused();
+      out.noNewPrivileges = on;
     } else if (key === 'seccomp') {
       if (value === 'unconfined') out.seccomp = 'unconfined';
       else if (value === 'builtin' || value === '') out.seccomp = 'default';
@@ -277,10 +278,6 @@ export function parseSecurityOpts(values: string[], options: { readProfile?: boo
   }
   return out;
 }
-
-/** Go's strconv.ParseBool: the words it takes for true and for false. */
-const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
-const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
 
 /**
  * docker's CLI's check of --security-opt before it sends them (its words; the verb exits 125):
