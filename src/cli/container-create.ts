@@ -22,6 +22,7 @@ import { parsePlatform } from '../image/platform.js';
 import { type ErrorKind, invalidArgument, isBerthError } from '../internal/errors.js';
 import { familiarString, familiarText, parseNormalizedReference, withDefaultTag } from '../reference/index.js';
 import { parseBytes, parseDeviceBps, parseDeviceIops, parseRamBytes, parseWeightDevice, type ResourceInput } from '../runtime/cgroups.js';
+import { capabilityName } from '../runtime/spec/capabilities.js';
 import { checkSysctlName } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
 import { type FlagSpec, type Flags, plainCliError, usageError } from './flags.js';
@@ -229,11 +230,7 @@ function daemonChecked<T>(parse: () => T, kind?: ErrorKind): T {
  * (ALL as it is), once, in sorted order.
  */
 function capabilityNames(names: string[]): string[] {
-  const full = names.map((n) => {
-    const upper = n.trim().toUpperCase();
-    return upper === 'ALL' || upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
-  });
-  return [...new Set(full)].sort();
+  return [...new Set(names.map(capabilityName))].sort();
 }
 
 /** --ulimit as docker's CLI sends them: one a name (the last given), in the names' order. */

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../internal/atomic.js';
 import { BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { checkResources } from '../runtime/cgroups.js';
-import { normalizeCapability } from '../runtime/spec/capabilities.js';
+import { capabilityName, normalizeCapability } from '../runtime/spec/capabilities.js';
 import { removeFile, removeTree } from '../internal/remove.js';
 import { deleteLockFile } from '../store/lock.js';
 import { checkName, type ContainerRecord, type ContainerSpec, logFileWarning, newContainerId, randomName } from './container.js';
@@ -242,8 +242,7 @@ function checkCapabilities(list: 'CapAdd' | 'CapDrop', names: readonly string[] 
     try {
       normalizeCapability(name);
     } catch {
-      const upper = name.trim().toUpperCase();
-      throw invalidArgument(`invalid ${list}: unknown capability: "${upper.startsWith('CAP_') ? upper : `CAP_${upper}`}"`);
+      throw invalidArgument(`invalid ${list}: unknown capability: "${capabilityName(name)}"`);
     }
   }
 }

@@ -22,11 +22,19 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
+/**
+ * A capability's name as docker's CLI sends it, unchecked: upper case with CAP_ before it
+ * ("chown", "Cap_Chown" -> "CAP_CHOWN"; "foo" -> "CAP_FOO"), "ALL" as it is.
+ */
+export function capabilityName(name: string): string {
+  const upper = name.trim().toUpperCase();
+  return upper === 'ALL' || upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+}
+
 /** "chown", "CAP_CHOWN", "Cap_Chown" -> "CAP_CHOWN"; "ALL" stays "ALL"; unknown names throw. */
 export function normalizeCapability(name: string): string {
-  const upper = name.trim().toUpperCase();
-  if (upper === 'ALL') return 'ALL';
-  const full = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+  const full = capabilityName(name);
+  if (full === 'ALL') return 'ALL';
   if (!(ALL_CAPABILITIES as readonly string[]).includes(full)) {
     throw invalidArgument(`unknown capability "${name}": not a Linux capability (e.g. NET_ADMIN, SYS_PTRACE)`);
   }
