@@ -1,6 +1,6 @@
 // berth system df: what images, containers and volumes take on disk, as docker's four rows
 // count it. The sums are pure functions of records (tested alone); diskUsageDetail gathers them.
-import type { Hold, ImageRecord, LayerRecord } from '../store/index.js';
+import { type Hold, type ImageRecord, imageCreatedMs, type LayerRecord } from '../store/index.js';
 import { type ContainerRecord, isActive } from './container.js';
 import type { ContainerHost } from './host.js';
 
@@ -122,13 +122,8 @@ export async function diskUsageDetail(host: ContainerHost): Promise<UsageDetail>
     // Newest first, as dockerd lists them.
     images: imageRecords
       .map((record) => ({ record, shared: shared.get(record.id) ?? 0, containers: containersOf.get(record.id) ?? 0 }))
-      .sort((a, b) => createdMs(b.record) - createdMs(a.record)),
+      .sort((a, b) => imageCreatedMs(b.record) - imageCreatedMs(a.record)),
     containers,
     volumes,
   };
-}
-
-/** When an image was made, as its config says (when it was stored, if it says nothing). */
-function createdMs(rec: ImageRecord): number {
-  return Date.parse(rec.created ?? rec.addedAt) || 0;
 }

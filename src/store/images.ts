@@ -92,6 +92,11 @@ export class ImageRecords {
  * "name@digest", a full ID ("sha256:<hex>" or bare hex, also matching a manifest digest),
  * then a unique short-ID prefix. A prefix matching several images is an error naming them.
  */
+/** When the image was made, as its config says (when it was stored, if it says nothing), in ms. */
+export function imageCreatedMs(rec: ImageRecord): number {
+  return Date.parse(rec.created ?? rec.addedAt) || 0;
+}
+
 export function resolveIn(images: ImageRecord[], query: string, options: ResolveOptions = {}): ImageRecord {
   const q = query.trim();
   if (q === '') throw invalidArgument('cannot resolve an image: the reference is empty');

@@ -4,7 +4,7 @@ export { pickChild, StoreSink, type StoreSinkOptions, StoreSource } from './sink
 export { ContentStore, type ContentInfo, type IngestOptions, type WriterOptions } from './content/store.js';
 export { ContentWriter, type Expected, type IngestStatus } from './content/writer.js';
 export { chainID, chainIDs, LayerStore, type ApplyLayer, type CompressedForm, type LayerRecord, type UnpackRequest } from './layers.js';
-export { imageBlobs, ImageRecords, repoOf, resolveIn, type ImageLayer, type ImageRecord, type ResolveOptions } from './images.js';
+export { imageBlobs, imageCreatedMs, ImageRecords, repoOf, resolveIn, type ImageLayer, type ImageRecord, type ResolveOptions } from './images.js';
 export { Lease } from './lease.js';
 export type { Hold, HoldOptions, HoldRefs } from './holds.js';
 export { StoreLayout } from './layout.js';

@@ -4,7 +4,7 @@ import type { Digest } from '../../digest/digest.js';
 import { invalidArgument } from '../../internal/errors.js';
 import { type ImageConfig, parseImageConfig } from '../../image/index.js';
 import { familiarString, parseNormalizedReference } from '../../reference/index.js';
-import { type ImageRecord, normalizeName, repoOf, resolveIn, type Store } from '../../store/index.js';
+import { type ImageRecord, imageCreatedMs, normalizeName, repoOf, resolveIn, type Store } from '../../store/index.js';
 
 export interface ImageRow {
   /** Familiar repository ("busybox", "localhost:5000/x") or "<none>". */
@@ -79,16 +79,15 @@ export async function listImageRows(store: Store, options: ListOptions = {}): Pr
       rows.push({ ...base, name: n, repository, tag, digest: digestFor(repoOf(n)), dangling: false });
     }
   }
-  const when = (rec: ImageRecord) => Date.parse(rec.created ?? rec.addedAt) || 0;
   // before= and since= name an image as any other verb does, and a missing one is its "No such image".
-  const resolveTime = (q: string) => when(resolveIn(records, q, { normalize: normalizeName }));
+  const resolveTime = (q: string) => imageCreatedMs(resolveIn(records, q, { normalize: normalizeName }));
   // dockerd's: the references given are alternatives (one must match), every other filter must hold.
   const references = filters.filter((f) => f.key === 'reference');
   const others = filters.filter((f) => f.key !== 'reference');
   const kept = rows.filter(
-    (row) => (references.length === 0 || references.some((f) => matches(row, f, resolveTime, when))) && others.every((f) => matches(row, f, resolveTime, when)),
+    (row) => (references.length === 0 || references.some((f) => matches(row, f, resolveTime))) && others.every((f) => matches(row, f, resolveTime)),
   );
-  return kept.sort((a, b) => when(b.record) - when(a.record) || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
+  return kept.sort((a, b) => imageCreatedMs(b.record) - imageCreatedMs(a.record) || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
 }
 
 interface Filter {
@@ -112,7 +111,7 @@ function glob(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function matches(row: ImageRow, f: Filter, timeOf: (q: string) => number, when: (r: ImageRecord) => number): boolean {
+function matches(row: ImageRow, f: Filter, timeOf: (q: string) => number): boolean {
   switch (f.key) {
     case 'dangling':
       if (f.value !== 'true' && f.value !== 'false') throw invalidArgument(`Invalid filter 'dangling=[${f.value}]'`);
@@ -124,9 +123,9 @@ function matches(row: ImageRow, f: Filter, timeOf: (q: string) => number, when: 
       return re.test(row.repository) || re.test(`${row.repository}:${row.tag}`) || (row.name !== undefined && (re.test(row.name) || re.test(repoOf(row.name))));
     }
     case 'before':
-      return when(row.record) < timeOf(f.value);
+      return imageCreatedMs(row.record) < timeOf(f.value);
     case 'since':
-      return when(row.record) > timeOf(f.value);
+      return imageCreatedMs(row.record) > timeOf(f.value);
     case 'label': {
       const eq = f.value.indexOf('=');
       if (eq === -1) return f.value in row.labels;

@@ -5,7 +5,7 @@ import { familiarText } from '../../reference/index.js';
 import { recordEvent } from '../events.js';
 import { invalidArgument, isBerthError } from '../../internal/errors.js';
 import type { Digest } from '../../digest/digest.js';
-import type { ImageRecord, PruneResult, Store } from '../../store/index.js';
+import { type ImageRecord, imageCreatedMs, type PruneResult, type Store } from '../../store/index.js';
 import { imageConfigOf } from './list.js';
 
 export interface PruneImagesOptions {
@@ -37,7 +37,7 @@ export async function imagesToPrune(store: Store, options: PruneImagesOptions = 
   for (const rec of await store.listImages()) {
     if (held.has(rec.id)) continue;
     if (!all && (rec.names.length > 0 || rec.digests.length > 0)) continue;
-    if (filters.until !== undefined && !(createdOf(rec) < filters.until)) continue;
+    if (filters.until !== undefined && !(imageCreatedMs(rec) < filters.until)) continue;
     if (filters.labels.length > 0 || filters.notLabels.length > 0) {
       const labels = (await imageConfigOf(store, rec))?.config?.Labels ?? {};
       if (!filters.labels.every((l) => labelMatches(labels, l))) continue;
@@ -45,7 +45,7 @@ export async function imagesToPrune(store: Store, options: PruneImagesOptions = 
     }
     out.push(rec);
   }
-  return out.sort((a, b) => createdOf(a) - createdOf(b));
+  return out.sort((a, b) => imageCreatedMs(a) - imageCreatedMs(b));
 }
 
 export interface PrunedImages {
@@ -75,11 +75,6 @@ export async function pruneImages(store: Store, options: PruneImagesOptions = {}
   }
   out.pruned = await store.prune();
   return out;
-}
-
-/** The image's creation time as its config says (the record's add time when it says none). */
-function createdOf(rec: ImageRecord): number {
-  return Date.parse(rec.created ?? rec.addedAt) || 0;
 }
 
 /**
