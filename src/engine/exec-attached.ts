@@ -13,7 +13,7 @@
 // gone (a killed CLI, a killed conmon) is swept by the container's next attached exec.
 import { closeSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, failedPrecondition, internal, invalidArgument, notFound } from '../internal/errors.js';
+import { internal, invalidArgument, notFound } from '../internal/errors.js';
 import { randomHex } from '../internal/random.js';
 import { readFdText, readTextOr } from '../internal/read.js';
 import { removeFile, removeTree } from '../internal/remove.js';

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument, notFound, unsupported } from '../internal/errors.js';
 import { parseGoBool } from '../internal/go-bool.js';
-import { parseBytes, parseRamBytes } from '../runtime/cgroups.js';
+import { parseRamBytes } from '../runtime/cgroups.js';
 import { checkVolumeName } from './volumes.js';
 import type { MountRequest } from './container.js';
 
