@@ -2,7 +2,7 @@
 // parsed), and the live facts (pids, times, exit) kept in containers/<id>/config.json.
 import type { Digest } from '../digest/digest.js';
 import { isIP } from 'node:net';
-import { invalidArgument } from '../internal/errors.js';
+import { type BerthError, failedPrecondition, invalidArgument } from '../internal/errors.js';
 import type { ResourceInput } from '../runtime/cgroups.js';
 import type { JoinMode } from './joins.js';
 import { randomBytes, randomHex } from '../internal/random.js';
@@ -24,6 +24,11 @@ export function isLive(status: ContainerStatus): boolean {
  */
 export function isActive(status: ContainerStatus): boolean {
   return isLive(status) || status === 'restarting';
+}
+
+/** dockerd's refusal of a container that does not run (its errNotRunning): the full ID, as it says it. */
+export function notRunning(rec: Pick<ContainerRecord, 'id'>): BerthError {
+  return failedPrecondition(`Container ${rec.id} is not running`);
 }
 
 /**

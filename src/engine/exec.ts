@@ -15,7 +15,7 @@ import { randomHex } from '../internal/random.js';
 import { readFdText } from '../internal/read.js';
 import { removeFile } from '../internal/remove.js';
 import { exitStatus, memfd, type SpawnedProcess, spawnWait } from '../internal/spawn.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, notRunning } from './container.js';
 
 export interface ExecRequest {
   cmd: string[];
@@ -91,7 +91,7 @@ export async function execTarget(host: ContainerHost, query: string, req: ExecRe
   const rec = await lookupContainer(host, query);
   if (rec.state.status === 'paused') throw failedPrecondition(`Container ${query} is paused, unpause the container before exec`);
   if (rec.state.status === 'restarting') throw failedPrecondition(`Container ${rec.id} is restarting, wait until the container is running`);
-  if (rec.state.status !== 'running') throw failedPrecondition(`Container ${rec.id} is not running`);
+  if (rec.state.status !== 'running') throw notRunning(rec);
   if (req.cmd.length === 0) throw failedPrecondition('cannot exec: no command given');
   return rec;
 }

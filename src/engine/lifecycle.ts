@@ -4,7 +4,7 @@ import { mkdirSync, watch, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, failedPrecondition, invalidArgument, isBerthError } from '../internal/errors.js';
-import { checkName, type ContainerRecord, isActive } from './container.js';
+import { checkName, type ContainerRecord, isActive, notRunning } from './container.js';
 import { checkSignal, containerEvent, signalNumber } from './events.js';
 import { type LabelFilter, labelMatches } from './labels.js';
 import { discardContainer } from './create.js';
@@ -93,7 +93,7 @@ export async function killContainer(host: ContainerHost, query: string, signal =
     throw BerthError.wrap(err, `Cannot kill container: ${query}`);
   });
   if (/^\d+$/.test(sig) && Number(sig) > 64) throw invalidArgument(`Cannot kill container: ${query}: The linux daemon does not support signal ${sig}`);
-  if (!isActive(rec.state.status)) throw failedPrecondition(`Cannot kill container: ${query}: Container ${rec.id} is not running`);
+  if (!isActive(rec.state.status)) throw BerthError.wrap(notRunning(rec), `Cannot kill container: ${query}`);
   // A SIGKILL ends the container: its health checks end with it (other signals may not).
   await markStoppedByUser(host, rec, sig === 'SIGKILL' || sig === '9');
   await host.runtimeOf(rec).kill(rec.id, sig);

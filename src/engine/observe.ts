@@ -2,7 +2,7 @@
 // docker's daemon does) and one sample of stats (cgroup counters through the runtime).
 import { failedPrecondition, invalidArgument } from '../internal/errors.js';
 import { runCaptured } from '../internal/spawn.js';
-import type { ContainerRecord } from './container.js';
+import { type ContainerRecord, isLive, notRunning } from './container.js';
 import type { ContainerHost } from './host.js';
 import { lookupContainer } from './state.js';
 
@@ -14,10 +14,7 @@ export interface ContainerTop {
 
 async function running(host: ContainerHost, query: string): Promise<ContainerRecord> {
   const rec = await lookupContainer(host, query);
-  if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-    // dockerd's words (its errNotRunning), with the full ID as it says them.
-    throw failedPrecondition(`Container ${rec.id} is not running`);
-  }
+  if (!isLive(rec.state.status)) throw notRunning(rec);
   return rec;
 }
 
