@@ -8,7 +8,7 @@ import { cgroupsPathFor, detectCgroups, resourcesFrom } from '../runtime/cgroups
 import type { MountInput, NamespaceMode, SpecInput } from '../runtime/spec/generate.js';
 import { parseUlimit } from '../runtime/spec/rlimits.js';
 import { parseSeccompProfile } from '../runtime/spec/seccomp.js';
-import { deviceFromHost, hostDevices } from '../runtime/spec/host.js';
+import { deviceError, deviceFromHost, hostDevices } from '../runtime/spec/host.js';
 import type { SpecDevice, SpecDeviceRule } from '../runtime/spec/types.js';
 import { resolveGroups, resolveUser, securePath } from '../runtime/spec/user.js';
 import { type ContainerRecord, type DeviceRequest, parseDeviceCgroupRule } from './container.js';
@@ -219,7 +219,7 @@ function devicesFor(d: DeviceRequest): { device: SpecDevice; rule: SpecDeviceRul
   try {
     st = statSync(d.host);
   } catch (err) {
-    throw new BerthError('not-found', `error gathering device information while adding custom device ${JSON.stringify(d.host)}: ${errnoText(err)}`);
+    throw deviceError(d.host, err);
   }
   if (!st.isDirectory()) return [deviceFromHost(d.host, d.container, d.permissions)];
   const nodes = hostDevices(d.host).map((n) => deviceFromHost(n.path, path.posix.join(d.container, path.relative(d.host, n.path)), d.permissions));

@@ -4,7 +4,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node
 import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { errnoText, invalidArgument, notFound } from '../../internal/errors.js';
+import { type BerthError, errnoText, invalidArgument, notFound } from '../../internal/errors.js';
 import type { SpecDevice, SpecDeviceRule } from './types.js';
 
 export interface SecurityModules {
@@ -72,6 +72,12 @@ function deviceAt(hostPath: string, containerPath: string): SpecDevice | undefin
   };
 }
 
+/** dockerd's words for a --device it cannot add: the host's path and why (a system error's text, or "not a device node"). */
+export function deviceError(hostPath: string, why: unknown): BerthError {
+  const text = `error gathering device information while adding custom device ${JSON.stringify(hostPath)}`;
+  return typeof why === 'string' ? invalidArgument(`${text}: ${why}`) : notFound(`${text}: ${errnoText(why)}`);
+}
+
 /** `--device HOST[:CONTAINER[:PERMS]]`: the node and its cgroup rule. */
 export function deviceFromHost(
   hostPath: string,
@@ -83,10 +89,9 @@ export function deviceFromHost(
   try {
     dev = deviceAt(hostPath, containerPath);
   } catch (err) {
-    throw notFound(`error gathering device information while adding custom device ${JSON.stringify(hostPath)}: ${errnoText(err)}`);
+    throw deviceError(hostPath, err);
   }
-  // dockerd's words for both.
-  if (!dev) throw invalidArgument(`error gathering device information while adding custom device ${JSON.stringify(hostPath)}: not a device node`);
+  if (!dev) throw deviceError(hostPath, 'not a device node');
   const type = dev.type === 'b' ? 'b' : 'c';
   return { device: dev, rule: { allow: true, type, major: dev.major, minor: dev.minor, access: permissions } };
 }
