@@ -238,7 +238,7 @@ export function invalidFlagValue(f: Pick<FlagSpec, 'name' | 'short'>, value: str
  * CLI's own usage line.
  */
 export function commandLineError(spec: Pick<VerbSpec, 'usage'>, message: string): Error {
-  return Object.assign(usageError(invalidArgument(`${message}${usageBlock(spec.usage)}`)), { bare: true });
+  return printedAsIs(usageError(invalidArgument(`${message}${usageBlock(spec.usage)}`)));
 }
 
 /** Marks an error docker's CLI prints as it is, its own words saying it is one ("Error parsing reference: ..."). */
