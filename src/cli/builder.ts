@@ -2,7 +2,7 @@
 import { pruneBuildCache } from '../build/cache.js';
 import { parsePruneFilters } from '../engine/images/index.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
-import { reclaimedSize } from './format.js';
+import { unitsHumanSize } from './format.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 import { cacheSection, confirm } from './prune-common.js';
@@ -35,6 +35,6 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const store = await openImageStore(ctx);
   const result = await pruneBuildCache(store, ctx.root, { until: filters.until, labelFilter });
   ctx.out(cacheSection(result.deleted, result.pruned.layers));
-  ctx.out(`Total reclaimed space: ${reclaimedSize(result.pruned.bytes)}\n`);
+  ctx.out(`Total reclaimed space: ${unitsHumanSize(result.pruned.bytes)}\n`);
   return 0;
 }

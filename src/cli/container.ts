@@ -6,7 +6,7 @@ import { lookupContainer } from '../engine/state.js';
 import { isBerthError } from '../internal/errors.js';
 import { parseVerb, type VerbSpec } from './flags.js';
 import { containerHost } from './container-common.js';
-import { reclaimedSize } from './format.js';
+import { unitsHumanSize } from './format.js';
 import { confirm, containersSection } from './prune-common.js';
 import type { CliContext, VerbModule } from './main.js';
 
@@ -106,7 +106,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       notLabels: filters.notLabels,
     });
     ctx.out(containersSection(removed));
-    ctx.out(`Total reclaimed space: ${reclaimedSize(removed.reduce((n, c) => n + c.size, 0))}\n`);
+    ctx.out(`Total reclaimed space: ${unitsHumanSize(removed.reduce((n, c) => n + c.size, 0))}\n`);
     return 0;
   }
   const load = ALIASES[sub];

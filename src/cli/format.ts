@@ -30,8 +30,12 @@ export function humanSize(bytes: number, precision = 3): string {
   return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
-/** A prune's "Total reclaimed space": docker's units.HumanSize, four significant digits (3.078kB). */
-export function reclaimedSize(bytes: number): string {
+/**
+ * docker's units.HumanSize: four significant digits ("3.078kB"), where its tables' sizes have
+ * three: a prune's "Total reclaimed space", images' VirtualSize, system df -v's shared and
+ * unique sizes.
+ */
+export function unitsHumanSize(bytes: number): string {
   return humanSize(bytes, 4);
 }
 

@@ -8,7 +8,7 @@ import { openImageStore } from './image-common.js';
 import { containerHost } from './container-common.js';
 import { runInspectVerb } from './inspect-template.js';
 import type { CliContext, VerbModule } from './main.js';
-import { reclaimedSize } from './format.js';
+import { unitsHumanSize } from './format.js';
 
 const ALIASES: Record<string, () => Promise<VerbModule>> = {
   ls: () => import('./images.js'),
@@ -83,7 +83,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const store = await openImageStore(ctx);
   const result = await pruneImages(store, { all, filters: flags.list('filter') });
   ctx.out(imagesSection(result));
-  ctx.out(`Total reclaimed space: ${reclaimedSize(result.pruned.bytes)}\n`);
+  ctx.out(`Total reclaimed space: ${unitsHumanSize(result.pruned.bytes)}\n`);
   return 0;
 }
 

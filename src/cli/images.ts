@@ -1,7 +1,7 @@
 // berth images [REPOSITORY[:TAG]]: the local images as docker lists them.
 import { type ImageRow, listImageRows } from '../engine/images/index.js';
 import { parseVerb, type VerbSpec } from './flags.js';
-import { type FormatSpec, formatRows, goTimeString, humanSize, shortId, timeAgo } from './format.js';
+import { type FormatSpec, formatRows, goTimeString, humanSize, shortId, timeAgo, unitsHumanSize } from './format.js';
 import { openImageStore } from './image-common.js';
 import type { CliContext } from './main.js';
 
@@ -41,7 +41,7 @@ export function imageFormat(noTrunc: boolean, digests: boolean): FormatSpec<Imag
       CreatedAt: goTimeString(r.created),
       Size: humanSize(r.size),
       // docker's units.HumanSize here (four digits, '1.982MB'), where Size has three.
-      VirtualSize: humanSize(r.size, 4),
+      VirtualSize: unitsHumanSize(r.size),
       SharedSize: 'N/A',
       UniqueSize: 'N/A',
       Containers: 'N/A',

@@ -7,7 +7,7 @@ import { parsePruneFilters, pruneImages, splitName } from '../engine/images/inde
 import type { LayerRecord } from '../store/index.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
-import { alignColumns, checkTemplate, type FormatSpec, formatRows, goMapOrder, goTimeString, humanSize, reclaimedSize, renderTemplate, shortId, timeAgo } from './format.js';
+import { alignColumns, checkTemplate, type FormatSpec, formatRows, goMapOrder, goTimeString, humanSize, renderTemplate, shortId, timeAgo, unitsHumanSize } from './format.js';
 import type { CliContext } from './main.js';
 import { cacheSection, confirm, containersSection, imagesSection, volumesSection } from './prune-common.js';
 import { psFormat } from './ps.js';
@@ -99,11 +99,11 @@ export function verboseDoc(detail: UsageDetail, cache: { key: string; entry: Cac
         ID: record.id,
         Repository: repository,
         // docker's imageContext: Size to three digits, the others units.HumanSize's four.
-        SharedSize: humanSize(shared, 4),
+        SharedSize: unitsHumanSize(shared),
         Size: humanSize(record.size),
         Tag: tag,
-        UniqueSize: humanSize(record.size - shared, 4),
-        VirtualSize: humanSize(record.size, 4),
+        UniqueSize: unitsHumanSize(record.size - shared),
+        VirtualSize: unitsHumanSize(record.size),
       });
     }),
     Containers: detail.containers.map(({ record, size, volumes }) => goMapOrder({ ...ps.view(record), LocalVolumes: String(volumes), Size: humanSize(size) })),
@@ -123,7 +123,7 @@ export function verboseDf(detail: UsageDetail, cache: { key: string; entry: Cach
     ...detail.images.map(({ record, shared, containers }) => {
       // docker shows an image once, by its first name.
       const { repository, tag } = record.names[0] ? splitName(record.names[0]) : { repository: '<none>', tag: '<none>' };
-      return [repository, tag, shortId(record.id), timeAgo(record.created, now), humanSize(record.size), humanSize(shared, 4), humanSize(record.size - shared, 4), String(containers)].join('\t');
+      return [repository, tag, shortId(record.id), timeAgo(record.created, now), humanSize(record.size), unitsHumanSize(shared), unitsHumanSize(record.size - shared), String(containers)].join('\t');
     }),
   ]);
   const ps = psFormat(false);
@@ -193,6 +193,6 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   // Measured, not guessed: the writable layers' bytes before their removal, plus what each
   // store collection freed (the layers' recorded sizes and the blobs' file sizes).
   const total = containers.reduce((n, c) => n + c.size, 0) + volumes.reduce((n, v) => n + v.size, 0) + images.pruned.bytes + cache.pruned.bytes;
-  ctx.out(`Total reclaimed space: ${reclaimedSize(total)}\n`);
+  ctx.out(`Total reclaimed space: ${unitsHumanSize(total)}\n`);
   return 0;
 }

@@ -5,7 +5,7 @@ import { filterVolumes, usersOf, type Volume } from '../engine/volumes.js';
 import { invalidArgument, isBerthError } from '../internal/errors.js';
 import { containerHost } from './container-common.js';
 import { parseVerb, runSubcommand, type VerbSpec } from './flags.js';
-import { type FormatSpec, formatRows, reclaimedSize } from './format.js';
+import { type FormatSpec, formatRows, unitsHumanSize } from './format.js';
 import { runInspectVerb } from './inspect-template.js';
 import type { CliContext } from './main.js';
 import { confirm, volumesSection } from './prune-common.js';
@@ -204,7 +204,7 @@ async function prune(argv: string[], ctx: CliContext): Promise<number> {
   const host = containerHost(ctx);
   const removed = await host.volumes.prune(() => host.records.list(), { all, labels, notLabels });
   ctx.out(volumesSection(removed));
-  ctx.out(`Total reclaimed space: ${reclaimedSize(removed.reduce((n, v) => n + v.size, 0))}\n`);
+  ctx.out(`Total reclaimed space: ${unitsHumanSize(removed.reduce((n, v) => n + v.size, 0))}\n`);
   return 0;
 }
 
