@@ -152,11 +152,7 @@ function bytesFlag(flags: Flags, name: string): number | undefined {
   const v = flags.string(name);
   if (v === undefined) return undefined;
   if (v === '-1' && name === 'memory-swap') return -1;
-  try {
-    return parseRamBytes(v);
-  } catch (err) {
-    throw flags.valueError(name, v, (err as Error).message);
-  }
+  return flags.checked(name, v, parseRamBytes);
 }
 
 /**
@@ -241,13 +237,7 @@ function ulimitsByName(values: string[]): string[] {
 
 /** --mount: its fields checked as docker's CLI checks them (its flag error), the rest as its daemon does (create exits 1). */
 function mountRequests(flags: Flags): MountRequest[] {
-  for (const m of flags.list('mount')) {
-    try {
-      checkMountFlag(m);
-    } catch (err) {
-      throw flags.valueError('mount', m, (err as Error).message);
-    }
-  }
+  for (const m of flags.list('mount')) flags.checked('mount', m, checkMountFlag);
   return flags.list('mount').map((m) => daemonChecked(() => parseMount(m)));
 }
 
@@ -425,13 +415,7 @@ export function containerSpecFrom(flags: Flags, image: string, cmd: string[]): C
   const groupAdd = flags.list('group-add');
   for (const g of groupAdd) if (!/^[^:\s]+$/.test(g)) throw invalidArgument(`invalid --group-add "${g}": want a group name or id`);
   const extraHosts = flags.list('add-host');
-  for (const h of extraHosts) {
-    try {
-      parseExtraHost(h);
-    } catch (err) {
-      throw flags.valueError('add-host', h, (err as Error).message);
-    }
-  }
+  for (const h of extraHosts) flags.checked('add-host', h, parseExtraHost);
   const dns = flags.list('dns');
   for (const d of dns) if (isIP(d) === 0) throw flags.valueError('dns', d, `IP address is not correctly formatted: ${d}`);
   const log = parseLogConfig(flags.string('log-driver'), flags.list('log-opt'), parseBytes);

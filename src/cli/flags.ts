@@ -55,6 +55,14 @@ export class Flags {
     const f = this.spec.flags.find((x) => x.name === name) ?? { name };
     return commandLineError(this.spec, invalidFlagValue(f, value, why));
   }
+  /** `parse(value)`; a value it refuses is the flag's error (valueError), its why the parser's message. */
+  checked<T>(name: string, value: string, parse: (value: string) => T): T {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw this.valueError(name, value, err instanceof Error ? err.message : String(err));
+    }
+  }
   bool(name: string): boolean {
     return this.parsed.bools.get(name) ?? false;
   }
